@@ -1,0 +1,502 @@
+//! `deltascope sync`: delta rounds without a terminal UI, for scripts and for checking the
+//! engine from the outside.
+//!
+//! stdout carries one JSON object per line, each item exactly as received (`@removed` kept);
+//! stderr carries progress and one summary per round. The deltaLink (or, when interrupted
+//! mid-round, the nextLink to continue from) is saved to `--state` atomically with mode 0600.
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{AccessToken, StaticToken, TokenSource};
+use crate::graph::catalog::Catalog;
+use crate::graph::client::{ClientConfig, FetchProgress, GraphClient};
+use crate::graph::error::GraphError;
+use crate::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
+use crate::graph::round::{RoundSummary, Session};
+
+/// Process exit codes of `deltascope sync` (documented in the README).
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// Bad command line (clap also uses 2).
+    pub const USAGE: u8 = 2;
+    /// The query failed validation before anything was sent, or the state file doesn't fit it.
+    pub const VALIDATION: u8 = 3;
+    /// Graph answered with an error (HTTP status, Graph error code) or a malformed page.
+    pub const GRAPH: u8 = 4;
+    /// Network, timeout, a refused foreign link, local I/O.
+    pub const TRANSPORT: u8 = 5;
+    /// Interrupted by Ctrl-C / SIGTERM; state saved so the next run continues.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// The token used against the embedded emulator, which accepts any bearer token by default.
+const EMULATOR_TOKEN: &str = "deltascope-emulator-demo-token";
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct SyncArgs {
+    /// The delta resource (from the catalog): contacts, recordings, transcripts, users.
+    #[arg(long, short = 'r', default_value = "contacts")]
+    pub resource: String,
+    /// Graph API version.
+    #[arg(long, default_value = "v1.0")]
+    pub api: ApiVersion,
+    /// Properties to track ($select), comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Track only these object ids ($filter=id eq '…' or …; at most 50). Repeatable.
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Send `Prefer: return=minimal`: later rounds carry only the changed properties.
+    #[arg(long)]
+    pub minimal: bool,
+    /// Page size ($top), where the resource honours it (recordings, transcripts).
+    #[arg(long)]
+    pub top: Option<u32>,
+    /// Sync from now: `$deltatoken=latest` (directory resources): no objects, just a deltaLink.
+    #[arg(long)]
+    pub latest: bool,
+    /// recordings/transcripts: the user whose onlineMeetings are read (defaults to --organizer).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// recordings/transcripts: meetingOrganizerUserId (required by Graph).
+    #[arg(long)]
+    pub organizer: Option<String>,
+    /// recordings/transcripts: startDateTime, ISO-8601 UTC (e.g. 2024-01-01T00:00:00Z).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Graph root (origin), e.g. https://graph.microsoft.com. Without it, an embedded emulator
+    /// with a demo tenant is started for this run.
+    #[arg(long, env = "DELTASCOPE_GRAPH_ROOT")]
+    pub graph_root: Option<String>,
+    /// Name of the environment variable holding the access token.
+    #[arg(long, default_value = "DELTASCOPE_TOKEN")]
+    pub token_env: String,
+    /// State file: continue from the deltaLink saved there, save the new one after each round.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// How many rounds to run in this invocation.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: u32,
+    /// Seconds to wait between rounds (so that changes can happen).
+    #[arg(long, default_value_t = 0.0)]
+    pub interval: f64,
+    /// Don't write items to stdout (summaries still go to stderr).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print one JSON line of run statistics to stderr at the end (objects, bytes, seconds,
+    /// peak resident memory). Used by the benchmarks.
+    #[arg(long)]
+    pub stats: bool,
+    /// Embedded emulator only: number of demo contacts.
+    #[arg(long, default_value_t = 250)]
+    pub demo_contacts: usize,
+    /// Embedded emulator only: seed of the demo tenant.
+    #[arg(long, default_value_t = 42)]
+    pub demo_seed: u64,
+}
+
+/// What `--state` holds. Never a bearer token: only links (state tokens are not credentials
+/// for anything but the same query) and the query that produced them, for checks.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct SavedState {
+    pub version: u32,
+    pub graph_root: String,
+    pub resource: String,
+    pub api: String,
+    /// The round headers (`Prefer`), which must be sent again with the saved link.
+    pub headers: Vec<(String, String)>,
+    /// Where the next run starts: the deltaLink, or the nextLink of an interrupted round.
+    pub link: String,
+    /// True when `link` is a nextLink of a round that was interrupted.
+    pub mid_round: bool,
+    pub rounds_completed: u64,
+    pub saved_at: String,
+}
+
+pub async fn run(args: SyncArgs) -> u8 {
+    match run_inner(args).await {
+        Ok(code) => code,
+        Err(Failure { code, message }) => {
+            eprintln!("deltascope sync: {message}");
+            code
+        }
+    }
+}
+
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn fail(code: u8, message: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        message: message.into(),
+    }
+}
+
+fn graph_failure(e: &GraphError) -> Failure {
+    let code = match e {
+        GraphError::Cancelled => exit::INTERRUPTED,
+        GraphError::Http { .. } | GraphError::Malformed { .. } => exit::GRAPH,
+        _ => exit::TRANSPORT,
+    };
+    let mut message = e.to_string();
+    if let Some(hint) = e.hint() {
+        message.push_str("\n  what to do: ");
+        message.push_str(&hint);
+    }
+    fail(code, message)
+}
+
+async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
+    let catalog = Catalog::builtin();
+    let query = build_query(&args);
+    let validation = query.validate(catalog);
+    for w in &validation.warnings {
+        eprintln!("warning: {}: {}", w.field, w.message);
+    }
+    if !validation.errors.is_empty() {
+        let list: Vec<String> = validation
+            .errors
+            .iter()
+            .map(|p| format!("  {}: {}", p.field, p.message))
+            .collect();
+        return Err(fail(
+            exit::VALIDATION,
+            format!("the query is not valid:\n{}", list.join("\n")),
+        ));
+    }
+
+    // Without a Graph root, run against an embedded emulator for the length of this run.
+    let mut embedded = None;
+    let (root, token) = match &args.graph_root {
+        Some(root) => {
+            let root = GraphRoot::parse(root).map_err(|e| fail(exit::VALIDATION, e.to_string()))?;
+            let token = std::env::var(&args.token_env).map_err(|_| {
+                fail(
+                    exit::VALIDATION,
+                    format!(
+                        "no access token: set the environment variable {} (or name another with --token-env)",
+                        args.token_env
+                    ),
+                )
+            })?;
+            (root, token)
+        }
+        None => {
+            let config = crate::emulator::EmulatorConfig {
+                seed: args.demo_seed,
+                contacts: args.demo_contacts,
+                ..Default::default()
+            };
+            let emu = crate::emulator::start(config, ([127, 0, 0, 1], 0).into())
+                .await
+                .map_err(|e| fail(exit::TRANSPORT, format!("cannot start the embedded emulator: {e}")))?;
+            eprintln!("using the embedded emulator (demo tenant) at {}", emu.base_url());
+            let root = GraphRoot::parse(&emu.base_url())
+                .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?;
+            embedded = Some(emu);
+            let token = std::env::var(&args.token_env).unwrap_or_else(|_| EMULATOR_TOKEN.to_owned());
+            (root, token)
+        }
+    };
+
+    let first = query
+        .first_request(catalog, &root)
+        .map_err(|v| fail(exit::VALIDATION, format!("the query is not valid: {v}")))?;
+
+    let saved = match &args.state {
+        Some(path) => load_state(path).map_err(|e| fail(exit::VALIDATION, format!("{e:#}")))?,
+        None => None,
+    };
+    let mut rounds_completed = 0;
+    let mut session = match &saved {
+        Some(state) => {
+            check_state_fits(state, &root, &query)?;
+            rounds_completed = state.rounds_completed;
+            eprintln!(
+                "continuing from {} saved {} in {}",
+                if state.mid_round { "the nextLink" } else { "the deltaLink" },
+                state.saved_at,
+                args.state.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
+            );
+            Session::resume(state.link.clone(), state.headers.clone())
+        }
+        None => Session::new(first.clone()),
+    };
+
+    let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(AccessToken::new(token)));
+    let client = GraphClient::new(root.clone(), tokens, ClientConfig::default())
+        .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?;
+
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            wait_for_interrupt().await;
+            cancel.cancel();
+        });
+    }
+
+    let started = Instant::now();
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut totals = Totals::default();
+    let mut outcome = Ok(exit::OK);
+    let mut done_rounds = 0;
+    'rounds: while done_rounds < args.rounds {
+        if done_rounds > 0 && args.interval > 0.0 {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs_f64(args.interval)) => {}
+                _ = cancel.cancelled() => { outcome = Ok(exit::INTERRUPTED); break 'rounds; }
+            }
+        }
+        // One round: pages until a deltaLink.
+        loop {
+            let Some(request) = session.next_request() else {
+                break 'rounds;
+            };
+            let progress = |p: FetchProgress| {
+                if let FetchProgress::Throttled {
+                    status,
+                    retry_after,
+                    attempt,
+                } = p
+                {
+                    eprintln!(
+                        "throttled ({status}); retrying in {:.1}s (attempt {attempt})",
+                        retry_after.as_secs_f64()
+                    );
+                }
+            };
+            let page = match client.fetch(&request, &cancel, &progress).await {
+                Ok(page) => page,
+                Err(e) => {
+                    outcome = Err(graph_failure(&e));
+                    break 'rounds;
+                }
+            };
+            totals.bytes += page.body.len() as u64;
+            totals.pages += 1;
+            if !args.quiet {
+                for i in 0..page.items.len() {
+                    if let Err(e) = write_item(&mut stdout, page.item_json(i)) {
+                        outcome = Err(fail(exit::TRANSPORT, format!("cannot write to stdout: {e}")));
+                        break 'rounds;
+                    }
+                }
+            }
+            totals.items += page.items.len() as u64;
+            let report = session.apply(&page);
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            if report.round_complete {
+                break;
+            }
+        }
+        if let Err(e) = stdout.flush() {
+            outcome = Err(fail(exit::TRANSPORT, format!("cannot write to stdout: {e}")));
+            break;
+        }
+        done_rounds += 1;
+        rounds_completed += 1;
+        if let Some(summary) = session.rounds().last() {
+            eprintln!("{}", describe_round(summary));
+        }
+        if let Some(path) = &args.state
+            && let Err(e) = save_session(path, &session, &root, &query, rounds_completed)
+        {
+            outcome = Err(fail(exit::TRANSPORT, format!("{e:#}")));
+            break;
+        }
+    }
+    let _ = stdout.flush();
+    drop(stdout);
+
+    // An interrupted or failed round keeps its place: save the link it would continue from.
+    if outcome.as_ref().map_or(true, |c| *c != exit::OK)
+        && let Some(path) = &args.state
+        && let Some(next) = session.next_request()
+        && let Err(e) = save_state(
+            path,
+            &SavedState {
+                version: 1,
+                graph_root: root.to_string(),
+                resource: query.resource.clone(),
+                api: query.api.to_string(),
+                headers: next.headers.clone(),
+                link: next.url.clone(),
+                mid_round: session.in_round(),
+                rounds_completed,
+                saved_at: chrono::Utc::now().to_rfc3339(),
+            },
+        )
+    {
+        eprintln!("deltascope sync: {e:#}");
+    }
+
+    if args.stats {
+        let secs = started.elapsed().as_secs_f64();
+        let stats = serde_json::json!({
+            "objects": totals.items,
+            "pages": totals.pages,
+            "bytes": totals.bytes,
+            "seconds": secs,
+            "objects_per_second": if secs > 0.0 { totals.items as f64 / secs } else { 0.0 },
+            "replica_objects": session.replica().len(),
+            "peak_rss_bytes": peak_rss_bytes(),
+        });
+        eprintln!("stats: {stats}");
+    }
+    if let Some(emu) = embedded {
+        emu.shutdown().await;
+    }
+    outcome
+}
+
+#[derive(Default)]
+struct Totals {
+    items: u64,
+    pages: u64,
+    bytes: u64,
+}
+
+fn build_query(args: &SyncArgs) -> DeltaQuery {
+    let mut params = BTreeMap::new();
+    if let Some(org) = &args.organizer {
+        params.insert("meetingOrganizerUserId".to_owned(), org.clone());
+    }
+    if let Some(user) = args.user.as_ref().or(args.organizer.as_ref()) {
+        params.insert("userId".to_owned(), user.clone());
+    }
+    if let Some(start) = &args.start {
+        params.insert("startDateTime".to_owned(), start.clone());
+    }
+    DeltaQuery {
+        resource: args.resource.clone(),
+        api: args.api,
+        params,
+        select: args.select.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+        ids: args.ids.clone(),
+        minimal: args.minimal,
+        top: args.top,
+        latest: args.latest,
+    }
+}
+
+/// Items go out as one compact JSON line each. Graph sends compact bodies; a pretty-printed one
+/// (some proxies do that) is compacted so that every line stays one object.
+fn write_item(out: &mut impl Write, item: &str) -> std::io::Result<()> {
+    if memchr::memchr2(b'\n', b'\r', item.as_bytes()).is_some() {
+        match serde_json::from_str::<serde_json::Value>(item) {
+            Ok(value) => serde_json::to_writer(&mut *out, &value)?,
+            Err(_) => out.write_all(item.replace(['\n', '\r'], " ").as_bytes())?,
+        }
+    } else {
+        out.write_all(item.as_bytes())?;
+    }
+    out.write_all(b"\n")
+}
+
+pub fn describe_round(s: &RoundSummary) -> String {
+    s.to_string()
+}
+
+fn check_state_fits(state: &SavedState, root: &GraphRoot, query: &DeltaQuery) -> Result<(), Failure> {
+    if state.graph_root != root.to_string() {
+        return Err(fail(
+            exit::VALIDATION,
+            format!(
+                "the state file was saved against {} but this run targets {}: a delta link only works \
+                 where it was issued (use --graph-root {}, or another --state file)",
+                state.graph_root, root, state.graph_root
+            ),
+        ));
+    }
+    if state.resource != query.resource {
+        return Err(fail(
+            exit::VALIDATION,
+            format!(
+                "the state file holds a {} delta link, not {}",
+                state.resource, query.resource
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn save_session(
+    path: &Path,
+    session: &Session,
+    root: &GraphRoot,
+    query: &DeltaQuery,
+    rounds_completed: u64,
+) -> anyhow::Result<()> {
+    let Some(next) = session.next_request() else {
+        return Ok(());
+    };
+    save_state(
+        path,
+        &SavedState {
+            version: 1,
+            graph_root: root.to_string(),
+            resource: query.resource.clone(),
+            api: query.api.to_string(),
+            headers: next.headers.clone(),
+            link: next.url.clone(),
+            mid_round: session.in_round(),
+            rounds_completed,
+            saved_at: chrono::Utc::now().to_rfc3339(),
+        },
+    )
+}
+
+pub fn load_state(path: &Path) -> anyhow::Result<Option<SavedState>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read the state file {}", path.display())),
+    };
+    let state: SavedState = serde_json::from_str(&text)
+        .with_context(|| format!("the state file {} is not a deltascope state file", path.display()))?;
+    Ok(Some(state))
+}
+
+/// Writes the state next to its final place and renames it over, so a crash never leaves a
+/// half-written file; mode 0600 from the first byte, since a delta link reveals tenant data.
+pub fn save_state(path: &Path, state: &SavedState) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(state)?;
+    crate::fsutil::write_private_atomic(path, text.as_bytes())
+        .with_context(|| format!("cannot save the state file {}", path.display()))
+}
+
+async fn wait_for_interrupt() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Peak resident set size of this process (Linux: VmHWM), for `--stats`.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -1,0 +1,310 @@
+//! `deltascope sync` from the outside: the real binary, against the real emulator subcommand,
+//! over loopback HTTP. Exit codes, the state file (atomic, 0600, no secret), continuing rounds.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_deltascope");
+const SECRET: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.c2VjcmV0LXRva2VuLXRoYXQtbXVzdC1ub3QtbGVhaw";
+
+/// A `deltascope emulator` child process; killed on drop.
+struct EmulatorProcess {
+    child: Child,
+    url: String,
+}
+
+impl EmulatorProcess {
+    fn start(extra: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("deltascope emulator listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        EmulatorProcess { child, url }
+    }
+
+    fn control(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let client = reqwest::Client::new();
+            let url = format!("{}/_emulator/{}", self.url, path);
+            let mut req = client.request(method.parse().unwrap(), url);
+            if let Some(body) = body {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(body.to_string());
+            }
+            let resp = req.send().await.unwrap();
+            assert!(resp.status().is_success(), "control {method} {path}: {}", resp.status());
+            let text = resp.text().await.unwrap();
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+        })
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sync(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("sync").args(args).env_remove("DELTASCOPE_GRAPH_ROOT");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object per line: {e}: {l}")))
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "deltascope-sync-cli-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn embedded_emulator_full_round_writes_every_item_once() {
+    let out = sync(&["--resource", "contacts", "--demo-contacts", "37"], &[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let items = lines(&out);
+    assert_eq!(items.len(), 37);
+    let mut ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 37);
+    // default properties of orgContact are there
+    assert!(items[0].get("displayName").is_some());
+    let err = stderr(&out);
+    assert!(err.contains("embedded emulator"), "{err}");
+    assert!(err.contains("round 1"), "{err}");
+}
+
+#[test]
+fn state_file_continues_with_the_next_round_and_holds_no_secret() {
+    let emu = EmulatorProcess::start(&["--contacts", "25", "--seed", "7"]);
+    let dir = tempdir();
+    let state = dir.join("contacts.state");
+    let state_s = state.to_str().unwrap();
+    let common = [
+        "--graph-root",
+        emu.url.as_str(),
+        "--resource",
+        "contacts",
+        "--select",
+        "displayName,jobTitle,mail",
+        "--state",
+        state_s,
+    ];
+    let env = [("DELTASCOPE_TOKEN", SECRET)];
+
+    let first = sync(&common, &env);
+    assert_eq!(first.status.code(), Some(0), "stderr: {}", stderr(&first));
+    assert_eq!(lines(&first).len(), 25);
+
+    // the state file: mode 0600, a deltaLink on the emulator, never the token
+    let text = std::fs::read_to_string(&state).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(saved["link"].as_str().unwrap().starts_with(&emu.url));
+    assert_eq!(saved["mid_round"], false);
+    assert!(!text.contains(SECRET));
+    assert!(!stderr(&first).contains(SECRET));
+
+    // nothing changed: the next round is empty
+    let empty = sync(&common, &env);
+    assert_eq!(empty.status.code(), Some(0), "stderr: {}", stderr(&empty));
+    assert_eq!(lines(&empty).len(), 0);
+
+    // one update, one soft delete: the next round carries exactly those
+    let state_json = emu.control("GET", "state", None);
+    let ids: Vec<String> = state_json["sample_contact_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    emu.control(
+        "PATCH",
+        &format!("contacts/{}", ids[0]),
+        Some(serde_json::json!({"jobTitle": "Chief Delta Officer"})),
+    );
+    emu.control("DELETE", &format!("contacts/{}", ids[1]), None);
+    let next = sync(&common, &env);
+    assert_eq!(next.status.code(), Some(0), "stderr: {}", stderr(&next));
+    let items = lines(&next);
+    assert_eq!(items.len(), 2, "{items:?}");
+    let updated = items.iter().find(|i| i["id"] == ids[0].as_str()).unwrap();
+    assert_eq!(updated["jobTitle"], "Chief Delta Officer");
+    let removed = items.iter().find(|i| i["id"] == ids[1].as_str()).unwrap();
+    assert_eq!(removed["@removed"]["reason"], "changed");
+    let err = stderr(&next);
+    assert!(err.contains("round"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn validation_errors_exit_3_before_anything_is_sent() {
+    let out = sync(&["--resource", "recordings"], &[]);
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("meetingOrganizerUserId"), "{}", stderr(&out));
+
+    let ids: Vec<String> = (0..51).map(|i| format!("00000000-0000-0000-0000-{i:012}")).collect();
+    let mut args = vec!["--resource", "contacts"];
+    for id in &ids {
+        args.push("--id");
+        args.push(id);
+    }
+    let out = sync(&args, &[]);
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("50"), "{}", stderr(&out));
+
+    // a real Graph root without a token: nothing is sent, the message says which variable
+    let out = sync(
+        &["--graph-root", "https://graph.microsoft.com", "--token-env", "DELTASCOPE_TEST_NO_SUCH_VAR"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("DELTASCOPE_TEST_NO_SUCH_VAR"));
+}
+
+#[test]
+fn bad_command_line_exits_2() {
+    let out = sync(&["--rounds", "many"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn graph_errors_exit_4_with_status_code_request_id_and_advice() {
+    let emu = EmulatorProcess::start(&["--contacts", "5", "--fault", "forbidden:10"]);
+    let out = sync(
+        &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
+        &[("DELTASCOPE_TOKEN", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("403"), "{err}");
+    assert!(err.contains("Authorization_RequestDenied"), "{err}");
+    assert!(err.contains("request-id"), "{err}");
+    assert!(!err.contains(SECRET));
+}
+
+#[test]
+fn throttling_is_waited_out_and_the_round_completes() {
+    let emu = EmulatorProcess::start(&["--contacts", "30", "--page-size", "10", "--fault", "throttle:2:0.2"]);
+    let out = sync(
+        &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
+        &[("DELTASCOPE_TOKEN", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(lines(&out).len(), 30);
+    assert!(stderr(&out).contains("throttled"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_foreign_next_link_is_refused_with_exit_5() {
+    let emu = EmulatorProcess::start(&["--contacts", "30", "--page-size", "10", "--fault", "foreign-link:1"]);
+    let out = sync(
+        &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
+        &[("DELTASCOPE_TOKEN", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(5), "stderr: {}", stderr(&out));
+    assert!(!stderr(&out).contains(SECRET));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_round_saves_its_next_link_and_the_next_run_finishes_it() {
+    let emu = EmulatorProcess::start(&["--contacts", "60", "--page-size", "10", "--fault", "slow:100:150"]);
+    let dir = tempdir();
+    let state = dir.join("contacts.state");
+    let args = [
+        "sync",
+        "--graph-root",
+        emu.url.as_str(),
+        "--resource",
+        "contacts",
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("DELTASCOPE_TOKEN", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait for the first page's items, then interrupt
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first_lines = Vec::new();
+    for _ in 0..10 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        first_lines.push(line);
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(Instant::now() < deadline, "sync did not stop after SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(130));
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(saved["mid_round"], true);
+    let got_before = first_lines.len() + rest.lines().count();
+    assert!(got_before < 60);
+
+    // the next run finishes the round from the saved nextLink: together, every contact once
+    let finish = sync(
+        &args[1..],
+        &[("DELTASCOPE_TOKEN", SECRET)],
+    );
+    assert_eq!(finish.status.code(), Some(0), "stderr: {}", stderr(&finish));
+    assert_eq!(got_before + lines(&finish).len(), 60);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
