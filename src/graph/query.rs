@@ -438,14 +438,21 @@ impl DeltaQuery {
         }
         for p in &spec.params {
             let Some(value) = self.param_value(spec, &p.name) else {
-                if p.required {
+                // A missing value that defaults to another missing required one: the other's
+                // error says it all.
+                let covered = p
+                    .default_from
+                    .as_deref()
+                    .and_then(|from| spec.param(from))
+                    .is_some_and(|from| from.required);
+                if p.required && !covered {
                     let mut msg = format!(
                         "{} is required: {} (e.g. {})",
                         p.name, p.description, p.example
                     );
                     if p.name == "meetingOrganizerUserId" {
                         msg = format!(
-                            "meetingOrganizerUserId is required: Graph fails the request without it. Give the object id (GUID) of the user who organizes the meetings, e.g. {}",
+                            "meetingOrganizerUserId is required: Graph fails the request without it. Give the object id (GUID) of the user who organizes the meetings, e.g. {} (the user whose meetings are read defaults to it)",
                             p.example
                         );
                     }
