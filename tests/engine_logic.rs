@@ -950,3 +950,46 @@ fn error_hints() {
     };
     assert!(e.to_string().contains("refused") && e.hint().is_some());
 }
+
+/// Parse + apply speed: 100,000 contacts (~33 MB) in 100 pages. Run with
+/// `cargo test --release --test engine_logic -- --ignored --nocapture parse_and_apply_speed`.
+#[test]
+#[ignore = "timing; run on demand"]
+fn parse_and_apply_speed() {
+    let pages: Vec<String> = (0..100)
+        .map(|p| {
+            let items: Vec<String> = (0..1000)
+                .map(|i| {
+                    let n = p * 1000 + i;
+                    format!(
+                        r#"{{"companyName":"Contoso Pharmaceuticals {n}","department":"Research and Development","displayName":"Contact Number {n} Example","givenName":"Given{n}","id":"{:08x}-5de7-4406-bb2a-7e5c83c9ffff","jobTitle":"Senior Principal Analyst","mail":"contact.{n}@fabrikam.example.com","mailNickname":"contact{n}nick","surname":"Surname{n}"}}"#,
+                        n
+                    )
+                })
+                .collect();
+            let link = if p == 99 { "@odata.deltaLink\":\"https://g/v1.0/contacts/delta?$deltatoken=d" } else { "@odata.nextLink\":\"https://g/v1.0/contacts/delta?$skiptoken=s" };
+            format!(r#"{{"@odata.context":"https://g/v1.0/$metadata#contacts","{link}{p}","value":[{}]}}"#, items.join(","))
+        })
+        .collect();
+    let total: usize = pages.iter().map(String::len).sum();
+    let bodies: Vec<bytes::Bytes> = pages.into_iter().map(bytes::Bytes::from).collect();
+    let started = std::time::Instant::now();
+    let mut s = Session::new(req(RequestKind::Initial, R, false));
+    let mut parsing = std::time::Duration::ZERO;
+    for body in &bodies {
+        let r = s.next_request().unwrap();
+        let t = std::time::Instant::now();
+        let page = Page::parse(r, body.clone()).unwrap();
+        parsing += t.elapsed();
+        s.apply(&page);
+    }
+    let elapsed = started.elapsed();
+    println!("of which page parsing: {parsing:?}");
+    assert_eq!(s.replica().len(), 100_000);
+    assert!(s.rounds()[0].complete);
+    println!(
+        "parse+apply: 100000 contacts, {:.1} MB, {:?}",
+        total as f64 / 1e6,
+        elapsed
+    );
+}

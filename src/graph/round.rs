@@ -13,6 +13,7 @@
 //!   (counted as `vanished`).
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
@@ -21,11 +22,51 @@ use super::page::{Page, PageRequest, RemovedReason, RequestKind, headers_ask_min
 
 pub type Object = Map<String, Value>;
 
+/// One object of the replica. An object that arrived whole is kept as its JSON text and parsed
+/// the first time someone looks at it: a full round of 100,000 objects then costs a copy of
+/// each item's text instead of building 100,000 maps nobody may read.
+#[derive(Clone, Debug, Default)]
+struct Entry {
+    raw: Option<Box<str>>,
+    parsed: OnceLock<Object>,
+}
+
+impl Entry {
+    fn from_raw(text: &str) -> Entry {
+        Entry {
+            raw: Some(text.into()),
+            parsed: OnceLock::new(),
+        }
+    }
+
+    fn from_object(obj: Object) -> Entry {
+        Entry {
+            raw: None,
+            parsed: OnceLock::from(obj),
+        }
+    }
+
+    fn object(&self) -> &Object {
+        self.parsed.get_or_init(|| {
+            // The text passed `Page::parse` as a JSON object, so this does not fail.
+            self.raw
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default()
+        })
+    }
+
+    fn into_object(mut self) -> Object {
+        self.object();
+        self.parsed.take().unwrap_or_default()
+    }
+}
+
 /// The objects as the rounds so far describe them.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Replica {
-    active: BTreeMap<String, Object>,
-    soft_deleted: BTreeMap<String, Object>,
+    active: BTreeMap<String, Entry>,
+    soft_deleted: BTreeMap<String, Entry>,
 }
 
 impl Replica {
@@ -38,17 +79,28 @@ impl Replica {
     }
 
     pub fn get(&self, id: &str) -> Option<&Object> {
-        self.active.get(id)
+        self.active.get(id).map(Entry::object)
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.active.contains_key(id)
     }
 
     /// Active objects in id order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Object)> + '_ {
-        self.active.iter().map(|(k, v)| (k.as_str(), v))
+        self.active.iter().map(|(k, v)| (k.as_str(), v.object()))
+    }
+
+    /// Active object ids in order, without parsing anything.
+    pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+        self.active.keys().map(String::as_str)
     }
 
     /// Objects removed with `reason: changed` (soft-deleted), with their last known state.
     pub fn soft_deleted(&self) -> impl Iterator<Item = (&str, &Object)> + '_ {
-        self.soft_deleted.iter().map(|(k, v)| (k.as_str(), v))
+        self.soft_deleted
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.object()))
     }
 
     pub fn soft_deleted_len(&self) -> usize {
@@ -61,8 +113,9 @@ impl Replica {
     pub fn normalized(&self) -> BTreeMap<String, Value> {
         self.active
             .iter()
-            .map(|(id, obj)| {
-                let clean: Object = obj
+            .map(|(id, entry)| {
+                let clean: Object = entry
+                    .object()
                     .iter()
                     .filter(|(k, v)| !v.is_null() && k.as_str() != "@removed")
                     .map(|(k, v)| (k.clone(), v.clone()))
@@ -377,18 +430,19 @@ impl Session {
                 }
                 continue;
             }
-            let incoming: Object = match serde_json::from_str(page.item_json(i)) {
-                Ok(o) => o,
-                Err(e) => {
-                    report
-                        .warnings
-                        .push(format!("item #{} ({id}) cannot be read: {e}", i + 1));
-                    continue;
-                }
-            };
+            let text = page.item_json(i);
             let restored = self.replica.soft_deleted.remove(id);
             match self.replica.active.get_mut(id) {
                 Some(existing) => {
+                    let incoming: Object = match serde_json::from_str(text) {
+                        Ok(o) => o,
+                        Err(e) => {
+                            report
+                                .warnings
+                                .push(format!("item #{} ({id}) cannot be read: {e}", i + 1));
+                            continue;
+                        }
+                    };
                     if first_time {
                         report.updated += 1;
                         round.updated += 1;
@@ -397,17 +451,17 @@ impl Session {
                                 *round.property_changes.entry(k.clone()).or_default() += 1;
                             }
                         } else {
-                            for k in changed_properties(existing, &incoming) {
+                            for k in changed_properties(existing.object(), &incoming) {
                                 *round.property_changes.entry(k).or_default() += 1;
                             }
                         }
                     }
                     if merge {
-                        for (k, v) in incoming {
-                            existing.insert(k, v);
-                        }
+                        let mut obj = std::mem::take(existing).into_object();
+                        obj.extend(incoming);
+                        *existing = Entry::from_object(obj);
                     } else {
-                        *existing = incoming;
+                        *existing = Entry::from_object(incoming);
                     }
                 }
                 None => {
@@ -415,16 +469,20 @@ impl Session {
                         report.added += 1;
                         round.added += 1;
                     }
-                    let obj = match restored {
-                        Some(mut base) if merge => {
-                            for (k, v) in incoming {
-                                base.insert(k, v);
+                    let entry = match restored {
+                        Some(base) if merge => {
+                            let mut obj = base.into_object();
+                            match serde_json::from_str::<Object>(text) {
+                                Ok(incoming) => obj.extend(incoming),
+                                Err(e) => report
+                                    .warnings
+                                    .push(format!("item #{} ({id}) cannot be read: {e}", i + 1)),
                             }
-                            base
+                            Entry::from_object(obj)
                         }
-                        _ => incoming,
+                        _ => Entry::from_raw(text),
                     };
-                    self.replica.active.insert(id.to_owned(), obj);
+                    self.replica.active.insert(id.to_owned(), entry);
                 }
             }
         }
