@@ -3,6 +3,8 @@
 //! Crate map:
 //! - [`graph`]: the delta engine (queries, links, HTTP client, pages, rounds, replica). No UI code.
 //! - [`auth`]: token sources behind one trait.
-//! - [`emulator`]: the embedded Graph emulator (demo tenant and test server). Shares no code
+//! - `emulator`: the embedded Graph emulator (demo tenant and test server). Shares no code
 //!   path with the client it is meant to check.
-//! - [`sync`]: the headless `deltascope sync` command.
+//! - `sync`: the headless `deltascope sync` command.
+pub mod auth;
+pub mod graph;

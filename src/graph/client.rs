@@ -1,0 +1,376 @@
+//! The HTTP side: one GET per page, with the bearer token, a fresh `client-request-id` per
+//! attempt, the round headers, timeouts, and retries on 429/503 after `Retry-After`.
+//!
+//! Links are followed as returned. The only change is the one the URL standard forces when a
+//! link holds characters that are not allowed in a URI (`{`, `}` in a path, as in the seed's
+//! placeholder links): they go out percent-encoded, and `Page::url` records what was sent.
+//! A link on another origin than the Graph root is refused before anything is sent.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio_util::sync::CancellationToken;
+
+use super::error::GraphError;
+use super::page::{Page, PageRequest, parse_body};
+use super::query::GraphRoot;
+use crate::auth::TokenSource;
+
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// For one attempt: connect, send, and read the whole body.
+    pub timeout: Duration,
+    /// Retries after 429/503 before giving up.
+    pub max_retries: u32,
+    /// The longest single Retry-After wait accepted; a longer one ends the fetch with the error.
+    pub max_retry_wait: Duration,
+    pub user_agent: String,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            timeout: Duration::from_secs(60),
+            max_retries: 5,
+            max_retry_wait: Duration::from_secs(120),
+            user_agent: format!("deltascope/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// What a fetch is doing, for progress display.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FetchProgress {
+    /// Attempt 1 is the first try.
+    Sending {
+        attempt: u32,
+    },
+    /// Throttled; the next attempt follows after `retry_after`.
+    Throttled {
+        status: u16,
+        retry_after: Duration,
+        attempt: u32,
+    },
+    Received {
+        bytes: u64,
+    },
+}
+
+/// Wait when a 429/503 carries no Retry-After.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// How much of an error body is kept.
+const ERROR_BODY_KEEP: usize = 4096;
+
+pub struct GraphClient {
+    root: GraphRoot,
+    http: reqwest::Client,
+    tokens: Arc<dyn TokenSource>,
+    cfg: ClientConfig,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("root", &self.root)
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(cause) = src {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        src = cause.source();
+    }
+    s
+}
+
+/// `Retry-After`: whole or fractional seconds, or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let delta = when.with_timezone(&Utc) - Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Reads Graph's error envelope `{"error":{"code","message","innerError":{…}}}`, leniently.
+fn parse_error_body(
+    body: &str,
+) -> (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+) {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return (None, None, None, None);
+    };
+    let err = v.get("error");
+    let s = |x: Option<&serde_json::Value>| x.and_then(|x| x.as_str()).map(str::to_owned);
+    let code = s(err.and_then(|e| e.get("code")));
+    let message = s(err.and_then(|e| e.get("message")))
+        .or_else(|| {
+            s(err
+                .and_then(|e| e.get("message"))
+                .and_then(|m| m.get("value")))
+        })
+        .or_else(|| s(v.get("error_description")));
+    let inner = err.and_then(|e| e.get("innerError").or_else(|| e.get("innererror")));
+    let rid = s(inner.and_then(|i| i.get("request-id")));
+    let crid = s(inner.and_then(|i| i.get("client-request-id")));
+    (code, message, rid, crid)
+}
+
+impl GraphClient {
+    pub fn new(
+        root: GraphRoot,
+        tokens: Arc<dyn TokenSource>,
+        cfg: ClientConfig,
+    ) -> Result<Self, GraphError> {
+        let http = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(30)))
+            .user_agent(cfg.user_agent.clone())
+            // A redirect could lead the token elsewhere; Graph does not redirect delta GETs.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| GraphError::Network(error_chain(&e)))?;
+        Ok(GraphClient {
+            root,
+            http,
+            tokens,
+            cfg,
+        })
+    }
+
+    pub fn root(&self) -> &GraphRoot {
+        &self.root
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    /// Fetches one page. Refuses (before sending anything) a URL that is not on the Graph
+    /// root's origin; retries 429/503 after Retry-After within the configured bounds; returns
+    /// as soon as `cancel` fires.
+    pub async fn fetch(
+        &self,
+        req: &PageRequest,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(FetchProgress) + Send + Sync),
+    ) -> Result<Page, GraphError> {
+        if cancel.is_cancelled() {
+            return Err(GraphError::Cancelled);
+        }
+        let url = url::Url::parse(&req.url).map_err(|e| GraphError::BadLink {
+            url: req.url.clone(),
+            reason: format!("not a URL ({e})"),
+        })?;
+        if !self.root.same_origin(&url) {
+            return Err(GraphError::ForeignLink {
+                url: req.url.clone(),
+                root: self.root.to_string(),
+            });
+        }
+        if url.fragment().is_some() {
+            return Err(GraphError::BadLink {
+                url: req.url.clone(),
+                reason: "a link with a #fragment is not a Graph link".into(),
+            });
+        }
+        let wire = url.as_str().to_owned();
+        if wire != req.url {
+            tracing::debug!(link = %req.url, sent = %wire, "link percent-encoded by the URL standard");
+        }
+        let mut extra = HeaderMap::new();
+        for (k, v) in &req.headers {
+            if k.eq_ignore_ascii_case("authorization")
+                || k.eq_ignore_ascii_case("client-request-id")
+            {
+                continue;
+            }
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| GraphError::InvalidRequest(format!("invalid header name {k:?}")))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| GraphError::InvalidRequest(format!("invalid value for header {k}")))?;
+            extra.append(name, value);
+        }
+
+        let mut retries = 0u32;
+        let mut throttled_for = Duration::ZERO;
+        loop {
+            let attempt = retries + 1;
+            let token = tokio::select! {
+                t = self.tokens.token() => t.map_err(|e| GraphError::Auth(e.to_string()))?,
+                _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+            };
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let mut auth =
+                HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(|_| {
+                    GraphError::Auth(
+                        "the access token holds characters not allowed in a header".into(),
+                    )
+                })?;
+            auth.set_sensitive(true);
+            let mut request_headers: Vec<(String, String)> = vec![
+                ("Authorization".into(), "Bearer ***".into()),
+                ("client-request-id".into(), client_request_id.clone()),
+                ("return-client-request-id".into(), "true".into()),
+                ("Accept".into(), "application/json".into()),
+            ];
+            request_headers.extend(
+                req.headers
+                    .iter()
+                    .filter(|(k, _)| {
+                        !k.eq_ignore_ascii_case("authorization")
+                            && !k.eq_ignore_ascii_case("client-request-id")
+                    })
+                    .cloned(),
+            );
+            let builder = self
+                .http
+                .get(url.clone())
+                .header(reqwest::header::AUTHORIZATION, auth)
+                .header("client-request-id", client_request_id.as_str())
+                .header("return-client-request-id", "true")
+                .header(reqwest::header::ACCEPT, "application/json")
+                .headers(extra.clone());
+            progress(FetchProgress::Sending { attempt });
+            let started_at = Utc::now();
+            let started = Instant::now();
+            let response = tokio::select! {
+                r = builder.send() => r.map_err(|e| self.transport_error(&e, &req.url))?,
+                _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+            };
+            let status = response.status().as_u16();
+            let headers = header_pairs(response.headers());
+            let body = tokio::select! {
+                b = response.bytes() => b.map_err(|e| self.transport_error(&e, &req.url))?,
+                _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+            };
+            let elapsed = started.elapsed();
+            progress(FetchProgress::Received {
+                bytes: body.len() as u64,
+            });
+
+            if (200..300).contains(&status) {
+                let parsed = parse_body(&req.url, &body)?;
+                return Ok(Page {
+                    request: req.clone(),
+                    url: wire,
+                    status,
+                    request_headers,
+                    headers,
+                    started_at,
+                    elapsed,
+                    throttled_for,
+                    body,
+                    items: parsed.items,
+                    next_link: parsed.next_link,
+                    delta_link: parsed.delta_link,
+                    count: parsed.count,
+                    context: parsed.context,
+                    retries,
+                    client_request_id,
+                });
+            }
+
+            let retry_after = header(&headers, "retry-after").and_then(parse_retry_after);
+            if (status == 429 || status == 503) && retries < self.cfg.max_retries {
+                let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
+                if wait <= self.cfg.max_retry_wait {
+                    retries += 1;
+                    progress(FetchProgress::Throttled {
+                        status,
+                        retry_after: wait,
+                        attempt: retries + 1,
+                    });
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+                    }
+                    throttled_for += wait;
+                    continue;
+                }
+            }
+
+            let text = String::from_utf8_lossy(&body);
+            let (code, message, inner_rid, inner_crid) = parse_error_body(&text);
+            let mut kept = text.into_owned();
+            if kept.len() > ERROR_BODY_KEEP {
+                let mut cut = ERROR_BODY_KEEP;
+                while !kept.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                kept.truncate(cut);
+                kept.push('…');
+            }
+            return Err(GraphError::Http {
+                status,
+                code,
+                message: message.unwrap_or_else(|| {
+                    if kept.trim().is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "unexpected error body: {}",
+                            kept.chars().take(200).collect::<String>()
+                        )
+                    }
+                }),
+                request_id: header(&headers, "request-id")
+                    .map(str::to_owned)
+                    .or(inner_rid),
+                client_request_id: header(&headers, "client-request-id")
+                    .map(str::to_owned)
+                    .or(inner_crid)
+                    .or(Some(client_request_id)),
+                retry_after,
+                location: header(&headers, "location").map(str::to_owned),
+                www_authenticate: header(&headers, "www-authenticate").map(str::to_owned),
+                retries,
+                url: req.url.clone(),
+                body: kept,
+            });
+        }
+    }
+
+    fn transport_error(&self, e: &reqwest::Error, url: &str) -> GraphError {
+        if e.is_timeout() {
+            GraphError::Timeout {
+                url: url.to_owned(),
+            }
+        } else {
+            GraphError::Network(error_chain(e))
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Typed errors of the engine. Each carries what a support case asks for (status, Graph
+//! `error.code`, request-id, client-request-id) and [`GraphError::hint`] says what to do next.
+//! No variant ever holds a bearer token.
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GraphError {
+    /// Graph answered with a non-success status (after any retries).
+    #[error("{}", describe_http(*status, code.as_deref(), message, request_id.as_deref(), *retries))]
+    Http {
+        status: u16,
+        /// `error.code` from the body (decide on this, never on the message).
+        code: Option<String>,
+        message: String,
+        request_id: Option<String>,
+        client_request_id: Option<String>,
+        retry_after: Option<Duration>,
+        /// The `Location` header (410 Gone: where a full resync starts).
+        location: Option<String>,
+        www_authenticate: Option<String>,
+        /// How many times the request was retried before giving up.
+        retries: u32,
+        url: String,
+        /// The body as received (cut to a few KB), for display.
+        body: String,
+    },
+    /// The link points to another origin than the Graph root: not followed, nothing sent.
+    #[error(
+        "refused to follow a link to {url}: it is not on the Graph root {root}, and following it would send the access token there"
+    )]
+    ForeignLink { url: String, root: String },
+    /// The link cannot be used as a URL at all.
+    #[error("cannot use the link {url}: {reason}")]
+    BadLink { url: String, reason: String },
+    /// A 2xx response whose body is not a delta page.
+    #[error("the response from {url} is not a valid delta page: {message}")]
+    Malformed {
+        url: String,
+        message: String,
+        /// The first bytes of the body, for display.
+        body_prefix: String,
+    },
+    #[error("network error: {0}")]
+    Network(String),
+    #[error("no complete response from {url} within the timeout")]
+    Timeout { url: String },
+    #[error("cancelled")]
+    Cancelled,
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+fn describe_http(
+    status: u16,
+    code: Option<&str>,
+    message: &str,
+    request_id: Option<&str>,
+    retries: u32,
+) -> String {
+    let mut s = format!("HTTP {status}");
+    if let Some(reason) = http_reason(status) {
+        s.push(' ');
+        s.push_str(reason);
+    }
+    if let Some(code) = code {
+        s.push_str(&format!(" [{code}]"));
+    }
+    if !message.is_empty() {
+        s.push_str(": ");
+        s.push_str(message);
+    }
+    if let Some(rid) = request_id {
+        s.push_str(&format!(" (request-id {rid})"));
+    }
+    if retries > 0 {
+        s.push_str(&format!(
+            " after {retries} {}",
+            if retries == 1 { "retry" } else { "retries" }
+        ));
+    }
+    s
+}
+
+fn http_reason(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        410 => "Gone",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => return None,
+    })
+}
+
+fn code_is(code: Option<&str>, wanted: &str) -> bool {
+    code.is_some_and(|c| c.eq_ignore_ascii_case(wanted))
+}
+
+impl GraphError {
+    /// What to do about this error, in one or two sentences.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            GraphError::Http {
+                status,
+                code,
+                message,
+                location,
+                url,
+                retries,
+                retry_after,
+                ..
+            } => {
+                let code = code.as_deref();
+                if *status == 410 {
+                    return Some(match location {
+                        Some(loc) => format!(
+                            "the sync state was reset by the server: start a full resync from the Location URL ({loc}); the replica will be rebuilt"
+                        ),
+                        None => "the sync state was reset by the server: start a full resync (a new initial round)".into(),
+                    });
+                }
+                if code_is(code, "syncStateNotFound")
+                    || code_is(code, "resyncRequired")
+                    || code_is(code, "resyncChangesApplyDifferences")
+                {
+                    return Some(
+                        "the delta token has expired (directory tokens live about 7 days) or the sync state is gone: start a full resync (a new initial round)"
+                            .into(),
+                    );
+                }
+                if *status == 400 && message.to_ascii_lowercase().contains("badly formed token") {
+                    return Some(
+                        "the state token in the link was altered (re-encoded, cut, or rebuilt): links must be followed exactly as returned; start a full resync"
+                            .into(),
+                    );
+                }
+                if *status == 401 {
+                    return Some(
+                        "the access token is missing, expired or not valid for this Graph root (tokens do not cross clouds): get a new token".into(),
+                    );
+                }
+                if *status == 403 {
+                    if url.contains("getAllRecordings") {
+                        return Some(
+                            "callRecording delta needs the application permission OnlineMeetingRecording.Read.All (app-only; delegated is not supported), granted with admin consent, and an application access policy that covers the meeting organizer".into(),
+                        );
+                    }
+                    if url.contains("getAllTranscripts") {
+                        return Some(
+                            "callTranscript delta needs the application permission OnlineMeetingTranscript.Read.All (app-only; delegated is not supported), granted with admin consent, and an application access policy that covers the meeting organizer".into(),
+                        );
+                    }
+                    return Some(
+                        "the token lacks the permission this resource needs (see the resource's permissions in the catalog, e.g. OrgContact.Read.All for contacts)".into(),
+                    );
+                }
+                if *status == 429 || *status == 503 {
+                    let wait = retry_after
+                        .map(|d| format!(" (the server asked for {:.1}s)", d.as_secs_f64()))
+                        .unwrap_or_default();
+                    return Some(format!(
+                        "still throttled after {retries} retries{wait}: wait and continue from the same link later, or lower the request rate"
+                    ));
+                }
+                if *status == 400 && url.contains("$filter") {
+                    return Some(
+                        "delta $filter supports only `id eq '…'` joined with `or`, at most 50 ids".into(),
+                    );
+                }
+                None
+            }
+            GraphError::ForeignLink { root, .. } => Some(format!(
+                "the server returned a link to another host; deltascope only follows links on {root}. Check the Graph root (national cloud?) or a proxy rewriting links"
+            )),
+            GraphError::BadLink { .. } => {
+                Some("use the nextLink/deltaLink exactly as Graph returned it".into())
+            }
+            GraphError::Malformed { .. } => Some(
+                "the body is not a Graph delta page (a proxy, a captive portal or a cut connection?): retry the same link".into(),
+            ),
+            GraphError::Timeout { .. } => {
+                Some("retry the same link (it stays valid), or raise the timeout".into())
+            }
+            GraphError::Network(_) => {
+                Some("check the network and the Graph root, then retry the same link".into())
+            }
+            GraphError::Auth(_) => Some("provide a valid access token".into()),
+            GraphError::Cancelled | GraphError::InvalidRequest(_) => None,
+        }
+    }
+
+    /// True when the only way on is a new full round (expired or reset sync state, tampered token).
+    pub fn needs_resync(&self) -> bool {
+        match self {
+            GraphError::Http {
+                status,
+                code,
+                message,
+                ..
+            } => {
+                let code = code.as_deref();
+                *status == 410
+                    || code_is(code, "syncStateNotFound")
+                    || code_is(code, "resyncRequired")
+                    || code_is(code, "resyncChangesApplyDifferences")
+                    || (*status == 400
+                        && message.to_ascii_lowercase().contains("badly formed token"))
+            }
+            _ => false,
+        }
+    }
+
+    /// For a 410 Gone: the URL to restart the full round from.
+    pub fn resync_location(&self) -> Option<&str> {
+        match self {
+            GraphError::Http {
+                status: 410,
+                location,
+                ..
+            } => location.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when Graph answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GraphError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The Graph `error.code`, when there was one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            GraphError::Http { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+}

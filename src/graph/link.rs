@@ -1,0 +1,146 @@
+//! nextLink/deltaLink handling. Links are opaque: they are classified and checked here, never
+//! rebuilt. Token spellings seen in Graph: `$skiptoken`, `$deltatoken` (directory objects),
+//! `skipToken`/`deltaToken` without `$` (callRecording uses `skipToken=` in both links), and
+//! `token` (driveItem). Matching is case-insensitive.
+use serde::{Deserialize, Serialize};
+
+use super::query::GraphRoot;
+
+/// What the state token's parameter name says about the link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenKind {
+    /// `$skiptoken` / `skipToken`: a page of the current round (but see [`LinkInfo::ambiguous`]).
+    Skip,
+    /// `$deltatoken` / `deltaToken`: the start of a later round.
+    Delta,
+    /// `token`: driveItem's spelling, for both.
+    Token,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkInfo {
+    pub kind: TokenKind,
+    /// The parameter name exactly as spelled in the link (`$skiptoken`, `skipToken`, …).
+    pub param: String,
+    /// Whether the name starts with `$`.
+    pub dollar: bool,
+    /// The token as it appears in the link (not decoded).
+    pub token: String,
+    /// `$deltatoken=latest`: "sync from now", not a real state token.
+    pub latest: bool,
+}
+
+impl LinkInfo {
+    /// The spelling alone does not tell a nextLink from a deltaLink: `skipToken` without `$`
+    /// (callRecording uses it in both) and `token`.
+    pub fn ambiguous(&self) -> bool {
+        matches!(self.kind, TokenKind::Token) || (self.kind == TokenKind::Skip && !self.dollar)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("the link has no query string, so no state token")]
+    NoQuery,
+    #[error(
+        "the link has no state token ($skiptoken, $deltatoken, skipToken, deltaToken or token)"
+    )]
+    NoToken,
+    #[error("the link has more than one state token ({0})")]
+    SeveralTokens(String),
+    #[error("the state token ({0}) is empty")]
+    EmptyToken(String),
+}
+
+fn kind_of(name: &str) -> Option<(TokenKind, bool)> {
+    let (dollar, bare) = match name.strip_prefix('$') {
+        Some(b) => (true, b),
+        None => (false, name),
+    };
+    let kind = if bare.eq_ignore_ascii_case("skiptoken") {
+        TokenKind::Skip
+    } else if bare.eq_ignore_ascii_case("deltatoken") {
+        TokenKind::Delta
+    } else if bare.eq_ignore_ascii_case("token") {
+        TokenKind::Token
+    } else {
+        return None;
+    };
+    Some((kind, dollar))
+}
+
+/// Finds the state token in a link. The part after `#` is ignored.
+pub fn classify(link: &str) -> Result<LinkInfo, LinkError> {
+    let without_fragment = link.split('#').next().unwrap_or(link);
+    let Some((_, query)) = without_fragment.split_once('?') else {
+        return Err(LinkError::NoQuery);
+    };
+    let mut found: Option<LinkInfo> = None;
+    for pair in query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // `%24` is `$` percent-encoded: some proxies do that.
+        let name_decoded;
+        let name = if let Some(rest) = name.strip_prefix("%24") {
+            name_decoded = format!("${rest}");
+            name_decoded.as_str()
+        } else {
+            name
+        };
+        let Some((kind, dollar)) = kind_of(name) else {
+            continue;
+        };
+        if let Some(prev) = &found {
+            return Err(LinkError::SeveralTokens(format!(
+                "{} and {name}",
+                prev.param
+            )));
+        }
+        if value.is_empty() {
+            return Err(LinkError::EmptyToken(name.to_owned()));
+        }
+        found = Some(LinkInfo {
+            kind,
+            param: name.to_owned(),
+            dollar,
+            token: value.to_owned(),
+            latest: kind == TokenKind::Delta && value.eq_ignore_ascii_case("latest"),
+        });
+    }
+    found.ok_or(LinkError::NoToken)
+}
+
+/// The bare state token of a link, if it has exactly one.
+pub fn token(link: &str) -> Option<String> {
+    classify(link).ok().map(|i| i.token)
+}
+
+/// Whether the link is on the Graph root's origin. A link that does not parse is not.
+pub fn same_origin(link: &str, root: &GraphRoot) -> bool {
+    url::Url::parse(link).is_ok_and(|u| root.same_origin(&u))
+}
+
+/// The text the HTTP stack will put on the wire for `link`: the URL standard percent-encodes
+/// characters that are not allowed in a URI (for example `{` and `}` in a path). Equal to
+/// `link` for every link Graph really returns; the seed's placeholder links with braces differ.
+pub fn wire_form(link: &str) -> Option<String> {
+    url::Url::parse(link).ok().map(|u| u.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings() {
+        let i = classify("https://g/v1.0/contacts/delta?$skiptoken=abc")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (i.kind, i.dollar, i.token.as_str()),
+            (TokenKind::Skip, true, "abc")
+        );
+        let i =
+            classify("https://g/x/delta?skipToken={deltaToken1}").unwrap_or_else(|e| panic!("{e}"));
+        assert!(i.ambiguous());
+        assert_eq!(i.token, "{deltaToken1}");
+    }
+}

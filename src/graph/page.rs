@@ -1,0 +1,323 @@
+//! A fetched page: the request, status, headers, timings, the raw body, and the items as spans
+//! into that body. Parsing borrows from the body (`RawValue`), so an item is never copied or
+//! turned into a `serde_json::Value` here.
+use std::borrow::Cow;
+use std::ops::Range;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::error::GraphError;
+
+/// How a request came to be.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum RequestKind {
+    /// The query's first request (options in the URL), or a restart from a 410 Location.
+    Initial,
+    /// A nextLink: the next page of the current round.
+    Next,
+    /// A deltaLink: the first page of a later round.
+    Delta,
+}
+
+/// One GET to send. `headers` are the round's headers (e.g. `Prefer: return=minimal`), sent
+/// again on every page; never `Authorization` (the client adds it).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PageRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub kind: RequestKind,
+}
+
+impl PageRequest {
+    /// Whether the round headers ask for `Prefer: return=minimal`.
+    pub fn is_minimal(&self) -> bool {
+        headers_ask_minimal(&self.headers)
+    }
+}
+
+pub(crate) fn headers_ask_minimal(headers: &[(String, String)]) -> bool {
+    headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("prefer")
+            && v.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
+    })
+}
+
+/// Why an object was removed (`@removed.reason`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+pub enum RemovedReason {
+    /// Soft-deleted (restorable) or out of scope.
+    Changed,
+    /// Deleted for good.
+    Deleted,
+    Other(String),
+}
+
+impl RemovedReason {
+    pub fn parse(reason: &str) -> RemovedReason {
+        if reason.eq_ignore_ascii_case("changed") {
+            RemovedReason::Changed
+        } else if reason.eq_ignore_ascii_case("deleted") {
+            RemovedReason::Deleted
+        } else {
+            RemovedReason::Other(reason.to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            RemovedReason::Changed => "changed",
+            RemovedReason::Deleted => "deleted",
+            RemovedReason::Other(s) => s,
+        }
+    }
+}
+
+/// One entry of `value`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Item {
+    pub id: Option<String>,
+    pub removed: Option<RemovedReason>,
+    /// The item's JSON text in [`Page::body`].
+    pub span: Range<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub request: PageRequest,
+    /// The URL as sent on the wire (equal to `request.url` unless the URL standard had to
+    /// percent-encode characters that are not allowed in a URI, such as `{` in a path).
+    pub url: String,
+    pub status: u16,
+    /// As sent; `Authorization` shown as `Bearer ***`.
+    pub request_headers: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    /// When the request that produced this page was sent (the last attempt).
+    pub started_at: DateTime<Utc>,
+    /// From sending the last attempt to the end of the body.
+    pub elapsed: Duration,
+    /// Time spent waiting on Retry-After before the last attempt.
+    pub throttled_for: Duration,
+    pub body: Bytes,
+    pub items: Vec<Item>,
+    pub next_link: Option<String>,
+    pub delta_link: Option<String>,
+    pub count: Option<u64>,
+    pub context: Option<String>,
+    pub retries: u32,
+    pub client_request_id: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, rename = "@odata.context")]
+    context: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "@odata.nextLink")]
+    next_link: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "@odata.deltaLink")]
+    delta_link: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "@odata.count")]
+    count: Option<&'a RawValue>,
+    #[serde(borrow)]
+    value: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ItemHead<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, rename = "@removed")]
+    removed: Option<Removed<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Removed<'a> {
+    #[serde(borrow)]
+    reason: Option<Cow<'a, str>>,
+}
+
+/// The parts of a delta page's body, with items as spans into the body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParsedBody {
+    pub items: Vec<Item>,
+    pub next_link: Option<String>,
+    pub delta_link: Option<String>,
+    pub count: Option<u64>,
+    pub context: Option<String>,
+}
+
+fn prefix(body: &[u8]) -> String {
+    let cut = body.len().min(512);
+    String::from_utf8_lossy(&body[..cut]).into_owned()
+}
+
+/// Parses a delta page body. Never panics; every way a body can be wrong is a `Malformed`.
+pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
+    let malformed = |message: String| GraphError::Malformed {
+        url: url.to_owned(),
+        message,
+        body_prefix: prefix(body),
+    };
+    let text = std::str::from_utf8(body).map_err(|e| {
+        malformed(format!(
+            "the body is not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    if text.trim().is_empty() {
+        return Err(malformed("the body is empty".into()));
+    }
+    let env: Envelope<'_> = serde_json::from_str(text).map_err(|e| {
+        use serde_json::error::Category;
+        malformed(match e.classify() {
+            Category::Eof => format!(
+                "the body ends early: truncated JSON after {} bytes",
+                body.len()
+            ),
+            Category::Syntax => {
+                let start = text.trim_start().chars().next().unwrap_or(' ');
+                if start == '{' || start == '[' {
+                    format!("the body is not valid JSON ({e})")
+                } else {
+                    format!(
+                        "the body is not JSON (it starts with {:?})",
+                        text.chars().take(40).collect::<String>()
+                    )
+                }
+            }
+            Category::Data => format!("the body is not a delta page object ({e})"),
+            Category::Io => format!("cannot read the body ({e})"),
+        })
+    })?;
+    let Some(value) = env.value else {
+        return Err(malformed("the page has no \"value\" array".into()));
+    };
+    let raw_items: Vec<&RawValue> = if value.get().starts_with('[') {
+        serde_json::from_str(value.get())
+            .map_err(|e| malformed(format!("\"value\" is not a valid array ({e})")))?
+    } else {
+        return Err(malformed(format!(
+            "\"value\" is not an array (it is {})",
+            value.get().chars().take(40).collect::<String>()
+        )));
+    };
+    let base = text.as_ptr() as usize;
+    let mut items = Vec::with_capacity(raw_items.len());
+    for (i, raw) in raw_items.iter().enumerate() {
+        let json = raw.get();
+        let start = (json.as_ptr() as usize).saturating_sub(base);
+        let span = start..start + json.len();
+        if !json.starts_with('{') {
+            return Err(malformed(format!(
+                "item #{} of \"value\" is not a JSON object (it is {})",
+                i + 1,
+                json.chars().take(40).collect::<String>()
+            )));
+        }
+        let head: ItemHead<'_> = serde_json::from_str(json).map_err(|e| {
+            malformed(format!(
+                "item #{} of \"value\" is not a valid object ({e})",
+                i + 1
+            ))
+        })?;
+        let id = head.id.and_then(|r| {
+            serde_json::from_str::<Cow<'_, str>>(r.get())
+                .ok()
+                .map(Cow::into_owned)
+        });
+        let removed = head.removed.map(|r| match r.reason {
+            Some(reason) => RemovedReason::parse(&reason),
+            None => RemovedReason::Other(String::new()),
+        });
+        items.push(Item { id, removed, span });
+    }
+    let count =
+        match env.count {
+            None => None,
+            Some(raw) => {
+                let t = raw.get().trim_matches('"');
+                Some(t.parse::<u64>().map_err(|_| {
+                    malformed(format!("@odata.count is not a count ({})", raw.get()))
+                })?)
+            }
+        };
+    let next_link = env.next_link.map(Cow::into_owned).filter(|s| !s.is_empty());
+    let delta_link = env
+        .delta_link
+        .map(Cow::into_owned)
+        .filter(|s| !s.is_empty());
+    if next_link.is_none() && delta_link.is_none() {
+        return Err(malformed(
+            "the page has neither @odata.nextLink nor @odata.deltaLink, so the round can neither continue nor end".into(),
+        ));
+    }
+    Ok(ParsedBody {
+        items,
+        next_link,
+        delta_link,
+        count,
+        context: env.context.map(Cow::into_owned),
+    })
+}
+
+impl Page {
+    /// A page from a 200 body, with the metadata left at neutral values (status 200, no headers,
+    /// now). The client fills them in; tests use it directly.
+    pub fn parse(request: PageRequest, body: impl Into<Bytes>) -> Result<Page, GraphError> {
+        let body: Bytes = body.into();
+        let parsed = parse_body(&request.url, &body)?;
+        Ok(Page {
+            url: request.url.clone(),
+            request,
+            status: 200,
+            request_headers: Vec::new(),
+            headers: Vec::new(),
+            started_at: Utc::now(),
+            elapsed: Duration::ZERO,
+            throttled_for: Duration::ZERO,
+            body,
+            items: parsed.items,
+            next_link: parsed.next_link,
+            delta_link: parsed.delta_link,
+            count: parsed.count,
+            context: parsed.context,
+            retries: 0,
+            client_request_id: String::new(),
+        })
+    }
+
+    /// The raw JSON text of item `i` as received ("" if `i` is out of range).
+    pub fn item_json(&self, i: usize) -> &str {
+        self.items
+            .get(i)
+            .and_then(|it| self.body.get(it.span.clone()))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    /// The body as text (it was checked to be UTF-8 when parsed).
+    pub fn body_text(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap_or("")
+    }
+
+    /// A response header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The link that continues from this page: the nextLink, or the deltaLink ending the round.
+    pub fn continuation(&self) -> Option<&str> {
+        self.next_link.as_deref().or(self.delta_link.as_deref())
+    }
+}

@@ -1,0 +1,542 @@
+//! Rounds of pages, the session of rounds, the replica they build, and what changed per round.
+//!
+//! Replica rules (see spec §2):
+//! - A new or updated object is upserted. In a default round (and in any initial round) the
+//!   object's properties are REPLACED by those received: the server sends every selected property
+//!   that has a value, so an absent property is unset. In a `Prefer: return=minimal` later round
+//!   the received properties are MERGED (present ones overwrite, `null` sets null).
+//! - `@removed` takes the object out of the replica. `reason: changed` (soft-deleted, restorable)
+//!   keeps its last state aside, so that a restore in a minimal round merges onto it.
+//! - Last occurrence wins; every occurrence of an id after the first in a round is counted as a
+//!   duplicate (and still applied).
+//! - When a full round (initial, resync) completes, objects it did not return are dropped
+//!   (counted as `vanished`).
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+
+use super::link;
+use super::page::{Page, PageRequest, RemovedReason, RequestKind, headers_ask_minimal};
+
+pub type Object = Map<String, Value>;
+
+/// One object of the replica. An object that arrived whole is kept as its JSON text and parsed
+/// the first time someone looks at it: a full round of 100,000 objects then costs a copy of
+/// each item's text instead of building 100,000 maps nobody may read.
+#[derive(Clone, Debug, Default)]
+struct Entry {
+    raw: Option<Box<str>>,
+    parsed: OnceLock<Object>,
+}
+
+impl Entry {
+    fn from_raw(text: &str) -> Entry {
+        Entry {
+            raw: Some(text.into()),
+            parsed: OnceLock::new(),
+        }
+    }
+
+    fn from_object(obj: Object) -> Entry {
+        Entry {
+            raw: None,
+            parsed: OnceLock::from(obj),
+        }
+    }
+
+    fn object(&self) -> &Object {
+        self.parsed.get_or_init(|| {
+            // The text passed `Page::parse` as a JSON object, so this does not fail.
+            self.raw
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default()
+        })
+    }
+
+    fn into_object(mut self) -> Object {
+        self.object();
+        self.parsed.take().unwrap_or_default()
+    }
+}
+
+/// The objects as the rounds so far describe them.
+#[derive(Clone, Debug, Default)]
+pub struct Replica {
+    active: BTreeMap<String, Entry>,
+    soft_deleted: BTreeMap<String, Entry>,
+}
+
+impl Replica {
+    pub fn len(&self) -> usize {
+        self.active.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.active.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Object> {
+        self.active.get(id).map(Entry::object)
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.active.contains_key(id)
+    }
+
+    /// Active objects in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Object)> + '_ {
+        self.active.iter().map(|(k, v)| (k.as_str(), v.object()))
+    }
+
+    /// Active object ids in order, without parsing anything.
+    pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+        self.active.keys().map(String::as_str)
+    }
+
+    /// Objects removed with `reason: changed` (soft-deleted), with their last known state.
+    pub fn soft_deleted(&self) -> impl Iterator<Item = (&str, &Object)> + '_ {
+        self.soft_deleted
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.object()))
+    }
+
+    pub fn soft_deleted_len(&self) -> usize {
+        self.soft_deleted.len()
+    }
+
+    /// The active objects for equality checks: soft-deleted objects are excluded, and in each
+    /// object `null` properties are dropped (null and absent both mean "not set") as is
+    /// `@removed`.
+    pub fn normalized(&self) -> BTreeMap<String, Value> {
+        self.active
+            .iter()
+            .map(|(id, entry)| {
+                let clean: Object = entry
+                    .object()
+                    .iter()
+                    .filter(|(k, v)| !v.is_null() && k.as_str() != "@removed")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                (id.clone(), Value::Object(clean))
+            })
+            .collect()
+    }
+
+    pub fn clear(&mut self) {
+        self.active.clear();
+        self.soft_deleted.clear();
+    }
+}
+
+fn is_tracked_property(key: &str) -> bool {
+    key != "id" && !key.starts_with('@')
+}
+
+/// The change one page brought.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageReport {
+    /// The page ended the round (it carried the deltaLink).
+    pub round_complete: bool,
+    pub warnings: Vec<String>,
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub duplicates: usize,
+    pub empty: bool,
+}
+
+/// What a round brought. The last entry of [`Session::rounds`] may be the round in progress.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoundSummary {
+    /// 1-based.
+    pub number: u32,
+    /// An initial (full) round: the query's first request or a restart.
+    pub full: bool,
+    pub pages: usize,
+    pub items: usize,
+    pub bytes: u64,
+    pub added: usize,
+    pub updated: usize,
+    pub removed_changed: usize,
+    pub removed_deleted: usize,
+    pub removed_other: usize,
+    pub duplicates: usize,
+    pub empty_pages: usize,
+    /// Full rounds only: objects in the replica that the round did not return (dropped).
+    pub vanished: usize,
+    /// Property → number of updated objects in which it changed. Minimal rounds: the properties
+    /// present; default rounds: those whose value differs from the replica's previous one.
+    pub property_changes: BTreeMap<String, usize>,
+    pub delta_link: Option<String>,
+    pub minimal: bool,
+    pub complete: bool,
+    /// A resync or restart abandoned this round before its deltaLink.
+    pub abandoned: bool,
+}
+
+impl RoundSummary {
+    pub fn removed(&self) -> usize {
+        self.removed_changed + self.removed_deleted + self.removed_other
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl fmt::Display for RoundSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "round {}: {}, {}: {} added, {} updated",
+            self.number,
+            plural(self.pages, "page", "pages"),
+            plural(self.items, "item", "items"),
+            self.added,
+            self.updated
+        )?;
+        if !self.property_changes.is_empty() {
+            let mut props: Vec<(&String, &usize)> = self.property_changes.iter().collect();
+            props.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let list: Vec<String> = props.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            write!(f, " ({})", list.join(", "))?;
+        }
+        write!(f, ", {} removed", self.removed())?;
+        if self.removed() > 0 {
+            let mut parts = vec![
+                format!("{} changed", self.removed_changed),
+                format!("{} deleted", self.removed_deleted),
+            ];
+            if self.removed_other > 0 {
+                parts.push(format!("{} other", self.removed_other));
+            }
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        write!(
+            f,
+            ", {}",
+            plural(self.duplicates, "duplicate", "duplicates")
+        )?;
+        write!(
+            f,
+            ", {}",
+            plural(self.empty_pages, "empty page", "empty pages")
+        )?;
+        if self.vanished > 0 {
+            write!(f, ", {} no longer returned (dropped)", self.vanished)?;
+        }
+        if self.abandoned {
+            write!(f, " (abandoned)")?;
+        } else if !self.complete {
+            write!(f, " (in progress)")?;
+        }
+        Ok(())
+    }
+}
+
+/// A run of rounds: what to request next, the summaries, the replica.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The query's first request, when known (not for a resumed session).
+    first: Option<PageRequest>,
+    next: Option<PageRequest>,
+    /// The round headers, re-sent with every page and every later round.
+    headers: Vec<(String, String)>,
+    rounds: Vec<RoundSummary>,
+    replica: Replica,
+    /// Ids seen in the round in progress (`None` between rounds).
+    seen: Option<HashSet<String>>,
+    last_delta_link: Option<String>,
+}
+
+impl Session {
+    pub fn new(first: PageRequest) -> Self {
+        Session {
+            headers: first.headers.clone(),
+            next: Some(first.clone()),
+            first: Some(first),
+            rounds: Vec::new(),
+            replica: Replica::default(),
+            seen: None,
+            last_delta_link: None,
+        }
+    }
+
+    /// Continues from a saved link. `$deltatoken`/`deltaToken` links start a later round;
+    /// `$skiptoken` links continue a round. `skipToken` without `$` (callRecording uses it in
+    /// both links) and `token` are taken as deltaLinks; use [`Session::resume_as`] when the
+    /// saved state knows better.
+    pub fn resume(link: String, headers: Vec<(String, String)>) -> Self {
+        let kind = match link::classify(&link) {
+            Ok(info) if info.kind == link::TokenKind::Skip && info.dollar => RequestKind::Next,
+            _ => RequestKind::Delta,
+        };
+        Self::resume_as(link, headers, kind)
+    }
+
+    /// Continues from a saved link whose kind is known (`Next`: mid-round; `Delta`: a deltaLink).
+    pub fn resume_as(link: String, headers: Vec<(String, String)>, kind: RequestKind) -> Self {
+        Session {
+            first: None,
+            next: Some(PageRequest {
+                url: link,
+                headers: headers.clone(),
+                kind,
+            }),
+            headers,
+            rounds: Vec::new(),
+            replica: Replica::default(),
+            seen: None,
+            last_delta_link: None,
+        }
+    }
+
+    /// The next nextLink, or the deltaLink starting the next round. `None` only when the last
+    /// page left no way on.
+    pub fn next_request(&self) -> Option<PageRequest> {
+        self.next.clone()
+    }
+
+    /// True mid-round: the next request is a nextLink, or the first request of a round that
+    /// has not returned its first page yet (a new session, a restart).
+    pub fn in_round(&self) -> bool {
+        self.seen.is_some()
+            || self
+                .next
+                .as_ref()
+                .is_some_and(|n| matches!(n.kind, RequestKind::Initial | RequestKind::Next))
+    }
+
+    pub fn rounds(&self) -> &[RoundSummary] {
+        &self.rounds
+    }
+
+    pub fn replica(&self) -> &Replica {
+        &self.replica
+    }
+
+    /// The round headers (e.g. `Prefer: return=minimal`).
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The deltaLink of the last completed round.
+    pub fn delta_link(&self) -> Option<&str> {
+        self.last_delta_link.as_deref()
+    }
+
+    pub fn minimal(&self) -> bool {
+        headers_ask_minimal(&self.headers)
+    }
+
+    fn abandon_current(&mut self) {
+        if self.seen.take().is_some()
+            && let Some(r) = self.rounds.last_mut()
+            && !r.complete
+        {
+            r.abandoned = true;
+        }
+    }
+
+    /// Starts a new full round from the query's first request (after `syncStateNotFound`, a
+    /// tampered token …). A resumed session has no first request: its next request is left as
+    /// it is; use [`Session::restart_from`] with a first request instead.
+    pub fn resync(&mut self) {
+        if let Some(first) = self.first.clone() {
+            self.abandon_current();
+            self.next = Some(first);
+        }
+    }
+
+    /// Starts a new full round from `location` (a 410 Gone's Location header).
+    pub fn restart_from(&mut self, location: String) {
+        self.abandon_current();
+        self.next = Some(PageRequest {
+            url: location,
+            headers: self.headers.clone(),
+            kind: RequestKind::Initial,
+        });
+    }
+
+    /// Applies a fetched page: replica, round summary, what to request next.
+    pub fn apply(&mut self, page: &Page) -> PageReport {
+        let mut report = PageReport::default();
+        if let Some(next) = &self.next
+            && next.url != page.request.url
+        {
+            report.warnings.push(format!(
+                "this page answers {} but the session expected {}",
+                page.request.url, next.url
+            ));
+        }
+        if self.seen.is_none() {
+            let full = page.request.kind == RequestKind::Initial
+                && !link::classify(&page.request.url).is_ok_and(|i| i.latest);
+            self.rounds.push(RoundSummary {
+                number: u32::try_from(self.rounds.len() + 1).unwrap_or(u32::MAX),
+                full,
+                minimal: headers_ask_minimal(&page.request.headers),
+                ..Default::default()
+            });
+            self.seen = Some(HashSet::new());
+        }
+        let (Some(seen), Some(round)) = (self.seen.as_mut(), self.rounds.last_mut()) else {
+            return report;
+        };
+        let merge = round.minimal && !round.full;
+        round.pages += 1;
+        round.items += page.items.len();
+        round.bytes += page.body.len() as u64;
+        if page.items.is_empty() {
+            round.empty_pages += 1;
+            report.empty = true;
+        }
+        for (i, item) in page.items.iter().enumerate() {
+            let Some(id) = item.id.as_deref() else {
+                report.warnings.push(format!(
+                    "item #{} has no id; it is not in the replica",
+                    i + 1
+                ));
+                continue;
+            };
+            let first_time = seen.insert(id.to_owned());
+            if !first_time {
+                round.duplicates += 1;
+                report.duplicates += 1;
+            }
+            if let Some(reason) = &item.removed {
+                let previous = self.replica.active.remove(id);
+                match reason {
+                    RemovedReason::Changed => {
+                        let keep = previous
+                            .or_else(|| self.replica.soft_deleted.remove(id))
+                            .unwrap_or_default();
+                        self.replica.soft_deleted.insert(id.to_owned(), keep);
+                    }
+                    _ => {
+                        self.replica.soft_deleted.remove(id);
+                    }
+                }
+                if first_time {
+                    report.removed += 1;
+                    match reason {
+                        RemovedReason::Changed => round.removed_changed += 1,
+                        RemovedReason::Deleted => round.removed_deleted += 1,
+                        RemovedReason::Other(_) => round.removed_other += 1,
+                    }
+                }
+                continue;
+            }
+            let text = page.item_json(i);
+            let restored = self.replica.soft_deleted.remove(id);
+            match self.replica.active.get_mut(id) {
+                Some(existing) => {
+                    let incoming: Object = match serde_json::from_str(text) {
+                        Ok(o) => o,
+                        Err(e) => {
+                            report
+                                .warnings
+                                .push(format!("item #{} ({id}) cannot be read: {e}", i + 1));
+                            continue;
+                        }
+                    };
+                    if first_time {
+                        report.updated += 1;
+                        round.updated += 1;
+                        if merge {
+                            for k in incoming.keys().filter(|k| is_tracked_property(k)) {
+                                *round.property_changes.entry(k.clone()).or_default() += 1;
+                            }
+                        } else {
+                            for k in changed_properties(existing.object(), &incoming) {
+                                *round.property_changes.entry(k).or_default() += 1;
+                            }
+                        }
+                    }
+                    if merge {
+                        let mut obj = std::mem::take(existing).into_object();
+                        obj.extend(incoming);
+                        *existing = Entry::from_object(obj);
+                    } else {
+                        *existing = Entry::from_object(incoming);
+                    }
+                }
+                None => {
+                    if first_time {
+                        report.added += 1;
+                        round.added += 1;
+                    }
+                    let entry = match restored {
+                        Some(base) if merge => {
+                            let mut obj = base.into_object();
+                            match serde_json::from_str::<Object>(text) {
+                                Ok(incoming) => obj.extend(incoming),
+                                Err(e) => report
+                                    .warnings
+                                    .push(format!("item #{} ({id}) cannot be read: {e}", i + 1)),
+                            }
+                            Entry::from_object(obj)
+                        }
+                        _ => Entry::from_raw(text),
+                    };
+                    self.replica.active.insert(id.to_owned(), entry);
+                }
+            }
+        }
+        if let Some(next) = &page.next_link {
+            if page.delta_link.is_some() {
+                report.warnings.push(
+                    "the page carries both a nextLink and a deltaLink; following the nextLink"
+                        .into(),
+                );
+            }
+            self.next = Some(PageRequest {
+                url: next.clone(),
+                headers: self.headers.clone(),
+                kind: RequestKind::Next,
+            });
+        } else if let Some(delta) = &page.delta_link {
+            round.delta_link = Some(delta.clone());
+            round.complete = true;
+            if round.full {
+                let before = self.replica.active.len();
+                self.replica.active.retain(|id, _| seen.contains(id));
+                round.vanished = before - self.replica.active.len();
+            }
+            report.round_complete = true;
+            self.last_delta_link = Some(delta.clone());
+            self.next = Some(PageRequest {
+                url: delta.clone(),
+                headers: self.headers.clone(),
+                kind: RequestKind::Delta,
+            });
+            self.seen = None;
+        } else {
+            report.warnings.push(
+                "the page has neither a nextLink nor a deltaLink: the round cannot go on".into(),
+            );
+            self.next = None;
+        }
+        report
+    }
+}
+
+/// Properties whose value differs (absent and null count as the same: not set).
+fn changed_properties(old: &Object, new: &Object) -> Vec<String> {
+    let null = Value::Null;
+    let mut out = Vec::new();
+    for (k, v) in new {
+        if is_tracked_property(k) && old.get(k).unwrap_or(&null) != v {
+            out.push(k.clone());
+        }
+    }
+    for (k, v) in old {
+        if is_tracked_property(k) && !new.contains_key(k) && !v.is_null() {
+            out.push(k.clone());
+        }
+    }
+    out
+}
