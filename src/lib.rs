@@ -6,3 +6,4 @@
 //! - [`emulator`]: the embedded Graph emulator (demo tenant and test server). Shares no code
 //!   path with the client it is meant to check.
 //! - [`sync`]: the headless `deltascope sync` command.
+pub mod emulator;
