@@ -27,10 +27,26 @@ impl Clock {
 
 /// `2024-01-02T03:04:05.1234567Z`, the shape Graph uses for DateTimeOffset values.
 pub fn graph_datetime(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string()
+    use chrono::Timelike as _;
+    format!(
+        "{}.{:07}Z",
+        t.format("%Y-%m-%dT%H:%M:%S"),
+        (t.nanosecond() % 1_000_000_000) / 100
+    )
 }
 
 /// The HTTP `Date` header form.
 pub fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn seven_digit_fractions() {
+        let t = chrono::DateTime::parse_from_rfc3339("2023-12-02T06:59:34.7411768Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default();
+        assert_eq!(super::graph_datetime(t), "2023-12-02T06:59:34.7411768Z");
+    }
 }

@@ -243,12 +243,43 @@ pub(crate) fn pick<T: Copy>(list: &[T], r: u64) -> T {
     list[(r % list.len() as u64) as usize]
 }
 
+const M48: u64 = 0xffff_ffff_ffff;
+const PA: u64 = 0x5DEE_CE66_D1A5;
+const PB: u64 = 0x2545_F491_4F6D;
+
+/// Inverse of an odd number modulo 2^64 (Newton's iteration).
+fn inverse(a: u64) -> u64 {
+    let mut x = a;
+    for _ in 0..6 {
+        x = x.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(x)));
+    }
+    x
+}
+
+/// A bijection on 48-bit numbers, so that consecutive indexes get unrelated-looking ids.
+fn permute48(x: u64, k: u64) -> u64 {
+    let mut x = (x ^ k) & M48;
+    x = x.wrapping_mul(PA) & M48;
+    x ^= x >> 24;
+    x = x.wrapping_mul(PB) & M48;
+    x ^ (x >> 24)
+}
+
+fn unpermute48(x: u64, k: u64) -> u64 {
+    let mut x = x & M48;
+    x ^= x >> 24;
+    x = x.wrapping_mul(inverse(PB)) & M48;
+    x ^= x >> 24;
+    x = x.wrapping_mul(inverse(PA)) & M48;
+    (x ^ k) & M48
+}
+
 /// The stable id of object `index` of a collection.
 pub fn object_id(seed: u64, coll: Coll, index: u64) -> String {
     let salt = coll.salt();
     let a = h3(seed, salt, index);
-    let mask = h3(seed, salt, u64::MAX) & 0xffff_ffff_ffff;
-    let b = (h3(seed, salt ^ 0x77, index) << 48) | ((index ^ mask) & 0xffff_ffff_ffff);
+    let k = h3(seed, salt, u64::MAX);
+    let b = (h3(seed, salt ^ 0x77, index) << 48) | permute48(index, k);
     guid_from(a, b)
 }
 
@@ -259,8 +290,7 @@ pub fn object_index(seed: u64, coll: Coll, id: &str) -> Option<u64> {
         return None;
     }
     let last = u64::from_str_radix(id.get(24..)?, 16).ok()?;
-    let mask = h3(seed, coll.salt(), u64::MAX) & 0xffff_ffff_ffff;
-    let index = (last ^ mask) & 0xffff_ffff_ffff;
+    let index = unpermute48(last, h3(seed, coll.salt(), u64::MAX));
     (object_id(seed, coll, index).eq_ignore_ascii_case(id)).then_some(index)
 }
 

@@ -100,9 +100,20 @@ fn checksum(key: u64, data: &[u8]) -> u64 {
     mix(h ^ key.rotate_left(17))
 }
 
+/// XORs the payload with a key stream, so that tokens do not read as JSON (they are opaque).
+fn veil(key: u64, bytes: &mut [u8]) {
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let ks = mix(key ^ 0x7E11 ^ (i as u64)).to_le_bytes();
+        for (b, k) in chunk.iter_mut().zip(ks) {
+            *b ^= k;
+        }
+    }
+}
+
 pub fn encode(key: u64, state: &TokenState) -> String {
     let mut bytes = serde_json::to_vec(state).unwrap_or_default();
     let sum = checksum(key, &bytes);
+    veil(key, &mut bytes);
     bytes.extend_from_slice(&sum.to_le_bytes());
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -116,12 +127,14 @@ pub fn decode(key: u64, token: &str) -> Result<TokenState, TokenError> {
         return Err(TokenError::Malformed);
     }
     let (payload, sum) = bytes.split_at(bytes.len() - 8);
+    let mut payload = payload.to_vec();
+    veil(key, &mut payload);
     let mut s = [0u8; 8];
     s.copy_from_slice(sum);
-    if u64::from_le_bytes(s) != checksum(key, payload) {
+    if u64::from_le_bytes(s) != checksum(key, &payload) {
         return Err(TokenError::Malformed);
     }
-    serde_json::from_slice(payload).map_err(|_| TokenError::Malformed)
+    serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)
 }
 
 #[cfg(test)]
