@@ -500,13 +500,17 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
     }
     let resp = if truncated {
         let half = Bytes::from(body[..body.len() / 2].to_vec());
-        let stream = futures_util::stream::iter(vec![
-            Ok::<Bytes, std::io::Error>(half),
-            Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionAborted,
-                "emulator fault: truncated body",
-            )),
-        ]);
+        use futures_util::StreamExt as _;
+        // The first half goes out (headers and all) before the connection is cut.
+        let stream = futures_util::stream::iter(vec![Ok::<Bytes, std::io::Error>(half)]).chain(
+            futures_util::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "emulator fault: truncated body",
+                ))
+            }),
+        );
         ctx.base_headers(StatusCode::OK, Body::from_stream(stream))
     } else {
         ctx.json(StatusCode::OK, body)
