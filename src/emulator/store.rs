@@ -386,8 +386,14 @@ impl Store {
             Status::SoftDeleted => self.write_removed(c, ch.idx, "changed", out),
             Status::HardDeleted => self.write_removed(c, ch.idx, "deleted", out),
             Status::Live => {
+                // Created or restored in the range: the whole object, plus the properties
+                // changed to null in the range as null (a client that still holds the object
+                // from before a delete+restore must not keep a stale value when it merges).
                 let emit = if ch.fresh {
-                    Emit::Full { sel }
+                    Emit::Default {
+                        sel,
+                        changed: ch.mask,
+                    }
                 } else if minimal {
                     Emit::Minimal {
                         sel,
