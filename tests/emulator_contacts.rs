@@ -751,3 +751,21 @@ async fn incremental_rounds_converge_to_a_full_sync() {
         assert_eq!(replica, fresh, "seed {seed}");
     }
 }
+
+#[tokio::test]
+async fn the_same_seed_makes_the_same_tenant_and_history() {
+    let mut snapshots = Vec::new();
+    for _ in 0..2 {
+        let e = start(EmulatorConfig {
+            seed: 7,
+            ..EmulatorConfig::default()
+        })
+        .await;
+        e.emu.control().mutate(80);
+        let r = e.round(&e.url("/v1.0/contacts/delta"), false).await;
+        let mut items: Vec<String> = r.items.iter().map(|i| i.to_string()).collect();
+        items.sort();
+        snapshots.push(items);
+    }
+    assert_eq!(snapshots[0], snapshots[1]);
+}

@@ -796,18 +796,17 @@ impl Store {
                 self.delete(c, &id, kind == 3, now).is_ok()
             }
             4 => {
-                let soft: Vec<u64> = self
+                // Sorted, so that the same seed makes the same history.
+                let mut soft: Vec<u64> = self
                     .contacts
                     .over
                     .iter()
                     .filter(|(_, e)| e.status == Status::SoftDeleted)
                     .map(|(i, _)| *i)
-                    .take(64)
                     .collect();
                 if soft.is_empty() {
                     return false;
                 }
-                let mut soft = soft;
                 soft.sort_unstable();
                 let idx = soft[self.rng.below(soft.len() as u64) as usize];
                 let id = self.id_of(c, idx);
