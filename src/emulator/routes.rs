@@ -866,7 +866,7 @@ fn collect_items(
                             items,
                             next: (idx < state.n).then_some(idx),
                             dup_from: None,
-                            remaining_after_next: (state.n - idx) as usize,
+                            remaining_after_next: state.n.saturating_sub(idx) as usize,
                         }
                     }
                 }
