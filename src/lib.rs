@@ -3,8 +3,14 @@
 //! Crate map:
 //! - [`graph`]: the delta engine (queries, links, HTTP client, pages, rounds, replica). No UI code.
 //! - [`auth`]: token sources behind one trait.
-//! - `emulator`: the embedded Graph emulator (demo tenant and test server). Shares no code
+//! - [`emulator`]: the embedded Graph emulator (demo tenant and test server). Shares no code
 //!   path with the client it is meant to check.
-//! - `sync`: the headless `deltascope sync` command.
+//! - [`tui`]: the ratatui explorer (panes, keymap, event loop).
+//! - [`sync`]: the headless `deltascope sync` command.
+//! - [`fsutil`]: private, atomic file writes for saved state.
 pub mod auth;
+pub mod emulator;
+pub mod fsutil;
 pub mod graph;
+pub mod sync;
+pub mod tui;

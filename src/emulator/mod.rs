@@ -1,0 +1,188 @@
+//! The embedded Graph emulator: a local stand-in for graph.microsoft.com serving delta queries
+//! over a deterministic demo tenant, with a control API to change the tenant and inject faults.
+//!
+//! It shares no code with `crate::graph` (the client it checks): URL parsing, token encoding and
+//! JSON building are its own.
+//!
+//! Graph routes (`{v}` = `v1.0` | `beta`; the last segment may be `delta`, `delta()`,
+//! `microsoft.graph.delta` or `microsoft.graph.delta()`):
+//! - `/{v}/contacts/delta` (orgContact), `/{v}/users/delta` (user)
+//! - `/{v}/users/{id}/onlineMeetings/getAllRecordings(meetingOrganizerUserId='{id}',startDateTime={dt})/delta`
+//!   and `getAllTranscripts(...)`, also with `users({id})`.
+//!
+//! Control API: see [`control`].
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+mod cli;
+mod clock;
+mod config;
+pub mod control;
+mod faults;
+mod json;
+mod request;
+mod routes;
+mod store;
+mod tenant;
+mod token;
+
+pub use cli::{EmulatorArgs, run_cli};
+pub use config::{EmulatorConfig, parse_duration};
+pub use control::Control;
+
+use clock::Clock;
+use faults::Faults;
+use store::Store;
+
+/// State shared by the HTTP handlers, the control handle and the churn task.
+pub(crate) struct Shared {
+    pub config: EmulatorConfig,
+    pub store: Mutex<Store>,
+    pub faults: Mutex<Faults>,
+    pub clock: Clock,
+    /// Key of the token checksum (derived from the seed: tokens of the same seed look alike).
+    pub key: u64,
+    /// This run of the emulator: tokens of another run have lost their state.
+    pub instance: u64,
+    pub churn: watch::Sender<f64>,
+    pub local_addr: SocketAddr,
+    pub requests: AtomicU64,
+}
+
+/// What the demo tenant holds, for help texts and tests.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DemoInfo {
+    pub tenant_id: String,
+    /// User ids of the meeting organizers (use one as both userId and meetingOrganizerUserId).
+    pub organizers: Vec<String>,
+    /// A few contact ids.
+    pub sample_contact_ids: Vec<String>,
+}
+
+/// A running emulator.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    server: Option<tokio::task::JoinHandle<()>>,
+    churn: tokio::task::JoinHandle<()>,
+}
+
+/// Binds `addr` (loopback) and serves the emulator in the background.
+pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<Emulator> {
+    let mut fault_list = Faults::default();
+    for spec in &config.faults {
+        let f = faults::parse(spec)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        fault_list.add(f);
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    let clock = Clock::default();
+    let mut store = Store::new(
+        config.seed,
+        config.contacts as u64,
+        config.users as u64,
+        config.organizers as u64,
+        config.recordings as u64,
+        clock.now(),
+    );
+    store.page_size = config.page_size.clamp(1, 999);
+    let (churn_tx, churn_rx) = watch::channel(config.churn_per_sec);
+    let shared = Arc::new(Shared {
+        key: tenant::mix(config.seed ^ 0xD31_7A5C_0BE0),
+        instance: tenant::mix(uuid::Uuid::new_v4().as_u128() as u64 ^ std::process::id() as u64),
+        config,
+        store: Mutex::new(store),
+        faults: Mutex::new(fault_list),
+        clock,
+        churn: churn_tx,
+        local_addr,
+        requests: AtomicU64::new(0),
+    });
+    let cancel = CancellationToken::new();
+    let app = control::router(shared.clone());
+    let stop = cancel.clone();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+    });
+    let churn = tokio::spawn(churn_task(shared.clone(), churn_rx, cancel.clone()));
+    Ok(Emulator {
+        shared,
+        cancel,
+        server: Some(server),
+        churn,
+    })
+}
+
+impl Emulator {
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.shared.local_addr)
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.local_addr
+    }
+
+    pub fn demo(&self) -> DemoInfo {
+        self.control().demo()
+    }
+
+    pub fn control(&self) -> Control {
+        Control::new(self.shared.clone())
+    }
+
+    /// Stops serving (in-flight requests finish; waits at most 5 s).
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        self.churn.abort();
+        if let Some(mut server) = self.server.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut server)
+                .await
+                .is_err()
+        {
+            server.abort();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Applies `per_sec` random changes per second while the rate is above zero.
+async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: CancellationToken) {
+    let tick = Duration::from_millis(100);
+    let mut owed = 0.0f64;
+    loop {
+        let r = *rate.borrow_and_update();
+        if r <= 0.0 || !r.is_finite() {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                changed = rate.changed() => if changed.is_err() { return },
+            }
+            continue;
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(tick) => {}
+            _ = rate.changed() => { continue; }
+        }
+        owed += r * tick.as_secs_f64();
+        let n = owed.floor();
+        if n >= 1.0 {
+            owed -= n;
+            let now = sh.clock.now();
+            routes::lock(&sh.store).mutate(n as u64, now);
+        }
+    }
+}

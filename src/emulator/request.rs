@@ -1,0 +1,307 @@
+//! Parsing of incoming Graph URLs: the emulator's own, deliberately independent of the client's
+//! URL code (so that it catches the client's mistakes rather than sharing them).
+use percent_encoding::percent_decode_str;
+
+use super::token::Resource;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphPath {
+    /// "v1.0" or "beta", as the request spelled it (normalized to lower case).
+    pub version: String,
+    pub resource: Resource,
+    /// userId of `/users/{userId}/onlineMeetings/...` (recordings, transcripts).
+    pub user: Option<String>,
+    pub organizer: Option<String>,
+    pub start: Option<String>,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct PathError(pub String);
+
+/// Decodes `%XX` escapes (and, in query strings, `+` as a space).
+pub fn decode(s: &str, plus_is_space: bool) -> String {
+    if plus_is_space && s.contains('+') {
+        let s = s.replace('+', " ");
+        percent_decode_str(&s).decode_utf8_lossy().into_owned()
+    } else {
+        percent_decode_str(s).decode_utf8_lossy().into_owned()
+    }
+}
+
+fn strip_id(s: &str) -> String {
+    s.trim()
+        .trim_matches(|c| c == '{' || c == '}' || c == '\'' || c == '"')
+        .to_string()
+}
+
+fn is_delta_segment(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    matches!(
+        l.as_str(),
+        "delta" | "delta()" | "microsoft.graph.delta" | "microsoft.graph.delta()"
+    )
+}
+
+/// Parses `name(arg=value,...)` into the name and its arguments (quotes removed).
+fn parse_function(seg: &str) -> Option<(String, Vec<(String, String)>)> {
+    let open = seg.find('(')?;
+    let close = seg.rfind(')')?;
+    if close < open || close != seg.len() - 1 {
+        return None;
+    }
+    let name = seg[..open].to_string();
+    let inner = &seg[open + 1..close];
+    let mut args = Vec::new();
+    for part in inner.split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = part.split_once('=')?;
+        let v = v.trim();
+        let v = v
+            .strip_prefix('\'')
+            .and_then(|x| x.strip_suffix('\''))
+            .unwrap_or(v);
+        args.push((k.trim().to_string(), v.to_string()));
+    }
+    Some((name, args))
+}
+
+pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
+    let path = decode(raw, false);
+    let path = path.trim_end_matches('/');
+    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    let not_found = || PathError(format!("Resource not found for the segment '{path}'."));
+    if segs.len() < 3 {
+        return Err(not_found());
+    }
+    let version = segs[0].to_ascii_lowercase();
+    if version != "v1.0" && version != "beta" {
+        return Err(PathError(format!(
+            "Unsupported API version '{}': use v1.0 or beta.",
+            segs[0]
+        )));
+    }
+    let last = segs[segs.len() - 1];
+    if !is_delta_segment(last) {
+        return Err(PathError(format!(
+            "This emulator serves delta queries only: '{path}' does not end in /delta."
+        )));
+    }
+    let mid = &segs[1..segs.len() - 1];
+    let lower: Vec<String> = mid.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let simple = |resource| GraphPath {
+        version: version.clone(),
+        resource,
+        user: None,
+        organizer: None,
+        start: None,
+    };
+    match lower
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["contacts"] => return Ok(simple(Resource::Contacts)),
+        ["users"] => return Ok(simple(Resource::Users)),
+        _ => {}
+    }
+    // users/{id}/onlineMeetings/fn(...)  or  users({id})/onlineMeetings/fn(...)
+    let (user, rest) = if lower.first().map(String::as_str) == Some("users") && mid.len() == 4 {
+        (strip_id(mid[1]), &mid[2..])
+    } else if lower.first().is_some_and(|s| s.starts_with("users(")) && mid.len() == 3 {
+        let inner = mid[0]
+            .get(6..mid[0].len().saturating_sub(1))
+            .filter(|_| mid[0].ends_with(')'))
+            .ok_or_else(not_found)?;
+        (strip_id(inner), &mid[1..])
+    } else {
+        return Err(not_found());
+    };
+    if !rest[0].eq_ignore_ascii_case("onlineMeetings") {
+        return Err(not_found());
+    }
+    let func = rest[1];
+    let func_base = func
+        .strip_prefix("microsoft.graph.")
+        .or_else(|| func.strip_prefix("Microsoft.Graph."))
+        .unwrap_or(func);
+    let (name, args) = match parse_function(func_base) {
+        Some(x) => x,
+        None if !func_base.contains('(') => (func_base.to_string(), Vec::new()),
+        None => return Err(PathError(format!("Malformed function call '{func}'."))),
+    };
+    let resource = match name.to_ascii_lowercase().as_str() {
+        "getallrecordings" => Resource::Recordings,
+        "getalltranscripts" => Resource::Transcripts,
+        _ => return Err(not_found()),
+    };
+    let mut organizer = None;
+    let mut start = None;
+    for (k, v) in args {
+        match k.to_ascii_lowercase().as_str() {
+            "meetingorganizeruserid" => organizer = Some(v),
+            "startdatetime" => start = Some(v),
+            "enddatetime" => {}
+            _ => {
+                return Err(PathError(format!(
+                    "The function '{name}' has no parameter '{k}'."
+                )));
+            }
+        }
+    }
+    if user.is_empty() {
+        return Err(not_found());
+    }
+    Ok(GraphPath {
+        version,
+        resource,
+        user: Some(user),
+        organizer,
+        start,
+    })
+}
+
+/// The query string as (lower-cased name without `$`, decoded value) pairs, in order.
+pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
+    let Some(raw) = raw else { return Vec::new() };
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let k = decode(k, true);
+            let k = k.trim().trim_start_matches('$').to_ascii_lowercase();
+            (k, decode(v, true))
+        })
+        .collect()
+}
+
+/// Parses `id eq 'a' or id eq 'b'` (any case and spacing, optional parentheses).
+pub fn parse_id_filter(filter: &str) -> Result<Vec<String>, String> {
+    let unsupported = || {
+        format!(
+            "Unsupported filter '{filter}': delta queries support only \"id eq '...'\" \
+             clauses joined by 'or'."
+        )
+    };
+    let mut ids = Vec::new();
+    let f = filter.trim();
+    let f = f
+        .strip_prefix('(')
+        .and_then(|x| x.strip_suffix(')'))
+        .unwrap_or(f);
+    // Split on the word "or" outside quotes.
+    let mut terms = Vec::new();
+    let mut in_quote = false;
+    let mut start = 0;
+    let b = f.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' => in_quote = !in_quote,
+            c if !in_quote
+                && c.is_ascii_whitespace()
+                && i + 3 < b.len()
+                && b[i + 1].eq_ignore_ascii_case(&b'o')
+                && b[i + 2].eq_ignore_ascii_case(&b'r')
+                && b[i + 3].is_ascii_whitespace() =>
+            {
+                terms.push(&f[start..i]);
+                start = i + 4;
+                i += 4;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    terms.push(&f[start..]);
+    for t in terms {
+        let t = t.trim();
+        let t = t
+            .strip_prefix('(')
+            .and_then(|x| x.strip_suffix(')'))
+            .unwrap_or(t)
+            .trim();
+        let words: Vec<&str> = t.split_whitespace().collect();
+        if words.len() != 3 {
+            return Err(unsupported());
+        }
+        let (prop, op, val) = (words[0], words[1], words[2]);
+        if !prop.eq_ignore_ascii_case("id") || !op.eq_ignore_ascii_case("eq") {
+            return Err(unsupported());
+        }
+        let val = val.trim();
+        let Some(v) = val.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) else {
+            return Err(unsupported());
+        };
+        if v.is_empty() || v.contains('\'') {
+            return Err(unsupported());
+        }
+        ids.push(v.to_string());
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        for p in [
+            "/v1.0/contacts/delta",
+            "/beta/contacts/delta()",
+            "/v1.0/contacts/microsoft.graph.delta",
+            "/v1.0/contacts/microsoft.graph.delta()/",
+        ] {
+            assert_eq!(
+                parse_path(p).map(|g| g.resource),
+                Ok(Resource::Contacts),
+                "{p}"
+            );
+        }
+        let g = parse_path("/v1.0/users/u1/onlineMeetings/getAllRecordings(meetingOrganizerUserId='o1',startDateTime=2024-01-01T00:00:00Z)/delta").unwrap();
+        assert_eq!(g.resource, Resource::Recordings);
+        assert_eq!(g.user.as_deref(), Some("u1"));
+        assert_eq!(g.organizer.as_deref(), Some("o1"));
+        assert_eq!(g.start.as_deref(), Some("2024-01-01T00:00:00Z"));
+        let g = parse_path("/beta/users(u2)/onlineMeetings/microsoft.graph.getAllTranscripts(meetingOrganizerUserId=%27o2%27)/delta()").unwrap();
+        assert_eq!(g.resource, Resource::Transcripts);
+        assert_eq!(g.user.as_deref(), Some("u2"));
+        assert_eq!(g.organizer.as_deref(), Some("o2"));
+        let g = parse_path("/v1.0/users/u1/onlineMeetings/getAllRecordings/delta").unwrap();
+        assert_eq!(g.organizer, None);
+        assert!(parse_path("/v2/contacts/delta").is_err());
+        assert!(parse_path("/v1.0/contacts").is_err());
+        assert!(parse_path("/v1.0/groups/delta").is_err());
+    }
+
+    #[test]
+    fn filters() {
+        assert_eq!(
+            parse_id_filter("id eq 'a' or id eq 'b'"),
+            Ok(vec!["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(
+            parse_id_filter(" ID  EQ 'a'  OR (id eq 'b')").map(|v| v.len()),
+            Ok(2)
+        );
+        assert!(parse_id_filter("displayName eq 'x'").is_err());
+        assert!(parse_id_filter("id eq 'a' and id eq 'b'").is_err());
+        assert!(parse_id_filter("startswith(id,'a')").is_err());
+    }
+
+    #[test]
+    fn query() {
+        let q = parse_query(Some(
+            "$select=displayName,mail&%24top=5&$filter=id+eq+%27x%27",
+        ));
+        assert_eq!(q[0], ("select".into(), "displayName,mail".into()));
+        assert_eq!(q[1], ("top".into(), "5".into()));
+        assert_eq!(q[2], ("filter".into(), "id eq 'x'".into()));
+    }
+}

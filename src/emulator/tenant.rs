@@ -1,0 +1,722 @@
+//! The deterministic demo tenant: every generated object is a pure function of (seed, index),
+//! so a million contacts cost nothing until a page asks for them. Ids are GUIDs whose last
+//! group encodes the index (masked), so an id maps back to its index without a table.
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use super::json::{write_key, write_str};
+
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+pub(crate) fn h3(seed: u64, a: u64, b: u64) -> u64 {
+    mix(mix(seed ^ a.wrapping_mul(0xA24B_AED4_963E_E407)) ^ b.wrapping_mul(0x9FB2_1C65_1E98_DF25))
+}
+
+/// A small deterministic random generator (splitmix64).
+#[derive(Clone, Debug)]
+pub(crate) struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix(self.0)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next_u64() % n }
+    }
+}
+
+/// A GUID string from 128 random bits.
+pub(crate) fn guid_from(a: u64, b: u64) -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48) & 0x3fff,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// The directory collections the emulator serves from the same machinery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Coll {
+    Contacts,
+    Users,
+}
+
+impl Coll {
+    pub fn salt(self) -> u64 {
+        match self {
+            Coll::Contacts => 0xC0_47AC,
+            Coll::Users => 0x05E5,
+        }
+    }
+    pub fn schema(self) -> &'static Schema {
+        match self {
+            Coll::Contacts => &CONTACT_SCHEMA,
+            Coll::Users => &USER_SCHEMA,
+        }
+    }
+}
+
+/// The properties of a directory collection, in alphabetical order (as Graph returns them).
+pub struct Schema {
+    pub entity: &'static str,
+    pub props: &'static [&'static str],
+    /// Bit i set: props[i] is returned when no `$select` is given.
+    pub default_mask: u32,
+}
+
+impl Schema {
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.props.iter().position(|p| p.eq_ignore_ascii_case(name))
+    }
+    pub fn all_mask(&self) -> u32 {
+        (1u32 << self.props.len()) - 1
+    }
+    pub fn names(&self, mask: u32) -> Vec<&'static str> {
+        self.props
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, p)| *p)
+            .collect()
+    }
+}
+
+pub const CONTACT_PROPS: &[&str] = &[
+    "addresses",
+    "companyName",
+    "department",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mailNickname",
+    "onPremisesLastSyncDateTime",
+    "onPremisesProvisioningErrors",
+    "onPremisesSyncEnabled",
+    "phones",
+    "proxyAddresses",
+    "serviceProvisioningErrors",
+    "surname",
+];
+// companyName, department, displayName, givenName, jobTitle, mail, mailNickname, surname
+pub static CONTACT_SCHEMA: Schema = Schema {
+    entity: "orgContact",
+    props: CONTACT_PROPS,
+    default_mask: 0b100_0000_1111_1110,
+};
+
+pub const USER_PROPS: &[&str] = &[
+    "accountEnabled",
+    "businessPhones",
+    "department",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+];
+// all but accountEnabled and department
+pub static USER_SCHEMA: Schema = Schema {
+    entity: "user",
+    props: USER_PROPS,
+    default_mask: 0b1111_1111_1010,
+};
+
+const GIVEN: &[&str] = &[
+    "Adele", "Alex", "Amelia", "Ana", "Arjun", "Aiko", "Ben", "Bianca", "Carlos", "Chen", "Chloe",
+    "Daniel", "Diego", "Elena", "Emma", "Fatima", "Felix", "Grace", "Hana", "Hiroshi", "Ines",
+    "Isaac", "Jana", "Javier", "Johanna", "Kenji", "Lars", "Laura", "Lea", "Lucas", "Lidia",
+    "Mateo", "Maya", "Megan", "Miguel", "Nadia", "Nestor", "Noah", "Olga", "Omar", "Patti",
+    "Pradeep", "Priya", "Rafael", "Sakura", "Samir", "Sofia", "Tomas", "Yuki", "Zoe",
+];
+const SURNAME: &[&str] = &[
+    "Anderson", "Bauer", "Brown", "Castillo", "Chen", "Costa", "Dubois", "Eriksson", "Fischer",
+    "Garcia", "Gupta", "Hansen", "Ito", "Jensen", "Kim", "Kowalski", "Larsen", "Lee", "Lopez",
+    "Martin", "Moreau", "Müller", "Nakamura", "Novak", "Okafor", "Olsen", "Patel", "Perez",
+    "Rossi", "Sato", "Schmidt", "Silva", "Smith", "Suzuki", "Tanaka", "Torres", "Vargas", "Wagner",
+    "Wang", "Williams", "Yamamoto", "Zhang",
+];
+const COMPANIES: &[(&str, &str)] = &[
+    ("Contoso Ltd", "contoso.com"),
+    ("Fabrikam Inc", "fabrikam.com"),
+    ("Northwind Traders", "northwindtraders.com"),
+    ("Adventure Works", "adventure-works.com"),
+    ("Tailspin Toys", "tailspintoys.com"),
+    ("Wide World Importers", "wideworldimporters.com"),
+    ("Litware Inc", "litwareinc.com"),
+    ("Proseware Inc", "proseware.com"),
+    ("Woodgrove Bank", "woodgrovebank.com"),
+    ("Alpine Ski House", "alpineskihouse.com"),
+    ("Coho Winery", "cohowinery.com"),
+    ("Trey Research", "treyresearch.net"),
+    ("Margie's Travel", "margiestravel.com"),
+    ("Lucerne Publishing", "lucernepublishing.com"),
+    ("Graphic Design Institute", "graphicdesigninstitute.com"),
+    ("Humongous Insurance", "humongousinsurance.com"),
+];
+const DEPARTMENTS: &[&str] = &[
+    "Sales",
+    "Marketing",
+    "Finance",
+    "Legal",
+    "Engineering",
+    "Operations",
+    "Human Resources",
+    "Procurement",
+    "Customer Success",
+    "Research",
+    "IT",
+    "Logistics",
+];
+const TITLES: &[&str] = &[
+    "Account Manager",
+    "Sales Director",
+    "Marketing Specialist",
+    "Financial Analyst",
+    "Corporate Counsel",
+    "Software Engineer",
+    "Operations Manager",
+    "HR Generalist",
+    "Buyer",
+    "Customer Success Manager",
+    "Research Scientist",
+    "IT Administrator",
+    "Logistics Coordinator",
+    "Chief Executive Officer",
+    "Product Manager",
+    "Consultant",
+];
+/// (city, countryOrRegion, state, postal code prefix, street)
+const CITIES: &[(&str, &str, &str, &str, &str)] = &[
+    ("Redmond", "United States", "WA", "980", "Microsoft Way"),
+    ("Seattle", "United States", "WA", "981", "Pine Street"),
+    ("New York", "United States", "NY", "100", "Broadway"),
+    ("Paris", "France", "Île-de-France", "750", "Rue de Rivoli"),
+    (
+        "Lyon",
+        "France",
+        "Auvergne-Rhône-Alpes",
+        "690",
+        "Rue de la République",
+    ),
+    ("Tokyo", "Japan", "Tokyo", "100", "Chiyoda"),
+    ("Osaka", "Japan", "Osaka", "530", "Umeda"),
+    ("Berlin", "Germany", "Berlin", "101", "Friedrichstraße"),
+    ("Munich", "Germany", "Bavaria", "803", "Leopoldstraße"),
+    ("London", "United Kingdom", "England", "EC1", "Old Street"),
+    ("Madrid", "Spain", "Madrid", "280", "Gran Vía"),
+    ("São Paulo", "Brazil", "SP", "013", "Avenida Paulista"),
+    ("Toronto", "Canada", "ON", "M5H", "King Street West"),
+    ("Sydney", "Australia", "NSW", "200", "George Street"),
+    ("Bangalore", "India", "Karnataka", "560", "MG Road"),
+    ("Amsterdam", "Netherlands", "North Holland", "101", "Damrak"),
+];
+const LANGS: &[&str] = &["en-US", "fr-FR", "ja-JP", "de-DE", "es-ES", "pt-BR"];
+
+/// Lower-case ASCII form of a name for mail addresses.
+fn ascii_lower(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'ü' | 'Ü' => 'u',
+            'é' | 'É' => 'e',
+            'ã' => 'a',
+            c => c.to_ascii_lowercase(),
+        })
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+pub(crate) fn pick<T: Copy>(list: &[T], r: u64) -> T {
+    list[(r % list.len() as u64) as usize]
+}
+
+const M48: u64 = 0xffff_ffff_ffff;
+const PA: u64 = 0x5DEE_CE66_D1A5;
+const PB: u64 = 0x2545_F491_4F6D;
+
+/// Inverse of an odd number modulo 2^64 (Newton's iteration).
+fn inverse(a: u64) -> u64 {
+    let mut x = a;
+    for _ in 0..6 {
+        x = x.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(x)));
+    }
+    x
+}
+
+/// A bijection on 48-bit numbers, so that consecutive indexes get unrelated-looking ids.
+fn permute48(x: u64, k: u64) -> u64 {
+    let mut x = (x ^ k) & M48;
+    x = x.wrapping_mul(PA) & M48;
+    x ^= x >> 24;
+    x = x.wrapping_mul(PB) & M48;
+    x ^ (x >> 24)
+}
+
+fn unpermute48(x: u64, k: u64) -> u64 {
+    let mut x = x & M48;
+    x ^= x >> 24;
+    x = x.wrapping_mul(inverse(PB)) & M48;
+    x ^= x >> 24;
+    x = x.wrapping_mul(inverse(PA)) & M48;
+    (x ^ k) & M48
+}
+
+/// The stable id of object `index` of a collection.
+pub fn object_id(seed: u64, coll: Coll, index: u64) -> String {
+    let salt = coll.salt();
+    let a = h3(seed, salt, index);
+    let k = h3(seed, salt, u64::MAX);
+    let b = (h3(seed, salt ^ 0x77, index) << 48) | permute48(index, k);
+    guid_from(a, b)
+}
+
+/// The index an id stands for, if it is one of this seed's ids for the collection.
+pub fn object_index(seed: u64, coll: Coll, id: &str) -> Option<u64> {
+    let id = id.trim().trim_matches(|c| c == '{' || c == '}');
+    if id.len() != 36 || !id.is_ascii() {
+        return None;
+    }
+    let last = u64::from_str_radix(id.get(24..)?, 16).ok()?;
+    let index = unpermute48(last, h3(seed, coll.salt(), u64::MAX));
+    (object_id(seed, coll, index).eq_ignore_ascii_case(id)).then_some(index)
+}
+
+pub fn tenant_id(seed: u64) -> String {
+    guid_from(h3(seed, 0x7E, 1), h3(seed, 0x7E, 2))
+}
+
+pub fn tenant_domain(seed: u64) -> String {
+    let (_, domain) = pick(COMPANIES, h3(seed, 0xD0, 0));
+    let stem = domain.split('.').next().unwrap_or("contoso");
+    format!("{stem}demo.onmicrosoft.com")
+}
+
+/// The choices that make up a generated contact.
+struct ContactGen {
+    index: u64,
+    given: &'static str,
+    surname: &'static str,
+    company: (&'static str, &'static str),
+    department: Option<&'static str>,
+    title: Option<&'static str>,
+    city: (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    ),
+    r: u64,
+    synced: bool,
+}
+
+impl ContactGen {
+    fn new(seed: u64, index: u64) -> Self {
+        let r = h3(seed, 0xC0, index);
+        let r2 = mix(r);
+        ContactGen {
+            index,
+            given: pick(GIVEN, r),
+            surname: pick(SURNAME, r >> 8),
+            company: pick(COMPANIES, r >> 16),
+            department: (!r2.is_multiple_of(10)).then(|| pick(DEPARTMENTS, r >> 24)),
+            title: (!r2.is_multiple_of(13)).then(|| pick(TITLES, r >> 32)),
+            city: pick(CITIES, r >> 40),
+            r: r2,
+            synced: (r2 >> 8) % 10 < 3,
+        }
+    }
+
+    fn nickname(&self) -> String {
+        format!(
+            "{}.{}{}",
+            ascii_lower(self.given),
+            ascii_lower(self.surname),
+            self.index
+        )
+    }
+
+    /// Writes the value of property `prop` (index into CONTACT_PROPS); false when it has none.
+    fn write(&self, prop: usize, out: &mut Vec<u8>) -> bool {
+        match prop {
+            0 => {
+                let (city, country, state, postal, street) = self.city;
+                let _ = write!(out, "[{{\"city\":");
+                write_str(out, city);
+                out.extend_from_slice(b",\"countryOrRegion\":");
+                write_str(out, country);
+                let _ = write!(
+                    out,
+                    ",\"officeLocation\":\"Building {}\",\"postalCode\":\"{}{:02}\",\"state\":",
+                    (self.r >> 12) % 40 + 1,
+                    postal,
+                    (self.r >> 20) % 100
+                );
+                write_str(out, state);
+                out.extend_from_slice(b",\"street\":");
+                let mut s = String::new();
+                let _ = write!(s, "{} {}", (self.r >> 28) % 900 + 1, street);
+                write_str(out, &s);
+                out.extend_from_slice(b"}]");
+            }
+            1 => write_str(out, self.company.0),
+            2 => match self.department {
+                Some(d) => write_str(out, d),
+                None => return false,
+            },
+            3 => {
+                let s = format!("{} {}", self.given, self.surname);
+                write_str(out, &s);
+            }
+            4 => write_str(out, self.given),
+            5 => match self.title {
+                Some(t) => write_str(out, t),
+                None => return false,
+            },
+            6 => {
+                let s = format!("{}@{}", self.nickname(), self.company.1);
+                write_str(out, &s);
+            }
+            7 => write_str(out, &self.nickname()),
+            8 => {
+                if !self.synced {
+                    return false;
+                }
+                let _ = write!(
+                    out,
+                    "\"2024-{:02}-{:02}T{:02}:{:02}:{:02}Z\"",
+                    (self.r >> 33) % 12 + 1,
+                    (self.r >> 37) % 28 + 1,
+                    (self.r >> 42) % 24,
+                    (self.r >> 47) % 60,
+                    (self.r >> 53) % 60
+                );
+            }
+            9 | 13 => out.extend_from_slice(b"[]"),
+            10 => {
+                if !self.synced {
+                    return false;
+                }
+                out.extend_from_slice(b"true");
+            }
+            11 => {
+                let _ = write!(
+                    out,
+                    "[{{\"type\":\"business\",\"number\":\"+1 425 555 {:04}\"}}",
+                    self.r % 10000
+                );
+                if self.r.is_multiple_of(3) {
+                    let _ = write!(
+                        out,
+                        ",{{\"type\":\"mobile\",\"number\":\"+1 206 555 {:04}\"}}",
+                        (self.r >> 16) % 10000
+                    );
+                }
+                out.push(b']');
+            }
+            12 => {
+                let nick = self.nickname();
+                let s1 = format!("SMTP:{nick}@{}", self.company.1);
+                let s2 = format!("smtp:{nick}@mail.{}", self.company.1);
+                out.push(b'[');
+                write_str(out, &s1);
+                out.push(b',');
+                write_str(out, &s2);
+                out.push(b']');
+            }
+            14 => write_str(out, self.surname),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The choices that make up a generated user.
+struct UserGen {
+    index: u64,
+    given: &'static str,
+    surname: &'static str,
+    department: &'static str,
+    title: &'static str,
+    city: &'static str,
+    r: u64,
+}
+
+impl UserGen {
+    fn new(seed: u64, index: u64) -> Self {
+        let r = h3(seed, 0x05, index);
+        UserGen {
+            index,
+            given: pick(GIVEN, r >> 3),
+            surname: pick(SURNAME, r >> 11),
+            department: pick(DEPARTMENTS, r >> 19),
+            title: pick(TITLES, r >> 27),
+            city: pick(CITIES, r >> 35).0,
+            r: mix(r),
+        }
+    }
+
+    fn upn(&self, seed: u64) -> String {
+        format!(
+            "{}.{}{}@{}",
+            ascii_lower(self.given),
+            ascii_lower(self.surname),
+            self.index,
+            tenant_domain(seed)
+        )
+    }
+
+    fn write(&self, seed: u64, prop: usize, out: &mut Vec<u8>) -> bool {
+        match prop {
+            0 => out.extend_from_slice(if self.r.is_multiple_of(20) {
+                b"false"
+            } else {
+                b"true"
+            }),
+            1 => {
+                let _ = write!(out, "[\"+1 425 555 {:04}\"]", self.r % 10000);
+            }
+            2 => write_str(out, self.department),
+            3 => write_str(out, &format!("{} {}", self.given, self.surname)),
+            4 => write_str(out, self.given),
+            5 => write_str(out, self.title),
+            6 | 11 => write_str(out, &self.upn(seed)),
+            7 => {
+                if self.r.is_multiple_of(4) {
+                    return false;
+                }
+                let _ = write!(out, "\"+1 206 555 {:04}\"", (self.r >> 16) % 10000);
+            }
+            8 => write_str(out, &format!("{} {}", self.city, (self.r >> 24) % 40 + 1)),
+            9 => write_str(out, pick(LANGS, self.r >> 30)),
+            10 => write_str(out, self.surname),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Writes property `prop` of generated object `index`; false when the property has no value.
+pub fn write_generated(seed: u64, coll: Coll, index: u64, prop: usize, out: &mut Vec<u8>) -> bool {
+    match coll {
+        Coll::Contacts => ContactGen::new(seed, index).write(prop, out),
+        Coll::Users => UserGen::new(seed, index).write(seed, prop, out),
+    }
+}
+
+/// A generated object written in full: every property of `mask` that has a value, `id` in its
+/// alphabetical place.
+pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: u32, out: &mut Vec<u8>) {
+    enum G {
+        C(ContactGen),
+        U(UserGen),
+    }
+    let g = match coll {
+        Coll::Contacts => G::C(ContactGen::new(seed, index)),
+        Coll::Users => G::U(UserGen::new(seed, index)),
+    };
+    let schema = coll.schema();
+    let id = object_id(seed, coll, index);
+    out.push(b'{');
+    let mut first = true;
+    let mut id_done = false;
+    for (i, name) in schema.props.iter().enumerate() {
+        if !id_done && *name > "id" {
+            if !first {
+                out.push(b',');
+            }
+            write_key(out, "id");
+            write_str(out, &id);
+            first = false;
+            id_done = true;
+        }
+        if mask & (1 << i) == 0 {
+            continue;
+        }
+        let mark = out.len();
+        if !first {
+            out.push(b',');
+        }
+        write_key(out, name);
+        let has = match &g {
+            G::C(c) => c.write(i, out),
+            G::U(u) => u.write(seed, i, out),
+        };
+        if has {
+            first = false;
+        } else {
+            out.truncate(mark);
+        }
+    }
+    if !id_done {
+        if !first {
+            out.push(b',');
+        }
+        write_key(out, "id");
+        write_str(out, &id);
+    }
+    out.push(b'}');
+}
+
+/// The generated values of an object as JSON values (null: no value), for objects that get
+/// modified and so move into the store.
+pub fn generated_values(seed: u64, coll: Coll, index: u64) -> Vec<serde_json::Value> {
+    let schema = coll.schema();
+    let mut buf = Vec::with_capacity(256);
+    (0..schema.props.len())
+        .map(|i| {
+            buf.clear();
+            if write_generated(seed, coll, index, i, &mut buf) {
+                serde_json::from_slice(&buf).unwrap_or(serde_json::Value::Null)
+            } else {
+                serde_json::Value::Null
+            }
+        })
+        .collect()
+}
+
+/// Realistic new values for a property, for mutations (`None`: set it to null).
+pub(crate) fn random_value(
+    coll: Coll,
+    prop: &str,
+    rng: &mut Rng,
+    current: &[serde_json::Value],
+) -> Option<serde_json::Value> {
+    use serde_json::json;
+    let r = rng.next_u64();
+    let given = current
+        .get(coll.schema().index("givenName").unwrap_or(usize::MAX))
+        .and_then(|v| v.as_str())
+        .unwrap_or("Alex")
+        .to_string();
+    Some(match prop {
+        "jobTitle" => {
+            if r.is_multiple_of(7) {
+                return None;
+            }
+            json!(pick(TITLES, r >> 8))
+        }
+        "department" => {
+            if r.is_multiple_of(9) {
+                return None;
+            }
+            json!(pick(DEPARTMENTS, r >> 8))
+        }
+        "companyName" => json!(pick(COMPANIES, r >> 8).0),
+        "surname" => json!(pick(SURNAME, r >> 8)),
+        "displayName" => json!(format!("{} {}", given, pick(SURNAME, r >> 8))),
+        "mail" => {
+            let (_, domain) = pick(COMPANIES, r >> 8);
+            json!(format!(
+                "{}.{}@{}",
+                ascii_lower(&given),
+                r % 100_000,
+                domain
+            ))
+        }
+        "phones" => json!([{"type": "business", "number": format!("+1 425 555 {:04}", r % 10000)},
+                           {"type": "mobile", "number": format!("+1 206 555 {:04}", (r >> 16) % 10000)}]),
+        "addresses" => {
+            let (city, country, state, postal, street) = pick(CITIES, r >> 8);
+            json!([{"city": city, "countryOrRegion": country, "officeLocation": format!("Building {}", r % 40 + 1),
+                    "postalCode": format!("{postal}{:02}", (r >> 20) % 100), "state": state,
+                    "street": format!("{} {}", (r >> 28) % 900 + 1, street)}])
+        }
+        "officeLocation" => json!(format!("{} {}", pick(CITIES, r >> 8).0, r % 40 + 1)),
+        "mobilePhone" => json!(format!("+1 206 555 {:04}", r % 10000)),
+        _ => return None,
+    })
+}
+
+/// A display name for a mutation-created object.
+pub(crate) fn random_person(rng: &mut Rng) -> (String, String) {
+    let r = rng.next_u64();
+    (
+        pick(GIVEN, r).to_string(),
+        pick(SURNAME, r >> 8).to_string(),
+    )
+}
+
+/// A deterministic 32-hex-digit string (for recording ids).
+pub(crate) fn hex32(a: u64, b: u64) -> String {
+    let mut s = String::with_capacity(32);
+    let _ = write!(s, "{a:016x}{b:016x}");
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_map_back() {
+        for coll in [Coll::Contacts, Coll::Users] {
+            for i in [0u64, 1, 2, 999, 123_456, 999_999] {
+                let id = object_id(7, coll, i);
+                assert_eq!(id.len(), 36);
+                assert_eq!(object_index(7, coll, &id), Some(i));
+                assert_eq!(object_index(8, coll, &id), None);
+            }
+        }
+        assert_eq!(object_index(7, Coll::Contacts, "not-an-id"), None);
+    }
+
+    #[test]
+    fn generated_objects_are_valid_json() {
+        for i in 0..200 {
+            for coll in [Coll::Contacts, Coll::Users] {
+                let mut out = Vec::new();
+                write_generated_object(3, coll, i, coll.schema().all_mask(), &mut out);
+                let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+                assert!(v["id"].is_string());
+                assert!(v["displayName"].is_string());
+            }
+        }
+    }
+
+    #[test]
+    fn default_masks() {
+        assert_eq!(
+            CONTACT_SCHEMA.names(CONTACT_SCHEMA.default_mask),
+            vec![
+                "companyName",
+                "department",
+                "displayName",
+                "givenName",
+                "jobTitle",
+                "mail",
+                "mailNickname",
+                "surname"
+            ]
+        );
+        assert_eq!(
+            USER_SCHEMA.names(USER_SCHEMA.default_mask),
+            vec![
+                "businessPhones",
+                "displayName",
+                "givenName",
+                "jobTitle",
+                "mail",
+                "mobilePhone",
+                "officeLocation",
+                "preferredLanguage",
+                "surname",
+                "userPrincipalName"
+            ]
+        );
+    }
+}
