@@ -6,3 +6,6 @@
 //! - [`emulator`]: the embedded Graph emulator (demo tenant and test server). Shares no code
 //!   path with the client it is meant to check.
 //! - [`sync`]: the headless `deltascope sync` command.
+//! - [`tui`]: the terminal explorer (model, update, panes, keymap, clipboard, runtime).
+pub mod fsutil;
+pub mod tui;
