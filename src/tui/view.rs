@@ -299,6 +299,7 @@ pub fn redact_header(name: &str, value: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
