@@ -532,7 +532,9 @@ mod tests {
 
     #[test]
     fn search_finds_and_wraps() {
-        let doc = Arc::new(JsonDoc::pretty(r#"{"mail":"A@x","other":"a@y","z":"none"}"#));
+        let doc = Arc::new(JsonDoc::pretty(
+            r#"{"mail":"A@x","other":"a@y","z":"none"}"#,
+        ));
         let mut v = JsonView::new(doc);
         assert_eq!(v.search("a@", 2), 2);
         assert_eq!(v.matches[0].line, 1);

@@ -74,7 +74,12 @@ const ACTIONS: &[(Action, &str, &str, &str)] = &[
         "start the next round from the deltaLink",
         "next round",
     ),
-    (Action::Cancel, "cancel", "cancel the running fetch", "cancel"),
+    (
+        Action::Cancel,
+        "cancel",
+        "cancel the running fetch",
+        "cancel",
+    ),
     (
         Action::Resync,
         "resync",
@@ -86,7 +91,12 @@ const ACTIONS: &[(Action, &str, &str, &str)] = &[
     (Action::PageUp, "page_up", "page up", "pg up"),
     (Action::PageDown, "page_down", "page down", "pg down"),
     (Action::ScrollTop, "scroll_top", "go to top", "top"),
-    (Action::ScrollBottom, "scroll_bottom", "go to bottom", "bottom"),
+    (
+        Action::ScrollBottom,
+        "scroll_bottom",
+        "go to bottom",
+        "bottom",
+    ),
     (Action::PrevPage, "prev_page", "previous page", "prev page"),
     (
         Action::NextPage,
@@ -94,8 +104,18 @@ const ACTIONS: &[(Action, &str, &str, &str)] = &[
         "next page (past the last one: fetch it)",
         "next page",
     ),
-    (Action::PrevChoice, "prev_choice", "previous value", "prev value"),
-    (Action::NextChoice, "next_choice", "next value", "next value"),
+    (
+        Action::PrevChoice,
+        "prev_choice",
+        "previous value",
+        "prev value",
+    ),
+    (
+        Action::NextChoice,
+        "next_choice",
+        "next value",
+        "next value",
+    ),
     (
         Action::Activate,
         "activate",
@@ -117,7 +137,12 @@ const ACTIONS: &[(Action, &str, &str, &str)] = &[
     ),
     (Action::Search, "search", "search in the JSON", "search"),
     (Action::NextMatch, "next_match", "next match", "next match"),
-    (Action::PrevMatch, "prev_match", "previous match", "prev match"),
+    (
+        Action::PrevMatch,
+        "prev_match",
+        "previous match",
+        "prev match",
+    ),
     (
         Action::ToggleHeaders,
         "toggle_headers",
@@ -179,16 +204,36 @@ const ACTIONS: &[(Action, &str, &str, &str)] = &[
         "copy the access token",
         "copy access token",
     ),
-    (Action::FocusNext, "focus_next", "focus the next pane", "next pane"),
+    (
+        Action::FocusNext,
+        "focus_next",
+        "focus the next pane",
+        "next pane",
+    ),
     (
         Action::FocusPrev,
         "focus_prev",
         "focus the previous pane",
         "prev pane",
     ),
-    (Action::FocusQuery, "focus_query", "focus the query builder", "query"),
-    (Action::FocusResults, "focus_results", "focus the results", "results"),
-    (Action::FocusJson, "focus_json", "focus the raw JSON", "json"),
+    (
+        Action::FocusQuery,
+        "focus_query",
+        "focus the query builder",
+        "query",
+    ),
+    (
+        Action::FocusResults,
+        "focus_results",
+        "focus the results",
+        "results",
+    ),
+    (
+        Action::FocusJson,
+        "focus_json",
+        "focus the raw JSON",
+        "json",
+    ),
     (Action::Help, "help", "show / hide this help", "help"),
     (Action::Quit, "quit", "quit", "quit"),
 ];

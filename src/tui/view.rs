@@ -20,6 +20,15 @@ pub struct ObjectRow {
     pub json: Arc<str>,
 }
 
+impl PageView {
+    /// The page was requested with `Prefer: return=minimal`.
+    pub fn minimal(&self) -> bool {
+        self.request_headers.iter().any(|(n, v)| {
+            n.eq_ignore_ascii_case("prefer") && v.to_ascii_lowercase().contains("return=minimal")
+        })
+    }
+}
+
 impl ObjectRow {
     /// The display text of a property, if the object carried it.
     pub fn cell(&self, prop: &str) -> Option<&str> {
@@ -40,6 +49,8 @@ impl ObjectRow {
 pub struct PageView {
     /// 1-based index of the page within its round.
     pub index: u32,
+    /// The URL requested (for curl and the headers view).
+    pub url: String,
     pub status: u16,
     pub item_count: usize,
     pub bytes: u64,
@@ -179,10 +190,7 @@ impl QueryView {
     /// The draft the engine needs to build (or validate) the first request.
     pub fn draft(&self) -> QueryDraft {
         QueryDraft {
-            resource: self
-                .current()
-                .map(|r| r.name.clone())
-                .unwrap_or_default(),
+            resource: self.current().map(|r| r.name.clone()).unwrap_or_default(),
             api: self.api.clone(),
             params: self
                 .params
@@ -279,11 +287,21 @@ pub enum FetchState {
     #[default]
     Idle,
     /// Fetching page `page` (1-based, within the current round) since `since`.
-    Fetching { page: u32, since: Instant },
+    Fetching {
+        page: u32,
+        since: Instant,
+    },
     /// Waiting out a `Retry-After` until `until`.
-    Throttled { until: Instant, status: u16 },
-    RoundComplete { delta_link: Option<String> },
-    Failed { error: ErrorView },
+    Throttled {
+        until: Instant,
+        status: u16,
+    },
+    RoundComplete {
+        delta_link: Option<String>,
+    },
+    Failed {
+        error: ErrorView,
+    },
 }
 
 /// Header names whose values never reach the screen.
