@@ -196,6 +196,12 @@ pub enum Msg {
     },
     /// A message for the status bar.
     Status(String),
+    /// Text to copy that only the runtime side has (the access token); becomes `Effect::Copy`
+    /// without being stored in the model.
+    CopyRequest {
+        what: CopyWhat,
+        text: String,
+    },
 }
 
 /// Builds the request preview and validation for a draft (the runtime plugs in the engine's
@@ -587,6 +593,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.status = Some(s);
             Vec::new()
         }
+        Msg::CopyRequest { what, text } => vec![Effect::Copy { what, text }],
         Msg::Copied {
             what,
             bytes,

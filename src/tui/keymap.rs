@@ -559,7 +559,17 @@ impl Keymap {
         let mut out: Vec<(String, &'static str)> = self
             .bindings(ctx)
             .iter()
-            .filter(|(a, _)| !matches!(a, Action::ScrollUp | Action::ScrollDown))
+            .filter(|(a, _)| {
+                !matches!(
+                    a,
+                    Action::ScrollUp
+                        | Action::ScrollDown
+                        | Action::PageUp
+                        | Action::PageDown
+                        | Action::ScrollTop
+                        | Action::ScrollBottom
+                )
+            })
             .filter_map(|(a, keys)| keys.first().map(|k| (k.to_string(), a.hint())))
             .collect();
         if !ctx.is_text() {
@@ -567,7 +577,7 @@ impl Keymap {
                 Action::FetchNext,
                 Action::FollowRound,
                 Action::NextRound,
-                Action::FocusNext,
+                Action::CopyDeltaLink,
                 Action::Help,
                 Action::Quit,
             ] {

@@ -3,9 +3,12 @@
 //! owns the loop. Engine results reach the model as view data ([`view`]).
 pub mod app;
 pub mod clipboard;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod json_view;
 pub mod keymap;
 pub mod panes;
+pub mod runtime;
 pub mod terminal;
 pub mod ui;
 pub mod view;

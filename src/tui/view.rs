@@ -38,6 +38,45 @@ impl ObjectRow {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Builds a row from one object's raw JSON: `id`, `@removed.reason`, and a display cell per
+    /// property (strings as they are, other values as compact JSON). `minimal`: every property
+    /// present is a changed one. Annotations (`@odata.*`, `*@delta`) are not cells.
+    pub fn from_json(json: Arc<str>, minimal: bool, duplicate: bool) -> Self {
+        let mut row = ObjectRow {
+            duplicate,
+            ..Default::default()
+        };
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&json)
+        {
+            for (k, v) in &map {
+                if k == "id" {
+                    row.id = v
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string());
+                } else if k == "@removed" {
+                    row.removed = Some(
+                        v.get("reason")
+                            .and_then(|r| r.as_str())
+                            .unwrap_or("removed")
+                            .to_owned(),
+                    );
+                } else if !k.contains('@') {
+                    let text = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    row.cells.push((k.clone(), text));
+                    if minimal {
+                        row.changed_props.push(k.clone());
+                    }
+                }
+            }
+        }
+        row.json = json;
+        row
+    }
+
     /// Whether the property came back in a minimal round (so it changed).
     pub fn changed(&self, prop: &str) -> bool {
         self.changed_props.iter().any(|p| p == prop)

@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         )];
         for (keys, what) in rows {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<16}"), Style::new().fg(Color::Cyan)),
+                Span::styled(format!("  {keys:<18}"), Style::new().fg(Color::Cyan)),
                 Span::raw(*what),
             ]));
         }

@@ -33,7 +33,12 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let fields = m.query_fields();
     let has_ids = fields.contains(&QueryField::Ids);
     let preview = preview_lines(m);
-    let preview_h = u16::try_from(preview.len() + 1)
+    let width = usize::from(inner.width.max(1));
+    let wrapped: usize = preview
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(width))
+        .sum();
+    let preview_h = u16::try_from(wrapped + 1)
         .unwrap_or(u16::MAX)
         .min(inner.height / 2);
     let ids_h = if has_ids {
