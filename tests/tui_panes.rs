@@ -283,3 +283,46 @@ fn no_panic_at_any_size() {
         }
     }
 }
+
+/// Frame time with a 1,000-object page (~330 KB) in the JSON pane and 100 pages loaded, at
+/// 200x60. Run: `cargo test --release --test tui_panes frame_time -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn frame_time_with_a_big_page() {
+    let mut m = session();
+    let big = fixtures::big_contacts_page(1000);
+    let bytes = big.raw_json.len();
+    let mut round = deltascope::tui::view::RoundView {
+        number: 3,
+        ..Default::default()
+    };
+    for i in 0..100u32 {
+        let mut p = big.clone();
+        p.index = i + 1;
+        round.pages.push(p);
+    }
+    m.rounds.push(round);
+    m.sel_round = 2;
+    m.sel_page = 99;
+    m.focus = Focus::Json;
+    m.size = (200, 60);
+    let t = Instant::now();
+    refresh_json(&mut m);
+    let prepare = t.elapsed();
+    m.json.top = 5000;
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let mut times = Vec::new();
+    for i in 0..200 {
+        m.json.top = 5000 + i;
+        let t = Instant::now();
+        terminal.draw(|f| ui::draw(f, &m)).unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "page {bytes} bytes, {} lines; prepare {prepare:?}; frame median {:?}, p95 {:?}",
+        m.json.doc.line_count(),
+        times[times.len() / 2],
+        times[times.len() * 95 / 100]
+    );
+}

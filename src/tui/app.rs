@@ -1411,11 +1411,11 @@ fn on_mouse(m: &mut Model, ev: MouseEvent) {
     };
     let Some(pane) = pane else { return };
     match ev.kind {
-        MouseEventKind::Down(MouseButton::Left) => {
-            if m.mode == Mode::Normal || (m.mode == Mode::EditIds && pane != Focus::Query) {
-                m.mode = Mode::Normal;
-                m.focus = pane;
-            }
+        MouseEventKind::Down(MouseButton::Left)
+            if m.mode == Mode::Normal || (m.mode == Mode::EditIds && pane != Focus::Query) =>
+        {
+            m.mode = Mode::Normal;
+            m.focus = pane;
         }
         MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
             let saved = m.focus;

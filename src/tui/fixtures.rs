@@ -240,7 +240,7 @@ pub fn contact(n: usize) -> Value {
         "department": DEPTS[n % DEPTS.len()],
         "displayName": format!("{given} {family}"),
         "givenName": given,
-        "jobTitle": if n % 3 == 0 { Value::Null } else { json!("Account Manager") },
+        "jobTitle": if n.is_multiple_of(3) { Value::Null } else { json!("Account Manager") },
         "mail": format!("{nick}@partners.contoso.co.jp"),
         "mailNickname": nick,
         "surname": family,

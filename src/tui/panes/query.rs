@@ -279,6 +279,18 @@ fn draw_ids(frame: &mut Frame, area: Rect, m: &Model) {
 fn preview_lines(m: &Model) -> Vec<Line<'_>> {
     let q = &m.query;
     let mut out = Vec::new();
+    // Problems first: the URL wraps and may be cut in a short pane.
+    for p in &q.problems {
+        let (mark, color) = if p.is_error {
+            ("✗", Color::Red)
+        } else {
+            ("!", Color::Yellow)
+        };
+        out.push(Line::styled(
+            format!("{mark} {}: {}", p.field, p.message),
+            Style::new().fg(color),
+        ));
+    }
     match &q.preview.url {
         Ok(url) => out.push(Line::from(vec![
             Span::styled(
@@ -298,17 +310,6 @@ fn preview_lines(m: &Model) -> Vec<Line<'_>> {
     ));
     for (n, v) in &q.preview.headers {
         out.push(Line::raw(format!("{n}: {}", redact_header(n, v))));
-    }
-    for p in &q.problems {
-        let (mark, color) = if p.is_error {
-            ("✗", Color::Red)
-        } else {
-            ("!", Color::Yellow)
-        };
-        out.push(Line::styled(
-            format!("{mark} {}: {}", p.field, p.message),
-            Style::new().fg(color),
-        ));
     }
     out
 }
