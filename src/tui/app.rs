@@ -1,0 +1,1578 @@
+//! The model and its one mutator, `update`: plain code (no tokio, no network, no terminal).
+//! Keys become actions through the keymap; actions and engine events change the model and
+//! return effects for the runtime to execute.
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use ratatui_textarea::TextArea;
+
+use super::clipboard::CopyMethod;
+use super::json_view::{JsonDoc, JsonView, TokenKind};
+use super::keymap::{Action, Context, Keymap};
+use super::view::{
+    ErrorView, FetchState, MAX_IDS, PageView, ProblemView, QueryDraft, QueryView, RequestPreview,
+    RoundView, redact_header,
+};
+
+/// Which pane has the focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Query,
+    Results,
+    Json,
+}
+
+impl Focus {
+    const ORDER: [Focus; 3] = [Focus::Query, Focus::Results, Focus::Json];
+    fn context(self) -> Context {
+        match self {
+            Focus::Query => Context::Query,
+            Focus::Results => Context::Results,
+            Focus::Json => Context::Json,
+        }
+    }
+}
+
+/// A row of the query builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryField {
+    Resource,
+    Api,
+    Param(usize),
+    Select(usize),
+    Minimal,
+    Ids,
+    Top,
+    Latest,
+}
+
+/// What a one-line text input is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineTarget {
+    Param(usize),
+    Top,
+    NewField,
+    Search,
+}
+
+/// Modal input state; at most one at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Help,
+    /// A one-line input (search, a parameter, `$top`, a free `$select` field).
+    Line {
+        target: LineTarget,
+        input: String,
+    },
+    /// The id filter editor has the keyboard.
+    EditIds,
+}
+
+/// What the JSON pane shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonTarget {
+    Page,
+    Object,
+    Headers,
+}
+
+/// What a copy was of, for the status message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CopyWhat {
+    NextLink,
+    DeltaLink,
+    Token,
+    Object,
+    Page,
+    Ids(usize),
+    Curl,
+    AccessToken,
+}
+
+impl fmt::Display for CopyWhat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CopyWhat::NextLink => f.write_str("nextLink"),
+            CopyWhat::DeltaLink => f.write_str("deltaLink"),
+            CopyWhat::Token => f.write_str("token"),
+            CopyWhat::Object => f.write_str("object JSON"),
+            CopyWhat::Page => f.write_str("page JSON"),
+            CopyWhat::Ids(n) => write!(f, "{n} ids"),
+            CopyWhat::Curl => f.write_str("curl command"),
+            CopyWhat::AccessToken => f.write_str("access token"),
+        }
+    }
+}
+
+/// What the runtime must do. Fetch effects carry the run id their results must be tagged with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Start a new session with this query: fetch its first page (and the rest of the round if
+    /// `follow`).
+    Start {
+        run_id: u64,
+        query: QueryDraft,
+        follow: bool,
+    },
+    /// Fetch the session's next page (nextLink).
+    FetchNext {
+        run_id: u64,
+    },
+    /// Fetch pages until the round's deltaLink.
+    FollowRound {
+        run_id: u64,
+    },
+    /// Start the next round from the stored deltaLink (first page only).
+    NextRound {
+        run_id: u64,
+    },
+    /// Full resync: a new initial round (from the 410 `Location` when there was one).
+    Resync {
+        run_id: u64,
+    },
+    /// Cancel the fetch running under `run_id`.
+    Cancel {
+        run_id: u64,
+    },
+    /// Put `text` on the clipboard, then send `Msg::Copied`.
+    Copy {
+        what: CopyWhat,
+        text: String,
+    },
+    /// Copy the session's access token (only the runtime holds it), then send `Msg::Copied`.
+    CopyAccessToken,
+    Quit,
+}
+
+/// Everything that can change the model.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// Time passes (only sent while something animates).
+    Tick(Instant),
+    /// An action injected directly (tests, scripted runs).
+    Action(Action),
+    /// A request of run `run_id` is on the wire (also after a throttle wait).
+    Fetching {
+        run_id: u64,
+        page: u32,
+    },
+    PageArrived {
+        run_id: u64,
+        /// 1-based round number.
+        round: u32,
+        page: PageView,
+    },
+    Throttled {
+        run_id: u64,
+        until: Instant,
+        status: u16,
+    },
+    FetchFailed {
+        run_id: u64,
+        error: ErrorView,
+    },
+    RoundComplete {
+        run_id: u64,
+        round: u32,
+        summary_line: Option<String>,
+        delta_link: Option<String>,
+    },
+    /// The outcome of an `Effect::Copy` / `Effect::CopyAccessToken`.
+    Copied {
+        what: CopyWhat,
+        bytes: usize,
+        result: Result<CopyMethod, String>,
+    },
+    /// A message for the status bar.
+    Status(String),
+    /// Text to copy that only the runtime side has (the access token); becomes `Effect::Copy`
+    /// without being stored in the model.
+    CopyRequest {
+        what: CopyWhat,
+        text: String,
+    },
+}
+
+/// Builds the request preview and validation for a draft (the runtime plugs in the engine's
+/// `DeltaQuery::validate` / `first_request`; tests plug in a fake).
+pub trait QueryPreviewer {
+    fn preview(&self, draft: &QueryDraft) -> (RequestPreview, Vec<ProblemView>);
+}
+
+/// A previewer that knows nothing (before the engine is wired).
+pub struct NoPreview;
+
+impl QueryPreviewer for NoPreview {
+    fn preview(&self, _draft: &QueryDraft) -> (RequestPreview, Vec<ProblemView>) {
+        (RequestPreview::default(), Vec::new())
+    }
+}
+
+/// The whole UI state. Only `update` mutates it; `ui::draw` reads it.
+pub struct Model {
+    pub keymap: Keymap,
+    /// Title bar text (e.g. "demo tenant (embedded emulator) http://127.0.0.1:PORT").
+    pub title: String,
+    pub size: (u16, u16),
+    pub focus: Focus,
+    pub mode: Mode,
+    pub query: QueryView,
+    pub query_cursor: usize,
+    pub ids_editor: TextArea<'static>,
+    pub rounds: Vec<RoundView>,
+    /// Table columns: the `$select` fields frozen at the session start (or the defaults).
+    pub columns: Vec<String>,
+    pub sel_round: usize,
+    pub sel_page: usize,
+    pub sel_row: usize,
+    pub row_offset: usize,
+    pub json_target: JsonTarget,
+    pub json: JsonView,
+    json_key: Option<(usize, usize, usize, JsonTarget)>,
+    pub fetch: FetchState,
+    /// Messages are accepted only from this run; older ones are stale and dropped.
+    pub current_run: u64,
+    /// A run is in flight (for "already fetching" and cancel).
+    pub in_flight: bool,
+    pub follow: bool,
+    pub dropped_stale: usize,
+    pub now: Instant,
+    pub spinner: usize,
+    pub status: Option<String>,
+    pub quit: bool,
+    previewer: Box<dyn QueryPreviewer>,
+}
+
+impl Model {
+    pub fn new(query: QueryView, keymap: Keymap, previewer: Box<dyn QueryPreviewer>) -> Self {
+        let mut m = Self {
+            keymap,
+            title: String::new(),
+            size: (80, 24),
+            focus: Focus::Query,
+            mode: Mode::Normal,
+            query,
+            query_cursor: 0,
+            ids_editor: TextArea::default(),
+            rounds: Vec::new(),
+            columns: Vec::new(),
+            sel_round: 0,
+            sel_page: 0,
+            sel_row: 0,
+            row_offset: 0,
+            json_target: JsonTarget::Page,
+            json: JsonView::default(),
+            json_key: None,
+            fetch: FetchState::Idle,
+            current_run: 0,
+            in_flight: false,
+            follow: false,
+            dropped_stale: 0,
+            now: Instant::now(),
+            spinner: 0,
+            status: None,
+            quit: false,
+            previewer,
+        };
+        let index = m.query.resource;
+        m.query.set_resource(index);
+        m.ids_editor = TextArea::new(m.query.ids.clone());
+        m.refresh_query();
+        m
+    }
+
+    /// The key context in force.
+    pub fn context(&self) -> Context {
+        match self.mode {
+            Mode::EditIds => Context::IdsEditor,
+            _ => self.focus.context(),
+        }
+    }
+
+    /// Something animates: the runtime ticks only then.
+    pub fn animating(&self) -> bool {
+        matches!(
+            self.fetch,
+            FetchState::Fetching { .. } | FetchState::Throttled { .. }
+        )
+    }
+
+    pub fn selected_page(&self) -> Option<&PageView> {
+        self.rounds.get(self.sel_round)?.pages.get(self.sel_page)
+    }
+
+    pub fn selected_round(&self) -> Option<&RoundView> {
+        self.rounds.get(self.sel_round)
+    }
+
+    pub fn query_fields(&self) -> Vec<QueryField> {
+        query_fields(&self.query)
+    }
+
+    /// The session has started: the query lives in the token now.
+    pub fn started(&self) -> bool {
+        self.query.frozen
+    }
+
+    fn last_page(&self) -> Option<&PageView> {
+        self.rounds.last()?.pages.last()
+    }
+
+    fn round_complete(&self) -> bool {
+        self.rounds.last().is_some_and(|r| r.delta_link.is_some())
+    }
+
+    /// Recomputes preview, problems, param errors and id-line problems after an edit.
+    pub fn refresh_query(&mut self) {
+        let draft = self.query.draft();
+        let (preview, mut problems) = self.previewer.preview(&draft);
+        let ids: Vec<String> = self.ids_editor.lines().to_vec();
+        let count = ids.iter().filter(|l| !l.trim().is_empty()).count();
+        if count > MAX_IDS {
+            problems.push(ProblemView {
+                field: "ids".into(),
+                message: format!("{count} ids: Graph accepts at most {MAX_IDS} in one filter"),
+                is_error: true,
+            });
+        }
+        let bad = id_problems(&ids).iter().filter(|p| p.is_some()).count();
+        if bad > 0 {
+            problems.push(ProblemView {
+                field: "ids".into(),
+                message: format!("{bad} id line(s) are not object ids (GUIDs)"),
+                is_error: false,
+            });
+        }
+        for p in &mut self.query.params {
+            p.error = problems
+                .iter()
+                .find(|pr| pr.field == p.name)
+                .map(|pr| pr.message.clone());
+        }
+        self.query.preview = preview;
+        self.query.problems = problems;
+    }
+}
+
+/// The builder's rows for `q`, in display order.
+pub fn query_fields(q: &QueryView) -> Vec<QueryField> {
+    let mut out = vec![QueryField::Resource, QueryField::Api];
+    out.extend((0..q.params.len()).map(QueryField::Param));
+    let res = q.current();
+    if res.is_none_or(|r| r.supports_select) {
+        out.extend((0..q.select.items.len()).map(QueryField::Select));
+    }
+    if res.is_some_and(|r| r.supports_minimal) {
+        out.push(QueryField::Minimal);
+    }
+    if res.is_some_and(|r| r.supports_filter_ids) {
+        out.push(QueryField::Ids);
+    }
+    if res.is_some_and(|r| r.supports_top) {
+        out.push(QueryField::Top);
+    }
+    if res.is_some_and(|r| r.supports_latest) {
+        out.push(QueryField::Latest);
+    }
+    out
+}
+
+/// Per line of the ids editor: `None` (fine or blank) or what is wrong with it.
+pub fn id_problems(lines: &[String]) -> Vec<Option<&'static str>> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut count = 0;
+    lines
+        .iter()
+        .map(|line| {
+            let id = line.trim();
+            if id.is_empty() {
+                return None;
+            }
+            count += 1;
+            if count > MAX_IDS {
+                return Some("over the limit");
+            }
+            if seen.contains(&id) {
+                return Some("duplicate");
+            }
+            seen.push(id);
+            if !is_guid(id) {
+                return Some("not a GUID");
+            }
+            None
+        })
+        .collect()
+}
+
+fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Splits pasted text into ids (newlines, commas, semicolons, spaces, quotes).
+pub fn split_pasted_ids(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '\''))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The bare state token of a link: the value of `$skiptoken`, `$deltatoken`, `skipToken`,
+/// `deltaToken` or `token` (names matched case-insensitively), as it appears in the link.
+pub fn bare_token(link: &str) -> Option<&str> {
+    let query = link.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or(query);
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let name = name.trim_start_matches('$').to_ascii_lowercase();
+        matches!(name.as_str(), "skiptoken" | "deltatoken" | "token").then_some(value)
+    })
+}
+
+/// A shell-quoted curl command for a request; the token is a placeholder.
+pub fn curl_command(url: &str, headers: &[(String, String)]) -> String {
+    let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut out = String::from("curl -sS");
+    out.push_str(" -H ");
+    out.push_str(&q("Authorization: Bearer $TOKEN"));
+    for (n, v) in headers {
+        if n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("client-request-id") {
+            continue;
+        }
+        out.push_str(" -H ");
+        out.push_str(&q(&format!("{n}: {v}")));
+    }
+    out.push(' ');
+    out.push_str(&q(url));
+    out
+}
+
+/// Screen areas, shared by drawing and mouse hit-testing (one function, so they agree).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Areas {
+    pub title: Rect,
+    pub query: Rect,
+    pub results: Rect,
+    pub json: Rect,
+    pub status: Rect,
+}
+
+/// The smallest terminal the layout is drawn in; below it a message is shown instead.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
+pub fn areas(area: Rect) -> Option<Areas> {
+    use ratatui::layout::{Constraint, Layout};
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
+    let [title, main, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    let (query, right) = if area.width >= 120 {
+        let [q, r] =
+            Layout::horizontal([Constraint::Percentage(34), Constraint::Fill(1)]).areas(main);
+        (q, r)
+    } else {
+        let [q, r] =
+            Layout::vertical([Constraint::Percentage(40), Constraint::Fill(1)]).areas(main);
+        (q, r)
+    };
+    let [results, json] = if area.width >= 120 {
+        Layout::vertical([Constraint::Percentage(55), Constraint::Fill(1)]).areas(right)
+    } else {
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(right)
+    };
+    Some(Areas {
+        title,
+        query,
+        results,
+        json,
+        status,
+    })
+}
+
+/// Rows of the results pane: the pages list on top, the object table under it, the summary at
+/// the bottom. Returns (pages list, table incl. header row, summary line) inside the border.
+pub fn results_split(inner: Rect, page_lines: usize) -> (Rect, Rect, Rect) {
+    use ratatui::layout::{Constraint, Layout};
+    let max_list = (inner.height / 3).max(3);
+    let list_h = u16::try_from(page_lines)
+        .unwrap_or(u16::MAX)
+        .clamp(1, max_list);
+    let [list, table, summary] = Layout::vertical([
+        Constraint::Length(list_h),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    (list, table, summary)
+}
+
+fn inner(r: Rect) -> Rect {
+    Rect {
+        x: r.x.saturating_add(1),
+        y: r.y.saturating_add(1),
+        width: r.width.saturating_sub(2),
+        height: r.height.saturating_sub(2),
+    }
+}
+
+impl Model {
+    fn screen(&self) -> Rect {
+        Rect::new(0, 0, self.size.0, self.size.1)
+    }
+
+    /// Visible lines of the JSON pane body (one line is kept for the search bar).
+    pub fn json_height(&self) -> usize {
+        areas(self.screen())
+            .map(|a| usize::from(inner(a.json).height.saturating_sub(1)))
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// Number of lines of the pages list (round headers + pages).
+    pub fn page_lines(&self) -> usize {
+        self.rounds.iter().map(|r| 1 + r.pages.len()).sum()
+    }
+
+    /// Visible rows of the object table (without its header).
+    pub fn table_height(&self) -> usize {
+        areas(self.screen())
+            .map(|a| {
+                let (_, table, _) = results_split(inner(a.results), self.page_lines());
+                usize::from(table.height.saturating_sub(1))
+            })
+            .unwrap_or(1)
+            .max(1)
+    }
+}
+
+/// Applies one message. Pure: the returned effects are the only way out.
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(m, key),
+        Msg::Mouse(ev) => {
+            on_mouse(m, ev);
+            Vec::new()
+        }
+        Msg::Paste(text) => {
+            on_paste(m, &text);
+            Vec::new()
+        }
+        Msg::Resize { width, height } => {
+            m.size = (width, height);
+            clamp_scrolls(m);
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            m.now = now;
+            m.spinner = m.spinner.wrapping_add(1);
+            Vec::new()
+        }
+        Msg::Action(a) => dispatch(m, a),
+        Msg::Status(s) => {
+            m.status = Some(s);
+            Vec::new()
+        }
+        Msg::CopyRequest { what, text } => vec![Effect::Copy { what, text }],
+        Msg::Copied {
+            what,
+            bytes,
+            result,
+        } => {
+            m.status = Some(match result {
+                Ok(method) => format!("copied {what} ({}) via {method}", human_bytes(bytes)),
+                Err(e) => format!("could not copy {what}: {e}"),
+            });
+            Vec::new()
+        }
+        Msg::Fetching { run_id, page } => {
+            if accept(m, run_id) {
+                m.fetch = FetchState::Fetching { page, since: m.now };
+            }
+            Vec::new()
+        }
+        Msg::PageArrived {
+            run_id,
+            round,
+            page,
+        } => {
+            if accept(m, run_id) {
+                on_page(m, round, page);
+            }
+            Vec::new()
+        }
+        Msg::Throttled {
+            run_id,
+            until,
+            status,
+        } => {
+            if accept(m, run_id) {
+                m.fetch = FetchState::Throttled { until, status };
+            }
+            Vec::new()
+        }
+        Msg::FetchFailed { run_id, error } => {
+            if accept(m, run_id) {
+                m.in_flight = false;
+                m.status = Some(
+                    match (
+                        error.needs_resync,
+                        m.keymap.key_for(Context::Global, Action::Resync),
+                    ) {
+                        (true, Some(k)) => format!("fetch failed; press {k} for a full resync"),
+                        _ => "fetch failed (details in the status bar)".to_owned(),
+                    },
+                );
+                m.fetch = FetchState::Failed { error };
+            }
+            Vec::new()
+        }
+        Msg::RoundComplete {
+            run_id,
+            round,
+            summary_line,
+            delta_link,
+        } => {
+            if accept(m, run_id) {
+                if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
+                    r.summary_line = summary_line;
+                    if delta_link.is_some() {
+                        r.delta_link = delta_link.clone();
+                    }
+                }
+                m.in_flight = false;
+                m.follow = false;
+                m.fetch = FetchState::RoundComplete {
+                    delta_link: delta_link.clone(),
+                };
+                let next = m
+                    .keymap
+                    .key_for(Context::Global, Action::NextRound)
+                    .map(|k| format!(" ({k}: next round)"))
+                    .unwrap_or_default();
+                m.status = Some(format!("round {round} complete: deltaLink stored{next}"));
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn accept(m: &mut Model, run_id: u64) -> bool {
+    if run_id == m.current_run && m.in_flight {
+        true
+    } else {
+        m.dropped_stale += 1;
+        false
+    }
+}
+
+fn on_page(m: &mut Model, round: u32, page: PageView) {
+    let at_end = m.rounds.is_empty()
+        || (m.sel_round + 1 == m.rounds.len()
+            && m.rounds
+                .last()
+                .is_some_and(|r| m.sel_page + 1 >= r.pages.len()));
+    let minimal = page.minimal();
+    let delta = page.delta_link.clone();
+    let index = page.index;
+    let ri = match m.rounds.iter().position(|r| r.number == round) {
+        Some(i) => i,
+        None => {
+            m.rounds.push(RoundView {
+                number: round,
+                minimal,
+                ..Default::default()
+            });
+            m.rounds.len() - 1
+        }
+    };
+    let r = &mut m.rounds[ri];
+    r.pages.push(page);
+    if delta.is_some() {
+        r.delta_link = delta.clone();
+    }
+    if at_end {
+        m.sel_round = ri;
+        m.sel_page = m.rounds[ri].pages.len() - 1;
+        m.sel_row = 0;
+        m.row_offset = 0;
+        refresh_json(m);
+    }
+    if delta.is_some() {
+        m.in_flight = false;
+        m.follow = false;
+        m.fetch = FetchState::RoundComplete { delta_link: delta };
+    } else if m.follow {
+        m.fetch = FetchState::Fetching {
+            page: index + 1,
+            since: m.now,
+        };
+    } else {
+        m.in_flight = false;
+        m.fetch = FetchState::Idle;
+    }
+}
+
+fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    // Ctrl-C quits from anywhere, text fields included.
+    if matches!(key.code, KeyCode::Char('c' | 'C'))
+        && key
+            .modifiers
+            .contains(crossterm::event::KeyModifiers::CONTROL)
+    {
+        return quit(m);
+    }
+    match m.mode.clone() {
+        Mode::Help => {
+            if matches!(
+                m.keymap.action(m.focus.context(), &key),
+                Some(Action::Help | Action::Quit | Action::Back)
+            ) || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
+            {
+                m.mode = Mode::Normal;
+            }
+            Vec::new()
+        }
+        Mode::Line { target, mut input } => {
+            match key.code {
+                KeyCode::Esc => m.mode = Mode::Normal,
+                KeyCode::Enter => {
+                    m.mode = Mode::Normal;
+                    commit_line(m, target, input);
+                }
+                KeyCode::Backspace => {
+                    input.pop();
+                    m.mode = Mode::Line { target, input };
+                }
+                KeyCode::Char(c) => {
+                    input.push(c);
+                    m.mode = Mode::Line { target, input };
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+        Mode::EditIds => {
+            if m.keymap.action(Context::IdsEditor, &key) == Some(Action::Back) {
+                m.mode = Mode::Normal;
+            } else {
+                m.ids_editor.input(key);
+                sync_ids(m);
+            }
+            Vec::new()
+        }
+        Mode::Normal => match m.keymap.action(m.context(), &key) {
+            Some(a) => dispatch(m, a),
+            None => Vec::new(),
+        },
+    }
+}
+
+fn sync_ids(m: &mut Model) {
+    m.query.ids = m.ids_editor.lines().to_vec();
+    m.refresh_query();
+}
+
+fn commit_line(m: &mut Model, target: LineTarget, input: String) {
+    match target {
+        LineTarget::Search => {
+            let h = m.json_height();
+            let n = m.json.search(&input, h);
+            m.status = Some(if input.is_empty() {
+                "search cleared".to_owned()
+            } else {
+                format!("{n} matches for {input:?}")
+            });
+        }
+        LineTarget::Param(i) => {
+            if let Some(p) = m.query.params.get_mut(i) {
+                p.value = input.trim().to_owned();
+            }
+            m.refresh_query();
+        }
+        LineTarget::Top => {
+            let t = input.trim();
+            if t.is_empty() {
+                m.query.top = None;
+            } else {
+                match t.parse::<u32>() {
+                    Ok(n) if n > 0 => m.query.top = Some(n),
+                    _ => m.status = Some(format!("$top must be a positive number, not {t:?}")),
+                }
+            }
+            m.refresh_query();
+        }
+        LineTarget::NewField => {
+            let name = input.trim();
+            if !name.is_empty() {
+                match m.query.select.items.iter_mut().find(|(p, _)| p == name) {
+                    Some(item) => item.1 = true,
+                    None => m.query.select.items.push((name.to_owned(), true)),
+                }
+                m.refresh_query();
+            }
+        }
+    }
+}
+
+fn quit(m: &mut Model) -> Vec<Effect> {
+    m.quit = true;
+    let mut out = Vec::new();
+    if m.in_flight {
+        out.push(Effect::Cancel {
+            run_id: m.current_run,
+        });
+    }
+    out.push(Effect::Quit);
+    out
+}
+
+fn frozen_refusal(m: &mut Model) -> bool {
+    if m.query.frozen {
+        m.status = Some(
+            "the query options are frozen in the token (they go on the first request only)"
+                .to_owned(),
+        );
+        true
+    } else {
+        false
+    }
+}
+
+/// Runs an action in the current focus.
+pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
+    let jh = m.json_height();
+    match action {
+        Action::Quit => return quit(m),
+        Action::Help => {
+            m.mode = if m.mode == Mode::Help {
+                Mode::Normal
+            } else {
+                Mode::Help
+            }
+        }
+        Action::Back => m.mode = Mode::Normal,
+        Action::FocusNext | Action::FocusPrev => {
+            let i = Focus::ORDER.iter().position(|f| *f == m.focus).unwrap_or(0);
+            let n = Focus::ORDER.len();
+            let j = if action == Action::FocusNext {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
+            m.focus = Focus::ORDER[j];
+        }
+        Action::FocusQuery => m.focus = Focus::Query,
+        Action::FocusResults => m.focus = Focus::Results,
+        Action::FocusJson => m.focus = Focus::Json,
+        Action::FetchNext => return fetch(m, false),
+        Action::FollowRound => return fetch(m, true),
+        Action::NextRound => return next_round(m),
+        Action::Cancel => {
+            if m.in_flight {
+                let run_id = m.current_run;
+                m.current_run += 1;
+                m.in_flight = false;
+                m.follow = false;
+                m.fetch = FetchState::Idle;
+                m.status = Some("fetch cancelled".to_owned());
+                return vec![Effect::Cancel { run_id }];
+            }
+            m.status = Some("nothing to cancel".to_owned());
+        }
+        Action::Resync => {
+            if !m.started() {
+                return fetch(m, false);
+            }
+            let mut out = Vec::new();
+            if m.in_flight {
+                out.push(Effect::Cancel {
+                    run_id: m.current_run,
+                });
+            }
+            let run_id = begin_run(m, false);
+            m.status = Some("full resync: a new initial round".to_owned());
+            out.push(Effect::Resync { run_id });
+            return out;
+        }
+        Action::ToggleMinimal => {
+            if !frozen_refusal(m) && m.query.current().is_some_and(|r| r.supports_minimal) {
+                m.query.minimal = !m.query.minimal;
+                m.refresh_query();
+            }
+        }
+        Action::CopyNextLink => {
+            let link = m
+                .selected_page()
+                .and_then(|p| p.next_link.clone())
+                .or_else(|| m.last_page().and_then(|p| p.next_link.clone()));
+            return copy_or_say(m, CopyWhat::NextLink, link, "no nextLink on this page");
+        }
+        Action::CopyDeltaLink => {
+            let link = m
+                .selected_round()
+                .and_then(|r| r.delta_link.clone())
+                .or_else(|| m.rounds.iter().rev().find_map(|r| r.delta_link.clone()));
+            return copy_or_say(
+                m,
+                CopyWhat::DeltaLink,
+                link,
+                "no deltaLink yet: finish a round",
+            );
+        }
+        Action::CopyToken => {
+            let token = m.selected_page().and_then(|p| {
+                p.next_link
+                    .as_deref()
+                    .or(p.delta_link.as_deref())
+                    .and_then(bare_token)
+                    .map(str::to_owned)
+            });
+            return copy_or_say(m, CopyWhat::Token, token, "no token in this page's links");
+        }
+        Action::CopyObject => {
+            let json = m
+                .selected_page()
+                .and_then(|p| p.rows.get(m.sel_row))
+                .map(|r| r.json.to_string());
+            return copy_or_say(m, CopyWhat::Object, json, "no object selected");
+        }
+        Action::CopyPage => {
+            let json = m.selected_page().map(|p| p.raw_json.to_string());
+            return copy_or_say(m, CopyWhat::Page, json, "no page yet");
+        }
+        Action::CopyIds => {
+            let ids: Option<Vec<String>> = m.selected_page().map(|p| {
+                p.rows
+                    .iter()
+                    .filter(|r| !r.id.is_empty())
+                    .map(|r| r.id.clone())
+                    .collect()
+            });
+            return match ids {
+                Some(ids) if !ids.is_empty() => vec![Effect::Copy {
+                    what: CopyWhat::Ids(ids.len()),
+                    text: ids.join("\n"),
+                }],
+                _ => {
+                    m.status = Some("no ids on this page".to_owned());
+                    Vec::new()
+                }
+            };
+        }
+        Action::CopyCurl => {
+            let cmd = match m.selected_page() {
+                Some(p) if !p.url.is_empty() => Some(curl_command(&p.url, &p.request_headers)),
+                _ => m
+                    .query
+                    .preview
+                    .url
+                    .as_ref()
+                    .ok()
+                    .map(|u| curl_command(u, &m.query.preview.headers)),
+            };
+            return copy_or_say(m, CopyWhat::Curl, cmd, "no request to copy yet");
+        }
+        Action::CopyAccessToken => return vec![Effect::CopyAccessToken],
+        Action::Search => {
+            if m.focus == Focus::Json {
+                m.mode = Mode::Line {
+                    target: LineTarget::Search,
+                    input: String::new(),
+                };
+            }
+        }
+        Action::NextMatch | Action::PrevMatch => {
+            if m.json.matches.is_empty() {
+                m.status = Some("no matches (/ to search)".to_owned());
+            } else {
+                m.json.next_match(action == Action::NextMatch, jh);
+                m.status = Some(format!(
+                    "match {}/{}",
+                    m.json.current + 1,
+                    m.json.matches.len()
+                ));
+            }
+        }
+        Action::ToggleHeaders => {
+            m.json_target = if m.json_target == JsonTarget::Headers {
+                JsonTarget::Page
+            } else {
+                JsonTarget::Headers
+            };
+            refresh_json(m);
+        }
+        Action::ToggleObject => {
+            m.json_target = if m.json_target == JsonTarget::Object {
+                JsonTarget::Page
+            } else {
+                JsonTarget::Object
+            };
+            refresh_json(m);
+        }
+        Action::ScrollUp
+        | Action::ScrollDown
+        | Action::PageUp
+        | Action::PageDown
+        | Action::ScrollTop
+        | Action::ScrollBottom => scroll(m, action),
+        Action::PrevPage | Action::NextPage => return move_page(m, action == Action::NextPage),
+        Action::PrevChoice | Action::NextChoice => {
+            query_choice(m, action == Action::NextChoice);
+        }
+        Action::Activate => return activate(m),
+        Action::Toggle => query_toggle(m),
+        Action::AddField => {
+            if !frozen_refusal(m) {
+                m.focus = Focus::Query;
+                m.mode = Mode::Line {
+                    target: LineTarget::NewField,
+                    input: String::new(),
+                };
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn copy_or_say(m: &mut Model, what: CopyWhat, text: Option<String>, none: &str) -> Vec<Effect> {
+    match text {
+        Some(text) => vec![Effect::Copy { what, text }],
+        None => {
+            m.status = Some(none.to_owned());
+            Vec::new()
+        }
+    }
+}
+
+fn begin_run(m: &mut Model, follow: bool) -> u64 {
+    m.current_run += 1;
+    m.in_flight = true;
+    m.follow = follow;
+    let page = if m.round_complete() || m.rounds.is_empty() {
+        1
+    } else {
+        m.last_page().map(|p| p.index + 1).unwrap_or(1)
+    };
+    m.fetch = FetchState::Fetching { page, since: m.now };
+    m.current_run
+}
+
+fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
+    if m.in_flight {
+        m.status = Some("a fetch is already running (x cancels)".to_owned());
+        return Vec::new();
+    }
+    if let FetchState::Failed { error } = &m.fetch
+        && error.needs_resync
+    {
+        let k = m
+            .keymap
+            .key_for(Context::Global, Action::Resync)
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "resync".to_owned());
+        m.status = Some(format!("this session needs a full resync: press {k}"));
+        return Vec::new();
+    }
+    if !m.started() {
+        let errors: Vec<String> = m
+            .query
+            .problems
+            .iter()
+            .filter(|p| p.is_error)
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        if !errors.is_empty() {
+            m.status = Some(format!("fix the query first: {}", errors.join("; ")));
+            m.focus = Focus::Query;
+            return Vec::new();
+        }
+        m.query.frozen = true;
+        m.columns = if m.query.select.selected().is_empty() {
+            m.query
+                .current()
+                .map(|r| r.default_properties.clone())
+                .unwrap_or_default()
+        } else {
+            m.query.select.selected()
+        };
+        m.columns.retain(|c| c != "id");
+        let run_id = begin_run(m, follow);
+        m.status = Some("first request sent; the options are now frozen in the token".into());
+        return vec![Effect::Start {
+            run_id,
+            query: m.query.draft(),
+            follow,
+        }];
+    }
+    if m.round_complete() {
+        return next_round_with(m, follow);
+    }
+    let run_id = begin_run(m, follow);
+    if follow {
+        vec![Effect::FollowRound { run_id }]
+    } else {
+        vec![Effect::FetchNext { run_id }]
+    }
+}
+
+fn next_round(m: &mut Model) -> Vec<Effect> {
+    if m.in_flight {
+        m.status = Some("a fetch is already running (x cancels)".to_owned());
+        return Vec::new();
+    }
+    if !m.round_complete() {
+        m.status = Some("the round is not complete yet: no deltaLink to continue from".into());
+        return Vec::new();
+    }
+    next_round_with(m, false)
+}
+
+fn next_round_with(m: &mut Model, follow: bool) -> Vec<Effect> {
+    let run_id = begin_run(m, follow);
+    let n = m.rounds.last().map(|r| r.number + 1).unwrap_or(1);
+    m.status = Some(format!("round {n}: calling the deltaLink"));
+    if follow {
+        // The runtime starts the round from the deltaLink, then keeps following.
+        vec![Effect::NextRound { run_id }, Effect::FollowRound { run_id }]
+    } else {
+        vec![Effect::NextRound { run_id }]
+    }
+}
+
+fn scroll(m: &mut Model, action: Action) {
+    match m.focus {
+        Focus::Json => {
+            let h = m.json_height();
+            let page = isize::try_from(h.saturating_sub(1).max(1)).unwrap_or(1);
+            match action {
+                Action::ScrollUp => m.json.scroll_by(-1, h),
+                Action::ScrollDown => m.json.scroll_by(1, h),
+                Action::PageUp => m.json.scroll_by(-page, h),
+                Action::PageDown => m.json.scroll_by(page, h),
+                Action::ScrollTop => m.json.scroll_top(),
+                _ => m.json.scroll_bottom(h),
+            }
+        }
+        Focus::Results => {
+            let n = m.selected_page().map(|p| p.rows.len()).unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            let h = m.table_height();
+            m.sel_row = match action {
+                Action::ScrollUp => m.sel_row.saturating_sub(1),
+                Action::ScrollDown => (m.sel_row + 1).min(n - 1),
+                Action::PageUp => m.sel_row.saturating_sub(h),
+                Action::PageDown => (m.sel_row + h).min(n - 1),
+                Action::ScrollTop => 0,
+                _ => n - 1,
+            };
+            keep_row_visible(m);
+            if m.json_target == JsonTarget::Object {
+                refresh_json(m);
+            }
+        }
+        Focus::Query => {
+            let n = m.query_fields().len();
+            m.query_cursor = match action {
+                Action::ScrollUp => m.query_cursor.saturating_sub(1),
+                Action::ScrollDown => (m.query_cursor + 1).min(n.saturating_sub(1)),
+                Action::ScrollTop | Action::PageUp => 0,
+                _ => n.saturating_sub(1),
+            };
+        }
+    }
+}
+
+fn keep_row_visible(m: &mut Model) {
+    let h = m.table_height();
+    if m.sel_row < m.row_offset {
+        m.row_offset = m.sel_row;
+    } else if m.sel_row >= m.row_offset + h {
+        m.row_offset = m.sel_row + 1 - h;
+    }
+}
+
+fn clamp_scrolls(m: &mut Model) {
+    let h = m.json_height();
+    m.json.scroll_by(0, h);
+    keep_row_visible(m);
+}
+
+fn move_page(m: &mut Model, forward: bool) -> Vec<Effect> {
+    // Flattened (round, page) positions.
+    let flat: Vec<(usize, usize)> = m
+        .rounds
+        .iter()
+        .enumerate()
+        .flat_map(|(ri, r)| (0..r.pages.len()).map(move |pi| (ri, pi)))
+        .collect();
+    let pos = flat
+        .iter()
+        .position(|&(r, p)| r == m.sel_round && p == m.sel_page);
+    let next = match (pos, forward) {
+        (Some(i), true) if i + 1 < flat.len() => Some(flat[i + 1]),
+        (Some(i), false) if i > 0 => Some(flat[i - 1]),
+        (None, _) => flat.first().copied(),
+        _ => None,
+    };
+    match next {
+        Some((r, p)) => {
+            m.sel_round = r;
+            m.sel_page = p;
+            m.sel_row = 0;
+            m.row_offset = 0;
+            refresh_json(m);
+            Vec::new()
+        }
+        None if forward && !m.in_flight && !m.round_complete() => fetch(m, false),
+        None => Vec::new(),
+    }
+}
+
+fn activate(m: &mut Model) -> Vec<Effect> {
+    match m.focus {
+        Focus::Results => {
+            if m.selected_page().is_some_and(|p| !p.rows.is_empty()) {
+                m.json_target = JsonTarget::Object;
+                m.focus = Focus::Json;
+                refresh_json(m);
+            }
+        }
+        Focus::Query => {
+            let Some(field) = m.query_fields().get(m.query_cursor).copied() else {
+                return Vec::new();
+            };
+            if frozen_refusal(m) {
+                return Vec::new();
+            }
+            match field {
+                QueryField::Param(i) => {
+                    let input = m
+                        .query
+                        .params
+                        .get(i)
+                        .map(|p| p.value.clone())
+                        .unwrap_or_default();
+                    m.mode = Mode::Line {
+                        target: LineTarget::Param(i),
+                        input,
+                    };
+                }
+                QueryField::Top => {
+                    m.mode = Mode::Line {
+                        target: LineTarget::Top,
+                        input: m.query.top.map(|t| t.to_string()).unwrap_or_default(),
+                    };
+                }
+                QueryField::Ids => m.mode = Mode::EditIds,
+                QueryField::Resource | QueryField::Api => query_choice(m, true),
+                _ => query_toggle(m),
+            }
+        }
+        Focus::Json => {}
+    }
+    Vec::new()
+}
+
+fn query_toggle(m: &mut Model) {
+    if m.focus != Focus::Query {
+        return;
+    }
+    let Some(field) = m.query_fields().get(m.query_cursor).copied() else {
+        return;
+    };
+    if frozen_refusal(m) {
+        return;
+    }
+    match field {
+        QueryField::Select(i) => {
+            if let Some(item) = m.query.select.items.get_mut(i) {
+                item.1 = !item.1;
+            }
+        }
+        QueryField::Minimal => m.query.minimal = !m.query.minimal,
+        QueryField::Latest => m.query.latest = !m.query.latest,
+        QueryField::Ids => m.mode = Mode::EditIds,
+        QueryField::Resource | QueryField::Api => {
+            query_choice(m, true);
+            return;
+        }
+        _ => return,
+    }
+    m.refresh_query();
+}
+
+fn query_choice(m: &mut Model, forward: bool) {
+    if m.focus != Focus::Query {
+        return;
+    }
+    let Some(field) = m.query_fields().get(m.query_cursor).copied() else {
+        return;
+    };
+    if !matches!(field, QueryField::Resource | QueryField::Api) || frozen_refusal(m) {
+        return;
+    }
+    match field {
+        QueryField::Resource => {
+            let n = m.query.resources.len();
+            if n == 0 {
+                return;
+            }
+            let i = if forward {
+                (m.query.resource + 1) % n
+            } else {
+                (m.query.resource + n - 1) % n
+            };
+            m.query.set_resource(i);
+            m.ids_editor = TextArea::new(m.query.ids.clone());
+        }
+        _ => {
+            m.query.api = if m.query.api == "beta" {
+                "v1.0".to_owned()
+            } else {
+                "beta".to_owned()
+            };
+        }
+    }
+    m.refresh_query();
+}
+
+fn on_paste(m: &mut Model, text: &str) {
+    let on_ids = m.focus == Focus::Query
+        && m.query_fields().get(m.query_cursor) == Some(&QueryField::Ids)
+        && !m.query.frozen;
+    match &mut m.mode {
+        Mode::Line { input, .. } => {
+            input.push_str(text.lines().next().unwrap_or(""));
+        }
+        Mode::EditIds => paste_ids(m, text),
+        Mode::Normal if on_ids => {
+            m.mode = Mode::EditIds;
+            paste_ids(m, text);
+        }
+        _ => {}
+    }
+}
+
+fn paste_ids(m: &mut Model, text: &str) {
+    let ids = split_pasted_ids(text);
+    let cur_empty = m
+        .ids_editor
+        .lines()
+        .get(m.ids_editor.cursor().0)
+        .is_none_or(|l| l.trim().is_empty());
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 || !cur_empty {
+            m.ids_editor.insert_newline();
+        }
+        m.ids_editor.insert_str(id);
+    }
+    sync_ids(m);
+}
+
+fn on_mouse(m: &mut Model, ev: MouseEvent) {
+    let Some(a) = areas(m.screen()) else {
+        return;
+    };
+    let pos = Position::new(ev.column, ev.row);
+    let pane = if a.query.contains(pos) {
+        Some(Focus::Query)
+    } else if a.results.contains(pos) {
+        Some(Focus::Results)
+    } else if a.json.contains(pos) {
+        Some(Focus::Json)
+    } else {
+        None
+    };
+    let Some(pane) = pane else { return };
+    match ev.kind {
+        MouseEventKind::Down(MouseButton::Left)
+            if m.mode == Mode::Normal || (m.mode == Mode::EditIds && pane != Focus::Query) =>
+        {
+            m.mode = Mode::Normal;
+            m.focus = pane;
+        }
+        MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+            let saved = m.focus;
+            m.focus = pane;
+            let action = if ev.kind == MouseEventKind::ScrollUp {
+                Action::ScrollUp
+            } else {
+                Action::ScrollDown
+            };
+            for _ in 0..3 {
+                scroll(m, action);
+            }
+            m.focus = saved;
+        }
+        _ => {}
+    }
+}
+
+/// Rebuilds the JSON pane's document if what it should show changed. The pretty-printing
+/// happens here, once per selection, never per frame.
+pub fn refresh_json(m: &mut Model) {
+    let key = (m.sel_round, m.sel_page, m.sel_row, m.json_target);
+    let key = if m.json_target == JsonTarget::Object {
+        key
+    } else {
+        (key.0, key.1, usize::MAX, key.3)
+    };
+    if m.json_key == Some(key) {
+        return;
+    }
+    let Some(page) = m.selected_page() else {
+        m.json = JsonView::default();
+        m.json_key = None;
+        return;
+    };
+    let doc = match m.json_target {
+        JsonTarget::Page => JsonDoc::pretty(&page.raw_json),
+        JsonTarget::Object => match page.rows.get(m.sel_row) {
+            Some(row) => JsonDoc::pretty(&row.json),
+            None => JsonDoc::plain("(no object on this page)"),
+        },
+        JsonTarget::Headers => headers_doc(page),
+    };
+    let query = std::mem::take(&mut m.json.query);
+    m.json = JsonView::new(Arc::new(doc));
+    if !query.is_empty() {
+        let h = m.json_height();
+        m.json.search(&query, h);
+        m.json.top = 0;
+    }
+    m.json_key = Some(key);
+}
+
+fn headers_doc(page: &PageView) -> JsonDoc {
+    let mut lines: Vec<Vec<(String, TokenKind)>> = Vec::new();
+    lines.push(vec![(format!("GET {}", page.url), TokenKind::Plain)]);
+    lines.push(vec![("Request headers".to_owned(), TokenKind::Punct)]);
+    for (n, v) in &page.request_headers {
+        lines.push(vec![
+            (format!("  {n}: "), TokenKind::Key),
+            (redact_header(n, v), TokenKind::Str),
+        ]);
+    }
+    lines.push(Vec::new());
+    lines.push(vec![(
+        format!("Response headers (HTTP {})", page.status),
+        TokenKind::Punct,
+    )]);
+    for (n, v) in &page.response_headers {
+        lines.push(vec![
+            (format!("  {n}: "), TokenKind::Key),
+            (redact_header(n, v), TokenKind::Str),
+        ]);
+    }
+    JsonDoc::from_pieces(&lines)
+}
+
+pub fn human_bytes(n: usize) -> String {
+    human_bytes_u64(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
+pub fn human_bytes_u64(n: u64) -> String {
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1024 * 1024 {
+        format!("{:.1} KB", n as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_token_handles_every_spelling() {
+        assert_eq!(
+            bare_token("https://g/v1.0/contacts/delta?$skiptoken=abc"),
+            Some("abc")
+        );
+        assert_eq!(
+            bare_token("https://g/v1.0/contacts/delta?$deltaToken=x1&$select=a"),
+            Some("x1")
+        );
+        assert_eq!(
+            bare_token("https://g/v1.0/users({u})/x/delta?skipToken=s2"),
+            Some("s2")
+        );
+        assert_eq!(
+            bare_token("https://g/drives/1/root/delta?token=t"),
+            Some("t")
+        );
+        assert_eq!(bare_token("https://g/v1.0/contacts/delta"), None);
+    }
+
+    #[test]
+    fn id_lines_are_checked() {
+        let g = "6f1c452b-7c6a-4d21-9c2e-0d3c9b6a1e11".to_owned();
+        let lines = vec![g.clone(), String::new(), "nope".into(), g];
+        assert_eq!(
+            id_problems(&lines),
+            vec![None, None, Some("not a GUID"), Some("duplicate")]
+        );
+        let many: Vec<String> = (0..51)
+            .map(|i| format!("{i:08x}-0000-0000-0000-000000000000"))
+            .collect();
+        assert_eq!(id_problems(&many)[50], Some("over the limit"));
+    }
+
+    #[test]
+    fn pasted_lists_split_into_ids() {
+        assert_eq!(
+            split_pasted_ids("a, b;c\n\"d\"  e"),
+            vec!["a", "b", "c", "d", "e"]
+        );
+    }
+
+    #[test]
+    fn curl_uses_a_placeholder_and_quotes() {
+        let c = curl_command(
+            "https://g/v1.0/contacts/delta?$select=a's",
+            &[
+                ("Authorization".into(), "Bearer secret".into()),
+                ("Prefer".into(), "return=minimal".into()),
+            ],
+        );
+        assert!(!c.contains("secret"));
+        assert!(c.contains("'Authorization: Bearer $TOKEN'"));
+        assert!(c.contains("'Prefer: return=minimal'"));
+        assert!(c.ends_with("'https://g/v1.0/contacts/delta?$select=a'\\''s'"));
+    }
+
+    #[test]
+    fn layout_exists_only_above_the_minimum() {
+        assert!(areas(Rect::new(0, 0, 59, 40)).is_none());
+        assert!(areas(Rect::new(0, 0, 60, 15)).is_some());
+    }
+}

@@ -1,0 +1,62 @@
+//! The help overlay, generated from the keymap.
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+
+use crate::tui::app::Model;
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
+    let w = area.width.saturating_sub(4).min(120);
+    let h = area.height.saturating_sub(2);
+    let rect = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(Style::new().fg(Color::Cyan))
+        .title(" Keys (from the keymap; ? or esc closes; ctrl-c always quits) ");
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let sections = m.keymap.help_sections();
+    let mut all: Vec<Vec<Line>> = Vec::new();
+    for (title, rows) in &sections {
+        let mut lines = vec![Line::styled(
+            *title,
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        )];
+        for (keys, what) in rows {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<18}"), Style::new().fg(Color::Cyan)),
+                Span::raw(*what),
+            ]));
+        }
+        lines.push(Line::raw(""));
+        all.push(lines);
+    }
+    // Global keys on the left, the pane keys on the right when there is room.
+    let [left, right] = if inner.width >= 90 {
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(inner)
+    } else {
+        [inner, Rect::default()]
+    };
+    let mut left_lines: Vec<Line> = Vec::new();
+    let mut right_lines: Vec<Line> = Vec::new();
+    for (i, lines) in all.into_iter().enumerate() {
+        if i == 0 || right.width == 0 {
+            left_lines.extend(lines);
+        } else {
+            right_lines.extend(lines);
+        }
+    }
+    frame.render_widget(Paragraph::new(left_lines), left);
+    if right.width > 0 {
+        frame.render_widget(Paragraph::new(right_lines), right);
+    }
+}

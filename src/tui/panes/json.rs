@@ -1,0 +1,85 @@
+//! Raw JSON of the selected page or object (prepared once), or the page's headers.
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::app::{Focus, JsonTarget, LineTarget, Mode, Model, human_bytes_u64};
+use crate::tui::ui::pane_block;
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
+    let focused = m.focus == Focus::Json;
+    let what = match (m.json_target, m.selected_page()) {
+        (_, None) => String::new(),
+        (JsonTarget::Page, Some(p)) => format!(
+            "· page {} of round {} ({}) ",
+            p.index,
+            m.selected_round().map(|r| r.number).unwrap_or(0),
+            human_bytes_u64(p.bytes)
+        ),
+        (JsonTarget::Object, Some(p)) => match p.rows.get(m.sel_row) {
+            Some(r) => format!("· object {} ", r.id),
+            None => "· object ".to_owned(),
+        },
+        (JsonTarget::Headers, Some(p)) => format!("· headers of page {} ", p.index),
+    };
+    let title = Line::from(vec![
+        Span::styled(" 3 Raw JSON ", Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(what, Style::new().fg(Color::DarkGray)),
+    ]);
+    let block = pane_block(title, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 2 || inner.width == 0 {
+        return;
+    }
+    let [body, bar] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    if m.selected_page().is_none() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                "The selected page's JSON shows here.",
+                Style::new().fg(Color::DarkGray),
+            )),
+            body,
+        );
+    } else {
+        let lines = m.json.visible_lines(usize::from(body.height));
+        frame.render_widget(Paragraph::new(lines), body);
+    }
+    let bar_line = match &m.mode {
+        Mode::Line {
+            target: LineTarget::Search,
+            input,
+        } => Line::from(vec![
+            Span::styled("/", Style::new().fg(Color::Yellow)),
+            Span::styled(
+                format!("{input}▏"),
+                Style::new().fg(Color::Black).bg(Color::White),
+            ),
+        ]),
+        _ => {
+            let total = m.json.doc.line_count();
+            let pos = if total == 0 {
+                String::new()
+            } else {
+                let end = (m.json.top + usize::from(body.height)).min(total);
+                format!("lines {}-{end} of {total}", m.json.top + 1)
+            };
+            let search = if m.json.query.is_empty() {
+                String::new()
+            } else if m.json.matches.is_empty() {
+                format!("  no match for {:?}", m.json.query)
+            } else {
+                format!(
+                    "  match {}/{} for {:?}",
+                    m.json.current + 1,
+                    m.json.matches.len(),
+                    m.json.query
+                )
+            };
+            Line::styled(format!("{pos}{search}"), Style::new().fg(Color::DarkGray))
+        }
+    };
+    frame.render_widget(Paragraph::new(bar_line), bar);
+}

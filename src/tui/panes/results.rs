@@ -1,0 +1,270 @@
+//! Results: the session's rounds and their pages, the selected page's objects, the round summary.
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
+use crate::tui::ui::{ellipsize, pane_block};
+use crate::tui::view::{ObjectRow, PageView, RoundView};
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
+    let focused = m.focus == Focus::Results;
+    let pages: usize = m.rounds.iter().map(|r| r.pages.len()).sum();
+    let title = Line::from(vec![
+        Span::styled(" 2 Results ", Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!("· {} rounds, {pages} pages ", m.rounds.len()),
+            Style::new().fg(Color::DarkGray),
+        ),
+    ]);
+    let block = pane_block(title, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 3 || inner.width < 10 {
+        return;
+    }
+    if m.rounds.is_empty() {
+        let fetch = m
+            .keymap
+            .key_for(
+                crate::tui::keymap::Context::Global,
+                crate::tui::keymap::Action::FetchNext,
+            )
+            .map(|k| k.to_string())
+            .unwrap_or_default();
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::raw("No pages yet."),
+                Line::styled(
+                    format!("Build the query, then press {fetch} to fetch the first page."),
+                    Style::new().fg(Color::DarkGray),
+                ),
+            ]),
+            inner,
+        );
+        return;
+    }
+    let (list, table, summary) = results_split(inner, m.page_lines());
+    draw_pages(frame, list, m);
+    if let Some(page) = m.selected_page() {
+        let minimal = m.selected_round().is_some_and(|r| r.minimal);
+        draw_table(frame, table, m, page, minimal);
+    }
+    if let Some(round) = m.selected_round() {
+        frame.render_widget(Paragraph::new(summary_line(round)), summary);
+    }
+}
+
+fn summary_line(r: &RoundView) -> Line<'_> {
+    match &r.summary_line {
+        Some(s) => Line::styled(s.as_str(), Style::new().fg(Color::Green)),
+        None => {
+            let items: usize = r.pages.iter().map(|p| p.item_count).sum();
+            Line::styled(
+                format!(
+                    "round {} in progress: {} pages, {items} items so far",
+                    r.number,
+                    r.pages.len()
+                ),
+                Style::new().fg(Color::Yellow),
+            )
+        }
+    }
+}
+
+fn round_header(r: &RoundView) -> Line<'_> {
+    let mut spans = vec![Span::styled(
+        format!("Round {}", r.number),
+        Style::new().add_modifier(Modifier::BOLD),
+    )];
+    spans.push(Span::styled(
+        format!(" · {}", if r.number == 1 { "initial" } else { "changes" }),
+        Style::new().fg(Color::DarkGray),
+    ));
+    if r.minimal {
+        spans.push(Span::styled(" · minimal", Style::new().fg(Color::Magenta)));
+    }
+    if r.delta_link.is_some() {
+        spans.push(Span::styled(
+            " · complete, deltaLink ✓",
+            Style::new().fg(Color::Green),
+        ));
+    } else {
+        spans.push(Span::styled(
+            " · in progress",
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn page_line(p: &PageView, selected: bool) -> Line<'_> {
+    let status_style = if (200..300).contains(&p.status) {
+        Style::new().fg(Color::Green)
+    } else {
+        Style::new().fg(Color::Red)
+    };
+    let mut spans = vec![
+        Span::raw(if selected { "▶ " } else { "  " }),
+        Span::raw(format!("#{:<3} ", p.index)),
+        Span::styled(format!("{} ", p.status), status_style),
+        Span::raw(format!("{:>5} items ", p.item_count)),
+        Span::raw(format!("{:>9} ", human_bytes_u64(p.bytes))),
+        Span::raw(format!("{:>6} ms ", p.elapsed_ms)),
+    ];
+    if p.retries > 0 {
+        spans.push(Span::styled(
+            format!("{} retries ", p.retries),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if p.empty {
+        spans.push(Span::styled("empty ", Style::new().fg(Color::Magenta)));
+    }
+    match (&p.next_link, &p.delta_link) {
+        (_, Some(d)) => {
+            spans.push(Span::styled("deltaLink ", Style::new().fg(Color::Green)));
+            spans.push(Span::styled(d.as_str(), Style::new().fg(Color::DarkGray)));
+        }
+        (Some(n), None) => {
+            spans.push(Span::styled("nextLink ", Style::new().fg(Color::Cyan)));
+            spans.push(Span::styled(n.as_str(), Style::new().fg(Color::DarkGray)));
+        }
+        (None, None) => spans.push(Span::styled("no link", Style::new().fg(Color::Red))),
+    }
+    let line = Line::from(spans);
+    if selected {
+        line.style(Style::new().bg(Color::Rgb(40, 44, 60)))
+    } else {
+        line
+    }
+}
+
+fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
+    let h = usize::from(area.height);
+    // Index of the selected line in the flattened list.
+    let mut sel_line: usize = 0;
+    let mut n = 0;
+    for (ri, r) in m.rounds.iter().enumerate() {
+        n += 1;
+        for pi in 0..r.pages.len() {
+            if ri == m.sel_round && pi == m.sel_page {
+                sel_line = n;
+            }
+            n += 1;
+        }
+    }
+    let offset = (sel_line + 1).saturating_sub(h);
+    let mut lines = Vec::with_capacity(h);
+    let mut idx = 0;
+    'outer: for (ri, r) in m.rounds.iter().enumerate() {
+        if idx >= offset {
+            lines.push(round_header(r));
+        }
+        idx += 1;
+        if lines.len() >= h {
+            break;
+        }
+        for (pi, p) in r.pages.iter().enumerate() {
+            if idx >= offset {
+                lines.push(page_line(p, ri == m.sel_round && pi == m.sel_page));
+            }
+            idx += 1;
+            if lines.len() >= h {
+                break 'outer;
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn marker(row: &ObjectRow) -> (String, Style) {
+    let mut text = String::new();
+    let mut style = Style::new();
+    if let Some(reason) = &row.removed {
+        text.push_str(&format!("✗ {reason}"));
+        style = Style::new().fg(Color::Red);
+    }
+    if row.duplicate {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str("dup");
+        if row.removed.is_none() {
+            style = Style::new().fg(Color::Magenta);
+        }
+    }
+    (text, style)
+}
+
+fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal: bool) {
+    if area.height < 2 {
+        return;
+    }
+    let h = usize::from(area.height - 1);
+    let columns: &[String] = &m.columns;
+    let mut widths = vec![Constraint::Length(11), Constraint::Length(36)];
+    widths.extend(columns.iter().map(|_| Constraint::Fill(1)));
+    let mut header = vec![Cell::from(""), Cell::from("id")];
+    header.extend(columns.iter().map(|c| Cell::from(c.as_str())));
+    let header = Row::new(header).style(
+        Style::new()
+            .fg(Color::Cyan)
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+    );
+    let start = m.row_offset.min(page.rows.len());
+    let rows: Vec<Row> = page.rows[start..]
+        .iter()
+        .take(h)
+        .enumerate()
+        .map(|(k, row)| {
+            let (mark, mark_style) = marker(row);
+            let mut cells = vec![
+                Cell::from(Span::styled(mark, mark_style)),
+                Cell::from(row.id.as_str()),
+            ];
+            for c in columns {
+                let cell = match row.cell(c) {
+                    Some(v) if minimal && row.changed(c) => Cell::from(Span::styled(
+                        format!("*{v}"),
+                        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                    )),
+                    Some(v) => Cell::from(v),
+                    None => Cell::from(Span::styled("·", Style::new().fg(Color::DarkGray))),
+                };
+                cells.push(cell);
+            }
+            let mut r = Row::new(cells);
+            if row.removed.is_some() {
+                r = r.style(Style::new().add_modifier(Modifier::DIM));
+            }
+            if start + k == m.sel_row && m.focus == Focus::Results {
+                r = r.style(Style::new().bg(Color::Rgb(40, 44, 60)));
+            } else if start + k == m.sel_row {
+                r = r.style(Style::new().add_modifier(Modifier::UNDERLINED));
+            }
+            r
+        })
+        .collect();
+    if page.rows.is_empty() {
+        let text = if page.empty {
+            "empty page (value: []) — it still carries a link; keep going"
+        } else {
+            "no objects"
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                ellipsize(text, usize::from(area.width)),
+                Style::new().fg(Color::DarkGray),
+            )),
+            area,
+        );
+        return;
+    }
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        area,
+    );
+}

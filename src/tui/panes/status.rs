@@ -1,0 +1,115 @@
+//! The status bar: fetch state (spinner, Retry-After countdown, error), last message, key hints.
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::app::{Mode, Model};
+use crate::tui::keymap::{Action, Context};
+use crate::tui::view::FetchState;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub fn state_spans(m: &Model) -> Vec<Span<'_>> {
+    match &m.fetch {
+        FetchState::Idle => vec![Span::styled(" idle ", Style::new().fg(Color::DarkGray))],
+        FetchState::Fetching { page, since } => {
+            let secs = m.now.saturating_duration_since(*since).as_secs_f64();
+            vec![Span::styled(
+                format!(
+                    " {} fetching page {page}{} {secs:.1}s ",
+                    SPINNER[m.spinner % SPINNER.len()],
+                    if m.follow {
+                        " (following the round)"
+                    } else {
+                        ""
+                    }
+                ),
+                Style::new().fg(Color::Cyan),
+            )]
+        }
+        FetchState::Throttled { until, status } => {
+            let left = until.saturating_duration_since(m.now).as_secs_f64();
+            vec![Span::styled(
+                format!(" ⏳ {status} throttled: retrying in {left:.0}s (Retry-After) "),
+                Style::new().fg(Color::Black).bg(Color::Yellow),
+            )]
+        }
+        FetchState::RoundComplete { .. } => vec![Span::styled(
+            " ✓ round complete ",
+            Style::new().fg(Color::Black).bg(Color::Green),
+        )],
+        FetchState::Failed { error } => {
+            let mut spans = vec![Span::styled(
+                format!(
+                    " ✗ {} {} ",
+                    error
+                        .status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "error".to_owned()),
+                    error.code.as_deref().unwrap_or("")
+                ),
+                Style::new()
+                    .fg(Color::White)
+                    .bg(Color::Red)
+                    .add_modifier(Modifier::BOLD),
+            )];
+            spans.push(Span::raw(format!(" {}", error.message)));
+            if let Some(id) = &error.request_id {
+                spans.push(Span::styled(
+                    format!("  request-id {id}"),
+                    Style::new().fg(Color::DarkGray),
+                ));
+            }
+            if let Some(hint) = &error.hint {
+                spans.push(Span::styled(
+                    format!("  → {hint}"),
+                    Style::new().fg(Color::Yellow),
+                ));
+            }
+            if error.needs_resync
+                && let Some(k) = m.keymap.key_for(Context::Global, Action::Resync)
+            {
+                spans.push(Span::styled(
+                    format!(" [{k}: full resync]"),
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                ));
+            }
+            spans
+        }
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
+    let [state, hints] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let mut spans = state_spans(m);
+    if let Some(msg) = &m.status {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(msg.as_str(), Style::new().fg(Color::White)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), state);
+
+    let pairs: Vec<(String, &str)> = match &m.mode {
+        Mode::Line { .. } => vec![
+            ("enter".to_owned(), "confirm"),
+            ("esc".to_owned(), "cancel"),
+            ("ctrl-c".to_owned(), "quit"),
+        ],
+        Mode::Help => vec![("?/esc".to_owned(), "close help")],
+        _ => m.keymap.hints(m.context()),
+    };
+    let mut hint_spans = Vec::with_capacity(pairs.len() * 2);
+    for (k, what) in pairs {
+        hint_spans.push(Span::styled(
+            format!(" {k} "),
+            Style::new().fg(Color::Black).bg(Color::DarkGray),
+        ));
+        hint_spans.push(Span::styled(
+            format!(" {what} "),
+            Style::new().fg(Color::Gray),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(hint_spans)), hints);
+}

@@ -1,0 +1,170 @@
+//! The event loop: owns the model, reads an injected input stream and the background tasks'
+//! messages, executes effects, and draws only when something changed and the queue is drained.
+//! Ticks happen only while something animates (a spinner, a Retry-After countdown).
+use std::collections::VecDeque;
+use std::io;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyEventKind};
+use futures_util::{FutureExt, Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::app::{Effect, Model, Msg, update};
+use super::clipboard::Clipboard;
+use super::ui;
+
+/// How often the screen animates while fetching or throttled.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// Executes the engine-side effects (fetches, cancel, resync, the access token). Results go
+/// back to the loop as `Msg`s through `tx`; the handler must not block (spawn tasks instead).
+/// For `Effect::CopyAccessToken`, send `Msg::CopyRequest { what: CopyWhat::AccessToken, text }`:
+/// the loop copies it without storing it in the model.
+pub trait EffectHandler {
+    fn handle(&mut self, effect: Effect, tx: &UnboundedSender<Msg>);
+}
+
+/// Counters for tests and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub frames: u64,
+    pub messages: u64,
+}
+
+pub struct Runtime<C: Clipboard, H: EffectHandler> {
+    pub model: Model,
+    pub clipboard: C,
+    pub handler: H,
+    tx: UnboundedSender<Msg>,
+    rx: UnboundedReceiver<Msg>,
+    pub stats: RunStats,
+}
+
+/// Turns a terminal event into a message; `None` for events that change nothing.
+pub fn event_to_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+        Event::Mouse(m) => Some(Msg::Mouse(m)),
+        Event::Paste(s) => Some(Msg::Paste(s)),
+        Event::Resize(width, height) => Some(Msg::Resize { width, height }),
+        _ => None,
+    }
+}
+
+/// The terminal's events as a stream (read errors end nothing; they are skipped).
+pub fn crossterm_events() -> impl Stream<Item = Event> + Unpin {
+    crossterm::event::EventStream::new().filter_map(|r| std::future::ready(r.ok()))
+}
+
+impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
+    pub fn new(model: Model, clipboard: C, handler: H) -> Self {
+        let (tx, rx) = unbounded_channel();
+        Self {
+            model,
+            clipboard,
+            handler,
+            tx,
+            rx,
+            stats: RunStats::default(),
+        }
+    }
+
+    /// A sender for background tasks.
+    pub fn sender(&self) -> UnboundedSender<Msg> {
+        self.tx.clone()
+    }
+
+    /// Applies one message and executes its effects; returns whether the screen must change.
+    pub fn process(&mut self, msg: Msg) -> bool {
+        let mut queue = VecDeque::from([msg]);
+        while let Some(msg) = queue.pop_front() {
+            self.stats.messages += 1;
+            self.model.now = Instant::now();
+            for effect in update(&mut self.model, msg) {
+                match effect {
+                    Effect::Copy { what, text } => {
+                        let result = self.clipboard.copy(&text).map_err(|e| e.to_string());
+                        queue.push_back(Msg::Copied {
+                            what,
+                            bytes: text.len(),
+                            result,
+                        });
+                    }
+                    Effect::Quit => self.model.quit = true,
+                    other => self.handler.handle(other, &self.tx),
+                }
+            }
+        }
+        true
+    }
+
+    fn draw<B: Backend>(&mut self, terminal: &mut Terminal<B>) -> io::Result<()> {
+        terminal
+            .draw(|f| ui::draw(f, &self.model))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.stats.frames += 1;
+        Ok(())
+    }
+
+    /// Runs until a quit action or the end of `input`.
+    pub async fn run<B, S>(&mut self, terminal: &mut Terminal<B>, mut input: S) -> io::Result<()>
+    where
+        B: Backend,
+        S: Stream<Item = Event> + Unpin,
+    {
+        if let Ok(size) = terminal.size() {
+            self.process(Msg::Resize {
+                width: size.width,
+                height: size.height,
+            });
+        }
+        self.draw(terminal)?;
+        loop {
+            let animating = self.model.animating();
+            let first = tokio::select! {
+                ev = input.next() => match ev {
+                    Some(ev) => event_to_msg(ev),
+                    None => return Ok(()),
+                },
+                // (the input ending mid-drain is handled below, after a last draw)
+                Some(msg) = self.rx.recv() => Some(msg),
+                () = tokio::time::sleep(TICK), if animating => Some(Msg::Tick(Instant::now())),
+            };
+            let mut dirty = false;
+            let mut ended = false;
+            if let Some(msg) = first {
+                dirty |= self.process(msg);
+            }
+            // Drain what is already queued before drawing once.
+            loop {
+                if self.model.quit {
+                    return Ok(());
+                }
+                if let Ok(msg) = self.rx.try_recv() {
+                    dirty |= self.process(msg);
+                    continue;
+                }
+                match input.next().now_or_never() {
+                    Some(Some(ev)) => {
+                        if let Some(msg) = event_to_msg(ev) {
+                            dirty |= self.process(msg);
+                        }
+                    }
+                    Some(None) => {
+                        ended = true;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            if dirty {
+                self.draw(terminal)?;
+            }
+            if ended {
+                return Ok(());
+            }
+        }
+    }
+}

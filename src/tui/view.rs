@@ -1,0 +1,397 @@
+//! Plain data the panes draw from. The runtime fills these from the engine once, when the data
+//! arrives; drawing only slices them (nothing here is parsed or formatted per frame).
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One object of a page, as the results table shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObjectRow {
+    /// The object's `id` (empty when the object had none).
+    pub id: String,
+    /// `Some(reason)` when the object carried `@removed` ("changed", "deleted", ...).
+    pub removed: Option<String>,
+    /// The same id was already seen earlier in this round.
+    pub duplicate: bool,
+    /// In minimal rounds: the properties that came back (= changed). Empty otherwise.
+    pub changed_props: Vec<String>,
+    /// (property, display text) for the properties present in the object.
+    pub cells: Vec<(String, String)>,
+    /// The object's raw JSON text as received.
+    pub json: Arc<str>,
+}
+
+impl PageView {
+    /// The page was requested with `Prefer: return=minimal`.
+    pub fn minimal(&self) -> bool {
+        self.request_headers.iter().any(|(n, v)| {
+            n.eq_ignore_ascii_case("prefer") && v.to_ascii_lowercase().contains("return=minimal")
+        })
+    }
+}
+
+impl ObjectRow {
+    /// The display text of a property, if the object carried it.
+    pub fn cell(&self, prop: &str) -> Option<&str> {
+        self.cells
+            .iter()
+            .find(|(p, _)| p == prop)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Builds a row from one object's raw JSON: `id`, `@removed.reason`, and a display cell per
+    /// property (strings as they are, other values as compact JSON). `minimal`: every property
+    /// present is a changed one. Annotations (`@odata.*`, `*@delta`) are not cells.
+    pub fn from_json(json: Arc<str>, minimal: bool, duplicate: bool) -> Self {
+        let mut row = ObjectRow {
+            duplicate,
+            ..Default::default()
+        };
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&json)
+        {
+            for (k, v) in &map {
+                if k == "id" {
+                    row.id = v
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string());
+                } else if k == "@removed" {
+                    row.removed = Some(
+                        v.get("reason")
+                            .and_then(|r| r.as_str())
+                            .unwrap_or("removed")
+                            .to_owned(),
+                    );
+                } else if !k.contains('@') {
+                    let text = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    row.cells.push((k.clone(), text));
+                    if minimal {
+                        row.changed_props.push(k.clone());
+                    }
+                }
+            }
+        }
+        row.json = json;
+        row
+    }
+
+    /// Whether the property came back in a minimal round (so it changed).
+    pub fn changed(&self, prop: &str) -> bool {
+        self.changed_props.iter().any(|p| p == prop)
+    }
+}
+
+/// One fetched page.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageView {
+    /// 1-based index of the page within its round.
+    pub index: u32,
+    /// The URL requested (for curl and the headers view).
+    pub url: String,
+    pub status: u16,
+    pub item_count: usize,
+    pub bytes: u64,
+    pub elapsed_ms: u64,
+    pub retries: u32,
+    /// `value` was empty (a page that still carries a nextLink is legal and worth flagging).
+    pub empty: bool,
+    pub next_link: Option<String>,
+    pub delta_link: Option<String>,
+    /// As sent; the runtime already shows `Authorization` redacted, and the pane redacts again.
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    /// The page body exactly as received.
+    pub raw_json: Arc<str>,
+    pub rows: Vec<ObjectRow>,
+}
+
+/// A round: a starting URL, nextLinks, a deltaLink.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoundView {
+    /// 1-based.
+    pub number: u32,
+    pub pages: Vec<PageView>,
+    /// The engine's one-line summary once the round completed (e.g. "round 2: 3 pages, ...").
+    pub summary_line: Option<String>,
+    pub delta_link: Option<String>,
+    /// The round was fetched with `Prefer: return=minimal`.
+    pub minimal: bool,
+}
+
+/// What the catalog says about one resource, as far as the query builder needs it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResourceView {
+    /// Catalog name ("contacts", "recordings", ...).
+    pub name: String,
+    pub title: String,
+    /// The resource's own path parameters, in display order.
+    pub params: Vec<String>,
+    pub known_properties: Vec<String>,
+    pub default_properties: Vec<String>,
+    pub supports_select: bool,
+    pub supports_filter_ids: bool,
+    pub supports_top: bool,
+    pub supports_latest: bool,
+    pub supports_minimal: bool,
+}
+
+/// A path parameter with its current value and the problem with it, if any.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParamView {
+    pub name: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+/// The `$select` checklist: the resource's known properties plus free entries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SelectView {
+    /// (property, checked), known properties first, then free entries.
+    pub items: Vec<(String, bool)>,
+}
+
+impl SelectView {
+    pub fn from_known(known: &[String]) -> Self {
+        Self {
+            items: known.iter().map(|p| (p.clone(), false)).collect(),
+        }
+    }
+
+    /// The checked properties, in checklist order.
+    pub fn selected(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+}
+
+/// The first request as the engine will send it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestPreview {
+    /// `Err(reason)` when no URL can be built yet.
+    pub url: Result<String, String>,
+    /// Never contains Authorization (it is added at send time).
+    pub headers: Vec<(String, String)>,
+}
+
+impl Default for RequestPreview {
+    fn default() -> Self {
+        Self {
+            url: Err("no query yet".to_owned()),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A validation message; `field` names the builder field it belongs to ("ids", "top", a param).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProblemView {
+    pub field: String,
+    pub message: String,
+    pub is_error: bool,
+}
+
+/// Everything the query builder pane draws. The editable values are changed by `update`; the
+/// derived part (`preview`, `problems`, param errors) is refreshed through
+/// [`crate::tui::app::QueryPreviewer`] after each edit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueryView {
+    pub resources: Vec<ResourceView>,
+    /// Index into `resources`.
+    pub resource: usize,
+    /// "v1.0" or "beta".
+    pub api: String,
+    pub params: Vec<ParamView>,
+    pub select: SelectView,
+    pub minimal: bool,
+    /// The ids editor's lines (kept in sync with the text area by `update`).
+    pub ids: Vec<String>,
+    pub top: Option<u32>,
+    pub latest: bool,
+    pub preview: RequestPreview,
+    pub problems: Vec<ProblemView>,
+    /// Once a round has started the options live in the token: shown, not editable.
+    pub frozen: bool,
+}
+
+/// The limit Graph puts on `$filter=id eq ... or ...`.
+pub const MAX_IDS: usize = 50;
+
+impl QueryView {
+    pub fn current(&self) -> Option<&ResourceView> {
+        self.resources.get(self.resource)
+    }
+
+    /// The draft the engine needs to build (or validate) the first request.
+    pub fn draft(&self) -> QueryDraft {
+        QueryDraft {
+            resource: self.current().map(|r| r.name.clone()).unwrap_or_default(),
+            api: self.api.clone(),
+            params: self
+                .params
+                .iter()
+                .map(|p| (p.name.clone(), p.value.clone()))
+                .collect(),
+            select: self.select.selected(),
+            ids: self
+                .ids
+                .iter()
+                .map(|l| l.trim())
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            minimal: self.minimal,
+            top: self.top,
+            latest: self.latest,
+        }
+    }
+
+    /// Switch to resource `index`: its parameters (values kept by name) and its checklist.
+    pub fn set_resource(&mut self, index: usize) {
+        let Some(res) = self.resources.get(index).cloned() else {
+            return;
+        };
+        self.resource = index;
+        let old = std::mem::take(&mut self.params);
+        self.params = res
+            .params
+            .iter()
+            .map(|name| ParamView {
+                name: name.clone(),
+                value: old
+                    .iter()
+                    .find(|p| &p.name == name)
+                    .map(|p| p.value.clone())
+                    .unwrap_or_default(),
+                error: None,
+            })
+            .collect();
+        let mut select = SelectView::from_known(&res.known_properties);
+        for (prop, on) in &self.select.items {
+            if let Some(item) = select.items.iter_mut().find(|(p, _)| p == prop) {
+                item.1 = *on;
+            }
+        }
+        self.select = select;
+        if !res.supports_top {
+            self.top = None;
+        }
+        if !res.supports_latest {
+            self.latest = false;
+        }
+        if !res.supports_minimal {
+            self.minimal = false;
+        }
+        if !res.supports_filter_ids {
+            self.ids.clear();
+        }
+    }
+}
+
+/// The query as plain values: what the runtime turns into the engine's `DeltaQuery`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryDraft {
+    pub resource: String,
+    pub api: String,
+    pub params: Vec<(String, String)>,
+    pub select: Vec<String>,
+    pub ids: Vec<String>,
+    pub minimal: bool,
+    pub top: Option<u32>,
+    pub latest: bool,
+}
+
+/// A failed fetch, ready to show.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ErrorView {
+    /// HTTP status, when there was a response.
+    pub status: Option<u16>,
+    /// Graph `error.code`.
+    pub code: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+    /// What to do about it (from the engine's `GraphError::hint`).
+    pub hint: Option<String>,
+    /// A full resync is the way out (410, syncStateNotFound): the resync key is offered.
+    pub needs_resync: bool,
+}
+
+/// The fetch state machine, one state at a time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum FetchState {
+    #[default]
+    Idle,
+    /// Fetching page `page` (1-based, within the current round) since `since`.
+    Fetching {
+        page: u32,
+        since: Instant,
+    },
+    /// Waiting out a `Retry-After` until `until`.
+    Throttled {
+        until: Instant,
+        status: u16,
+    },
+    RoundComplete {
+        delta_link: Option<String>,
+    },
+    Failed {
+        error: ErrorView,
+    },
+}
+
+/// Header names whose values never reach the screen.
+pub fn redact_header(name: &str, value: &str) -> String {
+    if name.eq_ignore_ascii_case("authorization") {
+        match value.split_once(' ') {
+            Some((scheme, _)) => format!("{scheme} ***"),
+            None => "***".to_owned(),
+        }
+    } else {
+        value.to_owned()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_is_redacted_whatever_its_case() {
+        assert_eq!(redact_header("Authorization", "Bearer abc"), "Bearer ***");
+        assert_eq!(redact_header("authorization", "abc"), "***");
+        assert_eq!(redact_header("Prefer", "return=minimal"), "return=minimal");
+    }
+
+    #[test]
+    fn switching_resource_keeps_params_and_checks_by_name() {
+        let contacts = ResourceView {
+            name: "contacts".into(),
+            known_properties: vec!["displayName".into(), "mail".into()],
+            supports_select: true,
+            supports_filter_ids: true,
+            ..Default::default()
+        };
+        let users = ResourceView {
+            name: "users".into(),
+            params: vec![],
+            known_properties: vec!["mail".into(), "userPrincipalName".into()],
+            ..Default::default()
+        };
+        let mut q = QueryView {
+            resources: vec![contacts, users],
+            ..Default::default()
+        };
+        q.set_resource(0);
+        q.select.items[1].1 = true;
+        q.ids = vec!["x".into()];
+        q.set_resource(1);
+        assert_eq!(q.select.selected(), vec!["mail".to_string()]);
+        assert!(q.ids.is_empty());
+        assert_eq!(q.draft().resource, "users");
+    }
+}

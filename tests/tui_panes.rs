@@ -1,0 +1,328 @@
+//! Each pane rendered on ratatui's TestBackend and compared with an insta snapshot, from
+//! hand-built view data that looks like real Graph data. Plus: no panic at any size.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use deltascope::tui::app::{Focus, JsonTarget, LineTarget, Mode, Model, Msg, refresh_json, update};
+use deltascope::tui::fixtures::{self, FakePreviewer};
+use deltascope::tui::keymap::Keymap;
+use deltascope::tui::panes;
+use deltascope::tui::ui;
+use deltascope::tui::view::{ErrorView, FetchState, QueryView};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+fn model(q: QueryView) -> Model {
+    let mut m = Model::new(q, Keymap::default(), Box::new(FakePreviewer));
+    m.title = "demo tenant (embedded emulator) http://127.0.0.1:PORT".into();
+    m
+}
+
+/// A model in the middle of a contacts session: round 1 complete, round 2 (minimal) complete.
+fn session() -> Model {
+    let mut m = model(fixtures::contacts_query());
+    m.query.minimal = true;
+    m.query.frozen = true;
+    m.refresh_query();
+    m.columns = vec!["displayName".into(), "mail".into(), "department".into()];
+    m.rounds = vec![
+        fixtures::contacts_round1(),
+        fixtures::contacts_round2_minimal(),
+    ];
+    m.sel_round = 0;
+    m.sel_page = 0;
+    refresh_json(&mut m);
+    m
+}
+
+fn render(m: &mut Model, w: u16, h: u16) -> String {
+    m.size = (w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::draw(f, m)).unwrap();
+    t.backend().to_string()
+}
+
+fn render_pane(
+    m: &mut Model,
+    w: u16,
+    h: u16,
+    pane: fn(&mut ratatui::Frame, Rect, &Model),
+) -> String {
+    m.size = (w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| pane(f, f.area(), m)).unwrap();
+    t.backend().to_string()
+}
+
+#[test]
+fn full_screen_contacts_session() {
+    let mut m = session();
+    m.focus = Focus::Results;
+    insta::assert_snapshot!(render(&mut m, 160, 45));
+}
+
+#[test]
+fn full_screen_narrow_layout() {
+    let mut m = session();
+    insta::assert_snapshot!(render(&mut m, 100, 40));
+}
+
+#[test]
+fn query_pane_contacts() {
+    let mut m = model(fixtures::contacts_query());
+    m.query.minimal = true;
+    m.refresh_query();
+    m.query_cursor = 3;
+    insta::assert_snapshot!(render_pane(&mut m, 70, 30, panes::query::draw));
+}
+
+#[test]
+fn query_pane_recordings_with_missing_organizer() {
+    let mut m = model(fixtures::recordings_query());
+    m.mode = Mode::Line {
+        target: LineTarget::Param(1),
+        input: "9f2d".into(),
+    };
+    m.query_cursor = 3;
+    insta::assert_snapshot!(render_pane(&mut m, 100, 20, panes::query::draw));
+}
+
+#[test]
+fn query_pane_ids_editor_with_count_and_markers() {
+    let mut m = model(fixtures::contacts_query());
+    m.focus = Focus::Query;
+    m.query_cursor = m
+        .query_fields()
+        .iter()
+        .position(|f| *f == deltascope::tui::app::QueryField::Ids)
+        .unwrap();
+    update(
+        &mut m,
+        Msg::Action(deltascope::tui::keymap::Action::Activate),
+    );
+    update(
+        &mut m,
+        Msg::Paste(format!(
+            "{}, {}\nnot-an-id\n{}",
+            fixtures::guid(1),
+            fixtures::guid(2),
+            fixtures::guid(1)
+        )),
+    );
+    insta::assert_snapshot!(render_pane(&mut m, 90, 44, panes::query::draw));
+}
+
+#[test]
+fn query_pane_frozen() {
+    let mut m = session();
+    insta::assert_snapshot!(render_pane(&mut m, 90, 28, panes::query::draw));
+}
+
+#[test]
+fn results_pane_initial_round() {
+    let mut m = session();
+    m.focus = Focus::Results;
+    m.sel_row = 2;
+    insta::assert_snapshot!(render_pane(&mut m, 130, 18, panes::results::draw));
+}
+
+#[test]
+fn results_pane_minimal_round_with_removed_and_duplicate() {
+    let mut m = session();
+    m.focus = Focus::Results;
+    m.sel_round = 1;
+    m.sel_page = 0;
+    insta::assert_snapshot!(render_pane(&mut m, 150, 18, panes::results::draw));
+}
+
+#[test]
+fn results_pane_recordings() {
+    let mut m = model(fixtures::recordings_query());
+    m.query.frozen = true;
+    m.columns = vec![
+        "meetingId".into(),
+        "createdDateTime".into(),
+        "endDateTime".into(),
+    ];
+    m.rounds = vec![fixtures::recordings_round()];
+    insta::assert_snapshot!(render_pane(&mut m, 140, 14, panes::results::draw));
+}
+
+#[test]
+fn results_pane_empty_page() {
+    let mut m = session();
+    m.sel_page = 1;
+    insta::assert_snapshot!(render_pane(&mut m, 110, 14, panes::results::draw));
+}
+
+#[test]
+fn json_pane_page() {
+    let mut m = session();
+    m.focus = Focus::Json;
+    insta::assert_snapshot!(render_pane(&mut m, 90, 20, panes::json::draw));
+}
+
+#[test]
+fn json_pane_search_highlight() {
+    let mut m = session();
+    m.focus = Focus::Json;
+    m.json.search("suzuki", 18);
+    m.json.next_match(true, 18);
+    insta::assert_snapshot!(render_pane(&mut m, 90, 20, panes::json::draw));
+}
+
+#[test]
+fn json_pane_headers_redacted() {
+    let mut m = session();
+    m.json_target = JsonTarget::Headers;
+    refresh_json(&mut m);
+    let out = render_pane(&mut m, 150, 18, panes::json::draw);
+    assert!(!out.contains("secret"), "{out}");
+    assert!(out.contains("Bearer ***"));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn json_pane_object_of_minimal_round() {
+    let mut m = session();
+    m.sel_round = 1;
+    m.sel_row = 3;
+    m.json_target = JsonTarget::Object;
+    refresh_json(&mut m);
+    insta::assert_snapshot!(render_pane(&mut m, 80, 10, panes::json::draw));
+}
+
+#[test]
+fn status_bar_states() {
+    let t0 = Instant::now();
+    let mut m = session();
+    m.focus = Focus::Json;
+    m.now = t0 + Duration::from_secs(3);
+    m.fetch = FetchState::Throttled {
+        until: t0 + Duration::from_millis(10_400),
+        status: 429,
+    };
+    let throttled = render_pane(&mut m, 150, 2, panes::status::draw);
+
+    m.fetch = FetchState::Fetching { page: 4, since: t0 };
+    m.spinner = 3;
+    m.focus = Focus::Query;
+    let fetching = render_pane(&mut m, 150, 2, panes::status::draw);
+
+    m.fetch = FetchState::Failed {
+        error: ErrorView {
+            status: Some(410),
+            code: Some("syncStateNotFound".into()),
+            message: "The sync state generation is not found.".into(),
+            request_id: Some("b1c2d3e4-0000-4000-8000-000000000042".into()),
+            hint: Some("the token expired: start a full resync".into()),
+            needs_resync: true,
+        },
+    };
+    m.status = Some("copied deltaLink (84 B) via OSC 52".into());
+    m.focus = Focus::Results;
+    let failed = render_pane(&mut m, 200, 2, panes::status::draw);
+    insta::assert_snapshot!(format!("{throttled}\n{fetching}\n{failed}"));
+}
+
+#[test]
+fn help_overlay_from_keymap() {
+    let mut m = session();
+    m.mode = Mode::Help;
+    insta::assert_snapshot!(render(&mut m, 130, 50));
+}
+
+#[test]
+fn too_small_terminal_shows_a_message() {
+    let mut m = session();
+    let out = render(&mut m, 50, 10);
+    assert!(out.contains("too small"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn no_panic_at_any_size() {
+    let mut states = vec![model(fixtures::contacts_query()), session()];
+    let mut help = session();
+    help.mode = Mode::Help;
+    states.push(help);
+    let mut ids = model(fixtures::contacts_query());
+    ids.mode = Mode::EditIds;
+    states.push(ids);
+    let mut failed = session();
+    failed.fetch = FetchState::Failed {
+        error: ErrorView {
+            status: Some(429),
+            message: "Too many requests".into(),
+            ..Default::default()
+        },
+    };
+    failed.json_target = JsonTarget::Headers;
+    refresh_json(&mut failed);
+    states.push(failed);
+    let mut sizes: Vec<(u16, u16)> = Vec::new();
+    for w in [
+        1u16, 2, 5, 10, 20, 40, 59, 60, 61, 80, 99, 100, 119, 120, 121, 160, 200, 300,
+    ] {
+        for h in [1u16, 2, 3, 5, 10, 14, 15, 16, 20, 24, 40, 60, 100] {
+            sizes.push((w, h));
+        }
+    }
+    for m in &mut states {
+        for &(w, h) in &sizes {
+            update(
+                m,
+                Msg::Resize {
+                    width: w,
+                    height: h,
+                },
+            );
+            let _ = render(m, w, h);
+        }
+    }
+}
+
+/// Frame time with a 1,000-object page (~330 KB) in the JSON pane and 100 pages loaded, at
+/// 200x60. Run: `cargo test --release --test tui_panes frame_time -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn frame_time_with_a_big_page() {
+    let mut m = session();
+    let big = fixtures::big_contacts_page(1000);
+    let bytes = big.raw_json.len();
+    let mut round = deltascope::tui::view::RoundView {
+        number: 3,
+        ..Default::default()
+    };
+    for i in 0..100u32 {
+        let mut p = big.clone();
+        p.index = i + 1;
+        round.pages.push(p);
+    }
+    m.rounds.push(round);
+    m.sel_round = 2;
+    m.sel_page = 99;
+    m.focus = Focus::Json;
+    m.size = (200, 60);
+    let t = Instant::now();
+    refresh_json(&mut m);
+    let prepare = t.elapsed();
+    m.json.top = 5000;
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let mut times = Vec::new();
+    for i in 0..200 {
+        m.json.top = 5000 + i;
+        let t = Instant::now();
+        terminal.draw(|f| ui::draw(f, &m)).unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "page {bytes} bytes, {} lines; prepare {prepare:?}; frame median {:?}, p95 {:?}",
+        m.json.doc.line_count(),
+        times[times.len() / 2],
+        times[times.len() * 95 / 100]
+    );
+}
