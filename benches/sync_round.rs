@@ -50,7 +50,10 @@ impl Emulator {
             .next()
             .expect("listening line names the URL")
             .to_owned();
-        assert!(base.starts_with("http://127.0.0.1:"), "unexpected line {line:?}");
+        assert!(
+            base.starts_with("http://127.0.0.1:"),
+            "unexpected line {line:?}"
+        );
         Emulator { child, base }
     }
 }
@@ -72,7 +75,14 @@ struct EngineRun {
 fn engine_run(base: &str) -> EngineRun {
     let started = Instant::now();
     let out = Command::new(BIN)
-        .args(["sync", "--resource", "contacts", "--graph-root", base, "--stats"])
+        .args([
+            "sync",
+            "--resource",
+            "contacts",
+            "--graph-root",
+            base,
+            "--stats",
+        ])
         .env("DELTASCOPE_TOKEN", TOKEN)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -172,7 +182,11 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn first_and_later_page(rt: &tokio::runtime::Runtime, base: &str, later: usize) -> (Duration, Duration) {
+fn first_and_later_page(
+    rt: &tokio::runtime::Runtime,
+    base: &str,
+    later: usize,
+) -> (Duration, Duration) {
     rt.block_on(async {
         let client = reqwest::Client::new();
         let mut url = format!("{base}/v1.0/contacts/delta");
@@ -220,7 +234,10 @@ fn main() {
         .expect("runtime");
 
     let emu = Emulator::start(contacts);
-    println!("emulator at {} with {contacts} contacts; {runs} runs each", emu.base);
+    println!(
+        "emulator at {} with {contacts} contacts; {runs} runs each",
+        emu.base
+    );
     // Warm-up: one of each, not counted.
     let _ = download_limit(&rt, &emu.base);
     let _ = engine_run(&emu.base);
@@ -231,12 +248,19 @@ fn main() {
         let (s, bytes, pages) = download_limit(&rt, &emu.base);
         limit_s.push(s);
         let e = engine_run(&emu.base);
-        assert_eq!(e.bytes, bytes, "engine and download limit saw the same bytes");
+        assert_eq!(
+            e.bytes, bytes,
+            "engine and download limit saw the same bytes"
+        );
         engine_s.push(e.seconds);
         rss.push(e.peak_rss as f64);
         json_bytes = e.bytes;
         objects = e.objects;
-        let c = if with_curl && run < 3 { curl_loop(&emu.base) } else { None };
+        let c = if with_curl && run < 3 {
+            curl_loop(&emu.base)
+        } else {
+            None
+        };
         if let Some(c) = c {
             curl_s.push(c);
         }
@@ -244,7 +268,8 @@ fn main() {
             "run {run}: download limit {s:.3}s ({pages} pages), engine {:.3}s, peak RSS {:.1} MiB{}",
             e.seconds,
             e.peak_rss as f64 / 1048576.0,
-            c.map(|c| format!(", curl loop {c:.3}s")).unwrap_or_default()
+            c.map(|c| format!(", curl loop {c:.3}s"))
+                .unwrap_or_default()
         );
     }
     let limit = median(&mut limit_s);
@@ -253,11 +278,22 @@ fn main() {
     println!();
     println!("| client | median wall time | objects/s | vs download limit |");
     println!("| --- | ---: | ---: | ---: |");
-    println!("| download limit (keep-alive, no JSON parsing) | {limit:.3} s | {:.0} | 1.00x |", objects as f64 / limit);
-    println!("| deltascope sync (engine) | {engine:.3} s | {:.0} | {:.2}x |", objects as f64 / engine, engine / limit);
+    println!(
+        "| download limit (keep-alive, no JSON parsing) | {limit:.3} s | {:.0} | 1.00x |",
+        objects as f64 / limit
+    );
+    println!(
+        "| deltascope sync (engine) | {engine:.3} s | {:.0} | {:.2}x |",
+        objects as f64 / engine,
+        engine / limit
+    );
     if !curl_s.is_empty() {
         let curl = median(&mut curl_s);
-        println!("| curl + jq loop | {curl:.3} s | {:.0} | {:.2}x |", objects as f64 / curl, curl / limit);
+        println!(
+            "| curl + jq loop | {curl:.3} s | {:.0} | {:.2}x |",
+            objects as f64 / curl,
+            curl / limit
+        );
     }
     println!();
     println!(

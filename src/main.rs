@@ -34,7 +34,10 @@ fn main() -> ExitCode {
     if let Some(path) = &cli.log_file
         && let Err(e) = init_logging(path)
     {
-        eprintln!("deltascope: cannot open the log file {}: {e}", path.display());
+        eprintln!(
+            "deltascope: cannot open the log file {}: {e}",
+            path.display()
+        );
         return ExitCode::from(deltascope::sync::exit::USAGE);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -48,13 +51,15 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Some(Command::Emulator(args)) => match runtime.block_on(deltascope::emulator::run_cli(args)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("deltascope emulator: {e:#}");
-                ExitCode::FAILURE
+        Some(Command::Emulator(args)) => {
+            match runtime.block_on(deltascope::emulator::run_cli(args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("deltascope emulator: {e:#}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
         Some(Command::Sync(args)) => ExitCode::from(runtime.block_on(deltascope::sync::run(*args))),
         None => {
             use clap::CommandFactory;

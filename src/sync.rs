@@ -18,6 +18,7 @@ use crate::auth::{AccessToken, StaticToken, TokenSource};
 use crate::graph::catalog::Catalog;
 use crate::graph::client::{ClientConfig, FetchProgress, GraphClient};
 use crate::graph::error::GraphError;
+use crate::graph::page::RequestKind;
 use crate::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use crate::graph::round::{RoundSummary, Session};
 
@@ -199,12 +200,21 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             };
             let emu = crate::emulator::start(config, ([127, 0, 0, 1], 0).into())
                 .await
-                .map_err(|e| fail(exit::TRANSPORT, format!("cannot start the embedded emulator: {e}")))?;
-            eprintln!("using the embedded emulator (demo tenant) at {}", emu.base_url());
+                .map_err(|e| {
+                    fail(
+                        exit::TRANSPORT,
+                        format!("cannot start the embedded emulator: {e}"),
+                    )
+                })?;
+            eprintln!(
+                "using the embedded emulator (demo tenant) at {}",
+                emu.base_url()
+            );
             let root = GraphRoot::parse(&emu.base_url())
                 .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?;
             embedded = Some(emu);
-            let token = std::env::var(&args.token_env).unwrap_or_else(|_| EMULATOR_TOKEN.to_owned());
+            let token =
+                std::env::var(&args.token_env).unwrap_or_else(|_| EMULATOR_TOKEN.to_owned());
             (root, token)
         }
     };
@@ -224,11 +234,24 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             rounds_completed = state.rounds_completed;
             eprintln!(
                 "continuing from {} saved {} in {}",
-                if state.mid_round { "the nextLink" } else { "the deltaLink" },
+                if state.mid_round {
+                    "the nextLink"
+                } else {
+                    "the deltaLink"
+                },
                 state.saved_at,
-                args.state.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
+                args.state
+                    .as_deref()
+                    .map(Path::display)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
             );
-            Session::resume(state.link.clone(), state.headers.clone())
+            let kind = if state.mid_round {
+                RequestKind::Next
+            } else {
+                RequestKind::Delta
+            };
+            Session::resume_as(state.link.clone(), state.headers.clone(), kind)
         }
         None => Session::new(first.clone()),
     };
@@ -260,6 +283,10 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         }
         // One round: pages until a deltaLink.
         loop {
+            if cancel.is_cancelled() {
+                outcome = Ok(exit::INTERRUPTED);
+                break 'rounds;
+            }
             let Some(request) = session.next_request() else {
                 break 'rounds;
             };
@@ -288,10 +315,21 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             if !args.quiet {
                 for i in 0..page.items.len() {
                     if let Err(e) = write_item(&mut stdout, page.item_json(i)) {
-                        outcome = Err(fail(exit::TRANSPORT, format!("cannot write to stdout: {e}")));
+                        outcome = Err(fail(
+                            exit::TRANSPORT,
+                            format!("cannot write to stdout: {e}"),
+                        ));
                         break 'rounds;
                     }
                 }
+            }
+            // Items reach a pipeline page by page, not at the end of the round.
+            if let Err(e) = stdout.flush() {
+                outcome = Err(fail(
+                    exit::TRANSPORT,
+                    format!("cannot write to stdout: {e}"),
+                ));
+                break 'rounds;
             }
             totals.items += page.items.len() as u64;
             let report = session.apply(&page);
@@ -303,7 +341,10 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             }
         }
         if let Err(e) = stdout.flush() {
-            outcome = Err(fail(exit::TRANSPORT, format!("cannot write to stdout: {e}")));
+            outcome = Err(fail(
+                exit::TRANSPORT,
+                format!("cannot write to stdout: {e}"),
+            ));
             break;
         }
         done_rounds += 1;
@@ -384,7 +425,12 @@ fn build_query(args: &SyncArgs) -> DeltaQuery {
         resource: args.resource.clone(),
         api: args.api,
         params,
-        select: args.select.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+        select: args
+            .select
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
         ids: args.ids.clone(),
         minimal: args.minimal,
         top: args.top,
@@ -410,7 +456,11 @@ pub fn describe_round(s: &RoundSummary) -> String {
     s.to_string()
 }
 
-fn check_state_fits(state: &SavedState, root: &GraphRoot, query: &DeltaQuery) -> Result<(), Failure> {
+fn check_state_fits(
+    state: &SavedState,
+    root: &GraphRoot,
+    query: &DeltaQuery,
+) -> Result<(), Failure> {
     if state.graph_root != root.to_string() {
         return Err(fail(
             exit::VALIDATION,
@@ -463,10 +513,16 @@ pub fn load_state(path: &Path) -> anyhow::Result<Option<SavedState>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read the state file {}", path.display())),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read the state file {}", path.display()));
+        }
     };
-    let state: SavedState = serde_json::from_str(&text)
-        .with_context(|| format!("the state file {} is not a deltascope state file", path.display()))?;
+    let state: SavedState = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "the state file {} is not a deltascope state file",
+            path.display()
+        )
+    })?;
     Ok(Some(state))
 }
 

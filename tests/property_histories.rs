@@ -31,11 +31,23 @@ const PROPS: [&str; 4] = ["jobTitle", "department", "mail", "companyName"];
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create { name: u16 },
-    Update { who: usize, prop: usize, value: Option<u16> },
-    SoftDelete { who: usize },
-    HardDelete { who: usize },
-    Restore { who: usize },
+    Create {
+        name: u16,
+    },
+    Update {
+        who: usize,
+        prop: usize,
+        value: Option<u16>,
+    },
+    SoftDelete {
+        who: usize,
+    },
+    HardDelete {
+        who: usize,
+    },
+    Restore {
+        who: usize,
+    },
     Fault(&'static str),
     Round,
 }
@@ -63,15 +75,20 @@ struct History {
 }
 
 fn history() -> impl Strategy<Value = History> {
-    (0usize..12, 2usize..6, any::<bool>(), any::<bool>(), proptest::collection::vec(op(), 1..24)).prop_map(
-        |(contacts, page_size, minimal, select, ops)| History {
+    (
+        0usize..12,
+        2usize..6,
+        any::<bool>(),
+        any::<bool>(),
+        proptest::collection::vec(op(), 1..24),
+    )
+        .prop_map(|(contacts, page_size, minimal, select, ops)| History {
             contacts,
             page_size,
             minimal,
             select,
             ops,
-        },
-    )
+        })
 }
 
 struct Harness {
@@ -83,8 +100,15 @@ struct Harness {
 }
 
 impl Harness {
-    async fn control(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
-        let mut req = self.http.request(method.clone(), format!("{}/_emulator/{path}", self.base));
+    async fn control(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}/_emulator/{path}", self.base));
         if let Some(body) = body {
             req = req.json(&body);
         }
@@ -109,7 +133,10 @@ impl Harness {
     }
 
     async fn full_sync(&self) -> Session {
-        let first = self.query.first_request(Catalog::builtin(), &self.root).unwrap();
+        let first = self
+            .query
+            .first_request(Catalog::builtin(), &self.root)
+            .unwrap();
         let mut session = Session::new(first);
         self.round(&mut session).await;
         session
@@ -170,7 +197,11 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
 
     let mut session = harness.full_sync().await;
     let mut live = Live {
-        active: session.replica().iter().map(|(id, _)| id.to_string()).collect(),
+        active: session
+            .replica()
+            .iter()
+            .map(|(id, _)| id.to_string())
+            .collect(),
         ..Default::default()
     };
     live.active.sort();
@@ -188,15 +219,22 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
             }
             Op::Update { who, prop, value } => {
                 if let Some(id) = pick(&live.active, *who) {
-                    let value = value.map_or(serde_json::Value::Null, |v| json!(format!("value {v}")));
+                    let value =
+                        value.map_or(serde_json::Value::Null, |v| json!(format!("value {v}")));
                     harness
-                        .control(reqwest::Method::PATCH, &format!("contacts/{id}"), Some(json!({ PROPS[*prop]: value })))
+                        .control(
+                            reqwest::Method::PATCH,
+                            &format!("contacts/{id}"),
+                            Some(json!({ PROPS[*prop]: value })),
+                        )
                         .await;
                 }
             }
             Op::SoftDelete { who } => {
                 if let Some(id) = pick(&live.active, *who) {
-                    harness.control(reqwest::Method::DELETE, &format!("contacts/{id}"), None).await;
+                    harness
+                        .control(reqwest::Method::DELETE, &format!("contacts/{id}"), None)
+                        .await;
                     live.active.retain(|x| x != &id);
                     live.soft_deleted.push(id);
                 }
@@ -204,7 +242,11 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
             Op::HardDelete { who } => {
                 if let Some(id) = pick(&live.active, *who) {
                     harness
-                        .control(reqwest::Method::DELETE, &format!("contacts/{id}?permanent=true"), None)
+                        .control(
+                            reqwest::Method::DELETE,
+                            &format!("contacts/{id}?permanent=true"),
+                            None,
+                        )
                         .await;
                     live.active.retain(|x| x != &id);
                 }
@@ -212,21 +254,29 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
             Op::Restore { who } => {
                 if let Some(id) = pick(&live.soft_deleted, *who) {
                     harness
-                        .control(reqwest::Method::POST, &format!("contacts/{id}/restore"), None)
+                        .control(
+                            reqwest::Method::POST,
+                            &format!("contacts/{id}/restore"),
+                            None,
+                        )
                         .await;
                     live.soft_deleted.retain(|x| x != &id);
                     live.active.push(id);
                 }
             }
             Op::Fault(spec) => {
-                harness.control(reqwest::Method::POST, "faults", Some(json!({"spec": spec}))).await;
+                harness
+                    .control(reqwest::Method::POST, "faults", Some(json!({"spec": spec})))
+                    .await;
             }
             Op::Round => harness.round(&mut session).await,
         }
     }
     // A last round after the history, then faults off for the reference sync.
     harness.round(&mut session).await;
-    harness.control(reqwest::Method::DELETE, "faults", None).await;
+    harness
+        .control(reqwest::Method::DELETE, "faults", None)
+        .await;
     let fresh = harness.full_sync().await;
     let got = session.replica().normalized();
     let want = fresh.replica().normalized();

@@ -7,7 +7,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_deltascope");
-const SECRET: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.c2VjcmV0LXRva2VuLXRoYXQtbXVzdC1ub3QtbGVhaw";
+const SECRET: &str =
+    "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.c2VjcmV0LXRva2VuLXRoYXQtbXVzdC1ub3QtbGVhaw";
 
 /// A `deltascope emulator` child process; killed on drop.
 struct EmulatorProcess {
@@ -35,7 +36,12 @@ impl EmulatorProcess {
         EmulatorProcess { child, url }
     }
 
-    fn control(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+    fn control(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -50,7 +56,11 @@ impl EmulatorProcess {
                     .body(body.to_string());
             }
             let resp = req.send().await.unwrap();
-            assert!(resp.status().is_success(), "control {method} {path}: {}", resp.status());
+            assert!(
+                resp.status().is_success(),
+                "control {method} {path}: {}",
+                resp.status()
+            );
             let text = resp.text().await.unwrap();
             serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
         })
@@ -66,7 +76,9 @@ impl Drop for EmulatorProcess {
 
 fn sync(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.arg("sync").args(args).env_remove("DELTASCOPE_GRAPH_ROOT");
+    cmd.arg("sync")
+        .args(args)
+        .env_remove("DELTASCOPE_GRAPH_ROOT");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -76,7 +88,10 @@ fn sync(args: &[&str], env: &[(&str, &str)]) -> Output {
 fn lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object per line: {e}: {l}")))
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("not one JSON object per line: {e}: {l}"))
+        })
         .collect()
 }
 
@@ -154,7 +169,7 @@ fn state_file_continues_with_the_next_round_and_holds_no_secret() {
 
     // one update, one soft delete: the next round carries exactly those
     let state_json = emu.control("GET", "state", None);
-    let ids: Vec<String> = state_json["sample_contact_ids"]
+    let ids: Vec<String> = state_json["sampleContactIds"]
         .as_array()
         .unwrap()
         .iter()
@@ -183,9 +198,15 @@ fn state_file_continues_with_the_next_round_and_holds_no_secret() {
 fn validation_errors_exit_3_before_anything_is_sent() {
     let out = sync(&["--resource", "recordings"], &[]);
     assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
-    assert!(stderr(&out).contains("meetingOrganizerUserId"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("meetingOrganizerUserId"),
+        "{}",
+        stderr(&out)
+    );
 
-    let ids: Vec<String> = (0..51).map(|i| format!("00000000-0000-0000-0000-{i:012}")).collect();
+    let ids: Vec<String> = (0..51)
+        .map(|i| format!("00000000-0000-0000-0000-{i:012}"))
+        .collect();
     let mut args = vec!["--resource", "contacts"];
     for id in &ids {
         args.push("--id");
@@ -197,7 +218,12 @@ fn validation_errors_exit_3_before_anything_is_sent() {
 
     // a real Graph root without a token: nothing is sent, the message says which variable
     let out = sync(
-        &["--graph-root", "https://graph.microsoft.com", "--token-env", "DELTASCOPE_TEST_NO_SUCH_VAR"],
+        &[
+            "--graph-root",
+            "https://graph.microsoft.com",
+            "--token-env",
+            "DELTASCOPE_TEST_NO_SUCH_VAR",
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
@@ -227,7 +253,14 @@ fn graph_errors_exit_4_with_status_code_request_id_and_advice() {
 
 #[test]
 fn throttling_is_waited_out_and_the_round_completes() {
-    let emu = EmulatorProcess::start(&["--contacts", "30", "--page-size", "10", "--fault", "throttle:2:0.2"]);
+    let emu = EmulatorProcess::start(&[
+        "--contacts",
+        "30",
+        "--page-size",
+        "10",
+        "--fault",
+        "throttle:2:0.2",
+    ]);
     let out = sync(
         &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
         &[("DELTASCOPE_TOKEN", SECRET)],
@@ -239,7 +272,14 @@ fn throttling_is_waited_out_and_the_round_completes() {
 
 #[test]
 fn a_foreign_next_link_is_refused_with_exit_5() {
-    let emu = EmulatorProcess::start(&["--contacts", "30", "--page-size", "10", "--fault", "foreign-link:1"]);
+    let emu = EmulatorProcess::start(&[
+        "--contacts",
+        "30",
+        "--page-size",
+        "10",
+        "--fault",
+        "foreign-link:1",
+    ]);
     let out = sync(
         &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
         &[("DELTASCOPE_TOKEN", SECRET)],
@@ -251,7 +291,14 @@ fn a_foreign_next_link_is_refused_with_exit_5() {
 #[cfg(unix)]
 #[test]
 fn an_interrupted_round_saves_its_next_link_and_the_next_run_finishes_it() {
-    let emu = EmulatorProcess::start(&["--contacts", "60", "--page-size", "10", "--fault", "slow:100:150"]);
+    let emu = EmulatorProcess::start(&[
+        "--contacts",
+        "60",
+        "--page-size",
+        "10",
+        "--fault",
+        "slow:100:150",
+    ]);
     let dir = tempdir();
     let state = dir.join("contacts.state");
     let args = [
@@ -294,16 +341,14 @@ fn an_interrupted_round_saves_its_next_link_and_the_next_run_finishes_it() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(code, Some(130));
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     assert_eq!(saved["mid_round"], true);
     let got_before = first_lines.len() + rest.lines().count();
     assert!(got_before < 60);
 
     // the next run finishes the round from the saved nextLink: together, every contact once
-    let finish = sync(
-        &args[1..],
-        &[("DELTASCOPE_TOKEN", SECRET)],
-    );
+    let finish = sync(&args[1..], &[("DELTASCOPE_TOKEN", SECRET)]);
     assert_eq!(finish.status.code(), Some(0), "stderr: {}", stderr(&finish));
     assert_eq!(got_before + lines(&finish).len(), 60);
     std::fs::remove_dir_all(&dir).unwrap();
