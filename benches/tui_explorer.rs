@@ -294,6 +294,18 @@ fn main() {
         .map(|p| p.bytes)
         .sum();
     let grown = rss_after.saturating_sub(rss_before);
+    let rows: usize = m
+        .rounds
+        .iter()
+        .flat_map(|r| r.pages.iter())
+        .flat_map(|p| p.rows.iter())
+        .map(|r| r.footprint())
+        .sum();
+    println!(
+        "  of which: page bodies {:.1} MB, table rows {:.1} MB (the engine's replica holds its own copy of each object)",
+        json_bytes as f64 / 1e6,
+        rows as f64 / 1e6
+    );
     println!(
         "loaded {objects} objects in {pages} pages ({:.1} MB of JSON) in {:.2} s; resident memory grew {:.1} MB = {:.2}x the JSON bytes (process RSS {:.1} MB)",
         json_bytes as f64 / 1e6,

@@ -2,7 +2,7 @@
 //! arrives; drawing only slices them (nothing here is parsed or formatted per frame).
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::value::RawValue;
 use std::time::Instant;
@@ -97,6 +97,15 @@ struct CellSpan {
     value_owned: bool,
 }
 
+/// The cells of a row, built the first time the row is shown: only the rows of pages that are
+/// looked at pay for them (100,000 objects would otherwise carry ~1x their JSON again).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Cells {
+    spans: Box<[CellSpan]>,
+    /// Display texts that are not verbatim in the JSON.
+    owned: Box<str>,
+}
+
 /// One object of a page, as the results table shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectRow {
@@ -109,9 +118,7 @@ pub struct ObjectRow {
     /// In minimal rounds: the properties that came back (= changed). Empty otherwise.
     pub changed_props: Vec<String>,
     /// The properties present in the object (see [`ObjectRow::cell`]).
-    cells: Vec<CellSpan>,
-    /// Display texts that are not verbatim in the JSON.
-    owned: String,
+    cells: OnceLock<Cells>,
     /// The object's raw JSON text as received (a range of the page body).
     pub json: SharedText,
 }
@@ -138,50 +145,119 @@ fn range_in(whole: &str, part: &str) -> Option<(u32, u32)> {
     Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
 }
 
+fn keep(owned: &mut String, whole: &str, text: &str) -> ((u32, u32), bool) {
+    match range_in(whole, text) {
+        Some(r) => (r, false),
+        None => {
+            let start = u32::try_from(owned.len()).unwrap_or(u32::MAX);
+            owned.push_str(text);
+            let end = u32::try_from(owned.len()).unwrap_or(u32::MAX);
+            ((start, end), true)
+        }
+    }
+}
+
+impl Cells {
+    /// A display cell per property (strings as they are, other values as compact JSON);
+    /// annotations (`@odata.*`, `*@delta`, `@removed`) and `id` are not cells.
+    fn build(whole: &str) -> Cells {
+        let Ok(map) = serde_json::from_str::<BTreeMap<Text<'_>, &RawValue>>(whole) else {
+            return Cells::default();
+        };
+        let mut owned = String::new();
+        let mut spans = Vec::with_capacity(map.len());
+        for (Text(k), v) in &map {
+            if k == "id" || k.contains('@') {
+                continue;
+            }
+            let raw = v.get();
+            let compact;
+            let value: &str = if raw.starts_with('"') {
+                match serde_json::from_str::<Text<'_>>(raw) {
+                    Ok(Text(Cow::Borrowed(s))) => s,
+                    Ok(Text(text)) => {
+                        compact = text.into_owned();
+                        &compact
+                    }
+                    Err(_) => raw,
+                }
+            } else if !raw.bytes().any(|b| b.is_ascii_whitespace()) {
+                // Already compact JSON (Graph sends no whitespace): shown as it is.
+                raw
+            } else {
+                match serde_json::from_str::<serde_json::Value>(raw) {
+                    Ok(v) => {
+                        compact = v.to_string();
+                        if compact == raw { raw } else { &compact }
+                    }
+                    Err(_) => raw,
+                }
+            };
+            let (name, name_owned) = keep(&mut owned, whole, k);
+            let (value, value_owned) = keep(&mut owned, whole, value);
+            spans.push(CellSpan {
+                name,
+                name_owned,
+                value,
+                value_owned,
+            });
+        }
+        Cells {
+            spans: spans.into_boxed_slice(),
+            owned: owned.into_boxed_str(),
+        }
+    }
+}
+
 impl ObjectRow {
-    /// The display text of a property, if the object carried it.
+    fn cells_data(&self) -> &Cells {
+        self.cells.get_or_init(|| Cells::build(self.json.as_str()))
+    }
+
+    /// The display text of a property, if the object carried it. The row's cells are built
+    /// on the first call (when the row is first drawn), then kept.
     pub fn cell(&self, prop: &str) -> Option<&str> {
-        self.cells
+        let c = self.cells_data();
+        c.spans
             .iter()
-            .find(|c| self.text(c.name, c.name_owned) == prop)
-            .map(|c| self.text(c.value, c.value_owned))
+            .find(|s| self.text(c, s.name, s.name_owned) == prop)
+            .map(|s| self.text(c, s.value, s.value_owned))
     }
 
     /// (property, display text) for every property the object carried, in key order.
     pub fn cells(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.cells.iter().map(|c| {
+        let c = self.cells_data();
+        c.spans.iter().map(move |s| {
             (
-                self.text(c.name, c.name_owned),
-                self.text(c.value, c.value_owned),
+                self.text(c, s.name, s.name_owned),
+                self.text(c, s.value, s.value_owned),
             )
         })
     }
 
-    fn text(&self, (start, end): (u32, u32), owned: bool) -> &str {
-        let src = if owned {
-            self.owned.as_str()
-        } else {
-            self.json.as_str()
-        };
+    /// Heap and inline bytes this row holds besides the shared JSON (for memory figures).
+    pub fn footprint(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.cells.get().map_or(0, |c| {
+                c.spans.len() * std::mem::size_of::<CellSpan>() + c.owned.len()
+            })
+            + self
+                .changed_props
+                .iter()
+                .map(|p| std::mem::size_of::<String>() + p.capacity())
+                .sum::<usize>()
+            + self.removed.as_ref().map_or(0, |r| r.capacity())
+    }
+
+    fn text<'a>(&'a self, c: &'a Cells, (start, end): (u32, u32), owned: bool) -> &'a str {
+        let src = if owned { &c.owned } else { self.json.as_str() };
         src.get(start as usize..end as usize).unwrap_or("")
     }
 
-    fn keep(owned: &mut String, whole: &str, text: &str) -> ((u32, u32), bool) {
-        match range_in(whole, text) {
-            Some(r) => (r, false),
-            None => {
-                let start = u32::try_from(owned.len()).unwrap_or(u32::MAX);
-                owned.push_str(text);
-                let end = u32::try_from(owned.len()).unwrap_or(u32::MAX);
-                ((start, end), true)
-            }
-        }
-    }
-
-    /// Builds a row from one object's raw JSON: `id`, `@removed.reason`, and a display cell per
-    /// property (strings as they are, other values as compact JSON). `minimal`: every property
-    /// present is a changed one. Annotations (`@odata.*`, `*@delta`) are not cells. Texts that
-    /// appear verbatim in the JSON are kept as ranges of it, not copied.
+    /// Builds a row from one object's raw JSON: `id`, `@removed.reason`; `minimal`: every
+    /// property present is a changed one. The table cells are built when the row is first
+    /// shown (see [`ObjectRow::cell`]); texts that appear verbatim in the JSON are kept as
+    /// ranges of it, not copied.
     pub fn from_json(json: impl Into<SharedText>, minimal: bool, duplicate: bool) -> Self {
         let json: SharedText = json.into();
         let mut row = ObjectRow {
@@ -193,7 +269,6 @@ impl ObjectRow {
         let Ok(map) = serde_json::from_str::<BTreeMap<Text<'_>, &RawValue>>(whole) else {
             return row;
         };
-        let mut owned = String::new();
         for (Text(k), v) in &map {
             let raw = v.get();
             if k == "id" {
@@ -213,42 +288,10 @@ impl ObjectRow {
                     .ok()
                     .and_then(|r| r.get("reason").and_then(|r| r.as_str()).map(str::to_owned));
                 row.removed = Some(reason.unwrap_or_else(|| "removed".to_owned()));
-            } else if !k.contains('@') {
-                let compact;
-                let value: &str = if raw.starts_with('"') {
-                    match serde_json::from_str::<Text<'_>>(raw) {
-                        Ok(Text(Cow::Borrowed(s))) => s,
-                        Ok(Text(text)) => {
-                            compact = text.into_owned();
-                            &compact
-                        }
-                        Err(_) => raw,
-                    }
-                } else {
-                    match serde_json::from_str::<serde_json::Value>(raw) {
-                        Ok(v) => {
-                            compact = v.to_string();
-                            if compact == raw { raw } else { &compact }
-                        }
-                        Err(_) => raw,
-                    }
-                };
-                let (name, name_owned) = Self::keep(&mut owned, whole, k);
-                let (value, value_owned) = Self::keep(&mut owned, whole, value);
-                row.cells.push(CellSpan {
-                    name,
-                    name_owned,
-                    value,
-                    value_owned,
-                });
-                if minimal {
-                    row.changed_props.push(k.to_string());
-                }
+            } else if minimal && !k.contains('@') {
+                row.changed_props.push(k.to_string());
             }
         }
-        owned.shrink_to_fit();
-        row.owned = owned;
-        row.cells.shrink_to_fit();
         row
     }
 
