@@ -376,3 +376,44 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_delta_token_offers_a_full_resync_from_the_first_request() {
+    explore(EmulatorConfig::default(), |mut d, _| async move {
+        d.press('F');
+        d.wait("round 1 complete", |s| {
+            round(s, 1).is_some_and(|r| r.2.is_some() && r.3.is_some())
+        })
+        .await;
+        // The deltaLink's token has expired: 400 syncStateNotFound.
+        d.control.add_fault("expired:1").unwrap();
+        d.press('r');
+        let s = d
+            .wait("the syncStateNotFound", |s| s.failed_status == Some(400))
+            .await;
+        assert!(s.needs_resync, "{}", s.fetch);
+        assert!(s.screen.contains("syncStateNotFound"), "{}", s.screen);
+        // f refuses to go on from the dead link; R starts over from the query's first request.
+        d.press('f');
+        d.wait("the refusal", |s| s.status.contains("needs a full resync"))
+            .await;
+        d.press('R');
+        d.wait("resync page 1", |s| {
+            round(s, 2).is_some_and(|r| r.1 == 1) && !s.in_flight
+        })
+        .await;
+        d.press('F');
+        let s = d
+            .wait("the resync round complete", |s| {
+                round(s, 2).is_some_and(|r| r.2.is_some() && r.3.is_some())
+            })
+            .await;
+        let summary = round(&s, 2).unwrap().2.clone().unwrap();
+        assert!(
+            summary.starts_with("round 2: 3 pages, 250 items"),
+            "{summary}"
+        );
+        d.press('q');
+    })
+    .await;
+}
