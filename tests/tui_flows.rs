@@ -315,6 +315,36 @@ async fn build_a_query_page_through_a_round_then_see_a_change_in_the_next_round(
         d.wait("copied", |s| s.status.starts_with("copied deltaLink"))
             .await;
         assert_eq!(d.clipboard.0.lock().unwrap().as_slice(), [link]);
+
+        // The page's request as curl: the token is a shell variable unless asked for.
+        d.press('C');
+        d.wait("curl copied", |s| {
+            s.status.starts_with("copied curl command (")
+        })
+        .await;
+        let curl = d.clipboard.0.lock().unwrap()[1].clone();
+        assert!(
+            curl.contains("-H \"Authorization: Bearer $TOKEN\""),
+            "{curl}"
+        );
+        // The selected page (round 2's) was requested with round 1's deltaLink.
+        let asked = round(&s, 1).unwrap().3.clone().unwrap();
+        assert!(curl.ends_with(&format!("'{asked}'")), "{curl}");
+        let _ = d.keys.send(Event::Key(KeyEvent::new(
+            KeyCode::Char('k'),
+            KeyModifiers::CONTROL,
+        )));
+        d.wait("curl with the token copied", |s| {
+            s.status
+                .starts_with("copied curl command with the access token")
+        })
+        .await;
+        let curl = d.clipboard.0.lock().unwrap()[2].clone();
+        assert!(!curl.contains("$TOKEN"), "{curl}");
+        assert!(
+            curl.contains("-H 'Authorization: Bearer "),
+            "the token is in it"
+        );
         d.press('q');
     })
     .await;

@@ -90,6 +90,7 @@ pub enum CopyWhat {
     Page,
     Ids(usize),
     Curl,
+    CurlWithToken,
     AccessToken,
 }
 
@@ -103,6 +104,7 @@ impl fmt::Display for CopyWhat {
             CopyWhat::Page => f.write_str("page JSON"),
             CopyWhat::Ids(n) => write!(f, "{n} ids"),
             CopyWhat::Curl => f.write_str("curl command"),
+            CopyWhat::CurlWithToken => f.write_str("curl command with the access token"),
             CopyWhat::AccessToken => f.write_str("access token"),
         }
     }
@@ -145,6 +147,12 @@ pub enum Effect {
     },
     /// Copy the session's access token (only the runtime holds it), then send `Msg::Copied`.
     CopyAccessToken,
+    /// Copy this request as a curl command with the real access token in it (asked for
+    /// explicitly; the plain curl copy carries a placeholder).
+    CopyCurlWithToken {
+        url: String,
+        headers: Vec<(String, String)>,
+    },
     Quit,
 }
 
@@ -444,12 +452,30 @@ pub fn bare_token(link: &str) -> Option<&str> {
     })
 }
 
-/// A shell-quoted curl command for a request; the token is a placeholder.
+/// A shell-quoted curl command for a request; the token is the shell variable `$TOKEN`
+/// (double-quoted so that the shell expands it).
 pub fn curl_command(url: &str, headers: &[(String, String)]) -> String {
-    let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    curl_command_inner(url, headers, "\"Authorization: Bearer $TOKEN\"".to_owned())
+}
+
+/// A shell-quoted curl command for a request, with `token` as the bearer token.
+pub fn curl_command_with_token(url: &str, headers: &[(String, String)], token: &str) -> String {
+    curl_command_inner(
+        url,
+        headers,
+        shell_quote(&format!("Authorization: Bearer {token}")),
+    )
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn curl_command_inner(url: &str, headers: &[(String, String)], auth: String) -> String {
+    let q = shell_quote;
     let mut out = String::from("curl -sS");
     out.push_str(" -H ");
-    out.push_str(&q("Authorization: Bearer $TOKEN"));
+    out.push_str(&auth);
     for (n, v) in headers {
         if n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("client-request-id") {
             continue;
@@ -999,6 +1025,25 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                     .map(|u| curl_command(u, &m.query.preview.headers)),
             };
             return copy_or_say(m, CopyWhat::Curl, cmd, "no request to copy yet");
+        }
+        Action::CopyCurlWithToken => {
+            let request = match m.selected_page() {
+                Some(p) if !p.url.is_empty() => Some((p.url.clone(), p.request_headers.clone())),
+                _ => m
+                    .query
+                    .preview
+                    .url
+                    .as_ref()
+                    .ok()
+                    .map(|u| (u.clone(), m.query.preview.headers.clone())),
+            };
+            return match request {
+                Some((url, headers)) => vec![Effect::CopyCurlWithToken { url, headers }],
+                None => {
+                    m.status = Some("no request to copy yet".to_owned());
+                    Vec::new()
+                }
+            };
         }
         Action::CopyAccessToken => return vec![Effect::CopyAccessToken],
         Action::Search => {
@@ -1569,7 +1614,9 @@ mod tests {
             ],
         );
         assert!(!c.contains("secret"));
-        assert!(c.contains("'Authorization: Bearer $TOKEN'"));
+        assert!(c.contains(" -H \"Authorization: Bearer $TOKEN\" "), "{c}");
+        let t = curl_command_with_token("https://g/x", &[], "eyJ0");
+        assert!(t.contains(" -H 'Authorization: Bearer eyJ0' "), "{t}");
         assert!(c.contains("'Prefer: return=minimal'"));
         assert!(c.ends_with("'https://g/v1.0/contacts/delta?$select=a'\\''s'"));
     }

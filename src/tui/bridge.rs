@@ -419,6 +419,12 @@ impl EffectHandler for EngineBridge {
                     text: self.token.secret().to_owned(),
                 });
             }
+            Effect::CopyCurlWithToken { url, headers } => {
+                let _ = tx.send(Msg::CopyRequest {
+                    what: CopyWhat::CurlWithToken,
+                    text: super::app::curl_command_with_token(&url, &headers, self.token.secret()),
+                });
+            }
             // Handled by the runtime itself.
             Effect::Copy { .. } | Effect::Quit => {}
         }

@@ -44,6 +44,7 @@ pub enum Action {
     CopyPage,
     CopyIds,
     CopyCurl,
+    CopyCurlWithToken,
     CopyAccessToken,
     FocusNext,
     FocusPrev,
@@ -197,6 +198,12 @@ const ACTIONS: &[(Action, &str, &str, &str)] = &[
         "copy_curl",
         "copy the request as curl (token placeholder)",
         "copy curl",
+    ),
+    (
+        Action::CopyCurlWithToken,
+        "copy_curl_with_token",
+        "copy the request as curl, real token",
+        "copy curl + token",
     ),
     (
         Action::CopyAccessToken,
@@ -660,6 +667,7 @@ mod tests {
             Action::CopyPage,
             Action::CopyIds,
             Action::CopyCurl,
+            Action::CopyCurlWithToken,
             Action::CopyAccessToken,
             Action::FocusNext,
             Action::FocusPrev,
