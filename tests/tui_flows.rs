@@ -423,10 +423,18 @@ async fn an_expired_delta_token_offers_a_full_resync_from_the_first_request() {
             .await;
         assert!(s.needs_resync, "{}", s.fetch);
         assert!(s.screen.contains("syncStateNotFound"), "{}", s.screen);
-        // f refuses to go on from the dead link; R starts over from the query's first request.
+        // f and r refuse to go on from the dead link; R starts over from the query's first
+        // request.
         d.press('f');
         d.wait("the refusal", |s| s.status.contains("needs a full resync"))
             .await;
+        // (x right after r: "nothing to cancel" proves r started no fetch.)
+        d.press('r');
+        d.press('x');
+        let s = d
+            .wait("r refused", |s| s.status == "nothing to cancel")
+            .await;
+        assert_eq!(s.failed_status, Some(400));
         d.press('R');
         d.wait("resync page 1", |s| {
             round(s, 2).is_some_and(|r| r.1 == 1) && !s.in_flight

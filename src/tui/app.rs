@@ -1130,11 +1130,8 @@ fn begin_run(m: &mut Model, follow: bool) -> u64 {
     m.current_run
 }
 
-fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
-    if m.in_flight {
-        m.status = Some("a fetch is already running (x cancels)".to_owned());
-        return Vec::new();
-    }
+/// After a 410 / syncStateNotFound the stored link is dead: only a full resync goes on.
+fn needs_resync_refusal(m: &mut Model) -> bool {
     if let FetchState::Failed { error } = &m.fetch
         && error.needs_resync
     {
@@ -1144,6 +1141,17 @@ fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
             .map(|k| k.to_string())
             .unwrap_or_else(|| "resync".to_owned());
         m.status = Some(format!("this session needs a full resync: press {k}"));
+        return true;
+    }
+    false
+}
+
+fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
+    if m.in_flight {
+        m.status = Some("a fetch is already running (x cancels)".to_owned());
+        return Vec::new();
+    }
+    if needs_resync_refusal(m) {
         return Vec::new();
     }
     if !m.started() {
@@ -1191,6 +1199,9 @@ fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
 fn next_round(m: &mut Model) -> Vec<Effect> {
     if m.in_flight {
         m.status = Some("a fetch is already running (x cancels)".to_owned());
+        return Vec::new();
+    }
+    if needs_resync_refusal(m) {
         return Vec::new();
     }
     if !m.round_complete() {
