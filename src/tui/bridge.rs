@@ -447,12 +447,12 @@ impl FetchTask {
 
     /// The next request and the 1-based index its page will have in its round.
     fn next(&self) -> Option<(PageRequest, u32)> {
-        let s = lock(&self.shared);
+        let mut s = lock(&self.shared);
         if !self.is_active(&s) {
             return None;
         }
-        let session = s.session.as_ref()?;
-        let Some(req) = session.next_request() else {
+        let Some(req) = s.session.as_ref().and_then(Session::next_request) else {
+            s.active = None;
             drop(s);
             let _ = self.tx.send(Msg::FetchFailed {
                 run_id: self.run_id,
@@ -465,6 +465,7 @@ impl FetchTask {
             });
             return None;
         };
+        let session = s.session.as_ref()?;
         let index = if session.in_round() && req.kind == RequestKind::Next {
             session
                 .rounds()
