@@ -11,7 +11,7 @@
 //!   duplicate (and still applied).
 //! - When a full round (initial, resync) completes, objects it did not return are dropped
 //!   (counted as `vanished`).
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -28,21 +28,31 @@ pub type Object = Map<String, Value>;
 #[derive(Clone, Debug, Default)]
 struct Entry {
     raw: Option<Box<str>>,
-    parsed: OnceLock<Object>,
+    parsed: OnceLock<Box<Object>>,
+    /// The number of the last round that returned this object (duplicate detection without a
+    /// second set of every id).
+    seen_in: u32,
 }
+
+/// Id-keyed maps of the replica: foldhash (fast on GUID-sized keys, seeded per map so that
+/// ids chosen by a server cannot force collisions) and boxed keys (no spare capacity).
+type IdMap<V> = HashMap<Box<str>, V, foldhash::fast::RandomState>;
+type IdSet = HashSet<Box<str>, foldhash::fast::RandomState>;
 
 impl Entry {
     fn from_raw(text: &str) -> Entry {
         Entry {
             raw: Some(text.into()),
             parsed: OnceLock::new(),
+            seen_in: 0,
         }
     }
 
     fn from_object(obj: Object) -> Entry {
         Entry {
             raw: None,
-            parsed: OnceLock::from(obj),
+            parsed: OnceLock::from(Box::new(obj)),
+            seen_in: 0,
         }
     }
 
@@ -58,15 +68,15 @@ impl Entry {
 
     fn into_object(mut self) -> Object {
         self.object();
-        self.parsed.take().unwrap_or_default()
+        self.parsed.take().map(|b| *b).unwrap_or_default()
     }
 }
 
 /// The objects as the rounds so far describe them.
 #[derive(Clone, Debug, Default)]
 pub struct Replica {
-    active: BTreeMap<String, Entry>,
-    soft_deleted: BTreeMap<String, Entry>,
+    active: IdMap<Entry>,
+    soft_deleted: IdMap<Entry>,
 }
 
 impl Replica {
@@ -88,19 +98,17 @@ impl Replica {
 
     /// Active objects in id order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Object)> + '_ {
-        self.active.iter().map(|(k, v)| (k.as_str(), v.object()))
+        sorted(&self.active).map(|(k, v)| (k, v.object()))
     }
 
     /// Active object ids in order, without parsing anything.
     pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
-        self.active.keys().map(String::as_str)
+        sorted(&self.active).map(|(k, _)| k)
     }
 
     /// Objects removed with `reason: changed` (soft-deleted), with their last known state.
     pub fn soft_deleted(&self) -> impl Iterator<Item = (&str, &Object)> + '_ {
-        self.soft_deleted
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.object()))
+        sorted(&self.soft_deleted).map(|(k, v)| (k, v.object()))
     }
 
     pub fn soft_deleted_len(&self) -> usize {
@@ -120,7 +128,7 @@ impl Replica {
                     .filter(|(k, v)| !v.is_null() && k.as_str() != "@removed")
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                (id.clone(), Value::Object(clean))
+                (id.to_string(), Value::Object(clean))
             })
             .collect()
     }
@@ -129,6 +137,14 @@ impl Replica {
         self.active.clear();
         self.soft_deleted.clear();
     }
+}
+
+/// The entries of an id map in id order (the maps are hashed for speed; order is for people
+/// and for tests).
+fn sorted(map: &IdMap<Entry>) -> impl Iterator<Item = (&str, &Entry)> + '_ {
+    let mut all: Vec<(&str, &Entry)> = map.iter().map(|(k, v)| (&**k, v)).collect();
+    all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    all.into_iter()
 }
 
 fn is_tracked_property(key: &str) -> bool {
@@ -247,8 +263,9 @@ pub struct Session {
     headers: Vec<(String, String)>,
     rounds: Vec<RoundSummary>,
     replica: Replica,
-    /// Ids seen in the round in progress (`None` between rounds).
-    seen: Option<HashSet<String>>,
+    /// Ids removed outright (not soft-deleted) in the round in progress; `None` between rounds.
+    /// Other ids seen in the round are marked on their replica entry.
+    seen: Option<IdSet>,
     last_delta_link: Option<String>,
 }
 
@@ -381,12 +398,13 @@ impl Session {
                 minimal: headers_ask_minimal(&page.request.headers),
                 ..Default::default()
             });
-            self.seen = Some(HashSet::new());
+            self.seen = Some(IdSet::default());
         }
         let (Some(seen), Some(round)) = (self.seen.as_mut(), self.rounds.last_mut()) else {
             return report;
         };
         let merge = round.minimal && !round.full;
+        let round_no = round.number;
         round.pages += 1;
         round.items += page.items.len();
         round.bytes += page.body.len() as u64;
@@ -402,7 +420,18 @@ impl Session {
                 ));
                 continue;
             };
-            let first_time = seen.insert(id.to_owned());
+            // Seen before in this round: its entry says so, or it was removed outright here.
+            let first_time = !(self
+                .replica
+                .active
+                .get(id)
+                .is_some_and(|e| e.seen_in == round_no)
+                || self
+                    .replica
+                    .soft_deleted
+                    .get(id)
+                    .is_some_and(|e| e.seen_in == round_no)
+                || seen.contains(id));
             if !first_time {
                 round.duplicates += 1;
                 report.duplicates += 1;
@@ -411,13 +440,15 @@ impl Session {
                 let previous = self.replica.active.remove(id);
                 match reason {
                     RemovedReason::Changed => {
-                        let keep = previous
+                        let mut keep = previous
                             .or_else(|| self.replica.soft_deleted.remove(id))
                             .unwrap_or_default();
-                        self.replica.soft_deleted.insert(id.to_owned(), keep);
+                        keep.seen_in = round_no;
+                        self.replica.soft_deleted.insert(id.into(), keep);
                     }
                     _ => {
                         self.replica.soft_deleted.remove(id);
+                        seen.insert(id.into());
                     }
                 }
                 if first_time {
@@ -463,6 +494,7 @@ impl Session {
                     } else {
                         *existing = Entry::from_object(incoming);
                     }
+                    existing.seen_in = round_no;
                 }
                 None => {
                     if first_time {
@@ -482,7 +514,9 @@ impl Session {
                         }
                         _ => Entry::from_raw(text),
                     };
-                    self.replica.active.insert(id.to_owned(), entry);
+                    let mut entry = entry;
+                    entry.seen_in = round_no;
+                    self.replica.active.insert(id.into(), entry);
                 }
             }
         }
@@ -503,7 +537,7 @@ impl Session {
             round.complete = true;
             if round.full {
                 let before = self.replica.active.len();
-                self.replica.active.retain(|id, _| seen.contains(id));
+                self.replica.active.retain(|_, e| e.seen_in == round_no);
                 round.vanished = before - self.replica.active.len();
             }
             report.round_complete = true;
