@@ -18,7 +18,7 @@ use crate::auth::{AccessToken, StaticToken, TokenSource};
 use crate::graph::catalog::Catalog;
 use crate::graph::client::{ClientConfig, FetchProgress, GraphClient};
 use crate::graph::error::GraphError;
-use crate::graph::page::RequestKind;
+use crate::graph::page::{Page, PageRequest, RequestKind};
 use crate::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use crate::graph::round::{RoundSummary, Session};
 
@@ -122,7 +122,13 @@ pub struct SavedState {
 }
 
 pub async fn run(args: SyncArgs) -> u8 {
-    match run_inner(args).await {
+    // On a worker thread, beside the connection's tasks: no hand-off between the runtime's
+    // threads for every page.
+    let outcome = match tokio::spawn(run_inner(args)).await {
+        Ok(outcome) => outcome,
+        Err(e) => Err(fail(exit::TRANSPORT, format!("the sync task failed: {e}"))),
+    };
+    match outcome {
         Ok(code) => code,
         Err(Failure { code, message }) => {
             eprintln!("deltascope sync: {message}");
@@ -140,6 +146,20 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
     Failure {
         code,
         message: message.into(),
+    }
+}
+
+fn throttle_notice(p: FetchProgress) {
+    if let FetchProgress::Throttled {
+        status,
+        retry_after,
+        attempt,
+    } = p
+    {
+        eprintln!(
+            "throttled ({status}); retrying in {:.1}s (attempt {attempt})",
+            retry_after.as_secs_f64()
+        );
     }
 }
 
@@ -257,8 +277,10 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     };
 
     let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(AccessToken::new(token)));
-    let client = GraphClient::new(root.clone(), tokens, ClientConfig::default())
-        .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?;
+    let client = Arc::new(
+        GraphClient::new(root.clone(), tokens, ClientConfig::default())
+            .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?,
+    );
 
     let cancel = CancellationToken::new();
     {
@@ -270,7 +292,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     }
 
     let started = Instant::now();
-    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut totals = Totals::default();
     let mut outcome = Ok(exit::OK);
     let mut done_rounds = 0;
@@ -281,7 +303,12 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 _ = cancel.cancelled() => { outcome = Ok(exit::INTERRUPTED); break 'rounds; }
             }
         }
-        // One round: pages until a deltaLink.
+        // One round: pages until a deltaLink. While a page is written out and applied, the
+        // next one (its nextLink is known as soon as the page is parsed) is already on its way.
+        let mut prefetch: Option<(
+            PageRequest,
+            tokio::task::JoinHandle<Result<Page, GraphError>>,
+        )> = None;
         loop {
             if cancel.is_cancelled() {
                 outcome = Ok(exit::INTERRUPTED);
@@ -290,26 +317,38 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             let Some(request) = session.next_request() else {
                 break 'rounds;
             };
-            let progress = |p: FetchProgress| {
-                if let FetchProgress::Throttled {
-                    status,
-                    retry_after,
-                    attempt,
-                } = p
-                {
-                    eprintln!(
-                        "throttled ({status}); retrying in {:.1}s (attempt {attempt})",
-                        retry_after.as_secs_f64()
-                    );
+            let fetched = match prefetch.take() {
+                Some((ahead, task)) if ahead == request => match task.await {
+                    Ok(result) => result,
+                    Err(e) => Err(GraphError::Network(format!("the page fetch failed: {e}"))),
+                },
+                stale => {
+                    if let Some((_, task)) = stale {
+                        task.abort();
+                    }
+                    client.fetch(&request, &cancel, &throttle_notice).await
                 }
             };
-            let page = match client.fetch(&request, &cancel, &progress).await {
+            let page = match fetched {
                 Ok(page) => page,
                 Err(e) => {
                     outcome = Err(graph_failure(&e));
                     break 'rounds;
                 }
             };
+            if let (Some(next), None) = (&page.next_link, &page.delta_link) {
+                let ahead = PageRequest {
+                    url: next.clone(),
+                    headers: session.headers().to_vec(),
+                    kind: RequestKind::Next,
+                };
+                let (client, cancel, req) = (client.clone(), cancel.clone(), ahead.clone());
+                let task =
+                    tokio::spawn(
+                        async move { client.fetch(&req, &cancel, &throttle_notice).await },
+                    );
+                prefetch = Some((ahead, task));
+            }
             totals.bytes += page.body.len() as u64;
             totals.pages += 1;
             if !args.quiet {
@@ -339,6 +378,9 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             if report.round_complete {
                 break;
             }
+        }
+        if let Some((_, task)) = prefetch.take() {
+            task.abort();
         }
         if let Err(e) = stdout.flush() {
             outcome = Err(fail(
