@@ -91,6 +91,10 @@ pub struct SyncArgs {
     /// Don't write items to stdout (summaries still go to stderr).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// On 410 Gone or `syncStateNotFound`, stop with exit code 4 instead of starting a full
+    /// resync (from the 410's Location, else from the query).
+    #[arg(long)]
+    pub no_resync: bool,
     /// Print one JSON line of run statistics to stderr at the end (objects, bytes, seconds,
     /// peak resident memory). Used by the benchmarks.
     #[arg(long)]
@@ -146,6 +150,20 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
     Failure {
         code,
         message: message.into(),
+    }
+}
+
+/// Full resyncs one run starts on 410 / `syncStateNotFound` before it gives up.
+const MAX_RESYNCS: u32 = 2;
+/// Retries of the same link after a network error, a timeout or a malformed body.
+const MAX_TRANSIENT_RETRIES: u32 = 3;
+
+/// Errors after which the same link may well work a moment later.
+fn is_transient(e: &GraphError) -> bool {
+    match e {
+        GraphError::Malformed { .. } | GraphError::Network(_) | GraphError::Timeout { .. } => true,
+        GraphError::Http { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+        _ => false,
     }
 }
 
@@ -296,6 +314,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     let mut totals = Totals::default();
     let mut outcome = Ok(exit::OK);
     let mut done_rounds = 0;
+    let (mut resyncs, mut transient_retries) = (0u32, 0u32);
     'rounds: while done_rounds < args.rounds {
         if done_rounds > 0 && args.interval > 0.0 {
             tokio::select! {
@@ -330,8 +349,43 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 }
             };
             let page = match fetched {
-                Ok(page) => page,
+                Ok(page) => {
+                    transient_retries = 0;
+                    page
+                }
                 Err(e) => {
+                    // The server reset the sync state: a full resync, as Graph asks.
+                    if e.needs_resync() && !args.no_resync && resyncs < MAX_RESYNCS {
+                        resyncs += 1;
+                        let from = match &e {
+                            GraphError::Http {
+                                location: Some(location),
+                                ..
+                            } => location.clone(),
+                            _ => first.url.clone(),
+                        };
+                        eprintln!("warning: {e}");
+                        eprintln!("starting a full resync; the next round rebuilds the replica");
+                        session.restart_from(from);
+                        continue;
+                    }
+                    // A cut connection, a timeout, a body that is not a page: the same link
+                    // again, a few times, a little later. Nothing has been applied from it.
+                    if is_transient(&e) && transient_retries < MAX_TRANSIENT_RETRIES {
+                        transient_retries += 1;
+                        let wait = Duration::from_secs(1 << (transient_retries - 1));
+                        eprintln!(
+                            "warning: {e}\n  retrying the same link in {}s (attempt {} of {})",
+                            wait.as_secs(),
+                            transient_retries + 1,
+                            MAX_TRANSIENT_RETRIES + 1
+                        );
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = cancel.cancelled() => { outcome = Ok(exit::INTERRUPTED); break 'rounds; }
+                        }
+                        continue;
+                    }
                     outcome = Err(graph_failure(&e));
                     break 'rounds;
                 }
