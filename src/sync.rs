@@ -309,6 +309,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         });
     }
 
+    let rounds_before_run = rounds_completed;
     let started = Instant::now();
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut totals = Totals::default();
@@ -446,7 +447,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         done_rounds += 1;
         rounds_completed += 1;
         if let Some(summary) = session.rounds().last() {
-            eprintln!("{}", describe_round(summary));
+            eprintln!("{}", describe_round(summary, rounds_before_run));
         }
         if let Some(path) = &args.state
             && let Err(e) = save_session(path, &session, &root, &query, rounds_completed)
@@ -548,8 +549,14 @@ fn write_item(out: &mut impl Write, item: &str) -> std::io::Result<()> {
     out.write_all(b"\n")
 }
 
-pub fn describe_round(s: &RoundSummary) -> String {
-    s.to_string()
+/// The round's summary line, numbered across runs that continue from the same state file
+/// (`before`: rounds completed by earlier runs), and marked when it was a full round.
+pub fn describe_round(s: &RoundSummary, before: u64) -> String {
+    let text = s.to_string();
+    let own = format!("round {}:", s.number);
+    let rest = text.strip_prefix(&own).unwrap_or(&text);
+    let kind = if s.full { " (full)" } else { "" };
+    format!("round {}{kind}:{rest}", u64::from(s.number) + before)
 }
 
 fn check_state_fits(
