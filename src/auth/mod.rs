@@ -1,5 +1,9 @@
 //! Token sources behind one trait. The engine asks for a token before every attempt, so a
 //! source may refresh it; nothing here ever prints a token.
+pub mod cloud;
+
+pub use cloud::{Authority, Cloud};
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -46,7 +50,14 @@ pub type TokenFuture<'a> =
 
 /// Anything that can hand out a bearer token for the Graph root in use.
 pub trait TokenSource: Send + Sync {
+    /// A token valid for a while yet (a cached one when it is not about to expire).
     fn token(&self) -> TokenFuture<'_>;
+
+    /// A new token, ignoring any cache: the client calls this once after a 401 and retries
+    /// with the result. Sources that cannot refresh return what [`TokenSource::token`] does.
+    fn refresh(&self) -> TokenFuture<'_> {
+        self.token()
+    }
 }
 
 /// A fixed token (from an environment variable or the command line).
