@@ -7,6 +7,7 @@ pub mod client_credentials;
 pub mod cloud;
 pub mod device_code;
 pub mod external;
+pub mod inspect;
 pub mod jwt;
 pub mod profile;
 pub mod select;
@@ -17,6 +18,7 @@ pub use client_credentials::{ClientCredential, ClientCredentials};
 pub use cloud::{Authority, Cloud};
 pub use device_code::{DeviceCode, DeviceCodeOptions, DevicePrompt, PromptFn};
 pub use external::{AzureCli, EnvToken, FileToken, FixedToken};
+pub use inspect::{Check, TokenInfo, TokenKind};
 pub use profile::{Method, Profile, Profiles};
 pub use select::{AuthArgs, AuthPlan};
 
