@@ -514,7 +514,8 @@ pub fn load_state(path: &Path) -> anyhow::Result<Option<SavedState>> {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(e).with_context(|| format!("cannot read the state file {}", path.display()));
+            return Err(e)
+                .with_context(|| format!("cannot read the state file {}", path.display()));
         }
     };
     let state: SavedState = serde_json::from_str(&text).with_context(|| {

@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+use super::error::GraphError;
 use super::link;
 use super::page::{Page, PageRequest, RemovedReason, RequestKind, headers_ask_minimal};
 
@@ -175,6 +176,8 @@ pub struct RoundSummary {
     pub complete: bool,
     /// A resync or restart abandoned this round before its deltaLink.
     pub abandoned: bool,
+    /// The warnings of the round's pages, in order (also in each page's [`PageReport`]).
+    pub warnings: Vec<String>,
 }
 
 impl RoundSummary {
@@ -250,6 +253,23 @@ pub struct Session {
     /// Ids seen in the round in progress (`None` between rounds).
     seen: Option<HashSet<String>>,
     last_delta_link: Option<String>,
+    /// `$top` of a callRecording/callTranscript query, for the known issue (a nextLink missing
+    /// although items remain). Known from the first request only.
+    top_known_issue: Option<usize>,
+}
+
+/// `$top` of a first request on a resource with the documented `$top` known issue
+/// (callRecording and callTranscript delta).
+fn top_with_known_issue(first: &PageRequest) -> Option<usize> {
+    let url = url::Url::parse(&first.url).ok()?;
+    let path = url.path().to_ascii_lowercase();
+    if !path.contains("getallrecordings") && !path.contains("getalltranscripts") {
+        return None;
+    }
+    url.query_pairs()
+        .find(|(k, _)| k.eq_ignore_ascii_case("$top"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .filter(|t| *t > 0)
 }
 
 impl Session {
@@ -257,6 +277,7 @@ impl Session {
         Session {
             headers: first.headers.clone(),
             next: Some(first.clone()),
+            top_known_issue: top_with_known_issue(&first),
             first: Some(first),
             rounds: Vec::new(),
             replica: Replica::default(),
@@ -291,7 +312,25 @@ impl Session {
             replica: Replica::default(),
             seen: None,
             last_delta_link: None,
+            top_known_issue: None,
         }
+    }
+
+    /// Tells a resumed session the query's first request, so that [`Session::resync`] can start
+    /// a full round of the same query (and the `$top` known issue of callRecording delta is
+    /// recognised). The session's next request is not changed.
+    pub fn with_first_request(mut self, first: PageRequest) -> Self {
+        self.top_known_issue = top_with_known_issue(&first);
+        self.first = Some(PageRequest {
+            kind: RequestKind::Initial,
+            ..first
+        });
+        self
+    }
+
+    /// The query's first request, when the session knows it.
+    pub fn first_request(&self) -> Option<&PageRequest> {
+        self.first.as_ref()
     }
 
     /// The next nextLink, or the deltaLink starting the next round. `None` only when the last
@@ -342,13 +381,21 @@ impl Session {
     }
 
     /// Starts a new full round from the query's first request (after `syncStateNotFound`, a
-    /// tampered token …). A resumed session has no first request: its next request is left as
-    /// it is; use [`Session::restart_from`] with a first request instead.
-    pub fn resync(&mut self) {
-        if let Some(first) = self.first.clone() {
-            self.abandon_current();
-            self.next = Some(first);
-        }
+    /// tampered token, a link that cannot be followed …); the round in progress is abandoned.
+    ///
+    /// A session resumed from a saved link knows the first request only when it was given with
+    /// [`Session::with_first_request`]; without it nothing changes and the error says so (start
+    /// a new session from the query, or [`Session::restart_from`] a first request).
+    pub fn resync(&mut self) -> Result<(), GraphError> {
+        let Some(first) = self.first.clone() else {
+            return Err(GraphError::InvalidRequest(
+                "a full resync needs the query's first request, and this session was resumed from a saved link without it: run the query again from the start (a new initial round)"
+                    .into(),
+            ));
+        };
+        self.abandon_current();
+        self.next = Some(first);
+        Ok(())
     }
 
     /// Starts a new full round from `location` (a 410 Gone's Location header).
@@ -506,6 +553,13 @@ impl Session {
                 self.replica.active.retain(|id, _| seen.contains(id));
                 round.vanished = before - self.replica.active.len();
             }
+            if let Some(top) = self.top_known_issue
+                && page.items.len() >= top
+            {
+                report.warnings.push(format!(
+                    "known issue: the round ended on a full page of $top={top} items; with $top, callRecording/callTranscript delta may drop the nextLink although items remain, so some may be missing (run the query without $top to be sure)"
+                ));
+            }
             report.round_complete = true;
             self.last_delta_link = Some(delta.clone());
             self.next = Some(PageRequest {
@@ -519,6 +573,11 @@ impl Session {
                 "the page has neither a nextLink nor a deltaLink: the round cannot go on".into(),
             );
             self.next = None;
+        }
+        if !report.warnings.is_empty()
+            && let Some(r) = self.rounds.last_mut()
+        {
+            r.warnings.extend(report.warnings.iter().cloned());
         }
         report
     }
