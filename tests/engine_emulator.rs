@@ -773,7 +773,14 @@ async fn a_foreign_link_is_refused_before_anything_is_sent() {
     let mut s = b.session(&q);
     b.step(&mut s).await.unwrap();
     b.fault("foreign-link:1");
-    b.step(&mut s).await.unwrap();
+    let report = b.step(&mut s).await.unwrap();
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(
+        report.warnings[0].contains("another origin (http://127.0.0.2:")
+            && report.warnings[0].contains("will not be followed"),
+        "{:?}",
+        report.warnings
+    );
     let next = s.next_request().unwrap();
     assert!(
         next.url.starts_with(&format!("http://127.0.0.2:{port}/")),
@@ -818,7 +825,37 @@ async fn a_foreign_link_is_refused_before_anything_is_sent() {
     s.resync().unwrap();
     b.finish(&mut s).await;
     assert!(s.rounds()[0].abandoned);
+    assert_eq!(s.rounds()[0].warnings.len(), 1);
     assert_full_round(last(&s), 2 * PAGE);
+    b.assert_converged(&s, &q).await;
+}
+
+#[tokio::test]
+async fn a_foreign_delta_link_completes_the_round_with_a_warning_and_is_not_followed() {
+    let b = bed().await;
+    let q = contacts(false);
+    let mut s = b.session(&q);
+    b.step(&mut s).await.unwrap();
+    b.step(&mut s).await.unwrap();
+    b.fault("foreign-link:1");
+    let report = b.step(&mut s).await.unwrap();
+    assert!(report.round_complete);
+    assert!(
+        report.warnings.len() == 1 && report.warnings[0].contains("deltaLink"),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(last(&s).warnings, report.warnings);
+    let requests = b.graph_requests();
+    let err = b.step(&mut s).await.unwrap_err();
+    assert!(matches!(err, GraphError::ForeignLink { .. }), "{err:?}");
+    assert_eq!(b.graph_requests(), requests);
+    // The replica of the completed round is whole.
+    b.assert_converged(&s, &q).await;
+    s.resync().unwrap();
+    b.finish(&mut s).await;
+    let r = last(&s);
+    assert!(r.full && r.complete && r.updated == CONTACTS, "{r}");
     b.assert_converged(&s, &q).await;
 }
 

@@ -533,6 +533,18 @@ impl Session {
                 }
             }
         }
+        for (name, l) in [
+            ("nextLink", &page.next_link),
+            ("deltaLink", &page.delta_link),
+        ] {
+            if let Some(l) = l
+                && let Some(other) = foreign_origin(&page.request.url, l)
+            {
+                report.warnings.push(format!(
+                    "the {name} points to another origin ({other}) than the page: it will not be followed (the access token would go there); a full resync is the way on"
+                ));
+            }
+        }
         if let Some(next) = &page.next_link {
             if page.delta_link.is_some() {
                 report.warnings.push(
@@ -581,6 +593,15 @@ impl Session {
         }
         report
     }
+}
+
+/// The origin of `link` when it differs from the origin of `request` (both absolute URLs).
+fn foreign_origin(request: &str, link: &str) -> Option<String> {
+    let (Ok(req), Ok(link)) = (url::Url::parse(request), url::Url::parse(link)) else {
+        return None;
+    };
+    let origin = link.origin();
+    (req.origin() != origin).then(|| origin.ascii_serialization())
 }
 
 /// Properties whose value differs (absent and null count as the same: not set).
