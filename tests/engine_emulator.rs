@@ -911,3 +911,160 @@ async fn minimal_rounds_with_changes_merge_to_the_fresh_replica() {
     );
     b.assert_converged(&s, &q).await;
 }
+
+// ----- every fault in one session ----------------------------------------------------------
+
+impl Bed {
+    /// Completes a round whatever happens, the way a client should: retry the same request
+    /// after a transient error, restart from the Location after a 410, resync when the sync
+    /// state is gone or the link cannot be followed. Returns the errors met.
+    async fn finish_recovering(&self, s: &mut Session) -> Vec<GraphError> {
+        let mut errors = Vec::new();
+        for _ in 0..1000 {
+            match self.step(s).await {
+                Ok(r) if r.round_complete => return errors,
+                Ok(_) => {}
+                Err(e) => {
+                    if let Some(location) = e.resync_location() {
+                        s.restart_from(location.to_owned());
+                    } else if e.needs_resync() || matches!(e, GraphError::ForeignLink { .. }) {
+                        s.resync().unwrap();
+                    }
+                    errors.push(e);
+                    assert!(errors.len() < 20, "{errors:?}");
+                }
+            }
+        }
+        panic!("the round never completed");
+    }
+}
+
+#[tokio::test]
+async fn a_session_through_every_fault_ends_with_the_fresh_replica() {
+    const FAULTS: [&str; 13] = [
+        "throttle:1:0.01",
+        "unavailable:1:0.01",
+        "gone:1",
+        "expired",
+        "unauthorized:1",
+        "forbidden:1",
+        "empty:2",
+        "duplicate:1",
+        "replay",
+        "shuffle:2",
+        "malformed:1",
+        "truncated:1",
+        "foreign-link:1",
+    ];
+    for minimal in [false, true] {
+        let b = bed().await;
+        let q = contacts(minimal);
+        let mut s = b.session(&q);
+        let mut errors = b.finish_recovering(&mut s).await;
+        assert!(errors.is_empty());
+        for (i, fault) in FAULTS.iter().enumerate() {
+            b.ctl.mutate(4 + i as u64 % 5);
+            // Half the faults hit the first request of the round, half a page within it.
+            if i % 2 == 1 {
+                let r = b.step(&mut s).await.unwrap();
+                if r.round_complete {
+                    b.ctl.mutate(6);
+                }
+            }
+            b.fault(fault);
+            errors.extend(b.finish_recovering(&mut s).await);
+            // Every round ends with the fresh replica (a foreign deltaLink too: its round is
+            // whole; the next round, refused, resyncs).
+            let fresh = b.fresh(&q).await;
+            assert_eq!(
+                s.replica().normalized(),
+                fresh.replica().normalized(),
+                "minimal {minimal}, after {fault}: {}",
+                last(&s)
+            );
+        }
+        b.ctl.mutate(5);
+        errors.extend(b.finish_recovering(&mut s).await);
+        b.assert_converged(&s, &q).await;
+        // gone, expired, unauthorized, forbidden, malformed, truncated, foreign-link
+        let mut kinds: Vec<String> = errors
+            .iter()
+            .map(|e| match e {
+                GraphError::Http { status, .. } => status.to_string(),
+                GraphError::ForeignLink { .. } => "foreign".into(),
+                GraphError::Malformed { .. } => "malformed".into(),
+                GraphError::Network(_) => "network".into(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            [
+                "400",
+                "401",
+                "403",
+                "410",
+                "foreign",
+                "malformed",
+                "network"
+            ],
+            "{errors:?}"
+        );
+        // the initial round, the 410 restart, the expired resync, the foreign-link resync
+        assert_eq!(s.rounds().iter().filter(|r| r.full).count(), 4);
+    }
+}
+
+#[tokio::test]
+async fn users_and_recordings_rounds_through_faults() {
+    let b = bed().await;
+    // users: 50 in pages of 5
+    let q = DeltaQuery::new("users", ApiVersion::V1_0);
+    let mut s = b.session(&q);
+    b.fault("throttle:1:0.01");
+    b.fault("empty:1");
+    b.fault("duplicate:1");
+    b.fault("shuffle:3");
+    b.finish(&mut s).await;
+    let r = last(&s);
+    assert!(r.complete && r.empty_pages == 1 && r.duplicates > 0, "{r}");
+    b.assert_converged(&s, &q).await;
+
+    // recordings with $top=3: 7, then 4 more in a later round cut by a 410
+    let org = b.emu.demo().organizers[0].clone();
+    let q = recordings(&org, Some(3));
+    let mut s = b.session(&q);
+    b.finish(&mut s).await;
+    assert_eq!(s.replica().len(), 7);
+    for _ in 0..4 {
+        b.ctl.add_recording(Some(&org)).unwrap();
+    }
+    b.fault("throttle:1:0.01");
+    b.step(&mut s).await.unwrap();
+    assert!(s.in_round());
+    b.fault("gone:1");
+    let errors = b.finish_recovering(&mut s).await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].hint().unwrap().contains("full resync"));
+    let r = last(&s);
+    assert!(r.full && r.complete && r.items == 11 && r.pages == 4, "{r}");
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    b.assert_converged(&s, &q).await;
+
+    // transcripts share the known issue
+    let mut q = recordings(&org, Some(3));
+    q.resource = "transcripts".into();
+    let healthy = b.fresh(&q).await;
+    b.fault("drop-next-link");
+    let mut s = b.session(&q);
+    let reports = b.finish(&mut s).await;
+    let lost = healthy.replica().len() - s.replica().len();
+    assert!(lost > 0);
+    assert!(
+        all_warnings(&reports)
+            .iter()
+            .any(|w| w.contains("known issue")),
+        "{reports:?}"
+    );
+}
