@@ -9,13 +9,18 @@ use clap::{Parser, Subcommand};
     version,
     about = "Explore Microsoft Graph delta queries: rounds, pages, tokens, changes.",
     long_about = "Explore Microsoft Graph delta queries: rounds, pages, tokens, changes.\n\n\
-        With no Graph root configured, every command runs against an embedded Graph emulator \
-        with a demo tenant."
+        With no subcommand, opens the explorer (a terminal UI). With no Graph root configured, \
+        every command runs against an embedded Graph emulator with a demo tenant.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     /// Write diagnostic logs to this file (never to the terminal; secrets are never logged).
     #[arg(long, global = true, env = "DELTASCOPE_LOG_FILE", value_name = "FILE")]
     log_file: Option<std::path::PathBuf>,
+
+    /// The explorer's options (when no subcommand is given).
+    #[command(flatten)]
+    explore: deltascope::tui::explore::ExploreArgs,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -66,12 +71,13 @@ fn main() -> ExitCode {
         Some(Command::Token(args)) => {
             ExitCode::from(runtime.block_on(deltascope::token_cmd::run(*args)))
         }
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            println!();
-            ExitCode::SUCCESS
-        }
+        None => match runtime.block_on(deltascope::tui::explore::run(cli.explore)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("deltascope: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

@@ -91,6 +91,10 @@ pub struct SyncArgs {
     /// Don't write items to stdout (summaries still go to stderr).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// On 410 Gone or `syncStateNotFound`, stop with exit code 4 instead of starting a full
+    /// resync (from the 410's Location, else from the query).
+    #[arg(long)]
+    pub no_resync: bool,
     /// Print one JSON line of run statistics to stderr at the end (objects, bytes, seconds,
     /// peak resident memory). Used by the benchmarks.
     #[arg(long)]
@@ -146,6 +150,20 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
     Failure {
         code,
         message: message.into(),
+    }
+}
+
+/// Full resyncs one run starts on 410 / `syncStateNotFound` before it gives up.
+const MAX_RESYNCS: u32 = 2;
+/// Retries of the same link after a network error, a timeout or a malformed body.
+const MAX_TRANSIENT_RETRIES: u32 = 3;
+
+/// Errors after which the same link may well work a moment later.
+fn is_transient(e: &GraphError) -> bool {
+    match e {
+        GraphError::Malformed { .. } | GraphError::Network(_) | GraphError::Timeout { .. } => true,
+        GraphError::Http { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+        _ => false,
     }
 }
 
@@ -291,11 +309,13 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         });
     }
 
+    let rounds_before_run = rounds_completed;
     let started = Instant::now();
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut totals = Totals::default();
     let mut outcome = Ok(exit::OK);
     let mut done_rounds = 0;
+    let (mut resyncs, mut transient_retries) = (0u32, 0u32);
     'rounds: while done_rounds < args.rounds {
         if done_rounds > 0 && args.interval > 0.0 {
             tokio::select! {
@@ -330,8 +350,43 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 }
             };
             let page = match fetched {
-                Ok(page) => page,
+                Ok(page) => {
+                    transient_retries = 0;
+                    page
+                }
                 Err(e) => {
+                    // The server reset the sync state: a full resync, as Graph asks.
+                    if e.needs_resync() && !args.no_resync && resyncs < MAX_RESYNCS {
+                        resyncs += 1;
+                        let from = match &e {
+                            GraphError::Http {
+                                location: Some(location),
+                                ..
+                            } => location.clone(),
+                            _ => first.url.clone(),
+                        };
+                        eprintln!("warning: {e}");
+                        eprintln!("starting a full resync; the next round rebuilds the replica");
+                        session.restart_from(from);
+                        continue;
+                    }
+                    // A cut connection, a timeout, a body that is not a page: the same link
+                    // again, a few times, a little later. Nothing has been applied from it.
+                    if is_transient(&e) && transient_retries < MAX_TRANSIENT_RETRIES {
+                        transient_retries += 1;
+                        let wait = Duration::from_secs(1 << (transient_retries - 1));
+                        eprintln!(
+                            "warning: {e}\n  retrying the same link in {}s (attempt {} of {})",
+                            wait.as_secs(),
+                            transient_retries + 1,
+                            MAX_TRANSIENT_RETRIES + 1
+                        );
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = cancel.cancelled() => { outcome = Ok(exit::INTERRUPTED); break 'rounds; }
+                        }
+                        continue;
+                    }
                     outcome = Err(graph_failure(&e));
                     break 'rounds;
                 }
@@ -392,7 +447,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         done_rounds += 1;
         rounds_completed += 1;
         if let Some(summary) = session.rounds().last() {
-            eprintln!("{}", describe_round(summary));
+            eprintln!("{}", describe_round(summary, rounds_before_run));
         }
         if let Some(path) = &args.state
             && let Err(e) = save_session(path, &session, &root, &query, rounds_completed)
@@ -494,8 +549,14 @@ fn write_item(out: &mut impl Write, item: &str) -> std::io::Result<()> {
     out.write_all(b"\n")
 }
 
-pub fn describe_round(s: &RoundSummary) -> String {
-    s.to_string()
+/// The round's summary line, numbered across runs that continue from the same state file
+/// (`before`: rounds completed by earlier runs), and marked when it was a full round.
+pub fn describe_round(s: &RoundSummary, before: u64) -> String {
+    let text = s.to_string();
+    let own = format!("round {}:", s.number);
+    let rest = text.strip_prefix(&own).unwrap_or(&text);
+    let kind = if s.full { " (full)" } else { "" };
+    format!("round {}{kind}:{rest}", u64::from(s.number) + before)
 }
 
 fn check_state_fits(

@@ -653,7 +653,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             summary_line,
             delta_link,
         } => {
-            if accept(m, run_id) {
+            // The round's last page (with the deltaLink) already ended the fetch, so this
+            // arrives with nothing in flight: only the run id tells whether it is stale.
+            if run_id == m.current_run {
                 if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
                     r.summary_line = summary_line;
                     if delta_link.is_some() {
@@ -671,6 +673,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     .map(|k| format!(" ({k}: next round)"))
                     .unwrap_or_default();
                 m.status = Some(format!("round {round} complete: deltaLink stored{next}"));
+            } else {
+                m.dropped_stale += 1;
             }
             Vec::new()
         }

@@ -109,10 +109,26 @@ impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
     }
 
     /// Runs until a quit action or the end of `input`.
-    pub async fn run<B, S>(&mut self, terminal: &mut Terminal<B>, mut input: S) -> io::Result<()>
+    pub async fn run<B, S>(&mut self, terminal: &mut Terminal<B>, input: S) -> io::Result<()>
     where
         B: Backend,
         S: Stream<Item = Event> + Unpin,
+    {
+        self.run_observed(terminal, input, |_, _| {}).await
+    }
+
+    /// [`Runtime::run`], calling `observe` after every frame with the model and the terminal
+    /// (tests watch the model and the screen through it; benchmarks time the first frame).
+    pub async fn run_observed<B, S, O>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        mut input: S,
+        mut observe: O,
+    ) -> io::Result<()>
+    where
+        B: Backend,
+        S: Stream<Item = Event> + Unpin,
+        O: FnMut(&Model, &Terminal<B>),
     {
         if let Ok(size) = terminal.size() {
             self.process(Msg::Resize {
@@ -121,6 +137,7 @@ impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
             });
         }
         self.draw(terminal)?;
+        observe(&self.model, terminal);
         loop {
             let animating = self.model.animating();
             let first = tokio::select! {
@@ -161,6 +178,7 @@ impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
             }
             if dirty {
                 self.draw(terminal)?;
+                observe(&self.model, terminal);
             }
             if ended {
                 return Ok(());

@@ -216,6 +216,9 @@ pub struct QueryView {
     pub problems: Vec<ProblemView>,
     /// Once a round has started the options live in the token: shown, not editable.
     pub frozen: bool,
+    /// Values offered for parameters the person has not filled in (e.g. the demo tenant's
+    /// meeting organizer), by parameter name.
+    pub param_defaults: Vec<(String, String)>,
 }
 
 /// The limit Graph puts on `$filter=id eq ... or ...`.
@@ -266,6 +269,13 @@ impl QueryView {
                     .iter()
                     .find(|p| &p.name == name)
                     .map(|p| p.value.clone())
+                    .filter(|v| !v.is_empty())
+                    .or_else(|| {
+                        self.param_defaults
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, v)| v.clone())
+                    })
                     .unwrap_or_default(),
                 error: None,
             })

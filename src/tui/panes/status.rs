@@ -55,25 +55,20 @@ pub fn state_spans(m: &Model) -> Vec<Span<'_>> {
                     .bg(Color::Red)
                     .add_modifier(Modifier::BOLD),
             )];
-            spans.push(Span::raw(format!(" {}", error.message)));
-            if let Some(id) = &error.request_id {
-                spans.push(Span::styled(
-                    format!("  request-id {id}"),
-                    Style::new().fg(Color::DarkGray),
-                ));
-            }
-            if let Some(hint) = &error.hint {
-                spans.push(Span::styled(
-                    format!("  → {hint}"),
-                    Style::new().fg(Color::Yellow),
-                ));
-            }
+            // The way out first: a long message must not push the resync key off the line.
             if error.needs_resync
                 && let Some(k) = m.keymap.key_for(Context::Global, Action::Resync)
             {
                 spans.push(Span::styled(
                     format!(" [{k}: full resync]"),
                     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                ));
+            }
+            spans.push(Span::raw(format!(" {}", error.message)));
+            if let Some(id) = &error.request_id {
+                spans.push(Span::styled(
+                    format!("  request-id {id}"),
+                    Style::new().fg(Color::DarkGray),
                 ));
             }
             spans
@@ -91,6 +86,21 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), state);
 
+    // After a failure, the second line says what to do (the key hints are in the help).
+    if let FetchState::Failed { error } = &m.fetch
+        && let Some(hint) = &error.hint
+        && m.mode == Mode::Normal
+    {
+        let line = Line::from(vec![
+            Span::styled(
+                " what to do ",
+                Style::new().fg(Color::Black).bg(Color::Yellow),
+            ),
+            Span::styled(format!(" {hint}"), Style::new().fg(Color::Yellow)),
+        ]);
+        frame.render_widget(Paragraph::new(line), hints);
+        return;
+    }
     let pairs: Vec<(String, &str)> = match &m.mode {
         Mode::Line { .. } => vec![
             ("enter".to_owned(), "confirm"),

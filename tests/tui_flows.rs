@@ -1,0 +1,378 @@
+//! Key-driven flows through the real explorer (the runtime, the engine bridge, a TestBackend)
+//! against the embedded emulator over loopback HTTP. Keys go in through an injected input
+//! stream; the test watches the model and the screen after every frame and waits on conditions
+//! with a deadline (no fixed sleeps).
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use deltascope::emulator::{Control, EmulatorConfig};
+use deltascope::tui::app::Model;
+use deltascope::tui::clipboard::{Clipboard, ClipboardError, CopyMethod};
+use deltascope::tui::explore::{ExploreArgs, prepare};
+use deltascope::tui::runtime::Runtime;
+use deltascope::tui::view::FetchState;
+use futures_util::Stream;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::{mpsc, watch};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A clipboard that records what it got, shared with the test.
+#[derive(Clone, Default)]
+struct SharedClipboard(Arc<Mutex<Vec<String>>>);
+
+impl Clipboard for SharedClipboard {
+    fn copy(&mut self, text: &str) -> Result<CopyMethod, ClipboardError> {
+        self.0.lock().unwrap().push(text.to_owned());
+        Ok(CopyMethod::Osc52 { tmux: false })
+    }
+}
+
+/// What the test sees after a frame.
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    frames: u64,
+    screen: String,
+    /// (round number, pages, summary line, deltaLink)
+    rounds: Vec<(u32, usize, Option<String>, Option<String>)>,
+    /// Every row of every page, as (round, id, displayName).
+    rows: Vec<(u32, String, Option<String>)>,
+    /// Retries of each page, in order.
+    retries: Vec<u32>,
+    fetch: String,
+    failed_status: Option<u16>,
+    needs_resync: bool,
+    ever_throttled: bool,
+    in_flight: bool,
+    status: String,
+    preview_url: String,
+}
+
+fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
+    let buf = t.backend().buffer();
+    let mut screen = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            screen.push_str(buf[(x, y)].symbol());
+        }
+        screen.push('\n');
+    }
+    let (failed_status, needs_resync) = match &m.fetch {
+        FetchState::Failed { error } => (error.status, error.needs_resync),
+        _ => (None, false),
+    };
+    Seen {
+        frames: prev.frames + 1,
+        screen,
+        rounds: m
+            .rounds
+            .iter()
+            .map(|r| {
+                (
+                    r.number,
+                    r.pages.len(),
+                    r.summary_line.clone(),
+                    r.delta_link.clone(),
+                )
+            })
+            .collect(),
+        rows: m
+            .rounds
+            .iter()
+            .flat_map(|r| {
+                r.pages.iter().flat_map(move |p| {
+                    p.rows.iter().map(move |row| {
+                        (
+                            r.number,
+                            row.id.clone(),
+                            row.cell("displayName").map(str::to_owned),
+                        )
+                    })
+                })
+            })
+            .collect(),
+        retries: m
+            .rounds
+            .iter()
+            .flat_map(|r| r.pages.iter().map(|p| p.retries))
+            .collect(),
+        fetch: format!("{:?}", m.fetch),
+        failed_status,
+        needs_resync,
+        ever_throttled: prev.ever_throttled || matches!(m.fetch, FetchState::Throttled { .. }),
+        in_flight: m.in_flight,
+        status: m.status.clone().unwrap_or_default(),
+        preview_url: m.query.preview.url.clone().unwrap_or_default(),
+    }
+}
+
+/// The test's side: keys in, frames out.
+struct Driver {
+    keys: mpsc::UnboundedSender<Event>,
+    seen: watch::Receiver<Seen>,
+    clipboard: SharedClipboard,
+    control: Control,
+}
+
+impl Driver {
+    fn press(&self, c: char) {
+        self.key(KeyCode::Char(c));
+    }
+
+    fn key(&self, code: KeyCode) {
+        let _ = self
+            .keys
+            .send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    /// Waits until `pred` holds for a frame, or fails with the last frame.
+    async fn wait(&mut self, what: &str, pred: impl Fn(&Seen) -> bool) -> Seen {
+        let waited = tokio::time::timeout(DEADLINE, async {
+            loop {
+                {
+                    let s = self.seen.borrow_and_update();
+                    if pred(&s) {
+                        return s.clone();
+                    }
+                }
+                if self.seen.changed().await.is_err() {
+                    let s = self.seen.borrow().clone();
+                    assert!(pred(&s), "the explorer ended before: {what}");
+                    return s;
+                }
+            }
+        })
+        .await;
+        match waited {
+            Ok(s) => s,
+            Err(_) => {
+                let s = self.seen.borrow().clone();
+                panic!(
+                    "timed out waiting for: {what}\nfetch: {}\nstatus: {}\nrounds: {:?}\n{}",
+                    s.fetch, s.status, s.rounds, s.screen
+                );
+            }
+        }
+    }
+}
+
+fn key_stream(rx: mpsc::UnboundedReceiver<Event>) -> impl Stream<Item = Event> + Unpin {
+    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (e, rx))
+    }))
+}
+
+/// Starts the explorer on an embedded emulator and runs `script` against it.
+async fn explore<F, Fut>(config: EmulatorConfig, script: F)
+where
+    F: FnOnce(Driver, Model) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let args = ExploreArgs {
+        keymap: Some("/nonexistent/deltascope-test-keymap.toml".into()),
+        ..Default::default()
+    };
+    let explorer = prepare(&args, config).await.unwrap();
+    let emulator = explorer.emulator.unwrap();
+    let control = emulator.control();
+    assert!(
+        explorer
+            .model
+            .title
+            .starts_with("demo tenant on the embedded emulator at http://127.0.0.1:"),
+        "{}",
+        explorer.model.title
+    );
+    let clipboard = SharedClipboard::default();
+    let (keys, keys_rx) = mpsc::unbounded_channel();
+    let (seen_tx, seen) = watch::channel(Seen::default());
+    // A copy of the initial model's query, for the script to find fields by name.
+    let probe = Model::new(
+        explorer.model.query.clone(),
+        deltascope::tui::keymap::Keymap::default(),
+        Box::new(deltascope::tui::app::NoPreview),
+    );
+    let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let driver = Driver {
+        keys,
+        seen,
+        clipboard,
+        control,
+    };
+    let run = runtime.run_observed(&mut terminal, key_stream(keys_rx), |m, t| {
+        seen_tx.send_modify(|prev| *prev = observe(m, t, prev));
+    });
+    let (result, ()) = tokio::join!(run, script(driver, probe));
+    result.unwrap();
+    emulator.shutdown().await;
+}
+
+fn select_index(m: &Model, prop: &str) -> usize {
+    // Rows of the builder: resource, api, params, then the $select checklist.
+    let i = m
+        .query
+        .select
+        .items
+        .iter()
+        .position(|(p, _)| p == prop)
+        .unwrap();
+    2 + m.query.params.len() + i
+}
+
+fn round(s: &Seen, n: u32) -> Option<&(u32, usize, Option<String>, Option<String>)> {
+    s.rounds.iter().find(|r| r.0 == n)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_a_query_page_through_a_round_then_see_a_change_in_the_next_round() {
+    explore(EmulatorConfig::default(), |mut d, probe| async move {
+        // Build the query: check displayName and mail in the $select checklist.
+        for _ in 0..select_index(&probe, "displayName") {
+            d.press('j');
+        }
+        d.key(KeyCode::Char(' '));
+        let s = d
+            .wait("displayName selected in the preview", |s| {
+                s.preview_url.contains("$select=displayName")
+            })
+            .await;
+        assert!(s.screen.contains("$select=displayName"), "{}", s.screen);
+        let down = select_index(&probe, "mail") - select_index(&probe, "displayName");
+        for _ in 0..down {
+            d.press('j');
+        }
+        d.key(KeyCode::Char(' '));
+        d.wait("displayName,mail in the preview", |s| {
+            s.preview_url.ends_with("$select=displayName,mail")
+        })
+        .await;
+
+        // Page by page: 250 contacts at 100 a page.
+        d.press('f');
+        let s = d
+            .wait("page 1", |s| {
+                round(s, 1).is_some_and(|r| r.1 == 1) && !s.in_flight
+            })
+            .await;
+        assert!(round(&s, 1).unwrap().3.is_none());
+        d.press('f');
+        d.wait("page 2", |s| {
+            round(s, 1).is_some_and(|r| r.1 == 2) && !s.in_flight
+        })
+        .await;
+        d.press('f');
+        let s = d
+            .wait("round 1 complete with its summary", |s| {
+                round(s, 1).is_some_and(|r| r.1 == 3 && r.2.is_some() && r.3.is_some())
+            })
+            .await;
+        let summary = round(&s, 1).unwrap().2.clone().unwrap();
+        assert!(
+            summary.starts_with("round 1: 3 pages, 250 items: 250 added"),
+            "{summary}"
+        );
+        assert_eq!(s.rows.len(), 250);
+        assert!(s.screen.contains("round 1"), "{}", s.screen);
+
+        // A change in the tenant, then the next round from the deltaLink.
+        let (_, id, _) = s.rows[0].clone();
+        d.control
+            .update_contact(
+                &id,
+                &serde_json::json!({"displayName": "Changed By The Flow Test"}),
+            )
+            .unwrap();
+        d.press('r');
+        let s = d
+            .wait("round 2 complete", |s| {
+                round(s, 2).is_some_and(|r| r.2.is_some() && r.3.is_some())
+            })
+            .await;
+        let changed: Vec<_> = s.rows.iter().filter(|r| r.0 == 2).collect();
+        assert_eq!(changed.len(), 1, "{changed:?}");
+        assert_eq!(changed[0].1, id);
+        assert_eq!(
+            changed[0].2.as_deref(),
+            Some("Changed By The Flow Test"),
+            "{changed:?}"
+        );
+        let summary = round(&s, 2).unwrap().2.clone().unwrap();
+        assert!(summary.contains("1 updated"), "{summary}");
+        assert!(
+            s.screen.contains("Changed By The Flow Test"),
+            "{}",
+            s.screen
+        );
+
+        // Copy the deltaLink of the selected (last) round: the clipboard gets exactly it.
+        let link = round(&s, 2).unwrap().3.clone().unwrap();
+        d.press('D');
+        d.wait("copied", |s| s.status.starts_with("copied deltaLink"))
+            .await;
+        assert_eq!(d.clipboard.0.lock().unwrap().as_slice(), [link]);
+        d.press('q');
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
+    explore(EmulatorConfig::default(), |mut d, _| async move {
+        // 429 with Retry-After 0.2 s: the countdown shows, the page arrives after one retry.
+        d.control.add_fault("throttle:1:0.2").unwrap();
+        d.press('f');
+        let s = d
+            .wait("page 1 after the throttle", |s| {
+                round(s, 1).is_some_and(|r| r.1 == 1) && !s.in_flight
+            })
+            .await;
+        assert!(
+            s.ever_throttled,
+            "the Retry-After countdown was never shown"
+        );
+        assert_eq!(s.retries, vec![1]);
+
+        // Finish the round (F follows it to the deltaLink).
+        d.press('F');
+        d.wait("round 1 complete", |s| {
+            round(s, 1).is_some_and(|r| r.2.is_some() && r.3.is_some())
+        })
+        .await;
+
+        // 410 on the deltaLink: the error is shown with the resync offer.
+        d.control.add_fault("gone:1").unwrap();
+        d.press('r');
+        let s = d.wait("the 410", |s| s.failed_status == Some(410)).await;
+        assert!(s.needs_resync);
+        assert!(s.screen.contains("410"), "{}", s.screen);
+        assert!(s.screen.contains("full resync"), "{}", s.screen);
+        // Nothing fetched is lost.
+        assert_eq!(s.rows.len(), 250);
+
+        // R: a new full round from the Location; F follows it to its end.
+        d.press('R');
+        d.wait("resync page 1", |s| {
+            round(s, 2).is_some_and(|r| r.1 == 1) && !s.in_flight
+        })
+        .await;
+        d.press('F');
+        let s = d
+            .wait("the resync round complete", |s| {
+                round(s, 2).is_some_and(|r| r.2.is_some() && r.3.is_some())
+            })
+            .await;
+        let summary = round(&s, 2).unwrap().2.clone().unwrap();
+        assert!(
+            summary.starts_with("round 2: 3 pages, 250 items"),
+            "{summary}"
+        );
+        assert_eq!(s.rows.len(), 500);
+        d.press('q');
+    })
+    .await;
+}
