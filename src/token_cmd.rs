@@ -35,6 +35,9 @@ pub struct TokenArgs {
     /// Print the decoded claims and the check as JSON.
     #[arg(long)]
     pub json: bool,
+    /// List the profiles of the config file and what each would use, then exit.
+    #[arg(long)]
+    pub list_profiles: bool,
     #[command(flatten)]
     pub auth: AuthArgs,
 }
@@ -51,7 +54,46 @@ fn sign_in_code(e: &AuthError) -> u8 {
     }
 }
 
+/// `--list-profiles`: each profile and the sign-in it resolves to (no secret is read).
+fn list_profiles(args: &TokenArgs) -> u8 {
+    let Some(path) = args
+        .auth
+        .config
+        .clone()
+        .or_else(crate::auth::profile::default_config_path)
+    else {
+        return fail(
+            exit::USAGE,
+            "no config directory (HOME is not set): give --config FILE",
+        );
+    };
+    let profiles = match crate::auth::Profiles::load(&path) {
+        Ok(p) => p,
+        Err(e) => return fail(exit::USAGE, e),
+    };
+    let mut out = std::io::stdout().lock();
+    if profiles.profiles.is_empty() {
+        let _ = writeln!(out, "no profiles in {}", path.display());
+        return exit::OK;
+    }
+    let _ = writeln!(out, "profiles in {}:", path.display());
+    for name in profiles.names() {
+        let mut a = args.auth.clone();
+        a.profile = Some(name.to_string());
+        a.config = Some(path.clone());
+        let what = match a.plan(None, &[], &process_env) {
+            Ok(p) => p.describe(),
+            Err(e) => format!("incomplete: {e}"),
+        };
+        let _ = writeln!(out, "  {name}: {what}");
+    }
+    exit::OK
+}
+
 pub async fn run(args: TokenArgs) -> u8 {
+    if args.list_profiles {
+        return list_profiles(&args);
+    }
     let catalog = Catalog::builtin();
     let spec = match &args.resource {
         None => None,

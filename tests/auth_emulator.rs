@@ -399,6 +399,46 @@ async fn enforcement_on_graph_endpoints() {
 }
 
 #[tokio::test]
+async fn device_login_page_approves_a_code() {
+    let (emu, base, http) = start(false).await;
+    let tenant = emu.demo().tenant_id;
+    let (_, dc) = post_form(
+        &http,
+        &format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
+        &[
+            ("client_id", "11111111-1111-1111-1111-111111111111"),
+            ("scope", "User.Read"),
+        ],
+    )
+    .await;
+    let page = http
+        .get(dc["verification_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form"));
+    let r = http
+        .post(format!("{base}/_emulator/devicelogin"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("user_code={}", dc["user_code"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let list: Value = http
+        .get(format!("{base}/_emulator/devicecode"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["value"][0]["status"], "approved");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn without_enforcement_any_bearer_is_accepted() {
     let (emu, base, http) = start(false).await;
     let _ = Duration::ZERO;

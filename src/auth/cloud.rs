@@ -94,6 +94,11 @@ impl Cloud {
             .find(|c| c.graph_root().eq_ignore_ascii_case(aud))
     }
 
+    /// The cloud whose Graph root this is (`https://graph.microsoft.us` → `usgov`), if any.
+    pub fn from_graph_root(root: &str) -> Option<Cloud> {
+        Cloud::from_audience(root)
+    }
+
     /// The clouds whose token issuer (`iss` claim) this is. US Gov L4 and L5 share a sign-in host,
     /// so an issuer alone may name two clouds.
     pub fn from_issuer(iss: &str) -> Vec<Cloud> {

@@ -204,6 +204,8 @@ impl AuthArgs {
             .map(|r| r.trim_end_matches('/').to_string())
             .or_else(|| profile.graph_root.clone())
             .unwrap_or_else(|| cloud.graph_root().to_string());
+        // The token is for this root only: https, or loopback http (the emulator).
+        let resource = super::cloud::check_origin(&resource)?;
         let scopes = if !self.scopes.is_empty() {
             self.scopes.clone()
         } else if let Some(s) = &profile.scopes {
@@ -232,6 +234,27 @@ impl AuthArgs {
                 .or_else(|| profile.login_host.clone()),
             profile: profile_name,
         })
+    }
+}
+
+impl AuthArgs {
+    /// Everything a command needs in one call: resolves the sign-in against the process
+    /// environment for `graph_root` (`None`: the cloud's) and the resource about to be read (its
+    /// delegated permissions are the default device-code scopes), and builds the cached,
+    /// refreshing source. `prompt` shows a device code; `cancel` stops a device-code sign-in.
+    pub fn token_source(
+        &self,
+        graph_root: Option<&str>,
+        resource: Option<&crate::graph::ResourceSpec>,
+        prompt: PromptFn,
+        cancel: CancellationToken,
+    ) -> Result<(Arc<dyn TokenSource>, AuthPlan), AuthError> {
+        let delegated = resource
+            .map(|r| r.permissions.delegated.clone())
+            .unwrap_or_default();
+        let plan = self.plan(graph_root, &delegated, &process_env)?;
+        let source = plan.build(&process_env, prompt, cancel)?;
+        Ok((source, plan))
     }
 }
 
@@ -425,5 +448,14 @@ mod tests {
             .unwrap();
         assert_eq!(p.scopes, vec!["OrgContact.Read.All"]);
         assert_eq!(p.resource, "http://127.0.0.1:9");
+        // A token is never meant for a clear-text root off this machine.
+        let e = a
+            .plan(
+                Some("http://graph.example.com"),
+                &[],
+                &lookup(&HashMap::new()),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("https"), "{e}");
     }
 }

@@ -93,6 +93,16 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
         demo.organizers.join(", "),
         emu.base_url()
     );
+    eprintln!(
+        "sign-in: {base}/{tenant}/oauth2/v2.0/token and .../devicecode (any client id; device codes are approved at {base}/_emulator/devicelogin); tokens {}",
+        if args.enforce_auth {
+            "are checked on Graph requests (--enforce-auth)"
+        } else {
+            "are not checked (any bearer works; --enforce-auth to check them)"
+        },
+        base = emu.base_url(),
+        tenant = demo.tenant_id,
+    );
     wait_for_signal().await;
     emu.shutdown().await;
     Ok(())
