@@ -1068,3 +1068,64 @@ async fn users_and_recordings_rounds_through_faults() {
         "{reports:?}"
     );
 }
+
+#[tokio::test]
+async fn a_restart_from_the_location_keeps_the_query_options() {
+    let b = bed().await;
+    let mut q = contacts(true);
+    q.ids = (0..3).map(|i| b.contact(i)).collect();
+    q.select = vec!["displayName".into(), "mail".into()];
+    let mut s = b.session(&q);
+    b.finish(&mut s).await;
+    assert_eq!(s.replica().len(), 3);
+    b.ctl
+        .update_contact(&b.contact(0), &json!({"mail": "only.this@contoso.example"}))
+        .unwrap();
+    b.ctl
+        .update_contact(&b.contact(1), &json!({"jobTitle": "Not selected"}))
+        .unwrap();
+    b.ctl
+        .update_contact(
+            &b.contact(9),
+            &json!({"mail": "not.filtered@contoso.example"}),
+        )
+        .unwrap();
+    b.fault("gone:1");
+    let errors = b.finish_recovering(&mut s).await;
+    assert_eq!(errors[0].status(), Some(410));
+    let r = last(&s);
+    assert!(r.full && r.minimal && r.items == 3, "{r}");
+    for (id, obj) in s.replica().iter() {
+        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        keys.retain(|k| !k.starts_with('@'));
+        keys.sort();
+        assert!(
+            keys.iter()
+                .all(|k| ["displayName", "id", "mail"].contains(k)),
+            "{id}: {keys:?}"
+        );
+    }
+    assert_eq!(
+        s.replica().get(&b.contact(0)).unwrap()["mail"],
+        json!("only.this@contoso.example")
+    );
+    b.assert_converged(&s, &q).await;
+
+    // A later round brings the selected change only.
+    b.ctl
+        .update_contact(&b.contact(2), &json!({"displayName": "Renamed"}))
+        .unwrap();
+    b.ctl
+        .update_contact(&b.contact(2), &json!({"department": "Not selected"}))
+        .unwrap();
+    b.fault("throttle:1:0.01");
+    b.finish(&mut s).await;
+    let r = last(&s);
+    assert!(!r.full && r.items == 1 && r.updated == 1, "{r}");
+    assert_eq!(
+        r.property_changes.keys().collect::<Vec<_>>(),
+        ["displayName"],
+        "{r}"
+    );
+    b.assert_converged(&s, &q).await;
+}
