@@ -1129,3 +1129,36 @@ async fn a_restart_from_the_location_keeps_the_query_options() {
     );
     b.assert_converged(&s, &q).await;
 }
+
+#[tokio::test]
+async fn a_resync_of_a_sync_from_now_query_warns_that_changes_were_skipped() {
+    let b = bed().await;
+    let mut q = contacts(false);
+    q.latest = true;
+    let mut s = b.session(&q);
+    let reports = b.finish(&mut s).await;
+    assert!(all_warnings(&reports).is_empty());
+    assert!(s.replica().is_empty() && !last(&s).full);
+    b.ctl
+        .update_contact(&b.contact(0), &json!({"jobTitle": "Seen"}))
+        .unwrap();
+    b.finish(&mut s).await;
+    assert_eq!(s.replica().len(), 1);
+    b.ctl
+        .update_contact(&b.contact(0), &json!({"jobTitle": "Missed"}))
+        .unwrap();
+    b.fault("expired");
+    let err = b.step(&mut s).await.unwrap_err();
+    assert!(err.needs_resync());
+    s.resync().unwrap();
+    let reports = b.finish(&mut s).await;
+    let warnings = all_warnings(&reports);
+    assert!(
+        warnings.len() == 1 && warnings[0].contains("out of date"),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        s.replica().get(&b.contact(0)).unwrap()["jobTitle"],
+        json!("Seen")
+    );
+}
