@@ -437,8 +437,15 @@ impl Session {
             ));
         }
         if self.seen.is_none() {
-            let full = page.request.kind == RequestKind::Initial
-                && !link::classify(&page.request.url).is_ok_and(|i| i.latest);
+            let latest = page.request.kind == RequestKind::Initial
+                && link::classify(&page.request.url).is_ok_and(|i| i.latest);
+            let full = page.request.kind == RequestKind::Initial && !latest;
+            if latest && !self.replica.is_empty() {
+                report.warnings.push(format!(
+                    "this round starts from now ($deltatoken=latest): changes since the last round are skipped, so the {} objects already in the replica may be out of date (a full round without latest rebuilds it)",
+                    self.replica.len()
+                ));
+            }
             self.rounds.push(RoundSummary {
                 number: u32::try_from(self.rounds.len() + 1).unwrap_or(u32::MAX),
                 full,
