@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::GraphError;
 use super::page::{Page, PageRequest, parse_body};
 use super::query::GraphRoot;
-use crate::auth::TokenSource;
+use crate::auth::{AccessToken, TokenSource};
 
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -242,11 +242,17 @@ impl GraphClient {
 
         let mut retries = 0u32;
         let mut throttled_for = Duration::ZERO;
+        // A 401 gets one token refresh and, when that gives a new token, one more attempt.
+        let mut refreshed: Option<AccessToken> = None;
+        let mut tried_refresh = false;
         loop {
             let attempt = retries + 1;
-            let token = tokio::select! {
-                t = self.tokens.token() => t.map_err(|e| GraphError::Auth(e.to_string()))?,
-                _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+            let token = match refreshed.take() {
+                Some(t) => t,
+                None => tokio::select! {
+                    t = self.tokens.token() => t.map_err(|e| GraphError::Auth(e.to_string()))?,
+                    _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+                },
             };
             let client_request_id = uuid::Uuid::new_v4().to_string();
             let mut auth =
@@ -317,6 +323,18 @@ impl GraphClient {
                     retries,
                     client_request_id,
                 });
+            }
+
+            if status == 401 && !tried_refresh {
+                tried_refresh = true;
+                let fresh = tokio::select! {
+                    t = self.tokens.refresh() => t.ok(),
+                    _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+                };
+                if let Some(fresh) = fresh.filter(|f| f.secret() != token.secret()) {
+                    refreshed = Some(fresh);
+                    continue;
+                }
             }
 
             let retry_after = header(&headers, "retry-after").and_then(parse_retry_after);
