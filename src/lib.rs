@@ -13,4 +13,5 @@ pub mod emulator;
 pub mod fsutil;
 pub mod graph;
 pub mod sync;
+pub mod token_cmd;
 pub mod tui;

@@ -32,6 +32,8 @@ enum Command {
     Emulator(deltascope::emulator::EmulatorArgs),
     /// Run delta rounds headlessly: items as JSON lines on stdout, progress on stderr.
     Sync(Box<deltascope::sync::SyncArgs>),
+    /// Get an access token and show what it can do: kind, tenant, cloud, permissions, expiry.
+    Token(Box<deltascope::token_cmd::TokenArgs>),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +68,9 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Sync(args)) => ExitCode::from(runtime.block_on(deltascope::sync::run(*args))),
+        Some(Command::Token(args)) => {
+            ExitCode::from(runtime.block_on(deltascope::token_cmd::run(*args)))
+        }
         None => match runtime.block_on(deltascope::tui::explore::run(cli.explore)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

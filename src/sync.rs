@@ -18,7 +18,7 @@ use crate::auth::{AccessToken, StaticToken, TokenSource};
 use crate::graph::catalog::Catalog;
 use crate::graph::client::{ClientConfig, FetchProgress, GraphClient};
 use crate::graph::error::GraphError;
-use crate::graph::page::RequestKind;
+use crate::graph::page::{Page, PageRequest, RequestKind};
 use crate::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use crate::graph::round::{RoundSummary, Session};
 
@@ -91,6 +91,10 @@ pub struct SyncArgs {
     /// Don't write items to stdout (summaries still go to stderr).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// On 410 Gone or `syncStateNotFound`, stop with exit code 4 instead of starting a full
+    /// resync (from the 410's Location, else from the query).
+    #[arg(long)]
+    pub no_resync: bool,
     /// Print one JSON line of run statistics to stderr at the end (objects, bytes, seconds,
     /// peak resident memory). Used by the benchmarks.
     #[arg(long)]
@@ -122,7 +126,13 @@ pub struct SavedState {
 }
 
 pub async fn run(args: SyncArgs) -> u8 {
-    match run_inner(args).await {
+    // On a worker thread, beside the connection's tasks: no hand-off between the runtime's
+    // threads for every page.
+    let outcome = match tokio::spawn(run_inner(args)).await {
+        Ok(outcome) => outcome,
+        Err(e) => Err(fail(exit::TRANSPORT, format!("the sync task failed: {e}"))),
+    };
+    match outcome {
         Ok(code) => code,
         Err(Failure { code, message }) => {
             eprintln!("deltascope sync: {message}");
@@ -140,6 +150,34 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
     Failure {
         code,
         message: message.into(),
+    }
+}
+
+/// Full resyncs one run starts on 410 / `syncStateNotFound` before it gives up.
+const MAX_RESYNCS: u32 = 2;
+/// Retries of the same link after a network error, a timeout or a malformed body.
+const MAX_TRANSIENT_RETRIES: u32 = 3;
+
+/// Errors after which the same link may well work a moment later.
+fn is_transient(e: &GraphError) -> bool {
+    match e {
+        GraphError::Malformed { .. } | GraphError::Network(_) | GraphError::Timeout { .. } => true,
+        GraphError::Http { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+        _ => false,
+    }
+}
+
+fn throttle_notice(p: FetchProgress) {
+    if let FetchProgress::Throttled {
+        status,
+        retry_after,
+        attempt,
+    } = p
+    {
+        eprintln!(
+            "throttled ({status}); retrying in {:.1}s (attempt {attempt})",
+            retry_after.as_secs_f64()
+        );
     }
 }
 
@@ -257,8 +295,10 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     };
 
     let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(AccessToken::new(token)));
-    let client = GraphClient::new(root.clone(), tokens, ClientConfig::default())
-        .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?;
+    let client = Arc::new(
+        GraphClient::new(root.clone(), tokens, ClientConfig::default())
+            .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?,
+    );
 
     let cancel = CancellationToken::new();
     {
@@ -269,11 +309,13 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         });
     }
 
+    let rounds_before_run = rounds_completed;
     let started = Instant::now();
-    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut totals = Totals::default();
     let mut outcome = Ok(exit::OK);
     let mut done_rounds = 0;
+    let (mut resyncs, mut transient_retries) = (0u32, 0u32);
     'rounds: while done_rounds < args.rounds {
         if done_rounds > 0 && args.interval > 0.0 {
             tokio::select! {
@@ -281,7 +323,12 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 _ = cancel.cancelled() => { outcome = Ok(exit::INTERRUPTED); break 'rounds; }
             }
         }
-        // One round: pages until a deltaLink.
+        // One round: pages until a deltaLink. While a page is written out and applied, the
+        // next one (its nextLink is known as soon as the page is parsed) is already on its way.
+        let mut prefetch: Option<(
+            PageRequest,
+            tokio::task::JoinHandle<Result<Page, GraphError>>,
+        )> = None;
         loop {
             if cancel.is_cancelled() {
                 outcome = Ok(exit::INTERRUPTED);
@@ -290,26 +337,73 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             let Some(request) = session.next_request() else {
                 break 'rounds;
             };
-            let progress = |p: FetchProgress| {
-                if let FetchProgress::Throttled {
-                    status,
-                    retry_after,
-                    attempt,
-                } = p
-                {
-                    eprintln!(
-                        "throttled ({status}); retrying in {:.1}s (attempt {attempt})",
-                        retry_after.as_secs_f64()
-                    );
+            let fetched = match prefetch.take() {
+                Some((ahead, task)) if ahead == request => match task.await {
+                    Ok(result) => result,
+                    Err(e) => Err(GraphError::Network(format!("the page fetch failed: {e}"))),
+                },
+                stale => {
+                    if let Some((_, task)) = stale {
+                        task.abort();
+                    }
+                    client.fetch(&request, &cancel, &throttle_notice).await
                 }
             };
-            let page = match client.fetch(&request, &cancel, &progress).await {
-                Ok(page) => page,
+            let page = match fetched {
+                Ok(page) => {
+                    transient_retries = 0;
+                    page
+                }
                 Err(e) => {
+                    // The server reset the sync state: a full resync, as Graph asks.
+                    if e.needs_resync() && !args.no_resync && resyncs < MAX_RESYNCS {
+                        resyncs += 1;
+                        let from = match &e {
+                            GraphError::Http {
+                                location: Some(location),
+                                ..
+                            } => location.clone(),
+                            _ => first.url.clone(),
+                        };
+                        eprintln!("warning: {e}");
+                        eprintln!("starting a full resync; the next round rebuilds the replica");
+                        session.restart_from(from);
+                        continue;
+                    }
+                    // A cut connection, a timeout, a body that is not a page: the same link
+                    // again, a few times, a little later. Nothing has been applied from it.
+                    if is_transient(&e) && transient_retries < MAX_TRANSIENT_RETRIES {
+                        transient_retries += 1;
+                        let wait = Duration::from_secs(1 << (transient_retries - 1));
+                        eprintln!(
+                            "warning: {e}\n  retrying the same link in {}s (attempt {} of {})",
+                            wait.as_secs(),
+                            transient_retries + 1,
+                            MAX_TRANSIENT_RETRIES + 1
+                        );
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = cancel.cancelled() => { outcome = Ok(exit::INTERRUPTED); break 'rounds; }
+                        }
+                        continue;
+                    }
                     outcome = Err(graph_failure(&e));
                     break 'rounds;
                 }
             };
+            if let (Some(next), None) = (&page.next_link, &page.delta_link) {
+                let ahead = PageRequest {
+                    url: next.clone(),
+                    headers: session.headers().to_vec(),
+                    kind: RequestKind::Next,
+                };
+                let (client, cancel, req) = (client.clone(), cancel.clone(), ahead.clone());
+                let task =
+                    tokio::spawn(
+                        async move { client.fetch(&req, &cancel, &throttle_notice).await },
+                    );
+                prefetch = Some((ahead, task));
+            }
             totals.bytes += page.body.len() as u64;
             totals.pages += 1;
             if !args.quiet {
@@ -340,6 +434,9 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 break;
             }
         }
+        if let Some((_, task)) = prefetch.take() {
+            task.abort();
+        }
         if let Err(e) = stdout.flush() {
             outcome = Err(fail(
                 exit::TRANSPORT,
@@ -350,7 +447,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         done_rounds += 1;
         rounds_completed += 1;
         if let Some(summary) = session.rounds().last() {
-            eprintln!("{}", describe_round(summary));
+            eprintln!("{}", describe_round(summary, rounds_before_run));
         }
         if let Some(path) = &args.state
             && let Err(e) = save_session(path, &session, &root, &query, rounds_completed)
@@ -452,8 +549,14 @@ fn write_item(out: &mut impl Write, item: &str) -> std::io::Result<()> {
     out.write_all(b"\n")
 }
 
-pub fn describe_round(s: &RoundSummary) -> String {
-    s.to_string()
+/// The round's summary line, numbered across runs that continue from the same state file
+/// (`before`: rounds completed by earlier runs), and marked when it was a full round.
+pub fn describe_round(s: &RoundSummary, before: u64) -> String {
+    let text = s.to_string();
+    let own = format!("round {}:", s.number);
+    let rest = text.strip_prefix(&own).unwrap_or(&text);
+    let kind = if s.full { " (full)" } else { "" };
+    format!("round {}{kind}:{rest}", u64::from(s.number) + before)
 }
 
 fn check_state_fits(

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use deltascope::emulator::EmulatorConfig;
 use emulator_support::{keys, start, start_default};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const DEFAULT_PROPS: &[&str] = &[
     "companyName",
@@ -286,6 +286,32 @@ async fn removed_with_both_reasons_and_restore() {
     assert_eq!(r3.items[0]["id"], soft.as_str());
     assert!(r3.items[0]["displayName"].is_string());
     assert!(r3.items[0].get("@removed").is_none());
+    // ... with every default property spelled out, null where it has no value, so that a
+    // client merging onto the copy it held before the delete keeps nothing stale.
+    assert_eq!(keys(&r3.items[0]), DEFAULT_PROPS);
+}
+
+/// A property cleared before a soft delete must not survive the restore in a client that
+/// merges minimal rounds onto the copy it kept (found by the property test).
+#[tokio::test]
+async fn a_restored_object_carries_properties_cleared_before_its_delete_as_null() {
+    let e = start_default().await;
+    let ctl = e.emu.control();
+    let r = e.round(&e.url("/v1.0/contacts/delta"), true).await;
+    let id = ctl.contact_id(3);
+    ctl.update_contact(&id, &json!({"jobTitle": null})).unwrap();
+    ctl.soft_delete_contact(&id).unwrap();
+    let r2 = e.round(&r.delta_link, true).await;
+    assert_eq!(r2.by_id(&id).unwrap()["@removed"]["reason"], "changed");
+    ctl.restore_contact(&id).unwrap();
+    let r3 = e.round(&r2.delta_link, true).await;
+    let back = r3.by_id(&id).unwrap();
+    assert_eq!(back["jobTitle"], Value::Null);
+    assert!(
+        back.get("jobTitle").is_some(),
+        "jobTitle must be spelled out as null: {back}"
+    );
+    assert!(back["displayName"].is_string());
 }
 
 #[tokio::test]

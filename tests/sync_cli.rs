@@ -353,3 +353,69 @@ fn an_interrupted_round_saves_its_next_link_and_the_next_run_finishes_it() {
     assert_eq!(got_before + lines(&finish).len(), 60);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_410_starts_a_full_resync_from_its_location_unless_told_not_to() {
+    let emu =
+        EmulatorProcess::start(&["--contacts", "30", "--page-size", "10", "--fault", "gone:1"]);
+    let root = emu.url.as_str();
+    let out = sync(
+        &["--graph-root", root, "--resource", "contacts"],
+        &[("DELTASCOPE_TOKEN", SECRET)],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "stderr: {err}");
+    assert!(
+        err.contains("410") && err.contains("starting a full resync"),
+        "{err}"
+    );
+    // every contact once, from the restarted round
+    assert_eq!(lines(&out).len(), 30, "{err}");
+
+    emu.control(
+        "POST",
+        "faults",
+        Some(serde_json::json!({"spec": "gone:1"})),
+    );
+    let out = sync(
+        &[
+            "--graph-root",
+            root,
+            "--resource",
+            "contacts",
+            "--no-resync",
+        ],
+        &[("DELTASCOPE_TOKEN", SECRET)],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "stderr: {err}");
+    assert!(err.contains("resync"), "the hint says what to do: {err}");
+    assert!(!err.contains(SECRET));
+}
+
+#[test]
+fn a_malformed_or_truncated_page_is_fetched_again_and_nothing_is_lost() {
+    let emu = EmulatorProcess::start(&[
+        "--contacts",
+        "30",
+        "--page-size",
+        "10",
+        "--fault",
+        "malformed:1",
+        "--fault",
+        "truncated:1",
+    ]);
+    let out = sync(
+        &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
+        &[("DELTASCOPE_TOKEN", SECRET)],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "stderr: {err}");
+    assert!(err.contains("retrying the same link"), "{err}");
+    let ids: std::collections::BTreeSet<String> = lines(&out)
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 30);
+    assert_eq!(lines(&out).len(), 30, "no page applied twice");
+}

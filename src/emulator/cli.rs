@@ -41,6 +41,10 @@ pub struct EmulatorArgs {
     /// Latency added to every Graph response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Check bearer tokens on the Graph endpoints (issued by this emulator's
+    /// /{tenant}/oauth2/v2.0/token): expiry, audience and the resource's permissions.
+    #[arg(long)]
+    pub enforce_auth: bool,
 }
 
 impl EmulatorArgs {
@@ -56,6 +60,10 @@ impl EmulatorArgs {
             churn_per_sec: self.churn,
             faults: self.faults.clone(),
             latency: Duration::from_millis(self.latency_ms),
+            identity: super::identity::IdentityConfig {
+                enforce: self.enforce_auth,
+                ..Default::default()
+            },
         }
     }
 }
@@ -84,6 +92,16 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
         demo.tenant_id,
         demo.organizers.join(", "),
         emu.base_url()
+    );
+    eprintln!(
+        "sign-in: {base}/{tenant}/oauth2/v2.0/token and .../devicecode (any client id; device codes are approved at {base}/_emulator/devicelogin); tokens {}",
+        if args.enforce_auth {
+            "are checked on Graph requests (--enforce-auth)"
+        } else {
+            "are not checked (any bearer works; --enforce-auth to check them)"
+        },
+        base = emu.base_url(),
+        tenant = demo.tenant_id,
     );
     wait_for_signal().await;
     emu.shutdown().await;

@@ -24,6 +24,8 @@ pub struct EmulatorConfig {
     pub faults: Vec<String>,
     /// Extra latency added to every Graph request.
     pub latency: Duration,
+    /// The identity platform (token and device-code endpoints) and token enforcement.
+    pub identity: super::identity::IdentityConfig,
 }
 
 impl Default for EmulatorConfig {
@@ -39,6 +41,7 @@ impl Default for EmulatorConfig {
             churn_per_sec: 0.0,
             faults: Vec::new(),
             latency: Duration::ZERO,
+            identity: Default::default(),
         }
     }
 }

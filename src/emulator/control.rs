@@ -236,6 +236,7 @@ pub(crate) fn router(sh: Arc<Shared>) -> Router {
         )
         .route("/_emulator/clock", post(h_clock))
         .route("/_emulator/churn", post(h_churn))
+        .merge(super::identity::router())
         .fallback(counted_graph)
         .with_state(sh)
 }

@@ -24,6 +24,7 @@ mod clock;
 mod config;
 pub mod control;
 mod faults;
+mod identity;
 mod json;
 mod request;
 mod routes;
@@ -34,6 +35,7 @@ mod token;
 pub use cli::{EmulatorArgs, run_cli};
 pub use config::{EmulatorConfig, parse_duration};
 pub use control::Control;
+pub use identity::{DEMO_ROLES, DEMO_SCOPES, EmulatorApp, IdentityConfig};
 
 use clock::Clock;
 use faults::Faults;
@@ -52,6 +54,7 @@ pub(crate) struct Shared {
     pub churn: watch::Sender<f64>,
     pub local_addr: SocketAddr,
     pub requests: AtomicU64,
+    pub identity: identity::IdentityState,
 }
 
 /// What the demo tenant holds, for help texts and tests.
@@ -103,6 +106,7 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
         churn: churn_tx,
         local_addr,
         requests: AtomicU64::new(0),
+        identity: Default::default(),
     });
     let cancel = CancellationToken::new();
     let app = control::router(shared.clone());

@@ -363,17 +363,23 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, tok) = v.trim().split_once(' ')?;
-            (scheme.eq_ignore_ascii_case("bearer") && !tok.trim().is_empty()).then_some(())
+            (scheme.eq_ignore_ascii_case("bearer") && !tok.trim().is_empty()).then_some(tok.trim())
         });
-    if bearer.is_none() {
+    let Some(bearer) = bearer else {
         return unauthorized(&ctx, "Access token is empty.");
-    }
+    };
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .unwrap_or_else(|| sh.local_addr.to_string());
+    if sh.config.identity.enforce
+        && let Err(resp) =
+            super::identity::enforce(&sh, &ctx, &format!("http://{host}"), bearer, path.resource)
+    {
+        return *resp;
+    }
     let links = LinkCtx {
         base: format!("http://{host}"),
         version: path.version.clone(),

@@ -366,7 +366,14 @@ impl Store {
             let a = acc.entry(e.idx).or_insert((0, false));
             match e.op {
                 Op::Update => a.0 |= e.mask,
-                Op::Create | Op::Restore => a.1 = true,
+                Op::Create => a.1 = true,
+                // The client was told the object was removed and may still hold a copy from
+                // before: a restored object comes back whole, every selected property spelled
+                // out (null when it has no value), so that nothing stale survives a merge.
+                Op::Restore => {
+                    a.0 = u32::MAX;
+                    a.1 = true;
+                }
                 _ => {}
             }
         }
@@ -387,8 +394,8 @@ impl Store {
             Status::HardDeleted => self.write_removed(c, ch.idx, "deleted", out),
             Status::Live => {
                 // Created or restored in the range: the whole object, plus the properties
-                // changed to null in the range as null (a client that still holds the object
-                // from before a delete+restore must not keep a stale value when it merges).
+                // changed to null in the range as null (for a restore: every selected property
+                // without a value, so a client holding the pre-delete copy keeps nothing stale).
                 let emit = if ch.fresh {
                     Emit::Default {
                         sel,

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::GraphError;
 use super::page::{Page, PageRequest, parse_body};
 use super::query::GraphRoot;
-use crate::auth::TokenSource;
+use crate::auth::{AccessToken, TokenSource};
 
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -149,6 +149,21 @@ fn parse_error_body(
     (code, message, rid, crid)
 }
 
+/// The response started but its body did not arrive whole (a timeout, or a connection cut
+/// half-way): nothing of it is usable.
+fn body_error(e: reqwest::Error, url: &str) -> GraphError {
+    if e.is_timeout() {
+        GraphError::Timeout {
+            url: url.to_owned(),
+        }
+    } else {
+        GraphError::Network(format!(
+            "the response body stopped before its end (the connection was cut?), so the page was not used: {}",
+            error_chain(&e.without_url())
+        ))
+    }
+}
+
 impl GraphClient {
     pub fn new(
         root: GraphRoot,
@@ -227,11 +242,17 @@ impl GraphClient {
 
         let mut retries = 0u32;
         let mut throttled_for = Duration::ZERO;
+        // A 401 gets one token refresh and, when that gives a new token, one more attempt.
+        let mut refreshed: Option<AccessToken> = None;
+        let mut tried_refresh = false;
         loop {
             let attempt = retries + 1;
-            let token = tokio::select! {
-                t = self.tokens.token() => t.map_err(|e| GraphError::Auth(e.to_string()))?,
-                _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+            let token = match refreshed.take() {
+                Some(t) => t,
+                None => tokio::select! {
+                    t = self.tokens.token() => t.map_err(|e| GraphError::Auth(e.to_string()))?,
+                    _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+                },
             };
             let client_request_id = uuid::Uuid::new_v4().to_string();
             let mut auth =
@@ -274,7 +295,7 @@ impl GraphClient {
             let status = response.status().as_u16();
             let headers = header_pairs(response.headers());
             let body = tokio::select! {
-                b = response.bytes() => b.map_err(|e| self.transport_error(&e, &req.url))?,
+                b = response.bytes() => b.map_err(|e| body_error(e, &req.url))?,
                 _ = cancel.cancelled() => return Err(GraphError::Cancelled),
             };
             let elapsed = started.elapsed();
@@ -302,6 +323,18 @@ impl GraphClient {
                     retries,
                     client_request_id,
                 });
+            }
+
+            if status == 401 && !tried_refresh {
+                tried_refresh = true;
+                let fresh = tokio::select! {
+                    t = self.tokens.refresh() => t.ok(),
+                    _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+                };
+                if let Some(fresh) = fresh.filter(|f| f.secret() != token.secret()) {
+                    refreshed = Some(fresh);
+                    continue;
+                }
             }
 
             let retry_after = header(&headers, "retry-after").and_then(parse_retry_after);

@@ -126,6 +126,22 @@ struct Envelope<'a> {
     value: Option<&'a RawValue>,
 }
 
+/// The envelope with `value` read as items in the same pass: the common case, one scan of the
+/// body. When it does not fit, [`Envelope`] and a second look say precisely what is wrong.
+#[derive(Deserialize)]
+struct FastEnvelope<'a> {
+    #[serde(borrow, rename = "@odata.context")]
+    context: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "@odata.nextLink")]
+    next_link: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "@odata.deltaLink")]
+    delta_link: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "@odata.count")]
+    count: Option<&'a RawValue>,
+    #[serde(borrow)]
+    value: Option<Vec<&'a RawValue>>,
+}
+
 #[derive(Deserialize)]
 struct ItemHead<'a> {
     #[serde(borrow)]
@@ -171,39 +187,24 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
     if text.trim().is_empty() {
         return Err(malformed("the body is empty".into()));
     }
-    let env: Envelope<'_> = serde_json::from_str(text).map_err(|e| {
-        use serde_json::error::Category;
-        malformed(match e.classify() {
-            Category::Eof => format!(
-                "the body ends early: truncated JSON after {} bytes",
-                body.len()
-            ),
-            Category::Syntax => {
-                let start = text.trim_start().chars().next().unwrap_or(' ');
-                if start == '{' || start == '[' {
-                    format!("the body is not valid JSON ({e})")
-                } else {
-                    format!(
-                        "the body is not JSON (it starts with {:?})",
-                        text.chars().take(40).collect::<String>()
-                    )
-                }
-            }
-            Category::Data => format!("the body is not a delta page object ({e})"),
-            Category::Io => format!("cannot read the body ({e})"),
-        })
-    })?;
-    let Some(value) = env.value else {
-        return Err(malformed("the page has no \"value\" array".into()));
-    };
-    let raw_items: Vec<&RawValue> = if value.get().starts_with('[') {
-        serde_json::from_str(value.get())
-            .map_err(|e| malformed(format!("\"value\" is not a valid array ({e})")))?
-    } else {
-        return Err(malformed(format!(
-            "\"value\" is not an array (it is {})",
-            value.get().chars().take(40).collect::<String>()
-        )));
+    let (env, raw_items) = match serde_json::from_str::<FastEnvelope<'_>>(text) {
+        Ok(FastEnvelope {
+            context,
+            next_link,
+            delta_link,
+            count,
+            value: Some(items),
+        }) => (
+            Envelope {
+                context,
+                next_link,
+                delta_link,
+                count,
+                value: None,
+            },
+            items,
+        ),
+        _ => envelope_slowly(text, &malformed)?,
     };
     let base = text.as_ptr() as usize;
     let mut items = Vec::with_capacity(raw_items.len());
@@ -320,4 +321,46 @@ impl Page {
     pub fn continuation(&self) -> Option<&str> {
         self.next_link.as_deref().or(self.delta_link.as_deref())
     }
+}
+
+/// The envelope and items the slow way, with a message for each way the body can be wrong.
+fn envelope_slowly<'a>(
+    text: &'a str,
+    malformed: &dyn Fn(String) -> GraphError,
+) -> Result<(Envelope<'a>, Vec<&'a RawValue>), GraphError> {
+    let env: Envelope<'_> = serde_json::from_str(text).map_err(|e| {
+        use serde_json::error::Category;
+        malformed(match e.classify() {
+            Category::Eof => format!(
+                "the body ends early: truncated JSON after {} bytes",
+                text.len()
+            ),
+            Category::Syntax => {
+                let start = text.trim_start().chars().next().unwrap_or(' ');
+                if start == '{' || start == '[' {
+                    format!("the body is not valid JSON ({e})")
+                } else {
+                    format!(
+                        "the body is not JSON (it starts with {:?})",
+                        text.chars().take(40).collect::<String>()
+                    )
+                }
+            }
+            Category::Data => format!("the body is not a delta page object ({e})"),
+            Category::Io => format!("cannot read the body ({e})"),
+        })
+    })?;
+    let Some(value) = env.value else {
+        return Err(malformed("the page has no \"value\" array".into()));
+    };
+    let raw_items: Vec<&RawValue> = if value.get().starts_with('[') {
+        serde_json::from_str(value.get())
+            .map_err(|e| malformed(format!("\"value\" is not a valid array ({e})")))?
+    } else {
+        return Err(malformed(format!(
+            "\"value\" is not an array (it is {})",
+            value.get().chars().take(40).collect::<String>()
+        )));
+    };
+    Ok((env, raw_items))
 }

@@ -11,12 +11,13 @@
 //!   duplicate (and still applied).
 //! - When a full round (initial, resync) completes, objects it did not return are dropped
 //!   (counted as `vanished`).
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+use super::error::GraphError;
 use super::link;
 use super::page::{Page, PageRequest, RemovedReason, RequestKind, headers_ask_minimal};
 
@@ -28,21 +29,31 @@ pub type Object = Map<String, Value>;
 #[derive(Clone, Debug, Default)]
 struct Entry {
     raw: Option<Box<str>>,
-    parsed: OnceLock<Object>,
+    parsed: OnceLock<Box<Object>>,
+    /// The number of the last round that returned this object (duplicate detection without a
+    /// second set of every id).
+    seen_in: u32,
 }
+
+/// Id-keyed maps of the replica: foldhash (fast on GUID-sized keys, seeded per map so that
+/// ids chosen by a server cannot force collisions) and boxed keys (no spare capacity).
+type IdMap<V> = HashMap<Box<str>, V, foldhash::fast::RandomState>;
+type IdSet = HashSet<Box<str>, foldhash::fast::RandomState>;
 
 impl Entry {
     fn from_raw(text: &str) -> Entry {
         Entry {
             raw: Some(text.into()),
             parsed: OnceLock::new(),
+            seen_in: 0,
         }
     }
 
     fn from_object(obj: Object) -> Entry {
         Entry {
             raw: None,
-            parsed: OnceLock::from(obj),
+            parsed: OnceLock::from(Box::new(obj)),
+            seen_in: 0,
         }
     }
 
@@ -58,15 +69,15 @@ impl Entry {
 
     fn into_object(mut self) -> Object {
         self.object();
-        self.parsed.take().unwrap_or_default()
+        self.parsed.take().map(|b| *b).unwrap_or_default()
     }
 }
 
 /// The objects as the rounds so far describe them.
 #[derive(Clone, Debug, Default)]
 pub struct Replica {
-    active: BTreeMap<String, Entry>,
-    soft_deleted: BTreeMap<String, Entry>,
+    active: IdMap<Entry>,
+    soft_deleted: IdMap<Entry>,
 }
 
 impl Replica {
@@ -88,19 +99,17 @@ impl Replica {
 
     /// Active objects in id order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Object)> + '_ {
-        self.active.iter().map(|(k, v)| (k.as_str(), v.object()))
+        sorted(&self.active).map(|(k, v)| (k, v.object()))
     }
 
     /// Active object ids in order, without parsing anything.
     pub fn ids(&self) -> impl Iterator<Item = &str> + '_ {
-        self.active.keys().map(String::as_str)
+        sorted(&self.active).map(|(k, _)| k)
     }
 
     /// Objects removed with `reason: changed` (soft-deleted), with their last known state.
     pub fn soft_deleted(&self) -> impl Iterator<Item = (&str, &Object)> + '_ {
-        self.soft_deleted
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.object()))
+        sorted(&self.soft_deleted).map(|(k, v)| (k, v.object()))
     }
 
     pub fn soft_deleted_len(&self) -> usize {
@@ -120,7 +129,7 @@ impl Replica {
                     .filter(|(k, v)| !v.is_null() && k.as_str() != "@removed")
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                (id.clone(), Value::Object(clean))
+                (id.to_string(), Value::Object(clean))
             })
             .collect()
     }
@@ -129,6 +138,14 @@ impl Replica {
         self.active.clear();
         self.soft_deleted.clear();
     }
+}
+
+/// The entries of an id map in id order (the maps are hashed for speed; order is for people
+/// and for tests).
+fn sorted(map: &IdMap<Entry>) -> impl Iterator<Item = (&str, &Entry)> + '_ {
+    let mut all: Vec<(&str, &Entry)> = map.iter().map(|(k, v)| (&**k, v)).collect();
+    all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    all.into_iter()
 }
 
 fn is_tracked_property(key: &str) -> bool {
@@ -175,6 +192,8 @@ pub struct RoundSummary {
     pub complete: bool,
     /// A resync or restart abandoned this round before its deltaLink.
     pub abandoned: bool,
+    /// The warnings of the round's pages, in order (also in each page's [`PageReport`]).
+    pub warnings: Vec<String>,
 }
 
 impl RoundSummary {
@@ -247,9 +266,27 @@ pub struct Session {
     headers: Vec<(String, String)>,
     rounds: Vec<RoundSummary>,
     replica: Replica,
-    /// Ids seen in the round in progress (`None` between rounds).
-    seen: Option<HashSet<String>>,
+    /// Ids removed outright (not soft-deleted) in the round in progress; `None` between rounds.
+    /// Other ids seen in the round are marked on their replica entry.
+    seen: Option<IdSet>,
     last_delta_link: Option<String>,
+    /// `$top` of a callRecording/callTranscript query, for the known issue (a nextLink missing
+    /// although items remain). Known from the first request only.
+    top_known_issue: Option<usize>,
+}
+
+/// `$top` of a first request on a resource with the documented `$top` known issue
+/// (callRecording and callTranscript delta).
+fn top_with_known_issue(first: &PageRequest) -> Option<usize> {
+    let url = url::Url::parse(&first.url).ok()?;
+    let path = url.path().to_ascii_lowercase();
+    if !path.contains("getallrecordings") && !path.contains("getalltranscripts") {
+        return None;
+    }
+    url.query_pairs()
+        .find(|(k, _)| k.eq_ignore_ascii_case("$top"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .filter(|t| *t > 0)
 }
 
 impl Session {
@@ -257,6 +294,7 @@ impl Session {
         Session {
             headers: first.headers.clone(),
             next: Some(first.clone()),
+            top_known_issue: top_with_known_issue(&first),
             first: Some(first),
             rounds: Vec::new(),
             replica: Replica::default(),
@@ -291,7 +329,25 @@ impl Session {
             replica: Replica::default(),
             seen: None,
             last_delta_link: None,
+            top_known_issue: None,
         }
+    }
+
+    /// Tells a resumed session the query's first request, so that [`Session::resync`] can start
+    /// a full round of the same query (and the `$top` known issue of callRecording delta is
+    /// recognised). The session's next request is not changed.
+    pub fn with_first_request(mut self, first: PageRequest) -> Self {
+        self.top_known_issue = top_with_known_issue(&first);
+        self.first = Some(PageRequest {
+            kind: RequestKind::Initial,
+            ..first
+        });
+        self
+    }
+
+    /// The query's first request, when the session knows it.
+    pub fn first_request(&self) -> Option<&PageRequest> {
+        self.first.as_ref()
     }
 
     /// The next nextLink, or the deltaLink starting the next round. `None` only when the last
@@ -342,13 +398,21 @@ impl Session {
     }
 
     /// Starts a new full round from the query's first request (after `syncStateNotFound`, a
-    /// tampered token …). A resumed session has no first request: its next request is left as
-    /// it is; use [`Session::restart_from`] with a first request instead.
-    pub fn resync(&mut self) {
-        if let Some(first) = self.first.clone() {
-            self.abandon_current();
-            self.next = Some(first);
-        }
+    /// tampered token, a link that cannot be followed …); the round in progress is abandoned.
+    ///
+    /// A session resumed from a saved link knows the first request only when it was given with
+    /// [`Session::with_first_request`]; without it nothing changes and the error says so (start
+    /// a new session from the query, or [`Session::restart_from`] a first request).
+    pub fn resync(&mut self) -> Result<(), GraphError> {
+        let Some(first) = self.first.clone() else {
+            return Err(GraphError::InvalidRequest(
+                "a full resync needs the query's first request, and this session was resumed from a saved link without it: run the query again from the start (a new initial round)"
+                    .into(),
+            ));
+        };
+        self.abandon_current();
+        self.next = Some(first);
+        Ok(())
     }
 
     /// Starts a new full round from `location` (a 410 Gone's Location header).
@@ -373,20 +437,28 @@ impl Session {
             ));
         }
         if self.seen.is_none() {
-            let full = page.request.kind == RequestKind::Initial
-                && !link::classify(&page.request.url).is_ok_and(|i| i.latest);
+            let latest = page.request.kind == RequestKind::Initial
+                && link::classify(&page.request.url).is_ok_and(|i| i.latest);
+            let full = page.request.kind == RequestKind::Initial && !latest;
+            if latest && !self.replica.is_empty() {
+                report.warnings.push(format!(
+                    "this round starts from now ($deltatoken=latest): changes since the last round are skipped, so the {} objects already in the replica may be out of date (a full round without latest rebuilds it)",
+                    self.replica.len()
+                ));
+            }
             self.rounds.push(RoundSummary {
                 number: u32::try_from(self.rounds.len() + 1).unwrap_or(u32::MAX),
                 full,
                 minimal: headers_ask_minimal(&page.request.headers),
                 ..Default::default()
             });
-            self.seen = Some(HashSet::new());
+            self.seen = Some(IdSet::default());
         }
         let (Some(seen), Some(round)) = (self.seen.as_mut(), self.rounds.last_mut()) else {
             return report;
         };
         let merge = round.minimal && !round.full;
+        let round_no = round.number;
         round.pages += 1;
         round.items += page.items.len();
         round.bytes += page.body.len() as u64;
@@ -402,7 +474,18 @@ impl Session {
                 ));
                 continue;
             };
-            let first_time = seen.insert(id.to_owned());
+            // Seen before in this round: its entry says so, or it was removed outright here.
+            let first_time = !(self
+                .replica
+                .active
+                .get(id)
+                .is_some_and(|e| e.seen_in == round_no)
+                || self
+                    .replica
+                    .soft_deleted
+                    .get(id)
+                    .is_some_and(|e| e.seen_in == round_no)
+                || seen.contains(id));
             if !first_time {
                 round.duplicates += 1;
                 report.duplicates += 1;
@@ -411,13 +494,15 @@ impl Session {
                 let previous = self.replica.active.remove(id);
                 match reason {
                     RemovedReason::Changed => {
-                        let keep = previous
+                        let mut keep = previous
                             .or_else(|| self.replica.soft_deleted.remove(id))
                             .unwrap_or_default();
-                        self.replica.soft_deleted.insert(id.to_owned(), keep);
+                        keep.seen_in = round_no;
+                        self.replica.soft_deleted.insert(id.into(), keep);
                     }
                     _ => {
                         self.replica.soft_deleted.remove(id);
+                        seen.insert(id.into());
                     }
                 }
                 if first_time {
@@ -463,6 +548,7 @@ impl Session {
                     } else {
                         *existing = Entry::from_object(incoming);
                     }
+                    existing.seen_in = round_no;
                 }
                 None => {
                     if first_time {
@@ -482,8 +568,22 @@ impl Session {
                         }
                         _ => Entry::from_raw(text),
                     };
-                    self.replica.active.insert(id.to_owned(), entry);
+                    let mut entry = entry;
+                    entry.seen_in = round_no;
+                    self.replica.active.insert(id.into(), entry);
                 }
+            }
+        }
+        for (name, l) in [
+            ("nextLink", &page.next_link),
+            ("deltaLink", &page.delta_link),
+        ] {
+            if let Some(l) = l
+                && let Some(other) = foreign_origin(&page.request.url, l)
+            {
+                report.warnings.push(format!(
+                    "the {name} points to another origin ({other}) than the page: it will not be followed (the access token would go there); a full resync is the way on"
+                ));
             }
         }
         if let Some(next) = &page.next_link {
@@ -503,8 +603,15 @@ impl Session {
             round.complete = true;
             if round.full {
                 let before = self.replica.active.len();
-                self.replica.active.retain(|id, _| seen.contains(id));
+                self.replica.active.retain(|_, e| e.seen_in == round_no);
                 round.vanished = before - self.replica.active.len();
+            }
+            if let Some(top) = self.top_known_issue
+                && page.items.len() >= top
+            {
+                report.warnings.push(format!(
+                    "known issue: the round ended on a full page of $top={top} items; with $top, callRecording/callTranscript delta may drop the nextLink although items remain, so some may be missing (run the query without $top to be sure)"
+                ));
             }
             report.round_complete = true;
             self.last_delta_link = Some(delta.clone());
@@ -520,8 +627,22 @@ impl Session {
             );
             self.next = None;
         }
+        if !report.warnings.is_empty()
+            && let Some(r) = self.rounds.last_mut()
+        {
+            r.warnings.extend(report.warnings.iter().cloned());
+        }
         report
     }
+}
+
+/// The origin of `link` when it differs from the origin of `request` (both absolute URLs).
+fn foreign_origin(request: &str, link: &str) -> Option<String> {
+    let (Ok(req), Ok(link)) = (url::Url::parse(request), url::Url::parse(link)) else {
+        return None;
+    };
+    let origin = link.origin();
+    (req.origin() != origin).then(|| origin.ascii_serialization())
 }
 
 /// Properties whose value differs (absent and null count as the same: not set).

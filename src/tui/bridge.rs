@@ -398,9 +398,17 @@ impl EffectHandler for EngineBridge {
                     Self::fail_now(tx, run_id, "no session yet: fetch the first page".into());
                     return;
                 };
-                match location {
-                    Some(loc) => session.restart_from(loc),
+                let restarted = match location {
+                    Some(loc) => {
+                        session.restart_from(loc);
+                        Ok(())
+                    }
                     None => session.resync(),
+                };
+                if let Err(e) = restarted {
+                    drop(s);
+                    Self::fail_now(tx, run_id, e.to_string());
+                    return;
                 }
                 s.seen.clear();
                 self.spawn(&mut s, run_id, false, tx);
