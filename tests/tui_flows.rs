@@ -455,3 +455,42 @@ async fn an_expired_delta_token_offers_a_full_resync_from_the_first_request() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_fetch_is_dropped_and_the_ui_answers_while_fetching() {
+    let config = EmulatorConfig {
+        latency: Duration::from_millis(300),
+        ..Default::default()
+    };
+    explore(config, |mut d, _| async move {
+        d.press('f');
+        d.wait("fetching", |s| s.in_flight).await;
+        // The UI answers while the page is on the wire: focus moves, then the fetch is cancelled.
+        d.press('2');
+        d.press('x');
+        let s = d.wait("cancelled", |s| s.status == "fetch cancelled").await;
+        assert!(!s.in_flight);
+        assert!(s.rounds.is_empty(), "{:?}", s.rounds);
+        // Fetch again: page 1 arrives once; the cancelled answer was neither shown nor applied.
+        d.press('f');
+        let s = d
+            .wait("page 1", |s| {
+                round(s, 1).is_some_and(|r| r.1 == 1) && !s.in_flight
+            })
+            .await;
+        assert_eq!(s.rows.len(), 100);
+        d.press('F');
+        let s = d
+            .wait("round 1 complete", |s| {
+                round(s, 1).is_some_and(|r| r.2.is_some() && r.3.is_some())
+            })
+            .await;
+        let summary = round(&s, 1).unwrap().2.clone().unwrap();
+        assert!(
+            summary.starts_with("round 1: 3 pages, 250 items: 250 added"),
+            "{summary}"
+        );
+        d.press('q');
+    })
+    .await;
+}
