@@ -87,9 +87,12 @@ impl TokenInfo {
             _ => None,
         };
         let issuer = string(&c, "iss");
-        let clouds = match audience.as_deref().and_then(Cloud::from_audience) {
-            Some(cl) => vec![cl],
-            None => issuer
+        let clouds = match audience.as_deref() {
+            Some(a) if is_loopback(a) => Vec::new(), // an emulator's token: no cloud
+            Some(a) if Cloud::from_audience(a).is_some() => {
+                Cloud::from_audience(a).into_iter().collect()
+            }
+            _ => issuer
                 .as_deref()
                 .map(Cloud::from_issuer)
                 .unwrap_or_default(),
@@ -145,9 +148,7 @@ impl TokenInfo {
             Some(a) => {
                 Cloud::from_audience(a).is_some()
                     || a.eq_ignore_ascii_case(GRAPH_APP_ID)
-                    || a.starts_with("http://127.0.0.1")
-                    || a.starts_with("http://localhost")
-                    || a.starts_with("http://[::1]")
+                    || is_loopback(a)
             }
         }
     }
@@ -287,8 +288,10 @@ impl TokenInfo {
         v.push(("issuer", or_unknown(&self.issuer)));
         v.push((
             "cloud",
-            if self.clouds.is_empty() {
-                "unknown (not a national cloud's Graph: an emulator or another resource)".into()
+            if self.audience.as_deref().is_some_and(is_loopback) {
+                "none: a token for a local emulator".into()
+            } else if self.clouds.is_empty() {
+                "unknown (neither the audience nor the issuer names a national cloud)".into()
             } else {
                 self.clouds
                     .iter()
@@ -311,6 +314,18 @@ impl TokenInfo {
         v.push(("expires", self.expiry_text(now)));
         v
     }
+}
+
+/// An audience on this machine (the emulator): `http://127.0.0.1:…`, `http://localhost:…`,
+/// `http://[::1]:…`.
+fn is_loopback(aud: &str) -> bool {
+    let a = aud.to_ascii_lowercase();
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| {
+            a.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        })
 }
 
 /// What the inspector found: `problems` stop the request, `notes` are worth knowing.
@@ -405,6 +420,30 @@ mod tests {
                 .unwrap_err()
                 .contains("xq-7f3")
         );
+    }
+
+    #[test]
+    fn emulator_tokens_have_no_cloud() {
+        let t = jwt(
+            serde_json::json!({"aud": "http://127.0.0.1:4000", "iss": "https://sts.windows.net/t/", "idtyp": "app", "roles": ["OrgContact.Read.All"]}),
+        );
+        let info = TokenInfo::decode(&t).unwrap();
+        assert!(info.clouds.is_empty());
+        assert!(
+            info.lines(now())
+                .iter()
+                .any(|(k, v)| *k == "cloud" && v.contains("emulator"))
+        );
+        assert!(
+            info.check(
+                Catalog::builtin().get("contacts"),
+                Some("http://127.0.0.1:4000"),
+                now()
+            )
+            .ok()
+        );
+        let t = jwt(serde_json::json!({"aud": "http://127.0.0.1.evil.example", "roles": []}));
+        assert!(!TokenInfo::decode(&t).unwrap().is_graph_audience());
     }
 
     #[test]
