@@ -190,13 +190,25 @@ impl TokenInfo {
             && !self.clouds.contains(&target)
         {
             let names: Vec<&str> = self.clouds.iter().map(|c| c.title()).collect();
-            problems.push(format!(
+            let text = format!(
                 "the token belongs to the {} cloud but requests go to {} ({}): tokens do not cross clouds; sign in with --cloud {}",
                 names.join(" or "),
                 root,
                 target.title(),
                 target
-            ));
+            );
+            // The audience naming a cloud is certain; an issuer alone is a hint (some clouds'
+            // v1 issuers look alike), so it is only a note.
+            if self
+                .audience
+                .as_deref()
+                .and_then(Cloud::from_audience)
+                .is_some()
+            {
+                problems.push(text);
+            } else {
+                notes.push(format!("probably {text}"));
+            }
         }
         if let Some(spec) = resource {
             let what = format!(
@@ -444,6 +456,22 @@ mod tests {
         );
         let t = jwt(serde_json::json!({"aud": "http://127.0.0.1.evil.example", "roles": []}));
         assert!(!TokenInfo::decode(&t).unwrap().is_graph_audience());
+    }
+
+    #[test]
+    fn an_issuer_alone_only_hints_at_the_cloud() {
+        let t = jwt(
+            serde_json::json!({"aud": GRAPH_APP_ID, "iss": "https://sts.chinacloudapi.cn/t/", "idtyp": "app", "roles": ["OrgContact.Read.All"]}),
+        );
+        let c =
+            TokenInfo::decode(&t)
+                .unwrap()
+                .check(None, Some("https://graph.microsoft.com"), now());
+        assert!(c.ok(), "{c:?}");
+        assert!(
+            c.notes[0].starts_with("probably the token belongs to the China"),
+            "{c:?}"
+        );
     }
 
     #[test]
