@@ -795,7 +795,7 @@ fn full_resync_rounds_drop_what_they_no_longer_return() {
         )],
     );
     assert!(s.in_round());
-    s.resync();
+    s.resync().unwrap();
     assert!(s.rounds()[1].abandoned);
     assert_eq!(s.next_request().unwrap().url, R);
     walk(

@@ -149,6 +149,21 @@ fn parse_error_body(
     (code, message, rid, crid)
 }
 
+/// The response started but its body did not arrive whole (a timeout, or a connection cut
+/// half-way): nothing of it is usable.
+fn body_error(e: reqwest::Error, url: &str) -> GraphError {
+    if e.is_timeout() {
+        GraphError::Timeout {
+            url: url.to_owned(),
+        }
+    } else {
+        GraphError::Network(format!(
+            "the response body stopped before its end (the connection was cut?), so the page was not used: {}",
+            error_chain(&e.without_url())
+        ))
+    }
+}
+
 impl GraphClient {
     pub fn new(
         root: GraphRoot,
@@ -274,7 +289,7 @@ impl GraphClient {
             let status = response.status().as_u16();
             let headers = header_pairs(response.headers());
             let body = tokio::select! {
-                b = response.bytes() => b.map_err(|e| self.transport_error(&e, &req.url))?,
+                b = response.bytes() => b.map_err(|e| body_error(e, &req.url))?,
                 _ = cancel.cancelled() => return Err(GraphError::Cancelled),
             };
             let elapsed = started.elapsed();

@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+use super::error::GraphError;
 use super::link;
 use super::page::{Page, PageRequest, RemovedReason, RequestKind, headers_ask_minimal};
 
@@ -191,6 +192,8 @@ pub struct RoundSummary {
     pub complete: bool,
     /// A resync or restart abandoned this round before its deltaLink.
     pub abandoned: bool,
+    /// The warnings of the round's pages, in order (also in each page's [`PageReport`]).
+    pub warnings: Vec<String>,
 }
 
 impl RoundSummary {
@@ -267,6 +270,23 @@ pub struct Session {
     /// Other ids seen in the round are marked on their replica entry.
     seen: Option<IdSet>,
     last_delta_link: Option<String>,
+    /// `$top` of a callRecording/callTranscript query, for the known issue (a nextLink missing
+    /// although items remain). Known from the first request only.
+    top_known_issue: Option<usize>,
+}
+
+/// `$top` of a first request on a resource with the documented `$top` known issue
+/// (callRecording and callTranscript delta).
+fn top_with_known_issue(first: &PageRequest) -> Option<usize> {
+    let url = url::Url::parse(&first.url).ok()?;
+    let path = url.path().to_ascii_lowercase();
+    if !path.contains("getallrecordings") && !path.contains("getalltranscripts") {
+        return None;
+    }
+    url.query_pairs()
+        .find(|(k, _)| k.eq_ignore_ascii_case("$top"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .filter(|t| *t > 0)
 }
 
 impl Session {
@@ -274,6 +294,7 @@ impl Session {
         Session {
             headers: first.headers.clone(),
             next: Some(first.clone()),
+            top_known_issue: top_with_known_issue(&first),
             first: Some(first),
             rounds: Vec::new(),
             replica: Replica::default(),
@@ -308,7 +329,25 @@ impl Session {
             replica: Replica::default(),
             seen: None,
             last_delta_link: None,
+            top_known_issue: None,
         }
+    }
+
+    /// Tells a resumed session the query's first request, so that [`Session::resync`] can start
+    /// a full round of the same query (and the `$top` known issue of callRecording delta is
+    /// recognised). The session's next request is not changed.
+    pub fn with_first_request(mut self, first: PageRequest) -> Self {
+        self.top_known_issue = top_with_known_issue(&first);
+        self.first = Some(PageRequest {
+            kind: RequestKind::Initial,
+            ..first
+        });
+        self
+    }
+
+    /// The query's first request, when the session knows it.
+    pub fn first_request(&self) -> Option<&PageRequest> {
+        self.first.as_ref()
     }
 
     /// The next nextLink, or the deltaLink starting the next round. `None` only when the last
@@ -359,13 +398,21 @@ impl Session {
     }
 
     /// Starts a new full round from the query's first request (after `syncStateNotFound`, a
-    /// tampered token …). A resumed session has no first request: its next request is left as
-    /// it is; use [`Session::restart_from`] with a first request instead.
-    pub fn resync(&mut self) {
-        if let Some(first) = self.first.clone() {
-            self.abandon_current();
-            self.next = Some(first);
-        }
+    /// tampered token, a link that cannot be followed …); the round in progress is abandoned.
+    ///
+    /// A session resumed from a saved link knows the first request only when it was given with
+    /// [`Session::with_first_request`]; without it nothing changes and the error says so (start
+    /// a new session from the query, or [`Session::restart_from`] a first request).
+    pub fn resync(&mut self) -> Result<(), GraphError> {
+        let Some(first) = self.first.clone() else {
+            return Err(GraphError::InvalidRequest(
+                "a full resync needs the query's first request, and this session was resumed from a saved link without it: run the query again from the start (a new initial round)"
+                    .into(),
+            ));
+        };
+        self.abandon_current();
+        self.next = Some(first);
+        Ok(())
     }
 
     /// Starts a new full round from `location` (a 410 Gone's Location header).
@@ -390,8 +437,15 @@ impl Session {
             ));
         }
         if self.seen.is_none() {
-            let full = page.request.kind == RequestKind::Initial
-                && !link::classify(&page.request.url).is_ok_and(|i| i.latest);
+            let latest = page.request.kind == RequestKind::Initial
+                && link::classify(&page.request.url).is_ok_and(|i| i.latest);
+            let full = page.request.kind == RequestKind::Initial && !latest;
+            if latest && !self.replica.is_empty() {
+                report.warnings.push(format!(
+                    "this round starts from now ($deltatoken=latest): changes since the last round are skipped, so the {} objects already in the replica may be out of date (a full round without latest rebuilds it)",
+                    self.replica.len()
+                ));
+            }
             self.rounds.push(RoundSummary {
                 number: u32::try_from(self.rounds.len() + 1).unwrap_or(u32::MAX),
                 full,
@@ -520,6 +574,18 @@ impl Session {
                 }
             }
         }
+        for (name, l) in [
+            ("nextLink", &page.next_link),
+            ("deltaLink", &page.delta_link),
+        ] {
+            if let Some(l) = l
+                && let Some(other) = foreign_origin(&page.request.url, l)
+            {
+                report.warnings.push(format!(
+                    "the {name} points to another origin ({other}) than the page: it will not be followed (the access token would go there); a full resync is the way on"
+                ));
+            }
+        }
         if let Some(next) = &page.next_link {
             if page.delta_link.is_some() {
                 report.warnings.push(
@@ -540,6 +606,13 @@ impl Session {
                 self.replica.active.retain(|_, e| e.seen_in == round_no);
                 round.vanished = before - self.replica.active.len();
             }
+            if let Some(top) = self.top_known_issue
+                && page.items.len() >= top
+            {
+                report.warnings.push(format!(
+                    "known issue: the round ended on a full page of $top={top} items; with $top, callRecording/callTranscript delta may drop the nextLink although items remain, so some may be missing (run the query without $top to be sure)"
+                ));
+            }
             report.round_complete = true;
             self.last_delta_link = Some(delta.clone());
             self.next = Some(PageRequest {
@@ -554,8 +627,22 @@ impl Session {
             );
             self.next = None;
         }
+        if !report.warnings.is_empty()
+            && let Some(r) = self.rounds.last_mut()
+        {
+            r.warnings.extend(report.warnings.iter().cloned());
+        }
         report
     }
+}
+
+/// The origin of `link` when it differs from the origin of `request` (both absolute URLs).
+fn foreign_origin(request: &str, link: &str) -> Option<String> {
+    let (Ok(req), Ok(link)) = (url::Url::parse(request), url::Url::parse(link)) else {
+        return None;
+    };
+    let origin = link.origin();
+    (req.origin() != origin).then(|| origin.ascii_serialization())
 }
 
 /// Properties whose value differs (absent and null count as the same: not set).

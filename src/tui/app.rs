@@ -973,7 +973,7 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                 p.rows
                     .iter()
                     .filter(|r| !r.id.is_empty())
-                    .map(|r| r.id.clone())
+                    .map(|r| r.id.to_string())
                     .collect()
             });
             return match ids {

@@ -21,7 +21,7 @@ use super::app::{CopyWhat, Effect, Msg, QueryPreviewer};
 use super::runtime::EffectHandler;
 use super::view::{
     ErrorView, ObjectRow, PageView, ProblemView, QueryDraft, QueryView, RequestPreview,
-    ResourceView,
+    ResourceView, SharedText,
 };
 use crate::auth::{AccessToken, StaticToken, TokenSource};
 use crate::graph::{
@@ -169,15 +169,19 @@ pub fn page_view(
     page: &Page,
     index: u32,
     minimal_changes: bool,
-    seen: &mut HashSet<String>,
+    seen: &mut HashSet<u64>,
 ) -> PageView {
-    let rows = (0..page.items.len())
-        .map(|i| {
-            let json: Arc<str> = Arc::from(page.item_json(i));
-            let duplicate = page.items[i]
+    let raw: Arc<str> = Arc::from(page.body_text());
+    let rows = page
+        .items
+        .iter()
+        .map(|item| {
+            // Each object is a range of the page body, not a copy of it.
+            let json = SharedText::new(&raw, item.span.clone());
+            let duplicate = item
                 .id
-                .as_ref()
-                .is_some_and(|id| !seen.insert(id.clone()));
+                .as_deref()
+                .is_some_and(|id| !seen.insert(id_hash(id)));
             ObjectRow::from_json(json, minimal_changes, duplicate)
         })
         .collect();
@@ -194,9 +198,18 @@ pub fn page_view(
         delta_link: page.delta_link.clone(),
         request_headers: page.request_headers.clone(),
         response_headers: page.headers.clone(),
-        raw_json: Arc::from(page.body_text()),
+        raw_json: raw,
         rows,
     }
+}
+
+/// Ids seen in a round are kept as 64-bit hashes: a set of 100,000 id strings would cost more
+/// than the flag it computes is worth (a collision only mislabels a row as a duplicate).
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
 }
 
 /// The one-line summary of a round.
@@ -213,7 +226,7 @@ struct Shared {
     /// The last failure (a 410's Location is where the resync starts).
     last_error: Option<GraphError>,
     /// Ids seen in the round in progress (for the duplicate flag).
-    seen: HashSet<String>,
+    seen: HashSet<u64>,
     /// The round number the ids in `seen` belong to.
     seen_round: u32,
 }
@@ -385,9 +398,17 @@ impl EffectHandler for EngineBridge {
                     Self::fail_now(tx, run_id, "no session yet: fetch the first page".into());
                     return;
                 };
-                match location {
-                    Some(loc) => session.restart_from(loc),
+                let restarted = match location {
+                    Some(loc) => {
+                        session.restart_from(loc);
+                        Ok(())
+                    }
                     None => session.resync(),
+                };
+                if let Err(e) = restarted {
+                    drop(s);
+                    Self::fail_now(tx, run_id, e.to_string());
+                    return;
                 }
                 s.seen.clear();
                 self.spawn(&mut s, run_id, false, tx);

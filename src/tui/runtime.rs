@@ -3,10 +3,11 @@
 //! Ticks happen only while something animates (a spinner, a Retry-After countdown).
 use std::collections::VecDeque;
 use std::io;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyEventKind};
-use futures_util::{FutureExt, Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -163,17 +164,20 @@ impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
                     dirty |= self.process(msg);
                     continue;
                 }
-                match input.next().now_or_never() {
-                    Some(Some(ev)) => {
+                // Polled with this task's own waker (`poll!`), not a no-op one
+                // (`now_or_never`): crossterm's EventStream registers the waker of the poll
+                // that returned Pending and no other, so a no-op waker loses the next key.
+                match futures_util::poll!(input.next()) {
+                    Poll::Ready(Some(ev)) => {
                         if let Some(msg) = event_to_msg(ev) {
                             dirty |= self.process(msg);
                         }
                     }
-                    Some(None) => {
+                    Poll::Ready(None) => {
                         ended = true;
                         break;
                     }
-                    None => break,
+                    Poll::Pending => break,
                 }
             }
             if dirty {

@@ -10,7 +10,7 @@ use crossterm::event::{
 };
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -34,6 +34,9 @@ impl TerminalGuard {
         if let Err(e) = execute!(
             out,
             EnterAlternateScreen,
+            // Cleared here rather than with `Terminal::clear`, which asks the terminal for the
+            // cursor position and waits up to 2 s for an answer some terminals never send.
+            Clear(ClearType::All),
             EnableMouseCapture,
             EnableBracketedPaste
         ) {
@@ -43,7 +46,6 @@ impl TerminalGuard {
         match Terminal::new(CrosstermBackend::new(out)) {
             Ok(mut terminal) => {
                 let _ = terminal.hide_cursor();
-                let _ = terminal.clear();
                 Ok(Self { terminal })
             }
             Err(e) => {

@@ -1,23 +1,119 @@
 //! Plain data the panes draw from. The runtime fills these from the engine once, when the data
 //! arrives; drawing only slices them (nothing here is parsed or formatted per frame).
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use serde_json::value::RawValue;
 use std::time::Instant;
+
+/// Text that lives inside a bigger shared text (an object inside its page): a range of an
+/// `Arc<str>`, so 100,000 objects do not mean 100,000 copies of their JSON.
+#[derive(Clone, Default)]
+pub struct SharedText {
+    buf: Arc<str>,
+    start: u32,
+    end: u32,
+}
+
+impl SharedText {
+    /// `range` of `buf`; a range that does not fit (or is not on char boundaries) is copied
+    /// into its own buffer instead.
+    pub fn new(buf: &Arc<str>, range: std::ops::Range<usize>) -> Self {
+        match (
+            u32::try_from(range.start),
+            u32::try_from(range.end),
+            buf.get(range.clone()),
+        ) {
+            (Ok(start), Ok(end), Some(_)) => SharedText {
+                buf: buf.clone(),
+                start,
+                end,
+            },
+            (_, _, text) => SharedText::from(text.unwrap_or("")),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.buf
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or("")
+    }
+}
+
+impl From<Arc<str>> for SharedText {
+    fn from(buf: Arc<str>) -> Self {
+        match u32::try_from(buf.len()) {
+            Ok(end) => SharedText { buf, start: 0, end },
+            Err(_) => SharedText::default(),
+        }
+    }
+}
+
+impl From<&str> for SharedText {
+    fn from(s: &str) -> Self {
+        SharedText::from(Arc::<str>::from(s))
+    }
+}
+
+impl std::ops::Deref for SharedText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for SharedText {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for SharedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for SharedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for SharedText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+/// A table cell: the property name and its display text, as ranges into the object's JSON
+/// (or, for text that had escapes or needed compacting, into the row's own buffer).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct CellSpan {
+    name: (u32, u32),
+    name_owned: bool,
+    value: (u32, u32),
+    value_owned: bool,
+}
 
 /// One object of a page, as the results table shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectRow {
     /// The object's `id` (empty when the object had none).
-    pub id: String,
+    pub id: SharedText,
     /// `Some(reason)` when the object carried `@removed` ("changed", "deleted", ...).
     pub removed: Option<String>,
     /// The same id was already seen earlier in this round.
     pub duplicate: bool,
     /// In minimal rounds: the properties that came back (= changed). Empty otherwise.
     pub changed_props: Vec<String>,
-    /// (property, display text) for the properties present in the object.
-    pub cells: Vec<(String, String)>,
-    /// The object's raw JSON text as received.
-    pub json: Arc<str>,
+    /// The properties present in the object (see [`ObjectRow::cell`]).
+    cells: Vec<CellSpan>,
+    /// Display texts that are not verbatim in the JSON.
+    owned: String,
+    /// The object's raw JSON text as received (a range of the page body).
+    pub json: SharedText,
 }
 
 impl PageView {
@@ -29,51 +125,130 @@ impl PageView {
     }
 }
 
+#[derive(serde::Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// The range of `part` inside `whole`, when `part` is a subslice of it.
+fn range_in(whole: &str, part: &str) -> Option<(u32, u32)> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    if end > whole.len() {
+        return None;
+    }
+    Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+}
+
 impl ObjectRow {
     /// The display text of a property, if the object carried it.
     pub fn cell(&self, prop: &str) -> Option<&str> {
         self.cells
             .iter()
-            .find(|(p, _)| p == prop)
-            .map(|(_, v)| v.as_str())
+            .find(|c| self.text(c.name, c.name_owned) == prop)
+            .map(|c| self.text(c.value, c.value_owned))
+    }
+
+    /// (property, display text) for every property the object carried, in key order.
+    pub fn cells(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.cells.iter().map(|c| {
+            (
+                self.text(c.name, c.name_owned),
+                self.text(c.value, c.value_owned),
+            )
+        })
+    }
+
+    fn text(&self, (start, end): (u32, u32), owned: bool) -> &str {
+        let src = if owned {
+            self.owned.as_str()
+        } else {
+            self.json.as_str()
+        };
+        src.get(start as usize..end as usize).unwrap_or("")
+    }
+
+    fn keep(owned: &mut String, whole: &str, text: &str) -> ((u32, u32), bool) {
+        match range_in(whole, text) {
+            Some(r) => (r, false),
+            None => {
+                let start = u32::try_from(owned.len()).unwrap_or(u32::MAX);
+                owned.push_str(text);
+                let end = u32::try_from(owned.len()).unwrap_or(u32::MAX);
+                ((start, end), true)
+            }
+        }
     }
 
     /// Builds a row from one object's raw JSON: `id`, `@removed.reason`, and a display cell per
     /// property (strings as they are, other values as compact JSON). `minimal`: every property
-    /// present is a changed one. Annotations (`@odata.*`, `*@delta`) are not cells.
-    pub fn from_json(json: Arc<str>, minimal: bool, duplicate: bool) -> Self {
+    /// present is a changed one. Annotations (`@odata.*`, `*@delta`) are not cells. Texts that
+    /// appear verbatim in the JSON are kept as ranges of it, not copied.
+    pub fn from_json(json: impl Into<SharedText>, minimal: bool, duplicate: bool) -> Self {
+        let json: SharedText = json.into();
         let mut row = ObjectRow {
             duplicate,
+            json: json.clone(),
             ..Default::default()
         };
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&json)
-        {
-            for (k, v) in &map {
-                if k == "id" {
-                    row.id = v
-                        .as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| v.to_string());
-                } else if k == "@removed" {
-                    row.removed = Some(
-                        v.get("reason")
-                            .and_then(|r| r.as_str())
-                            .unwrap_or("removed")
-                            .to_owned(),
-                    );
-                } else if !k.contains('@') {
-                    let text = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    row.cells.push((k.clone(), text));
-                    if minimal {
-                        row.changed_props.push(k.clone());
+        let whole = json.as_str();
+        let Ok(map) = serde_json::from_str::<BTreeMap<Text<'_>, &RawValue>>(whole) else {
+            return row;
+        };
+        let mut owned = String::new();
+        for (Text(k), v) in &map {
+            let raw = v.get();
+            if k == "id" {
+                row.id = match serde_json::from_str::<Text<'_>>(raw) {
+                    Ok(Text(Cow::Borrowed(id))) => match range_in(whole, id) {
+                        Some((s, e)) => {
+                            let base = json.start as usize;
+                            SharedText::new(&json.buf, base + s as usize..base + e as usize)
+                        }
+                        None => SharedText::from(id),
+                    },
+                    Ok(Text(id)) => SharedText::from(id.as_ref()),
+                    Err(_) => SharedText::from(raw),
+                };
+            } else if k == "@removed" {
+                let reason = serde_json::from_str::<serde_json::Value>(raw)
+                    .ok()
+                    .and_then(|r| r.get("reason").and_then(|r| r.as_str()).map(str::to_owned));
+                row.removed = Some(reason.unwrap_or_else(|| "removed".to_owned()));
+            } else if !k.contains('@') {
+                let compact;
+                let value: &str = if raw.starts_with('"') {
+                    match serde_json::from_str::<Text<'_>>(raw) {
+                        Ok(Text(Cow::Borrowed(s))) => s,
+                        Ok(Text(text)) => {
+                            compact = text.into_owned();
+                            &compact
+                        }
+                        Err(_) => raw,
                     }
+                } else {
+                    match serde_json::from_str::<serde_json::Value>(raw) {
+                        Ok(v) => {
+                            compact = v.to_string();
+                            if compact == raw { raw } else { &compact }
+                        }
+                        Err(_) => raw,
+                    }
+                };
+                let (name, name_owned) = Self::keep(&mut owned, whole, k);
+                let (value, value_owned) = Self::keep(&mut owned, whole, value);
+                row.cells.push(CellSpan {
+                    name,
+                    name_owned,
+                    value,
+                    value_owned,
+                });
+                if minimal {
+                    row.changed_props.push(k.to_string());
                 }
             }
         }
-        row.json = json;
+        owned.shrink_to_fit();
+        row.owned = owned;
+        row.cells.shrink_to_fit();
         row
     }
 

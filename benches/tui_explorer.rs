@@ -1,0 +1,373 @@
+//! Benchmark: the explorer's startup, frame time, memory, and input while fetching.
+//!
+//! Run: `cargo bench --bench tui_explorer` (env: `BENCH_RUNS`, default 20 startups;
+//! `BENCH_CONTACTS`, default 100000; `BENCH_PAGE`, default 999 objects a page, the most Graph and the emulator serve).
+//!
+//! 1. Startup to the first frame: the real binary (`deltascope`, no arguments: embedded
+//!    emulator + demo tenant) in a pseudo-terminal, from spawn to the first frame showing the
+//!    title; median of `BENCH_RUNS` runs.
+//! 2. Loaded through the real pipeline: an emulator process serves `BENCH_CONTACTS` contacts
+//!    in pages of `BENCH_PAGE`; the explorer (runtime + engine bridge, in this process) follows
+//!    the whole round. Reported: load time, resident memory growth against the JSON bytes
+//!    loaded, then the median time to draw a 200x60 frame with the last page in the JSON pane
+//!    (scrolling), and with the object table focused.
+//! 3. Input while a page is being fetched (emulator with 400 ms latency): time from a key to
+//!    the frame that shows its effect, while the fetch is in flight.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::num::NonZeroU16;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use deltascope::emulator::EmulatorConfig;
+use deltascope::tui::app::{Focus, JsonTarget, refresh_json};
+use deltascope::tui::clipboard::RecordingClipboard;
+use deltascope::tui::explore::{ExploreArgs, prepare};
+use deltascope::tui::runtime::Runtime;
+use deltascope::tui::ui;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::{mpsc, watch};
+
+const BIN: &str = env!("CARGO_BIN_EXE_deltascope");
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn p95(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[(v.len() * 95 / 100).min(v.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// One start of the real binary in a pty: time to the first frame with the title.
+fn startup_once() -> Duration {
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 50,
+            cols: 180,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(BIN);
+    for var in ["DISPLAY", "WAYLAND_DISPLAY", "DELTASCOPE_GRAPH_ROOT"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("TERM", "xterm-256color");
+    let started = Instant::now();
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let shown = Arc::new((Mutex::new(None::<Duration>), Condvar::new()));
+    let flag = shown.clone();
+    std::thread::spawn(move || {
+        let mut parser = vt100::Parser::new(
+            NonZeroU16::new(50).unwrap(),
+            NonZeroU16::new(180).unwrap(),
+            0,
+        );
+        let mut buf = [0u8; 16384];
+        loop {
+            let n = reader.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            parser.process(&buf[..n]);
+            let (lock, cv) = &*flag;
+            let mut s = lock.lock().unwrap();
+            if s.is_none()
+                && parser
+                    .screen()
+                    .contents()
+                    .contains("demo tenant on the embedded")
+            {
+                *s = Some(started.elapsed());
+                cv.notify_all();
+            }
+        }
+    });
+    let (lock, cv) = &*shown;
+    let guard = cv
+        .wait_timeout_while(lock.lock().unwrap(), Duration::from_secs(20), |s| {
+            s.is_none()
+        })
+        .unwrap()
+        .0;
+    let t = guard.expect("no first frame within 20 s");
+    drop(guard);
+    use std::io::Write;
+    writer.write_all(b"q").unwrap();
+    let _ = child.wait();
+    t
+}
+
+struct EmulatorProcess {
+    child: Child,
+    base: String,
+}
+
+impl EmulatorProcess {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .arg("emulator")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+        EmulatorProcess { child, base }
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn key(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+#[derive(Clone, Default)]
+struct Frame {
+    at: Option<Instant>,
+    complete: bool,
+    in_flight: bool,
+    cursor: usize,
+    pages: usize,
+}
+
+fn key_stream(
+    rx: mpsc::UnboundedReceiver<Event>,
+) -> impl futures_util::Stream<Item = Event> + Unpin {
+    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (e, rx))
+    }))
+}
+
+async fn wait_frame(seen: &mut watch::Receiver<Frame>, pred: impl Fn(&Frame) -> bool) -> Frame {
+    tokio::time::timeout(Duration::from_secs(600), async {
+        loop {
+            {
+                let f = seen.borrow_and_update();
+                if pred(&f) {
+                    return f.clone();
+                }
+            }
+            seen.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("timed out")
+}
+
+/// Runs the explorer against `base` while `script` drives it; returns the runtime afterwards.
+async fn with_explorer<F, Fut>(
+    base: &str,
+    script: F,
+) -> Runtime<RecordingClipboard, deltascope::tui::bridge::EngineBridge>
+where
+    F: FnOnce(mpsc::UnboundedSender<Event>, watch::Receiver<Frame>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    // The emulator accepts any bearer token: name a variable that is always set (its value is
+    // never printed) rather than setting one, which is unsafe in edition 2024.
+    let args = ExploreArgs {
+        graph_root: Some(base.to_owned()),
+        token_env: "PATH".into(),
+        keymap: Some("/nonexistent/keymap.toml".into()),
+        ..Default::default()
+    };
+    let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
+    let mut runtime = Runtime::new(
+        explorer.model,
+        RecordingClipboard::default(),
+        explorer.bridge,
+    );
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let (keys, keys_rx) = mpsc::unbounded_channel();
+    let (tx, rx) = watch::channel(Frame::default());
+    let run = runtime.run_observed(&mut terminal, key_stream(keys_rx), |m, _| {
+        tx.send_replace(Frame {
+            at: Some(Instant::now()),
+            complete: m.rounds.first().is_some_and(|r| r.delta_link.is_some()),
+            in_flight: m.in_flight,
+            cursor: m.query_cursor,
+            pages: m.rounds.iter().map(|r| r.pages.len()).sum(),
+        });
+    });
+    let (r, ()) = tokio::join!(run, script(keys, rx));
+    r.unwrap();
+    runtime
+}
+
+fn main() {
+    // 1. Startup to the first frame.
+    let runs = env_usize("BENCH_RUNS", 20);
+    let _ = startup_once(); // warm the page cache
+    let mut starts: Vec<Duration> = (0..runs).map(|_| startup_once()).collect();
+    let min = *starts.iter().min().unwrap();
+    let max = *starts.iter().max().unwrap();
+    println!(
+        "startup to first frame (real binary in a pty, embedded emulator, {runs} runs): median {}, min {}, max {}",
+        ms(median(&mut starts)),
+        ms(min),
+        ms(max)
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // 2. A big round through the real pipeline.
+    let contacts = env_usize("BENCH_CONTACTS", 100_000);
+    let page = env_usize("BENCH_PAGE", 999); // Graph pages hold at most 999
+    let emu = EmulatorProcess::start(&[
+        "--contacts",
+        &contacts.to_string(),
+        "--page-size",
+        &page.to_string(),
+    ]);
+    let rss_before = rss_bytes();
+    let loaded_at = Instant::now();
+    let mut runtime = rt.block_on(with_explorer(&emu.base, |keys, mut seen| async move {
+        keys.send(key('F')).unwrap();
+        wait_frame(&mut seen, |f| f.complete).await;
+        keys.send(key('q')).unwrap();
+    }));
+    let load = loaded_at.elapsed();
+    let rss_after = rss_bytes();
+    drop(emu);
+    let m = &mut runtime.model;
+    let pages: usize = m.rounds.iter().map(|r| r.pages.len()).sum();
+    let objects: usize = m
+        .rounds
+        .iter()
+        .flat_map(|r| r.pages.iter())
+        .map(|p| p.item_count)
+        .sum();
+    let json_bytes: u64 = m
+        .rounds
+        .iter()
+        .flat_map(|r| r.pages.iter())
+        .map(|p| p.bytes)
+        .sum();
+    let grown = rss_after.saturating_sub(rss_before);
+    println!(
+        "loaded {objects} objects in {pages} pages ({:.1} MB of JSON) in {:.2} s; resident memory grew {:.1} MB = {:.2}x the JSON bytes (process RSS {:.1} MB)",
+        json_bytes as f64 / 1e6,
+        load.as_secs_f64(),
+        grown as f64 / 1e6,
+        grown as f64 / json_bytes.max(1) as f64,
+        rss_after as f64 / 1e6
+    );
+
+    // Frame time, 200x60, a 1,000-object page in the JSON pane.
+    m.size = (200, 60);
+    m.sel_round = 0;
+    m.sel_page = m.rounds[0].pages.len().saturating_sub(2);
+    m.json_target = JsonTarget::Page;
+    m.focus = Focus::Json;
+    let t = Instant::now();
+    refresh_json(m);
+    let prepare_json = t.elapsed();
+    let lines = m.json.doc.line_count();
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let mut times = Vec::new();
+    for i in 0..500usize {
+        m.json.top = (i * 37) % lines.saturating_sub(60).max(1);
+        let t = Instant::now();
+        terminal.draw(|f| ui::draw(f, m)).unwrap();
+        times.push(t.elapsed());
+    }
+    println!(
+        "frame 200x60, JSON pane on a {}-object page ({lines} lines, pretty-printed once in {}): median {}, p95 {}",
+        m.rounds[0].pages[m.sel_page].item_count,
+        ms(prepare_json),
+        ms(median(&mut times)),
+        ms(p95(&mut times))
+    );
+    m.focus = Focus::Results;
+    let mut times = Vec::new();
+    for i in 0..500usize {
+        m.sel_row = (i * 13) % 1000;
+        m.row_offset = m.sel_row.saturating_sub(10);
+        let t = Instant::now();
+        terminal.draw(|f| ui::draw(f, m)).unwrap();
+        times.push(t.elapsed());
+    }
+    println!(
+        "frame 200x60, object table focused and scrolling: median {}, p95 {}",
+        ms(median(&mut times)),
+        ms(p95(&mut times))
+    );
+    drop(runtime);
+
+    // 3. Input while a page is being fetched.
+    let slow = EmulatorProcess::start(&["--latency-ms", "400"]);
+    rt.block_on(with_explorer(&slow.base, |keys, mut seen| async move {
+        keys.send(key('f')).unwrap();
+        wait_frame(&mut seen, |f| f.in_flight).await;
+        let mut lat = Vec::new();
+        let mut during = 0;
+        for i in 0..20 {
+            let sent = Instant::now();
+            keys.send(key(if i % 2 == 0 { 'j' } else { 'k' })).unwrap();
+            let want = if i % 2 == 0 { 1 } else { 0 };
+            let f = wait_frame(&mut seen, |f| f.cursor == want).await;
+            if f.in_flight && f.pages == 0 {
+                during += 1;
+            }
+            lat.push(f.at.unwrap().saturating_duration_since(sent));
+        }
+        let max = *lat.iter().max().unwrap();
+        println!(
+            "key to frame while a page is being fetched (400 ms latency; {during}/20 keys answered before the page arrived): median {}, max {}",
+            ms(median(&mut lat)),
+            ms(max)
+        );
+        wait_frame(&mut seen, |f| f.pages == 1).await;
+        keys.send(key('q')).unwrap();
+    }));
+}
