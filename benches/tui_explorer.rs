@@ -213,7 +213,10 @@ where
     // never printed) rather than setting one, which is unsafe in edition 2024.
     let args = ExploreArgs {
         graph_root: Some(base.to_owned()),
-        token_env: "PATH".into(),
+        auth: deltascope::auth::AuthArgs {
+            token_env: Some("PATH".into()),
+            ..Default::default()
+        },
         keymap: Some("/nonexistent/keymap.toml".into()),
         ..Default::default()
     };

@@ -242,7 +242,7 @@ pub struct EngineBridge {
     catalog: &'static Catalog,
     root: GraphRoot,
     client: Arc<GraphClient>,
-    token: AccessToken,
+    tokens: Arc<dyn TokenSource>,
     shared: Arc<Mutex<Shared>>,
     runtime: tokio::runtime::Handle,
 }
@@ -258,15 +258,26 @@ impl EngineBridge {
         token: AccessToken,
         config: ClientConfig,
     ) -> Result<Self, GraphError> {
-        let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(token.clone()));
-        let client = GraphClient::new(root.clone(), tokens, config)?;
+        Self::with_source(catalog, root, Arc::new(StaticToken::new(token)), config)
+    }
+
+    /// A bridge to `root` signing in with `tokens` (any sign-in: client credentials, device
+    /// code, a cached and refreshed token ...).
+    #[allow(clippy::result_large_err)]
+    pub fn with_source(
+        catalog: &'static Catalog,
+        root: GraphRoot,
+        tokens: Arc<dyn TokenSource>,
+        config: ClientConfig,
+    ) -> Result<Self, GraphError> {
+        let client = GraphClient::new(root.clone(), tokens.clone(), config)?;
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| GraphError::InvalidRequest(format!("no async runtime: {e}")))?;
         Ok(Self {
             catalog,
             root,
             client: Arc::new(client),
-            token,
+            tokens,
             shared: Arc::new(Mutex::new(Shared::default())),
             runtime,
         })
@@ -287,6 +298,27 @@ impl EngineBridge {
         s.session
             .as_ref()
             .map(|s| (s.replica().len(), s.rounds().to_vec()))
+    }
+
+    /// Asks the token source for the current token (it may sign in or refresh: never on the UI
+    /// thread) and hands `make(token)` to the runtime to copy; a failure goes to the status bar.
+    fn with_token(
+        &self,
+        tx: &UnboundedSender<Msg>,
+        what: CopyWhat,
+        make: impl FnOnce(&str) -> String + Send + 'static,
+    ) {
+        let (tokens, tx) = (self.tokens.clone(), tx.clone());
+        self.runtime.spawn(async move {
+            let msg = match tokens.token().await {
+                Ok(t) => Msg::CopyRequest {
+                    what,
+                    text: make(t.secret()),
+                },
+                Err(e) => Msg::Status(format!("nothing copied: {e}")),
+            };
+            let _ = tx.send(msg);
+        });
     }
 
     fn spawn(&self, s: &mut Shared, run_id: u64, follow: bool, tx: &UnboundedSender<Msg>) {
@@ -421,17 +453,11 @@ impl EffectHandler for EngineBridge {
                     a.cancel.cancel();
                 }
             }
-            Effect::CopyAccessToken => {
-                let _ = tx.send(Msg::CopyRequest {
-                    what: CopyWhat::AccessToken,
-                    text: self.token.secret().to_owned(),
-                });
-            }
+            Effect::CopyAccessToken => self.with_token(tx, CopyWhat::AccessToken, |t| t.to_owned()),
             Effect::CopyCurlWithToken { url, headers } => {
-                let _ = tx.send(Msg::CopyRequest {
-                    what: CopyWhat::CurlWithToken,
-                    text: super::app::curl_command_with_token(&url, &headers, self.token.secret()),
-                });
+                self.with_token(tx, CopyWhat::CurlWithToken, move |t| {
+                    super::app::curl_command_with_token(&url, &headers, t)
+                })
             }
             // Handled by the runtime itself.
             Effect::Copy { .. } | Effect::Quit => {}

@@ -10,7 +10,9 @@ use super::clipboard::SystemClipboard;
 use super::keymap::Keymap;
 use super::runtime::{Runtime, crossterm_events};
 use super::terminal::TerminalGuard;
-use crate::auth::AccessToken;
+use std::sync::Arc;
+
+use crate::auth::{AccessToken, StaticToken, TokenSource};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::graph::{Catalog, ClientConfig, GraphRoot};
 
@@ -23,9 +25,10 @@ pub struct ExploreArgs {
     /// (global, usgov, usgov-dod, china). Without it, the embedded emulator's demo tenant.
     #[arg(long, env = "DELTASCOPE_GRAPH_ROOT")]
     pub graph_root: Option<String>,
-    /// Name of the environment variable holding the access token.
-    #[arg(long, default_value = "DELTASCOPE_TOKEN")]
-    pub token_env: String,
+    /// Sign-in: --cloud, --profile, --token-env VAR (default DELTASCOPE_TOKEN when set), a
+    /// client secret or certificate (AZURE_* variables), --device-code, --azure-cli, ...
+    #[command(flatten)]
+    pub auth: crate::auth::AuthArgs,
     /// Embedded emulator only: number of demo contacts.
     #[arg(long, default_value_t = 250)]
     pub demo_contacts: usize,
@@ -60,18 +63,41 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
     }
     .map_err(|e| anyhow::anyhow!("keymap: {}", e.0))?;
     let mut query = query_view(catalog);
-    let (root, token, title, status, emu) = match &args.graph_root {
+    let auth = args
+        .auth
+        .clone()
+        .with_default_token_env("DELTASCOPE_TOKEN", &crate::auth::select::process_env);
+    let root_arg = match &args.graph_root {
+        Some(r) => Some(r.clone()),
+        None => auth.implied_graph_root().map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    let (root, tokens, title, status, emu): (_, Arc<dyn TokenSource>, _, _, _) = match root_arg {
         Some(root) => {
-            let root = GraphRoot::parse(root).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let token = std::env::var(&args.token_env).map_err(|_| {
-                anyhow::anyhow!(
-                    "no access token: set the environment variable {} (or name another with \
-                     --token-env)",
-                    args.token_env
+            let root = GraphRoot::parse(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut auth = auth;
+            if auth.cloud.is_none() {
+                // --graph-root usgov (or its URL) also means that cloud's sign-in host.
+                auth.cloud = crate::auth::Cloud::from_graph_root(root.as_str());
+            }
+            // Sign in before the terminal is taken over, so that a device code, or why the
+            // sign-in failed, is plainly readable.
+            let prompt: crate::auth::PromptFn = Arc::new(|p: &crate::auth::DevicePrompt| {
+                eprintln!(
+                    "{}\n  code: {}   page: {}",
+                    p.message, p.user_code, p.verification_uri
+                );
+            });
+            let (tokens, plan) = auth
+                .token_source(
+                    Some(root.as_str()),
+                    None,
+                    prompt,
+                    tokio_util::sync::CancellationToken::new(),
                 )
-            })?;
-            let title = format!("Graph root {root} (token from ${})", args.token_env);
-            (root, token, title, String::new(), None)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tokens.token().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let title = format!("Graph root {root} · {}", plan.describe());
+            (root, tokens, title, String::new(), None)
         }
         None => {
             let emu = crate::emulator::start(emulator, ([127, 0, 0, 1], 0).into())
@@ -89,15 +115,17 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
                 ];
                 status.push_str(&format!(" (meeting organizer {organizer})"));
             }
-            let token = std::env::var(&args.token_env).unwrap_or_else(|_| EMULATOR_TOKEN.into());
-            (root, token, demo_title(&base), status, Some(emu))
+            let token = crate::auth::select::process_env("DELTASCOPE_TOKEN")
+                .unwrap_or_else(|| EMULATOR_TOKEN.into());
+            let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(AccessToken::new(token)));
+            (root, tokens, demo_title(&base), status, Some(emu))
         }
     };
     let config = ClientConfig {
         max_retry_wait: Duration::from_secs(120),
         ..Default::default()
     };
-    let bridge = EngineBridge::new(catalog, root, AccessToken::new(token), config)
+    let bridge = EngineBridge::with_source(catalog, root, tokens, config)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut model = Model::new(query, keymap, Box::new(bridge.previewer()));
     model.title = title;
