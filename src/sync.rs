@@ -76,9 +76,10 @@ pub struct SyncArgs {
     /// with a demo tenant is started for this run.
     #[arg(long, env = "DELTASCOPE_GRAPH_ROOT")]
     pub graph_root: Option<String>,
-    /// Name of the environment variable holding the access token.
-    #[arg(long, default_value = "DELTASCOPE_TOKEN")]
-    pub token_env: String,
+    /// Sign-in: --cloud, --profile, --token-env VAR (default DELTASCOPE_TOKEN when set), a client
+    /// secret or certificate (AZURE_* variables), --device-code, --azure-cli, ...
+    #[command(flatten)]
+    pub auth: crate::auth::AuthArgs,
     /// State file: continue from the deltaLink saved there, save the new one after each round.
     #[arg(long)]
     pub state: Option<PathBuf>,
@@ -216,19 +217,50 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
 
     // Without a Graph root, run against an embedded emulator for the length of this run.
     let mut embedded = None;
-    let (root, token) = match &args.graph_root {
+    let auth = args
+        .auth
+        .clone()
+        .with_default_token_env("DELTASCOPE_TOKEN", &crate::auth::select::process_env);
+    let root_arg = match &args.graph_root {
+        Some(r) => Some(r.clone()),
+        None => auth
+            .implied_graph_root()
+            .map_err(|e| fail(exit::VALIDATION, e.to_string()))?,
+    };
+    let (root, tokens): (GraphRoot, Arc<dyn TokenSource>) = match root_arg {
         Some(root) => {
-            let root = GraphRoot::parse(root).map_err(|e| fail(exit::VALIDATION, e.to_string()))?;
-            let token = std::env::var(&args.token_env).map_err(|_| {
-                fail(
-                    exit::VALIDATION,
-                    format!(
-                        "no access token: set the environment variable {} (or name another with --token-env)",
-                        args.token_env
-                    ),
+            let root =
+                GraphRoot::parse(&root).map_err(|e| fail(exit::VALIDATION, e.to_string()))?;
+            let mut auth = auth;
+            if auth.cloud.is_none() {
+                // --graph-root usgov (or its URL) also means that cloud's sign-in host.
+                auth.cloud = crate::auth::Cloud::from_graph_root(root.as_str());
+            }
+            let prompt: crate::auth::PromptFn = Arc::new(|p: &crate::auth::DevicePrompt| {
+                eprintln!(
+                    "{}\n  code: {}   page: {}",
+                    p.message, p.user_code, p.verification_uri
+                );
+            });
+            let (tokens, plan) = auth
+                .token_source(
+                    Some(root.as_str()),
+                    catalog.get(&args.resource),
+                    prompt,
+                    CancellationToken::new(),
                 )
-            })?;
-            (root, token)
+                .map_err(|e| fail(exit::VALIDATION, e.to_string()))?;
+            eprintln!("signing in: {}", plan.describe());
+            // Sign in before anything else, so that a missing or refused credential stops the
+            // run at once (and a device code is asked for now, not mid-round).
+            if let Err(e) = tokens.token().await {
+                let code = match e {
+                    crate::auth::AuthError::Missing(_) => exit::VALIDATION,
+                    _ => exit::GRAPH,
+                };
+                return Err(fail(code, e.to_string()));
+            }
+            (root, tokens)
         }
         None => {
             let config = crate::emulator::EmulatorConfig {
@@ -252,8 +284,9 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?;
             embedded = Some(emu);
             let token =
-                std::env::var(&args.token_env).unwrap_or_else(|_| EMULATOR_TOKEN.to_owned());
-            (root, token)
+                std::env::var("DELTASCOPE_TOKEN").unwrap_or_else(|_| EMULATOR_TOKEN.to_owned());
+            let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(AccessToken::new(token)));
+            (root, tokens)
         }
     };
 
@@ -294,7 +327,6 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         None => Session::new(first.clone()),
     };
 
-    let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(AccessToken::new(token)));
     let client = Arc::new(
         GraphClient::new(root.clone(), tokens, ClientConfig::default())
             .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?,

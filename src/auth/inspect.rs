@@ -87,9 +87,12 @@ impl TokenInfo {
             _ => None,
         };
         let issuer = string(&c, "iss");
-        let clouds = match audience.as_deref().and_then(Cloud::from_audience) {
-            Some(cl) => vec![cl],
-            None => issuer
+        let clouds = match audience.as_deref() {
+            Some(a) if is_loopback(a) => Vec::new(), // an emulator's token: no cloud
+            Some(a) if Cloud::from_audience(a).is_some() => {
+                Cloud::from_audience(a).into_iter().collect()
+            }
+            _ => issuer
                 .as_deref()
                 .map(Cloud::from_issuer)
                 .unwrap_or_default(),
@@ -145,9 +148,7 @@ impl TokenInfo {
             Some(a) => {
                 Cloud::from_audience(a).is_some()
                     || a.eq_ignore_ascii_case(GRAPH_APP_ID)
-                    || a.starts_with("http://127.0.0.1")
-                    || a.starts_with("http://localhost")
-                    || a.starts_with("http://[::1]")
+                    || is_loopback(a)
             }
         }
     }
@@ -189,13 +190,25 @@ impl TokenInfo {
             && !self.clouds.contains(&target)
         {
             let names: Vec<&str> = self.clouds.iter().map(|c| c.title()).collect();
-            problems.push(format!(
+            let text = format!(
                 "the token belongs to the {} cloud but requests go to {} ({}): tokens do not cross clouds; sign in with --cloud {}",
                 names.join(" or "),
                 root,
                 target.title(),
                 target
-            ));
+            );
+            // The audience naming a cloud is certain; an issuer alone is a hint (some clouds'
+            // v1 issuers look alike), so it is only a note.
+            if self
+                .audience
+                .as_deref()
+                .and_then(Cloud::from_audience)
+                .is_some()
+            {
+                problems.push(text);
+            } else {
+                notes.push(format!("probably {text}"));
+            }
         }
         if let Some(spec) = resource {
             let what = format!(
@@ -287,8 +300,10 @@ impl TokenInfo {
         v.push(("issuer", or_unknown(&self.issuer)));
         v.push((
             "cloud",
-            if self.clouds.is_empty() {
-                "unknown (not a national cloud's Graph: an emulator or another resource)".into()
+            if self.audience.as_deref().is_some_and(is_loopback) {
+                "none: a token for a local emulator".into()
+            } else if self.clouds.is_empty() {
+                "unknown (neither the audience nor the issuer names a national cloud)".into()
             } else {
                 self.clouds
                     .iter()
@@ -311,6 +326,18 @@ impl TokenInfo {
         v.push(("expires", self.expiry_text(now)));
         v
     }
+}
+
+/// An audience on this machine (the emulator): `http://127.0.0.1:…`, `http://localhost:…`,
+/// `http://[::1]:…`.
+fn is_loopback(aud: &str) -> bool {
+    let a = aud.to_ascii_lowercase();
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| {
+            a.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        })
 }
 
 /// What the inspector found: `problems` stop the request, `notes` are worth knowing.
@@ -404,6 +431,46 @@ mod tests {
             !TokenInfo::decode("xq-7f3-value")
                 .unwrap_err()
                 .contains("xq-7f3")
+        );
+    }
+
+    #[test]
+    fn emulator_tokens_have_no_cloud() {
+        let t = jwt(
+            serde_json::json!({"aud": "http://127.0.0.1:4000", "iss": "https://sts.windows.net/t/", "idtyp": "app", "roles": ["OrgContact.Read.All"]}),
+        );
+        let info = TokenInfo::decode(&t).unwrap();
+        assert!(info.clouds.is_empty());
+        assert!(
+            info.lines(now())
+                .iter()
+                .any(|(k, v)| *k == "cloud" && v.contains("emulator"))
+        );
+        assert!(
+            info.check(
+                Catalog::builtin().get("contacts"),
+                Some("http://127.0.0.1:4000"),
+                now()
+            )
+            .ok()
+        );
+        let t = jwt(serde_json::json!({"aud": "http://127.0.0.1.evil.example", "roles": []}));
+        assert!(!TokenInfo::decode(&t).unwrap().is_graph_audience());
+    }
+
+    #[test]
+    fn an_issuer_alone_only_hints_at_the_cloud() {
+        let t = jwt(
+            serde_json::json!({"aud": GRAPH_APP_ID, "iss": "https://sts.chinacloudapi.cn/t/", "idtyp": "app", "roles": ["OrgContact.Read.All"]}),
+        );
+        let c =
+            TokenInfo::decode(&t)
+                .unwrap()
+                .check(None, Some("https://graph.microsoft.com"), now());
+        assert!(c.ok(), "{c:?}");
+        assert!(
+            c.notes[0].starts_with("probably the token belongs to the China"),
+            "{c:?}"
         );
     }
 

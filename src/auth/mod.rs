@@ -83,7 +83,7 @@ impl fmt::Display for Secret {
 /// Why no token could be had. Messages never contain a token or a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    #[error("no access token is configured: {0}")]
+    #[error("cannot sign in: {0}")]
     Missing(String),
     #[error("could not get an access token: {0}")]
     Failed(String),

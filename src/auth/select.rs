@@ -238,6 +238,34 @@ impl AuthArgs {
 }
 
 impl AuthArgs {
+    /// Whether any sign-in choice was made on the command line (a method, a profile or a cloud).
+    pub fn is_set(&self) -> bool {
+        !self.explicit_methods().is_empty() || self.profile.is_some() || self.cloud.is_some()
+    }
+
+    /// For commands that used to read a token from one variable (`DELTASCOPE_TOKEN`): when no
+    /// method and no profile is chosen and that variable is set, use it.
+    pub fn with_default_token_env(mut self, var: &str, env: Lookup<'_>) -> Self {
+        if self.explicit_methods().is_empty() && self.profile.is_none() && env(var).is_some() {
+            self.token_env = Some(var.to_string());
+        }
+        self
+    }
+
+    /// The Graph root these options point at when no `--graph-root` is given: the profile's, or
+    /// the cloud's when `--cloud` or the profile names one. `None`: nothing says (commands then
+    /// use the embedded emulator).
+    pub fn implied_graph_root(&self) -> Result<Option<String>, AuthError> {
+        let profile = self.load_profile()?.map(|(_, p)| p);
+        if let Some(root) = profile.as_ref().and_then(|p| p.graph_root.clone()) {
+            return super::cloud::check_origin(&root).map(Some);
+        }
+        Ok(self
+            .cloud
+            .or(profile.and_then(|p| p.cloud))
+            .map(|c| c.graph_root().to_string()))
+    }
+
     /// Everything a command needs in one call: resolves the sign-in against the process
     /// environment for `graph_root` (`None`: the cloud's) and the resource about to be read (its
     /// delegated permissions are the default device-code scopes), and builds the cached,
@@ -431,6 +459,34 @@ mod tests {
             ..Default::default()
         };
         assert!(a.plan(None, &[], &lookup(&HashMap::new())).is_err());
+    }
+
+    #[test]
+    fn legacy_token_variable_and_implied_roots() {
+        let env: HashMap<&str, &str> =
+            [("DELTASCOPE_TOKEN", "x"), ("AZURE_CLIENT_SECRET", "s")].into();
+        let a = AuthArgs::default().with_default_token_env("DELTASCOPE_TOKEN", &lookup(&env));
+        assert_eq!(
+            a.plan(None, &[], &lookup(&env)).unwrap().method,
+            Method::TokenEnv
+        );
+        let a = AuthArgs {
+            device_code: true,
+            ..Default::default()
+        }
+        .with_default_token_env("DELTASCOPE_TOKEN", &lookup(&env));
+        assert_eq!(a.token_env, None);
+        assert!(!AuthArgs::default().is_set());
+        assert_eq!(AuthArgs::default().implied_graph_root().unwrap(), None);
+        let a = AuthArgs {
+            cloud: Some(Cloud::UsGovDod),
+            ..Default::default()
+        };
+        assert!(a.is_set());
+        assert_eq!(
+            a.implied_graph_root().unwrap().as_deref(),
+            Some("https://dod-graph.microsoft.us")
+        );
     }
 
     #[test]
