@@ -88,7 +88,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
                     p.rows.iter().map(move |row| {
                         (
                             r.number,
-                            row.id.to_string(),
+                            row.id().to_owned(),
                             row.cell("displayName").map(str::to_owned),
                         )
                     })

@@ -998,8 +998,8 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             let ids: Option<Vec<String>> = m.selected_page().map(|p| {
                 p.rows
                     .iter()
-                    .filter(|r| !r.id.is_empty())
-                    .map(|r| r.id.to_string())
+                    .filter(|r| !r.id().is_empty())
+                    .map(|r| r.id().to_owned())
                     .collect()
             });
             return match ids {

@@ -106,21 +106,35 @@ struct Cells {
     owned: Box<str>,
 }
 
-/// One object of a page, as the results table shows it.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One object of a page, as the results table shows it. Only the object's place in its page
+/// is kept on arrival; what the table shows (id, removal, cells) is read from the JSON the first
+/// time the row is drawn or asked about, then kept. 100,000 rows of pages nobody opens cost
+/// ~50 bytes each.
+#[derive(Clone, Debug, Default)]
 pub struct ObjectRow {
-    /// The object's `id` (empty when the object had none).
-    pub id: SharedText,
-    /// `Some(reason)` when the object carried `@removed` ("changed", "deleted", ...).
-    pub removed: Option<String>,
     /// The same id was already seen earlier in this round.
     pub duplicate: bool,
-    /// In minimal rounds: the properties that came back (= changed). Empty otherwise.
-    pub changed_props: Vec<String>,
-    /// The properties present in the object (see [`ObjectRow::cell`]).
-    cells: OnceLock<Cells>,
+    /// Fetched in a later minimal round: the properties present are the changed ones.
+    minimal: bool,
     /// The object's raw JSON text as received (a range of the page body).
     pub json: SharedText,
+    data: OnceLock<Box<RowData>>,
+}
+
+impl PartialEq for ObjectRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.duplicate == other.duplicate
+            && self.minimal == other.minimal
+            && self.json == other.json
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct RowData {
+    id: SharedText,
+    removed: Option<String>,
+    changed_props: Vec<String>,
+    cells: Cells,
 }
 
 impl PageView {
@@ -210,14 +224,45 @@ impl Cells {
 }
 
 impl ObjectRow {
-    fn cells_data(&self) -> &Cells {
-        self.cells.get_or_init(|| Cells::build(self.json.as_str()))
+    /// A row for one object's raw JSON. `minimal`: the object comes from a later minimal round,
+    /// so every property present is a changed one. Nothing is parsed here.
+    pub fn from_json(json: impl Into<SharedText>, minimal: bool, duplicate: bool) -> Self {
+        ObjectRow {
+            duplicate,
+            minimal,
+            json: json.into(),
+            data: OnceLock::new(),
+        }
     }
 
-    /// The display text of a property, if the object carried it. The row's cells are built
-    /// on the first call (when the row is first drawn), then kept.
+    fn data(&self) -> &RowData {
+        self.data
+            .get_or_init(|| Box::new(RowData::build(&self.json, self.minimal)))
+    }
+
+    /// The object's `id` (empty when the object had none).
+    pub fn id(&self) -> &str {
+        self.data().id.as_str()
+    }
+
+    /// `Some(reason)` when the object carried `@removed` ("changed", "deleted", ...).
+    pub fn removed(&self) -> Option<&str> {
+        self.data().removed.as_deref()
+    }
+
+    /// In minimal rounds: the properties that came back (= changed). Empty otherwise.
+    pub fn changed_props(&self) -> &[String] {
+        &self.data().changed_props
+    }
+
+    /// Whether the property came back in a minimal round (so it changed).
+    pub fn changed(&self, prop: &str) -> bool {
+        self.changed_props().iter().any(|p| p == prop)
+    }
+
+    /// The display text of a property, if the object carried it.
     pub fn cell(&self, prop: &str) -> Option<&str> {
-        let c = self.cells_data();
+        let c = &self.data().cells;
         c.spans
             .iter()
             .find(|s| self.text(c, s.name, s.name_owned) == prop)
@@ -226,7 +271,7 @@ impl ObjectRow {
 
     /// (property, display text) for every property the object carried, in key order.
     pub fn cells(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        let c = self.cells_data();
+        let c = &self.data().cells;
         c.spans.iter().map(move |s| {
             (
                 self.text(c, s.name, s.name_owned),
@@ -235,34 +280,32 @@ impl ObjectRow {
         })
     }
 
-    /// Heap and inline bytes this row holds besides the shared JSON (for memory figures).
+    /// Bytes this row holds besides the shared JSON (for memory figures).
     pub fn footprint(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.cells.get().map_or(0, |c| {
-                c.spans.len() * std::mem::size_of::<CellSpan>() + c.owned.len()
+            + self.data.get().map_or(0, |d| {
+                std::mem::size_of::<RowData>()
+                    + d.cells.spans.len() * std::mem::size_of::<CellSpan>()
+                    + d.cells.owned.len()
+                    + d.changed_props
+                        .iter()
+                        .map(|p| std::mem::size_of::<String>() + p.capacity())
+                        .sum::<usize>()
+                    + d.removed.as_ref().map_or(0, |r| r.capacity())
             })
-            + self
-                .changed_props
-                .iter()
-                .map(|p| std::mem::size_of::<String>() + p.capacity())
-                .sum::<usize>()
-            + self.removed.as_ref().map_or(0, |r| r.capacity())
     }
 
     fn text<'a>(&'a self, c: &'a Cells, (start, end): (u32, u32), owned: bool) -> &'a str {
         let src = if owned { &c.owned } else { self.json.as_str() };
         src.get(start as usize..end as usize).unwrap_or("")
     }
+}
 
-    /// Builds a row from one object's raw JSON: `id`, `@removed.reason`; `minimal`: every
-    /// property present is a changed one. The table cells are built when the row is first
-    /// shown (see [`ObjectRow::cell`]); texts that appear verbatim in the JSON are kept as
-    /// ranges of it, not copied.
-    pub fn from_json(json: impl Into<SharedText>, minimal: bool, duplicate: bool) -> Self {
-        let json: SharedText = json.into();
-        let mut row = ObjectRow {
-            duplicate,
-            json: json.clone(),
+impl RowData {
+    /// `id`, `@removed.reason`, the changed properties of a minimal row, and the cells.
+    fn build(json: &SharedText, minimal: bool) -> RowData {
+        let mut row = RowData {
+            cells: Cells::build(json.as_str()),
             ..Default::default()
         };
         let whole = json.as_str();
@@ -293,11 +336,6 @@ impl ObjectRow {
             }
         }
         row
-    }
-
-    /// Whether the property came back in a minimal round (so it changed).
-    pub fn changed(&self, prop: &str) -> bool {
-        self.changed_props.iter().any(|p| p == prop)
     }
 }
 

@@ -183,7 +183,7 @@ fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
 fn marker(row: &ObjectRow) -> (String, Style) {
     let mut text = String::new();
     let mut style = Style::new();
-    if let Some(reason) = &row.removed {
+    if let Some(reason) = row.removed() {
         text.push_str(&format!("✗ {reason}"));
         style = Style::new().fg(Color::Red);
     }
@@ -192,7 +192,7 @@ fn marker(row: &ObjectRow) -> (String, Style) {
             text.push(' ');
         }
         text.push_str("dup");
-        if row.removed.is_none() {
+        if row.removed().is_none() {
             style = Style::new().fg(Color::Magenta);
         }
     }
@@ -223,7 +223,7 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
             let (mark, mark_style) = marker(row);
             let mut cells = vec![
                 Cell::from(Span::styled(mark, mark_style)),
-                Cell::from(row.id.as_str()),
+                Cell::from(row.id()),
             ];
             for c in columns {
                 let cell = match row.cell(c) {
@@ -237,7 +237,7 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
                 cells.push(cell);
             }
             let mut r = Row::new(cells);
-            if row.removed.is_some() {
+            if row.removed().is_some() {
                 r = r.style(Style::new().add_modifier(Modifier::DIM));
             }
             if start + k == m.sel_row && m.focus == Focus::Results {
