@@ -69,7 +69,9 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         .with_default_token_env("DELTASCOPE_TOKEN", &crate::auth::select::process_env);
     let root_arg = match &args.graph_root {
         Some(r) => Some(r.clone()),
-        None => auth.implied_graph_root().map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => auth
+            .implied_graph_root()
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
     };
     let (root, tokens, title, status, emu): (_, Arc<dyn TokenSource>, _, _, _) = match root_arg {
         Some(root) => {
