@@ -23,12 +23,13 @@ use super::page::{Page, PageRequest, RemovedReason, RequestKind, headers_ask_min
 
 pub type Object = Map<String, Value>;
 
-/// One object of the replica. An object that arrived whole is kept as its JSON text and parsed
-/// the first time someone looks at it: a full round of 100,000 objects then costs a copy of
-/// each item's text instead of building 100,000 maps nobody may read.
+/// One object of the replica. An object that arrived whole is kept as its JSON text, a shared
+/// slice of the page body it came in (no copy: the explorer keeps the same bodies), and parsed
+/// the first time someone looks at it: a full round of 100,000 objects then costs no map
+/// nobody may read.
 #[derive(Clone, Debug, Default)]
 struct Entry {
-    raw: Option<Box<str>>,
+    raw: Option<bytes::Bytes>,
     parsed: OnceLock<Box<Object>>,
     /// The number of the last round that returned this object (duplicate detection without a
     /// second set of every id).
@@ -41,9 +42,9 @@ type IdMap<V> = HashMap<Box<str>, V, foldhash::fast::RandomState>;
 type IdSet = HashSet<Box<str>, foldhash::fast::RandomState>;
 
 impl Entry {
-    fn from_raw(text: &str) -> Entry {
+    fn from_raw(text: bytes::Bytes) -> Entry {
         Entry {
-            raw: Some(text.into()),
+            raw: Some(text),
             parsed: OnceLock::new(),
             seen_in: 0,
         }
@@ -62,7 +63,7 @@ impl Entry {
             // The text passed `Page::parse` as a JSON object, so this does not fail.
             self.raw
                 .as_deref()
-                .and_then(|t| serde_json::from_str(t).ok())
+                .and_then(|t| serde_json::from_slice(t).ok())
                 .unwrap_or_default()
         })
     }
@@ -566,7 +567,12 @@ impl Session {
                             }
                             Entry::from_object(obj)
                         }
-                        _ => Entry::from_raw(text),
+                        _ => Entry::from_raw(
+                            page.body
+                                .get(item.span.clone())
+                                .map(|_| page.body.slice(item.span.clone()))
+                                .unwrap_or_default(),
+                        ),
                     };
                     let mut entry = entry;
                     entry.seen_in = round_no;
