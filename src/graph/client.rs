@@ -298,6 +298,9 @@ impl GraphClient {
                 b = response.bytes() => b.map_err(|e| body_error(e, &req.url))?,
                 _ = cancel.cancelled() => return Err(GraphError::Cancelled),
             };
+            // The body is kept (the replica's objects are slices of it): one exact-size
+            // allocation, not the spare capacity a body read in chunks grows into.
+            let body = bytes::Bytes::from(body.to_vec());
             let elapsed = started.elapsed();
             progress(FetchProgress::Received {
                 bytes: body.len() as u64,
