@@ -171,7 +171,7 @@ pub fn page_view(
     minimal_changes: bool,
     seen: &mut HashSet<u64>,
 ) -> PageView {
-    let raw: Arc<str> = Arc::from(page.body_text());
+    let raw = page.body.clone();
     let rows = page
         .items
         .iter()
@@ -198,7 +198,7 @@ pub fn page_view(
         delta_link: page.delta_link.clone(),
         request_headers: page.request_headers.clone(),
         response_headers: page.headers.clone(),
-        raw_json: raw,
+        raw_json: SharedText::whole(&raw),
         rows,
     }
 }

@@ -335,7 +335,7 @@ pub fn page_from_items(
         delta_link: delta.map(str::to_owned),
         request_headers: request_headers(minimal),
         response_headers: response_headers(index as usize),
-        raw_json: Arc::from(body),
+        raw_json: super::view::SharedText::from(body),
         rows,
     }
 }

@@ -7,11 +7,13 @@ use std::sync::{Arc, OnceLock};
 use serde_json::value::RawValue;
 use std::time::Instant;
 
-/// Text that lives inside a bigger shared text (an object inside its page): a range of an
-/// `Arc<str>`, so 100,000 objects do not mean 100,000 copies of their JSON.
+/// Text that lives inside a bigger shared buffer (an object inside its page): a range of the
+/// page body as the engine received it (`Bytes`, reference-counted), so 100,000 objects do not
+/// mean 100,000 copies of their JSON, and the explorer and the engine's replica share one body.
+/// The range is checked to be UTF-8 when made.
 #[derive(Clone, Default)]
 pub struct SharedText {
-    buf: Arc<str>,
+    buf: bytes::Bytes,
     start: u32,
     end: u32,
 }
@@ -19,12 +21,11 @@ pub struct SharedText {
 impl SharedText {
     /// `range` of `buf`; a range that does not fit (or is not on char boundaries) is copied
     /// into its own buffer instead.
-    pub fn new(buf: &Arc<str>, range: std::ops::Range<usize>) -> Self {
-        match (
-            u32::try_from(range.start),
-            u32::try_from(range.end),
-            buf.get(range.clone()),
-        ) {
+    pub fn new(buf: &bytes::Bytes, range: std::ops::Range<usize>) -> Self {
+        let text = buf
+            .get(range.clone())
+            .and_then(|b| std::str::from_utf8(b).ok());
+        match (u32::try_from(range.start), u32::try_from(range.end), text) {
             (Ok(start), Ok(end), Some(_)) => SharedText {
                 buf: buf.clone(),
                 start,
@@ -34,25 +35,34 @@ impl SharedText {
         }
     }
 
+    /// The whole of `buf`, when it is UTF-8 text (else empty).
+    pub fn whole(buf: &bytes::Bytes) -> Self {
+        SharedText::new(buf, 0..buf.len())
+    }
+
     pub fn as_str(&self) -> &str {
         self.buf
             .get(self.start as usize..self.end as usize)
+            .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("")
-    }
-}
-
-impl From<Arc<str>> for SharedText {
-    fn from(buf: Arc<str>) -> Self {
-        match u32::try_from(buf.len()) {
-            Ok(end) => SharedText { buf, start: 0, end },
-            Err(_) => SharedText::default(),
-        }
     }
 }
 
 impl From<&str> for SharedText {
     fn from(s: &str) -> Self {
-        SharedText::from(Arc::<str>::from(s))
+        SharedText::whole(&bytes::Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl From<Arc<str>> for SharedText {
+    fn from(s: Arc<str>) -> Self {
+        SharedText::from(&*s)
+    }
+}
+
+impl From<String> for SharedText {
+    fn from(s: String) -> Self {
+        SharedText::whole(&bytes::Bytes::from(s))
     }
 }
 
@@ -358,8 +368,8 @@ pub struct PageView {
     /// As sent; the runtime already shows `Authorization` redacted, and the pane redacts again.
     pub request_headers: Vec<(String, String)>,
     pub response_headers: Vec<(String, String)>,
-    /// The page body exactly as received.
-    pub raw_json: Arc<str>,
+    /// The page body exactly as received (shared with the engine, not copied).
+    pub raw_json: SharedText,
     pub rows: Vec<ObjectRow>,
 }
 
