@@ -309,7 +309,7 @@ fn main() {
         .map(|r| r.footprint())
         .sum();
     println!(
-        "  of which: page bodies {:.1} MB, table rows {:.1} MB (the engine's replica holds its own copy of each object)",
+        "  of which: page bodies {:.1} MB, table rows {:.1} MB (the engine's replica shares the page bodies)",
         json_bytes as f64 / 1e6,
         rows as f64 / 1e6
     );
