@@ -199,14 +199,72 @@ fn marker(row: &ObjectRow) -> (String, Style) {
     (text, style)
 }
 
+/// Column widths from what the visible rows hold: the marker column as wide as its widest
+/// marker, the id as wide as an id while there is room (a prefix tells GUIDs apart when there is
+/// not), and the property columns sharing the rest in proportion to their content (capped, so
+/// that one long value does not starve the others).
+fn column_widths(
+    width: u16,
+    m: &Model,
+    page: &PageView,
+    columns: &[String],
+    visible: usize,
+) -> Vec<Constraint> {
+    const CAP: usize = 32;
+    let start = m.row_offset.min(page.rows.len());
+    let rows = &page.rows[start..(start + visible).min(page.rows.len())];
+    let text_width = |t: &str| t.chars().count();
+    let mark_w = rows
+        .iter()
+        .map(|r| text_width(&marker(r).0))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let id_full = rows
+        .iter()
+        .map(|r| text_width(r.id()))
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let content: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            let cells = rows
+                .iter()
+                .filter_map(|r| r.cell(c))
+                .map(|v| text_width(v) + 1)
+                .max()
+                .unwrap_or(1);
+            cells.max(text_width(c)).clamp(3, CAP)
+        })
+        .collect();
+    let total = usize::from(width);
+    let wanted: usize = content.iter().sum::<usize>() + columns.len();
+    // The id gets its full width when the properties still fit; else a short prefix.
+    let id_w = if mark_w + id_full + wanted + 2 <= total {
+        id_full
+    } else {
+        id_full.min((total / 5).max(8))
+    };
+    let mut widths = vec![
+        Constraint::Length(u16::try_from(mark_w).unwrap_or(u16::MAX)),
+        Constraint::Length(u16::try_from(id_w).unwrap_or(u16::MAX)),
+    ];
+    widths.extend(
+        content
+            .iter()
+            .map(|w| Constraint::Fill(u16::try_from(*w).unwrap_or(u16::MAX))),
+    );
+    widths
+}
+
 fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal: bool) {
     if area.height < 2 {
         return;
     }
     let h = usize::from(area.height - 1);
     let columns: &[String] = &m.columns;
-    let mut widths = vec![Constraint::Length(11), Constraint::Length(36)];
-    widths.extend(columns.iter().map(|_| Constraint::Fill(1)));
+    let widths = column_widths(area.width, m, page, columns, h);
     let mut header = vec![Cell::from(""), Cell::from("id")];
     header.extend(columns.iter().map(|c| Cell::from(c.as_str())));
     let header = Row::new(header).style(
