@@ -154,6 +154,96 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
     }
 }
 
+/// Pages fetched and not yet consumed by the sync loop, at most.
+const FETCH_AHEAD: usize = 3;
+
+/// What a chain of fetches shares: the client, its own cancellation (a child of the run's), and
+/// the permits that bound how far it runs ahead of the loop.
+struct ChainCtx {
+    client: Arc<GraphClient>,
+    cancel: CancellationToken,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl ChainCtx {
+    fn new(client: &Arc<GraphClient>, run: &CancellationToken) -> Arc<ChainCtx> {
+        Arc::new(ChainCtx {
+            client: client.clone(),
+            cancel: run.child_token(),
+            permits: Arc::new(tokio::sync::Semaphore::new(FETCH_AHEAD)),
+        })
+    }
+}
+
+type Fetched = (
+    Result<Page, GraphError>,
+    Option<tokio::sync::OwnedSemaphorePermit>,
+);
+
+/// A page being fetched ahead of the loop. As soon as its body has arrived (before it is
+/// parsed) the nextLink is looked up in the bytes and the next page is requested, so the network
+/// never waits for parsing, applying or writing. The guess is only a guess: the loop uses a
+/// fetched page only when the session asks for exactly that request, and otherwise cancels the
+/// chain and fetches what the session asks for.
+struct Ahead {
+    req: PageRequest,
+    task: tokio::task::JoinHandle<Fetched>,
+    next: Arc<std::sync::Mutex<Option<Ahead>>>,
+}
+
+fn launch(ctx: &Arc<ChainCtx>, req: PageRequest) -> Ahead {
+    let next = Arc::new(std::sync::Mutex::new(None));
+    let (ctx, slot, r) = (ctx.clone(), next.clone(), req.clone());
+    let task = tokio::spawn(async move {
+        let permit = ctx.permits.clone().acquire_owned().await.ok();
+        let early = |body: &[u8]| {
+            if ctx.cancel.is_cancelled() {
+                return;
+            }
+            if let Some(url) = sniff_next_link(body) {
+                let following = PageRequest {
+                    url,
+                    headers: r.headers.clone(),
+                    kind: RequestKind::Next,
+                };
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(launch(&ctx, following));
+                }
+            }
+        };
+        let result = ctx
+            .client
+            .fetch_with_early_body(&r, &ctx.cancel, &throttle_notice, &early)
+            .await;
+        (result, permit)
+    });
+    Ahead { req, task, next }
+}
+
+/// The top-level `@odata.nextLink` of a page body, found without parsing it. Returns `None`
+/// when unsure (escapes other than `\/`, odd spacing); a wrong guess costs one wasted request,
+/// never a wrong result (see [`Ahead`]).
+fn sniff_next_link(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"@odata.nextLink\"";
+    let found = memchr::memmem::find(body, KEY)?;
+    if found > 0 && body[found - 1] == b'\\' {
+        return None;
+    }
+    let rest = body.get(found + KEY.len()..)?;
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"")?;
+    let end = memchr::memchr(b'"', rest)?;
+    let text = std::str::from_utf8(rest.get(..end)?).ok()?;
+    if text.contains('\\') {
+        let unescaped = text.replace("\\/", "/");
+        return (!unescaped.contains('\\')).then_some(unescaped);
+    }
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
 /// Full resyncs one run starts on 410 / `syncStateNotFound` before it gives up.
 const MAX_RESYNCS: u32 = 2;
 /// Retries of the same link after a network error, a timeout or a malformed body.
@@ -348,6 +438,8 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     let mut outcome = Ok(exit::OK);
     let mut done_rounds = 0;
     let (mut resyncs, mut transient_retries) = (0u32, 0u32);
+    let mut chain = ChainCtx::new(&client, &cancel);
+    let mut ahead: Option<Ahead> = None;
     'rounds: while done_rounds < args.rounds {
         if done_rounds > 0 && args.interval > 0.0 {
             tokio::select! {
@@ -355,12 +447,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 _ = cancel.cancelled() => { outcome = Ok(exit::INTERRUPTED); break 'rounds; }
             }
         }
-        // One round: pages until a deltaLink. While a page is written out and applied, the
-        // next one (its nextLink is known as soon as the page is parsed) is already on its way.
-        let mut prefetch: Option<(
-            PageRequest,
-            tokio::task::JoinHandle<Result<Page, GraphError>>,
-        )> = None;
+        // One round: pages until a deltaLink, fetched ahead (see [`Ahead`]).
         loop {
             if cancel.is_cancelled() {
                 outcome = Ok(exit::INTERRUPTED);
@@ -369,24 +456,37 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             let Some(request) = session.next_request() else {
                 break 'rounds;
             };
-            let fetched = match prefetch.take() {
-                Some((ahead, task)) if ahead == request => match task.await {
-                    Ok(result) => result,
-                    Err(e) => Err(GraphError::Network(format!("the page fetch failed: {e}"))),
-                },
+            let current = match ahead.take() {
+                Some(a) if a.req == request => a,
                 stale => {
-                    if let Some((_, task)) = stale {
-                        task.abort();
+                    if stale.is_some() {
+                        // The guess was wrong (or the session moved on): drop that chain.
+                        chain.cancel.cancel();
+                        chain = ChainCtx::new(&client, &cancel);
                     }
-                    client.fetch(&request, &cancel, &throttle_notice).await
+                    launch(&chain, request.clone())
                 }
             };
+            let (fetched, permit) = match current.task.await {
+                Ok(done) => done,
+                Err(e) => (
+                    Err(GraphError::Network(format!("the page fetch failed: {e}"))),
+                    None,
+                ),
+            };
+            // The fetch has finished, so its early look at the body is done: a successor, if
+            // it found a nextLink, is in the slot.
+            ahead = current.next.lock().ok().and_then(|mut slot| slot.take());
             let page = match fetched {
                 Ok(page) => {
                     transient_retries = 0;
                     page
                 }
                 Err(e) => {
+                    // Whatever was fetched ahead of a failed page is not needed.
+                    ahead = None;
+                    chain.cancel.cancel();
+                    chain = ChainCtx::new(&client, &cancel);
                     // The server reset the sync state: a full resync, as Graph asks.
                     if e.needs_resync() && !args.no_resync && resyncs < MAX_RESYNCS {
                         resyncs += 1;
@@ -423,19 +523,6 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                     break 'rounds;
                 }
             };
-            if let (Some(next), None) = (&page.next_link, &page.delta_link) {
-                let ahead = PageRequest {
-                    url: next.clone(),
-                    headers: session.headers().to_vec(),
-                    kind: RequestKind::Next,
-                };
-                let (client, cancel, req) = (client.clone(), cancel.clone(), ahead.clone());
-                let task =
-                    tokio::spawn(
-                        async move { client.fetch(&req, &cancel, &throttle_notice).await },
-                    );
-                prefetch = Some((ahead, task));
-            }
             totals.bytes += page.body.len() as u64;
             totals.pages += 1;
             if !args.quiet {
@@ -459,6 +546,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             }
             totals.items += page.items.len() as u64;
             let report = session.apply(&page);
+            drop(permit);
             for w in &report.warnings {
                 eprintln!("warning: {w}");
             }
@@ -466,9 +554,8 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 break;
             }
         }
-        if let Some((_, task)) = prefetch.take() {
-            task.abort();
-        }
+        // Nothing is fetched ahead across rounds (the next round starts from the deltaLink).
+        ahead = None;
         if let Err(e) = stdout.flush() {
             outcome = Err(fail(
                 exit::TRANSPORT,
@@ -488,6 +575,8 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             break;
         }
     }
+    chain.cancel.cancel();
+    drop(ahead);
     let _ = stdout.flush();
     drop(stdout);
 

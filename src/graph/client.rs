@@ -203,6 +203,20 @@ impl GraphClient {
         cancel: &CancellationToken,
         progress: &(dyn Fn(FetchProgress) + Send + Sync),
     ) -> Result<Page, GraphError> {
+        self.fetch_with_early_body(req, cancel, progress, &|_| {})
+            .await
+    }
+
+    /// [`GraphClient::fetch`], calling `early` with a successful (2xx) body as soon as it has
+    /// arrived, before it is parsed: a caller can start work that needs only the bytes (the
+    /// headless sync finds the next link there and requests it while this page is parsed).
+    pub async fn fetch_with_early_body(
+        &self,
+        req: &PageRequest,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(FetchProgress) + Send + Sync),
+        early: &(dyn Fn(&[u8]) + Send + Sync),
+    ) -> Result<Page, GraphError> {
         if cancel.is_cancelled() {
             return Err(GraphError::Cancelled);
         }
@@ -307,6 +321,7 @@ impl GraphClient {
             });
 
             if (200..300).contains(&status) {
+                early(&body);
                 let parsed = parse_body(&req.url, &body)?;
                 return Ok(Page {
                     request: req.clone(),
