@@ -781,3 +781,38 @@ fn peak_rss_bytes() -> Option<u64> {
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::sniff_next_link;
+
+    #[test]
+    fn the_next_link_is_found_in_the_bytes_or_not_guessed() {
+        let page = br#"{"@odata.context":"x","@odata.nextLink" : "https://graph.microsoft.com/v1.0/contacts/delta?$skiptoken=a-b_c","value":[]}"#;
+        assert_eq!(
+            sniff_next_link(page).as_deref(),
+            Some("https://graph.microsoft.com/v1.0/contacts/delta?$skiptoken=a-b_c")
+        );
+        // escaped slashes are JSON for the same link
+        let escaped =
+            br#"{"@odata.nextLink":"https:\/\/graph.microsoft.com\/v1.0\/x?$skiptoken=1"}"#;
+        assert_eq!(
+            sniff_next_link(escaped).as_deref(),
+            Some("https://graph.microsoft.com/v1.0/x?$skiptoken=1")
+        );
+        // any other escape: no guess (the page is parsed properly anyway)
+        assert_eq!(sniff_next_link(br#"{"@odata.nextLink":"a\u0041b"}"#), None);
+        // the key inside a string value is not the page's link
+        assert_eq!(
+            sniff_next_link(br#"{"value":[{"note":"\"@odata.nextLink\":\"x\""}]}"#),
+            None
+        );
+        // a last page has none
+        assert_eq!(
+            sniff_next_link(br#"{"@odata.deltaLink":"d","value":[]}"#),
+            None
+        );
+        assert_eq!(sniff_next_link(b"not json"), None);
+        assert_eq!(sniff_next_link(br#"{"@odata.nextLink":"#), None);
+    }
+}
