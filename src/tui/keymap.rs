@@ -245,7 +245,7 @@ const ACTIONS: &[(Action, &str, &str, &str)] = &[
     (
         Action::InspectToken,
         "inspect_token",
-        "inspect the access token's claims (never the token itself)",
+        "inspect the access token (claims only)",
         "token",
     ),
     (Action::Help, "help", "show / hide this help", "help"),
