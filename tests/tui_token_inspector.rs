@@ -314,3 +314,49 @@ async fn the_demo_emulator_token_is_explained_not_an_error() {
     .await;
     emulator.shutdown().await;
 }
+
+#[test]
+fn the_key_asks_for_the_current_resource_and_esc_closes() {
+    use deltascope::tui::app::{Effect, Msg, update};
+    use deltascope::tui::view::ErrorView;
+    let mut m = Model::new(
+        fixtures::contacts_query(),
+        Keymap::default(),
+        Box::new(FakePreviewer),
+    );
+    let press =
+        |m: &mut Model, code: KeyCode| update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let effects = press(&mut m, KeyCode::Char('i'));
+    assert_eq!(
+        effects,
+        vec![Effect::InspectToken {
+            resource: Some("contacts".into())
+        }]
+    );
+    assert_eq!(m.mode, Mode::Token);
+    assert!(m.token.is_none(), "the last answer is cleared while asking");
+    press(&mut m, KeyCode::Esc);
+    assert_eq!(m.mode, Mode::Normal);
+    // A 403 points at the inspector key.
+    m.in_flight = true;
+    let run_id = m.current_run;
+    update(
+        &mut m,
+        Msg::FetchFailed {
+            run_id,
+            error: ErrorView {
+                status: Some(403),
+                message: "Insufficient privileges".into(),
+                ..Default::default()
+            },
+        },
+    );
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap()
+            .contains("press i to inspect the token"),
+        "{:?}",
+        m.status
+    );
+}
