@@ -296,21 +296,28 @@ async fn the_demo_emulator_token_is_explained_not_an_error() {
     };
     let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
     let emulator = explorer.emulator.unwrap();
-    drive(explorer.model, explorer.bridge, None, |mut d| async move {
-        d.key(KeyCode::Char('i'));
-        let s = d
-            .wait("the demo explanation", |s| s.unavailable.is_some())
-            .await;
-        assert!(
-            s.screen
-                .contains("the demo emulator accepts any token; nothing to inspect"),
-            "{}",
-            s.screen
-        );
-        d.key(KeyCode::Esc);
-        d.wait("closed", |s| s.mode == "Normal").await;
-        d.key(KeyCode::Char('q'));
-    })
+    // The explorer's demo token (unless DELTASCOPE_TOKEN is set): it must not show either.
+    let demo_token = Some("deltascope-emulator-demo-token".to_owned());
+    drive(
+        explorer.model,
+        explorer.bridge,
+        demo_token,
+        |mut d| async move {
+            d.key(KeyCode::Char('i'));
+            let s = d
+                .wait("the demo explanation", |s| s.unavailable.is_some())
+                .await;
+            assert!(
+                s.screen
+                    .contains("the demo emulator accepts any token; nothing to inspect"),
+                "{}",
+                s.screen
+            );
+            d.key(KeyCode::Esc);
+            d.wait("closed", |s| s.mode == "Normal").await;
+            d.key(KeyCode::Char('q'));
+        },
+    )
     .await;
     emulator.shutdown().await;
 }
