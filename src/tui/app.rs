@@ -14,7 +14,7 @@ use super::json_view::{JsonDoc, JsonView, TokenKind};
 use super::keymap::{Action, Context, Keymap};
 use super::view::{
     ErrorView, FetchState, MAX_IDS, PageView, ProblemView, QueryDraft, QueryView, RequestPreview,
-    RoundView, redact_header,
+    RoundView, TokenView, redact_header,
 };
 
 /// Which pane has the focus.
@@ -63,6 +63,8 @@ pub enum LineTarget {
 pub enum Mode {
     Normal,
     Help,
+    /// The token inspector overlay (esc closes).
+    Token,
     /// A one-line input (search, a parameter, `$top`, a free `$select` field).
     Line {
         target: LineTarget,
@@ -153,6 +155,11 @@ pub enum Effect {
         url: String,
         headers: Vec<(String, String)>,
     },
+    /// Decode the session's access token off the UI thread and check it against `resource`
+    /// (the query's current one); answered with `Msg::TokenInspected`.
+    InspectToken {
+        resource: Option<String>,
+    },
     Quit,
 }
 
@@ -210,6 +217,8 @@ pub enum Msg {
         what: CopyWhat,
         text: String,
     },
+    /// What the token inspector found (decoded claims, never the token).
+    TokenInspected(TokenView),
 }
 
 /// Builds the request preview and validation for a draft (the runtime plugs in the engine's
@@ -258,6 +267,8 @@ pub struct Model {
     pub now: Instant,
     pub spinner: usize,
     pub status: Option<String>,
+    /// The token inspector's last answer (`None` while it is being asked for).
+    pub token: Option<TokenView>,
     pub quit: bool,
     previewer: Box<dyn QueryPreviewer>,
 }
@@ -290,6 +301,7 @@ impl Model {
             now: Instant::now(),
             spinner: 0,
             status: None,
+            token: None,
             quit: false,
             previewer,
         };
@@ -620,6 +632,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::CopyRequest { what, text } => vec![Effect::Copy { what, text }],
+        Msg::TokenInspected(view) => {
+            m.token = Some(view);
+            Vec::new()
+        }
         Msg::Copied {
             what,
             bytes,
@@ -666,7 +682,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                         m.keymap.key_for(Context::Global, Action::Resync),
                     ) {
                         (true, Some(k)) => format!("fetch failed; press {k} for a full resync"),
-                        _ => "fetch failed (details in the status bar)".to_owned(),
+                        _ => match (
+                            error.status,
+                            m.keymap.key_for(Context::Global, Action::InspectToken),
+                        ) {
+                            (Some(403), Some(k)) => format!(
+                                "403 Forbidden: press {k} to inspect the token's permissions"
+                            ),
+                            _ => "fetch failed (details in the status bar)".to_owned(),
+                        },
                     },
                 );
                 m.fetch = FetchState::Failed { error };
@@ -780,6 +804,16 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             if matches!(
                 m.keymap.action(m.focus.context(), &key),
                 Some(Action::Help | Action::Quit | Action::Back)
+            ) || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
+            {
+                m.mode = Mode::Normal;
+            }
+            Vec::new()
+        }
+        Mode::Token => {
+            if matches!(
+                m.keymap.action(m.focus.context(), &key),
+                Some(Action::InspectToken | Action::Quit | Action::Back)
             ) || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
             {
                 m.mode = Mode::Normal;
@@ -905,6 +939,16 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             }
         }
         Action::Back => m.mode = Mode::Normal,
+        Action::InspectToken => {
+            if m.mode == Mode::Token {
+                m.mode = Mode::Normal;
+                return Vec::new();
+            }
+            m.mode = Mode::Token;
+            m.token = None;
+            let resource = m.query.current().map(|r| r.name.clone());
+            return vec![Effect::InspectToken { resource }];
+        }
         Action::FocusNext | Action::FocusPrev => {
             let i = Focus::ORDER.iter().position(|f| *f == m.focus).unwrap_or(0);
             let n = Focus::ORDER.len();

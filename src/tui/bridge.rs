@@ -21,9 +21,9 @@ use super::app::{CopyWhat, Effect, Msg, QueryPreviewer};
 use super::runtime::EffectHandler;
 use super::view::{
     ErrorView, ObjectRow, PageView, ProblemView, QueryDraft, QueryView, RequestPreview,
-    ResourceView, SharedText,
+    ResourceView, SharedText, TokenView,
 };
-use crate::auth::{AccessToken, StaticToken, TokenSource};
+use crate::auth::{AccessToken, StaticToken, TokenInfo, TokenSource};
 use crate::graph::{
     ApiVersion, Catalog, ClientConfig, DeltaQuery, FetchProgress, GraphClient, GraphError,
     GraphRoot, Page, PageRequest, RequestKind, ResourceSpec, RoundSummary, Session,
@@ -212,6 +212,54 @@ fn id_hash(id: &str) -> u64 {
     h.finish()
 }
 
+/// What the token inspector shows for `secret`, checked against `resource` (a catalog name)
+/// and the Graph root the requests go to, at `now`. The token is only decoded here; nothing of
+/// it is kept in the returned view.
+pub fn token_view(
+    secret: &str,
+    catalog: &Catalog,
+    resource: Option<&str>,
+    root: &GraphRoot,
+    now: chrono::DateTime<chrono::Utc>,
+) -> TokenView {
+    let spec = resource.and_then(|r| catalog.get(r));
+    match TokenInfo::decode(secret) {
+        Ok(info) => {
+            let check = info.check(spec, Some(root.as_str()), now);
+            TokenView {
+                lines: info
+                    .lines(now)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+                resource: spec.map(|s| s.name.clone()),
+                problems: check.problems,
+                notes: check.notes,
+                unavailable: None,
+            }
+        }
+        Err(e) if is_loopback_root(root) => TokenView {
+            unavailable: Some(
+                "the demo emulator accepts any token; nothing to inspect (its token is not a JWT)"
+                    .into(),
+            ),
+            notes: vec![format!("{e}")],
+            ..Default::default()
+        },
+        Err(e) => TokenView {
+            unavailable: Some(format!("nothing to inspect: {e}")),
+            ..Default::default()
+        },
+    }
+}
+
+fn is_loopback_root(root: &GraphRoot) -> bool {
+    let r = root.as_str().to_ascii_lowercase();
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| r.starts_with(p))
+}
+
 /// The one-line summary of a round.
 pub fn summary_line(summary: &RoundSummary) -> String {
     summary.to_string()
@@ -318,6 +366,33 @@ impl EngineBridge {
                 Err(e) => Msg::Status(format!("nothing copied: {e}")),
             };
             let _ = tx.send(msg);
+        });
+    }
+
+    /// Gets the token off the UI thread, decodes it and sends `Msg::TokenInspected` (the
+    /// decoded claims only; the token is dropped right after decoding).
+    fn inspect_token(&self, tx: &UnboundedSender<Msg>, resource: Option<String>) {
+        let (tokens, tx) = (self.tokens.clone(), tx.clone());
+        let (catalog, root) = (self.catalog, self.root.clone());
+        self.runtime.spawn(async move {
+            let view = match tokens.token().await {
+                Ok(t) => {
+                    let v = token_view(
+                        t.secret(),
+                        catalog,
+                        resource.as_deref(),
+                        &root,
+                        chrono::Utc::now(),
+                    );
+                    drop(t);
+                    v
+                }
+                Err(e) => TokenView {
+                    unavailable: Some(format!("no token to inspect: the sign-in failed: {e}")),
+                    ..Default::default()
+                },
+            };
+            let _ = tx.send(Msg::TokenInspected(view));
         });
     }
 
@@ -459,6 +534,7 @@ impl EffectHandler for EngineBridge {
                     super::app::curl_command_with_token(&url, &headers, t)
                 })
             }
+            Effect::InspectToken { resource } => self.inspect_token(tx, resource),
             // Handled by the runtime itself.
             Effect::Copy { .. } | Effect::Quit => {}
         }

@@ -22,6 +22,9 @@ pub fn draw(frame: &mut Frame, m: &Model) {
     if m.mode == Mode::Help {
         panes::help::draw(frame, area, m);
     }
+    if m.mode == Mode::Token {
+        panes::token::draw(frame, area, m);
+    }
 }
 
 fn draw_title(frame: &mut Frame, area: Rect, m: &Model) {

@@ -671,3 +671,20 @@ mod tests {
         assert_eq!(q.draft().resource, "users");
     }
 }
+
+/// What the token inspector shows: the decoded claims and the check against the query's
+/// resource. Never the token itself.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TokenView {
+    /// `(label, value)` lines: kind (app-only / delegated), tenant, app, audience, issuer,
+    /// cloud, roles or scopes, expiry.
+    pub lines: Vec<(String, String)>,
+    /// The resource the token was checked against (the query's current one).
+    pub resource: Option<String>,
+    /// What stops the request (missing permission, expired, wrong cloud or audience).
+    pub problems: Vec<String>,
+    pub notes: Vec<String>,
+    /// Nothing to decode: why, in a plain sentence (the demo emulator's token, an opaque
+    /// token, or the sign-in failed).
+    pub unavailable: Option<String>,
+}

@@ -4,3 +4,4 @@ pub mod json;
 pub mod query;
 pub mod results;
 pub mod status;
+pub mod token;

@@ -64,6 +64,15 @@ pub fn state_spans(m: &Model) -> Vec<Span<'_>> {
                     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
                 ));
             }
+            // A 403 is usually a missing permission: the token inspector says which.
+            if error.status == Some(403)
+                && let Some(k) = m.keymap.key_for(Context::Global, Action::InspectToken)
+            {
+                spans.push(Span::styled(
+                    format!(" [{k}: inspect the token]"),
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                ));
+            }
             spans.push(Span::raw(format!(" {}", error.message)));
             if let Some(id) = &error.request_id {
                 spans.push(Span::styled(
@@ -108,6 +117,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             ("ctrl-c".to_owned(), "quit"),
         ],
         Mode::Help => vec![("?/esc".to_owned(), "close help")],
+        Mode::Token => vec![("esc".to_owned(), "close the token inspector")],
         _ => m.keymap.hints(m.context()),
     };
     let mut hint_spans = Vec::with_capacity(pairs.len() * 2);

@@ -1,0 +1,84 @@
+//! The token inspector overlay: the decoded claims of the session's access token (never the
+//! token), and what they mean for the query's resource.
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+use crate::tui::app::Model;
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
+    let w = area.width.saturating_sub(4).min(110);
+    let h = area.height.saturating_sub(4).min(24);
+    let rect = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(Style::new().fg(Color::Cyan))
+        .title(" Access token (decoded claims; the token itself is never shown; esc closes) ");
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let label = Style::new().fg(Color::Cyan);
+    let mut lines: Vec<Line> = Vec::new();
+    match &m.token {
+        None => lines.push(Line::styled(
+            "asking the sign-in for the token…",
+            Style::new().fg(Color::DarkGray),
+        )),
+        Some(t) => {
+            if let Some(why) = &t.unavailable {
+                lines.push(Line::styled(
+                    why.as_str(),
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                ));
+            }
+            for (k, v) in &t.lines {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{k:<10}"), label),
+                    Span::raw(v.as_str()),
+                ]));
+            }
+            if let Some(r) = &t.resource
+                && t.unavailable.is_none()
+            {
+                let (verdict, style) = if t.problems.is_empty() {
+                    ("OK", Style::new().fg(Color::Green))
+                } else {
+                    ("CANNOT READ", Style::new().fg(Color::Red))
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:<10}", "resource"), label),
+                    Span::raw(format!("{r} (")),
+                    Span::styled(verdict, style.add_modifier(Modifier::BOLD)),
+                    Span::raw(")"),
+                ]));
+            }
+            if !t.problems.is_empty() || !t.notes.is_empty() {
+                lines.push(Line::raw(""));
+            }
+            for p in &t.problems {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        "problem   ",
+                        Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                    ),
+                    Span::styled(p.as_str(), Style::new().fg(Color::Red)),
+                ]));
+            }
+            for n in &t.notes {
+                lines.push(Line::from(vec![
+                    Span::styled("note      ", Style::new().fg(Color::Yellow)),
+                    Span::raw(n.as_str()),
+                ]));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
