@@ -14,7 +14,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{AccessToken, StaticToken, TokenSource};
+use crate::auth::{AccessToken, AuthError, SignInFailure, StaticToken, TokenSource};
 use crate::graph::catalog::Catalog;
 use crate::graph::client::{ClientConfig, FetchProgress, GraphClient};
 use crate::graph::error::GraphError;
@@ -307,13 +307,10 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
 
     // Without a Graph root, run against an embedded emulator for the length of this run.
     let mut embedded = None;
-    let auth = args
-        .auth
-        .clone()
-        .with_default_token_env("DELTASCOPE_TOKEN", &crate::auth::select::process_env);
     let root_arg = match &args.graph_root {
         Some(r) => Some(r.clone()),
-        None => auth
+        None => args
+            .auth
             .implied_graph_root()
             .map_err(|e| fail(exit::VALIDATION, e.to_string()))?,
     };
@@ -321,35 +318,19 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         Some(root) => {
             let root =
                 GraphRoot::parse(&root).map_err(|e| fail(exit::VALIDATION, e.to_string()))?;
-            let mut auth = auth;
-            if auth.cloud.is_none() {
-                // --graph-root usgov (or its URL) also means that cloud's sign-in host.
-                auth.cloud = crate::auth::Cloud::from_graph_root(root.as_str());
-            }
-            let prompt: crate::auth::PromptFn = Arc::new(|p: &crate::auth::DevicePrompt| {
-                eprintln!(
-                    "{}\n  code: {}   page: {}",
-                    p.message, p.user_code, p.verification_uri
-                );
-            });
-            let (tokens, plan) = auth
-                .token_source(
-                    Some(root.as_str()),
-                    catalog.get(&args.resource),
-                    prompt,
-                    CancellationToken::new(),
-                )
-                .map_err(|e| fail(exit::VALIDATION, e.to_string()))?;
-            eprintln!("signing in: {}", plan.describe());
-            // Sign in before anything else, so that a missing or refused credential stops the
-            // run at once (and a device code is asked for now, not mid-round).
-            if let Err(e) = tokens.token().await {
-                let code = match e {
-                    crate::auth::AuthError::Missing(_) => exit::VALIDATION,
-                    _ => exit::GRAPH,
-                };
-                return Err(fail(code, e.to_string()));
-            }
+            let (tokens, plan) =
+                args.auth
+                    .sign_in_on_terminal(root.as_str(), catalog.get(&args.resource))
+                    .await
+                    .map_err(|f| {
+                        let code = match &f {
+                            SignInFailure::Setup(_)
+                            | SignInFailure::SignIn(AuthError::Missing(_)) => exit::VALIDATION,
+                            SignInFailure::SignIn(_) => exit::GRAPH,
+                        };
+                        fail(code, f.to_string())
+                    })?;
+            eprintln!("signed in: {}", plan.describe());
             (root, tokens)
         }
         None => {

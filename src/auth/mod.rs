@@ -20,7 +20,7 @@ pub use device_code::{DeviceCode, DeviceCodeOptions, DevicePrompt, PromptFn};
 pub use external::{AzureCli, EnvToken, FileToken, FixedToken};
 pub use inspect::{Check, TokenInfo, TokenKind};
 pub use profile::{Method, Profile, Profiles};
-pub use select::{AuthArgs, AuthPlan};
+pub use select::{AuthArgs, AuthPlan, SignInFailure};
 
 use std::fmt;
 use std::future::Future;

@@ -286,6 +286,55 @@ impl AuthArgs {
     }
 }
 
+/// Why [`AuthArgs::sign_in_on_terminal`] has no token.
+#[derive(Debug)]
+pub enum SignInFailure {
+    /// The options do not make a sign-in (nothing was sent).
+    Setup(AuthError),
+    /// The sign-in itself failed or was refused.
+    SignIn(AuthError),
+}
+
+impl std::fmt::Display for SignInFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignInFailure::Setup(e) | SignInFailure::SignIn(e) => e.fmt(f),
+        }
+    }
+}
+
+impl AuthArgs {
+    /// The sign-in of a command run from a terminal (`sync`, the explorer before it takes the
+    /// screen) against `graph_root`: `DELTASCOPE_TOKEN` stays the default when nothing else is
+    /// chosen, the root's cloud is the sign-in cloud unless `--cloud` says otherwise, a device
+    /// code goes to stderr, and the first token is fetched now, so that a missing or refused
+    /// credential stops the command before anything else is done.
+    pub async fn sign_in_on_terminal(
+        &self,
+        graph_root: &str,
+        resource: Option<&crate::graph::ResourceSpec>,
+    ) -> Result<(Arc<dyn TokenSource>, AuthPlan), SignInFailure> {
+        let mut auth = self
+            .clone()
+            .with_default_token_env("DELTASCOPE_TOKEN", &process_env);
+        if auth.cloud.is_none() {
+            // --graph-root usgov (or its URL) also means that cloud's sign-in host.
+            auth.cloud = Cloud::from_graph_root(graph_root);
+        }
+        let prompt: PromptFn = Arc::new(|p: &super::DevicePrompt| {
+            eprintln!(
+                "{}\n  code: {}   page: {}",
+                p.message, p.user_code, p.verification_uri
+            );
+        });
+        let (tokens, plan) = auth
+            .token_source(Some(graph_root), resource, prompt, CancellationToken::new())
+            .map_err(SignInFailure::Setup)?;
+        tokens.token().await.map_err(SignInFailure::SignIn)?;
+        Ok((tokens, plan))
+    }
+}
+
 impl AuthPlan {
     fn authority(&self) -> Result<Authority, AuthError> {
         let tenant = self.tenant.as_deref().ok_or_else(|| {

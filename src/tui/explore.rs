@@ -63,41 +63,23 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
     }
     .map_err(|e| anyhow::anyhow!("keymap: {}", e.0))?;
     let mut query = query_view(catalog);
-    let auth = args
-        .auth
-        .clone()
-        .with_default_token_env("DELTASCOPE_TOKEN", &crate::auth::select::process_env);
     let root_arg = match &args.graph_root {
         Some(r) => Some(r.clone()),
-        None => auth
+        None => args
+            .auth
             .implied_graph_root()
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     };
     let (root, tokens, title, status, emu): (_, Arc<dyn TokenSource>, _, _, _) = match root_arg {
         Some(root) => {
             let root = GraphRoot::parse(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let mut auth = auth;
-            if auth.cloud.is_none() {
-                // --graph-root usgov (or its URL) also means that cloud's sign-in host.
-                auth.cloud = crate::auth::Cloud::from_graph_root(root.as_str());
-            }
-            // Sign in before the terminal is taken over, so that a device code, or why the
+            // Signed in before the terminal is taken over, so that a device code, or why the
             // sign-in failed, is plainly readable.
-            let prompt: crate::auth::PromptFn = Arc::new(|p: &crate::auth::DevicePrompt| {
-                eprintln!(
-                    "{}\n  code: {}   page: {}",
-                    p.message, p.user_code, p.verification_uri
-                );
-            });
-            let (tokens, plan) = auth
-                .token_source(
-                    Some(root.as_str()),
-                    None,
-                    prompt,
-                    tokio_util::sync::CancellationToken::new(),
-                )
+            let (tokens, plan) = args
+                .auth
+                .sign_in_on_terminal(root.as_str(), None)
+                .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            tokens.token().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let title = format!("Graph root {root} · {}", plan.describe());
             (root, tokens, title, String::new(), None)
         }
