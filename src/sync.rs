@@ -564,21 +564,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     // An interrupted or failed round keeps its place: save the link it would continue from.
     if outcome.as_ref().map_or(true, |c| *c != exit::OK)
         && let Some(path) = &args.state
-        && let Some(next) = session.next_request()
-        && let Err(e) = save_state(
-            path,
-            &SavedState {
-                version: 1,
-                graph_root: root.to_string(),
-                resource: query.resource.clone(),
-                api: query.api.to_string(),
-                headers: next.headers.clone(),
-                link: next.url.clone(),
-                mid_round: session.in_round(),
-                rounds_completed,
-                saved_at: chrono::Utc::now().to_rfc3339(),
-            },
-        )
+        && let Err(e) = save_session(path, &session, &root, &query, rounds_completed)
     {
         eprintln!("deltascope sync: {e:#}");
     }

@@ -112,8 +112,11 @@ pub struct Page {
     pub client_request_id: String,
 }
 
+/// The top level of a page body. `V` is how `value` is read: as its item list in the same pass
+/// (the common case, one scan), or as raw text when that did not fit, to say precisely what is
+/// wrong.
 #[derive(Deserialize)]
-struct Envelope<'a> {
+struct Envelope<'a, V> {
     #[serde(borrow, rename = "@odata.context")]
     context: Option<Cow<'a, str>>,
     #[serde(borrow, rename = "@odata.nextLink")]
@@ -122,24 +125,20 @@ struct Envelope<'a> {
     delta_link: Option<Cow<'a, str>>,
     #[serde(borrow, rename = "@odata.count")]
     count: Option<&'a RawValue>,
-    #[serde(borrow)]
-    value: Option<&'a RawValue>,
+    value: Option<V>,
 }
 
-/// The envelope with `value` read as items in the same pass: the common case, one scan of the
-/// body. When it does not fit, [`Envelope`] and a second look say precisely what is wrong.
-#[derive(Deserialize)]
-struct FastEnvelope<'a> {
-    #[serde(borrow, rename = "@odata.context")]
-    context: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "@odata.nextLink")]
-    next_link: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "@odata.deltaLink")]
-    delta_link: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "@odata.count")]
-    count: Option<&'a RawValue>,
-    #[serde(borrow)]
-    value: Option<Vec<&'a RawValue>>,
+impl<'a, V> Envelope<'a, V> {
+    /// The links, context and count, once `value` has been taken apart.
+    fn without_value(self) -> Envelope<'a, ()> {
+        Envelope {
+            context: self.context,
+            next_link: self.next_link,
+            delta_link: self.delta_link,
+            count: self.count,
+            value: None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -187,23 +186,12 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
     if text.trim().is_empty() {
         return Err(malformed("the body is empty".into()));
     }
-    let (env, raw_items) = match serde_json::from_str::<FastEnvelope<'_>>(text) {
-        Ok(FastEnvelope {
-            context,
-            next_link,
-            delta_link,
-            count,
-            value: Some(items),
-        }) => (
-            Envelope {
-                context,
-                next_link,
-                delta_link,
-                count,
-                value: None,
-            },
-            items,
-        ),
+    let fast = serde_json::from_str::<Envelope<'_, Vec<&RawValue>>>(text).ok();
+    let (env, raw_items) = match fast {
+        Some(mut env) if env.value.is_some() => {
+            let items = env.value.take().unwrap_or_default();
+            (env.without_value(), items)
+        }
         _ => envelope_slowly(text, &malformed)?,
     };
     let base = text.as_ptr() as usize;
@@ -327,8 +315,8 @@ impl Page {
 fn envelope_slowly<'a>(
     text: &'a str,
     malformed: &dyn Fn(String) -> GraphError,
-) -> Result<(Envelope<'a>, Vec<&'a RawValue>), GraphError> {
-    let env: Envelope<'_> = serde_json::from_str(text).map_err(|e| {
+) -> Result<(Envelope<'a, ()>, Vec<&'a RawValue>), GraphError> {
+    let env: Envelope<'_, &RawValue> = serde_json::from_str(text).map_err(|e| {
         use serde_json::error::Category;
         malformed(match e.classify() {
             Category::Eof => format!(
@@ -362,5 +350,5 @@ fn envelope_slowly<'a>(
             value.get().chars().take(40).collect::<String>()
         )));
     };
-    Ok((env, raw_items))
+    Ok((env.without_value(), raw_items))
 }

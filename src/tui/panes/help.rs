@@ -3,27 +3,18 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::tui::app::Model;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
-    let w = area.width.saturating_sub(4).min(120);
-    let h = area.height.saturating_sub(2);
-    let rect = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    frame.render_widget(Clear, rect);
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .border_style(Style::new().fg(Color::Cyan))
-        .title(" Keys (from the keymap; ? or esc closes; ctrl-c always quits) ");
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = super::overlay(
+        frame,
+        area,
+        area.width.saturating_sub(4).min(120),
+        area.height.saturating_sub(2),
+        " Keys (from the keymap; ? or esc closes; ctrl-c always quits) ",
+    );
     let sections = m.keymap.help_sections();
     let mut all: Vec<Vec<Line>> = Vec::new();
     for (title, rows) in &sections {

@@ -5,3 +5,29 @@ pub mod query;
 pub mod results;
 pub mod status;
 pub mod token;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::widgets::{Block, BorderType, Borders, Clear};
+
+/// Draws an overlay box of at most `w` x `h`, centred in `area` over what is there, with a
+/// double cyan border and `title`; returns the area inside it.
+pub fn overlay(frame: &mut Frame, area: Rect, w: u16, h: u16, title: &str) -> Rect {
+    let (w, h) = (w.min(area.width), h.min(area.height));
+    let rect = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(Style::new().fg(Color::Cyan))
+        .title(title.to_owned());
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}

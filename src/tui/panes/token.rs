@@ -4,27 +4,18 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::app::Model;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
-    let w = area.width.saturating_sub(4).min(110);
-    let h = area.height.saturating_sub(4).min(24);
-    let rect = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    frame.render_widget(Clear, rect);
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .border_style(Style::new().fg(Color::Cyan))
-        .title(" Access token (decoded claims; the token itself is never shown; esc closes) ");
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = super::overlay(
+        frame,
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(4).min(24),
+        " Access token (decoded claims; the token itself is never shown; esc closes) ",
+    );
     let label = Style::new().fg(Color::Cyan);
     let mut lines: Vec<Line> = Vec::new();
     match &m.token {
