@@ -8,10 +8,12 @@
 //! - [`tui`]: the ratatui explorer (panes, keymap, event loop).
 //! - [`sync`]: the headless `deltascope sync` command.
 //! - [`fsutil`]: private, atomic file writes for saved state.
+//! - [`signals`]: waiting for Ctrl-C / SIGTERM in the long-running commands.
 pub mod auth;
 pub mod emulator;
 pub mod fsutil;
 pub mod graph;
+pub mod signals;
 pub mod sync;
 pub mod token_cmd;
 pub mod tui;

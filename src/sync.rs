@@ -407,7 +407,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            wait_for_interrupt().await;
+            crate::signals::interrupted().await;
             cancel.cancel();
         });
     }
@@ -724,21 +724,6 @@ pub fn save_state(path: &Path, state: &SavedState) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(state)?;
     crate::fsutil::write_private_atomic(path, text.as_bytes())
         .with_context(|| format!("cannot save the state file {}", path.display()))
-}
-
-async fn wait_for_interrupt() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Peak resident set size of this process (Linux: VmHWM), for `--stats`.

@@ -103,22 +103,7 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
         base = emu.base_url(),
         tenant = demo.tenant_id,
     );
-    wait_for_signal().await;
+    crate::signals::interrupted().await;
     emu.shutdown().await;
     Ok(())
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
