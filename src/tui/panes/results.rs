@@ -214,12 +214,7 @@ fn column_widths(
     let start = m.row_offset.min(page.rows.len());
     let rows = &page.rows[start..(start + visible).min(page.rows.len())];
     let text_width = |t: &str| t.chars().count();
-    let mark_w = rows
-        .iter()
-        .map(|r| text_width(&marker(r).0))
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let mark_w = rows.iter().map(marker_width).max().unwrap_or(0).max(1);
     let id_full = rows
         .iter()
         .map(|r| text_width(r.id()))
@@ -256,6 +251,18 @@ fn column_widths(
             .map(|w| Constraint::Fill(u16::try_from(*w).unwrap_or(u16::MAX))),
     );
     widths
+}
+
+/// The width of [`marker`]'s text, without building it (asked for every visible row of every
+/// frame).
+fn marker_width(row: &ObjectRow) -> usize {
+    let removed = row.removed().map_or(0, |r| 2 + r.chars().count());
+    let dup = match (row.duplicate, removed) {
+        (false, _) => 0,
+        (true, 0) => 3,
+        (true, _) => 4,
+    };
+    removed + dup
 }
 
 fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal: bool) {
@@ -325,4 +332,27 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
+}
+
+#[cfg(test)]
+mod marker_tests {
+    use super::{marker, marker_width};
+    use crate::tui::view::ObjectRow;
+
+    #[test]
+    fn marker_width_is_the_width_of_the_marker() {
+        for (json, dup) in [
+            (r#"{"id":"a"}"#, false),
+            (r#"{"id":"a"}"#, true),
+            (r#"{"id":"a","@removed":{"reason":"changed"}}"#, false),
+            (r#"{"id":"a","@removed":{"reason":"deleted"}}"#, true),
+        ] {
+            let row = ObjectRow::from_json(json, false, dup);
+            assert_eq!(
+                marker_width(&row),
+                marker(&row).0.chars().count(),
+                "{json} {dup}"
+            );
+        }
+    }
 }
