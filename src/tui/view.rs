@@ -273,19 +273,21 @@ impl ObjectRow {
     /// The display text of a property, if the object carried it.
     pub fn cell(&self, prop: &str) -> Option<&str> {
         let c = &self.data().cells;
+        let json = self.json.as_str();
         c.spans
             .iter()
-            .find(|s| self.text(c, s.name, s.name_owned) == prop)
-            .map(|s| self.text(c, s.value, s.value_owned))
+            .find(|s| text(c, json, s.name, s.name_owned) == prop)
+            .map(|s| text(c, json, s.value, s.value_owned))
     }
 
     /// (property, display text) for every property the object carried, in key order.
     pub fn cells(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         let c = &self.data().cells;
+        let json = self.json.as_str();
         c.spans.iter().map(move |s| {
             (
-                self.text(c, s.name, s.name_owned),
-                self.text(c, s.value, s.value_owned),
+                text(c, json, s.name, s.name_owned),
+                text(c, json, s.value, s.value_owned),
             )
         })
     }
@@ -304,11 +306,13 @@ impl ObjectRow {
                     + d.removed.as_ref().map_or(0, |r| r.capacity())
             })
     }
+}
 
-    fn text<'a>(&'a self, c: &'a Cells, (start, end): (u32, u32), owned: bool) -> &'a str {
-        let src = if owned { &c.owned } else { self.json.as_str() };
-        src.get(start as usize..end as usize).unwrap_or("")
-    }
+/// A cell's name or value: a range of the row's JSON (`json`, taken once per call: checking it
+/// is UTF-8 costs a pass over the object) or of the row's own buffer.
+fn text<'a>(c: &'a Cells, json: &'a str, (start, end): (u32, u32), owned: bool) -> &'a str {
+    let src = if owned { &c.owned } else { json };
+    src.get(start as usize..end as usize).unwrap_or("")
 }
 
 impl RowData {
