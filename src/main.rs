@@ -1,7 +1,8 @@
 //! The thin binary: parse the command line, set up logging, run the chosen command.
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -10,8 +11,7 @@ use clap::{Parser, Subcommand};
     about = "Explore Microsoft Graph delta queries: rounds, pages, tokens, changes.",
     long_about = "Explore Microsoft Graph delta queries: rounds, pages, tokens, changes.\n\n\
         With no subcommand, opens the explorer (a terminal UI). With no Graph root configured, \
-        every command runs against an embedded Graph emulator with a demo tenant.",
-    args_conflicts_with_subcommands = true
+        every command runs against an embedded Graph emulator with a demo tenant."
 )]
 struct Cli {
     /// Write diagnostic logs to this file (never to the terminal; secrets are never logged).
@@ -36,8 +36,37 @@ enum Command {
     Token(Box<deltascope::token_cmd::TokenArgs>),
 }
 
+/// Parses the command line. The explorer's options belong to `deltascope` alone, so one given
+/// together with a subcommand is a usage error (clap's `args_conflicts_with_subcommands` would
+/// also refuse the global `--log-file` before a subcommand, hence this check of our own).
+fn parse_cli() -> Cli {
+    let mut command = Cli::command();
+    let matches = command.get_matches_mut();
+    if let Some((name, _)) = matches.subcommand() {
+        let explorer_only = command
+            .get_arguments()
+            .filter(|a| !a.is_global_set())
+            .find(|a| matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine));
+        if let Some(arg) = explorer_only {
+            let flag = arg
+                .get_long()
+                .map(|l| format!("--{l}"))
+                .unwrap_or_else(|| arg.get_id().to_string());
+            command
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "{flag} is an option of the explorer (`deltascope` alone); give it after `{name}` if `deltascope {name}` takes it (see `deltascope {name} --help`)"
+                    ),
+                )
+                .exit();
+        }
+    }
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     if let Some(path) = &cli.log_file
         && let Err(e) = init_logging(path)
     {
@@ -47,10 +76,13 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(deltascope::sync::exit::USAGE);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // `sync` runs on one thread: its loop and the network share it (page bodies are parsed on
+    // the blocking pool), which costs fewer thread switches per page than a pool of workers.
+    let mut builder = match cli.command {
+        Some(Command::Sync(_)) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("deltascope: cannot start the async runtime: {e}");

@@ -68,11 +68,10 @@ async fn sync(dir: &Path, emu: &Emulator, token: &str, extra: &[&str]) -> Run {
     let state = dir.join("state.json");
     let log = dir.join("trace.log");
     let mut c = Command::new(env!("CARGO_BIN_EXE_deltascope"));
-    // `--log-file` after the subcommand: the explorer's top-level options conflict with
-    // subcommands.
-    c.args(["sync", "--log-file"])
+    // `--log-file` is global: given before the subcommand, as in the README.
+    c.arg("--log-file")
         .arg(&log)
-        .args(["--graph-root", &emu.base_url()])
+        .args(["sync", "--graph-root", &emu.base_url()])
         .args(["--token-env", "SESSION_TOKEN", "--state"])
         .arg(&state)
         .args(extra)

@@ -481,14 +481,14 @@ fn page_parsing_keeps_items_as_received() {
     );
     assert_eq!(p.items.len(), 5);
     assert_eq!(p.item_json(0), r#"{"id":"x","displayName":"Zoë \"Z\""}"#);
-    assert_eq!(p.items[0].id.as_deref(), Some("x"));
+    assert_eq!(p.item_id(0), Some("x"));
     assert_eq!(p.items[1].removed, Some(RemovedReason::Deleted));
     assert_eq!(p.items[2].removed, Some(RemovedReason::Changed));
     assert_eq!(
         p.items[3].removed,
         Some(RemovedReason::Other("gone".into()))
     );
-    assert_eq!(p.items[4].id, None);
+    assert_eq!(p.item_id(4), None);
     assert_eq!(p.item_json(99), "");
 }
 

@@ -237,6 +237,38 @@ fn bad_command_line_exits_2() {
 }
 
 #[test]
+fn log_file_goes_before_or_after_the_subcommand_but_explorer_options_do_not() {
+    let dir = tempdir();
+    for (n, before) in [true, false].into_iter().enumerate() {
+        let log = dir.join(format!("trace-{n}.log"));
+        let mut cmd = Command::new(BIN);
+        if before {
+            cmd.arg("--log-file").arg(&log).arg("sync");
+        } else {
+            cmd.arg("sync").arg("--log-file").arg(&log);
+        }
+        let out = cmd
+            .args(["--rounds", "1", "--quiet"])
+            .env_remove("DELTASCOPE_GRAPH_ROOT")
+            .env("DELTASCOPE_LOG", "debug")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(!text.is_empty(), "the log file {} is empty", log.display());
+    }
+    // An explorer option with a subcommand is a usage error that names the option.
+    let out = Command::new(BIN)
+        .args(["--demo-contacts", "5", "sync", "--rounds", "1"])
+        .env_remove("DELTASCOPE_GRAPH_ROOT")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--demo-contacts"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn graph_errors_exit_4_with_status_code_request_id_and_advice() {
     let emu = EmulatorProcess::start(&["--contacts", "5", "--fault", "forbidden:10"]);
     let out = sync(

@@ -13,7 +13,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio_util::sync::CancellationToken;
 
 use super::error::GraphError;
-use super::page::{Page, PageRequest, parse_body};
+use super::page::{Page, PageRequest, ParsedBody, parse_body};
 use super::query::GraphRoot;
 use crate::auth::{AccessToken, TokenSource};
 
@@ -322,7 +322,7 @@ impl GraphClient {
 
             if (200..300).contains(&status) {
                 early(&body);
-                let parsed = parse_body(&req.url, &body)?;
+                let parsed = parse_off_runtime(&req.url, &body).await?;
                 return Ok(Page {
                     request: req.clone(),
                     url: wire,
@@ -424,4 +424,20 @@ impl GraphClient {
             GraphError::Network(error_chain(e))
         }
     }
+}
+
+/// Bodies at least this large are parsed on a blocking thread.
+const PARSE_OFF_RUNTIME_FROM: usize = 16 * 1024;
+
+/// Parses a page body. A large one is parsed on tokio's blocking pool, so that the runtime's
+/// threads stay free for the network meanwhile (the next page's request, already sent, is being
+/// answered: its bytes are read while this one is parsed).
+async fn parse_off_runtime(url: &str, body: &bytes::Bytes) -> Result<ParsedBody, GraphError> {
+    if body.len() < PARSE_OFF_RUNTIME_FROM {
+        return parse_body(url, body);
+    }
+    let (u, b) = (url.to_owned(), body.clone());
+    tokio::task::spawn_blocking(move || parse_body(&u, &b))
+        .await
+        .map_err(|e| GraphError::Network(format!("the page could not be parsed: {e}")))?
 }

@@ -80,10 +80,37 @@ impl RemovedReason {
 /// One entry of `value`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Item {
-    pub id: Option<String>,
+    /// The item's `id`: read it with [`Item::id`] or [`Page::item_id`].
+    pub id: ItemId,
     pub removed: Option<RemovedReason>,
     /// The item's JSON text in [`Page::body`].
     pub span: Range<usize>,
+}
+
+/// Where an item's `id` is. Ids are written without escapes in practice, so they stay in the
+/// body (no allocation per item); an id written with escapes is kept unescaped.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ItemId {
+    /// No `id`, or one that is not a string.
+    #[default]
+    Missing,
+    /// The id's text in the body (between its quotes).
+    InBody(Range<usize>),
+    /// An id written with escapes, unescaped.
+    Unescaped(Box<str>),
+}
+
+impl Item {
+    /// The item's id, given the body of the page it came in.
+    pub fn id<'a>(&'a self, body: &'a [u8]) -> Option<&'a str> {
+        match &self.id {
+            ItemId::Missing => None,
+            ItemId::InBody(span) => body
+                .get(span.clone())
+                .and_then(|b| std::str::from_utf8(b).ok()),
+            ItemId::Unescaped(id) => Some(id),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -207,21 +234,16 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
                 json.chars().take(40).collect::<String>()
             )));
         }
-        let head: ItemHead<'_> = serde_json::from_str(json).map_err(|e| {
+        let (id, removed) = match scan_head(json.as_bytes()) {
+            Some(head) => read_head(json, start, head),
+            None => head_by_serde(json, start),
+        }
+        .map_err(|e| {
             malformed(format!(
                 "item #{} of \"value\" is not a valid object ({e})",
                 i + 1
             ))
         })?;
-        let id = head.id.and_then(|r| {
-            serde_json::from_str::<Cow<'_, str>>(r.get())
-                .ok()
-                .map(Cow::into_owned)
-        });
-        let removed = head.removed.map(|r| match r.reason {
-            Some(reason) => RemovedReason::parse(&reason),
-            None => RemovedReason::Other(String::new()),
-        });
         items.push(Item { id, removed, span });
     }
     let count =
@@ -253,6 +275,172 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
     })
 }
 
+/// The `id` and `@removed` of one item, as spans of the item's text (see [`scan_head`]).
+#[derive(Default)]
+struct Head {
+    id: Option<Range<usize>>,
+    removed: Option<Range<usize>>,
+}
+
+/// Reads the id and the removal of an item from the spans [`scan_head`] found. `start` is the
+/// item's offset in the body.
+fn read_head(
+    json: &str,
+    start: usize,
+    head: Head,
+) -> Result<(ItemId, Option<RemovedReason>), serde_json::Error> {
+    let id = match head.id.and_then(|r| json.get(r.clone()).map(|t| (r, t))) {
+        Some((r, t)) if t.len() >= 2 && t.starts_with('"') => {
+            let inner = &t[1..t.len() - 1];
+            if inner.contains('\\') {
+                ItemId::Unescaped(serde_json::from_str::<String>(t)?.into())
+            } else {
+                ItemId::InBody(start + r.start + 1..start + r.end - 1)
+            }
+        }
+        _ => ItemId::Missing,
+    };
+    let removed = match head.removed.and_then(|r| json.get(r)) {
+        Some(t) => serde_json::from_str::<Option<Removed<'_>>>(t)?.map(Removed::reason),
+        None => None,
+    };
+    Ok((id, removed))
+}
+
+/// The same, with serde reading the whole item (what [`scan_head`] leaves to it: escaped or
+/// repeated keys).
+fn head_by_serde(
+    json: &str,
+    start: usize,
+) -> Result<(ItemId, Option<RemovedReason>), serde_json::Error> {
+    let head: ItemHead<'_> = serde_json::from_str(json)?;
+    let base = json.as_ptr() as usize;
+    let id = match head.id.map(RawValue::get) {
+        Some(t) if t.starts_with('"') && !t.contains('\\') && t.len() >= 2 => {
+            let at = (t.as_ptr() as usize).saturating_sub(base);
+            ItemId::InBody(start + at + 1..start + at + t.len() - 1)
+        }
+        Some(t) => match serde_json::from_str::<String>(t) {
+            Ok(s) => ItemId::Unescaped(s.into()),
+            Err(_) => ItemId::Missing,
+        },
+        None => ItemId::Missing,
+    };
+    Ok((id, head.removed.map(Removed::reason)))
+}
+
+impl Removed<'_> {
+    fn reason(self) -> RemovedReason {
+        match self.reason {
+            Some(reason) => RemovedReason::parse(&reason),
+            None => RemovedReason::Other(String::new()),
+        }
+    }
+}
+
+/// Finds the top-level `id` and `@removed` of one item of `value` in a single walk over its
+/// text, which the envelope's parse has already checked to be valid JSON: strings are skipped
+/// with memchr, nothing is allocated. Returns `None` when it cannot be sure (a key written
+/// with escapes, a repeated key, anything unexpected): serde then reads the item instead.
+fn scan_head(b: &[u8]) -> Option<Head> {
+    let mut head = Head::default();
+    if b.first() != Some(&b'{') {
+        return None;
+    }
+    let mut p = skip_ws(b, 1);
+    if b.get(p) == Some(&b'}') {
+        return Some(head);
+    }
+    loop {
+        if b.get(p) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string_end(b, p)?;
+        let key = b.get(p + 1..key_end - 1)?;
+        if key.contains(&b'\\') {
+            return None;
+        }
+        p = skip_ws(b, key_end);
+        if b.get(p) != Some(&b':') {
+            return None;
+        }
+        p = skip_ws(b, p + 1);
+        let value_end = value_end(b, p)?;
+        let slot = match key {
+            b"id" => Some(&mut head.id),
+            b"@removed" => Some(&mut head.removed),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            if slot.is_some() {
+                return None;
+            }
+            *slot = Some(p..value_end);
+        }
+        p = skip_ws(b, value_end);
+        match b.get(p)? {
+            b',' => p = skip_ws(b, p + 1),
+            b'}' => return Some(head),
+            _ => return None,
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut p: usize) -> usize {
+    while matches!(b.get(p), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+        p += 1;
+    }
+    p
+}
+
+/// Just past the closing quote of the string whose opening quote is at `p`.
+fn string_end(b: &[u8], p: usize) -> Option<usize> {
+    let mut i = p + 1;
+    loop {
+        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b[i] == b'\\' {
+            i += 2;
+        } else {
+            return Some(i + 1);
+        }
+    }
+}
+
+/// Just past the JSON value that starts at `p`.
+fn value_end(b: &[u8], p: usize) -> Option<usize> {
+    match b.get(p)? {
+        b'"' => string_end(b, p),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = p;
+            loop {
+                match b.get(i)? {
+                    b'"' => {
+                        i = string_end(b, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let mut i = p;
+            while !matches!(b.get(i)?, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                i += 1;
+            }
+            Some(i)
+        }
+    }
+}
+
 impl Page {
     /// A page from a 200 body, with the metadata left at neutral values (status 200, no headers,
     /// now). The client fills them in; tests use it directly.
@@ -277,6 +465,11 @@ impl Page {
             retries: 0,
             client_request_id: String::new(),
         })
+    }
+
+    /// The id of item `i` (`None`: out of range, or the item has no string id).
+    pub fn item_id(&self, i: usize) -> Option<&str> {
+        self.items.get(i).and_then(|it| it.id(&self.body))
     }
 
     /// The raw JSON text of item `i` as received ("" if `i` is out of range).
@@ -351,4 +544,169 @@ fn envelope_slowly<'a>(
         )));
     };
     Ok((env.without_value(), raw_items))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    type Head2 = (ItemId, Option<RemovedReason>);
+
+    /// Both ways of reading an item's head, on the item alone (offset 0).
+    fn heads(json: &str) -> (Option<Head2>, Head2) {
+        let scanned = scan_head(json.as_bytes()).map(|h| read_head(json, 0, h).unwrap());
+        let by_serde = head_by_serde(json, 0).unwrap();
+        (scanned, by_serde)
+    }
+
+    fn id_text(json: &str, id: &ItemId) -> Option<String> {
+        Item {
+            id: id.clone(),
+            removed: None,
+            span: 0..json.len(),
+        }
+        .id(json.as_bytes())
+        .map(str::to_owned)
+    }
+
+    #[test]
+    fn the_scan_finds_the_top_level_id_and_removal_like_serde() {
+        let cases = [
+            (r#"{"id":"a1"}"#, Some("a1"), None),
+            (r#"{ "displayName" : "x" , "id" : "b2" }"#, Some("b2"), None),
+            (
+                r#"{"manager":{"id":"nested"},"tags":["{\"id\":\"no\"}",[1,{"id":2}]],"id":"top"}"#,
+                Some("top"),
+                None,
+            ),
+            (
+                r#"{"note":"a \"quoted\" } ] brace","id":"q"}"#,
+                Some("q"),
+                None,
+            ),
+            (r#"{"id":"esc\u0041ped"}"#, Some("escAped"), None),
+            (r#"{"id":"slash\/ok"}"#, Some("slash/ok"), None),
+            (r#"{"id":42}"#, None, None),
+            (r#"{"id":null}"#, None, None),
+            (r#"{}"#, None, None),
+            (
+                r#"{"id":"r","@removed":{"reason":"deleted"}}"#,
+                Some("r"),
+                Some(RemovedReason::Deleted),
+            ),
+            (
+                "{\n  \"@removed\" : { \"reason\" : \"changed\" },\n  \"id\" : \"p\"\n}",
+                Some("p"),
+                Some(RemovedReason::Changed),
+            ),
+            (
+                r#"{"id":"o","@removed":{}}"#,
+                Some("o"),
+                Some(RemovedReason::Other(String::new())),
+            ),
+            (
+                r#"{"id":"n","@removed":null,"x":-1.5e3,"y":true}"#,
+                Some("n"),
+                None,
+            ),
+        ];
+        for (json, id, removed) in cases {
+            let (scanned, by_serde) = heads(json);
+            let scanned = scanned.unwrap_or_else(|| panic!("the scan gave up on {json}"));
+            assert_eq!(id_text(json, &scanned.0).as_deref(), id, "{json}");
+            assert_eq!(id_text(json, &by_serde.0).as_deref(), id, "{json}");
+            assert_eq!(scanned.1, removed, "{json}");
+            assert_eq!(by_serde.1, removed, "{json}");
+        }
+    }
+
+    #[test]
+    fn the_scan_leaves_escaped_or_repeated_keys_to_serde() {
+        // "\u0069d" is "id" written with an escape.
+        assert!(scan_head(br#"{"\u0069d":"x"}"#).is_none());
+        let (_, by_serde) = heads(r#"{"\u0069d":"x"}"#);
+        assert_eq!(
+            id_text(r#"{"\u0069d":"x"}"#, &by_serde.0).as_deref(),
+            Some("x")
+        );
+        assert!(scan_head(br#"{"id":"a","id":"b"}"#).is_none());
+        let body = br#"{"value":[{"id":"a","id":"b"}],"@odata.deltaLink":"https://g/d"}"#;
+        let err = parse_body("https://g/x", body).unwrap_err();
+        assert!(err.to_string().contains("item #1"), "{err}");
+    }
+
+    #[test]
+    fn ids_point_into_the_body_at_the_right_place() {
+        let body = br#"{"value":[{"id":"first"},{"x":1,"id":"se\"cond"},{"id":"third","@removed":{"reason":"changed"}}],"@odata.nextLink":"https://g/n"}"#;
+        let page = Page::parse(
+            PageRequest {
+                url: "https://g/x".into(),
+                headers: vec![],
+                kind: RequestKind::Initial,
+            },
+            body.to_vec(),
+        )
+        .unwrap();
+        assert_eq!(page.item_id(0), Some("first"));
+        assert!(matches!(page.items[0].id, ItemId::InBody(_)));
+        assert_eq!(page.item_id(1), Some("se\"cond"));
+        assert!(matches!(page.items[1].id, ItemId::Unescaped(_)));
+        assert_eq!(page.item_id(2), Some("third"));
+        assert_eq!(page.items[2].removed, Some(RemovedReason::Changed));
+        assert_eq!(page.item_id(3), None);
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("id".to_string()),
+            Just("@removed".to_string()),
+            Just("reason".to_string()),
+            "[a-z\"\\\\{}\\[\\] ]{0,6}",
+        ];
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i32>().prop_map(serde_json::Value::from),
+            "[a-z\"\\\\{}\\[\\]é ]{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 40, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(key.clone(), inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever an item holds, the scan agrees with serde (or leaves the item to it).
+        #[test]
+        fn the_scan_agrees_with_serde_on_any_object(
+            fields in proptest::collection::btree_map("[a-z@]{0,4}|id|@removed", json_value(), 0..6),
+            pretty in proptest::prelude::any::<bool>(),
+        ) {
+            let object = serde_json::Value::Object(fields.into_iter().collect());
+            let json = if pretty {
+                serde_json::to_string_pretty(&object).unwrap()
+            } else {
+                serde_json::to_string(&object).unwrap()
+            };
+            let by_serde = head_by_serde(&json, 0);
+            match scan_head(json.as_bytes()) {
+                Some(head) => {
+                    let scanned = read_head(&json, 0, head);
+                    match (&scanned, &by_serde) {
+                        (Ok(a), Ok(b)) => {
+                            proptest::prop_assert_eq!(id_text(&json, &a.0), id_text(&json, &b.0));
+                            proptest::prop_assert_eq!(&a.1, &b.1);
+                        }
+                        (a, b) => proptest::prop_assert_eq!(a.is_err(), b.is_err(), "{}", json),
+                    }
+                }
+                None => proptest::prop_assert!(false, "the scan gave up on {}", json),
+            }
+        }
+    }
 }

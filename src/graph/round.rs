@@ -11,7 +11,10 @@
 //!   duplicate (and still applied).
 //! - When a full round (initial, resync) completes, objects it did not return are dropped
 //!   (counted as `vanished`).
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use hashbrown::hash_map::EntryRef;
+use hashbrown::{HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -37,7 +40,8 @@ struct Entry {
 }
 
 /// Id-keyed maps of the replica: foldhash (fast on GUID-sized keys, seeded per map so that
-/// ids chosen by a server cannot force collisions) and boxed keys (no spare capacity).
+/// ids chosen by a server cannot force collisions), boxed keys (no spare capacity), and
+/// hashbrown's map for `entry_ref` (one lookup per item, the key allocated only when new).
 type IdMap<V> = HashMap<Box<str>, V, foldhash::fast::RandomState>;
 type IdSet = HashSet<Box<str>, foldhash::fast::RandomState>;
 
@@ -468,31 +472,29 @@ impl Session {
             report.empty = true;
         }
         for (i, item) in page.items.iter().enumerate() {
-            let Some(id) = item.id.as_deref() else {
+            let Some(id) = item.id(&page.body) else {
                 report.warnings.push(format!(
                     "item #{} has no id; it is not in the replica",
                     i + 1
                 ));
                 continue;
             };
-            // Seen before in this round: its entry says so, or it was removed outright here.
-            let first_time = !(self
-                .replica
-                .active
-                .get(id)
-                .is_some_and(|e| e.seen_in == round_no)
-                || self
-                    .replica
-                    .soft_deleted
-                    .get(id)
-                    .is_some_and(|e| e.seen_in == round_no)
-                || seen.contains(id));
-            if !first_time {
-                round.duplicates += 1;
-                report.duplicates += 1;
-            }
+            // Removed outright earlier in this round (the maps are empty in most rounds: no
+            // hashing then).
+            let in_seen = !seen.is_empty() && seen.contains(id);
             if let Some(reason) = &item.removed {
                 let previous = self.replica.active.remove(id);
+                let first_time = !(in_seen
+                    || previous.as_ref().is_some_and(|e| e.seen_in == round_no)
+                    || self
+                        .replica
+                        .soft_deleted
+                        .get(id)
+                        .is_some_and(|e| e.seen_in == round_no));
+                if !first_time {
+                    round.duplicates += 1;
+                    report.duplicates += 1;
+                }
                 match reason {
                     RemovedReason::Changed => {
                         let mut keep = previous
@@ -516,11 +518,23 @@ impl Session {
                 }
                 continue;
             }
-            let text = page.item_json(i);
-            let restored = self.replica.soft_deleted.remove(id);
-            match self.replica.active.get_mut(id) {
-                Some(existing) => {
-                    let incoming: Object = match serde_json::from_str(text) {
+            let restored = if self.replica.soft_deleted.is_empty() {
+                None
+            } else {
+                self.replica.soft_deleted.remove(id)
+            };
+            // Seen before in this round: its entry says so, or it was removed outright here.
+            let seen_before = in_seen || restored.as_ref().is_some_and(|e| e.seen_in == round_no);
+            // One hash of the id per item: the entry is looked up once and filled in place.
+            match self.replica.active.entry_ref(id) {
+                EntryRef::Occupied(mut slot) => {
+                    let existing = slot.get_mut();
+                    let first_time = !(seen_before || existing.seen_in == round_no);
+                    if !first_time {
+                        round.duplicates += 1;
+                        report.duplicates += 1;
+                    }
+                    let incoming: Object = match serde_json::from_str(page.item_json(i)) {
                         Ok(o) => o,
                         Err(e) => {
                             report
@@ -551,15 +565,18 @@ impl Session {
                     }
                     existing.seen_in = round_no;
                 }
-                None => {
-                    if first_time {
+                EntryRef::Vacant(slot) => {
+                    if seen_before {
+                        round.duplicates += 1;
+                        report.duplicates += 1;
+                    } else {
                         report.added += 1;
                         round.added += 1;
                     }
-                    let entry = match restored {
+                    let mut entry = match restored {
                         Some(base) if merge => {
                             let mut obj = base.into_object();
-                            match serde_json::from_str::<Object>(text) {
+                            match serde_json::from_str::<Object>(page.item_json(i)) {
                                 Ok(incoming) => obj.extend(incoming),
                                 Err(e) => report
                                     .warnings
@@ -574,9 +591,8 @@ impl Session {
                                 .unwrap_or_default(),
                         ),
                     };
-                    let mut entry = entry;
                     entry.seen_in = round_no;
-                    self.replica.active.insert(id.into(), entry);
+                    slot.insert_with_key(id.into(), entry);
                 }
             }
         }

@@ -178,10 +178,7 @@ pub fn page_view(
         .map(|item| {
             // Each object is a range of the page body, not a copy of it.
             let json = SharedText::new(&raw, item.span.clone());
-            let duplicate = item
-                .id
-                .as_deref()
-                .is_some_and(|id| !seen.insert(id_hash(id)));
+            let duplicate = item.id(&raw).is_some_and(|id| !seen.insert(id_hash(id)));
             ObjectRow::from_json(json, minimal_changes, duplicate)
         })
         .collect();
