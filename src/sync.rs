@@ -502,29 +502,39 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             };
             totals.bytes += page.body.len() as u64;
             totals.pages += 1;
-            if !args.quiet {
-                for item in &page.items {
-                    let json = page.body.get(item.span.clone()).unwrap_or_default();
-                    if let Err(e) = write_item(&mut stdout, json) {
-                        outcome = Err(fail(
-                            exit::TRANSPORT,
-                            format!("cannot write to stdout: {e}"),
-                        ));
-                        break 'rounds;
-                    }
-                }
-            }
-            // Items reach a pipeline page by page, not at the end of the round.
-            if let Err(e) = stdout.flush() {
-                outcome = Err(fail(
-                    exit::TRANSPORT,
-                    format!("cannot write to stdout: {e}"),
-                ));
-                break 'rounds;
-            }
             totals.items += page.items.len() as u64;
-            let report = session.apply(&page);
+            // Writing and applying the page happen on the blocking pool, so this thread is
+            // free for the network meanwhile (the next page is already being fetched).
+            let quiet = args.quiet;
+            let (back, applied) = match tokio::task::spawn_blocking(move || {
+                // A page whose items did not all go out is not applied: the saved state then
+                // continues from it, and the next run writes its items again.
+                let applied = write_page(&mut stdout, &page, quiet).map(|()| session.apply(&page));
+                ((session, stdout), applied)
+            })
+            .await
+            {
+                Ok(done) => done,
+                Err(e) => {
+                    // Only a panic gets here, and the session went with it.
+                    return Err(fail(
+                        exit::TRANSPORT,
+                        format!("applying a page failed: {e}"),
+                    ));
+                }
+            };
+            (session, stdout) = back;
             drop(permit);
+            let report = match applied {
+                Ok(report) => report,
+                Err(e) => {
+                    outcome = Err(fail(
+                        exit::TRANSPORT,
+                        format!("cannot write to stdout: {e}"),
+                    ));
+                    break 'rounds;
+                }
+            };
             for w in &report.warnings {
                 eprintln!("warning: {w}");
             }
@@ -621,6 +631,17 @@ fn build_query(args: &SyncArgs) -> DeltaQuery {
         top: args.top,
         latest: args.latest,
     }
+}
+
+/// Writes a page's items (unless `quiet`) and flushes, so that items reach a pipeline page by
+/// page, not at the end of the round.
+fn write_page(out: &mut impl Write, page: &Page, quiet: bool) -> std::io::Result<()> {
+    if !quiet {
+        for item in &page.items {
+            write_item(out, page.body.get(item.span.clone()).unwrap_or_default())?;
+        }
+    }
+    out.flush()
 }
 
 /// Items go out as one compact JSON line each, as received (bytes of the page body, which was

@@ -451,3 +451,56 @@ fn a_malformed_or_truncated_page_is_fetched_again_and_nothing_is_lost() {
     assert_eq!(ids.len(), 30);
     assert_eq!(lines(&out).len(), 30, "no page applied twice");
 }
+
+/// stdout that cannot be written (a full disk: /dev/full) stops the sync with exit 5, and the
+/// saved state continues from the page whose items did not go out: the next run writes them.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_to_stdout_loses_nothing() {
+    let emu = EmulatorProcess::start(&["--contacts", "250", "--seed", "3"]);
+    let dir = tempdir();
+    let state = dir.join("contacts.state");
+    let state_s = state.to_str().unwrap();
+    let common = [
+        "--graph-root",
+        emu.url.as_str(),
+        "--resource",
+        "contacts",
+        "--state",
+        state_s,
+    ];
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let failed = Command::new(BIN)
+        .arg("sync")
+        .args(common)
+        .env("DELTASCOPE_TOKEN", SECRET)
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(5), "stderr: {}", stderr(&failed));
+    assert!(
+        stderr(&failed).contains("cannot write to stdout"),
+        "{}",
+        stderr(&failed)
+    );
+    assert!(state.exists(), "the state is saved on the way out");
+
+    let next = sync(&common, &[("DELTASCOPE_TOKEN", SECRET)]);
+    assert_eq!(next.status.code(), Some(0), "stderr: {}", stderr(&next));
+    let items = lines(&next);
+    let mut ids: Vec<String> = items
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        (items.len(), ids.len()),
+        (250, 250),
+        "every contact once: none lost, none twice"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
