@@ -1,8 +1,10 @@
 //! One file per pane; each draws from `&Model` only.
 pub mod help;
 pub mod json;
+pub mod profiles;
 pub mod query;
 pub mod results;
+pub mod sign_in;
 pub mod status;
 pub mod token;
 
