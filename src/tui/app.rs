@@ -410,6 +410,7 @@ impl Model {
     /// The sign-in in force (its description), if any: requests can be sent with it.
     pub fn signed_in_as(&self) -> Option<&str> {
         match &self.sign_in {
+            SignInState::SignedOut => None,
             SignInState::Active { who } => Some(who.as_str()),
             SignInState::Running { previous, .. } | SignInState::Failed { previous, .. } => {
                 previous.as_deref()
@@ -1349,6 +1350,10 @@ fn sign_in_keys(m: &Model) -> String {
 
 /// No sign-in in force (the first one failed or was cancelled): says so and why.
 fn not_signed_in_refusal(m: &mut Model) -> bool {
+    if m.sign_in == SignInState::SignedOut {
+        m.status = Some(format!("not signed in yet: {}", sign_in_keys(m)));
+        return true;
+    }
     if let SignInState::Failed {
         error,
         previous: None,

@@ -153,7 +153,7 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         }
         Startup::SignIn { root } => (
             format!("Graph root {root} · signing in…"),
-            SignInState::default(),
+            SignInState::SignedOut,
         ),
     };
     let signs_in = matches!(setup.startup, Startup::SignIn { .. });

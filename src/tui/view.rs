@@ -725,6 +725,8 @@ pub struct DeviceCodeView {
 /// (its description) while another one runs or after one failed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SignInState {
+    /// No sign-in yet (the explorer's own starts with the runtime).
+    SignedOut,
     /// Tokens are there; `who` says whose (`AuthPlan::describe`; empty when not known).
     Active { who: String },
     /// A sign-in runs in the background; `prompt` once the service handed out a device code.

@@ -33,3 +33,12 @@ pub fn overlay(frame: &mut Frame, area: Rect, w: u16, h: u16, title: &str) -> Re
     frame.render_widget(block, rect);
     inner
 }
+
+/// `area` less one column on each side (text inside an overlay does not touch its border).
+pub fn padded(area: Rect) -> Rect {
+    Rect {
+        x: area.x.saturating_add(1),
+        width: area.width.saturating_sub(2),
+        ..area
+    }
+}

@@ -12,13 +12,13 @@ use crate::tui::ui::ellipsize;
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let rows = m.profiles.as_ref().map(|p| p.entries.len()).unwrap_or(0);
     let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(11);
-    let inner = super::overlay(
+    let inner = super::padded(super::overlay(
         frame,
         area,
-        area.width.saturating_sub(4).min(120),
+        area.width.saturating_sub(4).min(122),
         height.min(area.height.saturating_sub(2)),
         " Sign in with a profile (enter signs in, esc closes) ",
-    );
+    ));
     let dim = Style::new().fg(Color::DarkGray);
     let mut lines: Vec<Line> = Vec::new();
     let Some(view) = &m.profiles else {

@@ -33,13 +33,13 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
         .key_for(Context::SignIn, Action::CancelSignIn)
         .map(|k| format!("; {k} cancels"))
         .unwrap_or_default();
-    let inner = super::overlay(
+    let inner = super::padded(super::overlay(
         frame,
         area,
-        area.width.saturating_sub(4).min(84),
-        area.height.saturating_sub(2).min(17),
+        area.width.saturating_sub(4).min(86),
+        area.height.saturating_sub(2).min(15),
         &format!(" Sign in with a device code ({target}{cancel}) "),
-    );
+    ));
     let label = Style::new().fg(Color::Cyan);
     let left = prompt.expires_at.saturating_duration_since(m.now);
     let expiry = if left.is_zero() {
@@ -54,7 +54,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
         Line::styled(prompt.message.as_str(), Style::new().fg(Color::Gray)),
         Line::raw(""),
         Line::from(vec![
-            Span::styled("code      ", label),
+            // The highlight's own space lines the code up with the values below.
+            Span::styled("code     ", label),
             Span::styled(
                 format!(" {} ", prompt.code),
                 Style::new()

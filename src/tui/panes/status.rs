@@ -15,6 +15,10 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 fn sign_in_spans(m: &Model) -> Option<Span<'_>> {
     match &m.sign_in {
         SignInState::Active { .. } => None,
+        SignInState::SignedOut => Some(Span::styled(
+            " not signed in ",
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        )),
         SignInState::Running { since, prompt, .. } => {
             let spin = SPINNER[m.spinner % SPINNER.len()];
             let text = if prompt.is_some() {
