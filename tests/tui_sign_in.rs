@@ -77,6 +77,7 @@ fn device_code_overlay() {
         since: now,
         prompt: Some(prompt(now)),
         previous: None,
+        renewal: false,
     };
     let out = render(&mut m, 110, 32);
     // The clock is fixed: the countdown is stable.
@@ -680,7 +681,7 @@ impl Driver {
     async fn device_code(&mut self) -> String {
         let s = self
             .wait("the device-code overlay", |s| {
-                s.device_code.is_some() && s.screen.contains("Sign in with a device code")
+                s.device_code.is_some() && s.screen.contains("with a device code (")
             })
             .await;
         let (code, url) = s.device_code.unwrap();
@@ -999,6 +1000,146 @@ async fn switching_from_profile_a_to_b_sends_b_token_and_drops_a_rounds() {
                 s.rows > 0 && !s.in_flight && s.failed_status.is_none()
             })
             .await;
+            d.press('q');
+        },
+    )
+    .await;
+    emu.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_renewal_that_needs_the_person_shows_the_code_and_closes_when_done() {
+    let mut m = model();
+    m.sign_in = SignInState::SignedOut;
+    let attempt = running(&mut m, SignInTarget::Profile("b".into()));
+    update(
+        &mut m,
+        Msg::SignedIn {
+            attempt,
+            who: "profile b".into(),
+            title: "t".into(),
+            root: "http://127.0.0.1:9".into(),
+        },
+    );
+    // Much later a request needs the person again: its code is shown over the explorer.
+    let now = Instant::now();
+    update(
+        &mut m,
+        Msg::DeviceCode {
+            attempt,
+            prompt: prompt(now),
+        },
+    );
+    assert!(matches!(
+        m.sign_in,
+        SignInState::Running { renewal: true, .. }
+    ));
+    m.size = (110, 32);
+    let mut t = Terminal::new(TestBackend::new(110, 32)).unwrap();
+    t.draw(|f| ui::draw(f, &m)).unwrap();
+    assert!(
+        t.backend()
+            .to_string()
+            .contains("Sign in again with a device code (profile b"),
+        "{}",
+        t.backend()
+    );
+    update(
+        &mut m,
+        Msg::SignInRenewed {
+            attempt,
+            result: Ok(()),
+        },
+    );
+    assert_eq!(
+        m.sign_in,
+        SignInState::Active {
+            who: "profile b".into()
+        }
+    );
+    // A renewal given up on (esc) leaves nobody signed in: a fresh sign-in is needed.
+    update(
+        &mut m,
+        Msg::DeviceCode {
+            attempt,
+            prompt: prompt(now),
+        },
+    );
+    assert_eq!(
+        press(&mut m, KeyCode::Esc),
+        vec![Effect::CancelSignIn { attempt }]
+    );
+    assert!(matches!(
+        m.sign_in,
+        SignInState::Failed { previous: None, .. }
+    ));
+    // A prompt of an older sign-in than the one in force is not shown.
+    update(
+        &mut m,
+        Msg::DeviceCode {
+            attempt: attempt - 1,
+            prompt: prompt(now),
+        },
+    );
+    assert!(m.device_code().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_refresh_token_brings_the_code_back_mid_round_and_the_round_goes_on() {
+    let emu = start_emulator().await;
+    let dir = temp_dir("tui-renewal");
+    let a_token = app_token(&emu).await;
+    let config = write_config(&dir, &emu, &a_token);
+    let control = emu.control();
+    explore(
+        &emu,
+        &config,
+        "b",
+        vec![a_token.clone()],
+        |mut d| async move {
+            let code = d.device_code().await;
+            d.control(
+                "approve",
+                json!({ "user_code": code, "user": "adele@contoso.example" }),
+            )
+            .await;
+            d.wait("signed in", |s| s.sign_in == "active").await;
+            d.press('f');
+            let s = d.wait("page 1", |s| s.rows > 0 && !s.in_flight).await;
+            let first = s.rows;
+            // An hour later the token has expired and the user's sessions were revoked: the
+            // refresh token is refused, so the next page needs the person again.
+            d.control("revoke", json!({ "user": "adele@contoso.example" }))
+                .await;
+            control.advance_clock(3600.0);
+            d.press('f');
+            let code = d.device_code().await;
+            let s = d
+                .wait("the renewal overlay", |s| {
+                    s.screen.contains("Sign in again")
+                })
+                .await;
+            assert!(s.in_flight, "the page waits for the sign-in");
+            d.control(
+                "approve",
+                json!({ "user_code": code, "user": "adele@contoso.example" }),
+            )
+            .await;
+            let s = d
+                .wait("the overlay closed and page 2 arrived", |s| {
+                    s.sign_in == "active"
+                        && s.device_code.is_none()
+                        && s.rows > first
+                        && !s.in_flight
+                })
+                .await;
+            assert_eq!(s.failed_status, None);
+            assert!(
+                s.status.starts_with("signed in again: delegated sign-in"),
+                "{}",
+                s.status
+            );
             d.press('q');
         },
     )

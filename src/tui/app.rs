@@ -261,6 +261,12 @@ pub enum Msg {
         attempt: u64,
         error: String,
     },
+    /// The sign-in in force (`attempt`) asked the person again (a new device code) and that
+    /// ended: the overlay closes.
+    SignInRenewed {
+        attempt: u64,
+        result: Result<(), String>,
+    },
     /// The profiles of the config file (or why there are none).
     ProfilesLoaded(ProfilesView),
 }
@@ -321,6 +327,9 @@ pub struct Model {
     pub sign_in_attempt: u64,
     /// The sign-in "sign in again" repeats (the last one asked for).
     pub sign_in_target: SignInTarget,
+    /// The attempt and target of the sign-in in force (0: one that never asks the person).
+    pub signed_in_attempt: u64,
+    pub signed_in_target: SignInTarget,
     /// Sign in with this when the runtime starts (`Msg::Started`).
     pub sign_in_on_start: Option<SignInTarget>,
     /// A fetch asked for while signing in (`Some(follow)`): sent once signed in.
@@ -364,6 +373,8 @@ impl Model {
             sign_in: SignInState::default(),
             sign_in_attempt: 0,
             sign_in_target: SignInTarget::Startup,
+            signed_in_attempt: 0,
+            signed_in_target: SignInTarget::Startup,
             sign_in_on_start: None,
             pending_fetch: None,
             profiles: None,
@@ -731,15 +742,48 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             None => Vec::new(),
         },
         Msg::DeviceCode { attempt, prompt } => {
+            match &mut m.sign_in {
+                SignInState::Running {
+                    attempt: a,
+                    prompt: p,
+                    ..
+                } if *a == attempt => *p = Some(prompt),
+                // The sign-in in force needs the person again, in the middle of a request.
+                SignInState::Active { .. }
+                | SignInState::Failed {
+                    previous: Some(_), ..
+                } if attempt == m.signed_in_attempt && attempt > 0 => {
+                    m.sign_in = SignInState::Running {
+                        attempt,
+                        target: m.signed_in_target.clone(),
+                        since: m.now,
+                        prompt: Some(prompt),
+                        previous: m.signed_in_as().map(str::to_owned),
+                        renewal: true,
+                    };
+                }
+                _ => return Vec::new(),
+            }
+            m.status = Some("sign in on the page shown with the code shown".to_owned());
+            Vec::new()
+        }
+        Msg::SignInRenewed { attempt, result } => {
             if let SignInState::Running {
                 attempt: a,
-                prompt: p,
+                renewal: true,
+                previous,
                 ..
-            } = &mut m.sign_in
+            } = &m.sign_in
                 && *a == attempt
             {
-                *p = Some(prompt);
-                m.status = Some("sign in on the page shown with the code shown".to_owned());
+                match result {
+                    Ok(()) => {
+                        let who = previous.clone().unwrap_or_default();
+                        m.status = Some(format!("signed in again: {who}"));
+                        m.sign_in = SignInState::Active { who };
+                    }
+                    Err(error) => on_sign_in_failed(m, attempt, error),
+                }
             }
             Vec::new()
         }
@@ -1392,6 +1436,7 @@ pub fn begin_sign_in(m: &mut Model, target: SignInTarget) -> Vec<Effect> {
         since: m.now,
         prompt: None,
         previous,
+        renewal: false,
     };
     m.sign_in_target = target.clone();
     m.status = Some(format!("signing in with {target}…"));
@@ -1417,6 +1462,7 @@ fn on_sign_in_failed(m: &mut Model, attempt: u64, error: String) {
         attempt: a,
         target,
         previous,
+        renewal,
         ..
     } = m.sign_in.clone()
     else {
@@ -1425,6 +1471,8 @@ fn on_sign_in_failed(m: &mut Model, attempt: u64, error: String) {
     if a != attempt {
         return;
     }
+    // A renewal that did not happen leaves no working sign-in: a fresh one is needed.
+    let previous = if renewal { None } else { previous };
     let dropped = if m.pending_fetch.take().is_some() {
         "; the fetch that waited for it was not sent"
     } else {
@@ -1453,9 +1501,17 @@ fn on_signed_in(
     title: String,
     root: &str,
 ) -> Vec<Effect> {
-    if !matches!(&m.sign_in, SignInState::Running { attempt: a, .. } if *a == attempt) {
+    let SignInState::Running {
+        attempt: a, target, ..
+    } = &m.sign_in
+    else {
+        return Vec::new();
+    };
+    if *a != attempt {
         return Vec::new();
     }
+    m.signed_in_attempt = attempt;
+    m.signed_in_target = target.clone();
     m.sign_in = SignInState::Active { who: who.clone() };
     m.title = title;
     m.token = None;

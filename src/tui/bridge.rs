@@ -280,11 +280,56 @@ pub fn summary_line(summary: &RoundSummary) -> String {
     summary.to_string()
 }
 
-/// A sign-in in force: its tokens and the client that sends them to its root only.
+/// A sign-in in force: its tokens and the client that sends them to its root only; `attempt`
+/// and `cancel` are those of the sign-in that made it (a renewal's device code is cancelled
+/// with them).
 #[derive(Clone)]
 struct Connection {
     client: Arc<GraphClient>,
     tokens: Arc<dyn TokenSource>,
+    attempt: u64,
+    cancel: CancellationToken,
+}
+
+/// The token source of a sign-in in force, telling the UI when getting a token needed the
+/// person again (a new device code, when the refresh token was refused): the overlay shown for
+/// it closes when that token request ends.
+struct Announced {
+    inner: Arc<dyn TokenSource>,
+    prompted: Arc<AtomicBool>,
+    attempt: u64,
+    tx: UnboundedSender<Msg>,
+}
+
+impl Announced {
+    fn told(
+        &self,
+        r: Result<AccessToken, crate::auth::AuthError>,
+    ) -> Result<AccessToken, crate::auth::AuthError> {
+        if self.prompted.swap(false, Ordering::SeqCst) {
+            let _ = self.tx.send(Msg::SignInRenewed {
+                attempt: self.attempt,
+                result: r.as_ref().map(|_| ()).map_err(ToString::to_string),
+            });
+        }
+        r
+    }
+}
+
+impl TokenSource for Announced {
+    fn token(&self) -> crate::auth::TokenFuture<'_> {
+        Box::pin(async move {
+            let r = self.inner.token().await;
+            self.told(r)
+        })
+    }
+
+    fn refresh(&self) -> crate::auth::TokenFuture<'_> {
+        Box::pin(async move {
+            let r = self.inner.refresh().await;
+            self.told(r)
+        })
+    }
 }
 
 /// What the fetch and sign-in tasks share with the handler.
@@ -553,6 +598,8 @@ impl EngineBridge {
                     config.clone(),
                 )?),
                 tokens: tokens.clone(),
+                attempt: 0,
+                cancel: CancellationToken::new(),
             }),
             Startup::SignIn { .. } => None,
         };
@@ -677,9 +724,11 @@ impl EngineBridge {
                 old.cancel();
             }
         }
+        let prompted = Arc::new(AtomicBool::new(false));
         let prompt: PromptFn = {
-            let tx = tx.clone();
+            let (tx, prompted) = (tx.clone(), prompted.clone());
             Arc::new(move |p: &DevicePrompt| {
+                prompted.store(true, Ordering::SeqCst);
                 let _ = tx.send(Msg::DeviceCode {
                     attempt,
                     prompt: device_code_view(p),
@@ -690,9 +739,18 @@ impl EngineBridge {
         let (catalog, config) = (self.catalog, self.config.clone());
         self.runtime.spawn(async move {
             let spec = resource.as_deref().and_then(|r| catalog.get(r));
-            let result = sign_in(&setup, &target, spec, prompt, cancel)
+            let result = sign_in(&setup, &target, spec, prompt, cancel.clone())
                 .await
-                .and_then(|d| {
+                .and_then(|mut d| {
+                    // This sign-in's own prompt is answered by SignedIn; a later one (a
+                    // renewal) by the wrapper.
+                    prompted.store(false, Ordering::SeqCst);
+                    d.tokens = Arc::new(Announced {
+                        inner: d.tokens,
+                        prompted,
+                        attempt,
+                        tx: tx.clone(),
+                    });
                     let client = GraphClient::new(d.root.clone(), d.tokens.clone(), config)
                         .map_err(|e| e.to_string())?;
                     Ok((d, client))
@@ -722,6 +780,8 @@ impl EngineBridge {
                     s.connection = Some(Connection {
                         client: Arc::new(client),
                         tokens: d.tokens,
+                        attempt,
+                        cancel,
                     });
                     tracing::info!(attempt, "signed in: {}", d.who);
                     Msg::SignedIn {
@@ -908,6 +968,12 @@ impl EffectHandler for EngineBridge {
                     && let Some((_, cancel)) = s.signing.take()
                 {
                     cancel.cancel();
+                } else if let Some(c) = &s.connection
+                    && c.attempt == attempt
+                    && attempt > 0
+                {
+                    // A renewal's device code: this sign-in cannot get tokens any more.
+                    c.cancel.cancel();
                 }
             }
             Effect::LoadProfiles => self.load_profiles(tx),

@@ -730,12 +730,15 @@ pub enum SignInState {
     /// Tokens are there; `who` says whose (`AuthPlan::describe`; empty when not known).
     Active { who: String },
     /// A sign-in runs in the background; `prompt` once the service handed out a device code.
+    /// `renewal`: the sign-in in force needs the person again (its refresh token was refused,
+    /// e.g. by a sign-in frequency policy) while a request waits for the token.
     Running {
         attempt: u64,
         target: SignInTarget,
         since: Instant,
         prompt: Option<DeviceCodeView>,
         previous: Option<String>,
+        renewal: bool,
     },
     /// The last sign-in failed or was cancelled.
     Failed {

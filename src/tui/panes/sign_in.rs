@@ -24,9 +24,11 @@ pub fn countdown(left: Duration) -> String {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
-    let target = match &m.sign_in {
-        SignInState::Running { target, .. } => target.to_string(),
-        _ => String::new(),
+    let (target, again) = match &m.sign_in {
+        SignInState::Running {
+            target, renewal, ..
+        } => (target.to_string(), if *renewal { " again" } else { "" }),
+        _ => (String::new(), ""),
     };
     let cancel = m
         .keymap
@@ -38,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
         area,
         area.width.saturating_sub(4).min(86),
         area.height.saturating_sub(2).min(15),
-        &format!(" Sign in with a device code ({target}{cancel}) "),
+        &format!(" Sign in{again} with a device code ({target}{cancel}) "),
     ));
     let label = Style::new().fg(Color::Cyan);
     let left = prompt.expires_at.saturating_duration_since(m.now);
