@@ -449,6 +449,12 @@ fn the_picker_is_driven_by_keys() {
         "{effects:?}"
     );
     assert_eq!(m.mode, Mode::Normal);
+    // With no fetch running, x cancels the sign-in (before any device code came).
+    let attempt = m.sign_in_attempt;
+    assert_eq!(
+        press(&mut m, KeyCode::Char('x')),
+        vec![Effect::CancelSignIn { attempt }]
+    );
     // Esc closes without signing in.
     press(&mut m, KeyCode::Char('p'));
     assert!(press(&mut m, KeyCode::Esc).is_empty());

@@ -1193,6 +1193,9 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                 m.status = Some("fetch cancelled".to_owned());
                 return vec![Effect::Cancel { run_id }];
             }
+            if matches!(m.sign_in, SignInState::Running { .. }) {
+                return cancel_sign_in(m);
+            }
             m.status = Some("nothing to cancel".to_owned());
         }
         Action::Resync => {

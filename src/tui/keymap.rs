@@ -787,6 +787,35 @@ mod tests {
     }
 
     #[test]
+    fn sign_in_keys_and_exclusive_overlays() {
+        let map = Keymap::default();
+        let k = |c: char| key(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(
+            map.action(Context::Results, &k('p')),
+            Some(Action::SwitchProfile)
+        );
+        assert_eq!(
+            map.action(Context::Json, &k('S')),
+            Some(Action::SignInAgain)
+        );
+        assert_eq!(map.action(Context::SignIn, &k('c')), Some(Action::CopyCode));
+        assert_eq!(map.action(Context::SignIn, &k('u')), Some(Action::CopyUrl));
+        let esc = key(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(
+            map.action(Context::SignIn, &esc),
+            Some(Action::CancelSignIn)
+        );
+        assert_eq!(map.action(Context::Profiles, &esc), Some(Action::Back));
+        // Behind an overlay a global key does nothing; ctrl-c still quits.
+        assert_eq!(map.action(Context::SignIn, &k('f')), None);
+        assert_eq!(map.action(Context::Profiles, &k('f')), None);
+        let ctrl_c = key(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(map.action(Context::SignIn, &ctrl_c), Some(Action::Quit));
+        let sections: Vec<&str> = map.help_sections().iter().map(|s| s.0).collect();
+        assert!(sections.contains(&"Device-code sign-in") && sections.contains(&"Profile picker"));
+    }
+
+    #[test]
     fn overlay_replaces_named_actions_and_rejects_unknown_ones() {
         let map = Keymap::with_overlay("[global]\nquit = [\"ctrl-q\"]\n").unwrap();
         let q = key(KeyCode::Char('q'), KeyModifiers::NONE);
