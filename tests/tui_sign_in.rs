@@ -1153,3 +1153,54 @@ async fn a_refused_refresh_token_brings_the_code_back_mid_round_and_the_round_go
     emu.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_that_cannot_start_is_shown_whole_and_the_explorer_stays_usable() {
+    let emu = start_emulator().await;
+    let dir = temp_dir("tui-broken-profile");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.broken]\nmethod = \"client-secret\"\ntenant_id = \"t\"\nclient_id = \"{APP_A}\"\nclient_secret_env = \"DELTASCOPE_TEST_SURELY_UNSET_SECRET_VAR\"\nlogin_host = \"{base}\"\ngraph_root = \"{base}\"\n",
+            base = emu.base_url()
+        ),
+    )
+    .unwrap();
+    explore(&emu, &config, "broken", Vec::new(), |mut d| async move {
+        let s = d
+            .wait("the failure", |s| s.sign_in.starts_with("failed:"))
+            .await;
+        assert!(
+            s.sign_in.contains(
+                "the client secret variable DELTASCOPE_TEST_SURELY_UNSET_SECRET_VAR is not set"
+            ),
+            "{}",
+            s.sign_in
+        );
+        // The whole reason is in the results pane, with the way out.
+        assert!(
+            s.screen.contains("Not signed in (the start-up sign-in):"),
+            "{}",
+            s.screen
+        );
+        assert!(
+            s.screen.contains("S signs in again, p chooses a profile."),
+            "{}",
+            s.screen
+        );
+        assert!(s.screen.contains("✗ not signed in"), "{}", s.screen);
+        // The query builder answers; a fetch says why it cannot go.
+        d.press('j');
+        d.press('f');
+        d.wait("the refusal", |s| {
+            s.status
+                .starts_with("not signed in (cannot sign in: the client secret variable")
+        })
+        .await;
+        d.press('q');
+    })
+    .await;
+    emu.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
