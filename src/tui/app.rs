@@ -764,7 +764,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
                 _ => return Vec::new(),
             }
-            m.status = Some("sign in on the page shown with the code shown".to_owned());
+            m.status = Some(match m.keymap.key_for(Context::SignIn, Action::CopyCode) {
+                Some(k) => format!("open the page shown and enter the code ({k} copies it)"),
+                None => "open the page shown and enter the code".to_owned(),
+            });
             Vec::new()
         }
         Msg::SignInRenewed { attempt, result } => {
@@ -1442,7 +1445,7 @@ pub fn begin_sign_in(m: &mut Model, target: SignInTarget) -> Vec<Effect> {
         renewal: false,
     };
     m.sign_in_target = target.clone();
-    m.status = Some(format!("signing in with {target}…"));
+    m.status = Some(format!("signing in: {target}…"));
     out.push(Effect::SignIn {
         attempt: m.sign_in_attempt,
         target,
