@@ -304,34 +304,59 @@ impl std::fmt::Display for SignInFailure {
 }
 
 impl AuthArgs {
-    /// The sign-in of a command run from a terminal (`sync`, the explorer before it takes the
-    /// screen) against `graph_root`: `DELTASCOPE_TOKEN` stays the default when nothing else is
-    /// chosen, the root's cloud is the sign-in cloud unless `--cloud` says otherwise, a device
-    /// code goes to stderr, and the first token is fetched now, so that a missing or refused
-    /// credential stops the command before anything else is done.
+    /// These options as a command with `graph_root` reads them: `DELTASCOPE_TOKEN` stays the
+    /// default when nothing else is chosen, and the root's cloud is the sign-in cloud unless
+    /// `--cloud` says otherwise (`--graph-root usgov`, or its URL, also means that cloud's
+    /// sign-in host).
+    pub fn for_root(&self, graph_root: &str) -> AuthArgs {
+        let mut auth = self
+            .clone()
+            .with_default_token_env("DELTASCOPE_TOKEN", &process_env);
+        if auth.cloud.is_none() {
+            auth.cloud = Cloud::from_graph_root(graph_root);
+        }
+        auth
+    }
+
+    /// The config file the profiles are read from: `--config`, else `DELTASCOPE_CONFIG`, else
+    /// the platform's default. `None`: there is no config directory (HOME is not set).
+    pub fn config_path(&self) -> Option<PathBuf> {
+        self.config.clone().or_else(default_config_path)
+    }
+
+    /// Signs in against `graph_root` (see [`AuthArgs::for_root`]) and fetches the first token
+    /// now, so that a missing or refused credential is known at once. `prompt` shows a device
+    /// code; `cancel` stops a device-code sign-in.
+    pub async fn sign_in(
+        &self,
+        graph_root: &str,
+        resource: Option<&crate::graph::ResourceSpec>,
+        prompt: PromptFn,
+        cancel: CancellationToken,
+    ) -> Result<(Arc<dyn TokenSource>, AuthPlan), SignInFailure> {
+        let (tokens, plan) = self
+            .for_root(graph_root)
+            .token_source(Some(graph_root), resource, prompt, cancel)
+            .map_err(SignInFailure::Setup)?;
+        tokens.token().await.map_err(SignInFailure::SignIn)?;
+        Ok((tokens, plan))
+    }
+
+    /// The sign-in of a command run from a terminal (`sync`): [`AuthArgs::sign_in`] with the
+    /// device code on stderr.
     pub async fn sign_in_on_terminal(
         &self,
         graph_root: &str,
         resource: Option<&crate::graph::ResourceSpec>,
     ) -> Result<(Arc<dyn TokenSource>, AuthPlan), SignInFailure> {
-        let mut auth = self
-            .clone()
-            .with_default_token_env("DELTASCOPE_TOKEN", &process_env);
-        if auth.cloud.is_none() {
-            // --graph-root usgov (or its URL) also means that cloud's sign-in host.
-            auth.cloud = Cloud::from_graph_root(graph_root);
-        }
         let prompt: PromptFn = Arc::new(|p: &super::DevicePrompt| {
             eprintln!(
                 "{}\n  code: {}   page: {}",
                 p.message, p.user_code, p.verification_uri
             );
         });
-        let (tokens, plan) = auth
-            .token_source(Some(graph_root), resource, prompt, CancellationToken::new())
-            .map_err(SignInFailure::Setup)?;
-        tokens.token().await.map_err(SignInFailure::SignIn)?;
-        Ok((tokens, plan))
+        self.sign_in(graph_root, resource, prompt, CancellationToken::new())
+            .await
     }
 }
 

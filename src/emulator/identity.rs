@@ -13,6 +13,7 @@
 //! | `POST /_emulator/devicecode/approve` | `{"user_code"?: "...", "scopes"?: [...], "user"?: "upn"}`: the user signs in (default: the latest pending code) |
 //! | `POST /_emulator/devicecode/deny` | `{"user_code"?: "..."}`: the user declines |
 //! | `POST /_emulator/devicecode/slow_down` | `{"user_code"?: "...", "count": n}`: the next n polls answer `slow_down` |
+//! | `POST /_emulator/devicecode/revoke` | `{"user"?: "upn"}`: the user's sign-in sessions are revoked (all users' without `user`): their refresh tokens are refused, as after `Revoke-MgUserSignInSession` or a sign-in frequency policy |
 //! | `GET /_emulator/devicelogin` | the verification page (a form that approves a user code) |
 //!
 //! Tokens are JWT-shaped (`header.payload.signature`, base64url), HS256 with a key of this run,
@@ -214,6 +215,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/devicecode/approve", post(h_approve))
         .route("/_emulator/devicecode/deny", post(h_deny))
         .route("/_emulator/devicecode/slow_down", post(h_slow_down))
+        .route("/_emulator/devicecode/revoke", post(h_revoke))
         .route(
             "/_emulator/devicelogin",
             get(h_login_page).post(h_login_form),
@@ -1105,6 +1107,16 @@ async fn h_deny(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(v) => json_response(StatusCode::OK, &v),
         Err(r) => *r,
     }
+}
+
+async fn h_revoke(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
+    let b = parse_json(&body);
+    let user = b["user"].as_str();
+    let mut grants = lock(&sh.identity.refresh);
+    let before = grants.len();
+    grants.retain(|_, g| user.is_some_and(|u| !g.user.eq_ignore_ascii_case(u)));
+    let revoked = before - grants.len();
+    json_response(StatusCode::OK, &json!({ "revoked": revoked }))
 }
 
 async fn h_slow_down(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {

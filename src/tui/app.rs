@@ -13,8 +13,9 @@ use super::clipboard::CopyMethod;
 use super::json_view::{JsonDoc, JsonView, TokenKind};
 use super::keymap::{Action, Context, Keymap};
 use super::view::{
-    ErrorView, FetchState, MAX_IDS, PageView, ProblemView, QueryDraft, QueryView, RequestPreview,
-    RoundView, TokenView, redact_header,
+    DeviceCodeView, ErrorView, FetchState, MAX_IDS, PageView, ProblemView, ProfilesView,
+    QueryDraft, QueryView, RequestPreview, RoundView, SignInState, SignInTarget, TokenView,
+    redact_header,
 };
 
 /// Which pane has the focus.
@@ -72,6 +73,8 @@ pub enum Mode {
     },
     /// The id filter editor has the keyboard.
     EditIds,
+    /// The profile picker (esc closes).
+    Profiles,
 }
 
 /// What the JSON pane shows.
@@ -94,6 +97,8 @@ pub enum CopyWhat {
     Curl,
     CurlWithToken,
     AccessToken,
+    DeviceCode,
+    SignInUrl,
 }
 
 impl fmt::Display for CopyWhat {
@@ -108,6 +113,8 @@ impl fmt::Display for CopyWhat {
             CopyWhat::Curl => f.write_str("curl command"),
             CopyWhat::CurlWithToken => f.write_str("curl command with the access token"),
             CopyWhat::AccessToken => f.write_str("access token"),
+            CopyWhat::DeviceCode => f.write_str("device code"),
+            CopyWhat::SignInUrl => f.write_str("sign-in URL"),
         }
     }
 }
@@ -160,6 +167,21 @@ pub enum Effect {
     InspectToken {
         resource: Option<String>,
     },
+    /// Sign in with `target` in the background, tagged `attempt`; `resource` is the query's
+    /// resource (its delegated permission is the default device-code scope). On success the
+    /// runtime replaces the token source, the Graph root and the client, and drops the session;
+    /// answered with `Msg::DeviceCode`, then `Msg::SignedIn` or `Msg::SignInFailed`.
+    SignIn {
+        attempt: u64,
+        target: SignInTarget,
+        resource: Option<String>,
+    },
+    /// Cancel the sign-in `attempt` (a device code being waited for).
+    CancelSignIn {
+        attempt: u64,
+    },
+    /// Read the profiles of the config file; answered with `Msg::ProfilesLoaded`.
+    LoadProfiles,
     Quit,
 }
 
@@ -219,12 +241,42 @@ pub enum Msg {
     },
     /// What the token inspector found (decoded claims, never the token).
     TokenInspected(TokenView),
+    /// The runtime is about to draw the first frame.
+    Started,
+    /// Sign-in `attempt` got a device code to show.
+    DeviceCode {
+        attempt: u64,
+        prompt: DeviceCodeView,
+    },
+    /// Sign-in `attempt` succeeded and is now in force: `who` describes it (never a token),
+    /// `title` is the new title bar, `root` the Graph root the requests now go to.
+    SignedIn {
+        attempt: u64,
+        who: String,
+        title: String,
+        root: String,
+    },
+    /// Sign-in `attempt` failed (or was cancelled): why, in a sentence without any secret.
+    SignInFailed {
+        attempt: u64,
+        error: String,
+    },
+    /// The sign-in in force (`attempt`) asked the person again (a new device code) and that
+    /// ended: the overlay closes.
+    SignInRenewed {
+        attempt: u64,
+        result: Result<(), String>,
+    },
+    /// The profiles of the config file (or why there are none).
+    ProfilesLoaded(ProfilesView),
 }
 
 /// Builds the request preview and validation for a draft (the runtime plugs in the engine's
 /// `DeltaQuery::validate` / `first_request`; tests plug in a fake).
 pub trait QueryPreviewer {
     fn preview(&self, draft: &QueryDraft) -> (RequestPreview, Vec<ProblemView>);
+    /// The requests now go to `root` (another sign-in, maybe another cloud).
+    fn set_root(&mut self, _root: &str) {}
 }
 
 /// A previewer that knows nothing (before the engine is wired).
@@ -269,6 +321,22 @@ pub struct Model {
     pub status: Option<String>,
     /// The token inspector's last answer (`None` while it is being asked for).
     pub token: Option<TokenView>,
+    /// Who is signed in, or the sign-in running or failed.
+    pub sign_in: SignInState,
+    /// Sign-in messages are accepted only for this attempt.
+    pub sign_in_attempt: u64,
+    /// The sign-in "sign in again" repeats (the last one asked for).
+    pub sign_in_target: SignInTarget,
+    /// The attempt and target of the sign-in in force (0: one that never asks the person).
+    pub signed_in_attempt: u64,
+    pub signed_in_target: SignInTarget,
+    /// Sign in with this when the runtime starts (`Msg::Started`).
+    pub sign_in_on_start: Option<SignInTarget>,
+    /// A fetch asked for while signing in (`Some(follow)`): sent once signed in.
+    pub pending_fetch: Option<bool>,
+    /// The profile picker's list (`None` while the config file is read).
+    pub profiles: Option<ProfilesView>,
+    pub profile_cursor: usize,
     pub quit: bool,
     previewer: Box<dyn QueryPreviewer>,
 }
@@ -302,6 +370,15 @@ impl Model {
             spinner: 0,
             status: None,
             token: None,
+            sign_in: SignInState::default(),
+            sign_in_attempt: 0,
+            sign_in_target: SignInTarget::Startup,
+            signed_in_attempt: 0,
+            signed_in_target: SignInTarget::Startup,
+            sign_in_on_start: None,
+            pending_fetch: None,
+            profiles: None,
+            profile_cursor: 0,
             quit: false,
             previewer,
         };
@@ -314,18 +391,42 @@ impl Model {
 
     /// The key context in force.
     pub fn context(&self) -> Context {
+        if self.device_code().is_some() {
+            return Context::SignIn;
+        }
         match self.mode {
             Mode::EditIds => Context::IdsEditor,
+            Mode::Profiles => Context::Profiles,
             _ => self.focus.context(),
         }
     }
 
-    /// Something animates: the runtime ticks only then.
+    /// Something animates: the runtime ticks only then (a fetch, a throttle countdown, a
+    /// sign-in's spinner or a device code's expiry countdown).
     pub fn animating(&self) -> bool {
         matches!(
             self.fetch,
             FetchState::Fetching { .. } | FetchState::Throttled { .. }
-        )
+        ) || matches!(self.sign_in, SignInState::Running { .. })
+    }
+
+    /// The device code to show, while a sign-in waits for one to be entered.
+    pub fn device_code(&self) -> Option<&DeviceCodeView> {
+        match &self.sign_in {
+            SignInState::Running { prompt, .. } => prompt.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The sign-in in force (its description), if any: requests can be sent with it.
+    pub fn signed_in_as(&self) -> Option<&str> {
+        match &self.sign_in {
+            SignInState::SignedOut => None,
+            SignInState::Active { who } => Some(who.as_str()),
+            SignInState::Running { previous, .. } | SignInState::Failed { previous, .. } => {
+                previous.as_deref()
+            }
+        }
     }
 
     pub fn selected_page(&self) -> Option<&PageView> {
@@ -636,6 +737,76 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.token = Some(view);
             Vec::new()
         }
+        Msg::Started => match m.sign_in_on_start.take() {
+            Some(target) => begin_sign_in(m, target),
+            None => Vec::new(),
+        },
+        Msg::DeviceCode { attempt, prompt } => {
+            match &mut m.sign_in {
+                SignInState::Running {
+                    attempt: a,
+                    prompt: p,
+                    ..
+                } if *a == attempt => *p = Some(prompt),
+                // The sign-in in force needs the person again, in the middle of a request.
+                SignInState::Active { .. }
+                | SignInState::Failed {
+                    previous: Some(_), ..
+                } if attempt == m.signed_in_attempt && attempt > 0 => {
+                    m.sign_in = SignInState::Running {
+                        attempt,
+                        target: m.signed_in_target.clone(),
+                        since: m.now,
+                        prompt: Some(prompt),
+                        previous: m.signed_in_as().map(str::to_owned),
+                        renewal: true,
+                    };
+                }
+                _ => return Vec::new(),
+            }
+            m.status = Some(match m.keymap.key_for(Context::SignIn, Action::CopyCode) {
+                Some(k) => format!("open the page shown and enter the code ({k} copies it)"),
+                None => "open the page shown and enter the code".to_owned(),
+            });
+            Vec::new()
+        }
+        Msg::SignInRenewed { attempt, result } => {
+            if let SignInState::Running {
+                attempt: a,
+                renewal: true,
+                previous,
+                ..
+            } = &m.sign_in
+                && *a == attempt
+            {
+                match result {
+                    Ok(()) => {
+                        let who = previous.clone().unwrap_or_default();
+                        m.status = Some(format!("signed in again: {who}"));
+                        m.sign_in = SignInState::Active { who };
+                    }
+                    Err(error) => on_sign_in_failed(m, attempt, error),
+                }
+            }
+            Vec::new()
+        }
+        Msg::SignedIn {
+            attempt,
+            who,
+            title,
+            root,
+        } => on_signed_in(m, attempt, who, title, &root),
+        Msg::SignInFailed { attempt, error } => {
+            on_sign_in_failed(m, attempt, error);
+            Vec::new()
+        }
+        Msg::ProfilesLoaded(view) => {
+            if m.mode == Mode::Profiles {
+                m.profile_cursor = m.profile_cursor.min(view.entries.len());
+                m.profiles = Some(view);
+            }
+            Vec::new()
+        }
         Msg::Copied {
             what,
             bytes,
@@ -799,7 +970,34 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     {
         return quit(m);
     }
+    // A device code on the screen has the keyboard until the sign-in ends or is cancelled.
+    if m.device_code().is_some() {
+        return match m.keymap.action(Context::SignIn, &key) {
+            Some(
+                a @ (Action::CopyCode | Action::CopyUrl | Action::CancelSignIn | Action::Quit),
+            ) => dispatch(m, a),
+            _ => Vec::new(),
+        };
+    }
     match m.mode.clone() {
+        Mode::Profiles => match m.keymap.action(Context::Profiles, &key) {
+            Some(Action::ScrollUp) => {
+                m.profile_cursor = m.profile_cursor.saturating_sub(1);
+                Vec::new()
+            }
+            Some(Action::ScrollDown) => {
+                let rows = m.profiles.as_ref().map(|p| p.entries.len()).unwrap_or(0);
+                m.profile_cursor = (m.profile_cursor + 1).min(rows);
+                Vec::new()
+            }
+            Some(Action::Activate) => choose_profile(m),
+            Some(Action::Back) => {
+                m.mode = Mode::Normal;
+                Vec::new()
+            }
+            Some(Action::Quit) => quit(m),
+            _ => Vec::new(),
+        },
         Mode::Help => {
             if matches!(
                 m.keymap.action(m.focus.context(), &key),
@@ -962,6 +1160,29 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::FocusQuery => m.focus = Focus::Query,
         Action::FocusResults => m.focus = Focus::Results,
         Action::FocusJson => m.focus = Focus::Json,
+        Action::SwitchProfile => {
+            m.mode = Mode::Profiles;
+            m.profiles = None;
+            m.profile_cursor = 0;
+            return vec![Effect::LoadProfiles];
+        }
+        Action::SignInAgain => {
+            if matches!(m.sign_in, SignInState::Running { .. }) {
+                m.status = Some(cancel_hint(m, "a sign-in is already running"));
+                return Vec::new();
+            }
+            let target = m.sign_in_target.clone();
+            return begin_sign_in(m, target);
+        }
+        Action::CopyCode | Action::CopyUrl => {
+            let (what, text) = match (m.device_code(), action) {
+                (Some(p), Action::CopyCode) => (CopyWhat::DeviceCode, Some(p.code.clone())),
+                (Some(p), _) => (CopyWhat::SignInUrl, Some(p.url.clone())),
+                (None, _) => (CopyWhat::DeviceCode, None),
+            };
+            return copy_or_say(m, what, text, "no device code to copy");
+        }
+        Action::CancelSignIn => return cancel_sign_in(m),
         Action::FetchNext => return fetch(m, false),
         Action::FollowRound => return fetch(m, true),
         Action::NextRound => return next_round(m),
@@ -975,11 +1196,17 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                 m.status = Some("fetch cancelled".to_owned());
                 return vec![Effect::Cancel { run_id }];
             }
+            if matches!(m.sign_in, SignInState::Running { .. }) {
+                return cancel_sign_in(m);
+            }
             m.status = Some("nothing to cancel".to_owned());
         }
         Action::Resync => {
             if !m.started() {
                 return fetch(m, false);
+            }
+            if sign_in_refusal(m) {
+                return Vec::new();
             }
             let mut out = Vec::new();
             if m.in_flight {
@@ -1151,6 +1378,200 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `what`, and how to cancel the running sign-in (its key in the device-code overlay).
+fn cancel_hint(m: &Model, what: &str) -> String {
+    match m.keymap.key_for(Context::SignIn, Action::CancelSignIn) {
+        Some(k) if m.device_code().is_some() => format!("{what} ({k} cancels the sign-in)"),
+        _ => what.to_owned(),
+    }
+}
+
+/// How to get out of a failed sign-in: the keys to sign in again and to choose a profile.
+fn sign_in_keys(m: &Model) -> String {
+    let again = m.keymap.key_for(Context::Global, Action::SignInAgain);
+    let profiles = m.keymap.key_for(Context::Global, Action::SwitchProfile);
+    match (again, profiles) {
+        (Some(a), Some(p)) => format!("press {a} to sign in again or {p} to choose a profile"),
+        (Some(a), None) => format!("press {a} to sign in again"),
+        (None, Some(p)) => format!("press {p} to choose a profile"),
+        (None, None) => "restart the explorer to sign in again".to_owned(),
+    }
+}
+
+/// No sign-in in force (the first one failed or was cancelled): says so and why.
+fn not_signed_in_refusal(m: &mut Model) -> bool {
+    if m.sign_in == SignInState::SignedOut {
+        m.status = Some(format!("not signed in yet: {}", sign_in_keys(m)));
+        return true;
+    }
+    if let SignInState::Failed {
+        error,
+        previous: None,
+        ..
+    } = &m.sign_in
+    {
+        m.status = Some(format!("not signed in ({error}): {}", sign_in_keys(m)));
+        return true;
+    }
+    false
+}
+
+/// Requests that continue the session wait for no sign-in: a running one replaces the session.
+fn sign_in_refusal(m: &mut Model) -> bool {
+    if matches!(m.sign_in, SignInState::Running { .. }) {
+        m.status = Some(cancel_hint(
+            m,
+            "signing in: the session starts again with the new sign-in",
+        ));
+        return true;
+    }
+    not_signed_in_refusal(m)
+}
+
+/// Starts sign-in `target` in the background (a running one is cancelled first).
+pub fn begin_sign_in(m: &mut Model, target: SignInTarget) -> Vec<Effect> {
+    let mut out = Vec::new();
+    let previous = m.signed_in_as().map(str::to_owned);
+    if let SignInState::Running { attempt, .. } = &m.sign_in {
+        out.push(Effect::CancelSignIn { attempt: *attempt });
+    }
+    m.sign_in_attempt += 1;
+    m.sign_in = SignInState::Running {
+        attempt: m.sign_in_attempt,
+        target: target.clone(),
+        since: m.now,
+        prompt: None,
+        previous,
+        renewal: false,
+    };
+    m.sign_in_target = target.clone();
+    m.status = Some(format!("signing in: {target}…"));
+    out.push(Effect::SignIn {
+        attempt: m.sign_in_attempt,
+        target,
+        resource: m.query.current().map(|r| r.name.clone()),
+    });
+    out
+}
+
+fn cancel_sign_in(m: &mut Model) -> Vec<Effect> {
+    let SignInState::Running { attempt, .. } = m.sign_in else {
+        m.status = Some("no sign-in to cancel".to_owned());
+        return Vec::new();
+    };
+    on_sign_in_failed(m, attempt, crate::auth::AuthError::Cancelled.to_string());
+    vec![Effect::CancelSignIn { attempt }]
+}
+
+fn on_sign_in_failed(m: &mut Model, attempt: u64, error: String) {
+    let SignInState::Running {
+        attempt: a,
+        target,
+        previous,
+        renewal,
+        ..
+    } = m.sign_in.clone()
+    else {
+        return;
+    };
+    if a != attempt {
+        return;
+    }
+    // A renewal that did not happen leaves no working sign-in: a fresh one is needed.
+    let previous = if renewal { None } else { previous };
+    let dropped = if m.pending_fetch.take().is_some() {
+        "; the fetch that waited for it was not sent"
+    } else {
+        ""
+    };
+    m.status = Some(match &previous {
+        Some(who) if !who.is_empty() => {
+            format!("sign-in with {target} failed: {error}{dropped}; still signed in: {who}")
+        }
+        Some(_) => format!(
+            "sign-in with {target} failed: {error}{dropped}; the previous sign-in stays in force"
+        ),
+        None => format!("not signed in: {error}{dropped}; {}", sign_in_keys(m)),
+    });
+    m.sign_in = SignInState::Failed {
+        target,
+        error,
+        previous,
+    };
+}
+
+fn on_signed_in(
+    m: &mut Model,
+    attempt: u64,
+    who: String,
+    title: String,
+    root: &str,
+) -> Vec<Effect> {
+    let SignInState::Running {
+        attempt: a, target, ..
+    } = &m.sign_in
+    else {
+        return Vec::new();
+    };
+    if *a != attempt {
+        return Vec::new();
+    }
+    m.signed_in_attempt = attempt;
+    m.signed_in_target = target.clone();
+    m.sign_in = SignInState::Active { who: who.clone() };
+    m.title = title;
+    m.token = None;
+    m.previewer.set_root(root);
+    let mut status = format!("signed in: {who}");
+    if m.started() || !m.rounds.is_empty() || m.in_flight {
+        // The runtime dropped its session with the old sign-in; another identity's rounds must
+        // not mix with the new ones.
+        drop_session(m);
+        status.push_str(
+            "; the previous session's rounds were dropped (they belong to the other sign-in)",
+        );
+    }
+    m.refresh_query();
+    m.status = Some(status);
+    match m.pending_fetch.take() {
+        Some(follow) => fetch(m, follow),
+        None => Vec::new(),
+    }
+}
+
+/// Forgets the session: rounds, selection, the JSON pane, the fetch state; the query can be
+/// edited again. A late answer of the old session carries an old run id and is dropped.
+fn drop_session(m: &mut Model) {
+    m.current_run += 1;
+    m.in_flight = false;
+    m.follow = false;
+    m.fetch = FetchState::Idle;
+    m.rounds.clear();
+    m.columns.clear();
+    m.sel_round = 0;
+    m.sel_page = 0;
+    m.sel_row = 0;
+    m.row_offset = 0;
+    m.json = JsonView::default();
+    m.json_key = None;
+    m.query.frozen = false;
+}
+
+fn choose_profile(m: &mut Model) -> Vec<Effect> {
+    let Some(view) = &m.profiles else {
+        return Vec::new();
+    };
+    let target = match m.profile_cursor {
+        0 => SignInTarget::Startup,
+        i => match view.entries.get(i - 1) {
+            Some(e) => SignInTarget::Profile(e.name.clone()),
+            None => return Vec::new(),
+        },
+    };
+    m.mode = Mode::Normal;
+    begin_sign_in(m, target)
+}
+
 fn copy_or_say(m: &mut Model, what: CopyWhat, text: Option<String>, none: &str) -> Vec<Effect> {
     match text {
         Some(text) => vec![Effect::Copy { what, text }],
@@ -1191,6 +1612,18 @@ fn needs_resync_refusal(m: &mut Model) -> bool {
 }
 
 fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
+    if matches!(m.sign_in, SignInState::Running { .. }) {
+        // Sent with the new sign-in once it is in force, never with the one it replaces.
+        m.pending_fetch = Some(follow);
+        m.status = Some(cancel_hint(
+            m,
+            "signing in: the fetch starts as soon as the sign-in completes",
+        ));
+        return Vec::new();
+    }
+    if not_signed_in_refusal(m) {
+        return Vec::new();
+    }
     if m.in_flight {
         m.status = Some("a fetch is already running (x cancels)".to_owned());
         return Vec::new();
@@ -1241,6 +1674,9 @@ fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
 }
 
 fn next_round(m: &mut Model) -> Vec<Effect> {
+    if sign_in_refusal(m) {
+        return Vec::new();
+    }
     if m.in_flight {
         m.status = Some("a fetch is already running (x cancels)".to_owned());
         return Vec::new();

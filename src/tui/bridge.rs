@@ -8,6 +8,12 @@
 //! run is still the active one, applies the page and sends the messages. A cancel or a newer run
 //! changes the active run under the same lock, so a page that arrives for a cancelled or
 //! superseded run is neither applied to the session nor shown.
+//!
+//! Sign-ins run here too, in the background, tagged with an attempt number: the device code goes
+//! to the UI as a message, and a successful sign-in replaces the token source, the Graph root and
+//! the client (a new [`GraphClient`], which sends the token only to its own root) and drops the
+//! session under the same lock, so that no request of the new identity continues the old
+//! identity's rounds.
 use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,10 +26,13 @@ use tokio_util::sync::CancellationToken;
 use super::app::{CopyWhat, Effect, Msg, QueryPreviewer};
 use super::runtime::EffectHandler;
 use super::view::{
-    ErrorView, ObjectRow, PageView, ProblemView, QueryDraft, QueryView, RequestPreview,
-    ResourceView, SharedText, TokenView,
+    DeviceCodeView, ErrorView, ObjectRow, PageView, ProblemView, ProfileEntry, ProfilesView,
+    QueryDraft, QueryView, RequestPreview, ResourceView, SharedText, SignInTarget, TokenView,
 };
-use crate::auth::{AccessToken, StaticToken, TokenInfo, TokenSource};
+use crate::auth::{
+    AccessToken, AuthArgs, Cloud, DevicePrompt, Profile, Profiles, PromptFn, StaticToken,
+    TokenInfo, TokenSource,
+};
 use crate::graph::{
     ApiVersion, Catalog, ClientConfig, DeltaQuery, FetchProgress, GraphClient, GraphError,
     GraphRoot, Page, PageRequest, RequestKind, ResourceSpec, RoundSummary, Session,
@@ -92,6 +101,12 @@ impl EnginePreviewer {
 }
 
 impl QueryPreviewer for EnginePreviewer {
+    fn set_root(&mut self, root: &str) {
+        if let Ok(root) = GraphRoot::parse(root) {
+            self.root = root;
+        }
+    }
+
     fn preview(&self, draft: &QueryDraft) -> (RequestPreview, Vec<ProblemView>) {
         let query = match delta_query(draft) {
             Ok(q) => q,
@@ -262,9 +277,66 @@ pub fn summary_line(summary: &RoundSummary) -> String {
     summary.to_string()
 }
 
-/// What the fetch tasks share with the handler.
-#[derive(Default)]
+/// A sign-in in force: its tokens and the client that sends them to its root only; `attempt`
+/// and `cancel` are those of the sign-in that made it (a renewal's device code is cancelled
+/// with them).
+#[derive(Clone)]
+struct Connection {
+    client: Arc<GraphClient>,
+    tokens: Arc<dyn TokenSource>,
+    attempt: u64,
+    cancel: CancellationToken,
+}
+
+/// The token source of a sign-in in force, telling the UI when getting a token needed the
+/// person again (a new device code, when the refresh token was refused): the overlay shown for
+/// it closes when that token request ends.
+struct Announced {
+    inner: Arc<dyn TokenSource>,
+    prompted: Arc<AtomicBool>,
+    attempt: u64,
+    tx: UnboundedSender<Msg>,
+}
+
+impl Announced {
+    fn told(
+        &self,
+        r: Result<AccessToken, crate::auth::AuthError>,
+    ) -> Result<AccessToken, crate::auth::AuthError> {
+        if self.prompted.swap(false, Ordering::SeqCst) {
+            let _ = self.tx.send(Msg::SignInRenewed {
+                attempt: self.attempt,
+                result: r.as_ref().map(|_| ()).map_err(ToString::to_string),
+            });
+        }
+        r
+    }
+}
+
+impl TokenSource for Announced {
+    fn token(&self) -> crate::auth::TokenFuture<'_> {
+        Box::pin(async move {
+            let r = self.inner.token().await;
+            self.told(r)
+        })
+    }
+
+    fn refresh(&self) -> crate::auth::TokenFuture<'_> {
+        Box::pin(async move {
+            let r = self.inner.refresh().await;
+            self.told(r)
+        })
+    }
+}
+
+/// What the fetch and sign-in tasks share with the handler.
 struct Shared {
+    /// Where requests go (before the first sign-in completes: where they will go).
+    root: GraphRoot,
+    /// `None` until a sign-in succeeded.
+    connection: Option<Connection>,
+    /// The sign-in running in the background, if any.
+    signing: Option<(u64, CancellationToken)>,
     session: Option<Session>,
     /// The run whose results are wanted; `None` when nothing is fetching.
     active: Option<Active>,
@@ -285,11 +357,190 @@ struct Active {
 /// Executes the explorer's engine effects. See the module comment for how runs are kept apart.
 pub struct EngineBridge {
     catalog: &'static Catalog,
-    root: GraphRoot,
-    client: Arc<GraphClient>,
-    tokens: Arc<dyn TokenSource>,
+    config: ClientConfig,
+    setup: Arc<SignInSetup>,
     shared: Arc<Mutex<Shared>>,
     runtime: tokio::runtime::Handle,
+}
+
+/// How the explorer started signing in, and where its profiles are.
+pub struct SignInSetup {
+    /// The explorer's sign-in options (the command line; `--config` names the profiles' file).
+    pub args: AuthArgs,
+    pub startup: Startup,
+    /// What the start-up sign-in is, for the profile picker (never a secret).
+    pub describe: String,
+}
+
+/// The sign-in the explorer starts with.
+pub enum Startup {
+    /// A token source that needs no sign-in step (the embedded emulator's demo token, a token
+    /// read from standard input before the screen was taken).
+    Ready {
+        root: GraphRoot,
+        tokens: Arc<dyn TokenSource>,
+        who: String,
+        title: String,
+    },
+    /// Sign in with the explorer's options against `root`, in the background.
+    SignIn { root: GraphRoot },
+}
+
+impl Startup {
+    fn root(&self) -> &GraphRoot {
+        match self {
+            Startup::Ready { root, .. } | Startup::SignIn { root } => root,
+        }
+    }
+}
+
+/// A sign-in that succeeded.
+struct SignedIn {
+    root: GraphRoot,
+    tokens: Arc<dyn TokenSource>,
+    who: String,
+    title: String,
+}
+
+/// The title bar of a session on `root` signed in as `who`.
+pub fn signed_in_title(root: &GraphRoot, who: &str) -> String {
+    format!("Graph root {root} · {who}")
+}
+
+/// The picker's line for a profile: method, cloud, tenant (names of variables, never values
+/// of secrets: profiles hold none).
+pub fn profile_entry(name: &str, p: &Profile) -> ProfileEntry {
+    let tenant = p
+        .tenant_id
+        .clone()
+        .or_else(|| p.tenant_id_env.as_ref().map(|v| format!("${v}")))
+        .unwrap_or_else(|| match p.method {
+            Some(crate::auth::Method::TokenEnv)
+            | Some(crate::auth::Method::TokenFile)
+            | Some(crate::auth::Method::TokenStdin)
+            | Some(crate::auth::Method::AzureCli) => "(the token's)".to_owned(),
+            _ => "$AZURE_TENANT_ID".to_owned(),
+        });
+    ProfileEntry {
+        name: name.to_owned(),
+        method: p
+            .method
+            .map(|m| m.name().to_owned())
+            .unwrap_or_else(|| "(from the environment)".to_owned()),
+        cloud: p.cloud.unwrap_or_default().name().to_owned(),
+        tenant,
+        graph_root: p.graph_root.clone(),
+    }
+}
+
+/// The profile picker's view of the config file at `path` (`None`: no config directory).
+pub fn profiles_view(path: Option<&std::path::Path>, startup: &str) -> ProfilesView {
+    let mut view = ProfilesView {
+        path: path.map(|p| p.display().to_string()),
+        startup: startup.to_owned(),
+        ..Default::default()
+    };
+    let Some(path) = path else {
+        view.problem = Some(
+            "no config directory (HOME is not set): start with --config FILE or set DELTASCOPE_CONFIG"
+                .to_owned(),
+        );
+        return view;
+    };
+    if !path.exists() {
+        view.problem = Some(format!(
+            "there is no config file at {}: profiles are [profiles.NAME] tables in it (see the README)",
+            path.display()
+        ));
+        return view;
+    }
+    match Profiles::load(path) {
+        Ok(p) if p.profiles.is_empty() => {
+            view.problem = Some(format!(
+                "the config file {} has no profiles",
+                path.display()
+            ));
+        }
+        Ok(p) => {
+            view.entries = p
+                .profiles
+                .iter()
+                .map(|(name, profile)| profile_entry(name, profile))
+                .collect();
+        }
+        Err(e) => view.problem = Some(format!("the config file is not valid: {e}")),
+    }
+    view
+}
+
+/// Runs sign-in `target`: the start-up one, or a profile (its Graph root: its `graph_root`, else
+/// its cloud's). The first token is fetched before this returns.
+async fn sign_in(
+    setup: &SignInSetup,
+    target: &SignInTarget,
+    resource: Option<&ResourceSpec>,
+    prompt: PromptFn,
+    cancel: CancellationToken,
+) -> Result<SignedIn, String> {
+    let (args, root) = match (target, &setup.startup) {
+        (
+            SignInTarget::Startup,
+            Startup::Ready {
+                root,
+                tokens,
+                who,
+                title,
+            },
+        ) => {
+            return Ok(SignedIn {
+                root: root.clone(),
+                tokens: tokens.clone(),
+                who: who.clone(),
+                title: title.clone(),
+            });
+        }
+        (SignInTarget::Startup, Startup::SignIn { root }) => (setup.args.clone(), root.clone()),
+        (SignInTarget::Profile(name), _) => {
+            // The profile alone decides (its own cloud and root); only the config file is the
+            // command line's.
+            let args = AuthArgs {
+                profile: Some(name.clone()),
+                config: setup.args.config.clone(),
+                ..Default::default()
+            };
+            let root = args
+                .implied_graph_root()
+                .map_err(|e| e.to_string())?
+                .unwrap_or_else(|| Cloud::default().graph_root().to_owned());
+            let root = GraphRoot::parse(&root).map_err(|e| e.to_string())?;
+            (args, root)
+        }
+    };
+    let (tokens, plan) = args
+        .sign_in(root.as_str(), resource, prompt, cancel)
+        .await
+        .map_err(|e| e.to_string())?;
+    let who = plan.describe();
+    Ok(SignedIn {
+        title: signed_in_title(&root, &who),
+        root,
+        tokens,
+        who,
+    })
+}
+
+/// A device code as the overlay shows it; the expiry becomes a point on the monotonic clock
+/// (the countdown must not jump with the wall clock).
+fn device_code_view(p: &DevicePrompt) -> DeviceCodeView {
+    let left = (p.expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    DeviceCodeView {
+        code: p.user_code.clone(),
+        url: p.verification_uri.clone(),
+        message: p.message.clone(),
+        expires_at: Instant::now() + left,
+    }
 }
 
 impl EngineBridge {
@@ -307,7 +558,7 @@ impl EngineBridge {
     }
 
     /// A bridge to `root` signing in with `tokens` (any sign-in: client credentials, device
-    /// code, a cached and refreshed token ...).
+    /// code, a cached and refreshed token ...). Profiles come from the default config file.
     #[allow(clippy::result_large_err)]
     pub fn with_source(
         catalog: &'static Catalog,
@@ -315,26 +566,69 @@ impl EngineBridge {
         tokens: Arc<dyn TokenSource>,
         config: ClientConfig,
     ) -> Result<Self, GraphError> {
-        let client = GraphClient::new(root.clone(), tokens.clone(), config)?;
+        let setup = SignInSetup {
+            args: AuthArgs::default(),
+            describe: format!("the token given for {root}"),
+            startup: Startup::Ready {
+                title: format!("Graph root {root}"),
+                root,
+                tokens,
+                who: String::new(),
+            },
+        };
+        Self::with_setup(catalog, setup, config)
+    }
+
+    /// A bridge that signs in as `setup` says: at once when the start-up sign-in is
+    /// [`Startup::Ready`], else when the model asks (`Effect::SignIn`, in the background).
+    #[allow(clippy::result_large_err)]
+    pub fn with_setup(
+        catalog: &'static Catalog,
+        setup: SignInSetup,
+        config: ClientConfig,
+    ) -> Result<Self, GraphError> {
+        let connection = match &setup.startup {
+            Startup::Ready { root, tokens, .. } => Some(Connection {
+                client: Arc::new(GraphClient::new(
+                    root.clone(),
+                    tokens.clone(),
+                    config.clone(),
+                )?),
+                tokens: tokens.clone(),
+                attempt: 0,
+                cancel: CancellationToken::new(),
+            }),
+            Startup::SignIn { .. } => None,
+        };
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| GraphError::InvalidRequest(format!("no async runtime: {e}")))?;
+        let shared = Shared {
+            root: setup.startup.root().clone(),
+            connection,
+            signing: None,
+            session: None,
+            active: None,
+            last_error: None,
+            seen: HashSet::new(),
+            seen_round: 0,
+        };
         Ok(Self {
             catalog,
-            root,
-            client: Arc::new(client),
-            tokens,
-            shared: Arc::new(Mutex::new(Shared::default())),
+            config,
+            setup: Arc::new(setup),
+            shared: Arc::new(Mutex::new(shared)),
             runtime,
         })
     }
 
-    pub fn root(&self) -> &GraphRoot {
-        &self.root
+    /// Where requests go now.
+    pub fn root(&self) -> GraphRoot {
+        lock(&self.shared).root.clone()
     }
 
     /// The previewer for the model, on the same catalog and root.
     pub fn previewer(&self) -> EnginePreviewer {
-        EnginePreviewer::new(self.catalog, self.root.clone())
+        EnginePreviewer::new(self.catalog, self.root())
     }
 
     /// The engine's replica size and completed rounds (for tests and the status line).
@@ -353,7 +647,11 @@ impl EngineBridge {
         what: CopyWhat,
         make: impl FnOnce(&str) -> String + Send + 'static,
     ) {
-        let (tokens, tx) = (self.tokens.clone(), tx.clone());
+        let Some(tokens) = self.tokens() else {
+            let _ = tx.send(Msg::Status(format!("nothing copied: {NOT_SIGNED_IN}")));
+            return;
+        };
+        let tx = tx.clone();
         self.runtime.spawn(async move {
             let msg = match tokens.token().await {
                 Ok(t) => Msg::CopyRequest {
@@ -369,8 +667,15 @@ impl EngineBridge {
     /// Gets the token off the UI thread, decodes it and sends `Msg::TokenInspected` (the
     /// decoded claims only; the token is dropped right after decoding).
     fn inspect_token(&self, tx: &UnboundedSender<Msg>, resource: Option<String>) {
-        let (tokens, tx) = (self.tokens.clone(), tx.clone());
-        let (catalog, root) = (self.catalog, self.root.clone());
+        let Some(tokens) = self.tokens() else {
+            let _ = tx.send(Msg::TokenInspected(TokenView {
+                unavailable: Some(format!("no token to inspect: {NOT_SIGNED_IN}")),
+                ..Default::default()
+            }));
+            return;
+        };
+        let tx = tx.clone();
+        let (catalog, root) = (self.catalog, self.root());
         self.runtime.spawn(async move {
             let view = match tokens.token().await {
                 Ok(t) => {
@@ -393,10 +698,123 @@ impl EngineBridge {
         });
     }
 
+    /// The token source in force, if a sign-in succeeded.
+    fn tokens(&self) -> Option<Arc<dyn TokenSource>> {
+        lock(&self.shared)
+            .connection
+            .as_ref()
+            .map(|c| c.tokens.clone())
+    }
+
+    /// Starts sign-in `attempt` in the background (a running one is cancelled).
+    fn start_sign_in(
+        &self,
+        attempt: u64,
+        target: SignInTarget,
+        resource: Option<String>,
+        tx: &UnboundedSender<Msg>,
+    ) {
+        let cancel = CancellationToken::new();
+        {
+            let mut s = lock(&self.shared);
+            if let Some((_, old)) = s.signing.replace((attempt, cancel.clone())) {
+                old.cancel();
+            }
+        }
+        let prompted = Arc::new(AtomicBool::new(false));
+        let prompt: PromptFn = {
+            let (tx, prompted) = (tx.clone(), prompted.clone());
+            Arc::new(move |p: &DevicePrompt| {
+                prompted.store(true, Ordering::SeqCst);
+                let _ = tx.send(Msg::DeviceCode {
+                    attempt,
+                    prompt: device_code_view(p),
+                });
+            })
+        };
+        let (setup, shared, tx) = (self.setup.clone(), self.shared.clone(), tx.clone());
+        let (catalog, config) = (self.catalog, self.config.clone());
+        self.runtime.spawn(async move {
+            let spec = resource.as_deref().and_then(|r| catalog.get(r));
+            let result = sign_in(&setup, &target, spec, prompt, cancel.clone())
+                .await
+                .and_then(|mut d| {
+                    // This sign-in's own prompt is answered by SignedIn; a later one (a
+                    // renewal) by the wrapper.
+                    prompted.store(false, Ordering::SeqCst);
+                    d.tokens = Arc::new(Announced {
+                        inner: d.tokens,
+                        prompted,
+                        attempt,
+                        tx: tx.clone(),
+                    });
+                    let client = GraphClient::new(d.root.clone(), d.tokens.clone(), config)
+                        .map_err(|e| e.to_string())?;
+                    Ok((d, client))
+                });
+            let mut s = lock(&shared);
+            // Cancelled or superseded meanwhile: the UI has moved on; nothing changes.
+            if !s
+                .signing
+                .as_ref()
+                .is_some_and(|(a, c)| *a == attempt && !c.is_cancelled())
+            {
+                return;
+            }
+            s.signing = None;
+            let msg = match result {
+                Ok((d, client)) => {
+                    // The old identity's session ends here, under the lock the fetch tasks
+                    // check: a page still on its way for it is dropped.
+                    if let Some(a) = s.active.take() {
+                        a.cancel.cancel();
+                    }
+                    s.session = None;
+                    s.last_error = None;
+                    s.seen.clear();
+                    s.seen_round = 0;
+                    s.root = d.root.clone();
+                    s.connection = Some(Connection {
+                        client: Arc::new(client),
+                        tokens: d.tokens,
+                        attempt,
+                        cancel,
+                    });
+                    tracing::info!(attempt, "signed in: {}", d.who);
+                    Msg::SignedIn {
+                        attempt,
+                        who: d.who,
+                        title: d.title,
+                        root: d.root.to_string(),
+                    }
+                }
+                Err(error) => {
+                    tracing::info!(attempt, "sign-in failed: {error}");
+                    Msg::SignInFailed { attempt, error }
+                }
+            };
+            drop(s);
+            let _ = tx.send(msg);
+        });
+    }
+
+    fn load_profiles(&self, tx: &UnboundedSender<Msg>) {
+        let (setup, tx) = (self.setup.clone(), tx.clone());
+        self.runtime.spawn(async move {
+            let path = setup.args.config_path();
+            let view = profiles_view(path.as_deref(), &setup.describe);
+            let _ = tx.send(Msg::ProfilesLoaded(view));
+        });
+    }
+
     fn spawn(&self, s: &mut Shared, run_id: u64, follow: bool, tx: &UnboundedSender<Msg>) {
         if let Some(old) = s.active.take() {
             old.cancel.cancel();
         }
+        let Some(connection) = s.connection.clone() else {
+            Self::fail_now(tx, run_id, NOT_SIGNED_IN.to_owned());
+            return;
+        };
         let cancel = CancellationToken::new();
         let follow = Arc::new(AtomicBool::new(follow));
         s.active = Some(Active {
@@ -408,7 +826,7 @@ impl EngineBridge {
             run_id,
             cancel,
             follow,
-            client: self.client.clone(),
+            client: connection.client,
             shared: self.shared.clone(),
             tx: tx.clone(),
         };
@@ -426,6 +844,9 @@ impl EngineBridge {
     }
 }
 
+/// Why nothing can be sent yet.
+const NOT_SIGNED_IN: &str = "not signed in yet: the sign-in has not completed";
+
 fn lock(m: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
     // A panicked fetch task must not take the UI down with it.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -439,8 +860,9 @@ impl EffectHandler for EngineBridge {
                 query,
                 follow,
             } => {
+                let root = self.root();
                 let first = delta_query(&query).and_then(|q| {
-                    q.first_request(self.catalog, &self.root)
+                    q.first_request(self.catalog, &root)
                         .map_err(|e| format!("the query is not valid: {e}"))
                 });
                 match first {
@@ -532,6 +954,26 @@ impl EffectHandler for EngineBridge {
                 })
             }
             Effect::InspectToken { resource } => self.inspect_token(tx, resource),
+            Effect::SignIn {
+                attempt,
+                target,
+                resource,
+            } => self.start_sign_in(attempt, target, resource, tx),
+            Effect::CancelSignIn { attempt } => {
+                let mut s = lock(&self.shared);
+                if s.signing.as_ref().is_some_and(|(a, _)| *a == attempt)
+                    && let Some((_, cancel)) = s.signing.take()
+                {
+                    cancel.cancel();
+                } else if let Some(c) = &s.connection
+                    && c.attempt == attempt
+                    && attempt > 0
+                {
+                    // A renewal's device code: this sign-in cannot get tokens any more.
+                    c.cancel.cancel();
+                }
+            }
+            Effect::LoadProfiles => self.load_profiles(tx),
             // Handled by the runtime itself.
             Effect::Copy { .. } | Effect::Quit => {}
         }

@@ -1,20 +1,24 @@
 //! `deltascope` with no subcommand: the explorer. Without a Graph root it starts the embedded
 //! emulator with its demo tenant in this process, so a fresh machine has something to explore.
+//! With one, the screen opens first and the sign-in runs in the background (a device code is
+//! shown in the UI, see `panes::sign_in`).
 use std::time::Duration;
 
 use anyhow::Context as _;
 
 use super::app::Model;
-use super::bridge::{EngineBridge, query_view};
+use super::bridge::{EngineBridge, SignInSetup, Startup, query_view, signed_in_title};
 use super::clipboard::SystemClipboard;
 use super::keymap::Keymap;
 use super::runtime::{Runtime, crossterm_events};
 use super::terminal::TerminalGuard;
 use std::sync::Arc;
 
-use crate::auth::{AccessToken, StaticToken, TokenSource};
+use crate::auth::select::process_env;
+use crate::auth::{AccessToken, Method, PromptFn, StaticToken, TokenSource};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::graph::{Catalog, ClientConfig, GraphRoot};
+use crate::tui::view::{SignInState, SignInTarget};
 
 /// The token sent to the embedded emulator (which accepts any bearer token).
 const EMULATOR_TOKEN: &str = "deltascope-emulator-demo-token";
@@ -70,18 +74,42 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
             .implied_graph_root()
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     };
-    let (root, tokens, title, status, emu): (_, Arc<dyn TokenSource>, _, _, _) = match root_arg {
+    let (setup, status, emu) = match root_arg {
         Some(root) => {
             let root = GraphRoot::parse(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
-            // Signed in before the terminal is taken over, so that a device code, or why the
-            // sign-in failed, is plainly readable.
-            let (tokens, plan) = args
-                .auth
-                .sign_in_on_terminal(root.as_str(), None)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let title = format!("Graph root {root} · {}", plan.describe());
-            (root, tokens, title, String::new(), None)
+            let plan =
+                args.auth
+                    .for_root(root.as_str())
+                    .plan(Some(root.as_str()), &[], &process_env);
+            let describe = match &plan {
+                Ok(p) => p.describe(),
+                Err(e) => format!("the command line's sign-in ({e})"),
+            };
+            let startup = match plan {
+                Ok(p) if p.method == Method::TokenStdin => {
+                    // Standard input is read now, before the screen is taken (and kept: a
+                    // second sign-in could not read it again).
+                    let no_prompt: PromptFn = Arc::new(|_: &crate::auth::DevicePrompt| {});
+                    let tokens = p
+                        .build(&process_env, no_prompt, Default::default())
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    Startup::Ready {
+                        title: signed_in_title(&root, &describe),
+                        root,
+                        tokens,
+                        who: describe.clone(),
+                    }
+                }
+                // Signed in in the background once the screen is up, so that a device code is
+                // shown in the UI and a failure can be retried without a restart.
+                _ => Startup::SignIn { root },
+            };
+            let setup = SignInSetup {
+                args: args.auth.clone(),
+                startup,
+                describe,
+            };
+            (setup, String::new(), None)
         }
         None => {
             let emu = crate::emulator::start(emulator, ([127, 0, 0, 1], 0).into())
@@ -99,20 +127,44 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
                 ];
                 status.push_str(&format!(" (meeting organizer {organizer})"));
             }
-            let token = crate::auth::select::process_env("DELTASCOPE_TOKEN")
-                .unwrap_or_else(|| EMULATOR_TOKEN.into());
+            let token = process_env("DELTASCOPE_TOKEN").unwrap_or_else(|| EMULATOR_TOKEN.into());
             let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(AccessToken::new(token)));
-            (root, tokens, demo_title(&base), status, Some(emu))
+            let who = "the demo token of the embedded emulator".to_owned();
+            let setup = SignInSetup {
+                args: args.auth.clone(),
+                describe: who.clone(),
+                startup: Startup::Ready {
+                    title: demo_title(&base),
+                    root,
+                    tokens,
+                    who,
+                },
+            };
+            (setup, status, Some(emu))
         }
     };
     let config = ClientConfig {
         max_retry_wait: Duration::from_secs(120),
         ..Default::default()
     };
-    let bridge = EngineBridge::with_source(catalog, root, tokens, config)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (title, sign_in) = match &setup.startup {
+        Startup::Ready { title, who, .. } => {
+            (title.clone(), SignInState::Active { who: who.clone() })
+        }
+        Startup::SignIn { root } => (
+            format!("Graph root {root} · signing in…"),
+            SignInState::SignedOut,
+        ),
+    };
+    let signs_in = matches!(setup.startup, Startup::SignIn { .. });
+    let bridge =
+        EngineBridge::with_setup(catalog, setup, config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut model = Model::new(query, keymap, Box::new(bridge.previewer()));
     model.title = title;
+    model.sign_in = sign_in;
+    if signs_in {
+        model.sign_in_on_start = Some(SignInTarget::Startup);
+    }
     let fetch = model
         .keymap
         .key_for(

@@ -47,6 +47,11 @@ pub enum Action {
     CopyCurlWithToken,
     CopyAccessToken,
     InspectToken,
+    SwitchProfile,
+    SignInAgain,
+    CopyCode,
+    CopyUrl,
+    CancelSignIn,
     FocusNext,
     FocusPrev,
     FocusQuery,
@@ -248,6 +253,36 @@ const ACTIONS: &[(Action, &str, &str, &str)] = &[
         "inspect the access token (claims only)",
         "token",
     ),
+    (
+        Action::SwitchProfile,
+        "switch_profile",
+        "sign in with a profile (config file)",
+        "profiles",
+    ),
+    (
+        Action::SignInAgain,
+        "sign_in_again",
+        "sign in again (after a failure)",
+        "sign in again",
+    ),
+    (
+        Action::CopyCode,
+        "copy_code",
+        "copy the device code",
+        "copy code",
+    ),
+    (
+        Action::CopyUrl,
+        "copy_url",
+        "copy the sign-in page's URL",
+        "copy URL",
+    ),
+    (
+        Action::CancelSignIn,
+        "cancel_sign_in",
+        "cancel the sign-in",
+        "cancel sign-in",
+    ),
     (Action::Help, "help", "show / hide this help", "help"),
     (Action::Quit, "quit", "quit", "quit"),
 ];
@@ -261,6 +296,24 @@ impl Action {
     }
     pub fn hint(self) -> &'static str {
         entry(self).3
+    }
+    /// What the action does in `ctx` (the picker's keys mean something of their own there).
+    pub fn description_in(self, ctx: Context) -> &'static str {
+        match (ctx, self) {
+            (Context::Profiles, Action::Activate) => "sign in with the selected profile",
+            (Context::Profiles, Action::Back) => "close the picker",
+            (Context::Profiles, Action::ScrollUp) => "previous profile",
+            (Context::Profiles, Action::ScrollDown) => "next profile",
+            _ => self.description(),
+        }
+    }
+    /// The status-bar hint in `ctx`.
+    pub fn hint_in(self, ctx: Context) -> &'static str {
+        match (ctx, self) {
+            (Context::Profiles, Action::Activate) => "sign in with it",
+            (Context::Profiles, Action::Back) => "close",
+            _ => self.hint(),
+        }
     }
     pub fn from_name(name: &str) -> Option<Action> {
         ACTIONS.iter().find(|e| e.1 == name).map(|e| e.0)
@@ -283,15 +336,21 @@ pub enum Context {
     Results,
     Json,
     IdsEditor,
+    /// The device-code overlay of a sign-in in progress.
+    SignIn,
+    /// The profile picker.
+    Profiles,
 }
 
 impl Context {
-    pub const ALL: [Context; 5] = [
+    pub const ALL: [Context; 7] = [
         Context::Global,
         Context::Query,
         Context::Results,
         Context::Json,
         Context::IdsEditor,
+        Context::SignIn,
+        Context::Profiles,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -300,6 +359,8 @@ impl Context {
             Context::Results => "results",
             Context::Json => "json",
             Context::IdsEditor => "ids_editor",
+            Context::SignIn => "sign_in",
+            Context::Profiles => "profiles",
         }
     }
     pub fn title(self) -> &'static str {
@@ -309,14 +370,20 @@ impl Context {
             Context::Results => "Results",
             Context::Json => "Raw JSON",
             Context::IdsEditor => "Id filter editor",
+            Context::SignIn => "Device-code sign-in",
+            Context::Profiles => "Profile picker",
         }
     }
     fn from_name(s: &str) -> Option<Context> {
         Context::ALL.into_iter().find(|c| c.name() == s)
     }
-    /// Text-entry contexts see only their own bindings; other keys type text.
-    pub fn is_text(self) -> bool {
-        matches!(self, Context::IdsEditor)
+    /// Contexts that see only their own bindings: a text field (other keys type text) and the
+    /// sign-in overlays (a stray key must not start a fetch behind them).
+    pub fn is_exclusive(self) -> bool {
+        matches!(
+            self,
+            Context::IdsEditor | Context::SignIn | Context::Profiles
+        )
     }
 }
 
@@ -540,7 +607,7 @@ impl Keymap {
                     .map(|(a, _)| *a)
             })
         };
-        if ctx.is_text() {
+        if ctx.is_exclusive() {
             return find(ctx);
         }
         find(ctx).or_else(|| find(Context::Global))
@@ -560,7 +627,7 @@ impl Keymap {
                 .and_then(|(_, k)| k.first().copied())
         };
         find(ctx).or_else(|| {
-            if ctx.is_text() {
+            if ctx.is_exclusive() {
                 None
             } else {
                 find(Context::Global)
@@ -584,9 +651,9 @@ impl Keymap {
                         | Action::ScrollBottom
                 )
             })
-            .filter_map(|(a, keys)| keys.first().map(|k| (k.to_string(), a.hint())))
+            .filter_map(|(a, keys)| keys.first().map(|k| (k.to_string(), a.hint_in(ctx))))
             .collect();
-        if !ctx.is_text() {
+        if !ctx.is_exclusive() {
             for a in [
                 Action::FetchNext,
                 Action::FollowRound,
@@ -614,6 +681,8 @@ impl Keymap {
             Context::Results,
             Context::Json,
             Context::IdsEditor,
+            Context::SignIn,
+            Context::Profiles,
         ] {
             let rows: Vec<(String, &'static str)> = self
                 .bindings(ctx)
@@ -621,7 +690,7 @@ impl Keymap {
                 .filter(|(_, keys)| !keys.is_empty())
                 .map(|(a, keys)| {
                     let k: Vec<String> = keys.iter().map(ToString::to_string).collect();
-                    (k.join(" "), a.description())
+                    (k.join(" "), a.description_in(ctx))
                 })
                 .collect();
             sections.push((ctx.title(), rows));
@@ -677,6 +746,11 @@ mod tests {
             Action::CopyCurlWithToken,
             Action::CopyAccessToken,
             Action::InspectToken,
+            Action::SwitchProfile,
+            Action::SignInAgain,
+            Action::CopyCode,
+            Action::CopyUrl,
+            Action::CancelSignIn,
             Action::FocusNext,
             Action::FocusPrev,
             Action::FocusQuery,
@@ -710,6 +784,35 @@ mod tests {
             map.action(Context::Results, &shift_d),
             Some(Action::CopyDeltaLink)
         );
+    }
+
+    #[test]
+    fn sign_in_keys_and_exclusive_overlays() {
+        let map = Keymap::default();
+        let k = |c: char| key(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(
+            map.action(Context::Results, &k('p')),
+            Some(Action::SwitchProfile)
+        );
+        assert_eq!(
+            map.action(Context::Json, &k('S')),
+            Some(Action::SignInAgain)
+        );
+        assert_eq!(map.action(Context::SignIn, &k('c')), Some(Action::CopyCode));
+        assert_eq!(map.action(Context::SignIn, &k('u')), Some(Action::CopyUrl));
+        let esc = key(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(
+            map.action(Context::SignIn, &esc),
+            Some(Action::CancelSignIn)
+        );
+        assert_eq!(map.action(Context::Profiles, &esc), Some(Action::Back));
+        // Behind an overlay a global key does nothing; ctrl-c still quits.
+        assert_eq!(map.action(Context::SignIn, &k('f')), None);
+        assert_eq!(map.action(Context::Profiles, &k('f')), None);
+        let ctrl_c = key(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(map.action(Context::SignIn, &ctrl_c), Some(Action::Quit));
+        let sections: Vec<&str> = map.help_sections().iter().map(|s| s.0).collect();
+        assert!(sections.contains(&"Device-code sign-in") && sections.contains(&"Profile picker"));
     }
 
     #[test]

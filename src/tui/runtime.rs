@@ -131,6 +131,7 @@ impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
         S: Stream<Item = Event> + Unpin,
         O: FnMut(&Model, &Terminal<B>),
     {
+        self.process(Msg::Started);
         if let Ok(size) = terminal.size() {
             self.process(Msg::Resize {
                 width: size.width,

@@ -25,6 +25,13 @@ pub fn draw(frame: &mut Frame, m: &Model) {
     if m.mode == Mode::Token {
         panes::token::draw(frame, area, m);
     }
+    if m.mode == Mode::Profiles {
+        panes::profiles::draw(frame, area, m);
+    }
+    // On top of everything: it has the keyboard while it is shown.
+    if let Some(prompt) = m.device_code() {
+        panes::sign_in::draw(frame, area, m, prompt);
+    }
 }
 
 fn draw_title(frame: &mut Frame, area: Rect, m: &Model) {

@@ -37,10 +37,12 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     } else {
         [inner, Rect::default()]
     };
+    // A pane section goes on the right while it fits there, else under the global keys.
     let mut left_lines: Vec<Line> = Vec::new();
     let mut right_lines: Vec<Line> = Vec::new();
+    let height = usize::from(inner.height);
     for (i, lines) in all.into_iter().enumerate() {
-        if i == 0 || right.width == 0 {
+        if i == 0 || right.width == 0 || right_lines.len() + lines.len() > height {
             left_lines.extend(lines);
         } else {
             right_lines.extend(lines);

@@ -1,8 +1,10 @@
 //! One file per pane; each draws from `&Model` only.
 pub mod help;
 pub mod json;
+pub mod profiles;
 pub mod query;
 pub mod results;
+pub mod sign_in;
 pub mod status;
 pub mod token;
 
@@ -30,4 +32,13 @@ pub fn overlay(frame: &mut Frame, area: Rect, w: u16, h: u16, title: &str) -> Re
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     inner
+}
+
+/// `area` less one column on each side (text inside an overlay does not touch its border).
+pub fn padded(area: Rect) -> Rect {
+    Rect {
+        x: area.x.saturating_add(1),
+        width: area.width.saturating_sub(2),
+        ..area
+    }
 }

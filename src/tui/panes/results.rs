@@ -3,11 +3,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{ellipsize, pane_block};
-use crate::tui::view::{ObjectRow, PageView, RoundView};
+use crate::tui::view::{ObjectRow, PageView, RoundView, SignInState};
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Results;
@@ -34,16 +35,43 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             )
             .map(|k| k.to_string())
             .unwrap_or_default();
-        frame.render_widget(
-            Paragraph::new(vec![
-                Line::raw("No pages yet."),
-                Line::styled(
-                    format!("Build the query, then press {fetch} to fetch the first page."),
-                    Style::new().fg(Color::DarkGray),
+        let mut lines = vec![
+            Line::raw("No pages yet."),
+            Line::styled(
+                format!("Build the query, then press {fetch} to fetch the first page."),
+                Style::new().fg(Color::DarkGray),
+            ),
+        ];
+        // Nothing can be fetched without a sign-in: the whole reason, wrapped, where the pages
+        // would be (the status bar has one line for it).
+        if let SignInState::Failed {
+            target,
+            error,
+            previous: None,
+        } = &m.sign_in
+        {
+            let keys = |a: Action| {
+                m.keymap
+                    .key_for(Context::Global, a)
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "?".into())
+            };
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!("Not signed in ({target}):"),
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            ));
+            lines.push(Line::styled(error.as_str(), Style::new().fg(Color::Red)));
+            lines.push(Line::styled(
+                format!(
+                    "{} signs in again, {} chooses a profile.",
+                    keys(Action::SignInAgain),
+                    keys(Action::SwitchProfile)
                 ),
-            ]),
-            inner,
-        );
+                Style::new().fg(Color::Yellow),
+            ));
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         return;
     }
     let (list, table, summary) = results_split(inner, m.page_lines());

@@ -7,11 +7,52 @@ use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{Mode, Model};
 use crate::tui::keymap::{Action, Context};
-use crate::tui::view::FetchState;
+use crate::tui::view::{FetchState, SignInState};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// The sign-in's state, when it is not simply signed in.
+fn sign_in_spans(m: &Model) -> Option<Span<'_>> {
+    match &m.sign_in {
+        SignInState::Active { .. } => None,
+        SignInState::SignedOut => Some(Span::styled(
+            " not signed in ",
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        )),
+        SignInState::Running { since, prompt, .. } => {
+            let spin = SPINNER[m.spinner % SPINNER.len()];
+            let text = if prompt.is_some() {
+                format!(" {spin} waiting for the device-code sign-in ")
+            } else {
+                let secs = m.now.saturating_duration_since(*since).as_secs_f64();
+                format!(" {spin} signing in… {secs:.0}s ")
+            };
+            Some(Span::styled(
+                text,
+                Style::new().fg(Color::Black).bg(Color::Cyan),
+            ))
+        }
+        SignInState::Failed { previous: None, .. } => Some(Span::styled(
+            " ✗ not signed in ",
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
+        )),
+        SignInState::Failed { .. } => Some(Span::styled(
+            " ! sign-in failed ",
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        )),
+    }
+}
+
 pub fn state_spans(m: &Model) -> Vec<Span<'_>> {
+    let mut spans: Vec<Span<'_>> = sign_in_spans(m).into_iter().collect();
+    spans.extend(fetch_spans(m));
+    spans
+}
+
+fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
     match &m.fetch {
         FetchState::Idle => vec![Span::styled(" idle ", Style::new().fg(Color::DarkGray))],
         FetchState::Fetching { page, since } => {
@@ -111,6 +152,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         return;
     }
     let pairs: Vec<(String, &str)> = match &m.mode {
+        _ if m.device_code().is_some() => m.keymap.hints(Context::SignIn),
         Mode::Line { .. } => vec![
             ("enter".to_owned(), "confirm"),
             ("esc".to_owned(), "cancel"),
