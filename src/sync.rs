@@ -268,7 +268,8 @@ fn throttle_notice(p: FetchProgress) {
     }
 }
 
-fn graph_failure(e: &GraphError) -> Failure {
+/// `token_problems`: what the token's claims lack for this request (said again after a 403).
+fn graph_failure(e: &GraphError, token_problems: &[String]) -> Failure {
     let code = match e {
         GraphError::Cancelled => exit::INTERRUPTED,
         GraphError::Http { .. } | GraphError::Malformed { .. } => exit::GRAPH,
@@ -279,7 +280,38 @@ fn graph_failure(e: &GraphError) -> Failure {
         message.push_str("\n  what to do: ");
         message.push_str(&hint);
     }
+    if matches!(
+        e,
+        GraphError::Http {
+            status: 401 | 403,
+            ..
+        }
+    ) {
+        for p in token_problems {
+            message.push_str("\n  the token: ");
+            message.push_str(p);
+        }
+    }
     fail(code, message)
+}
+
+/// What the token's claims lack for a request for `resource` at `root` (the token inspector's
+/// check), said before anything is sent. A token that is not a JWT (opaque) says nothing.
+async fn token_problems(
+    tokens: &dyn TokenSource,
+    resource: Option<&crate::graph::ResourceSpec>,
+    root: &GraphRoot,
+) -> Vec<String> {
+    let Ok(token) = tokens.token().await else {
+        return Vec::new();
+    };
+    match crate::auth::TokenInfo::decode(token.secret()) {
+        Ok(info) => {
+            info.check(resource, Some(root.as_str()), chrono::Utc::now())
+                .problems
+        }
+        Err(_) => Vec::new(),
+    }
 }
 
 async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
@@ -394,6 +426,14 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         None => Session::new(first.clone()),
     };
 
+    // The token inspector's check, before the first request: the server has the last word (a
+    // catalog can lag, a higher permission may do), so problems are warnings, said again with
+    // a 401/403.
+    let preflight = token_problems(tokens.as_ref(), catalog.get(&args.resource), &root).await;
+    for p in &preflight {
+        eprintln!("warning: the token: {p}");
+    }
+
     let client = Arc::new(
         GraphClient::new(root.clone(), tokens, ClientConfig::default())
             .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?,
@@ -496,7 +536,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                         }
                         continue;
                     }
-                    outcome = Err(graph_failure(&e));
+                    outcome = Err(graph_failure(&e, &preflight));
                     break 'rounds;
                 }
             };

@@ -158,7 +158,17 @@ async fn a_signed_in_session_leaks_nothing() {
     std::fs::create_dir_all(&other).unwrap();
     let r = sync(&other, &emu, &users_token, &["--resource", "contacts"]).await;
     assert_ne!(r.code, 0);
-    assert!(r.get("stderr").contains("403"), "{}", r.get("stderr"));
+    let err = r.get("stderr");
+    assert!(err.contains("403"), "{err}");
+    // The token inspector's check said it before the request, and again with the 403.
+    let before = err
+        .find("warning: the token:")
+        .expect("a warning before the request");
+    assert!(err[before..].contains("OrgContact.Read.All"), "{err}");
+    assert!(
+        err.matches("OrgContact.Read.All").count() >= 2,
+        "named before the request and with the 403: {err}"
+    );
     r.assert_clean(&users_token);
 
     // An hour later the token has expired: 401, nothing leaked.
