@@ -94,13 +94,27 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
         (FetchState::Failed { error }, _)
             if error.status == Some(403) && !error.token_problems.is_empty() =>
         {
+            // The code and request-id too: here they wrap instead of running off the bar.
+            let code = error
+                .code
+                .as_deref()
+                .filter(|c| !c.eq_ignore_ascii_case("Forbidden"))
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            let id = error
+                .request_id
+                .as_deref()
+                .map(|id| format!(", request-id {id}"))
+                .unwrap_or_default();
             (
-                "The server refused the request (403 Forbidden). The token check says why:",
+                format!(
+                    "The server refused the request: 403 Forbidden{code}{id}. The token check says why:"
+                ),
                 &error.token_problems,
             )
         }
         (_, Some(check)) if !check.problems.is_empty() => (
-            "The token check before the first request found a problem:",
+            "The token check before the first request found a problem:".to_owned(),
             &check.problems,
         ),
         _ => return Vec::new(),
