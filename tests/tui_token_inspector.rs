@@ -510,11 +510,6 @@ fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing
             "token check: {MISSING}; the request is sent anyway (press i to inspect the token)"
         )
     );
-    let m_fixed_now = m.now;
-    m.fetch = FetchState::Fetching {
-        page: 1,
-        since: m_fixed_now,
-    };
     let pane = render_results(&mut m, 100, 14);
     assert!(
         pane.contains("The token check before the first request found a problem:"),
@@ -791,7 +786,7 @@ async fn first_request_messages(emu: &Emulator, token: &str) -> Vec<deltascope::
         emu,
         Arc::new(StaticToken::new(AccessToken::new(token.to_owned()))),
     );
-    let mut m = Model::new(
+    let m = Model::new(
         recordings_view(emu),
         Keymap::default(),
         Box::new(bridge.previewer()),
@@ -805,7 +800,6 @@ async fn first_request_messages(emu: &Emulator, token: &str) -> Vec<deltascope::
         },
         &tx,
     );
-    m.title.clear();
     let mut out = Vec::new();
     loop {
         let msg = tokio::time::timeout(DEADLINE, rx.recv())
