@@ -219,6 +219,7 @@ fn status_bar_states() {
             request_id: Some("b1c2d3e4-0000-4000-8000-000000000042".into()),
             hint: Some("the token expired: start a full resync".into()),
             needs_resync: true,
+            token_problems: Vec::new(),
         },
     };
     m.status = Some("copied deltaLink (84 B) via OSC 52".into());

@@ -2,6 +2,15 @@
 //! key-driven flows through the real explorer against the embedded emulator: a delegated token
 //! on recordings says which permission is missing (also pointed at after a 403), and the demo
 //! emulator's non-JWT token is explained, not reported as an error. The token never shows.
+//!
+//! The automatic check: before a session's first request the explorer checks the token about
+//! to be sent and says what is missing (status bar, results pane; a snapshot), sends the request
+//! anyway, and a 403 names the same missing permission. Pure `update` tests; the bridge's
+//! messages in order against the emulator with token enforcement on (its own identity platform
+//! issues the tokens); flows through the real explorer: a delegated token on recordings is
+//! warned about before the request goes out (the request is held until the warning is on the
+//! screen), then the 403 names it; an app token with the permission, and the demo emulator's
+//! token (not a JWT), show no warning.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -10,8 +19,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use chrono::{TimeZone, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use deltascope::auth::{AccessToken, StaticToken};
-use deltascope::emulator::EmulatorConfig;
+use deltascope::auth::{AccessToken, AuthError, StaticToken, TokenFuture, TokenSource};
+use deltascope::emulator::{self, Emulator, EmulatorApp, EmulatorConfig, IdentityConfig};
 use deltascope::graph::{Catalog, ClientConfig, GraphRoot};
 use deltascope::tui::app::{Mode, Model};
 use deltascope::tui::bridge::{EngineBridge, query_view, token_view};
@@ -123,6 +132,11 @@ struct Seen {
     failed_status: Option<u16>,
     problems: Vec<String>,
     unavailable: Option<String>,
+    in_flight: bool,
+    rows: usize,
+    request_id: Option<String>,
+    /// The check before the first request: `Some` once it answered (its problems).
+    checked: Option<Vec<String>>,
 }
 
 fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
@@ -148,6 +162,18 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
             .map(|t| t.problems.clone())
             .unwrap_or_default(),
         unavailable: m.token.as_ref().and_then(|t| t.unavailable.clone()),
+        in_flight: m.in_flight,
+        rows: m
+            .rounds
+            .iter()
+            .flat_map(|r| r.pages.iter())
+            .map(|p| p.rows.len())
+            .sum(),
+        checked: m.token_check.as_ref().map(|c| c.problems.clone()),
+        request_id: match &m.fetch {
+            FetchState::Failed { error } => error.request_id.clone(),
+            _ => None,
+        },
     }
 }
 
@@ -199,7 +225,25 @@ fn key_stream(rx: mpsc::UnboundedReceiver<Event>) -> impl Stream<Item = Event> +
     }))
 }
 
-async fn drive<F, Fut>(model: Model, bridge: EngineBridge, token: Option<String>, script: F)
+/// What every frame of a [`drive`] showed.
+#[derive(Debug, Default)]
+struct Frames {
+    /// A frame showed a token check's warning (results pane or status bar).
+    warned: bool,
+}
+
+fn shows_a_warning(s: &Seen) -> bool {
+    s.screen.contains("The token check")
+        || s.screen.contains(" token check ")
+        || s.status.contains("token check")
+}
+
+async fn drive<F, Fut>(
+    model: Model,
+    bridge: EngineBridge,
+    token: Option<String>,
+    script: F,
+) -> Frames
 where
     F: FnOnce(Driver) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -209,8 +253,12 @@ where
     let mut runtime = Runtime::new(model, NoClipboard, bridge);
     let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
     let leaked = std::sync::atomic::AtomicBool::new(false);
+    let warned = std::sync::atomic::AtomicBool::new(false);
     let run = runtime.run_observed(&mut terminal, key_stream(keys_rx), |m, t| {
         let s = observe(m, t);
+        if shows_a_warning(&s) {
+            warned.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         if let Some(tok) = &token
             && (s.screen.contains(tok.as_str()) || s.screen.contains("eyJ"))
         {
@@ -224,6 +272,9 @@ where
         !leaked.load(std::sync::atomic::Ordering::SeqCst),
         "the token was on the screen"
     );
+    Frames {
+        warned: warned.load(std::sync::atomic::Ordering::SeqCst),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,6 +317,8 @@ async fn a_delegated_token_on_recordings_is_told_what_is_missing_and_a_403_point
             "{}",
             s.status
         );
+        // The 403 names what the token check finds missing.
+        assert!(s.status.contains(MISSING), "{}", s.status);
         assert!(s.screen.contains("[i: inspect the token]"), "{}", s.screen);
         d.key(KeyCode::Char('i'));
         let s = d
@@ -298,11 +351,17 @@ async fn the_demo_emulator_token_is_explained_not_an_error() {
     let emulator = explorer.emulator.unwrap();
     // The explorer's demo token (unless DELTASCOPE_TOKEN is set): it must not show either.
     let demo_token = Some("deltascope-emulator-demo-token".to_owned());
-    drive(
+    let frames = drive(
         explorer.model,
         explorer.bridge,
         demo_token,
         |mut d| async move {
+            // Its token is not a JWT: the first request gets no check and no message.
+            d.key(KeyCode::Char('f'));
+            let s = d
+                .wait("the first page", |s| s.rows > 0 && !s.in_flight)
+                .await;
+            assert_eq!(s.checked, None, "{}", s.status);
             d.key(KeyCode::Char('i'));
             let s = d
                 .wait("the demo explanation", |s| s.unavailable.is_some())
@@ -319,6 +378,7 @@ async fn the_demo_emulator_token_is_explained_not_an_error() {
         },
     )
     .await;
+    assert!(!frames.warned, "a warning for a token that is not a JWT");
     emulator.shutdown().await;
 }
 
@@ -366,4 +426,579 @@ fn the_key_asks_for_the_current_resource_and_esc_closes() {
         "{:?}",
         m.status
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The automatic check: before the first request, and on a 403 (pure `update`)
+
+/// A recordings query ready to fetch (both organizer parameters set), signed in.
+fn recordings_model() -> Model {
+    use deltascope::tui::view::SignInState;
+    let mut q = fixtures::recordings_query();
+    for p in &mut q.params {
+        if p.name == "meetingOrganizerUserId" {
+            p.value = "9f2d1c44-5b8e-4f6a-a1c3-2b7e4d9a0c11".into();
+        }
+    }
+    let mut m = Model::new(q, Keymap::default(), Box::new(FakePreviewer));
+    m.title = "Graph root https://graph.microsoft.com · the token in $DELTASCOPE_TOKEN".into();
+    m.sign_in = SignInState::Active {
+        who: "the token in $DELTASCOPE_TOKEN".into(),
+    };
+    m
+}
+
+fn render_results(m: &mut Model, w: u16, h: u16) -> String {
+    m.size = (w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| deltascope::tui::panes::results::draw(f, f.area(), m))
+        .unwrap();
+    t.backend().to_string()
+}
+
+fn render_status(m: &mut Model, w: u16) -> String {
+    m.size = (w, 2);
+    let mut t = Terminal::new(TestBackend::new(w, 2)).unwrap();
+    t.draw(|f| deltascope::tui::panes::status::draw(f, f.area(), m))
+        .unwrap();
+    t.backend().to_string()
+}
+
+fn checked(problems: &[&str]) -> deltascope::tui::view::TokenCheckView {
+    deltascope::tui::view::TokenCheckView {
+        resource: Some("recordings".into()),
+        problems: problems.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[test]
+fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing() {
+    use deltascope::tui::app::{Effect, Msg, update};
+    use deltascope::tui::view::ErrorView;
+    let mut m = recordings_model();
+    let effects = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
+    );
+    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
+        panic!("{effects:?} ({:?})", m.status);
+    };
+    let run_id = *run_id;
+    // An answer for an older run is dropped.
+    update(
+        &mut m,
+        Msg::TokenChecked {
+            run_id: run_id - 1,
+            check: checked(&[MISSING]),
+        },
+    );
+    assert_eq!(m.token_check, None);
+    let effects = update(
+        &mut m,
+        Msg::TokenChecked {
+            run_id,
+            check: checked(&[MISSING]),
+        },
+    );
+    // Nothing is held back: the request is on its way.
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(m.in_flight);
+    assert!(matches!(m.fetch, FetchState::Fetching { .. }));
+    assert_eq!(
+        m.status.as_deref().unwrap(),
+        format!(
+            "token check: {MISSING}; the request is sent anyway (press i to inspect the token)"
+        )
+    );
+    let pane = render_results(&mut m, 100, 14);
+    assert!(
+        pane.contains("The token check before the first request found a problem:"),
+        "{pane}"
+    );
+    assert!(
+        pane.contains("✗ callRecording delta needs the application"),
+        "{pane}"
+    );
+    assert!(pane.contains("i shows the token's claims."), "{pane}");
+    assert!(pane.contains("The request is sent anyway"), "{pane}");
+    insta::assert_snapshot!("results_pane_token_check_before_the_first_request", pane);
+
+    // The 403: the same sentence, and the code and request-id the error view always shows.
+    update(
+        &mut m,
+        Msg::FetchFailed {
+            run_id,
+            error: ErrorView {
+                status: Some(403),
+                code: Some("Forbidden".into()),
+                message: "This API does not support delegated permissions.".into(),
+                request_id: Some("5e0c2a11-0000-4000-8000-00000000403a".into()),
+                hint: Some("callRecording delta needs an app-only token".into()),
+                token_problems: vec![MISSING.into()],
+                ..Default::default()
+            },
+        },
+    );
+    assert_eq!(
+        m.status.as_deref().unwrap(),
+        format!("403 Forbidden: {MISSING} (press i to inspect the token)")
+    );
+    let bar = render_status(&mut m, 250);
+    let (first, second) = bar.split_once('\n').unwrap();
+    assert!(first.contains("✗ 403 Forbidden"), "{bar}");
+    assert!(first.contains("[i: inspect the token]"), "{bar}");
+    assert!(
+        first.contains("request-id 5e0c2a11-0000-4000-8000-00000000403a"),
+        "{bar}"
+    );
+    assert!(
+        second.contains(" token check  callRecording delta needs"),
+        "{bar}"
+    );
+    assert!(second.contains("this is a delegated token"), "{bar}");
+    let pane = render_results(&mut m, 100, 14);
+    assert!(
+        pane.contains(
+            "The server refused the request: 403 Forbidden, request-id 5e0c2a11-0000-4000-8000-00000000403a."
+        ) && pane.contains("The token check says why:"),
+        "{pane}"
+    );
+    assert!(!pane.contains("sent anyway"), "{pane}");
+    assert!(pane.contains("i shows the token's claims."), "{pane}");
+}
+
+#[test]
+fn a_check_that_finds_nothing_says_nothing_and_a_403_without_one_points_at_the_inspector() {
+    use deltascope::tui::app::{Effect, Msg, update};
+    use deltascope::tui::view::ErrorView;
+    let mut m = recordings_model();
+    let effects = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
+    );
+    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let run_id = *run_id;
+    let before = m.status.clone();
+    update(
+        &mut m,
+        Msg::TokenChecked {
+            run_id,
+            check: checked(&[]),
+        },
+    );
+    assert_eq!(m.token_check, Some(checked(&[])));
+    assert_eq!(
+        m.status, before,
+        "a check without problems interrupts nothing"
+    );
+    let pane = render_results(&mut m, 100, 14);
+    assert!(!pane.contains("token check"), "{pane}");
+    // A 403 the check does not explain (it found nothing, or the token is not a JWT).
+    update(
+        &mut m,
+        Msg::FetchFailed {
+            run_id,
+            error: ErrorView {
+                status: Some(403),
+                hint: Some("the token lacks the permission".into()),
+                ..Default::default()
+            },
+        },
+    );
+    assert_eq!(
+        m.status.as_deref().unwrap(),
+        "403 Forbidden: press i to inspect the token's permissions"
+    );
+    let bar = render_status(&mut m, 200);
+    assert!(
+        bar.contains(" what to do  the token lacks the permission"),
+        "{bar}"
+    );
+}
+
+#[test]
+fn a_new_session_forgets_the_last_check() {
+    use deltascope::tui::app::{Effect, Msg, update};
+    use deltascope::tui::view::SignInTarget;
+    let mut m = recordings_model();
+    let effects = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
+    );
+    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    update(
+        &mut m,
+        Msg::TokenChecked {
+            run_id: *run_id,
+            check: checked(&[MISSING]),
+        },
+    );
+    assert!(m.token_check.is_some());
+    // Another sign-in drops the session, and with it what was said about the old token.
+    let effects = deltascope::tui::app::begin_sign_in(&mut m, SignInTarget::Profile("b".into()));
+    let attempt = match effects.last() {
+        Some(Effect::SignIn { attempt, .. }) => *attempt,
+        other => panic!("{other:?}"),
+    };
+    update(
+        &mut m,
+        Msg::SignedIn {
+            attempt,
+            who: "profile b".into(),
+            title: "Graph root https://graph.microsoft.com · profile b".into(),
+            root: "https://graph.microsoft.com".into(),
+        },
+    );
+    assert_eq!(m.token_check, None);
+    let pane = render_results(&mut m, 100, 14);
+    assert!(!pane.contains("token check"), "{pane}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against the emulator with token enforcement on
+
+const RECORDER: &str = "cccccccc-3333-4333-8333-cccccccccccc";
+const RECORDER_SECRET: &str = "tui-token-check-secret~Lm4_Rt";
+
+/// An enforcing emulator whose app RECORDER holds the recordings role (app-only) and, signed
+/// in as a user, only OrgContact.Read.All (delegated).
+async fn enforcing_emulator() -> Emulator {
+    emulator::start(
+        EmulatorConfig {
+            identity: IdentityConfig {
+                enforce: true,
+                apps: vec![EmulatorApp {
+                    client_id: RECORDER.into(),
+                    display_name: "recordings reader".into(),
+                    secret: Some(RECORDER_SECRET.into()),
+                    roles: vec!["OnlineMeetingRecording.Read.All".into()],
+                    delegated_scopes: vec!["OrgContact.Read.All".into()],
+                    ..Default::default()
+                }],
+                device_code_interval_secs: 0,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn post_form(url: &str, form: &[(&str, &str)]) -> serde_json::Value {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// RECORDER's app-only token (client credentials), from the emulator's token endpoint.
+async fn app_token(emu: &Emulator) -> String {
+    let base = emu.base_url();
+    let v = post_form(
+        &format!("{base}/{}/oauth2/v2.0/token", emu.demo().tenant_id),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", RECORDER),
+            ("client_secret", RECORDER_SECRET),
+            ("scope", &format!("{base}/.default")),
+        ],
+    )
+    .await;
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A delegated token of RECORDER (device code, approved through the emulator's control API).
+async fn delegated_emulator_token(emu: &Emulator) -> String {
+    let base = emu.base_url();
+    let tenant = emu.demo().tenant_id;
+    let dc = post_form(
+        &format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
+        &[
+            ("client_id", RECORDER),
+            ("scope", &format!("{base}/OrgContact.Read.All")),
+        ],
+    )
+    .await;
+    let r = reqwest::Client::new()
+        .post(format!("{base}/_emulator/devicecode/approve"))
+        .json(&serde_json::json!({ "user": "adele@contoso.example" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v = post_form(
+        &format!("{base}/{tenant}/oauth2/v2.0/token"),
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", RECORDER),
+            ("device_code", dc["device_code"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The recordings query of the emulator's first organizer.
+fn recordings_view(emu: &Emulator) -> deltascope::tui::view::QueryView {
+    let mut query = query_view(Catalog::builtin());
+    let organizer = emu.demo().organizers[0].clone();
+    query.param_defaults = vec![
+        ("userId".to_owned(), organizer.clone()),
+        ("meetingOrganizerUserId".to_owned(), organizer),
+    ];
+    query.resource = query
+        .resources
+        .iter()
+        .position(|r| r.name == "recordings")
+        .unwrap();
+    query
+}
+
+fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineBridge {
+    EngineBridge::with_source(
+        Catalog::builtin(),
+        GraphRoot::parse(&emu.base_url()).unwrap(),
+        tokens,
+        ClientConfig::default(),
+    )
+    .unwrap()
+}
+
+/// What the bridge says for a session's first request, in order, up to the page or the error.
+async fn first_request_messages(emu: &Emulator, token: &str) -> Vec<deltascope::tui::app::Msg> {
+    use deltascope::tui::app::{Effect, Msg};
+    use deltascope::tui::runtime::EffectHandler;
+    let mut bridge = bridge_for(
+        emu,
+        Arc::new(StaticToken::new(AccessToken::new(token.to_owned()))),
+    );
+    let m = Model::new(
+        recordings_view(emu),
+        Keymap::default(),
+        Box::new(bridge.previewer()),
+    );
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    bridge.handle(
+        Effect::Start {
+            run_id: 1,
+            query: m.query.draft(),
+            follow: false,
+        },
+        &tx,
+    );
+    let mut out = Vec::new();
+    loop {
+        let msg = tokio::time::timeout(DEADLINE, rx.recv())
+            .await
+            .expect("the bridge answered")
+            .unwrap();
+        let end = matches!(msg, Msg::PageArrived { .. } | Msg::FetchFailed { .. });
+        out.push(msg);
+        if end {
+            return out;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bridge_checks_before_the_first_request_and_again_on_a_403() {
+    use deltascope::tui::app::Msg;
+    let emu = enforcing_emulator().await;
+    let no_token_in = |msgs: &[Msg], token: &str| {
+        let all = format!("{msgs:?}");
+        assert!(!all.contains(token) && !all.contains("eyJ"), "{all}");
+    };
+
+    // A delegated token on recordings: the check comes before anything else, then the 403
+    // names the same missing permission, with the code and request-id of the answer.
+    let delegated = delegated_emulator_token(&emu).await;
+    let msgs = first_request_messages(&emu, &delegated).await;
+    no_token_in(&msgs, &delegated);
+    match &msgs[0] {
+        Msg::TokenChecked { run_id: 1, check } => {
+            assert_eq!(check.problems, vec![MISSING.to_owned()]);
+            assert_eq!(check.resource.as_deref(), Some("recordings"));
+        }
+        other => panic!("the check is not first: {other:?}"),
+    }
+    match msgs.last().unwrap() {
+        Msg::FetchFailed { run_id: 1, error } => {
+            assert_eq!(error.status, Some(403));
+            assert_eq!(error.code.as_deref(), Some("Forbidden"));
+            assert!(error.request_id.is_some(), "{error:?}");
+            assert_eq!(error.token_problems, vec![MISSING.to_owned()]);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // An app token with the role: checked (a JWT), nothing found, the page arrives.
+    let app = app_token(&emu).await;
+    let msgs = first_request_messages(&emu, &app).await;
+    no_token_in(&msgs, &app);
+    assert!(
+        matches!(&msgs[0], Msg::TokenChecked { check, .. } if check.problems.is_empty()),
+        "{msgs:?}"
+    );
+    assert!(matches!(msgs.last().unwrap(), Msg::PageArrived { .. }));
+
+    // A token that is not a JWT: no check and no message (here the server answers 401).
+    let msgs = first_request_messages(&emu, "an-opaque-token").await;
+    assert!(
+        !msgs.iter().any(|m| matches!(m, Msg::TokenChecked { .. })),
+        "{msgs:?}"
+    );
+    match msgs.last().unwrap() {
+        Msg::FetchFailed { error, .. } => {
+            assert_eq!(error.status, Some(401));
+            assert!(error.token_problems.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    emu.shutdown().await;
+}
+
+/// A static token whose second and later requests for it wait until the test opens the gate:
+/// the check before the first request gets it at once, the request itself waits. So the test
+/// can see the warning on the screen while the request has not gone out yet.
+struct Gated {
+    token: AccessToken,
+    asked: std::sync::atomic::AtomicUsize,
+    open: watch::Receiver<bool>,
+}
+
+impl TokenSource for Gated {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(async move {
+            if self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+                let mut open = self.open.clone();
+                open.wait_for(|o| *o)
+                    .await
+                    .map_err(|_| AuthError::Cancelled)?;
+            }
+            Ok(self.token.clone())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delegated_token_on_recordings_is_warned_about_before_the_request_then_the_403_names_it()
+{
+    let emu = enforcing_emulator().await;
+    let token = delegated_emulator_token(&emu).await;
+    let (open_tx, open) = watch::channel(false);
+    let gated = Arc::new(Gated {
+        token: AccessToken::new(token.clone()),
+        asked: Default::default(),
+        open,
+    });
+    let bridge = bridge_for(&emu, gated.clone());
+    let model = Model::new(
+        recordings_view(&emu),
+        Keymap::default(),
+        Box::new(bridge.previewer()),
+    );
+    let frames = drive(model, bridge, Some(token), |mut d| async move {
+        d.key(KeyCode::Char('f'));
+        let s = d
+            .wait("the warning before the request", |s| {
+                s.checked.is_some()
+                    && s.screen
+                        .contains("The token check before the first request found a problem:")
+            })
+            .await;
+        // The request has not gone out: its token is still held at the gate.
+        assert_eq!(s.failed_status, None);
+        assert!(s.in_flight && s.rows == 0);
+        assert_eq!(s.checked, Some(vec![MISSING.to_owned()]));
+        assert!(
+            s.status
+                .contains("the request is sent anyway (press i to inspect the token)"),
+            "{}",
+            s.status
+        );
+        assert!(s.status.contains(MISSING), "{}", s.status);
+        assert!(
+            s.screen.contains("✗ callRecording delta needs the"),
+            "{}",
+            s.screen
+        );
+        assert!(
+            s.screen.contains("i shows the token's claims."),
+            "{}",
+            s.screen
+        );
+        // Sent anyway: the server has the last word.
+        open_tx.send(true).unwrap();
+        let s = d.wait("the 403", |s| s.failed_status == Some(403)).await;
+        assert_eq!(
+            s.status,
+            format!("403 Forbidden: {MISSING} (press i to inspect the token)")
+        );
+        assert!(s.screen.contains("✗ 403 Forbidden"), "{}", s.screen);
+        // The request-id, whole, in the results pane (the bar may run out of room for it).
+        let id = s.request_id.clone().expect("the 403 has a request-id");
+        assert!(
+            s.screen
+                .contains("The server refused the request: 403 Forbidden, request-id "),
+            "{}",
+            s.screen
+        );
+        assert!(s.screen.contains(&id), "{}", s.screen);
+        assert!(
+            s.screen
+                .contains(" token check  callRecording delta needs the")
+        );
+        d.key(KeyCode::Char('q'));
+    })
+    .await;
+    assert!(frames.warned);
+    assert!(
+        gated.asked.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "checked, then sent"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_with_the_permission_shows_no_warning() {
+    let emu = enforcing_emulator().await;
+    let token = app_token(&emu).await;
+    let bridge = bridge_for(
+        &emu,
+        Arc::new(StaticToken::new(AccessToken::new(token.clone()))),
+    );
+    let model = Model::new(
+        recordings_view(&emu),
+        Keymap::default(),
+        Box::new(bridge.previewer()),
+    );
+    let frames = drive(model, bridge, Some(token), |mut d| async move {
+        d.key(KeyCode::Char('f'));
+        let s = d
+            .wait("the first page", |s| s.rows > 0 && !s.in_flight)
+            .await;
+        assert_eq!(s.checked, Some(Vec::new()), "checked, and nothing found");
+        assert_eq!(s.failed_status, None);
+        d.key(KeyCode::Char('q'));
+    })
+    .await;
+    assert!(
+        !frames.warned,
+        "a warning for a token that has the permission"
+    );
+    emu.shutdown().await;
 }

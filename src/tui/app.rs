@@ -14,8 +14,8 @@ use super::json_view::{JsonDoc, JsonView, TokenKind};
 use super::keymap::{Action, Context, Keymap};
 use super::view::{
     DeviceCodeView, ErrorView, FetchState, MAX_IDS, PageView, ProblemView, ProfilesView,
-    QueryDraft, QueryView, RequestPreview, RoundView, SignInState, SignInTarget, TokenView,
-    redact_header,
+    QueryDraft, QueryView, RequestPreview, RoundView, SignInState, SignInTarget, TokenCheckView,
+    TokenView, redact_header,
 };
 
 /// Which pane has the focus.
@@ -241,6 +241,12 @@ pub enum Msg {
     },
     /// What the token inspector found (decoded claims, never the token).
     TokenInspected(TokenView),
+    /// What the check of the token about to be sent found, before run `run_id`'s first
+    /// request (sent only for a JWT; the request goes out whatever it says).
+    TokenChecked {
+        run_id: u64,
+        check: TokenCheckView,
+    },
     /// The runtime is about to draw the first frame.
     Started,
     /// Sign-in `attempt` got a device code to show.
@@ -321,6 +327,9 @@ pub struct Model {
     pub status: Option<String>,
     /// The token inspector's last answer (`None` while it is being asked for).
     pub token: Option<TokenView>,
+    /// What the token check before the session's first request found (`None`: not checked,
+    /// e.g. a token that is not a JWT).
+    pub token_check: Option<TokenCheckView>,
     /// Who is signed in, or the sign-in running or failed.
     pub sign_in: SignInState,
     /// Sign-in messages are accepted only for this attempt.
@@ -370,6 +379,7 @@ impl Model {
             spinner: 0,
             status: None,
             token: None,
+            token_check: None,
             sign_in: SignInState::default(),
             sign_in_attempt: 0,
             sign_in_target: SignInTarget::Startup,
@@ -737,6 +747,22 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.token = Some(view);
             Vec::new()
         }
+        Msg::TokenChecked { run_id, check } => {
+            if accept(m, run_id) {
+                if let Some(first) = check.problems.first() {
+                    let more = match check.problems.len() {
+                        1 => String::new(),
+                        n => format!(" (and {} more)", n - 1),
+                    };
+                    m.status = Some(format!(
+                        "token check: {first}{more}; the request is sent anyway{}",
+                        inspector_hint(m)
+                    ));
+                }
+                m.token_check = Some(check);
+            }
+            Vec::new()
+        }
         Msg::Started => match m.sign_in_on_start.take() {
             Some(target) => begin_sign_in(m, target),
             None => Vec::new(),
@@ -857,6 +883,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                             error.status,
                             m.keymap.key_for(Context::Global, Action::InspectToken),
                         ) {
+                            // What the token check finds missing, in its own words.
+                            (Some(403), _) if !error.token_problems.is_empty() => format!(
+                                "403 Forbidden: {}{}",
+                                error.token_problems.join("; "),
+                                inspector_hint(m)
+                            ),
                             (Some(403), Some(k)) => format!(
                                 "403 Forbidden: press {k} to inspect the token's permissions"
                             ),
@@ -900,6 +932,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// " (press i to inspect the token)", with the inspector's key (nothing without one).
+fn inspector_hint(m: &Model) -> String {
+    m.keymap
+        .key_for(Context::Global, Action::InspectToken)
+        .map(|k| format!(" (press {k} to inspect the token)"))
+        .unwrap_or_default()
 }
 
 fn accept(m: &mut Model, run_id: u64) -> bool {
@@ -1555,6 +1595,7 @@ fn drop_session(m: &mut Model) {
     m.json = JsonView::default();
     m.json_key = None;
     m.query.frozen = false;
+    m.token_check = None;
 }
 
 fn choose_profile(m: &mut Model) -> Vec<Effect> {
@@ -1654,6 +1695,8 @@ fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
             m.query.select.selected()
         };
         m.columns.retain(|c| c != "id");
+        // The bridge checks the token before this first request; an older answer is stale.
+        m.token_check = None;
         let run_id = begin_run(m, follow);
         m.status = Some("first request sent; the options are now frozen in the token".into());
         return vec![Effect::Start {

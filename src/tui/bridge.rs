@@ -27,10 +27,11 @@ use super::app::{CopyWhat, Effect, Msg, QueryPreviewer};
 use super::runtime::EffectHandler;
 use super::view::{
     DeviceCodeView, ErrorView, ObjectRow, PageView, ProblemView, ProfileEntry, ProfilesView,
-    QueryDraft, QueryView, RequestPreview, ResourceView, SharedText, SignInTarget, TokenView,
+    QueryDraft, QueryView, RequestPreview, ResourceView, SharedText, SignInTarget, TokenCheckView,
+    TokenView,
 };
 use crate::auth::{
-    AccessToken, AuthArgs, Cloud, DevicePrompt, Profile, Profiles, PromptFn, StaticToken,
+    AccessToken, AuthArgs, Check, Cloud, DevicePrompt, Profile, Profiles, PromptFn, StaticToken,
     TokenInfo, TokenSource,
 };
 use crate::graph::{
@@ -173,6 +174,7 @@ pub fn error_view(e: &GraphError) -> ErrorView {
         request_id,
         hint: e.hint(),
         needs_resync: e.needs_resync(),
+        token_problems: Vec::new(),
     }
 }
 
@@ -265,6 +267,21 @@ pub fn token_view(
     }
 }
 
+/// The token check the explorer runs by itself (before a session's first request, and after a
+/// 403): `secret` decoded and checked against `resource` and the Graph root the requests go to,
+/// at `now`. `None` for a token that is not a JWT (opaque, or the demo emulator's): nothing to
+/// check, and nothing is said. Only conclusions come back, never the token.
+pub fn token_check(
+    secret: &str,
+    resource: Option<&ResourceSpec>,
+    root: &GraphRoot,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Check> {
+    TokenInfo::decode(secret)
+        .ok()
+        .map(|info| info.check(resource, Some(root.as_str()), now))
+}
+
 fn is_loopback_root(root: &GraphRoot) -> bool {
     let r = root.as_str().to_ascii_lowercase();
     ["http://127.0.0.1", "http://localhost", "http://[::1]"]
@@ -346,6 +363,8 @@ struct Shared {
     seen: HashSet<u64>,
     /// The round number the ids in `seen` belong to.
     seen_round: u32,
+    /// The session's resource (what the token is checked against).
+    resource: Option<&'static ResourceSpec>,
 }
 
 struct Active {
@@ -611,6 +630,7 @@ impl EngineBridge {
             last_error: None,
             seen: HashSet::new(),
             seen_round: 0,
+            resource: None,
         };
         Ok(Self {
             catalog,
@@ -807,7 +827,16 @@ impl EngineBridge {
         });
     }
 
-    fn spawn(&self, s: &mut Shared, run_id: u64, follow: bool, tx: &UnboundedSender<Msg>) {
+    /// Starts run `run_id`'s fetch task; `preflight`: the run begins with the session's first
+    /// request, and the token is checked before it is sent.
+    fn spawn(
+        &self,
+        s: &mut Shared,
+        run_id: u64,
+        follow: bool,
+        preflight: bool,
+        tx: &UnboundedSender<Msg>,
+    ) {
         if let Some(old) = s.active.take() {
             old.cancel.cancel();
         }
@@ -827,6 +856,12 @@ impl EngineBridge {
             cancel,
             follow,
             client: connection.client,
+            checker: TokenChecker {
+                tokens: connection.tokens,
+                resource: s.resource,
+                root: s.root.clone(),
+            },
+            preflight,
             shared: self.shared.clone(),
             tx: tx.clone(),
         };
@@ -873,7 +908,8 @@ impl EffectHandler for EngineBridge {
                         s.last_error = None;
                         s.seen.clear();
                         s.seen_round = 0;
-                        self.spawn(&mut s, run_id, follow, tx);
+                        s.resource = self.catalog.get(&query.resource);
+                        self.spawn(&mut s, run_id, follow, true, tx);
                     }
                     Err(message) => Self::fail_now(tx, run_id, message),
                 }
@@ -886,7 +922,7 @@ impl EffectHandler for EngineBridge {
                     Self::fail_now(tx, run_id, "no session yet: fetch the first page".into());
                     return;
                 }
-                self.spawn(&mut s, run_id, false, tx);
+                self.spawn(&mut s, run_id, false, false, tx);
             }
             Effect::FollowRound { run_id } => {
                 let shared = self.shared.clone();
@@ -907,7 +943,7 @@ impl EffectHandler for EngineBridge {
                         // A run that already stopped after its first page: continue only
                         // mid-round (a finished round has been reported complete already).
                         if session.in_round() {
-                            self.spawn(&mut s, run_id, true, tx);
+                            self.spawn(&mut s, run_id, true, false, tx);
                         }
                     }
                 }
@@ -937,7 +973,7 @@ impl EffectHandler for EngineBridge {
                     return;
                 }
                 s.seen.clear();
-                self.spawn(&mut s, run_id, false, tx);
+                self.spawn(&mut s, run_id, false, false, tx);
             }
             Effect::Cancel { run_id } => {
                 let mut s = lock(&self.shared);
@@ -980,11 +1016,49 @@ impl EffectHandler for EngineBridge {
     }
 }
 
+/// What a fetch task checks the token with: the token source of the sign-in in force, the
+/// session's resource and the Graph root.
+struct TokenChecker {
+    tokens: Arc<dyn TokenSource>,
+    resource: Option<&'static ResourceSpec>,
+    root: GraphRoot,
+}
+
+impl TokenChecker {
+    /// The check of `token` (dropped here, right after decoding); `None`: not a JWT.
+    fn check(&self, token: AccessToken) -> Option<Check> {
+        let check = token_check(
+            token.secret(),
+            self.resource,
+            &self.root,
+            chrono::Utc::now(),
+        );
+        drop(token);
+        check
+    }
+
+    /// After a 403: what the check of the token in force finds wrong (empty: nothing, not a
+    /// JWT, or no token to be had).
+    async fn problems(&self, cancel: &CancellationToken) -> Vec<String> {
+        let token = tokio::select! {
+            t = self.tokens.token() => t.ok(),
+            () = cancel.cancelled() => None,
+        };
+        token
+            .and_then(|t| self.check(t))
+            .map(|c| c.problems)
+            .unwrap_or_default()
+    }
+}
+
 struct FetchTask {
     run_id: u64,
     cancel: CancellationToken,
     follow: Arc<AtomicBool>,
     client: Arc<GraphClient>,
+    checker: TokenChecker,
+    /// Check the token before the first request (the session's initial request).
+    preflight: bool,
     shared: Arc<Mutex<Shared>>,
     tx: UnboundedSender<Msg>,
 }
@@ -1027,7 +1101,60 @@ impl FetchTask {
         Some((req, index))
     }
 
+    /// Before the session's first request: gets the token about to be sent (off the UI thread),
+    /// checks it against the resource and the Graph root and tells the UI what it found; a token
+    /// that is not a JWT is not checked and nothing is said. The request goes out whatever the
+    /// check says: the server has the last word (catalogs lag; a higher permission may do).
+    /// `false`: the run ended here (cancelled, or no token could be had, reported as the
+    /// fetch's failure, as the client would have: asking the sign-in twice could show a
+    /// second device code).
+    async fn preflight(&self) -> bool {
+        let token = tokio::select! {
+            t = self.checker.tokens.token() => t,
+            () = self.cancel.cancelled() => return false,
+        };
+        match token {
+            Ok(token) => {
+                if let Some(check) = self.checker.check(token) {
+                    if !check.ok() {
+                        tracing::info!(
+                            run_id = self.run_id,
+                            problems = check.problems.len(),
+                            "the token check before the first request found problems; sending it anyway"
+                        );
+                    }
+                    let _ = self.tx.send(Msg::TokenChecked {
+                        run_id: self.run_id,
+                        check: TokenCheckView {
+                            resource: self.checker.resource.map(|r| r.name.clone()),
+                            problems: check.problems,
+                        },
+                    });
+                }
+                true
+            }
+            Err(e) => {
+                let e = GraphError::Auth(e.to_string());
+                let mut s = lock(&self.shared);
+                if self.is_active(&s) {
+                    tracing::info!(run_id = self.run_id, "fetch failed: no token");
+                    let error = error_view(&e);
+                    s.last_error = Some(e);
+                    s.active = None;
+                    let _ = self.tx.send(Msg::FetchFailed {
+                        run_id: self.run_id,
+                        error,
+                    });
+                }
+                false
+            }
+        }
+    }
+
     async fn run(self) {
+        if self.preflight && !self.preflight().await {
+            return;
+        }
         loop {
             let Some((request, index)) = self.next() else {
                 return;
@@ -1058,6 +1185,11 @@ impl FetchTask {
                 _ => {}
             };
             let result = self.client.fetch(&request, &self.cancel, &progress).await;
+            // A 403 is checked again (with the token in force): the error names what is missing.
+            let token_problems = match &result {
+                Err(e) if e.status() == Some(403) => self.checker.problems(&self.cancel).await,
+                _ => Vec::new(),
+            };
             let mut s = lock(&self.shared);
             if !self.is_active(&s) {
                 return;
@@ -1107,7 +1239,8 @@ impl FetchTask {
                 }
                 Err(e) => {
                     tracing::info!(run_id = self.run_id, status = ?e.status(), "fetch failed");
-                    let error = error_view(&e);
+                    let mut error = error_view(&e);
+                    error.token_problems = token_problems;
                     s.last_error = Some(e);
                     s.active = None;
                     let _ = self.tx.send(Msg::FetchFailed {

@@ -598,6 +598,21 @@ pub struct ErrorView {
     pub hint: Option<String>,
     /// A full resync is the way out (410, syncStateNotFound): the resync key is offered.
     pub needs_resync: bool,
+    /// After a 403: what the token check finds missing, in plain sentences (the decoded
+    /// claims' conclusions, never the token). Empty when it finds nothing or the token is not
+    /// a JWT.
+    pub token_problems: Vec<String>,
+}
+
+/// What the token check before a session's first request found: the token about to be sent,
+/// decoded and checked against the query's resource and the Graph root. Only conclusions; the
+/// token is not in it. The request is sent whatever it says (the server has the last word).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenCheckView {
+    /// The catalog resource checked against.
+    pub resource: Option<String>,
+    /// What stops the request, in plain sentences (missing permission, expired, wrong cloud).
+    pub problems: Vec<String>,
 }
 
 /// The fetch state machine, one state at a time.

@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{ellipsize, pane_block};
-use crate::tui::view::{ObjectRow, PageView, RoundView, SignInState};
+use crate::tui::view::{FetchState, ObjectRow, PageView, RoundView, SignInState};
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Results;
@@ -71,6 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
                 Style::new().fg(Color::Yellow),
             ));
         }
+        lines.extend(token_check_lines(m));
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         return;
     }
@@ -83,6 +84,68 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     if let Some(round) = m.selected_round() {
         frame.render_widget(Paragraph::new(summary_line(round)), summary);
     }
+}
+
+/// What the token check found, where the first page would be: before the first request (the
+/// request is sent anyway), and after a 403 that the check explains. Nothing when it found
+/// nothing (or the token is not a JWT).
+fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
+    let (heading, problems) = match (&m.fetch, &m.token_check) {
+        (FetchState::Failed { error }, _)
+            if error.status == Some(403) && !error.token_problems.is_empty() =>
+        {
+            // The code and request-id too: here they wrap instead of running off the bar.
+            let code = error
+                .code
+                .as_deref()
+                .filter(|c| !c.eq_ignore_ascii_case("Forbidden"))
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            let id = error
+                .request_id
+                .as_deref()
+                .map(|id| format!(", request-id {id}"))
+                .unwrap_or_default();
+            (
+                format!(
+                    "The server refused the request: 403 Forbidden{code}{id}. The token check says why:"
+                ),
+                &error.token_problems,
+            )
+        }
+        (_, Some(check)) if !check.problems.is_empty() => (
+            "The token check before the first request found a problem:".to_owned(),
+            &check.problems,
+        ),
+        _ => return Vec::new(),
+    };
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(
+            heading,
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ),
+    ];
+    lines.extend(
+        problems
+            .iter()
+            .map(|p| Line::styled(format!("✗ {p}"), Style::new().fg(Color::Red))),
+    );
+    let inspect = m
+        .keymap
+        .key_for(Context::Global, Action::InspectToken)
+        .map(|k| format!(" {k} shows the token's claims."))
+        .unwrap_or_default();
+    let sent = if matches!(m.fetch, FetchState::Failed { .. }) {
+        ""
+    } else {
+        "The request is sent anyway: the server has the last word (catalogs can lag; a higher permission may do)."
+    };
+    lines.push(Line::styled(
+        format!("{sent}{inspect}").trim_start().to_owned(),
+        Style::new().fg(Color::Yellow),
+    ));
+    lines
 }
 
 fn summary_line(r: &RoundView) -> Line<'_> {

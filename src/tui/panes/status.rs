@@ -136,6 +136,27 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), state);
 
+    // After a 403 the token check explains, the second line says what it finds missing.
+    if let FetchState::Failed { error } = &m.fetch
+        && !error.token_problems.is_empty()
+        && m.mode == Mode::Normal
+    {
+        let line = Line::from(vec![
+            Span::styled(
+                " token check ",
+                Style::new()
+                    .fg(Color::White)
+                    .bg(Color::Red)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(" {}", error.token_problems.join("; ")),
+                Style::new().fg(Color::Yellow),
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line), hints);
+        return;
+    }
     // After a failure, the second line says what to do (the key hints are in the help).
     if let FetchState::Failed { error } = &m.fetch
         && let Some(hint) = &error.hint
