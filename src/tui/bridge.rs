@@ -214,6 +214,7 @@ pub fn page_view(
         response_headers: page.headers.clone(),
         raw_json: SharedText::whole(&raw),
         rows,
+        widths: Default::default(),
     }
 }
 

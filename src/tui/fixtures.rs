@@ -337,6 +337,7 @@ pub fn page_from_items(
         response_headers: response_headers(index as usize),
         raw_json: super::view::SharedText::from(body),
         rows,
+        widths: Default::default(),
     }
 }
 

@@ -375,6 +375,70 @@ pub struct PageView {
     /// The page body exactly as received (shared with the engine, not copied).
     pub raw_json: SharedText,
     pub rows: Vec<ObjectRow>,
+    /// The object table's column widths for this page so far (see [`WidthMemo`]).
+    pub widths: WidthMemo,
+}
+
+/// Column widths of one page's object table, as the table has measured them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Widths {
+    /// The property columns the widths are for.
+    pub columns: Vec<String>,
+    pub marker: usize,
+    pub id: usize,
+    /// One per property column.
+    pub content: Vec<usize>,
+}
+
+/// The widths the object table has used for a page so far: they only grow as wider values
+/// scroll into view, so columns do not jump while scrolling (and the table's layout stays the
+/// same from frame to frame). Measured from the visible rows only, so a page is never read
+/// whole for it. Not part of a page's identity: clones start afresh, all memos are equal.
+#[derive(Default)]
+pub struct WidthMemo(std::sync::Mutex<Option<Widths>>);
+
+impl WidthMemo {
+    /// Merges what the visible rows need into the memo (widest wins, per column) and returns
+    /// the widths to draw with. Another set of columns starts afresh.
+    pub fn grow(&self, seen: Widths) -> Widths {
+        let Ok(mut memo) = self.0.lock() else {
+            return seen;
+        };
+        let merged = match memo.take() {
+            Some(old) if old.columns == seen.columns => Widths {
+                marker: old.marker.max(seen.marker),
+                id: old.id.max(seen.id),
+                content: old
+                    .content
+                    .iter()
+                    .zip(&seen.content)
+                    .map(|(a, b)| *a.max(b))
+                    .collect(),
+                columns: seen.columns,
+            },
+            _ => seen,
+        };
+        *memo = Some(merged.clone());
+        merged
+    }
+}
+
+impl Clone for WidthMemo {
+    fn clone(&self) -> Self {
+        WidthMemo::default()
+    }
+}
+
+impl PartialEq for WidthMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for WidthMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WidthMemo")
+    }
 }
 
 /// A round: a starting URL, nextLinks, a deltaLink.
@@ -654,6 +718,39 @@ pub fn redact_header(name: &str, value: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_widths_only_grow_while_the_columns_stay() {
+        let w = |cols: &[&str], marker, id, content: &[usize]| Widths {
+            columns: cols.iter().map(|c| c.to_string()).collect(),
+            marker,
+            id,
+            content: content.to_vec(),
+        };
+        let memo = WidthMemo::default();
+        assert_eq!(
+            memo.grow(w(&["a", "b"], 1, 36, &[5, 9])),
+            w(&["a", "b"], 1, 36, &[5, 9])
+        );
+        // Narrower rows scrolled into view: the widths stay.
+        assert_eq!(
+            memo.grow(w(&["a", "b"], 1, 30, &[3, 4])),
+            w(&["a", "b"], 1, 36, &[5, 9])
+        );
+        // A wider value: that column grows, the others stay.
+        assert_eq!(
+            memo.grow(w(&["a", "b"], 9, 36, &[12, 2])),
+            w(&["a", "b"], 9, 36, &[12, 9])
+        );
+        // Other columns (another $select): measured afresh.
+        assert_eq!(memo.grow(w(&["c"], 1, 20, &[4])), w(&["c"], 1, 20, &[4]));
+        // A clone of a page starts afresh and compares equal.
+        assert_eq!(memo.clone(), memo);
+        assert_eq!(
+            memo.clone().grow(w(&["c"], 1, 2, &[3])),
+            w(&["c"], 1, 2, &[3])
+        );
+    }
 
     #[test]
     fn authorization_is_redacted_whatever_its_case() {

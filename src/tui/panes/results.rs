@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{ellipsize, pane_block};
-use crate::tui::view::{FetchState, ObjectRow, PageView, RoundView, SignInState};
+use crate::tui::view::{FetchState, ObjectRow, PageView, RoundView, SignInState, Widths};
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Results;
@@ -16,7 +16,11 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let title = Line::from(vec![
         Span::styled(" 2 Results ", Style::new().add_modifier(Modifier::BOLD)),
         Span::styled(
-            format!("· {} rounds, {pages} pages ", m.rounds.len()),
+            format!(
+                "· {}, {} ",
+                plural(m.rounds.len(), "round", "rounds"),
+                plural(pages, "page", "pages")
+            ),
             Style::new().fg(Color::DarkGray),
         ),
     ]);
@@ -290,7 +294,8 @@ fn marker(row: &ObjectRow) -> (String, Style) {
     (text, style)
 }
 
-/// Column widths from what the visible rows hold: the marker column as wide as its widest
+/// Column widths from what the visible rows hold (and, for this page, what rows seen before
+/// held: widths only grow while scrolling, see [`crate::tui::view::WidthMemo`]): the marker column as wide as its widest
 /// marker, the id as wide as an id while there is room (a prefix tells GUIDs apart when there is
 /// not), and the property columns sharing the rest in proportion to their content (capped, so
 /// that one long value does not starve the others).
@@ -324,6 +329,17 @@ fn column_widths(
             cells.max(text_width(c)).clamp(3, CAP)
         })
         .collect();
+    let Widths {
+        marker: mark_w,
+        id: id_full,
+        content,
+        ..
+    } = page.widths.grow(Widths {
+        columns: columns.to_vec(),
+        marker: mark_w,
+        id: id_full,
+        content,
+    });
     let total = usize::from(width);
     let wanted: usize = content.iter().sum::<usize>() + columns.len();
     // The id gets its full width when the properties still fit; else a short prefix.
@@ -423,6 +439,10 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
