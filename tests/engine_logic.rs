@@ -993,3 +993,143 @@ fn parse_and_apply_speed() {
         elapsed
     );
 }
+
+const G: &str = "https://g/v1.0/groups/delta?$select=displayName,members";
+
+fn member(id: &str) -> Value {
+    json!({"@odata.type": "#microsoft.graph.user", "id": id})
+}
+
+fn member_gone(id: &str) -> Value {
+    json!({"@odata.type": "#microsoft.graph.user", "id": id, "@removed": {"reason": "deleted"}})
+}
+
+fn member_ids(session: &Session, group: &str) -> Vec<String> {
+    obj(session, group)["members@delta"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn group_members_accumulate_across_slices_and_rounds() {
+    for minimal in [false, true] {
+        let mut s = Session::new(req(RequestKind::Initial, G, minimal));
+        // A full round: the big group's members come in three slices, the later ones as
+        // {id, members@delta} only, one of them on the next page.
+        walk(
+            &mut s,
+            vec![
+                (
+                    Some("https://g/v1.0/groups/delta?$skiptoken=p2"),
+                    None,
+                    json!([
+                        {"id": "g1", "displayName": "Big", "members@delta": [member("u1"), member("u2")]},
+                        {"id": "g2", "displayName": "Small", "members@delta": [member("u9")]},
+                        {"id": "g1", "members@delta": [member("u3"), member("u4")]},
+                    ]),
+                ),
+                (
+                    None,
+                    Some("https://g/v1.0/groups/delta?$deltatoken=d1"),
+                    json!([{"id": "g1", "members@delta": [member("u5")]}]),
+                ),
+            ],
+        );
+        let r = &s.rounds()[0];
+        assert_eq!(
+            member_ids(&s, "g1"),
+            ["u1", "u2", "u3", "u4", "u5"],
+            "minimal={minimal}"
+        );
+        assert_eq!(
+            obj(&s, "g1")["displayName"],
+            "Big",
+            "a slice keeps the other properties"
+        );
+        assert_eq!(
+            (r.added, r.duplicates, r.relationship_slices),
+            (2, 0, 2),
+            "{r}"
+        );
+        assert_eq!((r.links_added, r.links_removed), (6, 0), "{r}");
+        assert!(r.to_string().contains("links +6 -0"), "{r}");
+
+        // A later round: u2 leaves, u6 joins, and the group is renamed. In a default round the
+        // group comes with all its properties and only the membership changes.
+        let changed = json!([{"id": "g1", "displayName": "Bigger", "members@delta": [member_gone("u2"), member("u6")]}]);
+        walk(
+            &mut s,
+            vec![(
+                None,
+                Some("https://g/v1.0/groups/delta?$deltatoken=d2"),
+                changed,
+            )],
+        );
+        let r = &s.rounds()[1];
+        assert_eq!(
+            member_ids(&s, "g1"),
+            ["u1", "u3", "u4", "u5", "u6"],
+            "minimal={minimal}"
+        );
+        assert_eq!(obj(&s, "g1")["displayName"], "Bigger");
+        assert_eq!(
+            (r.updated, r.links_added, r.links_removed),
+            (1, 1, 1),
+            "{r}"
+        );
+        assert_eq!(r.property_changes.get("members@delta"), Some(&1), "{r}");
+        // g2 did not come back: its members are untouched.
+        assert_eq!(member_ids(&s, "g2"), ["u9"]);
+
+        // A default round that changes only a property says nothing of the members: kept.
+        walk(
+            &mut s,
+            vec![(
+                None,
+                Some("https://g/v1.0/groups/delta?$deltatoken=d3"),
+                json!([{"id": "g2", "displayName": "Small 2"}]),
+            )],
+        );
+        assert_eq!(member_ids(&s, "g2"), ["u9"], "minimal={minimal}");
+
+        // A resync restates the members: the first occurrence starts them afresh.
+        s.restart_from("https://g/v1.0/groups/delta?$select=displayName,members&r=1".into());
+        walk(
+            &mut s,
+            vec![(
+                None,
+                Some("https://g/v1.0/groups/delta?$deltatoken=d4"),
+                json!([
+                    {"id": "g1", "displayName": "Bigger", "members@delta": [member("u7")]},
+                    {"id": "g1", "members@delta": [member("u1")]},
+                    {"id": "g2", "displayName": "Small 2", "members@delta": []},
+                ]),
+            )],
+        );
+        assert_eq!(member_ids(&s, "g1"), ["u7", "u1"], "minimal={minimal}");
+        assert!(member_ids(&s, "g2").is_empty());
+    }
+}
+
+#[test]
+fn a_new_object_with_removed_links_keeps_only_the_links_present() {
+    let mut s = Session::new(req(RequestKind::Initial, G, false));
+    walk(
+        &mut s,
+        vec![(
+            None,
+            Some("https://g/v1.0/groups/delta?$deltatoken=d1"),
+            json!([{"id": "g", "displayName": "G", "members@delta": [member("a"), member_gone("b"), member("c")]}]),
+        )],
+    );
+    assert_eq!(member_ids(&s, "g"), ["a", "c"]);
+    let r = &s.rounds()[0];
+    assert_eq!(
+        (r.links_added, r.links_removed, r.duplicates),
+        (2, 0, 0),
+        "{r}"
+    );
+}

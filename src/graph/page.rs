@@ -85,6 +85,9 @@ pub struct Item {
     pub removed: Option<RemovedReason>,
     /// The item's JSON text in [`Page::body`].
     pub span: Range<usize>,
+    /// The item has a top-level `X@delta` list (relationship changes such as `members@delta`).
+    #[serde(default)]
+    pub links: bool,
 }
 
 /// Where an item's `id` is. Ids are written without escapes in practice, so they stay in the
@@ -234,17 +237,26 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
                 json.chars().take(40).collect::<String>()
             )));
         }
-        let (id, removed) = match scan_head(json.as_bytes()) {
-            Some(head) => read_head(json, start, head),
-            None => head_by_serde(json, start),
-        }
-        .map_err(|e| {
+        let (links, head) = match scan_head(json.as_bytes()) {
+            Some(head) => (head.links, read_head(json, start, head)),
+            // The rare item the scan leaves to serde: a plain search will do for the flag.
+            None => (
+                memchr::memmem::find(json.as_bytes(), b"@delta\"").is_some(),
+                head_by_serde(json, start),
+            ),
+        };
+        let (id, removed) = head.map_err(|e| {
             malformed(format!(
                 "item #{} of \"value\" is not a valid object ({e})",
                 i + 1
             ))
         })?;
-        items.push(Item { id, removed, span });
+        items.push(Item {
+            id,
+            removed,
+            span,
+            links,
+        });
     }
     let count =
         match env.count {
@@ -280,6 +292,8 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
 struct Head {
     id: Option<Range<usize>>,
     removed: Option<Range<usize>>,
+    /// A top-level key ends with `@delta`.
+    links: bool,
 }
 
 /// Reads the id and the removal of an item from the spans [`scan_head`] found. `start` is the
@@ -366,6 +380,9 @@ fn scan_head(b: &[u8]) -> Option<Head> {
         }
         p = skip_ws(b, p + 1);
         let value_end = value_end(b, p)?;
+        if key.ends_with(b"@delta") {
+            head.links = true;
+        }
         let slot = match key {
             b"id" => Some(&mut head.id),
             b"@removed" => Some(&mut head.removed),
@@ -565,6 +582,7 @@ mod tests {
             id: id.clone(),
             removed: None,
             span: 0..json.len(),
+            links: false,
         }
         .id(json.as_bytes())
         .map(str::to_owned)
@@ -655,6 +673,11 @@ mod tests {
         assert_eq!(page.item_id(2), Some("third"));
         assert_eq!(page.items[2].removed, Some(RemovedReason::Changed));
         assert_eq!(page.item_id(3), None);
+        assert!(!page.items[0].links);
+        let body = br#"{"value":[{"id":"g","x":{"members@delta":[]}},{"id":"h","members@delta":[{"id":"u"}]}],"@odata.nextLink":"https://g/n"}"#;
+        let parsed = parse_body("https://g/x", body).unwrap();
+        assert!(!parsed.items[0].links, "a nested key is not the item's");
+        assert!(parsed.items[1].links);
     }
 
     fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {

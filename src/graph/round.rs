@@ -154,7 +154,121 @@ fn sorted(map: &IdMap<Entry>) -> impl Iterator<Item = (&str, &Entry)> + '_ {
 }
 
 fn is_tracked_property(key: &str) -> bool {
-    key != "id" && !key.starts_with('@')
+    key != "id" && !key.starts_with('@') && !is_link_list(key)
+}
+
+/// `X@delta` (`members@delta`, `manager@delta`, ...): a relationship's link changes, objects with
+/// an `id`; one with `@removed` is a link taken out.
+fn is_link_list(key: &str) -> bool {
+    key.ends_with("@delta")
+}
+
+/// An occurrence that only continues an object's relationships (`id`, `@odata.type` and
+/// `X@delta` lists), as a large group's further slices of `members@delta` are: it changes the
+/// links and leaves the other properties alone, whatever the round's mode.
+fn is_relationship_slice(obj: &Object) -> bool {
+    let mut any = false;
+    for k in obj.keys() {
+        if is_link_list(k) {
+            any = true;
+        } else if k != "id" && k != "@odata.type" {
+            return false;
+        }
+    }
+    any
+}
+
+/// The object's `X@delta` lists apart from its other properties.
+fn split_links(obj: Object) -> (Vec<(String, Value)>, Object) {
+    let mut links = Vec::new();
+    let mut plain = Object::new();
+    for (k, v) in obj {
+        if is_link_list(&k) && v.is_array() {
+            links.push((k, v));
+        } else {
+            plain.insert(k, v);
+        }
+    }
+    (links, plain)
+}
+
+/// Folds link changes into `obj`: each list onto the links held before (in `old` when given,
+/// else in `obj` itself; none when `restart`), an entry adding (or replacing) the link with its
+/// id, one with `@removed` taking it out. With `old`, lists the occurrence does not mention are
+/// kept (a later round says nothing of a relationship that did not change) unless `restart`.
+fn fold_links(
+    mut obj: Object,
+    links: Vec<(String, Value)>,
+    mut old: Option<Object>,
+    restart: bool,
+    round: &mut RoundSummary,
+) -> Object {
+    for (k, changes) in links {
+        let held_before = if restart {
+            None
+        } else if let Some(old) = old.as_mut() {
+            old.remove(&k)
+        } else {
+            obj.remove(&k)
+        };
+        let mut held = match held_before {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        };
+        let (added, removed) = apply_links(&mut held, &changes);
+        round.links_added += added;
+        round.links_removed += removed;
+        obj.insert(k, Value::Array(held));
+    }
+    if !restart && let Some(old) = old {
+        for (k, v) in old {
+            if is_link_list(&k) && v.is_array() && !obj.contains_key(&k) {
+                obj.insert(k, v);
+            }
+        }
+    }
+    obj
+}
+
+/// Applies one `X@delta` list onto the links held. Returns (links added, links removed).
+fn apply_links(held: &mut Vec<Value>, changes: &Value) -> (usize, usize) {
+    let Some(changes) = changes.as_array() else {
+        return (0, 0);
+    };
+    let link_id = |v: &Value| v.get("id").and_then(Value::as_str).map(str::to_owned);
+    let mut index: HashMap<String, usize> = held
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((link_id(v)?, i)))
+        .collect();
+    let mut gone: HashSet<usize> = HashSet::new();
+    let (mut added, mut removed) = (0, 0);
+    for change in changes {
+        let Some(id) = link_id(change) else {
+            continue;
+        };
+        if change.get("@removed").is_some() {
+            if let Some(i) = index.remove(&id) {
+                gone.insert(i);
+                removed += 1;
+            }
+        } else if let Some(&i) = index.get(&id) {
+            held[i] = change.clone();
+        } else {
+            index.insert(id, held.len());
+            held.push(change.clone());
+            added += 1;
+        }
+    }
+    if !gone.is_empty() {
+        let mut i = 0;
+        held.retain(|_| {
+            let keep = !gone.contains(&i);
+            i += 1;
+            keep
+        });
+    }
+    (added, removed)
 }
 
 /// The change one page brought.
@@ -186,6 +300,12 @@ pub struct RoundSummary {
     pub removed_deleted: usize,
     pub removed_other: usize,
     pub duplicates: usize,
+    /// Later occurrences of an object that only continue its relationships (a large group's
+    /// further slices of `members@delta`): expected, not duplicates.
+    pub relationship_slices: usize,
+    /// Links added and taken out by `X@delta` lists (`members@delta`, ...).
+    pub links_added: usize,
+    pub links_removed: usize,
     pub empty_pages: usize,
     /// Full rounds only: objects in the replica that the round did not return (dropped).
     pub vanished: usize,
@@ -239,11 +359,26 @@ impl fmt::Display for RoundSummary {
             }
             write!(f, " ({})", parts.join(", "))?;
         }
+        if self.links_added + self.links_removed > 0 {
+            write!(f, ", links +{} -{}", self.links_added, self.links_removed)?;
+        }
         write!(
             f,
             ", {}",
             plural(self.duplicates, "duplicate", "duplicates")
         )?;
+        if self.relationship_slices > 0 {
+            write!(
+                f,
+                " ({} more relationship {})",
+                self.relationship_slices,
+                if self.relationship_slices == 1 {
+                    "slice"
+                } else {
+                    "slices"
+                }
+            )?;
+        }
         write!(
             f,
             ", {}",
@@ -530,10 +665,6 @@ impl Session {
                 EntryRef::Occupied(mut slot) => {
                     let existing = slot.get_mut();
                     let first_time = !(seen_before || existing.seen_in == round_no);
-                    if !first_time {
-                        round.duplicates += 1;
-                        report.duplicates += 1;
-                    }
                     let incoming: Object = match serde_json::from_str(page.item_json(i)) {
                         Ok(o) => o,
                         Err(e) => {
@@ -543,26 +674,48 @@ impl Session {
                             continue;
                         }
                     };
+                    let slice = is_relationship_slice(&incoming);
+                    if first_time {
+                        // counted below
+                    } else if slice {
+                        // A large group's further members: expected, not a duplicate.
+                        round.relationship_slices += 1;
+                    } else {
+                        round.duplicates += 1;
+                        report.duplicates += 1;
+                    }
+                    let (links, plain) = split_links(incoming);
                     if first_time {
                         report.updated += 1;
                         round.updated += 1;
-                        if merge {
-                            for k in incoming.keys().filter(|k| is_tracked_property(k)) {
+                        if merge || slice {
+                            for k in plain.keys().filter(|k| is_tracked_property(k)) {
                                 *round.property_changes.entry(k.clone()).or_default() += 1;
                             }
                         } else {
-                            for k in changed_properties(existing.object(), &incoming) {
+                            for k in changed_properties(existing.object(), &plain) {
                                 *round.property_changes.entry(k).or_default() += 1;
                             }
                         }
+                        for (k, changes) in &links {
+                            if changes.as_array().is_some_and(|a| !a.is_empty()) {
+                                *round.property_changes.entry(k.clone()).or_default() += 1;
+                            }
+                        }
                     }
-                    if merge {
-                        let mut obj = std::mem::take(existing).into_object();
-                        obj.extend(incoming);
-                        *existing = Entry::from_object(obj);
+                    // A full round restates every relationship: its first occurrence of an
+                    // object starts the links afresh; any later one (a slice, a replay, a
+                    // later round) changes the links held.
+                    let restart = first_time && round.full;
+                    let old = std::mem::take(existing).into_object();
+                    let obj = if merge || slice {
+                        let mut obj = old;
+                        obj.extend(plain);
+                        fold_links(obj, links, None, restart, round)
                     } else {
-                        *existing = Entry::from_object(incoming);
-                    }
+                        fold_links(plain, links, Some(old), restart, round)
+                    };
+                    *existing = Entry::from_object(obj);
                     existing.seen_in = round_no;
                 }
                 EntryRef::Vacant(slot) => {
@@ -573,17 +726,31 @@ impl Session {
                         report.added += 1;
                         round.added += 1;
                     }
+                    let text = page.item_json(i);
                     let mut entry = match restored {
-                        Some(base) if merge => {
-                            let mut obj = base.into_object();
-                            match serde_json::from_str::<Object>(page.item_json(i)) {
-                                Ok(incoming) => obj.extend(incoming),
-                                Err(e) => report
-                                    .warnings
-                                    .push(format!("item #{} ({id}) cannot be read: {e}", i + 1)),
+                        Some(base) if merge => match serde_json::from_str::<Object>(text) {
+                            Ok(incoming) => {
+                                let (links, plain) = split_links(incoming);
+                                let mut obj = base.into_object();
+                                obj.extend(plain);
+                                Entry::from_object(fold_links(obj, links, None, false, round))
                             }
-                            Entry::from_object(obj)
-                        }
+                            Err(e) => {
+                                report
+                                    .warnings
+                                    .push(format!("item #{} ({id}) cannot be read: {e}", i + 1));
+                                Entry::from_object(base.into_object())
+                            }
+                        },
+                        // Relationship lists are folded (removed links taken out); other
+                        // objects keep their text as received.
+                        _ if item.links => match serde_json::from_str::<Object>(text) {
+                            Ok(incoming) => {
+                                let (links, plain) = split_links(incoming);
+                                Entry::from_object(fold_links(plain, links, None, true, round))
+                            }
+                            Err(_) => Entry::from_raw(page.body.slice(item.span.clone())),
+                        },
                         _ => Entry::from_raw(
                             page.body
                                 .get(item.span.clone())
