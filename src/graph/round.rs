@@ -123,7 +123,7 @@ impl Replica {
 
     /// The active objects for equality checks: soft-deleted objects are excluded, and in each
     /// object `null` properties are dropped (null and absent both mean "not set") as is
-    /// `@removed`.
+    /// `@removed`; relationship links (`X@delta`) are in id order.
     pub fn normalized(&self) -> BTreeMap<String, Value> {
         self.active
             .iter()
@@ -132,7 +132,7 @@ impl Replica {
                     .object()
                     .iter()
                     .filter(|(k, v)| !v.is_null() && k.as_str() != "@removed")
-                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .map(|(k, v)| (k.clone(), normalized_links(k, v)))
                     .collect();
                 (id.to_string(), Value::Object(clean))
             })
@@ -142,6 +142,22 @@ impl Replica {
     pub fn clear(&mut self) {
         self.active.clear();
         self.soft_deleted.clear();
+    }
+}
+
+/// A relationship's links are a set: in id order for comparisons (the order they arrived in
+/// depends on the rounds). Other values as they are.
+fn normalized_links(key: &str, value: &Value) -> Value {
+    match value {
+        Value::Array(links) if is_link_list(key) => {
+            let mut links = links.clone();
+            links.sort_by(|a, b| {
+                let id = |v: &Value| v.get("id").and_then(Value::as_str).map(str::to_owned);
+                id(a).cmp(&id(b))
+            });
+            Value::Array(links)
+        }
+        _ => value.clone(),
     }
 }
 
