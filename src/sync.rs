@@ -16,11 +16,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{AccessToken, AuthError, SignInFailure, StaticToken, TokenSource};
 use crate::graph::catalog::Catalog;
-use crate::graph::client::{ClientConfig, FetchProgress, GraphClient};
+use crate::graph::client::{ClientConfig, FetchProgress, GraphClient, Unparsed};
 use crate::graph::error::GraphError;
 use crate::graph::page::{Page, PageRequest, RequestKind};
 use crate::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
-use crate::graph::round::{RoundSummary, Session};
+use crate::graph::round::{PageReport, RoundSummary, Session};
 
 /// Process exit codes of `deltascope sync` (documented in the README).
 pub mod exit {
@@ -172,9 +172,14 @@ impl ChainCtx {
 }
 
 type Fetched = (
-    Result<Page, GraphError>,
+    Result<Unparsed, GraphError>,
     Option<tokio::sync::OwnedSemaphorePermit>,
 );
+
+/// What became of a fetched page on the blocking pool: the report of applying it, its size and
+/// item count; or the stdout error that kept it from being applied. A body that is not a page
+/// is the outer error.
+type Processed = Result<std::io::Result<(PageReport, u64, u64)>, GraphError>;
 
 /// A page being fetched ahead of the loop. As soon as its body has arrived (before it is
 /// parsed) the nextLink is looked up in the bytes and the next page is requested, so the network
@@ -209,7 +214,7 @@ fn launch(ctx: &Arc<ChainCtx>, req: PageRequest) -> Ahead {
         };
         let result = ctx
             .client
-            .fetch_with_early_body(&r, &ctx.cancel, &throttle_notice, &early)
+            .fetch_unparsed(&r, &ctx.cancel, &throttle_notice, &early)
             .await;
         (result, permit)
     });
@@ -494,10 +499,54 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             // The fetch has finished, so its early look at the body is done: a successor, if
             // it found a nextLink, is in the slot.
             ahead = current.next.lock().ok().and_then(|mut slot| slot.take());
-            let page = match fetched {
-                Ok(page) => {
+            // Parsing, writing and applying the page happen on the blocking pool, in one
+            // hand-off, so this thread is free for the network meanwhile (the next page is
+            // already being fetched).
+            let processed: Processed = match fetched {
+                Ok(unparsed) => {
+                    let quiet = args.quiet;
+                    let (back, processed) = match tokio::task::spawn_blocking(move || {
+                        let processed = unparsed.parse().map(|page| {
+                            // A page whose items did not all go out is not applied: the saved
+                            // state then continues from it, and the next run writes them again.
+                            write_page(&mut stdout, &page, quiet).map(|()| {
+                                let report = session.apply(&page);
+                                (report, page.body.len() as u64, page.items.len() as u64)
+                            })
+                        });
+                        ((session, stdout), processed)
+                    })
+                    .await
+                    {
+                        Ok(done) => done,
+                        Err(e) => {
+                            // Only a panic gets here, and the session went with it.
+                            return Err(fail(
+                                exit::TRANSPORT,
+                                format!("applying a page failed: {e}"),
+                            ));
+                        }
+                    };
+                    (session, stdout) = back;
+                    processed
+                }
+                Err(e) => Err(e),
+            };
+            drop(permit);
+            let report = match processed {
+                Ok(Ok((report, bytes, items))) => {
                     transient_retries = 0;
-                    page
+                    totals.bytes += bytes;
+                    totals.pages += 1;
+                    totals.items += items;
+                    report
+                }
+                Ok(Err(e)) => {
+                    outcome = Err(fail(
+                        exit::TRANSPORT,
+                        format!("cannot write to stdout: {e}"),
+                    ));
+                    break 'rounds;
                 }
                 Err(e) => {
                     // Whatever was fetched ahead of a failed page is not needed.
@@ -537,41 +586,6 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                         continue;
                     }
                     outcome = Err(graph_failure(&e, &preflight));
-                    break 'rounds;
-                }
-            };
-            totals.bytes += page.body.len() as u64;
-            totals.pages += 1;
-            totals.items += page.items.len() as u64;
-            // Writing and applying the page happen on the blocking pool, so this thread is
-            // free for the network meanwhile (the next page is already being fetched).
-            let quiet = args.quiet;
-            let (back, applied) = match tokio::task::spawn_blocking(move || {
-                // A page whose items did not all go out is not applied: the saved state then
-                // continues from it, and the next run writes its items again.
-                let applied = write_page(&mut stdout, &page, quiet).map(|()| session.apply(&page));
-                ((session, stdout), applied)
-            })
-            .await
-            {
-                Ok(done) => done,
-                Err(e) => {
-                    // Only a panic gets here, and the session went with it.
-                    return Err(fail(
-                        exit::TRANSPORT,
-                        format!("applying a page failed: {e}"),
-                    ));
-                }
-            };
-            (session, stdout) = back;
-            drop(permit);
-            let report = match applied {
-                Ok(report) => report,
-                Err(e) => {
-                    outcome = Err(fail(
-                        exit::TRANSPORT,
-                        format!("cannot write to stdout: {e}"),
-                    ));
                     break 'rounds;
                 }
             };

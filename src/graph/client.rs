@@ -13,7 +13,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio_util::sync::CancellationToken;
 
 use super::error::GraphError;
-use super::page::{Page, PageRequest, ParsedBody, parse_body};
+use super::page::{Page, PageRequest, parse_body};
 use super::query::GraphRoot;
 use crate::auth::{AccessToken, TokenSource};
 
@@ -224,6 +224,22 @@ impl GraphClient {
         progress: &(dyn Fn(FetchProgress) + Send + Sync),
         early: &(dyn Fn(&[u8]) + Send + Sync),
     ) -> Result<Page, GraphError> {
+        self.fetch_unparsed(req, cancel, progress, early)
+            .await?
+            .parse_off_runtime()
+            .await
+    }
+
+    /// [`GraphClient::fetch_with_early_body`] without parsing the body: the caller parses it
+    /// ([`Unparsed::parse`]) where it suits it (the headless sync, on the thread that then
+    /// writes and applies the page).
+    pub async fn fetch_unparsed(
+        &self,
+        req: &PageRequest,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(FetchProgress) + Send + Sync),
+        early: &(dyn Fn(&[u8]) + Send + Sync),
+    ) -> Result<Unparsed, GraphError> {
         if cancel.is_cancelled() {
             return Err(GraphError::Cancelled);
         }
@@ -329,8 +345,7 @@ impl GraphClient {
 
             if (200..300).contains(&status) {
                 early(&body);
-                let parsed = parse_off_runtime(&req.url, &body).await?;
-                return Ok(Page {
+                return Ok(Unparsed(Page {
                     request: req.clone(),
                     url: wire,
                     status,
@@ -340,14 +355,14 @@ impl GraphClient {
                     elapsed,
                     throttled_for,
                     body,
-                    items: parsed.items,
-                    next_link: parsed.next_link,
-                    delta_link: parsed.delta_link,
-                    count: parsed.count,
-                    context: parsed.context,
+                    items: Vec::new(),
+                    next_link: None,
+                    delta_link: None,
+                    count: None,
+                    context: None,
                     retries,
                     client_request_id,
-                });
+                }));
             }
 
             if status == 401 && !tried_refresh {
@@ -436,15 +451,38 @@ impl GraphClient {
 /// Bodies at least this large are parsed on a blocking thread.
 const PARSE_OFF_RUNTIME_FROM: usize = 16 * 1024;
 
-/// Parses a page body. A large one is parsed on tokio's blocking pool, so that the runtime's
-/// threads stay free for the network meanwhile (the next page's request, already sent, is being
-/// answered: its bytes are read while this one is parsed).
-async fn parse_off_runtime(url: &str, body: &bytes::Bytes) -> Result<ParsedBody, GraphError> {
-    if body.len() < PARSE_OFF_RUNTIME_FROM {
-        return parse_body(url, body);
+/// A successful (2xx) response whose body has not been parsed yet: everything of the page but
+/// its items and links.
+#[derive(Debug)]
+pub struct Unparsed(Page);
+
+impl Unparsed {
+    /// The body as received.
+    pub fn body(&self) -> &bytes::Bytes {
+        &self.0.body
     }
-    let (u, b) = (url.to_owned(), body.clone());
-    tokio::task::spawn_blocking(move || parse_body(&u, &b))
-        .await
-        .map_err(|e| GraphError::Network(format!("the page could not be parsed: {e}")))?
+
+    /// Parses the body into the page, or says why it is not a delta page.
+    pub fn parse(self) -> Result<Page, GraphError> {
+        let mut page = self.0;
+        let parsed = parse_body(&page.request.url, &page.body)?;
+        page.items = parsed.items;
+        page.next_link = parsed.next_link;
+        page.delta_link = parsed.delta_link;
+        page.count = parsed.count;
+        page.context = parsed.context;
+        Ok(page)
+    }
+
+    /// [`Unparsed::parse`]; a large body on tokio's blocking pool, so that the runtime's threads
+    /// stay free for the network meanwhile (the next page's response is read while this one
+    /// is parsed).
+    pub async fn parse_off_runtime(self) -> Result<Page, GraphError> {
+        if self.0.body.len() < PARSE_OFF_RUNTIME_FROM {
+            return self.parse();
+        }
+        tokio::task::spawn_blocking(move || self.parse())
+            .await
+            .map_err(|e| GraphError::Network(format!("the page could not be parsed: {e}")))?
+    }
 }

@@ -12,7 +12,7 @@ pub mod query;
 pub mod round;
 
 pub use catalog::{Catalog, ResourceSpec};
-pub use client::{ClientConfig, FetchProgress, GraphClient};
+pub use client::{ClientConfig, FetchProgress, GraphClient, Unparsed};
 pub use error::GraphError;
 pub use page::{Item, Page, PageRequest, RemovedReason, RequestKind};
 pub use query::{ApiVersion, DeltaQuery, GraphRoot, Problem, QueryError, Validation};
