@@ -335,9 +335,7 @@ impl GraphClient {
                 b = response.bytes() => b.map_err(|e| body_error(e, &req.url))?,
                 _ = cancel.cancelled() => return Err(GraphError::Cancelled),
             };
-            // The body is kept (the replica's objects are slices of it): one exact-size
-            // allocation, not the spare capacity a body read in chunks grows into.
-            let body = bytes::Bytes::from(body.to_vec());
+            let body = exact_size(body);
             let elapsed = started.elapsed();
             progress(FetchProgress::Received {
                 bytes: body.len() as u64,
@@ -448,6 +446,17 @@ impl GraphClient {
     }
 }
 
+/// The body as kept (the replica's objects are slices of it): in a buffer of its own size. A
+/// body read in several chunks was collected into one already (kept as is); one that is a slice
+/// of the connection's read buffer would keep that whole buffer alive, so it is copied.
+fn exact_size(body: bytes::Bytes) -> bytes::Bytes {
+    match body.try_into_mut() {
+        Ok(own) if own.capacity() - own.len() <= own.len() / 16 => own.freeze(),
+        Ok(own) => bytes::Bytes::copy_from_slice(&own),
+        Err(shared) => bytes::Bytes::copy_from_slice(&shared),
+    }
+}
+
 /// Bodies at least this large are parsed on a blocking thread.
 const PARSE_OFF_RUNTIME_FROM: usize = 16 * 1024;
 
@@ -484,5 +493,35 @@ impl Unparsed {
         tokio::task::spawn_blocking(move || self.parse())
             .await
             .map_err(|e| GraphError::Network(format!("the page could not be parsed: {e}")))?
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_is_kept_in_a_buffer_of_its_own_size_copied_only_when_needed() {
+        // Collected from chunks: already its own size, kept without a copy.
+        let own = bytes::Bytes::from(b"{\"value\":[]}".to_vec());
+        let at = own.as_ptr();
+        let kept = exact_size(own);
+        assert_eq!(kept.as_ptr(), at);
+
+        // A slice of a larger read buffer: copied out, so the buffer can go.
+        let buffer = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
+        let slice = buffer.slice(100..1100);
+        let kept = exact_size(slice);
+        assert_eq!(kept.len(), 1000);
+        drop(buffer);
+        let own = kept.try_into_mut().unwrap();
+        assert_eq!(own.capacity(), 1000);
+
+        // Its own, but mostly spare capacity: copied to its size.
+        let mut roomy = bytes::BytesMut::with_capacity(64 * 1024);
+        roomy.extend_from_slice(b"{}");
+        let kept = exact_size(roomy.freeze());
+        assert_eq!(kept.try_into_mut().unwrap().capacity(), 2);
     }
 }
