@@ -1277,6 +1277,21 @@ pub(crate) fn enforce(
                 );
             }
         }
+        Resource::Groups => {
+            if !has(&[
+                "GroupMember.Read.All",
+                "Group.Read.All",
+                "Directory.Read.All",
+                "GroupMember.ReadWrite.All",
+                "Group.ReadWrite.All",
+                "Directory.ReadWrite.All",
+            ]) {
+                return denied(
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                );
+            }
+        }
         Resource::Users => {
             if !has(&[
                 "User.Read.All",
