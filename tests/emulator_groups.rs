@@ -703,3 +703,24 @@ async fn enforcement_needs_a_group_permission() {
         assert_eq!(r.status, 200, "{client}: {}", r.text);
     }
 }
+
+#[tokio::test]
+async fn demo_tokens_read_groups_under_enforcement() {
+    let e = start(EmulatorConfig {
+        identity: IdentityConfig {
+            enforce: true,
+            ..Default::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let tenant = e.emu.demo().tenant_id;
+    let tok = app_token(&e, &tenant, "66666666-6666-6666-6666-666666666666").await;
+    let r = e
+        .get_with(
+            &e.url("/v1.0/groups/delta"),
+            &[("Authorization", &format!("Bearer {tok}"))],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

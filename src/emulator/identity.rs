@@ -48,11 +48,17 @@ use super::token::Resource;
 pub const DEMO_ROLES: &[&str] = &[
     "OrgContact.Read.All",
     "User.Read.All",
+    "GroupMember.Read.All",
     "OnlineMeetingRecording.Read.All",
     "OnlineMeetingTranscript.Read.All",
 ];
 /// Delegated permissions a demo user consents to.
-pub const DEMO_SCOPES: &[&str] = &["User.Read", "OrgContact.Read.All", "User.Read.All"];
+pub const DEMO_SCOPES: &[&str] = &[
+    "User.Read",
+    "OrgContact.Read.All",
+    "User.Read.All",
+    "GroupMember.Read.All",
+];
 
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
