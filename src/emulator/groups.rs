@@ -24,6 +24,9 @@ use super::token::{Frozen, Kind, TokenState};
 
 const G: Coll = Coll::Groups;
 
+/// The items of a full round, (group, slice number), and each group's member list.
+type FullRound = (Vec<(u64, usize)>, HashMap<u64, Vec<u64>>);
+
 /// The `@odata.type` of a member link.
 const USER_TYPE: &str = "#microsoft.graph.user";
 
@@ -118,7 +121,7 @@ impl Store {
         p: u64,
         ids: Option<&[u64]>,
         with_members: bool,
-    ) -> (Vec<(u64, usize)>, HashMap<u64, Vec<u64>>) {
+    ) -> FullRound {
         let groups: Vec<u64> = match ids {
             Some(list) => list.iter().copied().filter(|i| *i < n).collect(),
             None => (0..n).collect(),

@@ -604,7 +604,7 @@ pub fn group_values(seed: u64, index: u64) -> Vec<serde_json::Value> {
         (r >> 22) % 60,
         (r >> 28) % 60
     );
-    let synced = !unified && r2 % 3 == 0;
+    let synced = !unified && r2.is_multiple_of(3);
     let sid = |a: u64, b: u64| {
         format!(
             "S-1-12-1-{}-{}-{}-{}",
@@ -672,7 +672,11 @@ pub fn group_values(seed: u64, index: u64) -> Vec<serde_json::Value> {
     v[15] = json!(!unified);
     v[16] = json!(sid(h3(seed, 0x62, index), h3(seed, 0x63, index)));
     if unified {
-        v[17] = json!(if r2 % 5 == 0 { "Private" } else { "Public" });
+        v[17] = json!(if r2.is_multiple_of(5) {
+            "Private"
+        } else {
+            "Public"
+        });
     }
     v
 }
@@ -710,12 +714,12 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: u32, out:
     enum G {
         C(ContactGen),
         U(UserGen),
-        G(Vec<serde_json::Value>),
+        V(Vec<serde_json::Value>),
     }
     let g = match coll {
         Coll::Contacts => G::C(ContactGen::new(seed, index)),
         Coll::Users => G::U(UserGen::new(seed, index)),
-        Coll::Groups => G::G(group_values(seed, index)),
+        Coll::Groups => G::V(group_values(seed, index)),
     };
     let schema = coll.schema();
     let id = object_id(seed, coll, index);
@@ -743,7 +747,7 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: u32, out:
         let has = match &g {
             G::C(c) => c.write(i, out),
             G::U(u) => u.write(seed, i, out),
-            G::G(v) => match v.get(i) {
+            G::V(v) => match v.get(i) {
                 None | Some(serde_json::Value::Null) => false,
                 Some(v) => {
                     write_value(out, v);
