@@ -20,7 +20,7 @@
 //! | `POST /_emulator/groups/{id}/members` | `{"id": userId}` | adds a member (409 if already one) |
 //! | `DELETE /_emulator/groups/{id}/members/{userId}` | | removes a member (404 if not one) |
 //! | `POST /_emulator/recordings` | `{"organizer": id}` (optional) | adds a recording and transcript → the recording |
-//! | `POST /_emulator/mutate` | `{"count": n}` | n random realistic changes → counts |
+//! | `POST /_emulator/mutate` | `{"count": n, "groups": m}` | n random realistic contact/recording changes and m group changes (both optional; count defaults to 1 without groups) → counts |
 //! | `GET /_emulator/faults` | | active faults |
 //! | `POST /_emulator/faults` | `{"spec": "throttle:2:0.5"}` or `{"specs": [...]}` | adds faults |
 //! | `DELETE /_emulator/faults` | | clears faults |
@@ -161,6 +161,13 @@ impl Control {
         let mut store = lock(&self.sh.store);
         store.restore(Coll::Groups, id, now)?;
         Ok(store.get_group(id)?)
+    }
+
+    /// `count` random realistic group changes (members joining and leaving, edits, deletes,
+    /// restores).
+    pub fn mutate_groups(&self, count: u64) -> Value {
+        let now = self.sh.clock.now();
+        lock(&self.sh.store).mutate_groups(count, now)
     }
 
     /// Adds user `user` to group `group`.
@@ -509,14 +516,28 @@ async fn h_recording(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
 
 async fn h_mutate(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     reply(parse_body(&body).and_then(|b| {
+        let groups = match b.get("groups") {
+            None => 0,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n <= 1_000_000)
+                .ok_or_else(|| bad("groups must be a whole number up to 1000000"))?,
+        };
         let n = match b.get("count") {
-            None => 1,
+            // Alone, a mutate call makes one change; with "groups", only group changes.
+            None => u64::from(groups == 0),
             Some(v) => v
                 .as_u64()
                 .filter(|n| *n <= 1_000_000)
                 .ok_or_else(|| bad("count must be a whole number up to 1000000"))?,
         };
-        Ok(ctl(&sh).mutate(n))
+        let c = ctl(&sh);
+        let mut out = c.mutate(n);
+        if groups > 0 {
+            out["groups"] = c.mutate_groups(groups);
+            out["position"] = json!(c.position());
+        }
+        Ok(out)
     }))
 }
 

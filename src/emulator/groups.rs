@@ -474,6 +474,105 @@ impl Store {
         Ok(json!({"group": id, "removed": user, "memberCount": self.members[&g].len()}))
     }
 
+    /// `n` random realistic group changes: mostly members joining and leaving, some
+    /// description and visibility edits, now and then a soft delete or a restore.
+    pub fn mutate_groups(&mut self, n: u64, now: DateTime<Utc>) -> Value {
+        let mut counts = [0u64; 5];
+        for _ in 0..n {
+            let roll = self.grng.below(100);
+            let kind = match roll {
+                0..=39 => 0,
+                40..=74 => 1,
+                75..=94 => 2,
+                _ => 3,
+            };
+            if let Some(k) = self.mutate_group(kind, now) {
+                counts[k] += 1;
+            }
+        }
+        json!({
+            "membersAdded": counts[0], "membersRemoved": counts[1], "updated": counts[2],
+            "softDeleted": counts[3], "restored": counts[4], "position": self.pos(),
+        })
+    }
+
+    fn random_live_group(&mut self) -> Option<u64> {
+        let n = self.groups.next;
+        for _ in 0..16 {
+            let g = self.grng.below(n);
+            if self.groups.status(g) == Status::Live {
+                return Some(g);
+            }
+        }
+        None
+    }
+
+    /// One group change of `kind` (0 add, 1 remove, 2 update, 3 delete or restore); the kind
+    /// actually made, if any.
+    fn mutate_group(&mut self, kind: usize, now: DateTime<Utc>) -> Option<usize> {
+        if kind == 3 {
+            let mut soft: Vec<u64> = (0..self.groups.next)
+                .filter(|g| self.groups.status(*g) == Status::SoftDeleted)
+                .collect();
+            if !soft.is_empty() {
+                soft.sort_unstable();
+                let g = soft[self.grng.below(soft.len() as u64) as usize];
+                let id = self.id_of(G, g);
+                return self.restore(G, &id, now).ok().map(|_| 4);
+            }
+            // Keep "All Company" (group 0) alive.
+            let g = self.random_live_group().filter(|g| *g != 0)?;
+            let id = self.id_of(G, g);
+            return self.delete(G, &id, false, now).ok().map(|_| 3);
+        }
+        let g = self.random_live_group()?;
+        let id = self.id_of(G, g);
+        let members = self.members_now(g);
+        let users = self.users.next;
+        match kind {
+            0 | 1 if kind == 1 && !members.is_empty() => {
+                let pick = self.grng.below(members.len() as u64) as usize;
+                let u = *members.iter().nth(pick)?;
+                let user = self.id_of(Coll::Users, u);
+                self.remove_member(&id, &user, now).ok().map(|_| 1)
+            }
+            0 | 1 => {
+                for _ in 0..16 {
+                    let u = self.grng.below(users);
+                    if !members.contains(&u) && self.users.status(u) == Status::Live {
+                        let user = self.id_of(Coll::Users, u);
+                        return self.add_member(&id, &user, now).ok().map(|_| 0);
+                    }
+                }
+                None
+            }
+            _ => {
+                let r = self.grng.next_u64();
+                let mut body = Map::new();
+                let name = self
+                    .get(G, &id)
+                    .ok()
+                    .and_then(|v| v["displayName"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                const NOTES: &[&str] = &[
+                    "weekly sync on Tuesdays",
+                    "see the pinned channel for onboarding",
+                    "owners review membership each quarter",
+                    "shared mailbox and calendar",
+                    "archived projects moved to the Records site",
+                ];
+                body.insert(
+                    "description".into(),
+                    json!(format!(
+                        "{name}: {}.",
+                        NOTES[(r % NOTES.len() as u64) as usize]
+                    )),
+                );
+                self.update(G, &id, &body, now).ok().map(|_| 2)
+            }
+        }
+    }
+
     /// The generated group with the most members (for samples and tests).
     pub fn largest_group(&self) -> Option<u64> {
         (0..self.groups.base)

@@ -168,10 +168,12 @@ impl Drop for Emulator {
     }
 }
 
-/// Applies `per_sec` random changes per second while the rate is above zero.
+/// Applies `per_sec` random changes per second while the rate is above zero: contacts and
+/// recordings as before, and one group change for every four of those (when there are groups).
 async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: CancellationToken) {
     let tick = Duration::from_millis(100);
     let mut owed = 0.0f64;
+    let mut group_owed = 0.0f64;
     loop {
         let r = *rate.borrow_and_update();
         if r <= 0.0 || !r.is_finite() {
@@ -191,7 +193,16 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
         if n >= 1.0 {
             owed -= n;
             let now = sh.clock.now();
-            routes::lock(&sh.store).mutate(n as u64, now);
+            let mut store = routes::lock(&sh.store);
+            store.mutate(n as u64, now);
+            if store.groups.next > 0 {
+                group_owed += n / 4.0;
+                let g = group_owed.floor();
+                if g >= 1.0 {
+                    group_owed -= g;
+                    store.mutate_groups(g as u64, now);
+                }
+            }
         }
     }
 }

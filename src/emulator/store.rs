@@ -176,6 +176,8 @@ pub struct Store {
     /// Default page size of directory resources.
     pub page_size: usize,
     rng: Rng,
+    /// Random source of group changes (apart, so that contact histories stay as they were).
+    pub(crate) grng: Rng,
     cache: Option<(CacheKey, Arc<Vec<Change>>)>,
 }
 
@@ -202,6 +204,7 @@ impl Store {
             log: Vec::new(),
             page_size: 100,
             rng: Rng(seed ^ 0x5EED_C4A2),
+            grng: Rng(seed ^ 0x6E0_C4A2),
             cache: None,
         };
         if organizers > 0 {
