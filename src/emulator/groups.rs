@@ -40,6 +40,8 @@ struct GroupChange {
     fresh: bool,
     /// Membership touched in the range (only tracked when `members` is selected).
     touched: bool,
+    /// Soft- or hard-deleted in the range.
+    removed: bool,
     adds: Vec<u64>,
     removes: Vec<u64>,
 }
@@ -201,6 +203,7 @@ impl Store {
                 mask: 0,
                 fresh: false,
                 touched: false,
+                removed: false,
                 adds: Vec::new(),
                 removes: Vec::new(),
             });
@@ -212,23 +215,29 @@ impl Store {
                     a.fresh = true;
                 }
                 Op::MemberAdd | Op::MemberRemove => a.touched = true,
+                Op::SoftDelete | Op::HardDelete => a.removed = true,
                 _ => {}
             }
         }
+        // Everything here depends on the log range only (not on the current state), so that the
+        // list, and the cursor into it, stay the same on every page of the round.
         let mut list: Vec<GroupChange> = acc
             .into_values()
             .filter_map(|mut ch| {
-                let live = self.groups.status(ch.idx) == Status::Live;
-                if members && live {
+                if members && (ch.fresh || ch.touched) {
                     let now: BTreeSet<u64> = self.members_at(ch.idx, to);
                     if ch.fresh {
                         ch.adds = now.into_iter().collect();
-                    } else if ch.touched {
+                    } else {
                         let before = self.members_at(ch.idx, from);
                         ch.adds = now.difference(&before).copied().collect();
                         ch.removes = before.difference(&now).copied().collect();
                         // Joined and left again: no change to show.
-                        if ch.adds.is_empty() && ch.removes.is_empty() && ch.mask == 0 {
+                        if ch.adds.is_empty()
+                            && ch.removes.is_empty()
+                            && ch.mask == 0
+                            && !ch.removed
+                        {
                             return None;
                         }
                     }
