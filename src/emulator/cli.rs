@@ -20,6 +20,14 @@ pub struct EmulatorArgs {
     /// Number of users.
     #[arg(long, default_value_t = 50)]
     pub users: usize,
+    /// Number of groups (members drawn from the users; the first, "All Company", holds
+    /// everyone).
+    #[arg(long, default_value_t = 12)]
+    pub groups: usize,
+    /// Most member links a group carries per item of a full round (larger groups come back
+    /// later in the round with further slices of members@delta).
+    #[arg(long, default_value_t = 100)]
+    pub member_slice: usize,
     /// Number of meeting organizers (the first users).
     #[arg(long, default_value_t = 3)]
     pub organizers: usize,
@@ -53,6 +61,8 @@ impl EmulatorArgs {
             seed: self.seed,
             contacts: self.contacts,
             users: self.users,
+            groups: self.groups,
+            member_slice: self.member_slice,
             organizers: self.organizers,
             recordings: self.recordings,
             page_size: self.page_size,
@@ -76,6 +86,9 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
             "the emulator listens on loopback only; {} is not a loopback address",
             args.listen
         );
+    }
+    if args.member_slice == 0 {
+        anyhow::bail!("--member-slice must be at least 1");
     }
     if !(1..=999).contains(&args.page_size) {
         anyhow::bail!("--page-size must be between 1 and 999");

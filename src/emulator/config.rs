@@ -10,6 +10,10 @@ pub struct EmulatorConfig {
     pub contacts: usize,
     /// Number of users (the first `organizers` of them organize meetings).
     pub users: usize,
+    /// Number of groups generated at start (members drawn from the users).
+    pub groups: usize,
+    /// Most member links one group item of a full round carries (`members@delta` slices).
+    pub member_slice: usize,
     /// Number of meeting organizers (users with recordings and transcripts).
     pub organizers: usize,
     /// Number of recordings generated at start, spread over the organizers.
@@ -34,6 +38,8 @@ impl Default for EmulatorConfig {
             seed: 42,
             contacts: 250,
             users: 50,
+            groups: 12,
+            member_slice: 100,
             organizers: 3,
             recordings: 40,
             page_size: 100,

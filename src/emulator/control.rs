@@ -11,8 +11,16 @@
 //! | `DELETE /_emulator/contacts/{id}` | | soft delete (`@removed` reason `changed`) |
 //! | `DELETE /_emulator/contacts/{id}?permanent=true` | | hard delete (`@removed` reason `deleted`) |
 //! | `POST /_emulator/contacts/{id}/restore` | | restores a soft-deleted contact → the contact |
+//! | `POST /_emulator/groups` | partial group, optional `"members": [user ids]` | creates a group → the group |
+//! | `GET /_emulator/groups/{id}` | | the group with `@emulator.status` and `@emulator.memberCount` |
+//! | `PATCH /_emulator/groups/{id}` | properties (null clears) | updates → the group |
+//! | `DELETE /_emulator/groups/{id}` | | soft delete; `?permanent=true`: hard delete |
+//! | `POST /_emulator/groups/{id}/restore` | | restores a soft-deleted group → the group |
+//! | `GET /_emulator/groups/{id}/members` | | `{"value": [user ids]}` (current members) |
+//! | `POST /_emulator/groups/{id}/members` | `{"id": userId}` | adds a member (409 if already one) |
+//! | `DELETE /_emulator/groups/{id}/members/{userId}` | | removes a member (404 if not one) |
 //! | `POST /_emulator/recordings` | `{"organizer": id}` (optional) | adds a recording and transcript → the recording |
-//! | `POST /_emulator/mutate` | `{"count": n}` | n random realistic changes → counts |
+//! | `POST /_emulator/mutate` | `{"count": n, "groups": m}` | n random realistic contact/recording changes and m group changes (both optional; count defaults to 1 without groups) → counts |
 //! | `GET /_emulator/faults` | | active faults |
 //! | `POST /_emulator/faults` | `{"spec": "throttle:2:0.5"}` or `{"specs": [...]}` | adds faults |
 //! | `DELETE /_emulator/faults` | | clears faults |
@@ -101,7 +109,77 @@ impl Control {
             sample_contact_ids: (0..store.contacts.next.min(5))
                 .map(|i| store.id_of(Coll::Contacts, i))
                 .collect(),
+            sample_group_ids: sample_groups(&store),
         }
+    }
+
+    /// The id of group number `index` (generated groups are 0..groups; 0 is "All Company").
+    pub fn group_id(&self, index: u64) -> String {
+        lock(&self.sh.store).id_of(Coll::Groups, index)
+    }
+
+    /// The id of user number `index`.
+    pub fn user_id(&self, index: u64) -> String {
+        lock(&self.sh.store).id_of(Coll::Users, index)
+    }
+
+    pub fn get_group(&self, id: &str) -> Result<Value, ControlError> {
+        Ok(lock(&self.sh.store).get_group(id)?)
+    }
+
+    /// The current member ids of a group.
+    pub fn group_members(&self, id: &str) -> Result<Vec<String>, ControlError> {
+        Ok(lock(&self.sh.store).group_member_ids(id)?)
+    }
+
+    pub fn create_group(&self, body: &Value) -> Result<Value, ControlError> {
+        let body = as_object(body)?;
+        let now = self.sh.clock.now();
+        Ok(lock(&self.sh.store).create_group(body, now)?)
+    }
+
+    pub fn update_group(&self, id: &str, body: &Value) -> Result<Value, ControlError> {
+        let body = as_object(body)?;
+        let now = self.sh.clock.now();
+        let mut store = lock(&self.sh.store);
+        store.update(Coll::Groups, id, body, now)?;
+        Ok(store.get_group(id)?)
+    }
+
+    pub fn soft_delete_group(&self, id: &str) -> Result<Value, ControlError> {
+        let now = self.sh.clock.now();
+        Ok(lock(&self.sh.store).delete(Coll::Groups, id, false, now)?)
+    }
+
+    pub fn hard_delete_group(&self, id: &str) -> Result<Value, ControlError> {
+        let now = self.sh.clock.now();
+        Ok(lock(&self.sh.store).delete(Coll::Groups, id, true, now)?)
+    }
+
+    pub fn restore_group(&self, id: &str) -> Result<Value, ControlError> {
+        let now = self.sh.clock.now();
+        let mut store = lock(&self.sh.store);
+        store.restore(Coll::Groups, id, now)?;
+        Ok(store.get_group(id)?)
+    }
+
+    /// `count` random realistic group changes (members joining and leaving, edits, deletes,
+    /// restores).
+    pub fn mutate_groups(&self, count: u64) -> Value {
+        let now = self.sh.clock.now();
+        lock(&self.sh.store).mutate_groups(count, now)
+    }
+
+    /// Adds user `user` to group `group`.
+    pub fn add_member(&self, group: &str, user: &str) -> Result<Value, ControlError> {
+        let now = self.sh.clock.now();
+        Ok(lock(&self.sh.store).add_member(group, user, now)?)
+    }
+
+    /// Removes user `user` from group `group`.
+    pub fn remove_member(&self, group: &str, user: &str) -> Result<Value, ControlError> {
+        let now = self.sh.clock.now();
+        Ok(lock(&self.sh.store).remove_member(group, user, now)?)
     }
 
     /// The id of contact number `index` (generated contacts are 0..contacts).
@@ -118,6 +196,7 @@ impl Control {
         let store = lock(&self.sh.store);
         let (live, soft, hard) = store.contacts.counts();
         let (ulive, _, _) = store.users.counts();
+        let (glive, gsoft, ghard) = store.groups.counts();
         let sample: Vec<String> = (0..store.contacts.next.min(5))
             .map(|i| store.id_of(Coll::Contacts, i))
             .collect();
@@ -136,6 +215,13 @@ impl Control {
             },
             "lastChange": store.log.last().map(|e| graph_datetime(e.at)),
             "users": {"live": ulive},
+            "groups": {
+                "generated": store.groups.base, "live": glive, "softDeleted": gsoft,
+                "deleted": ghard, "memberSlice": store.member_slice,
+                "defaultProperties": Coll::Groups.schema().names(Coll::Groups.schema().default_mask),
+                "properties": Coll::Groups.schema().props,
+            },
+            "sampleGroupIds": sample_groups(&store),
             "organizers": store.organizer_ids(),
             "recordings": store.artifacts.len(),
             "sampleContactIds": sample,
@@ -217,6 +303,19 @@ impl Control {
     }
 }
 
+/// A few group ids: the largest group first, then the first generated ones.
+fn sample_groups(store: &super::store::Store) -> Vec<String> {
+    let mut idx: Vec<u64> = store.largest_group().into_iter().collect();
+    for g in 0..store.groups.next.min(5) {
+        if !idx.contains(&g) && idx.len() < 5 {
+            idx.push(g);
+        }
+    }
+    idx.into_iter()
+        .map(|g| store.id_of(Coll::Groups, g))
+        .collect()
+}
+
 // ----- HTTP ------------------------------------------------------------------------------
 
 pub(crate) fn router(sh: Arc<Shared>) -> Router {
@@ -228,6 +327,22 @@ pub(crate) fn router(sh: Arc<Shared>) -> Router {
             get(h_get).patch(h_update).delete(h_delete),
         )
         .route("/_emulator/contacts/{id}/restore", post(h_restore))
+        .route("/_emulator/groups", post(h_group_create))
+        .route(
+            "/_emulator/groups/{id}",
+            get(h_group_get)
+                .patch(h_group_update)
+                .delete(h_group_delete),
+        )
+        .route("/_emulator/groups/{id}/restore", post(h_group_restore))
+        .route(
+            "/_emulator/groups/{id}/members",
+            get(h_members).post(h_member_add),
+        )
+        .route(
+            "/_emulator/groups/{id}/members/{user}",
+            axum::routing::delete(h_member_remove),
+        )
         .route("/_emulator/recordings", post(h_recording))
         .route("/_emulator/mutate", post(h_mutate))
         .route(
@@ -321,6 +436,77 @@ async fn h_restore(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Res
     reply(ctl(&sh).restore_contact(&id))
 }
 
+fn permanent(q: Option<&str>) -> bool {
+    q.is_some_and(|q| {
+        q.split('&').any(|p| {
+            p.eq_ignore_ascii_case("permanent=true") || p.eq_ignore_ascii_case("permanent")
+        })
+    })
+}
+
+async fn h_group_create(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
+    reply(parse_body(&body).and_then(|b| ctl(&sh).create_group(&b)))
+}
+
+async fn h_group_get(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    reply(ctl(&sh).get_group(&id))
+}
+
+async fn h_group_update(
+    State(sh): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    reply(parse_body(&body).and_then(|b| ctl(&sh).update_group(&id, &b)))
+}
+
+async fn h_group_delete(
+    State(sh): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let c = ctl(&sh);
+    reply(if permanent(q.as_deref()) {
+        c.hard_delete_group(&id)
+    } else {
+        c.soft_delete_group(&id)
+    })
+}
+
+async fn h_group_restore(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    reply(ctl(&sh).restore_group(&id))
+}
+
+async fn h_members(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    reply(
+        ctl(&sh)
+            .group_members(&id)
+            .map(|m| json!({"value": m, "count": m.len()})),
+    )
+}
+
+async fn h_member_add(
+    State(sh): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    reply(parse_body(&body).and_then(|b| {
+        let user = b
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("give {\"id\": userId}"))?
+            .to_string();
+        ctl(&sh).add_member(&id, &user)
+    }))
+}
+
+async fn h_member_remove(
+    State(sh): State<Arc<Shared>>,
+    Path((id, user)): Path<(String, String)>,
+) -> Response {
+    reply(ctl(&sh).remove_member(&id, &user))
+}
+
 async fn h_recording(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     reply(parse_body(&body).and_then(|b| {
         let org = b.get("organizer").and_then(Value::as_str);
@@ -330,14 +516,28 @@ async fn h_recording(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
 
 async fn h_mutate(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     reply(parse_body(&body).and_then(|b| {
+        let groups = match b.get("groups") {
+            None => 0,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| *n <= 1_000_000)
+                .ok_or_else(|| bad("groups must be a whole number up to 1000000"))?,
+        };
         let n = match b.get("count") {
-            None => 1,
+            // Alone, a mutate call makes one change; with "groups", only group changes.
+            None => u64::from(groups == 0),
             Some(v) => v
                 .as_u64()
                 .filter(|n| *n <= 1_000_000)
                 .ok_or_else(|| bad("count must be a whole number up to 1000000"))?,
         };
-        Ok(ctl(&sh).mutate(n))
+        let c = ctl(&sh);
+        let mut out = c.mutate(n);
+        if groups > 0 {
+            out["groups"] = c.mutate_groups(groups);
+            out["position"] = json!(c.position());
+        }
+        Ok(out)
     }))
 }
 

@@ -48,11 +48,17 @@ use super::token::Resource;
 pub const DEMO_ROLES: &[&str] = &[
     "OrgContact.Read.All",
     "User.Read.All",
+    "GroupMember.Read.All",
     "OnlineMeetingRecording.Read.All",
     "OnlineMeetingTranscript.Read.All",
 ];
 /// Delegated permissions a demo user consents to.
-pub const DEMO_SCOPES: &[&str] = &["User.Read", "OrgContact.Read.All", "User.Read.All"];
+pub const DEMO_SCOPES: &[&str] = &[
+    "User.Read",
+    "OrgContact.Read.All",
+    "User.Read.All",
+    "GroupMember.Read.All",
+];
 
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -1269,6 +1275,21 @@ pub(crate) fn enforce(
             if !has(&[
                 "OrgContact.Read.All",
                 "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ]) {
+                return denied(
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                );
+            }
+        }
+        Resource::Groups => {
+            if !has(&[
+                "GroupMember.Read.All",
+                "Group.Read.All",
+                "Directory.Read.All",
+                "GroupMember.ReadWrite.All",
+                "Group.ReadWrite.All",
                 "Directory.ReadWrite.All",
             ]) {
                 return denied(

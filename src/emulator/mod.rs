@@ -6,7 +6,8 @@
 //!
 //! Graph routes (`{v}` = `v1.0` | `beta`; the last segment may be `delta`, `delta()`,
 //! `microsoft.graph.delta` or `microsoft.graph.delta()`):
-//! - `/{v}/contacts/delta` (orgContact), `/{v}/users/delta` (user)
+//! - `/{v}/contacts/delta` (orgContact), `/{v}/users/delta` (user), `/{v}/groups/delta` (group,
+//!   with `members@delta` when `members` is selected)
 //! - `/{v}/users/{id}/onlineMeetings/getAllRecordings(meetingOrganizerUserId='{id}',startDateTime={dt})/delta`
 //!   and `getAllTranscripts(...)`, also with `users({id})`.
 //!
@@ -24,6 +25,7 @@ mod clock;
 mod config;
 pub mod control;
 mod faults;
+mod groups;
 mod identity;
 mod json;
 mod request;
@@ -65,6 +67,8 @@ pub struct DemoInfo {
     pub organizers: Vec<String>,
     /// A few contact ids.
     pub sample_contact_ids: Vec<String>,
+    /// A few group ids, the one with the most members first.
+    pub sample_group_ids: Vec<String>,
 }
 
 /// A running emulator.
@@ -93,7 +97,8 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
         config.organizers as u64,
         config.recordings as u64,
         clock.now(),
-    );
+    )
+    .with_groups(config.groups as u64, config.member_slice);
     store.page_size = config.page_size.clamp(1, 999);
     let (churn_tx, churn_rx) = watch::channel(config.churn_per_sec);
     let shared = Arc::new(Shared {
@@ -163,10 +168,12 @@ impl Drop for Emulator {
     }
 }
 
-/// Applies `per_sec` random changes per second while the rate is above zero.
+/// Applies `per_sec` random changes per second while the rate is above zero: contacts and
+/// recordings as before, and one group change for every four of those (when there are groups).
 async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: CancellationToken) {
     let tick = Duration::from_millis(100);
     let mut owed = 0.0f64;
+    let mut group_owed = 0.0f64;
     loop {
         let r = *rate.borrow_and_update();
         if r <= 0.0 || !r.is_finite() {
@@ -186,7 +193,16 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
         if n >= 1.0 {
             owed -= n;
             let now = sh.clock.now();
-            routes::lock(&sh.store).mutate(n as u64, now);
+            let mut store = routes::lock(&sh.store);
+            store.mutate(n as u64, now);
+            if store.groups.next > 0 {
+                group_owed += n / 4.0;
+                let g = group_owed.floor();
+                if g >= 1.0 {
+                    group_owed -= g;
+                    store.mutate_groups(g as u64, now);
+                }
+            }
         }
     }
 }

@@ -106,6 +106,7 @@ pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
     {
         ["contacts"] => return Ok(simple(Resource::Contacts)),
         ["users"] => return Ok(simple(Resource::Users)),
+        ["groups"] => return Ok(simple(Resource::Groups)),
         _ => {}
     }
     // users/{id}/onlineMeetings/fn(...)  or  users({id})/onlineMeetings/fn(...)
@@ -277,7 +278,20 @@ mod tests {
         assert_eq!(g.organizer, None);
         assert!(parse_path("/v2/contacts/delta").is_err());
         assert!(parse_path("/v1.0/contacts").is_err());
-        assert!(parse_path("/v1.0/groups/delta").is_err());
+        for p in [
+            "/v1.0/groups/delta",
+            "/beta/groups/delta()",
+            "/v1.0/Groups/microsoft.graph.delta",
+            "/beta/groups/Microsoft.Graph.Delta()",
+        ] {
+            assert_eq!(
+                parse_path(p).map(|g| g.resource),
+                Ok(Resource::Groups),
+                "{p}"
+            );
+        }
+        assert!(parse_path("/v1.0/groups").is_err());
+        assert!(parse_path("/v1.0/devices/delta").is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Positions: position `p` means "after the first `p` log entries"; the log entry at index `k`
 //! moved the state from position `k` to `k + 1`. A delta round over (`from`, `to`] replays
 //! `log[from..to]`, collapsed per object.
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write as _;
 use std::sync::Arc;
 
@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 use super::clock::graph_datetime;
 use super::json::{write_key, write_str, write_value};
 use super::tenant::{
-    Coll, Rng, Schema, generated_values, guid_from, h3, hex32, object_id, object_index,
-    random_person, random_value, tenant_id, write_generated, write_generated_object,
+    Coll, Rng, Schema, generated_values, group_members, guid_from, h3, hex32, object_id,
+    object_index, random_person, random_value, tenant_id, write_generated, write_generated_object,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +82,10 @@ pub enum Op {
     Restore,
     /// A new recording (and its transcript).
     Artifact,
+    /// Groups: user `member` joined group `idx`.
+    MemberAdd,
+    /// Groups: user `member` left group `idx`.
+    MemberRemove,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -97,6 +101,8 @@ pub struct LogEntry {
     pub op: Op,
     /// Update: the properties that changed.
     pub mask: u32,
+    /// MemberAdd / MemberRemove: the user's index.
+    pub member: u64,
     pub at: DateTime<Utc>,
 }
 
@@ -159,12 +165,19 @@ pub struct Store {
     pub tenant_id: String,
     pub contacts: Collection,
     pub users: Collection,
+    pub groups: Collection,
+    /// Current members (user indexes) of every group ever created.
+    pub(crate) members: HashMap<u64, BTreeSet<u64>>,
+    /// Most member links one group item of a full round carries.
+    pub member_slice: usize,
     pub organizers: u64,
     pub artifacts: Vec<Artifact>,
     pub log: Vec<LogEntry>,
     /// Default page size of directory resources.
     pub page_size: usize,
     rng: Rng,
+    /// Random source of group changes (apart, so that contact histories stay as they were).
+    pub(crate) grng: Rng,
     cache: Option<(CacheKey, Arc<Vec<Change>>)>,
 }
 
@@ -183,11 +196,15 @@ impl Store {
             tenant_id: tenant_id(seed),
             contacts: Collection::new(contacts),
             users: Collection::new(users),
+            groups: Collection::new(0),
+            members: HashMap::new(),
+            member_slice: 100,
             organizers,
             artifacts: Vec::new(),
             log: Vec::new(),
             page_size: 100,
             rng: Rng(seed ^ 0x5EED_C4A2),
+            grng: Rng(seed ^ 0x6E0_C4A2),
             cache: None,
         };
         if organizers > 0 {
@@ -208,6 +225,18 @@ impl Store {
         s
     }
 
+    /// Adds the `n` generated groups (members drawn from the users generated at start).
+    pub fn with_groups(mut self, n: u64, member_slice: usize) -> Self {
+        self.groups = Collection::new(n);
+        self.member_slice = member_slice.max(1);
+        let users = self.users.base;
+        for g in 0..n {
+            self.members
+                .insert(g, group_members(self.seed, g, users).into_iter().collect());
+        }
+        self
+    }
+
     pub fn pos(&self) -> u64 {
         self.log.len() as u64
     }
@@ -216,6 +245,7 @@ impl Store {
         match c {
             Coll::Contacts => &self.contacts,
             Coll::Users => &self.users,
+            Coll::Groups => &self.groups,
         }
     }
 
@@ -223,6 +253,7 @@ impl Store {
         match c {
             Coll::Contacts => &mut self.contacts,
             Coll::Users => &mut self.users,
+            Coll::Groups => &mut self.groups,
         }
     }
 
@@ -246,6 +277,7 @@ impl Store {
             idx,
             op,
             mask,
+            member: 0,
             at,
         });
     }
@@ -341,6 +373,7 @@ impl Store {
             match c {
                 Coll::Contacts => 0,
                 Coll::Users => 1,
+                Coll::Groups => 2,
             },
             from,
             to,
@@ -551,7 +584,7 @@ impl Store {
         Ok(self.object_json(c, idx))
     }
 
-    fn live_index(&self, c: Coll, id: &str) -> Result<u64, CtlError> {
+    pub(crate) fn live_index(&self, c: Coll, id: &str) -> Result<u64, CtlError> {
         let idx = self
             .index_of(c, id)
             .ok_or_else(|| CtlError::NotFound(format!("no {} with id {id}", c.schema().entity)))?;

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use super::json::{write_key, write_str};
+use super::json::{write_key, write_str, write_value};
 
 pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -48,6 +48,7 @@ pub(crate) fn guid_from(a: u64, b: u64) -> String {
 pub enum Coll {
     Contacts,
     Users,
+    Groups,
 }
 
 impl Coll {
@@ -55,12 +56,14 @@ impl Coll {
         match self {
             Coll::Contacts => 0xC0_47AC,
             Coll::Users => 0x05E5,
+            Coll::Groups => 0x6E_0095,
         }
     }
     pub fn schema(self) -> &'static Schema {
         match self {
             Coll::Contacts => &CONTACT_SCHEMA,
             Coll::Users => &USER_SCHEMA,
+            Coll::Groups => &GROUP_SCHEMA,
         }
     }
 }
@@ -133,6 +136,36 @@ pub static USER_SCHEMA: Schema = Schema {
     entity: "user",
     props: USER_PROPS,
     default_mask: 0b1111_1111_1010,
+};
+
+/// Group properties (`members` and `owners` are relationships, handled apart: `members` as
+/// `members@delta`, `owners` accepted in `$select` and not tracked).
+pub const GROUP_PROPS: &[&str] = &[
+    "classification",
+    "createdDateTime",
+    "description",
+    "displayName",
+    "expirationDateTime",
+    "groupTypes",
+    "mail",
+    "mailEnabled",
+    "mailNickname",
+    "membershipRule",
+    "onPremisesLastSyncDateTime",
+    "onPremisesSecurityIdentifier",
+    "onPremisesSyncEnabled",
+    "proxyAddresses",
+    "renewedDateTime",
+    "securityEnabled",
+    "securityIdentifier",
+    "visibility",
+];
+// all but expirationDateTime, membershipRule, renewedDateTime, securityIdentifier (the
+// catalog's default_properties for groups)
+pub static GROUP_SCHEMA: Schema = Schema {
+    entity: "group",
+    props: GROUP_PROPS,
+    default_mask: 0b10_1011_1101_1110_1111,
 };
 
 const GIVEN: &[&str] = &[
@@ -509,11 +542,169 @@ impl UserGen {
     }
 }
 
+/// (displayName, Microsoft 365 group?) of the generated groups after "All Company".
+const GROUP_NAMES: &[(&str, bool)] = &[
+    ("Sales Team", true),
+    ("Engineering", true),
+    ("IT Admins", false),
+    ("Marketing", true),
+    ("Finance", false),
+    ("Project Phoenix", true),
+    ("VPN Users", false),
+    ("Legal", true),
+    ("Leadership", false),
+    ("Customer Success", true),
+    ("Seattle Office", false),
+    ("Product Launch", true),
+    ("Helpdesk", false),
+    ("Research Lab", true),
+    ("Contractors", false),
+    ("Design Review", true),
+];
+
+/// Share of the users (per mille) a generated group holds; group 0 holds everyone.
+const GROUP_RATES: &[u64] = &[600, 40, 150, 300, 80, 20, 0, 250, 10, 120, 60, 400];
+
+/// The generated values of group `index` (aligned with GROUP_PROPS; Null = no value).
+pub fn group_values(seed: u64, index: u64) -> Vec<serde_json::Value> {
+    use serde_json::{Value, json};
+    let r = h3(seed, 0x60, index);
+    let r2 = mix(r);
+    let (name, unified) = if index == 0 {
+        ("All Company".to_string(), true)
+    } else {
+        let k = index - 1;
+        let off = h3(seed, 0x61, 0) % GROUP_NAMES.len() as u64;
+        let (n, u) = GROUP_NAMES[((k + off) % GROUP_NAMES.len() as u64) as usize];
+        let round = k / GROUP_NAMES.len() as u64;
+        let name = if round == 0 {
+            n.to_string()
+        } else {
+            format!("{n} {}", round + 1)
+        };
+        (name, u)
+    };
+    let nick: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let domain = tenant_domain(seed);
+    let stem = domain
+        .split('.')
+        .next()
+        .unwrap_or("contosodemo")
+        .to_string();
+    let created = format!(
+        "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        19 + r % 6,
+        (r >> 8) % 12 + 1,
+        (r >> 12) % 28 + 1,
+        (r >> 17) % 24,
+        (r >> 22) % 60,
+        (r >> 28) % 60
+    );
+    let synced = !unified && r2.is_multiple_of(3);
+    let sid = |a: u64, b: u64| {
+        format!(
+            "S-1-12-1-{}-{}-{}-{}",
+            a & 0xffff_ffff,
+            a >> 32,
+            b & 0xffff_ffff,
+            b >> 32
+        )
+    };
+    let mut v = vec![Value::Null; GROUP_PROPS.len()];
+    v[0] = if unified && r2 % 4 == 1 {
+        json!("Confidential")
+    } else if unified && r2 % 4 == 2 {
+        json!("General")
+    } else {
+        Value::Null
+    };
+    v[1] = json!(created);
+    v[2] = json!(if index == 0 {
+        "Everyone in the company: announcements and company-wide conversations.".to_string()
+    } else if unified {
+        format!("{name}: team site, files and conversations.")
+    } else {
+        format!("Security group for {name}.")
+    });
+    v[3] = json!(name);
+    v[5] = if unified {
+        json!(["Unified"])
+    } else {
+        json!([])
+    };
+    if unified {
+        v[6] = json!(format!("{nick}@{domain}"));
+    }
+    v[7] = json!(unified);
+    v[8] = json!(nick);
+    if synced {
+        v[10] = json!(format!(
+            "2024-{:02}-{:02}T{:02}:{:02}:00Z",
+            (r2 >> 8) % 12 + 1,
+            (r2 >> 12) % 28 + 1,
+            (r2 >> 17) % 24,
+            (r2 >> 22) % 60
+        ));
+        v[11] = json!(format!(
+            "S-1-5-21-{}-{}-{}-{}",
+            (r2 >> 3) % 4_000_000_000,
+            (r2 >> 7) % 4_000_000_000,
+            (r2 >> 11) % 4_000_000_000,
+            1000 + (r2 >> 40) % 9000
+        ));
+        v[12] = json!(true);
+    }
+    v[13] = if unified {
+        json!([
+            format!("SMTP:{nick}@{domain}"),
+            format!("smtp:{nick}@{stem}.mail.onmicrosoft.com")
+        ])
+    } else {
+        json!([])
+    };
+    if unified {
+        v[14] = json!(created);
+    }
+    v[15] = json!(!unified);
+    v[16] = json!(sid(h3(seed, 0x62, index), h3(seed, 0x63, index)));
+    if unified {
+        v[17] = json!(if r2.is_multiple_of(5) {
+            "Private"
+        } else {
+            "Public"
+        });
+    }
+    v
+}
+
+/// The members (user indexes, sorted) of generated group `index` in a tenant of `users` users:
+/// group 0 ("All Company") holds everyone, the others a varying share.
+pub fn group_members(seed: u64, index: u64, users: u64) -> Vec<u64> {
+    if index == 0 {
+        return (0..users).collect();
+    }
+    let rate = GROUP_RATES[((index - 1) % GROUP_RATES.len() as u64) as usize];
+    (0..users)
+        .filter(|u| h3(seed, 0x6B00 + index, *u) % 1000 < rate)
+        .collect()
+}
+
 /// Writes property `prop` of generated object `index`; false when the property has no value.
 pub fn write_generated(seed: u64, coll: Coll, index: u64, prop: usize, out: &mut Vec<u8>) -> bool {
     match coll {
         Coll::Contacts => ContactGen::new(seed, index).write(prop, out),
         Coll::Users => UserGen::new(seed, index).write(seed, prop, out),
+        Coll::Groups => match group_values(seed, index).get(prop) {
+            None | Some(serde_json::Value::Null) => false,
+            Some(v) => {
+                write_value(out, v);
+                true
+            }
+        },
     }
 }
 
@@ -523,10 +714,12 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: u32, out:
     enum G {
         C(ContactGen),
         U(UserGen),
+        V(Vec<serde_json::Value>),
     }
     let g = match coll {
         Coll::Contacts => G::C(ContactGen::new(seed, index)),
         Coll::Users => G::U(UserGen::new(seed, index)),
+        Coll::Groups => G::V(group_values(seed, index)),
     };
     let schema = coll.schema();
     let id = object_id(seed, coll, index);
@@ -554,6 +747,13 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: u32, out:
         let has = match &g {
             G::C(c) => c.write(i, out),
             G::U(u) => u.write(seed, i, out),
+            G::V(v) => match v.get(i) {
+                None | Some(serde_json::Value::Null) => false,
+                Some(v) => {
+                    write_value(out, v);
+                    true
+                }
+            },
         };
         if has {
             first = false;
@@ -574,6 +774,9 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: u32, out:
 /// The generated values of an object as JSON values (null: no value), for objects that get
 /// modified and so move into the store.
 pub fn generated_values(seed: u64, coll: Coll, index: u64) -> Vec<serde_json::Value> {
+    if coll == Coll::Groups {
+        return group_values(seed, index);
+    }
     let schema = coll.schema();
     let mut buf = Vec::with_capacity(256);
     (0..schema.props.len())
@@ -664,7 +867,7 @@ mod tests {
 
     #[test]
     fn ids_map_back() {
-        for coll in [Coll::Contacts, Coll::Users] {
+        for coll in [Coll::Contacts, Coll::Users, Coll::Groups] {
             for i in [0u64, 1, 2, 999, 123_456, 999_999] {
                 let id = object_id(7, coll, i);
                 assert_eq!(id.len(), 36);
@@ -678,7 +881,7 @@ mod tests {
     #[test]
     fn generated_objects_are_valid_json() {
         for i in 0..200 {
-            for coll in [Coll::Contacts, Coll::Users] {
+            for coll in [Coll::Contacts, Coll::Users, Coll::Groups] {
                 let mut out = Vec::new();
                 write_generated_object(3, coll, i, coll.schema().all_mask(), &mut out);
                 let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -718,5 +921,38 @@ mod tests {
                 "userPrincipalName"
             ]
         );
+        assert_eq!(
+            GROUP_SCHEMA.names(GROUP_SCHEMA.default_mask),
+            vec![
+                "classification",
+                "createdDateTime",
+                "description",
+                "displayName",
+                "groupTypes",
+                "mail",
+                "mailEnabled",
+                "mailNickname",
+                "onPremisesLastSyncDateTime",
+                "onPremisesSecurityIdentifier",
+                "onPremisesSyncEnabled",
+                "proxyAddresses",
+                "securityEnabled",
+                "visibility"
+            ]
+        );
+    }
+
+    #[test]
+    fn groups_vary_in_kind_and_size() {
+        let users = 400;
+        let sizes: Vec<usize> = (0..12).map(|g| group_members(5, g, users).len()).collect();
+        assert_eq!(sizes[0], 400);
+        assert!(sizes.iter().any(|s| *s < 50), "{sizes:?}");
+        let kinds: Vec<bool> = (0..12).map(|g| group_values(5, g)[7] == true).collect();
+        assert!(kinds.contains(&true) && kinds.contains(&false));
+        let names: std::collections::HashSet<String> = (0..40)
+            .map(|g| group_values(5, g)[3].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names.len(), 40);
     }
 }

@@ -17,11 +17,16 @@ pub enum Resource {
     Recordings,
     #[serde(rename = "t")]
     Transcripts,
+    #[serde(rename = "g")]
+    Groups,
 }
 
 impl Resource {
     pub fn is_directory(self) -> bool {
-        matches!(self, Resource::Contacts | Resource::Users)
+        matches!(
+            self,
+            Resource::Contacts | Resource::Users | Resource::Groups
+        )
     }
 }
 
@@ -46,6 +51,9 @@ pub struct Frozen {
     pub ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top: Option<u32>,
+    /// Groups: `members` was selected (membership is tracked as `members@delta`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub m: bool,
 }
 
 /// Which kind of link a token was issued for.
@@ -153,6 +161,7 @@ mod tests {
                 sel: Some(0b101),
                 ids: vec![],
                 top: Some(5),
+                m: false,
             },
             k: Kind::Initial,
             p: 3,

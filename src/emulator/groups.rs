@@ -1,0 +1,590 @@
+//! Groups: membership as `members@delta`, the slicing of large groups in full rounds, and the
+//! membership changes of later rounds. The group objects themselves (properties, removals,
+//! restores) use the same store and log as contacts; membership is kept beside them as sets of
+//! user indexes, with every change logged (`MemberAdd` / `MemberRemove`) so that the membership
+//! at any log position can be rebuilt by undoing the later entries.
+//!
+//! Wire format:
+//! - Full round: every group once (its selected properties) with the first slice of its
+//!   members (at most `member_slice` links); a group with more members appears again after all
+//!   groups as `{"id", "members@delta": [next slice]}` until every member was sent.
+//! - Later rounds: a group whose selected properties or (with `members` selected) membership
+//!   changed appears once; `members@delta` then holds only the changes (removed links carry
+//!   `"@removed": {"reason": "deleted"}`). A created or restored group comes back whole, its
+//!   full member list as adds.
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::json::write_str;
+use super::store::{CtlError, Emit, LogEntry, Op, Status, Store, Target};
+use super::tenant::Coll;
+use super::token::{Frozen, Kind, TokenState};
+
+const G: Coll = Coll::Groups;
+
+/// The items of a full round, (group, slice number), and each group's member list.
+type FullRound = (Vec<(u64, usize)>, HashMap<u64, Vec<u64>>);
+
+/// The `@odata.type` of a member link.
+const USER_TYPE: &str = "#microsoft.graph.user";
+
+/// One object of a later round for a group.
+#[derive(Clone, Debug)]
+struct GroupChange {
+    idx: u64,
+    /// Changed selected properties (u32::MAX for a restore: every selected one).
+    mask: u32,
+    /// Created or restored in the range: sent whole.
+    fresh: bool,
+    /// Membership touched in the range (only tracked when `members` is selected).
+    touched: bool,
+    /// Soft- or hard-deleted in the range.
+    removed: bool,
+    adds: Vec<u64>,
+    removes: Vec<u64>,
+}
+
+/// One page of a groups round.
+pub(crate) struct GroupPage {
+    pub items: Vec<Vec<u8>>,
+    pub next: Option<u64>,
+    pub remaining_after_next: usize,
+}
+
+impl Store {
+    /// The current members of group `g` (user indexes, sorted).
+    pub fn members_now(&self, g: u64) -> BTreeSet<u64> {
+        self.members.get(&g).cloned().unwrap_or_default()
+    }
+
+    /// The members of group `g` at log position `p` (the current set with the later changes
+    /// undone).
+    fn members_at(&self, g: u64, p: u64) -> BTreeSet<u64> {
+        let mut set = self.members_now(g);
+        let p = (p as usize).min(self.log.len());
+        for e in self.log[p..].iter().rev() {
+            if e.idx != g || !matches!(e.target, Target::Dir(Coll::Groups)) {
+                continue;
+            }
+            match e.op {
+                Op::MemberAdd => {
+                    set.remove(&e.member);
+                }
+                Op::MemberRemove => {
+                    set.insert(e.member);
+                }
+                _ => {}
+            }
+        }
+        set
+    }
+
+    fn user_link(&self, u: u64, removed: bool, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"@odata.type\":");
+        write_str(out, USER_TYPE);
+        out.extend_from_slice(b",\"id\":");
+        write_str(out, &self.id_of(Coll::Users, u));
+        if removed {
+            out.extend_from_slice(b",\"@removed\":{\"reason\":\"deleted\"}");
+        }
+        out.push(b'}');
+    }
+
+    /// Appends `"members@delta": [...]` to the object just written at the end of `out`.
+    fn append_members(&self, adds: &[u64], removes: &[u64], out: &mut Vec<u8>) {
+        if out.last() == Some(&b'}') {
+            out.pop();
+        }
+        if out.last() != Some(&b'{') {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"members@delta\":[");
+        let mut first = true;
+        for (list, removed) in [(adds, false), (removes, true)] {
+            for &u in list {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                self.user_link(u, removed, out);
+            }
+        }
+        out.extend_from_slice(b"]}");
+    }
+
+    /// The groups of a full round, in order: every group below `n` (or the filtered ones), then
+    /// the further slices of the large ones. The list depends only on the token (not on later
+    /// changes), so that a round's cursor stays valid across pages.
+    fn full_round_items(
+        &self,
+        n: u64,
+        p: u64,
+        ids: Option<&[u64]>,
+        with_members: bool,
+    ) -> FullRound {
+        let groups: Vec<u64> = match ids {
+            Some(list) => list.iter().copied().filter(|i| *i < n).collect(),
+            None => (0..n).collect(),
+        };
+        let mut items: Vec<(u64, usize)> = groups.iter().map(|g| (*g, 0)).collect();
+        let mut lists = HashMap::new();
+        if with_members {
+            let slice = self.member_slice.max(1);
+            for &g in &groups {
+                let list: Vec<u64> = self.members_at(g, p).into_iter().collect();
+                let slices = list.len().div_ceil(slice).max(1);
+                for k in 1..slices {
+                    items.push((g, k));
+                }
+                lists.insert(g, list);
+            }
+        }
+        (items, lists)
+    }
+
+    fn write_full_item(
+        &self,
+        (g, k): (u64, usize),
+        sel: u32,
+        lists: &HashMap<u64, Vec<u64>>,
+        with_members: bool,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        if self.groups.status(g) != Status::Live {
+            return false;
+        }
+        let slice = self.member_slice.max(1);
+        let part = |list: &Vec<u64>| -> Vec<u64> {
+            list.iter().skip(k * slice).take(slice).copied().collect()
+        };
+        if k == 0 {
+            self.write_object(G, g, Emit::Full { sel }, out);
+            if with_members {
+                let members = lists.get(&g).map(part).unwrap_or_default();
+                self.append_members(&members, &[], out);
+            }
+        } else {
+            let members = lists.get(&g).map(part).unwrap_or_default();
+            out.extend_from_slice(b"{\"id\":");
+            write_str(out, &self.id_of(G, g));
+            out.push(b'}');
+            self.append_members(&members, &[], out);
+        }
+        true
+    }
+
+    /// The groups changed in (`from`, `to`], sorted by index: selected property updates,
+    /// creates, removals, restores and (with `members` selected) net membership changes.
+    fn group_changes(
+        &self,
+        from: u64,
+        to: u64,
+        sel: u32,
+        members: bool,
+        ids: &[u64],
+    ) -> Vec<GroupChange> {
+        let to = to.min(self.pos());
+        let from = from.min(to);
+        let mut acc: HashMap<u64, GroupChange> = HashMap::new();
+        for e in &self.log[from as usize..to as usize] {
+            if !matches!(e.target, Target::Dir(Coll::Groups))
+                || (!ids.is_empty() && ids.binary_search(&e.idx).is_err())
+            {
+                continue;
+            }
+            let member_op = matches!(e.op, Op::MemberAdd | Op::MemberRemove);
+            if (e.op == Op::Update && e.mask & sel == 0) || (member_op && !members) {
+                continue;
+            }
+            let a = acc.entry(e.idx).or_insert(GroupChange {
+                idx: e.idx,
+                mask: 0,
+                fresh: false,
+                touched: false,
+                removed: false,
+                adds: Vec::new(),
+                removes: Vec::new(),
+            });
+            match e.op {
+                Op::Update => a.mask |= e.mask,
+                Op::Create => a.fresh = true,
+                Op::Restore => {
+                    a.mask = u32::MAX;
+                    a.fresh = true;
+                }
+                Op::MemberAdd | Op::MemberRemove => a.touched = true,
+                Op::SoftDelete | Op::HardDelete => a.removed = true,
+                _ => {}
+            }
+        }
+        // Everything here depends on the log range only (not on the current state), so that the
+        // list, and the cursor into it, stay the same on every page of the round.
+        let mut list: Vec<GroupChange> = acc
+            .into_values()
+            .filter_map(|mut ch| {
+                if members && (ch.fresh || ch.touched) {
+                    let now: BTreeSet<u64> = self.members_at(ch.idx, to);
+                    if ch.fresh {
+                        ch.adds = now.into_iter().collect();
+                    } else {
+                        let before = self.members_at(ch.idx, from);
+                        ch.adds = now.difference(&before).copied().collect();
+                        ch.removes = before.difference(&now).copied().collect();
+                        // Joined and left again: no change to show.
+                        if ch.adds.is_empty()
+                            && ch.removes.is_empty()
+                            && ch.mask == 0
+                            && !ch.removed
+                        {
+                            return None;
+                        }
+                    }
+                }
+                Some(ch)
+            })
+            .collect();
+        list.sort_by_key(|ch| ch.idx);
+        list
+    }
+
+    fn write_group_change(
+        &self,
+        ch: &GroupChange,
+        sel: u32,
+        members: bool,
+        minimal: bool,
+        out: &mut Vec<u8>,
+    ) {
+        match self.groups.status(ch.idx) {
+            Status::SoftDeleted => self.write_removed(G, ch.idx, "changed", out),
+            Status::HardDeleted => self.write_removed(G, ch.idx, "deleted", out),
+            Status::Live => {
+                let emit = if minimal && !ch.fresh {
+                    Emit::Minimal {
+                        sel,
+                        changed: ch.mask,
+                    }
+                } else {
+                    Emit::Default {
+                        sel,
+                        changed: ch.mask,
+                    }
+                };
+                self.write_object(G, ch.idx, emit, out);
+                if members && (ch.fresh || !ch.adds.is_empty() || !ch.removes.is_empty()) {
+                    self.append_members(&ch.adds, &ch.removes, out);
+                }
+            }
+        }
+    }
+
+    /// One page of a groups round (full or later) at `state`, `size` items at most.
+    pub(crate) fn group_page(
+        &self,
+        f: &Frozen,
+        state: &TokenState,
+        minimal: bool,
+        size: usize,
+    ) -> GroupPage {
+        let sel = f.sel.unwrap_or(G.schema().default_mask);
+        let ids: Option<Vec<u64>> = (!f.ids.is_empty()).then(|| {
+            let mut v: Vec<u64> = f.ids.iter().filter_map(|id| self.index_of(G, id)).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        });
+        let mut items: Vec<Vec<u8>> = Vec::with_capacity(size + 3);
+        let start = state.c as usize;
+        let total = match state.k {
+            Kind::DeltaPage => {
+                if ids.as_ref().is_some_and(|v| v.is_empty()) {
+                    return GroupPage {
+                        items,
+                        next: None,
+                        remaining_after_next: 0,
+                    };
+                }
+                let list =
+                    self.group_changes(state.p, state.n, sel, f.m, ids.as_deref().unwrap_or(&[]));
+                let mut write = |ch: &GroupChange| {
+                    let mut o = Vec::with_capacity(256);
+                    self.write_group_change(ch, sel, f.m, minimal, &mut o);
+                    items.push(o);
+                };
+                if let Some(d) = state.d {
+                    for ch in list
+                        .iter()
+                        .skip(d as usize)
+                        .take(3.min(start.saturating_sub(d as usize)))
+                    {
+                        write(ch);
+                    }
+                }
+                for ch in list.iter().skip(start).take(size) {
+                    write(ch);
+                }
+                list.len()
+            }
+            _ => {
+                let (list, lists) = self.full_round_items(state.n, state.p, ids.as_deref(), f.m);
+                let mut write = |it: (u64, usize)| {
+                    let mut o = Vec::with_capacity(320);
+                    if self.write_full_item(it, sel, &lists, f.m, &mut o) {
+                        items.push(o);
+                    }
+                };
+                if let Some(d) = state.d {
+                    for &it in list
+                        .iter()
+                        .skip(d as usize)
+                        .take(3.min(start.saturating_sub(d as usize)))
+                    {
+                        write(it);
+                    }
+                }
+                for &it in list.iter().skip(start).take(size) {
+                    write(it);
+                }
+                list.len()
+            }
+        };
+        let end = start + size;
+        GroupPage {
+            items,
+            next: (end < total).then_some(end as u64),
+            remaining_after_next: total.saturating_sub(end),
+        }
+    }
+
+    // ----- control -------------------------------------------------------------------------
+
+    /// Creates a group; `members` (user ids) in the body become its first members.
+    pub fn create_group(
+        &mut self,
+        body: &Map<String, Value>,
+        now: DateTime<Utc>,
+    ) -> Result<Value, CtlError> {
+        let mut body = body.clone();
+        let members = match body.remove("members") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => {
+                let mut v = Vec::new();
+                for m in &a {
+                    let id = m
+                        .as_str()
+                        .or_else(|| m.get("id").and_then(Value::as_str))
+                        .ok_or_else(|| {
+                            CtlError::BadRequest("members must be a list of user ids".into())
+                        })?;
+                    v.push(self.live_user(id)?);
+                }
+                v
+            }
+            Some(_) => {
+                return Err(CtlError::BadRequest(
+                    "members must be a list of user ids".into(),
+                ));
+            }
+        };
+        body.remove("owners");
+        let idx = self.groups.next;
+        self.create(G, &body, now)?;
+        self.members.insert(idx, members.into_iter().collect());
+        Ok(self.group_json(idx))
+    }
+
+    fn live_user(&self, id: &str) -> Result<u64, CtlError> {
+        let u = self
+            .index_of(Coll::Users, id)
+            .ok_or_else(|| CtlError::NotFound(format!("no user with id {id}")))?;
+        if self.users.status(u) != Status::Live {
+            return Err(CtlError::NotFound(format!("user {id} was deleted")));
+        }
+        Ok(u)
+    }
+
+    /// A group as the control API shows it: all properties, status, member count.
+    pub fn group_json(&self, idx: u64) -> Value {
+        let mut v = self.object_json(G, idx);
+        if let Some(m) = v.as_object_mut() {
+            m.insert(
+                "@emulator.memberCount".into(),
+                json!(self.members.get(&idx).map_or(0, BTreeSet::len)),
+            );
+        }
+        v
+    }
+
+    pub fn get_group(&self, id: &str) -> Result<Value, CtlError> {
+        self.get(G, id)?;
+        let idx = self.index_of(G, id).unwrap_or(0);
+        Ok(self.group_json(idx))
+    }
+
+    /// The member ids of a group (live or soft-deleted).
+    pub fn group_member_ids(&self, id: &str) -> Result<Vec<String>, CtlError> {
+        self.get(G, id)?;
+        let idx = self.index_of(G, id).unwrap_or(0);
+        Ok(self
+            .members_now(idx)
+            .into_iter()
+            .map(|u| self.id_of(Coll::Users, u))
+            .collect())
+    }
+
+    fn push_member_log(&mut self, g: u64, u: u64, op: Op, now: DateTime<Utc>) {
+        self.log.push(LogEntry {
+            target: Target::Dir(G),
+            idx: g,
+            op,
+            mask: 0,
+            member: u,
+            at: now,
+        });
+    }
+
+    /// Adds user `user` to group `id` (which must be live).
+    pub fn add_member(
+        &mut self,
+        id: &str,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Value, CtlError> {
+        let g = self.live_index(G, id)?;
+        let u = self.live_user(user)?;
+        if !self.members.entry(g).or_default().insert(u) {
+            return Err(CtlError::Conflict(format!(
+                "{user} is already a member of {id}"
+            )));
+        }
+        self.push_member_log(g, u, Op::MemberAdd, now);
+        Ok(json!({"group": id, "member": user, "memberCount": self.members[&g].len()}))
+    }
+
+    /// Removes user `user` from group `id` (which must be live).
+    pub fn remove_member(
+        &mut self,
+        id: &str,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Value, CtlError> {
+        let g = self.live_index(G, id)?;
+        let u = self
+            .index_of(Coll::Users, user)
+            .ok_or_else(|| CtlError::NotFound(format!("no user with id {user}")))?;
+        if !self.members.entry(g).or_default().remove(&u) {
+            return Err(CtlError::NotFound(format!(
+                "{user} is not a member of {id}"
+            )));
+        }
+        self.push_member_log(g, u, Op::MemberRemove, now);
+        Ok(json!({"group": id, "removed": user, "memberCount": self.members[&g].len()}))
+    }
+
+    /// `n` random realistic group changes: mostly members joining and leaving, some
+    /// description and visibility edits, now and then a soft delete or a restore.
+    pub fn mutate_groups(&mut self, n: u64, now: DateTime<Utc>) -> Value {
+        let mut counts = [0u64; 5];
+        for _ in 0..n {
+            let roll = self.grng.below(100);
+            let kind = match roll {
+                0..=39 => 0,
+                40..=74 => 1,
+                75..=94 => 2,
+                _ => 3,
+            };
+            if let Some(k) = self.mutate_group(kind, now) {
+                counts[k] += 1;
+            }
+        }
+        json!({
+            "membersAdded": counts[0], "membersRemoved": counts[1], "updated": counts[2],
+            "softDeleted": counts[3], "restored": counts[4], "position": self.pos(),
+        })
+    }
+
+    fn random_live_group(&mut self) -> Option<u64> {
+        let n = self.groups.next;
+        for _ in 0..16 {
+            let g = self.grng.below(n);
+            if self.groups.status(g) == Status::Live {
+                return Some(g);
+            }
+        }
+        None
+    }
+
+    /// One group change of `kind` (0 add, 1 remove, 2 update, 3 delete or restore); the kind
+    /// actually made, if any.
+    fn mutate_group(&mut self, kind: usize, now: DateTime<Utc>) -> Option<usize> {
+        if kind == 3 {
+            let mut soft: Vec<u64> = (0..self.groups.next)
+                .filter(|g| self.groups.status(*g) == Status::SoftDeleted)
+                .collect();
+            if !soft.is_empty() {
+                soft.sort_unstable();
+                let g = soft[self.grng.below(soft.len() as u64) as usize];
+                let id = self.id_of(G, g);
+                return self.restore(G, &id, now).ok().map(|_| 4);
+            }
+            // Keep "All Company" (group 0) alive.
+            let g = self.random_live_group().filter(|g| *g != 0)?;
+            let id = self.id_of(G, g);
+            return self.delete(G, &id, false, now).ok().map(|_| 3);
+        }
+        let g = self.random_live_group()?;
+        let id = self.id_of(G, g);
+        let members = self.members_now(g);
+        let users = self.users.next;
+        match kind {
+            0 | 1 if kind == 1 && !members.is_empty() => {
+                let pick = self.grng.below(members.len() as u64) as usize;
+                let u = *members.iter().nth(pick)?;
+                let user = self.id_of(Coll::Users, u);
+                self.remove_member(&id, &user, now).ok().map(|_| 1)
+            }
+            0 | 1 => {
+                for _ in 0..16 {
+                    let u = self.grng.below(users);
+                    if !members.contains(&u) && self.users.status(u) == Status::Live {
+                        let user = self.id_of(Coll::Users, u);
+                        return self.add_member(&id, &user, now).ok().map(|_| 0);
+                    }
+                }
+                None
+            }
+            _ => {
+                let r = self.grng.next_u64();
+                let mut body = Map::new();
+                let name = self
+                    .get(G, &id)
+                    .ok()
+                    .and_then(|v| v["displayName"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                const NOTES: &[&str] = &[
+                    "weekly sync on Tuesdays",
+                    "see the pinned channel for onboarding",
+                    "owners review membership each quarter",
+                    "shared mailbox and calendar",
+                    "archived projects moved to the Records site",
+                ];
+                body.insert(
+                    "description".into(),
+                    json!(format!(
+                        "{name}: {}.",
+                        NOTES[(r % NOTES.len() as u64) as usize]
+                    )),
+                );
+                self.update(G, &id, &body, now).ok().map(|_| 2)
+            }
+        }
+    }
+
+    /// The generated group with the most members (for samples and tests).
+    pub fn largest_group(&self) -> Option<u64> {
+        (0..self.groups.base)
+            .max_by_key(|g| (self.members.get(g).map_or(0, BTreeSet::len), u64::MAX - g))
+    }
+}
