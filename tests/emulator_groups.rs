@@ -186,7 +186,11 @@ async fn all_path_spellings_and_top_is_ignored() {
 
 #[tokio::test]
 async fn select_members_gives_members_delta() {
-    let e = start_default().await;
+    let e = start(EmulatorConfig {
+        member_slice: 100,
+        ..EmulatorConfig::default()
+    })
+    .await;
     let r = e
         .round(
             &e.url("/v1.0/groups/delta?$select=displayName,members"),
@@ -238,6 +242,7 @@ async fn a_large_group_is_sliced_and_the_slices_are_exactly_its_members() {
     let e = start(EmulatorConfig {
         users: 420,
         page_size: 5,
+        member_slice: 100,
         ..EmulatorConfig::default()
     })
     .await;

@@ -25,8 +25,9 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 12)]
     pub groups: usize,
     /// Most member links a group carries per item of a full round (larger groups come back
-    /// later in the round with further slices of members@delta).
-    #[arg(long, default_value_t = 100)]
+    /// later in the round with further slices of members@delta). Small by default so that the
+    /// demo tenant's larger groups show it.
+    #[arg(long, default_value_t = 20)]
     pub member_slice: usize,
     /// Number of meeting organizers (the first users).
     #[arg(long, default_value_t = 3)]

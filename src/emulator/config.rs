@@ -39,7 +39,7 @@ impl Default for EmulatorConfig {
             contacts: 250,
             users: 50,
             groups: 12,
-            member_slice: 100,
+            member_slice: 20,
             organizers: 3,
             recordings: 40,
             page_size: 100,
