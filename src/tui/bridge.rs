@@ -178,6 +178,20 @@ pub fn error_view(e: &GraphError) -> ErrorView {
     }
 }
 
+/// An object that has only `id`, `@odata.type` and `X@delta` lists: the continuation of an
+/// earlier occurrence's relationships.
+fn is_relationship_slice(json: &str) -> bool {
+    let Ok(map) = serde_json::from_str::<
+        std::collections::BTreeMap<String, &serde_json::value::RawValue>,
+    >(json) else {
+        return false;
+    };
+    map.keys().any(|k| k.ends_with("@delta"))
+        && map
+            .keys()
+            .all(|k| k == "id" || k == "@odata.type" || k.ends_with("@delta"))
+}
+
 /// A fetched page as the results and JSON panes show it. `minimal_changes`: the page belongs
 /// to a later round fetched with `Prefer: return=minimal`, so the properties that came back are
 /// the changed ones (in a full round every property comes back). `seen` holds the ids met
@@ -196,7 +210,10 @@ pub fn page_view(
             // Each object is a range of the page body, not a copy of it.
             let json = SharedText::new(&raw, item.span.clone());
             let duplicate = item.id(&raw).is_some_and(|id| !seen.insert(id_hash(id)));
-            ObjectRow::from_json(json, minimal_changes, duplicate)
+            // A repeat that only carries more links (a large group's next members) is a slice.
+            let slice = duplicate && item.links && is_relationship_slice(json.as_str());
+            let row = ObjectRow::from_json(json, minimal_changes, duplicate);
+            if slice { row.as_slice() } else { row }
         })
         .collect();
     PageView {
@@ -1259,6 +1276,35 @@ impl FetchTask {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_groups_further_members_are_slices_not_duplicates() {
+        let body = r#"{"value":[
+            {"id":"g1","displayName":"Big","members@delta":[{"id":"u1"},{"id":"u2"}]},
+            {"id":"g1","members@delta":[{"id":"u3"},{"id":"u4","@removed":{"reason":"deleted"}}]},
+            {"id":"g1","displayName":"Big","members@delta":[{"id":"u1"}]},
+            {"id":"g2","displayName":"Small"}
+        ],"@odata.deltaLink":"https://g/v1.0/groups/delta?$deltatoken=d"}"#;
+        let page = Page::parse(
+            PageRequest {
+                url: "https://g/v1.0/groups/delta".into(),
+                headers: vec![],
+                kind: RequestKind::Initial,
+            },
+            body.as_bytes().to_vec(),
+        )
+        .unwrap();
+        let view = page_view(&page, 1, false, &mut HashSet::new());
+        let flags: Vec<(bool, bool)> = view.rows.iter().map(|r| (r.slice, r.duplicate)).collect();
+        // The second g1 only carries links: a slice; the third restates the group: a duplicate.
+        assert_eq!(
+            flags,
+            [(false, false), (true, false), (false, true), (false, false)]
+        );
+        assert_eq!(view.rows[0].cell("members"), Some("+2 links"));
+        assert_eq!(view.rows[1].cell("members"), Some("+1 -1 links"));
+        assert_eq!(view.rows[3].cell("members"), None);
+    }
 
     #[test]
     fn the_builder_offers_every_catalog_resource() {

@@ -124,6 +124,9 @@ struct Cells {
 pub struct ObjectRow {
     /// The same id was already seen earlier in this round.
     pub duplicate: bool,
+    /// A further occurrence that only continues the object's relationships (a large group's
+    /// next slice of `members@delta`): expected, not a duplicate.
+    pub slice: bool,
     /// Fetched in a later minimal round: the properties present are the changed ones.
     minimal: bool,
     /// The object's raw JSON text as received (a range of the page body).
@@ -134,6 +137,7 @@ pub struct ObjectRow {
 impl PartialEq for ObjectRow {
     fn eq(&self, other: &Self) -> bool {
         self.duplicate == other.duplicate
+            && self.slice == other.slice
             && self.minimal == other.minimal
             && self.json == other.json
     }
@@ -182,8 +186,9 @@ fn keep(owned: &mut String, whole: &str, text: &str) -> ((u32, u32), bool) {
 }
 
 impl Cells {
-    /// A display cell per property (strings as they are, other values as compact JSON);
-    /// annotations (`@odata.*`, `*@delta`, `@removed`) and `id` are not cells.
+    /// A display cell per property (strings as they are, other values as compact JSON); a
+    /// relationship's changes (`X@delta`) are the `X` cell ("+20 links", "+1 -1 links");
+    /// annotations (`@odata.*`, `@removed`) and `id` are not cells.
     fn build(whole: &str) -> Cells {
         let Ok(map) = serde_json::from_str::<BTreeMap<Text<'_>, &RawValue>>(whole) else {
             return Cells::default();
@@ -191,10 +196,38 @@ impl Cells {
         let mut owned = String::new();
         let mut spans = Vec::with_capacity(map.len());
         for (Text(k), v) in &map {
+            let raw = v.get();
+            // A relationship's changes (`members@delta`) are the `members` cell: how many links
+            // came and went.
+            if let Some(rel) = k.strip_suffix("@delta")
+                && !rel.is_empty()
+                && !rel.contains('@')
+            {
+                let Ok(links) = serde_json::from_str::<Vec<&RawValue>>(raw) else {
+                    continue;
+                };
+                let gone = links
+                    .iter()
+                    .filter(|l| l.get().contains("\"@removed\""))
+                    .count();
+                let summary = match (links.len() - gone, gone) {
+                    (added, 0) => format!("+{added} links"),
+                    (0, gone) => format!("-{gone} links"),
+                    (added, gone) => format!("+{added} -{gone} links"),
+                };
+                let (name, name_owned) = keep(&mut owned, whole, rel);
+                let (value, value_owned) = keep(&mut owned, whole, &summary);
+                spans.push(CellSpan {
+                    name,
+                    name_owned,
+                    value,
+                    value_owned,
+                });
+                continue;
+            }
             if k == "id" || k.contains('@') {
                 continue;
             }
-            let raw = v.get();
             let compact;
             let value: &str = if raw.starts_with('"') {
                 match serde_json::from_str::<Text<'_>>(raw) {
@@ -239,10 +272,18 @@ impl ObjectRow {
     pub fn from_json(json: impl Into<SharedText>, minimal: bool, duplicate: bool) -> Self {
         ObjectRow {
             duplicate,
+            slice: false,
             minimal,
             json: json.into(),
             data: OnceLock::new(),
         }
+    }
+
+    /// Marks the row as a relationship slice (see [`ObjectRow::slice`]).
+    pub fn as_slice(mut self) -> Self {
+        self.slice = true;
+        self.duplicate = false;
+        self
     }
 
     fn data(&self) -> &RowData {

@@ -276,6 +276,10 @@ fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
 }
 
 fn marker(row: &ObjectRow) -> (String, Style) {
+    if row.slice {
+        // A large group's next members: expected, not a duplicate.
+        return ("slice".into(), Style::new().fg(Color::Cyan));
+    }
     let mut text = String::new();
     let mut style = Style::new();
     if let Some(reason) = row.removed() {
@@ -363,6 +367,9 @@ fn column_widths(
 /// The width of [`marker`]'s text, without building it (asked for every visible row of every
 /// frame).
 fn marker_width(row: &ObjectRow) -> usize {
+    if row.slice {
+        return 5;
+    }
     let removed = row.removed().map_or(0, |r| 2 + r.chars().count());
     let dup = match (row.duplicate, removed) {
         (false, _) => 0,
@@ -464,6 +471,8 @@ mod marker_tests {
                 marker(&row).0.chars().count(),
                 "{json} {dup}"
             );
+            let slice = ObjectRow::from_json(json, false, dup).as_slice();
+            assert_eq!(marker_width(&slice), marker(&slice).0.chars().count());
         }
     }
 }
