@@ -1,7 +1,7 @@
 //! Benchmark: a full delta round of a large contacts tenant, against the embedded emulator.
 //!
 //! Run: `cargo bench --bench sync_round` (env: `BENCH_CONTACTS`, default 100000; `BENCH_RUNS`,
-//! default 5; `BENCH_SKIP_CURL=1` to leave out the curl loop).
+//! default 9; `BENCH_SKIP_CURL=1` to leave out the curl loop).
 //!
 //! Three clients walk the same round from the same emulator process, interleaved run by run so
 //! that machine noise hits them alike:
@@ -226,7 +226,7 @@ fn main() {
         return;
     }
     let contacts = env_or("BENCH_CONTACTS", 100_000);
-    let runs = env_or("BENCH_RUNS", 5).max(1);
+    let runs = env_or("BENCH_RUNS", 9).max(1);
     let with_curl = std::env::var_os("BENCH_SKIP_CURL").is_none() && have("curl") && have("jq");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -244,6 +244,9 @@ fn main() {
 
     let (mut engine_s, mut limit_s, mut curl_s) = (Vec::new(), Vec::new(), Vec::new());
     let (mut rss, mut json_bytes, mut objects) = (Vec::new(), 0u64, 0u64);
+    // Each run's engine time over the download limit measured just before it: on a noisy
+    // machine this pairs the two under the same conditions.
+    let mut ratios = Vec::new();
     for run in 0..runs {
         let (s, bytes, pages) = download_limit(&rt, &emu.base);
         limit_s.push(s);
@@ -253,6 +256,7 @@ fn main() {
             "engine and download limit saw the same bytes"
         );
         engine_s.push(e.seconds);
+        ratios.push(e.seconds / s);
         rss.push(e.peak_rss as f64);
         json_bytes = e.bytes;
         objects = e.objects;
@@ -287,6 +291,10 @@ fn main() {
         objects as f64 / engine,
         engine / limit
     );
+    let (lo, hi) = ratios
+        .iter()
+        .fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+    let paired = median(&mut ratios);
     if !curl_s.is_empty() {
         let curl = median(&mut curl_s);
         println!(
@@ -296,6 +304,9 @@ fn main() {
         );
     }
     println!();
+    println!(
+        "engine / download limit, run by run: median {paired:.2}x (min {lo:.2}x, max {hi:.2}x, {runs} runs)"
+    );
     println!(
         "engine peak RSS {:.1} MiB for {:.1} MiB of JSON received: {:.2}x the JSON bytes ({objects} objects)",
         peak / 1048576.0,
