@@ -11,7 +11,10 @@
 //! - Later rounds: a group whose selected properties or (with `members` selected) membership
 //!   changed appears once; `members@delta` then holds only the changes (removed links carry
 //!   `"@removed": {"reason": "deleted"}`). A created or restored group comes back whole, its
-//!   full member list as adds.
+//!   full member list as adds, unless it was live at the token's position (deleted and
+//!   restored within the range): then its membership changes since the token.
+//! - A replayed round (the `replay` fault) sends the earlier range's link changes first, then
+//!   the later ones, so that applied in order they end in the current membership.
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -38,12 +41,21 @@ struct GroupChange {
     mask: u32,
     /// Created or restored in the range: sent whole.
     fresh: bool,
+    /// Live at the start of the range (its first lifecycle entry in the range is a soft
+    /// delete): the client knows its members, so they come as the change since then even
+    /// when it was deleted and restored in between.
+    live_at_start: bool,
+    /// A lifecycle entry (create, delete, restore) was seen in the range.
+    lifecycle_seen: bool,
     /// Membership touched in the range (only tracked when `members` is selected).
     touched: bool,
     /// Soft- or hard-deleted in the range.
     removed: bool,
     adds: Vec<u64>,
     removes: Vec<u64>,
+    /// A replayed round's link changes (user, removed), sent before `adds`/`removes`: the
+    /// changes of the round before, again, then what changed since.
+    replayed: Vec<(u64, bool)>,
 }
 
 /// One page of a groups round.
@@ -93,7 +105,13 @@ impl Store {
     }
 
     /// Appends `"members@delta": [...]` to the object just written at the end of `out`.
-    fn append_members(&self, adds: &[u64], removes: &[u64], out: &mut Vec<u8>) {
+    fn append_members(
+        &self,
+        replayed: &[(u64, bool)],
+        adds: &[u64],
+        removes: &[u64],
+        out: &mut Vec<u8>,
+    ) {
         if out.last() == Some(&b'}') {
             out.pop();
         }
@@ -102,6 +120,13 @@ impl Store {
         }
         out.extend_from_slice(b"\"members@delta\":[");
         let mut first = true;
+        for &(u, removed) in replayed {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            self.user_link(u, removed, out);
+        }
         for (list, removed) in [(adds, false), (removes, true)] {
             for &u in list {
                 if !first {
@@ -163,14 +188,14 @@ impl Store {
             self.write_object(G, g, Emit::Full { sel }, out);
             if with_members {
                 let members = lists.get(&g).map(part).unwrap_or_default();
-                self.append_members(&members, &[], out);
+                self.append_members(&[], &members, &[], out);
             }
         } else {
             let members = lists.get(&g).map(part).unwrap_or_default();
             out.extend_from_slice(b"{\"id\":");
             write_str(out, &self.id_of(G, g));
             out.push(b'}');
-            self.append_members(&members, &[], out);
+            self.append_members(&[], &members, &[], out);
         }
         true
     }
@@ -202,11 +227,22 @@ impl Store {
                 idx: e.idx,
                 mask: 0,
                 fresh: false,
+                live_at_start: false,
+                lifecycle_seen: false,
                 touched: false,
                 removed: false,
                 adds: Vec::new(),
                 removes: Vec::new(),
+                replayed: Vec::new(),
             });
+            if matches!(
+                e.op,
+                Op::Create | Op::Restore | Op::SoftDelete | Op::HardDelete
+            ) && !a.lifecycle_seen
+            {
+                a.lifecycle_seen = true;
+                a.live_at_start = e.op == Op::SoftDelete;
+            }
             match e.op {
                 Op::Update => a.mask |= e.mask,
                 Op::Create => a.fresh = true,
@@ -226,7 +262,7 @@ impl Store {
             .filter_map(|mut ch| {
                 if members && (ch.fresh || ch.touched) {
                     let now: BTreeSet<u64> = self.members_at(ch.idx, to);
-                    if ch.fresh {
+                    if ch.fresh && !ch.live_at_start {
                         ch.adds = now.into_iter().collect();
                     } else {
                         let before = self.members_at(ch.idx, from);
@@ -247,6 +283,55 @@ impl Store {
             .collect();
         list.sort_by_key(|ch| ch.idx);
         list
+    }
+
+    /// The changes of a replayed round: the client is at `client_at` but the round re-sends
+    /// the changes since `from` too. Each group comes once: a group changed in both parts
+    /// carries the earlier part's link changes first, then the later part's (applied in order,
+    /// they end in the current membership); a group that is new to the client (created or
+    /// restored since `client_at`) comes whole, without the earlier part's changes.
+    fn replayed_group_changes(
+        &self,
+        from: u64,
+        client_at: u64,
+        to: u64,
+        sel: u32,
+        members: bool,
+        ids: &[u64],
+    ) -> Vec<GroupChange> {
+        let earlier = self.group_changes(from, client_at, sel, members, ids);
+        let later = self.group_changes(client_at, to, sel, members, ids);
+        let mut by_idx: std::collections::BTreeMap<u64, GroupChange> = earlier
+            .into_iter()
+            .map(|mut ch| {
+                // Earlier link changes go out as a replay of what was sent then.
+                let mut links: Vec<(u64, bool)> = ch.adds.iter().map(|&u| (u, false)).collect();
+                links.extend(ch.removes.iter().map(|&u| (u, true)));
+                ch.replayed = links;
+                ch.adds.clear();
+                ch.removes.clear();
+                (ch.idx, ch)
+            })
+            .collect();
+        for ch in later {
+            match by_idx.remove(&ch.idx) {
+                Some(old) if !ch.fresh || ch.live_at_start => {
+                    let merged = GroupChange {
+                        mask: old.mask | ch.mask,
+                        fresh: old.fresh || ch.fresh,
+                        touched: old.touched || ch.touched,
+                        removed: old.removed || ch.removed,
+                        replayed: old.replayed,
+                        ..ch
+                    };
+                    by_idx.insert(merged.idx, merged);
+                }
+                _ => {
+                    by_idx.insert(ch.idx, ch);
+                }
+            }
+        }
+        by_idx.into_values().collect()
     }
 
     fn write_group_change(
@@ -273,8 +358,13 @@ impl Store {
                     }
                 };
                 self.write_object(G, ch.idx, emit, out);
-                if members && (ch.fresh || !ch.adds.is_empty() || !ch.removes.is_empty()) {
-                    self.append_members(&ch.adds, &ch.removes, out);
+                if members
+                    && (ch.fresh
+                        || !ch.adds.is_empty()
+                        || !ch.removes.is_empty()
+                        || !ch.replayed.is_empty())
+                {
+                    self.append_members(&ch.replayed, &ch.adds, &ch.removes, out);
                 }
             }
         }
@@ -306,8 +396,14 @@ impl Store {
                         remaining_after_next: 0,
                     };
                 }
-                let list =
-                    self.group_changes(state.p, state.n, sel, f.m, ids.as_deref().unwrap_or(&[]));
+                let ids = ids.as_deref().unwrap_or(&[]);
+                let list = match state.pf {
+                    // The replay fault: the round starts before the client's position.
+                    Some(client_at) if client_at > state.p && client_at < state.n => {
+                        self.replayed_group_changes(state.p, client_at, state.n, sel, f.m, ids)
+                    }
+                    _ => self.group_changes(state.p, state.n, sel, f.m, ids),
+                };
                 let mut write = |ch: &GroupChange| {
                     let mut o = Vec::with_capacity(256);
                     self.write_group_change(ch, sel, f.m, minimal, &mut o);

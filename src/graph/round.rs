@@ -749,7 +749,9 @@ impl Session {
                                 let (links, plain) = split_links(incoming);
                                 let mut obj = base.into_object();
                                 obj.extend(plain);
-                                Entry::from_object(fold_links(obj, links, None, false, round))
+                                // A restored object comes back whole: the relationships it
+                                // carries are restated, not changes to its old ones.
+                                Entry::from_object(fold_links(obj, links, None, true, round))
                             }
                             Err(e) => {
                                 report
