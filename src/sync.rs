@@ -42,7 +42,7 @@ const EMULATOR_TOKEN: &str = "deltascope-emulator-demo-token";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SyncArgs {
-    /// The delta resource (from the catalog): contacts, recordings, transcripts, users.
+    /// The delta resource (from the catalog): contacts, recordings, transcripts, users, groups.
     #[arg(long, short = 'r', default_value = "contacts")]
     pub resource: String,
     /// Graph API version.
