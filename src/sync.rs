@@ -596,8 +596,12 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 break;
             }
         }
-        // Nothing is fetched ahead across rounds (the next round starts from the deltaLink).
-        ahead = None;
+        // Nothing is fetched ahead across rounds (the next round starts from the deltaLink): a
+        // guess made from the last page is stopped, with anything it started.
+        if ahead.take().is_some() {
+            chain.cancel.cancel();
+            chain = ChainCtx::new(&client, &cancel);
+        }
         if let Err(e) = stdout.flush() {
             outcome = Err(fail(
                 exit::TRANSPORT,

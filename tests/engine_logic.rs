@@ -1133,3 +1133,42 @@ fn a_new_object_with_removed_links_keeps_only_the_links_present() {
         "{r}"
     );
 }
+
+#[test]
+fn relationship_lists_written_with_escapes_or_left_out_on_restore_are_right() {
+    // A key written with escapes (members@d\u0065lta) is still a relationship list.
+    let mut s = Session::new(req(RequestKind::Initial, G, false));
+    let body = r#"{"value":[{"id":"g","members@d\u0065lta":[{"id":"a"},{"id":"b","@removed":{"reason":"deleted"}}]}],"@odata.deltaLink":"https://g/v1.0/groups/delta?$deltatoken=d1"}"#;
+    let first = s.next_request().unwrap();
+    s.apply(&Page::parse(first, body.as_bytes().to_vec()).unwrap());
+    assert_eq!(member_ids(&s, "g"), ["a"]);
+
+    // Minimal rounds: a group soft-deleted, then restored without any members@delta (it has
+    // none now): its old members are gone.
+    let mut s = Session::new(req(RequestKind::Initial, G, true));
+    walk(
+        &mut s,
+        vec![(
+            None,
+            Some("https://g/v1.0/groups/delta?$deltatoken=d1"),
+            json!([{"id": "g", "displayName": "G", "members@delta": [member("a")]}]),
+        )],
+    );
+    walk(
+        &mut s,
+        vec![(
+            None,
+            Some("https://g/v1.0/groups/delta?$deltatoken=d2"),
+            json!([{"id": "g", "@removed": {"reason": "changed"}}]),
+        )],
+    );
+    walk(
+        &mut s,
+        vec![(
+            None,
+            Some("https://g/v1.0/groups/delta?$deltatoken=d3"),
+            json!([{"id": "g", "displayName": "G"}]),
+        )],
+    );
+    assert_eq!(obj(&s, "g"), json!({"id": "g", "displayName": "G"}));
+}

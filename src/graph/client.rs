@@ -451,8 +451,16 @@ impl GraphClient {
 /// of the connection's read buffer would keep that whole buffer alive, so it is copied.
 fn exact_size(body: bytes::Bytes) -> bytes::Bytes {
     match body.try_into_mut() {
-        Ok(own) if own.capacity() - own.len() <= own.len() / 16 => own.freeze(),
-        Ok(own) => bytes::Bytes::copy_from_slice(&own),
+        Ok(own) => {
+            // As a Vec the data sits at the start of its buffer, so `capacity` counts the whole
+            // buffer (a BytesMut's counts only from where the body starts).
+            let own: Vec<u8> = own.into();
+            if own.capacity() - own.len() <= own.len() / 16 {
+                bytes::Bytes::from(own)
+            } else {
+                bytes::Bytes::copy_from_slice(&own)
+            }
+        }
         Err(shared) => bytes::Bytes::copy_from_slice(&shared),
     }
 }
@@ -517,6 +525,16 @@ mod tests {
         drop(buffer);
         let own = kept.try_into_mut().unwrap();
         assert_eq!(own.capacity(), 1000);
+
+        // The tail of a larger buffer nothing else uses any more: copied out too.
+        let mut buf = bytes::BytesMut::with_capacity(64 * 1024);
+        buf.extend_from_slice(&[b'x'; 60 * 1024]);
+        drop(buf.split_to(60 * 1024));
+        buf.extend_from_slice(&[b'y'; 4096]);
+        let tail = buf.split().freeze();
+        drop(buf);
+        let kept = exact_size(tail);
+        assert_eq!(Vec::from(kept.try_into_mut().unwrap()).capacity(), 4096);
 
         // Its own, but mostly spare capacity: copied to its size.
         let mut roomy = bytes::BytesMut::with_capacity(64 * 1024);

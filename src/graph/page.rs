@@ -239,11 +239,10 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
         }
         let (links, head) = match scan_head(json.as_bytes()) {
             Some(head) => (head.links, read_head(json, start, head)),
-            // The rare item the scan leaves to serde: a plain search will do for the flag.
-            None => (
-                memchr::memmem::find(json.as_bytes(), b"@delta\"").is_some(),
-                head_by_serde(json, start),
-            ),
+            // The rare item the scan leaves to serde (escaped or repeated keys): its keys may be
+            // written with escapes, so it is taken as possibly having relationship lists (the
+            // replica then reads it whole, which is right either way).
+            None => (true, head_by_serde(json, start)),
         };
         let (id, removed) = head.map_err(|e| {
             malformed(format!(

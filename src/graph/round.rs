@@ -748,9 +748,11 @@ impl Session {
                             Ok(incoming) => {
                                 let (links, plain) = split_links(incoming);
                                 let mut obj = base.into_object();
-                                obj.extend(plain);
                                 // A restored object comes back whole: the relationships it
-                                // carries are restated, not changes to its old ones.
+                                // carries are restated, not changes to its old ones, and one
+                                // it does not carry has no links any more.
+                                obj.retain(|k, _| !is_link_list(k));
+                                obj.extend(plain);
                                 Entry::from_object(fold_links(obj, links, None, true, round))
                             }
                             Err(e) => {
