@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::json::write_str;
-use super::store::{CtlError, Emit, LogEntry, Op, Status, Store, Target};
+use super::store::{Change, CtlError, Emit, LogEntry, Op, Status, Store, Target};
 use super::tenant::Coll;
 use super::token::{Frozen, Kind, TokenState};
 
@@ -342,31 +342,21 @@ impl Store {
         minimal: bool,
         out: &mut Vec<u8>,
     ) {
-        match self.groups.status(ch.idx) {
-            Status::SoftDeleted => self.write_removed(G, ch.idx, "changed", out),
-            Status::HardDeleted => self.write_removed(G, ch.idx, "deleted", out),
-            Status::Live => {
-                let emit = if minimal && !ch.fresh {
-                    Emit::Minimal {
-                        sel,
-                        changed: ch.mask,
-                    }
-                } else {
-                    Emit::Default {
-                        sel,
-                        changed: ch.mask,
-                    }
-                };
-                self.write_object(G, ch.idx, emit, out);
-                if members
-                    && (ch.fresh
-                        || !ch.adds.is_empty()
-                        || !ch.removes.is_empty()
-                        || !ch.replayed.is_empty())
-                {
-                    self.append_members(&ch.replayed, &ch.adds, &ch.removes, out);
-                }
-            }
+        // The group itself as any directory object's change; then its link changes.
+        let change = Change {
+            idx: ch.idx,
+            mask: ch.mask,
+            fresh: ch.fresh,
+        };
+        self.write_change(G, change, sel, minimal, out);
+        if self.groups.status(ch.idx) == Status::Live
+            && members
+            && (ch.fresh
+                || !ch.adds.is_empty()
+                || !ch.removes.is_empty()
+                || !ch.replayed.is_empty())
+        {
+            self.append_members(&ch.replayed, &ch.adds, &ch.removes, out);
         }
     }
 

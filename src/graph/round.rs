@@ -72,6 +72,15 @@ impl Entry {
         })
     }
 
+    /// The object holds `X@delta` lists (checked without parsing a raw entry).
+    fn has_links(&self) -> bool {
+        match (self.parsed.get(), &self.raw) {
+            (Some(obj), _) => obj.keys().any(|k| is_link_list(k)),
+            (None, Some(raw)) => memchr::memmem::find(raw, b"@delta\"").is_some(),
+            (None, None) => false,
+        }
+    }
+
     fn into_object(mut self) -> Object {
         self.object();
         self.parsed.take().map(|b| *b).unwrap_or_default()
@@ -183,8 +192,13 @@ fn is_link_list(key: &str) -> bool {
 /// `X@delta` lists), as a large group's further slices of `members@delta` are: it changes the
 /// links and leaves the other properties alone, whatever the round's mode.
 fn is_relationship_slice(obj: &Object) -> bool {
+    is_relationship_slice_keys(obj.keys().map(String::as_str))
+}
+
+/// [`is_relationship_slice`] on an object's top-level keys (for callers holding the JSON text).
+pub fn is_relationship_slice_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> bool {
     let mut any = false;
-    for k in obj.keys() {
+    for k in keys {
         if is_link_list(k) {
             any = true;
         } else if k != "id" && k != "@odata.type" {
@@ -700,7 +714,11 @@ impl Session {
                         round.duplicates += 1;
                         report.duplicates += 1;
                     }
-                    let (links, plain) = split_links(incoming);
+                    let (links, plain) = if item.links {
+                        split_links(incoming)
+                    } else {
+                        (Vec::new(), incoming)
+                    };
                     if first_time {
                         report.updated += 1;
                         round.updated += 1;
@@ -723,6 +741,13 @@ impl Session {
                     // object starts the links afresh; any later one (a slice, a replay, a
                     // later round) changes the links held.
                     let restart = first_time && round.full;
+                    if !(merge || slice) && links.is_empty() && !existing.has_links() {
+                        // A plain replace (no relationships on either side): the old object
+                        // need not be read.
+                        *existing = Entry::from_object(plain);
+                        existing.seen_in = round_no;
+                        continue;
+                    }
                     let old = std::mem::take(existing).into_object();
                     let obj = if merge || slice {
                         let mut obj = old;

@@ -178,18 +178,15 @@ pub fn error_view(e: &GraphError) -> ErrorView {
     }
 }
 
-/// An object that has only `id`, `@odata.type` and `X@delta` lists: the continuation of an
-/// earlier occurrence's relationships.
+/// An object that has only `id`, `@odata.type` and `X@delta` lists (the engine's rule): the
+/// continuation of an earlier occurrence's relationships.
 fn is_relationship_slice(json: &str) -> bool {
     let Ok(map) = serde_json::from_str::<
         std::collections::BTreeMap<String, &serde_json::value::RawValue>,
     >(json) else {
         return false;
     };
-    map.keys().any(|k| k.ends_with("@delta"))
-        && map
-            .keys()
-            .all(|k| k == "id" || k == "@odata.type" || k.ends_with("@delta"))
+    crate::graph::round::is_relationship_slice_keys(map.keys().map(String::as_str))
 }
 
 /// A fetched page as the results and JSON panes show it. `minimal_changes`: the page belongs
