@@ -1,7 +1,8 @@
 //! Benchmark: a full delta round of a large contacts tenant, against the embedded emulator.
 //!
 //! Run: `cargo bench --bench sync_round` (env: `BENCH_CONTACTS`, default 100000; `BENCH_RUNS`,
-//! default 9; `BENCH_SKIP_CURL=1` to leave out the curl loop).
+//! default 9; `BENCH_SKIP_CURL=1` to leave out the curl loop, `BENCH_SKIP_BIG=1` the
+//! 1,000,000-contact tenant).
 //!
 //! Three clients walk the same round from the same emulator process, interleaved run by run so
 //! that machine noise hits them alike:
@@ -314,6 +315,9 @@ fn main() {
         peak / json_bytes as f64
     );
     drop(emu);
+    if std::env::var_os("BENCH_SKIP_BIG").is_some() {
+        return;
+    }
 
     let big = Emulator::start(1_000_000);
     let (first, later) = first_and_later_page(&rt, &big.base, 200);

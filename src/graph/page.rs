@@ -106,12 +106,17 @@ pub enum ItemId {
 impl Item {
     /// The item's id, given the body of the page it came in.
     pub fn id<'a>(&'a self, body: &'a [u8]) -> Option<&'a str> {
+        self.id_bytes(body)
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// The item's id as bytes, without [`Item::id`]'s UTF-8 check (the body was checked when
+    /// the page was parsed): what the replica hashes and compares.
+    pub fn id_bytes<'a>(&'a self, body: &'a [u8]) -> Option<&'a [u8]> {
         match &self.id {
             ItemId::Missing => None,
-            ItemId::InBody(span) => body
-                .get(span.clone())
-                .and_then(|b| std::str::from_utf8(b).ok()),
-            ItemId::Unescaped(id) => Some(id),
+            ItemId::InBody(span) => body.get(span.clone()),
+            ItemId::Unescaped(id) => Some(id.as_bytes()),
         }
     }
 }
