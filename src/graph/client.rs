@@ -335,7 +335,6 @@ impl GraphClient {
                 b = response.bytes() => b.map_err(|e| body_error(e, &req.url))?,
                 _ = cancel.cancelled() => return Err(GraphError::Cancelled),
             };
-            let body = exact_size(body);
             let elapsed = started.elapsed();
             progress(FetchProgress::Received {
                 bytes: body.len() as u64,
@@ -480,8 +479,13 @@ impl Unparsed {
     }
 
     /// Parses the body into the page, or says why it is not a delta page.
+    ///
+    /// The body is first put in a buffer of its own size ([`exact_size`]): here rather than
+    /// where it is received, so that the copy is made where the page is parsed (the headless
+    /// sync's blocking thread), not on the thread that sends the next request meanwhile.
     pub fn parse(self) -> Result<Page, GraphError> {
         let mut page = self.0;
+        page.body = exact_size(std::mem::take(&mut page.body));
         let parsed = parse_body(&page.request.url, &page.body)?;
         page.items = parsed.items;
         page.next_link = parsed.next_link;
