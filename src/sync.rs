@@ -6,6 +6,7 @@
 //! mid-round, the nextLink to continue from) is saved to `--state` atomically with mode 0600.
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,6 +34,9 @@ pub mod exit {
     pub const GRAPH: u8 = 4;
     /// Network, timeout, a refused foreign link, local I/O.
     pub const TRANSPORT: u8 = 5;
+    /// An internal error (a bug) stopped the run; the state keeps its place (sysexits'
+    /// EX_SOFTWARE).
+    pub const INTERNAL: u8 = 70;
     /// Interrupted by Ctrl-C / SIGTERM; state saved so the next run continues.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -243,6 +247,18 @@ fn sniff_next_link(body: &[u8]) -> Option<String> {
         return (!unescaped.contains('\\')).then_some(unescaped);
     }
     (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// What to say when applying a page panicked (a bug).
+fn internal_error(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    format!(
+        "an internal error stopped the sync while it applied a page ({what}); this is a bug, please report it. Nothing was lost: the state file (if any) continues from that page"
+    )
 }
 
 /// Full resyncs one run starts on 410 / `syncStateNotFound` before it gives up.
@@ -506,29 +522,43 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 Ok(unparsed) => {
                     let quiet = args.quiet;
                     let (back, processed) = match tokio::task::spawn_blocking(move || {
-                        let processed = unparsed.parse().map(|page| {
-                            // A page whose items did not all go out is not applied: the saved
-                            // state then continues from it, and the next run writes them again.
-                            write_page(&mut stdout, &page, quiet).map(|()| {
-                                let report = session.apply(&page);
-                                (report, page.body.len() as u64, page.items.len() as u64)
+                        // A panic here (a bug) must not take the session with it: the state
+                        // file is still saved, at the page that was being applied.
+                        // (The error is a GraphError, large, as everywhere in the engine.)
+                        #[allow(clippy::result_large_err)]
+                        let processed = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            unparsed.parse().map(|page| {
+                                // A page whose items did not all go out is not applied: the
+                                // saved state then continues from it, and the next run writes
+                                // them again.
+                                write_page(&mut stdout, &page, quiet).map(|()| {
+                                    let report = session.apply(&page);
+                                    (report, page.body.len() as u64, page.items.len() as u64)
+                                })
                             })
-                        });
+                        }));
                         ((session, stdout), processed)
                     })
                     .await
                     {
                         Ok(done) => done,
                         Err(e) => {
-                            // Only a panic gets here, and the session went with it.
+                            // The task could not run (the runtime is shutting down): the
+                            // session went with it.
                             return Err(fail(
-                                exit::TRANSPORT,
+                                exit::INTERNAL,
                                 format!("applying a page failed: {e}"),
                             ));
                         }
                     };
                     (session, stdout) = back;
-                    processed
+                    match processed {
+                        Ok(processed) => processed,
+                        Err(panic) => {
+                            outcome = Err(fail(exit::INTERNAL, internal_error(&*panic)));
+                            break 'rounds;
+                        }
+                    }
                 }
                 Err(e) => Err(e),
             };
@@ -822,7 +852,18 @@ fn peak_rss_bytes() -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::sniff_next_link;
+    use super::{internal_error, sniff_next_link};
+
+    #[test]
+    fn a_panic_while_applying_is_reported_with_its_message() {
+        let fixed = std::panic::catch_unwind(|| panic!("fixed text")).unwrap_err();
+        let formatted = std::panic::catch_unwind(|| panic!("item {} out of range", 7)).unwrap_err();
+        let other = std::panic::catch_unwind(|| std::panic::panic_any(42u8)).unwrap_err();
+        assert!(internal_error(&*fixed).contains("(fixed text)"));
+        assert!(internal_error(&*formatted).contains("(item 7 out of range)"));
+        let said = internal_error(&*other);
+        assert!(said.contains("(no message)") && said.contains("continues from that page"));
+    }
 
     #[test]
     fn the_next_link_is_found_in_the_bytes_or_not_guessed() {

@@ -382,7 +382,8 @@ impl RoundSummary {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+/// `n` and the word for it: "1 page", "2 pages" (summaries here and in the explorer).
+pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

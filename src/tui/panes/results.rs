@@ -5,6 +5,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
+use crate::graph::round::plural;
 use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{ellipsize, pane_block};
@@ -446,10 +447,6 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
