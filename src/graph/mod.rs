@@ -10,6 +10,7 @@ pub mod link;
 pub mod page;
 pub mod query;
 pub mod round;
+mod scan;
 
 pub use catalog::{Catalog, ResourceSpec};
 pub use client::{ClientConfig, FetchProgress, GraphClient, Unparsed};

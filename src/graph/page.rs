@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::error::GraphError;
+use super::scan::{self, Head};
 
 /// How a request came to be.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -207,6 +208,16 @@ fn prefix(body: &[u8]) -> String {
 
 /// Parses a delta page body. Never panics; every way a body can be wrong is a `Malformed`.
 pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
+    parse_body_with(url, body, true)
+}
+
+/// [`parse_body`]; `use_scan` off reads the body with serde alone (the tests compare both ways).
+///
+/// With `scan`, one pass of [`scan::scan_page`] checks the body and finds every item and its
+/// head; serde then reads only the envelope around the `value` array (the body with the array
+/// emptied, a few hundred bytes). When the scan is not sure, or serde does not accept that
+/// envelope, the page is read by serde as a whole, which also words the errors.
+fn parse_body_with(url: &str, body: &[u8], use_scan: bool) -> Result<ParsedBody, GraphError> {
     let malformed = |message: String| GraphError::Malformed {
         url: url.to_owned(),
         message,
@@ -221,20 +232,52 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
     if text.trim().is_empty() {
         return Err(malformed("the body is empty".into()));
     }
-    let fast = serde_json::from_str::<Envelope<'_, Vec<&RawValue>>>(text).ok();
-    let (env, raw_items) = match fast {
-        Some(mut env) if env.value.is_some() => {
-            let items = env.value.take().unwrap_or_default();
-            (env.without_value(), items)
+    let mut envelope_text = String::new();
+    let mut scanned = None;
+    if use_scan
+        && let Some(page) = scan::scan_page(body)
+        && let (Some(before), Some(after)) =
+            (text.get(..page.value.start), text.get(page.value.end..))
+    {
+        envelope_text.reserve(before.len() + after.len() + 2);
+        envelope_text.push_str(before);
+        envelope_text.push_str("[]");
+        envelope_text.push_str(after);
+        scanned = Some(page.items);
+    }
+    let fast = scanned.and_then(|items| {
+        let env = serde_json::from_str::<Envelope<'_, Vec<&RawValue>>>(&envelope_text).ok()?;
+        env.value
+            .as_ref()
+            .is_some_and(Vec::is_empty)
+            .then(|| (env.without_value(), items))
+    });
+    let (env, items) = match fast {
+        Some(done) => done,
+        None => {
+            let (env, raw_items) =
+                match serde_json::from_str::<Envelope<'_, Vec<&RawValue>>>(text).ok() {
+                    Some(mut env) if env.value.is_some() => {
+                        let items = env.value.take().unwrap_or_default();
+                        (env.without_value(), items)
+                    }
+                    _ => envelope_slowly(text, &malformed)?,
+                };
+            let base = text.as_ptr() as usize;
+            let items = raw_items
+                .iter()
+                .map(|raw| {
+                    let json = raw.get();
+                    let start = (json.as_ptr() as usize).saturating_sub(base);
+                    (start..start + json.len(), scan::item_head(json.as_bytes()))
+                })
+                .collect();
+            (env, items)
         }
-        _ => envelope_slowly(text, &malformed)?,
     };
-    let base = text.as_ptr() as usize;
-    let mut items = Vec::with_capacity(raw_items.len());
-    for (i, raw) in raw_items.iter().enumerate() {
-        let json = raw.get();
-        let start = (json.as_ptr() as usize).saturating_sub(base);
-        let span = start..start + json.len();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, (span, head)) in items.into_iter().enumerate() {
+        let json = text.get(span.clone()).unwrap_or_default();
         if !json.starts_with('{') {
             return Err(malformed(format!(
                 "item #{} of \"value\" is not a JSON object (it is {})",
@@ -242,12 +285,12 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
                 json.chars().take(40).collect::<String>()
             )));
         }
-        let (links, head) = match scan_head(json.as_bytes()) {
-            Some(head) => (head.links, read_head(json, start, head)),
+        let (links, head) = match head {
+            Some(head) => (head.links, read_head(json, span.start, head)),
             // The rare item the scan leaves to serde (escaped or repeated keys): its keys may be
             // written with escapes, so it is taken as possibly having relationship lists (the
             // replica then reads it whole, which is right either way).
-            None => (true, head_by_serde(json, start)),
+            None => (true, head_by_serde(json, span.start)),
         };
         let (id, removed) = head.map_err(|e| {
             malformed(format!(
@@ -255,13 +298,14 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
                 i + 1
             ))
         })?;
-        items.push(Item {
+        out.push(Item {
             id,
             removed,
             span,
             links,
         });
     }
+    let items = out;
     let count =
         match env.count {
             None => None,
@@ -291,16 +335,7 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
     })
 }
 
-/// The `id` and `@removed` of one item, as spans of the item's text (see [`scan_head`]).
-#[derive(Default)]
-struct Head {
-    id: Option<Range<usize>>,
-    removed: Option<Range<usize>>,
-    /// A top-level key ends with `@delta`.
-    links: bool,
-}
-
-/// Reads the id and the removal of an item from the spans [`scan_head`] found. `start` is the
+/// Reads the id and the removal of an item from the spans the scan found ([`scan::Head`]). `start` is the
 /// item's offset in the body.
 fn read_head(
     json: &str,
@@ -325,7 +360,7 @@ fn read_head(
     Ok((id, removed))
 }
 
-/// The same, with serde reading the whole item (what [`scan_head`] leaves to it: escaped or
+/// The same, with serde reading the whole item (what the scan leaves to it: escaped or
 /// repeated keys).
 fn head_by_serde(
     json: &str,
@@ -352,112 +387,6 @@ impl Removed<'_> {
         match self.reason {
             Some(reason) => RemovedReason::parse(&reason),
             None => RemovedReason::Other(String::new()),
-        }
-    }
-}
-
-/// Finds the top-level `id` and `@removed` of one item of `value` in a single walk over its
-/// text, which the envelope's parse has already checked to be valid JSON: strings are skipped
-/// with memchr, nothing is allocated. Returns `None` when it cannot be sure (a key written
-/// with escapes, a repeated key, anything unexpected): serde then reads the item instead.
-fn scan_head(b: &[u8]) -> Option<Head> {
-    let mut head = Head::default();
-    if b.first() != Some(&b'{') {
-        return None;
-    }
-    let mut p = skip_ws(b, 1);
-    if b.get(p) == Some(&b'}') {
-        return Some(head);
-    }
-    loop {
-        if b.get(p) != Some(&b'"') {
-            return None;
-        }
-        let key_end = string_end(b, p)?;
-        let key = b.get(p + 1..key_end - 1)?;
-        if key.contains(&b'\\') {
-            return None;
-        }
-        p = skip_ws(b, key_end);
-        if b.get(p) != Some(&b':') {
-            return None;
-        }
-        p = skip_ws(b, p + 1);
-        let value_end = value_end(b, p)?;
-        if key.ends_with(b"@delta") {
-            head.links = true;
-        }
-        let slot = match key {
-            b"id" => Some(&mut head.id),
-            b"@removed" => Some(&mut head.removed),
-            _ => None,
-        };
-        if let Some(slot) = slot {
-            if slot.is_some() {
-                return None;
-            }
-            *slot = Some(p..value_end);
-        }
-        p = skip_ws(b, value_end);
-        match b.get(p)? {
-            b',' => p = skip_ws(b, p + 1),
-            b'}' => return Some(head),
-            _ => return None,
-        }
-    }
-}
-
-fn skip_ws(b: &[u8], mut p: usize) -> usize {
-    while matches!(b.get(p), Some(b' ' | b'\n' | b'\r' | b'\t')) {
-        p += 1;
-    }
-    p
-}
-
-/// Just past the closing quote of the string whose opening quote is at `p`.
-fn string_end(b: &[u8], p: usize) -> Option<usize> {
-    let mut i = p + 1;
-    loop {
-        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
-        if b[i] == b'\\' {
-            i += 2;
-        } else {
-            return Some(i + 1);
-        }
-    }
-}
-
-/// Just past the JSON value that starts at `p`.
-fn value_end(b: &[u8], p: usize) -> Option<usize> {
-    match b.get(p)? {
-        b'"' => string_end(b, p),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut i = p;
-            loop {
-                match b.get(i)? {
-                    b'"' => {
-                        i = string_end(b, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            let mut i = p;
-            while !matches!(b.get(i)?, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
-                i += 1;
-            }
-            Some(i)
         }
     }
 }
@@ -576,7 +505,7 @@ mod tests {
 
     /// Both ways of reading an item's head, on the item alone (offset 0).
     fn heads(json: &str) -> (Option<Head2>, Head2) {
-        let scanned = scan_head(json.as_bytes()).map(|h| read_head(json, 0, h).unwrap());
+        let scanned = scan::item_head(json.as_bytes()).map(|h| read_head(json, 0, h).unwrap());
         let by_serde = head_by_serde(json, 0).unwrap();
         (scanned, by_serde)
     }
@@ -646,13 +575,13 @@ mod tests {
     #[test]
     fn the_scan_leaves_escaped_or_repeated_keys_to_serde() {
         // "\u0069d" is "id" written with an escape.
-        assert!(scan_head(br#"{"\u0069d":"x"}"#).is_none());
+        assert!(scan::item_head(br#"{"\u0069d":"x"}"#).is_none());
         let (_, by_serde) = heads(r#"{"\u0069d":"x"}"#);
         assert_eq!(
             id_text(r#"{"\u0069d":"x"}"#, &by_serde.0).as_deref(),
             Some("x")
         );
-        assert!(scan_head(br#"{"id":"a","id":"b"}"#).is_none());
+        assert!(scan::item_head(br#"{"id":"a","id":"b"}"#).is_none());
         let body = br#"{"value":[{"id":"a","id":"b"}],"@odata.deltaLink":"https://g/d"}"#;
         let err = parse_body("https://g/x", body).unwrap_err();
         assert!(err.to_string().contains("item #1"), "{err}");
@@ -707,7 +636,119 @@ mod tests {
         })
     }
 
+    /// A page body from generated items: compact or pretty, with a nextLink or a deltaLink,
+    /// maybe a context and a count.
+    fn page_text(items: Vec<serde_json::Value>, next: bool, extra: bool, pretty: bool) -> String {
+        let mut page = serde_json::Map::new();
+        if extra {
+            page.insert(
+                "@odata.context".into(),
+                "https://g/$metadata#contacts".into(),
+            );
+            page.insert("@odata.count".into(), items.len().into());
+        }
+        page.insert("value".into(), items.into());
+        let link = if next {
+            "@odata.nextLink"
+        } else {
+            "@odata.deltaLink"
+        };
+        page.insert(
+            link.into(),
+            "https://g/v1.0/contacts/delta?$skiptoken=x%2Fy".into(),
+        );
+        let page = serde_json::Value::Object(page);
+        if pretty {
+            serde_json::to_string_pretty(&page).unwrap()
+        } else {
+            serde_json::to_string(&page).unwrap()
+        }
+    }
+
+    fn item_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        (
+            proptest::collection::btree_map(
+                "[a-z@]{0,4}|id|@removed|members@delta",
+                json_value(),
+                0..6,
+            ),
+            proptest::option::of("[a-z0-9\\-]{1,12}"),
+        )
+            .prop_map(|(fields, id)| {
+                let mut object: serde_json::Map<_, _> = fields.into_iter().collect();
+                if let Some(id) = id {
+                    object.insert("id".into(), id.into());
+                }
+                serde_json::Value::Object(object)
+            })
+    }
+
+    /// The body read with the scan and with serde alone: the same page, or the same error.
+    fn both_ways(body: &[u8]) -> (String, String) {
+        let scanned = parse_body_with("https://g/x", body, true);
+        let by_serde = parse_body_with("https://g/x", body, false);
+        (format!("{scanned:?}"), format!("{by_serde:?}"))
+    }
+
     proptest::proptest! {
+        /// Any page the service could send reads the same with the one-pass scan as with serde
+        /// alone, and takes the scan's way.
+        #[test]
+        fn a_page_reads_the_same_with_the_scan_as_with_serde(
+            items in proptest::collection::vec(item_value(), 0..8),
+            next in proptest::prelude::any::<bool>(),
+            extra in proptest::prelude::any::<bool>(),
+            pretty in proptest::prelude::any::<bool>(),
+        ) {
+            let body = page_text(items, next, extra, pretty);
+            proptest::prop_assert!(scan::scan_page(body.as_bytes()).is_some(), "{}", body);
+            // (An item's `@removed` may be generated as something else than an object: then
+            // both ways say so alike.)
+            let (scanned, by_serde) = both_ways(body.as_bytes());
+            proptest::prop_assert_eq!(scanned, by_serde);
+        }
+
+        /// A damaged page (bytes taken out, put in or changed anywhere) is never accepted by the
+        /// scan unless serde accepts it too, and reads the same either way.
+        #[test]
+        fn a_damaged_page_is_accepted_by_the_scan_only_if_serde_agrees(
+            items in proptest::collection::vec(item_value(), 0..4),
+            pretty in proptest::prelude::any::<bool>(),
+            edits in proptest::collection::vec(
+                (proptest::prelude::any::<proptest::sample::Index>(), 0u8..3, proptest::sample::select(
+                    b"\"\\{}[],:0123456789-+eE.tfnrul \n\t\x01\x1fa/".to_vec(),
+                )),
+                1..4,
+            ),
+        ) {
+            let mut body = page_text(items, true, true, pretty).into_bytes();
+            for (at, op, byte) in edits {
+                let i = at.index(body.len() + 1);
+                match op {
+                    0 if i < body.len() => {
+                        body.remove(i);
+                    }
+                    1 => body.insert(i, byte),
+                    _ if i < body.len() => body[i] = byte,
+                    _ => body.push(byte),
+                }
+            }
+            // The scan reads bytes; that they are UTF-8 is checked before it runs. Serde's
+            // judge is its raw read (a number too large for an f64 is still valid JSON).
+            if let Ok(text) = std::str::from_utf8(&body)
+                && scan::scan_page(&body).is_some()
+            {
+                proptest::prop_assert!(
+                    serde_json::from_str::<&RawValue>(text).is_ok(),
+                    "the scan accepted what serde refuses: {}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
+            let (scanned, by_serde) = both_ways(&body);
+            proptest::prop_assert_eq!(scanned, by_serde);
+        }
+
         /// Whatever an item holds, the scan agrees with serde (or leaves the item to it).
         #[test]
         fn the_scan_agrees_with_serde_on_any_object(
@@ -721,7 +762,7 @@ mod tests {
                 serde_json::to_string(&object).unwrap()
             };
             let by_serde = head_by_serde(&json, 0);
-            match scan_head(json.as_bytes()) {
+            match scan::item_head(json.as_bytes()) {
                 Some(head) => {
                     let scanned = read_head(&json, 0, head);
                     match (&scanned, &by_serde) {
