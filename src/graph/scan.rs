@@ -145,12 +145,13 @@ impl Scanner<'_> {
                 head = None;
                 return;
             }
-            if key.ends_with(b"@delta") {
+            // Most keys are neither: the first byte says so without comparing whole slices.
+            if key.len() >= 6 && key[key.len() - 6] == b'@' && key.ends_with(b"@delta") {
                 h.links = true;
             }
-            let slot = match key {
-                b"id" => &mut h.id,
-                b"@removed" => &mut h.removed,
+            let slot = match key.first() {
+                Some(b'i') if key == b"id" => &mut h.id,
+                Some(b'@') if key == b"@removed" => &mut h.removed,
                 _ => return,
             };
             if slot.is_some() {
