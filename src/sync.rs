@@ -462,9 +462,9 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
 
     let cancel = CancellationToken::new();
     {
-        let cancel = cancel.clone();
+        let (cancel, stop) = (cancel.clone(), crate::signals::interrupted());
         tokio::spawn(async move {
-            crate::signals::interrupted().await;
+            stop.await;
             cancel.cancel();
         });
     }

@@ -94,6 +94,9 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
     if !(1..=999).contains(&args.page_size) {
         anyhow::bail!("--page-size must be between 1 and 999");
     }
+    // Listening for Ctrl-C/SIGTERM starts before the "listening" line goes out: a script may
+    // stop the emulator as soon as it reads it.
+    let stop = crate::signals::interrupted();
     let emu = super::start(args.to_config(), args.listen).await?;
     {
         let mut out = std::io::stdout().lock();
@@ -117,7 +120,7 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
         base = emu.base_url(),
         tenant = demo.tenant_id,
     );
-    crate::signals::interrupted().await;
+    stop.await;
     emu.shutdown().await;
     Ok(())
 }
