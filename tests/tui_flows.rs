@@ -4,33 +4,21 @@
 //! with a deadline (no fixed sleeps).
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use deltascope::auth::AuthArgs;
 use deltascope::emulator::{Control, EmulatorConfig};
 use deltascope::tui::app::Model;
-use deltascope::tui::clipboard::{Clipboard, ClipboardError, CopyMethod};
-use deltascope::tui::explore::{ExploreArgs, prepare};
+use deltascope::tui::explore::prepare;
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::view::FetchState;
-use futures_util::Stream;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tokio::sync::{mpsc, watch};
-
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A clipboard that records what it got, shared with the test.
-#[derive(Clone, Default)]
-struct SharedClipboard(Arc<Mutex<Vec<String>>>);
-
-impl Clipboard for SharedClipboard {
-    fn copy(&mut self, text: &str) -> Result<CopyMethod, ClipboardError> {
-        self.0.lock().unwrap().push(text.to_owned());
-        Ok(CopyMethod::Osc52 { tmux: false })
-    }
-}
+use support::explorer::{Frame, SharedClipboard, explore_args, run_scripted, screen_text};
 
 /// What the test sees after a frame.
 #[derive(Clone, Debug, Default)]
@@ -52,22 +40,23 @@ struct Seen {
     preview_url: String,
 }
 
-fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
-    let buf = t.backend().buffer();
-    let mut screen = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            screen.push_str(buf[(x, y)].symbol());
-        }
-        screen.push('\n');
+impl Frame for Seen {
+    fn context(&self) -> String {
+        format!(
+            "fetch: {}\nstatus: {}\nrounds: {:?}\n{}",
+            self.fetch, self.status, self.rounds, self.screen
+        )
     }
+}
+
+fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
     let (failed_status, needs_resync) = match &m.fetch {
         FetchState::Failed { error } => (error.status, error.needs_resync),
         _ => (None, false),
     };
     Seen {
         frames: prev.frames + 1,
-        screen,
+        screen: screen_text(t),
         rounds: m
             .rounds
             .iter()
@@ -110,60 +99,24 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
     }
 }
 
-/// The test's side: keys in, frames out.
+/// The test's side: the shared driver (keys in, frames out), the clipboard and the emulator.
 struct Driver {
-    keys: mpsc::UnboundedSender<Event>,
-    seen: watch::Receiver<Seen>,
+    ui: support::explorer::Driver<Seen>,
     clipboard: SharedClipboard,
     control: Control,
 }
 
-impl Driver {
-    fn press(&self, c: char) {
-        self.key(KeyCode::Char(c));
-    }
-
-    fn key(&self, code: KeyCode) {
-        let _ = self
-            .keys
-            .send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-
-    /// Waits until `pred` holds for a frame, or fails with the last frame.
-    async fn wait(&mut self, what: &str, pred: impl Fn(&Seen) -> bool) -> Seen {
-        let waited = tokio::time::timeout(DEADLINE, async {
-            loop {
-                {
-                    let s = self.seen.borrow_and_update();
-                    if pred(&s) {
-                        return s.clone();
-                    }
-                }
-                if self.seen.changed().await.is_err() {
-                    let s = self.seen.borrow().clone();
-                    assert!(pred(&s), "the explorer ended before: {what}");
-                    return s;
-                }
-            }
-        })
-        .await;
-        match waited {
-            Ok(s) => s,
-            Err(_) => {
-                let s = self.seen.borrow().clone();
-                panic!(
-                    "timed out waiting for: {what}\nfetch: {}\nstatus: {}\nrounds: {:?}\n{}",
-                    s.fetch, s.status, s.rounds, s.screen
-                );
-            }
-        }
+impl Deref for Driver {
+    type Target = support::explorer::Driver<Seen>;
+    fn deref(&self) -> &Self::Target {
+        &self.ui
     }
 }
 
-fn key_stream(rx: mpsc::UnboundedReceiver<Event>) -> impl Stream<Item = Event> + Unpin {
-    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (e, rx))
-    }))
+impl DerefMut for Driver {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.ui
+    }
 }
 
 /// Starts the explorer on an embedded emulator and runs `script` against it.
@@ -172,11 +125,9 @@ where
     F: FnOnce(Driver, Model) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let args = ExploreArgs {
-        keymap: Some("/nonexistent/deltascope-test-keymap.toml".into()),
-        ..Default::default()
-    };
-    let explorer = prepare(&args, config).await.unwrap();
+    let explorer = prepare(&explore_args(AuthArgs::default()), config)
+        .await
+        .unwrap();
     let emulator = explorer.emulator.unwrap();
     let control = emulator.control();
     assert!(
@@ -188,8 +139,6 @@ where
         explorer.model.title
     );
     let clipboard = SharedClipboard::default();
-    let (keys, keys_rx) = mpsc::unbounded_channel();
-    let (seen_tx, seen) = watch::channel(Seen::default());
     // A copy of the initial model's query, for the script to find fields by name.
     let probe = Model::new(
         explorer.model.query.clone(),
@@ -197,18 +146,17 @@ where
         Box::new(deltascope::tui::app::NoPreview),
     );
     let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
-    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
-    let driver = Driver {
-        keys,
-        seen,
-        clipboard,
-        control,
-    };
-    let run = runtime.run_observed(&mut terminal, key_stream(keys_rx), |m, t| {
-        seen_tx.send_modify(|prev| *prev = observe(m, t, prev));
-    });
-    let (result, ()) = tokio::join!(run, script(driver, probe));
-    result.unwrap();
+    run_scripted(&mut runtime, (200, 50), observe, |ui| {
+        script(
+            Driver {
+                ui,
+                clipboard,
+                control,
+            },
+            probe,
+        )
+    })
+    .await;
     emulator.shutdown().await;
 }
 

@@ -6,30 +6,31 @@
 //! and A's rounds are gone. No screen or status of any flow ever shows a token.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use deltascope::auth::{AuthArgs, Profiles};
-use deltascope::emulator::{self, Emulator, EmulatorApp, EmulatorConfig, IdentityConfig};
+use deltascope::emulator::{Emulator, EmulatorApp, EmulatorConfig};
 use deltascope::tui::app::{CopyWhat, Effect, Mode, Model, Msg, update};
 use deltascope::tui::bridge::{profile_entry, profiles_view};
-use deltascope::tui::clipboard::{Clipboard, ClipboardError, CopyMethod};
-use deltascope::tui::explore::{ExploreArgs, prepare};
+use deltascope::tui::explore::prepare;
 use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::{Action, Keymap};
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::ui;
 use deltascope::tui::view::{DeviceCodeView, FetchState, ProfilesView, SignInState, SignInTarget};
-use futures_util::Stream;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
-use tokio::sync::mpsc::{self, UnboundedSender};
-use tokio::sync::watch;
-
-const DEADLINE: Duration = Duration::from_secs(30);
+use support::explorer::{Frame, SharedClipboard, explore_args, run_scripted, screen_text};
+use support::identity::{client_credentials_token, identity, start_with_identity};
+use support::temp_dir;
+use tokio::sync::mpsc::UnboundedSender;
 const APP_A: &str = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa";
 const APP_B: &str = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb";
 const SECRET_A: &str = "tui-sign-in-secret~Qz7_Wv";
@@ -473,65 +474,32 @@ fn the_picker_is_driven_by_keys() {
 // ---------------------------------------------------------------------------------------------
 // Flows against the emulator (token enforcement on)
 
-fn temp_dir(what: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("deltascope-{what}-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
+/// An enforcing emulator with app A (app-only, contacts) and app B (device code, delegated).
 async fn start_emulator() -> Emulator {
-    emulator::start(
-        EmulatorConfig {
-            identity: IdentityConfig {
-                enforce: true,
-                apps: vec![
-                    EmulatorApp {
-                        client_id: APP_A.into(),
-                        display_name: "contacts reader".into(),
-                        secret: Some(SECRET_A.into()),
-                        roles: vec!["OrgContact.Read.All".into()],
-                        ..Default::default()
-                    },
-                    EmulatorApp {
-                        client_id: APP_B.into(),
-                        display_name: "deltascope explorer".into(),
-                        delegated_scopes: vec!["OrgContact.Read.All".into(), "User.Read".into()],
-                        ..Default::default()
-                    },
-                ],
-                device_code_interval_secs: 0,
+    start_with_identity(identity(
+        true,
+        vec![
+            EmulatorApp {
+                client_id: APP_A.into(),
+                display_name: "contacts reader".into(),
+                secret: Some(SECRET_A.into()),
+                roles: vec!["OrgContact.Read.All".into()],
                 ..Default::default()
             },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
+            EmulatorApp {
+                client_id: APP_B.into(),
+                display_name: "deltascope explorer".into(),
+                delegated_scopes: vec!["OrgContact.Read.All".into(), "User.Read".into()],
+                ..Default::default()
+            },
+        ],
+    ))
     .await
-    .unwrap()
 }
 
 /// An app-only token of app A, straight from the emulator's token endpoint.
 async fn app_token(emu: &Emulator) -> String {
-    let base = emu.base_url();
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("grant_type", "client_credentials"),
-            ("client_id", APP_A),
-            ("client_secret", SECRET_A),
-            ("scope", &format!("{base}/.default")),
-        ])
-        .finish();
-    let v: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/{}/oauth2/v2.0/token", emu.demo().tenant_id))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
+    client_credentials_token(emu, APP_A, SECRET_A).await
 }
 
 /// A config file with profile `a` (A's app token in a file) and `b` (device code of app B),
@@ -580,17 +548,18 @@ struct Seen {
     token_lines: Vec<(String, String)>,
 }
 
-fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
-    let buf = t.backend().buffer();
-    let mut screen = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            screen.push_str(buf[(x, y)].symbol());
-        }
-        screen.push('\n');
+impl Frame for Seen {
+    fn context(&self) -> String {
+        format!(
+            "sign-in: {}\nstatus: {}\n{}",
+            self.sign_in, self.status, self.screen
+        )
     }
+}
+
+fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     Seen {
-        screen,
+        screen: screen_text(t),
         title: m.title.clone(),
         status: m.status.clone().unwrap_or_default(),
         sign_in: match &m.sign_in {
@@ -625,64 +594,29 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     }
 }
 
-#[derive(Clone, Default)]
-struct SharedClipboard(Arc<Mutex<Vec<String>>>);
-
-impl Clipboard for SharedClipboard {
-    fn copy(&mut self, text: &str) -> Result<CopyMethod, ClipboardError> {
-        self.0.lock().unwrap().push(text.to_owned());
-        Ok(CopyMethod::Osc52 { tmux: false })
-    }
-}
-
+/// The script's side: the shared driver (keys in, frames out), the explorer's messages, the
+/// clipboard and the emulator's base URL.
 struct Driver {
-    keys: mpsc::UnboundedSender<Event>,
+    ui: support::explorer::Driver<Seen>,
     msgs: UnboundedSender<Msg>,
-    seen: watch::Receiver<Seen>,
     clipboard: SharedClipboard,
     base: String,
 }
 
+impl Deref for Driver {
+    type Target = support::explorer::Driver<Seen>;
+    fn deref(&self) -> &Self::Target {
+        &self.ui
+    }
+}
+
+impl DerefMut for Driver {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.ui
+    }
+}
+
 impl Driver {
-    fn key(&self, code: KeyCode) {
-        let _ = self
-            .keys
-            .send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-
-    fn press(&self, c: char) {
-        self.key(KeyCode::Char(c));
-    }
-
-    async fn wait(&mut self, what: &str, pred: impl Fn(&Seen) -> bool) -> Seen {
-        let waited = tokio::time::timeout(DEADLINE, async {
-            loop {
-                {
-                    let s = self.seen.borrow_and_update();
-                    if pred(&s) {
-                        return s.clone();
-                    }
-                }
-                if self.seen.changed().await.is_err() {
-                    let s = self.seen.borrow().clone();
-                    assert!(pred(&s), "the explorer ended before: {what}");
-                    return s;
-                }
-            }
-        })
-        .await;
-        match waited {
-            Ok(s) => s,
-            Err(_) => {
-                let s = self.seen.borrow().clone();
-                panic!(
-                    "timed out waiting for: {what}\nsign-in: {}\nstatus: {}\n{}",
-                    s.sign_in, s.status, s.screen
-                );
-            }
-        }
-    }
-
     /// The device code on the screen (waits for the overlay).
     async fn device_code(&mut self) -> String {
         let s = self
@@ -708,12 +642,6 @@ impl Driver {
     }
 }
 
-fn key_stream(rx: mpsc::UnboundedReceiver<Event>) -> impl Stream<Item = Event> + Unpin {
-    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (e, rx))
-    }))
-}
-
 /// Runs the real explorer signed in with `profile` of `config`, and `script` against it.
 /// Every frame is checked for tokens: `secrets`, and anything JWT-shaped (`eyJ`).
 async fn explore<F, Fut>(
@@ -726,41 +654,35 @@ async fn explore<F, Fut>(
     F: FnOnce(Driver) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let args = ExploreArgs {
-        keymap: Some("/nonexistent/deltascope-test-keymap.toml".into()),
-        auth: AuthArgs {
-            profile: Some(profile.into()),
-            config: Some(config.to_path_buf()),
-            ..Default::default()
-        },
+    let args = explore_args(AuthArgs {
+        profile: Some(profile.into()),
+        config: Some(config.to_path_buf()),
         ..Default::default()
-    };
+    });
     let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
     assert!(explorer.emulator.is_none(), "the profile names the root");
     let clipboard = SharedClipboard::default();
-    let (keys, keys_rx) = mpsc::unbounded_channel();
-    let (seen_tx, seen) = watch::channel(Seen::default());
     let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
-    let driver = Driver {
-        keys,
-        msgs: runtime.sender(),
-        seen,
-        clipboard: clipboard.clone(),
-        base: emu.base_url(),
-    };
-    let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+    let msgs = runtime.sender();
     let leaks = Mutex::new(Vec::new());
-    let run = runtime.run_observed(&mut terminal, key_stream(keys_rx), |m, t| {
+    let frame = |m: &Model, t: &Terminal<TestBackend>, _: &Seen| {
         let s = observe(m, t);
         for text in [&s.screen, &s.status, &s.title] {
             if text.contains("eyJ") || secrets.iter().any(|t| text.contains(t.as_str())) {
                 leaks.lock().unwrap().push(text.clone());
             }
         }
-        seen_tx.send_replace(s);
-    });
-    let (result, ()) = tokio::join!(run, script(driver));
-    result.unwrap();
+        s
+    };
+    run_scripted(&mut runtime, (160, 45), frame, |ui| {
+        script(Driver {
+            ui,
+            msgs,
+            clipboard: clipboard.clone(),
+            base: emu.base_url(),
+        })
+    })
+    .await;
     let leaks = leaks.into_inner().unwrap();
     assert!(leaks.is_empty(), "a token was on the screen:\n{}", leaks[0]);
     for copy in clipboard.0.lock().unwrap().iter() {
