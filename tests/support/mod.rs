@@ -3,6 +3,7 @@
 //! scripted explorer, scratch directories and fixtures. Not every test uses every helper.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod engine;
 pub mod explorer;
 pub mod identity;
 
