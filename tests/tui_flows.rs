@@ -172,6 +172,35 @@ fn select_index(m: &Model, prop: &str) -> usize {
     2 + m.query.params.len() + i
 }
 
+/// Round `n` has its summary and its deltaLink.
+fn round_complete(s: &Seen, n: u32) -> bool {
+    round(s, n).is_some_and(|r| r.2.is_some() && r.3.is_some())
+}
+
+/// Round `n` has `pages` pages and no request is in flight.
+fn pages_arrived(s: &Seen, n: u32, pages: usize) -> bool {
+    round(s, n).is_some_and(|r| r.1 == pages) && !s.in_flight
+}
+
+impl Driver {
+    /// R, then F: the full resync runs as round 2 to its end, whose summary must say 3 pages
+    /// and 250 items. Returns the frame that shows it complete.
+    async fn full_resync_as_round_2(&mut self) -> Seen {
+        self.press('R');
+        self.wait("resync page 1", |s| pages_arrived(s, 2, 1)).await;
+        self.press('F');
+        let s = self
+            .wait("the resync round complete", |s| round_complete(s, 2))
+            .await;
+        let summary = round(&s, 2).unwrap().2.clone().unwrap();
+        assert!(
+            summary.starts_with("round 2: 3 pages, 250 items"),
+            "{summary}"
+        );
+        s
+    }
+}
+
 fn round(s: &Seen, n: u32) -> Option<&(u32, usize, Option<String>, Option<String>)> {
     s.rounds.iter().find(|r| r.0 == n)
 }
@@ -202,17 +231,10 @@ async fn build_a_query_page_through_a_round_then_see_a_change_in_the_next_round(
 
         // Page by page: 250 contacts at 100 a page.
         d.press('f');
-        let s = d
-            .wait("page 1", |s| {
-                round(s, 1).is_some_and(|r| r.1 == 1) && !s.in_flight
-            })
-            .await;
+        let s = d.wait("page 1", |s| pages_arrived(s, 1, 1)).await;
         assert!(round(&s, 1).unwrap().3.is_none());
         d.press('f');
-        d.wait("page 2", |s| {
-            round(s, 1).is_some_and(|r| r.1 == 2) && !s.in_flight
-        })
-        .await;
+        d.wait("page 2", |s| pages_arrived(s, 1, 2)).await;
         d.press('f');
         let s = d
             .wait("round 1 complete with its summary", |s| {
@@ -236,11 +258,7 @@ async fn build_a_query_page_through_a_round_then_see_a_change_in_the_next_round(
             )
             .unwrap();
         d.press('r');
-        let s = d
-            .wait("round 2 complete", |s| {
-                round(s, 2).is_some_and(|r| r.2.is_some() && r.3.is_some())
-            })
-            .await;
+        let s = d.wait("round 2 complete", |s| round_complete(s, 2)).await;
         let changed: Vec<_> = s.rows.iter().filter(|r| r.0 == 2).collect();
         assert_eq!(changed.len(), 1, "{changed:?}");
         assert_eq!(changed[0].1, id);
@@ -305,9 +323,7 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
         d.control.add_fault("throttle:1:0.2").unwrap();
         d.press('f');
         let s = d
-            .wait("page 1 after the throttle", |s| {
-                round(s, 1).is_some_and(|r| r.1 == 1) && !s.in_flight
-            })
+            .wait("page 1 after the throttle", |s| pages_arrived(s, 1, 1))
             .await;
         assert!(
             s.ever_throttled,
@@ -317,10 +333,7 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
 
         // Finish the round (F follows it to the deltaLink).
         d.press('F');
-        d.wait("round 1 complete", |s| {
-            round(s, 1).is_some_and(|r| r.2.is_some() && r.3.is_some())
-        })
-        .await;
+        d.wait("round 1 complete", |s| round_complete(s, 1)).await;
 
         // 410 on the deltaLink: the error is shown with the resync offer.
         d.control.add_fault("gone:1").unwrap();
@@ -333,22 +346,7 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
         assert_eq!(s.rows.len(), 250);
 
         // R: a new full round from the Location; F follows it to its end.
-        d.press('R');
-        d.wait("resync page 1", |s| {
-            round(s, 2).is_some_and(|r| r.1 == 1) && !s.in_flight
-        })
-        .await;
-        d.press('F');
-        let s = d
-            .wait("the resync round complete", |s| {
-                round(s, 2).is_some_and(|r| r.2.is_some() && r.3.is_some())
-            })
-            .await;
-        let summary = round(&s, 2).unwrap().2.clone().unwrap();
-        assert!(
-            summary.starts_with("round 2: 3 pages, 250 items"),
-            "{summary}"
-        );
+        let s = d.full_resync_as_round_2().await;
         assert_eq!(s.rows.len(), 500);
         d.press('q');
     })
@@ -359,10 +357,7 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
 async fn an_expired_delta_token_offers_a_full_resync_from_the_first_request() {
     explore(EmulatorConfig::default(), |mut d, _| async move {
         d.press('F');
-        d.wait("round 1 complete", |s| {
-            round(s, 1).is_some_and(|r| r.2.is_some() && r.3.is_some())
-        })
-        .await;
+        d.wait("round 1 complete", |s| round_complete(s, 1)).await;
         // The deltaLink's token has expired: 400 syncStateNotFound.
         d.control.add_fault("expired:1").unwrap();
         d.press('r');
@@ -383,22 +378,7 @@ async fn an_expired_delta_token_offers_a_full_resync_from_the_first_request() {
             .wait("r refused", |s| s.status == "nothing to cancel")
             .await;
         assert_eq!(s.failed_status, Some(400));
-        d.press('R');
-        d.wait("resync page 1", |s| {
-            round(s, 2).is_some_and(|r| r.1 == 1) && !s.in_flight
-        })
-        .await;
-        d.press('F');
-        let s = d
-            .wait("the resync round complete", |s| {
-                round(s, 2).is_some_and(|r| r.2.is_some() && r.3.is_some())
-            })
-            .await;
-        let summary = round(&s, 2).unwrap().2.clone().unwrap();
-        assert!(
-            summary.starts_with("round 2: 3 pages, 250 items"),
-            "{summary}"
-        );
+        d.full_resync_as_round_2().await;
         d.press('q');
     })
     .await;
@@ -421,18 +401,10 @@ async fn a_cancelled_fetch_is_dropped_and_the_ui_answers_while_fetching() {
         assert!(s.rounds.is_empty(), "{:?}", s.rounds);
         // Fetch again: page 1 arrives once; the cancelled answer was neither shown nor applied.
         d.press('f');
-        let s = d
-            .wait("page 1", |s| {
-                round(s, 1).is_some_and(|r| r.1 == 1) && !s.in_flight
-            })
-            .await;
+        let s = d.wait("page 1", |s| pages_arrived(s, 1, 1)).await;
         assert_eq!(s.rows.len(), 100);
         d.press('F');
-        let s = d
-            .wait("round 1 complete", |s| {
-                round(s, 1).is_some_and(|r| r.2.is_some() && r.3.is_some())
-            })
-            .await;
+        let s = d.wait("round 1 complete", |s| round_complete(s, 1)).await;
         let summary = round(&s, 1).unwrap().2.clone().unwrap();
         assert!(
             summary.starts_with("round 1: 3 pages, 250 items: 250 added"),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use deltascope::auth::{AuthArgs, Profiles};
-use deltascope::emulator::{Emulator, EmulatorApp, EmulatorConfig};
+use deltascope::emulator::{Control, Emulator, EmulatorApp, EmulatorConfig};
 use deltascope::tui::app::{CopyWhat, Effect, Mode, Model, Msg, update};
 use deltascope::tui::bridge::{profile_entry, profiles_view};
 use deltascope::tui::explore::prepare;
@@ -690,99 +690,101 @@ async fn explore<F, Fut>(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_device_code_is_shown_in_the_ui_approved_and_then_a_fetch_succeeds() {
+/// Runs `script` in the explorer signed in with `profile` of the two-profile config (see
+/// [`write_config`]) on a fresh enforcing emulator, with a scratch directory named after
+/// `what`; A's token must never show. The script also gets the emulator's control API.
+async fn explore_profiles<F, Fut>(what: &str, profile: &str, script: F)
+where
+    F: FnOnce(Driver, Control) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let emu = start_emulator().await;
-    let dir = temp_dir("tui-device-code");
+    let dir = temp_dir(what);
     let a_token = app_token(&emu).await;
     let config = write_config(&dir, &emu, &a_token);
-    explore(
-        &emu,
-        &config,
-        "b",
-        vec![a_token.clone()],
-        |mut d| async move {
-            let code = d.device_code().await;
-            let s = d
-                .wait("the title", |s| s.title.contains("signing in"))
-                .await;
-            assert!(
-                s.screen.contains("waiting for the device-code sign-in"),
-                "{}",
-                s.screen
-            );
-            // Copy the code and the URL.
-            d.press('c');
-            d.wait("the code copied", |s| {
-                s.status.starts_with("copied device code")
-            })
-            .await;
-            d.press('u');
-            d.wait("the URL copied", |s| {
-                s.status.starts_with("copied sign-in URL")
-            })
-            .await;
-            {
-                let copies = d.clipboard.0.lock().unwrap();
-                assert_eq!(copies[0], code);
-                assert!(copies[1].starts_with(&d.base), "{}", copies[1]);
-            }
-            // A fetch asked for before the sign-in completed waits for it.
-            d.msgs.send(Msg::Action(Action::FetchNext)).unwrap();
-            d.wait("the fetch is kept", |s| {
-                s.status
-                    .contains("the fetch starts as soon as the sign-in completes")
-            })
-            .await;
-            d.control(
-                "approve",
-                json!({ "user_code": code, "user": "adele@contoso.example" }),
-            )
-            .await;
-            let s = d
-                .wait("signed in, the overlay closed, the page fetched", |s| {
-                    s.sign_in == "active" && s.device_code.is_none() && s.rows > 0 && !s.in_flight
-                })
-                .await;
-            assert!(
-                s.title.contains("delegated sign-in with a device code"),
-                "{}",
-                s.title
-            );
-            assert!(s.title.contains("(profile b)"), "{}", s.title);
-            assert!(!s.screen.contains("Sign in with a device code"));
-            // The token inspector inspects the new token.
-            d.press('i');
-            let s = d.wait("the claims", |s| !s.token_lines.is_empty()).await;
-            assert!(
-                s.token_lines
-                    .iter()
-                    .any(|(_, v)| v.contains("delegated (user adele@contoso.example)")),
-                "{:?}",
-                s.token_lines
-            );
-            d.key(KeyCode::Esc);
-            d.press('q');
-        },
-    )
+    let control = emu.control();
+    explore(&emu, &config, profile, vec![a_token], |d| {
+        script(d, control)
+    })
     .await;
     emu.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_code_is_shown_in_the_ui_approved_and_then_a_fetch_succeeds() {
+    explore_profiles("tui-device-code", "b", |mut d, _| async move {
+        let code = d.device_code().await;
+        let s = d
+            .wait("the title", |s| s.title.contains("signing in"))
+            .await;
+        assert!(
+            s.screen.contains("waiting for the device-code sign-in"),
+            "{}",
+            s.screen
+        );
+        // Copy the code and the URL.
+        d.press('c');
+        d.wait("the code copied", |s| {
+            s.status.starts_with("copied device code")
+        })
+        .await;
+        d.press('u');
+        d.wait("the URL copied", |s| {
+            s.status.starts_with("copied sign-in URL")
+        })
+        .await;
+        {
+            let copies = d.clipboard.0.lock().unwrap();
+            assert_eq!(copies[0], code);
+            assert!(copies[1].starts_with(&d.base), "{}", copies[1]);
+        }
+        // A fetch asked for before the sign-in completed waits for it.
+        d.msgs.send(Msg::Action(Action::FetchNext)).unwrap();
+        d.wait("the fetch is kept", |s| {
+            s.status
+                .contains("the fetch starts as soon as the sign-in completes")
+        })
+        .await;
+        d.control(
+            "approve",
+            json!({ "user_code": code, "user": "adele@contoso.example" }),
+        )
+        .await;
+        let s = d
+            .wait("signed in, the overlay closed, the page fetched", |s| {
+                s.sign_in == "active" && s.device_code.is_none() && s.rows > 0 && !s.in_flight
+            })
+            .await;
+        assert!(
+            s.title.contains("delegated sign-in with a device code"),
+            "{}",
+            s.title
+        );
+        assert!(s.title.contains("(profile b)"), "{}", s.title);
+        assert!(!s.screen.contains("Sign in with a device code"));
+        // The token inspector inspects the new token.
+        d.press('i');
+        let s = d.wait("the claims", |s| !s.token_lines.is_empty()).await;
+        assert!(
+            s.token_lines
+                .iter()
+                .any(|(_, v)| v.contains("delegated (user adele@contoso.example)")),
+            "{:?}",
+            s.token_lines
+        );
+        d.key(KeyCode::Esc);
+        d.press('q');
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelled_declined_and_expired_sign_ins_are_shown_and_can_be_retried() {
-    let emu = start_emulator().await;
-    let dir = temp_dir("tui-device-code-failures");
-    let a_token = app_token(&emu).await;
-    let config = write_config(&dir, &emu, &a_token);
-    let control = emu.control();
-    explore(
-        &emu,
-        &config,
+    explore_profiles(
+        "tui-device-code-failures",
         "b",
-        vec![a_token.clone()],
-        |mut d| async move {
+        |mut d, control| async move {
             // Esc cancels: the reason is shown, the explorer stays usable.
             d.device_code().await;
             d.key(KeyCode::Esc);
@@ -835,105 +837,91 @@ async fn cancelled_declined_and_expired_sign_ins_are_shown_and_can_be_retried() 
         },
     )
     .await;
-    emu.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_from_profile_a_to_b_sends_b_token_and_drops_a_rounds() {
-    let emu = start_emulator().await;
-    let dir = temp_dir("tui-profile-switch");
-    let a_token = app_token(&emu).await;
-    let config = write_config(&dir, &emu, &a_token);
-    explore(
-        &emu,
-        &config,
-        "a",
-        vec![a_token.clone()],
-        |mut d| async move {
-            // A (app-only, OrgContact.Read.All) signs in without a prompt and reads contacts.
-            d.wait("signed in with a", |s| {
-                s.sign_in == "active" && s.title.contains("(profile a)")
+    explore_profiles("tui-profile-switch", "a", |mut d, _| async move {
+        // A (app-only, OrgContact.Read.All) signs in without a prompt and reads contacts.
+        d.wait("signed in with a", |s| {
+            s.sign_in == "active" && s.title.contains("(profile a)")
+        })
+        .await;
+        d.press('f');
+        let s = d
+            .wait("A's first page", |s| s.rows > 0 && !s.in_flight)
+            .await;
+        assert_eq!(s.failed_status, None);
+
+        // p lists the profiles of the config file; choose b.
+        d.press('p');
+        let s = d
+            .wait("the picker", |s| {
+                s.mode == "Profiles" && s.profiles.len() == 2
             })
             .await;
-            d.press('f');
-            let s = d
-                .wait("A's first page", |s| s.rows > 0 && !s.in_flight)
-                .await;
-            assert_eq!(s.failed_status, None);
-
-            // p lists the profiles of the config file; choose b.
-            d.press('p');
-            let s = d
-                .wait("the picker", |s| {
-                    s.mode == "Profiles" && s.profiles.len() == 2
-                })
-                .await;
-            assert_eq!(s.profiles, ["a", "b"]);
-            assert!(s.screen.contains("device-code"), "{}", s.screen);
-            assert!(s.screen.contains("token-file"), "{}", s.screen);
-            d.press('j');
-            d.press('j');
-            d.key(KeyCode::Enter);
-            let code = d.device_code().await;
-            // The user consents to User.Read only: B's token cannot read contacts, A's could.
-            d.control(
+        assert_eq!(s.profiles, ["a", "b"]);
+        assert!(s.screen.contains("device-code"), "{}", s.screen);
+        assert!(s.screen.contains("token-file"), "{}", s.screen);
+        d.press('j');
+        d.press('j');
+        d.key(KeyCode::Enter);
+        let code = d.device_code().await;
+        // The user consents to User.Read only: B's token cannot read contacts, A's could.
+        d.control(
             "approve",
             json!({ "user_code": code, "user": "megan@contoso.example", "scopes": ["User.Read"] }),
         )
         .await;
-            let s = d
-                .wait("signed in with b, A's rounds gone", |s| {
-                    s.sign_in == "active" && s.title.contains("(profile b)")
-                })
-                .await;
-            assert_eq!(s.rows, 0, "A's rounds are gone");
-            assert!(
-                s.status
-                    .contains("the previous session's rounds were dropped"),
-                "{}",
-                s.status
-            );
-            // The inspector shows B's claims.
-            d.press('i');
-            let s = d.wait("B's claims", |s| !s.token_lines.is_empty()).await;
-            assert!(
-                s.token_lines
-                    .iter()
-                    .any(|(_, v)| v.contains("delegated (user megan@contoso.example)")),
-                "{:?}",
-                s.token_lines
-            );
-            d.key(KeyCode::Esc);
-            d.wait("closed", |s| s.mode == "Normal").await;
-            // The same request now carries B's token: the emulator refuses it.
-            d.press('f');
-            let s = d.wait("B's 403", |s| s.failed_status == Some(403)).await;
-            assert_eq!(s.rows, 0);
+        let s = d
+            .wait("signed in with b, A's rounds gone", |s| {
+                s.sign_in == "active" && s.title.contains("(profile b)")
+            })
+            .await;
+        assert_eq!(s.rows, 0, "A's rounds are gone");
+        assert!(
+            s.status
+                .contains("the previous session's rounds were dropped"),
+            "{}",
+            s.status
+        );
+        // The inspector shows B's claims.
+        d.press('i');
+        let s = d.wait("B's claims", |s| !s.token_lines.is_empty()).await;
+        assert!(
+            s.token_lines
+                .iter()
+                .any(|(_, v)| v.contains("delegated (user megan@contoso.example)")),
+            "{:?}",
+            s.token_lines
+        );
+        d.key(KeyCode::Esc);
+        d.wait("closed", |s| s.mode == "Normal").await;
+        // The same request now carries B's token: the emulator refuses it.
+        d.press('f');
+        let s = d.wait("B's 403", |s| s.failed_status == Some(403)).await;
+        assert_eq!(s.rows, 0);
 
-            // Back to A through the picker: no prompt, contacts again.
-            d.press('p');
-            d.wait("the picker", |s| {
-                s.mode == "Profiles" && s.profiles.len() == 2
-            })
-            .await;
-            d.press('j');
-            d.key(KeyCode::Enter);
-            d.wait("signed in with a again", |s| {
-                s.sign_in == "active" && s.title.contains("(profile a)")
-            })
-            .await;
-            d.press('f');
-            d.wait("A's page again", |s| {
-                s.rows > 0 && !s.in_flight && s.failed_status.is_none()
-            })
-            .await;
-            d.press('q');
-        },
-    )
+        // Back to A through the picker: no prompt, contacts again.
+        d.press('p');
+        d.wait("the picker", |s| {
+            s.mode == "Profiles" && s.profiles.len() == 2
+        })
+        .await;
+        d.press('j');
+        d.key(KeyCode::Enter);
+        d.wait("signed in with a again", |s| {
+            s.sign_in == "active" && s.title.contains("(profile a)")
+        })
+        .await;
+        d.press('f');
+        d.wait("A's page again", |s| {
+            s.rows > 0 && !s.in_flight && s.failed_status.is_none()
+        })
+        .await;
+        d.press('q');
+    })
     .await;
-    emu.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -1015,65 +1003,49 @@ fn a_renewal_that_needs_the_person_shows_the_code_and_closes_when_done() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_refresh_token_brings_the_code_back_mid_round_and_the_round_goes_on() {
-    let emu = start_emulator().await;
-    let dir = temp_dir("tui-renewal");
-    let a_token = app_token(&emu).await;
-    let config = write_config(&dir, &emu, &a_token);
-    let control = emu.control();
-    explore(
-        &emu,
-        &config,
-        "b",
-        vec![a_token.clone()],
-        |mut d| async move {
-            let code = d.device_code().await;
-            d.control(
-                "approve",
-                json!({ "user_code": code, "user": "adele@contoso.example" }),
-            )
+    explore_profiles("tui-renewal", "b", |mut d, control| async move {
+        let code = d.device_code().await;
+        d.control(
+            "approve",
+            json!({ "user_code": code, "user": "adele@contoso.example" }),
+        )
+        .await;
+        d.wait("signed in", |s| s.sign_in == "active").await;
+        d.press('f');
+        let s = d.wait("page 1", |s| s.rows > 0 && !s.in_flight).await;
+        let first = s.rows;
+        // An hour later the token has expired and the user's sessions were revoked: the
+        // refresh token is refused, so the next page needs the person again.
+        d.control("revoke", json!({ "user": "adele@contoso.example" }))
             .await;
-            d.wait("signed in", |s| s.sign_in == "active").await;
-            d.press('f');
-            let s = d.wait("page 1", |s| s.rows > 0 && !s.in_flight).await;
-            let first = s.rows;
-            // An hour later the token has expired and the user's sessions were revoked: the
-            // refresh token is refused, so the next page needs the person again.
-            d.control("revoke", json!({ "user": "adele@contoso.example" }))
-                .await;
-            control.advance_clock(3600.0);
-            d.press('f');
-            let code = d.device_code().await;
-            let s = d
-                .wait("the renewal overlay", |s| {
-                    s.screen.contains("Sign in again")
-                })
-                .await;
-            assert!(s.in_flight, "the page waits for the sign-in");
-            d.control(
-                "approve",
-                json!({ "user_code": code, "user": "adele@contoso.example" }),
-            )
+        control.advance_clock(3600.0);
+        d.press('f');
+        let code = d.device_code().await;
+        let s = d
+            .wait("the renewal overlay", |s| {
+                s.screen.contains("Sign in again")
+            })
             .await;
-            let s = d
-                .wait("the overlay closed and page 2 arrived", |s| {
-                    s.sign_in == "active"
-                        && s.device_code.is_none()
-                        && s.rows > first
-                        && !s.in_flight
-                })
-                .await;
-            assert_eq!(s.failed_status, None);
-            assert!(
-                s.status.starts_with("signed in again: delegated sign-in"),
-                "{}",
-                s.status
-            );
-            d.press('q');
-        },
-    )
+        assert!(s.in_flight, "the page waits for the sign-in");
+        d.control(
+            "approve",
+            json!({ "user_code": code, "user": "adele@contoso.example" }),
+        )
+        .await;
+        let s = d
+            .wait("the overlay closed and page 2 arrived", |s| {
+                s.sign_in == "active" && s.device_code.is_none() && s.rows > first && !s.in_flight
+            })
+            .await;
+        assert_eq!(s.failed_status, None);
+        assert!(
+            s.status.starts_with("signed in again: delegated sign-in"),
+            "{}",
+            s.status
+        );
+        d.press('q');
+    })
     .await;
-    emu.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -398,6 +398,19 @@ fn recordings_model() -> Model {
     m
 }
 
+/// Presses f on `m`, which must start a fetch: its run id.
+fn start_fetch(m: &mut Model) -> u64 {
+    use deltascope::tui::app::{Effect, Msg, update};
+    let effects = update(
+        m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
+    );
+    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
+        panic!("{effects:?} ({:?})", m.status);
+    };
+    *run_id
+}
+
 fn render_results(m: &mut Model, w: u16, h: u16) -> String {
     m.size = (w, h);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -423,17 +436,10 @@ fn checked(problems: &[&str]) -> deltascope::tui::view::TokenCheckView {
 
 #[test]
 fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing() {
-    use deltascope::tui::app::{Effect, Msg, update};
+    use deltascope::tui::app::{Msg, update};
     use deltascope::tui::view::ErrorView;
     let mut m = recordings_model();
-    let effects = update(
-        &mut m,
-        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
-    );
-    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
-        panic!("{effects:?} ({:?})", m.status);
-    };
-    let run_id = *run_id;
+    let run_id = start_fetch(&mut m);
     // An answer for an older run is dropped.
     update(
         &mut m,
@@ -519,17 +525,10 @@ fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing
 
 #[test]
 fn a_check_that_finds_nothing_says_nothing_and_a_403_without_one_points_at_the_inspector() {
-    use deltascope::tui::app::{Effect, Msg, update};
+    use deltascope::tui::app::{Msg, update};
     use deltascope::tui::view::ErrorView;
     let mut m = recordings_model();
-    let effects = update(
-        &mut m,
-        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
-    );
-    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
-        panic!("{effects:?}");
-    };
-    let run_id = *run_id;
+    let run_id = start_fetch(&mut m);
     let before = m.status.clone();
     update(
         &mut m,
@@ -573,17 +572,11 @@ fn a_new_session_forgets_the_last_check() {
     use deltascope::tui::app::{Effect, Msg, update};
     use deltascope::tui::view::SignInTarget;
     let mut m = recordings_model();
-    let effects = update(
-        &mut m,
-        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
-    );
-    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
-        panic!("{effects:?}");
-    };
+    let run_id = start_fetch(&mut m);
     update(
         &mut m,
         Msg::TokenChecked {
-            run_id: *run_id,
+            run_id,
             check: checked(&[MISSING]),
         },
     );
