@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -99,25 +98,13 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
     }
 }
 
-/// The test's side: the shared driver (keys in, frames out), the clipboard and the emulator.
-struct Driver {
-    ui: support::explorer::Driver<Seen>,
+/// What the scripts get besides keys and frames: the clipboard and the emulator.
+struct Extra {
     clipboard: SharedClipboard,
     control: Control,
 }
 
-impl Deref for Driver {
-    type Target = support::explorer::Driver<Seen>;
-    fn deref(&self) -> &Self::Target {
-        &self.ui
-    }
-}
-
-impl DerefMut for Driver {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.ui
-    }
-}
+type Driver = support::explorer::Driver<Seen, Extra>;
 
 /// Starts the explorer on an embedded emulator and runs `script` against it.
 async fn explore<F, Fut>(config: EmulatorConfig, script: F)
@@ -146,15 +133,9 @@ where
         Box::new(deltascope::tui::app::NoPreview),
     );
     let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
-    run_scripted(&mut runtime, (200, 50), observe, |ui| {
-        script(
-            Driver {
-                ui,
-                clipboard,
-                control,
-            },
-            probe,
-        )
+    let extra = Extra { clipboard, control };
+    run_scripted(&mut runtime, (200, 50), observe, extra, |d| {
+        script(d, probe)
     })
     .await;
     emulator.shutdown().await;

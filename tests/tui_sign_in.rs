@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -594,27 +593,15 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     }
 }
 
-/// The script's side: the shared driver (keys in, frames out), the explorer's messages, the
-/// clipboard and the emulator's base URL.
-struct Driver {
-    ui: support::explorer::Driver<Seen>,
+/// What the scripts get besides keys and frames: the explorer's messages, the clipboard and
+/// the emulator's base URL.
+struct Extra {
     msgs: UnboundedSender<Msg>,
     clipboard: SharedClipboard,
     base: String,
 }
 
-impl Deref for Driver {
-    type Target = support::explorer::Driver<Seen>;
-    fn deref(&self) -> &Self::Target {
-        &self.ui
-    }
-}
-
-impl DerefMut for Driver {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.ui
-    }
-}
+type Driver = support::explorer::Driver<Seen, Extra>;
 
 impl Driver {
     /// The device code on the screen (waits for the overlay).
@@ -674,15 +661,12 @@ async fn explore<F, Fut>(
         }
         s
     };
-    run_scripted(&mut runtime, (160, 45), frame, |ui| {
-        script(Driver {
-            ui,
-            msgs,
-            clipboard: clipboard.clone(),
-            base: emu.base_url(),
-        })
-    })
-    .await;
+    let extra = Extra {
+        msgs,
+        clipboard: clipboard.clone(),
+        base: emu.base_url(),
+    };
+    run_scripted(&mut runtime, (160, 45), frame, extra, script).await;
     let leaks = leaks.into_inner().unwrap();
     assert!(leaks.is_empty(), "a token was on the screen:\n{}", leaks[0]);
     for copy in clipboard.0.lock().unwrap().iter() {

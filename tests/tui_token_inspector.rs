@@ -216,7 +216,7 @@ where
         }
         s
     };
-    run_scripted(&mut runtime, (160, 45), frame, script).await;
+    run_scripted(&mut runtime, (160, 45), frame, (), script).await;
     assert!(
         !leaked.load(std::sync::atomic::Ordering::SeqCst),
         "the token was on the screen"

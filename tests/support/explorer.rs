@@ -3,6 +3,7 @@
 //! on conditions with a deadline (no fixed sleeps).
 
 use std::future::Future;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,13 +61,28 @@ pub trait Frame: Clone + Default {
     fn context(&self) -> String;
 }
 
-/// The script's side: keys in, frames out.
-pub struct Driver<S> {
+/// The script's side: keys in, frames out, and whatever else the test hands its scripts
+/// (`extra`, reachable through the driver: `d.clipboard` for an extra with a `clipboard`).
+pub struct Driver<S, X = ()> {
     pub keys: mpsc::UnboundedSender<Event>,
     pub seen: watch::Receiver<S>,
+    pub extra: X,
 }
 
-impl<S: Frame> Driver<S> {
+impl<S, X> Deref for Driver<S, X> {
+    type Target = X;
+    fn deref(&self) -> &X {
+        &self.extra
+    }
+}
+
+impl<S, X> DerefMut for Driver<S, X> {
+    fn deref_mut(&mut self) -> &mut X {
+        &mut self.extra
+    }
+}
+
+impl<S: Frame, X> Driver<S, X> {
     /// Sends the key `code` without modifiers.
     pub fn key(&self, code: KeyCode) {
         let _ = self
@@ -113,14 +129,15 @@ fn key_stream(rx: mpsc::UnboundedReceiver<Event>) -> impl Stream<Item = Event> +
     }))
 }
 
-/// Runs `runtime` on a `width`×`height` test terminal against `script`, until the explorer
-/// ends; after every frame `frame` makes what the script sees from the model, the terminal and
-/// the frame before. Fails if the runtime fails.
-pub async fn run_scripted<C, H, S, Fut>(
+/// Runs `runtime` on a `width`×`height` test terminal against `script`, whose driver carries
+/// `extra`, until the explorer ends; after every frame `frame` makes what the script sees from
+/// the model, the terminal and the frame before. Fails if the runtime fails.
+pub async fn run_scripted<C, H, S, X, Fut>(
     runtime: &mut Runtime<C, H>,
     (width, height): (u16, u16),
     mut frame: impl FnMut(&Model, &Terminal<TestBackend>, &S) -> S,
-    script: impl FnOnce(Driver<S>) -> Fut,
+    extra: X,
+    script: impl FnOnce(Driver<S, X>) -> Fut,
 ) where
     C: Clipboard,
     H: EffectHandler,
@@ -133,6 +150,6 @@ pub async fn run_scripted<C, H, S, Fut>(
     let run = runtime.run_observed(&mut terminal, key_stream(keys_rx), |m, t| {
         seen_tx.send_modify(|prev| *prev = frame(m, t, prev));
     });
-    let (result, ()) = tokio::join!(run, script(Driver { keys, seen }));
+    let (result, ()) = tokio::join!(run, script(Driver { keys, seen, extra }));
     result.unwrap();
 }
