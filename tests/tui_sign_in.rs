@@ -604,6 +604,19 @@ struct Extra {
 type Driver = support::explorer::Driver<Seen, Extra>;
 
 impl Driver {
+    /// Opens the token inspector (i), waits for the claims (`what`) and checks that they are of
+    /// a delegated token of `user`.
+    async fn inspect_delegated_token_of(&mut self, what: &str, user: &str) {
+        self.press('i');
+        let s = self.wait(what, |s| !s.token_lines.is_empty()).await;
+        let delegated = format!("delegated (user {user})");
+        assert!(
+            s.token_lines.iter().any(|(_, v)| v.contains(&delegated)),
+            "{:?}",
+            s.token_lines
+        );
+    }
+
     /// The device code on the screen (waits for the overlay).
     async fn device_code(&mut self) -> String {
         let s = self
@@ -748,15 +761,8 @@ async fn a_device_code_is_shown_in_the_ui_approved_and_then_a_fetch_succeeds() {
         assert!(s.title.contains("(profile b)"), "{}", s.title);
         assert!(!s.screen.contains("Sign in with a device code"));
         // The token inspector inspects the new token.
-        d.press('i');
-        let s = d.wait("the claims", |s| !s.token_lines.is_empty()).await;
-        assert!(
-            s.token_lines
-                .iter()
-                .any(|(_, v)| v.contains("delegated (user adele@contoso.example)")),
-            "{:?}",
-            s.token_lines
-        );
+        d.inspect_delegated_token_of("the claims", "adele@contoso.example")
+            .await;
         d.key(KeyCode::Esc);
         d.press('q');
     })
@@ -870,15 +876,8 @@ async fn switching_from_profile_a_to_b_sends_b_token_and_drops_a_rounds() {
             s.status
         );
         // The inspector shows B's claims.
-        d.press('i');
-        let s = d.wait("B's claims", |s| !s.token_lines.is_empty()).await;
-        assert!(
-            s.token_lines
-                .iter()
-                .any(|(_, v)| v.contains("delegated (user megan@contoso.example)")),
-            "{:?}",
-            s.token_lines
-        );
+        d.inspect_delegated_token_of("B's claims", "megan@contoso.example")
+            .await;
         d.key(KeyCode::Esc);
         d.wait("closed", |s| s.mode == "Normal").await;
         // The same request now carries B's token: the emulator refuses it.

@@ -236,28 +236,8 @@ async fn a_delegated_token_on_recordings_is_told_what_is_missing_and_a_403_point
     let emu = deltascope::emulator::start(config, ([127, 0, 0, 1], 0).into())
         .await
         .unwrap();
-    let catalog = Catalog::builtin();
-    let root = GraphRoot::parse(&emu.base_url()).unwrap();
     let token = delegated_token(Utc::now().timestamp() + 3600);
-    let bridge = EngineBridge::with_source(
-        catalog,
-        root,
-        Arc::new(StaticToken::new(AccessToken::new(token.clone()))),
-        ClientConfig::default(),
-    )
-    .unwrap();
-    let mut query = query_view(catalog);
-    let organizer = emu.demo().organizers[0].clone();
-    query.param_defaults = vec![
-        ("userId".to_owned(), organizer.clone()),
-        ("meetingOrganizerUserId".to_owned(), organizer),
-    ];
-    query.resource = query
-        .resources
-        .iter()
-        .position(|r| r.name == "recordings")
-        .unwrap();
-    let model = Model::new(query, Keymap::default(), Box::new(bridge.previewer()));
+    let (model, bridge) = recordings_explorer(&emu, static_token(&token));
     drive(model, bridge, Some(token), |mut d| async move {
         d.key(KeyCode::Char('f'));
         let s = d.wait("the 403", |s| s.failed_status == Some(403)).await;
@@ -666,19 +646,28 @@ fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineBridge {
     .unwrap()
 }
 
-/// What the bridge says for a session's first request, in order, up to the page or the error.
-async fn first_request_messages(emu: &Emulator, token: &str) -> Vec<deltascope::tui::app::Msg> {
-    use deltascope::tui::app::{Effect, Msg};
-    use deltascope::tui::runtime::EffectHandler;
-    let mut bridge = bridge_for(
-        emu,
-        Arc::new(StaticToken::new(AccessToken::new(token.to_owned()))),
-    );
-    let m = Model::new(
+/// The explorer's model on the recordings query of the emulator's first organizer, and its
+/// bridge to the emulator, signed in with `tokens`.
+fn recordings_explorer(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> (Model, EngineBridge) {
+    let bridge = bridge_for(emu, tokens);
+    let model = Model::new(
         recordings_view(emu),
         Keymap::default(),
         Box::new(bridge.previewer()),
     );
+    (model, bridge)
+}
+
+/// A token source that always gives `token`.
+fn static_token(token: &str) -> Arc<dyn TokenSource> {
+    Arc::new(StaticToken::new(AccessToken::new(token.to_owned())))
+}
+
+/// What the bridge says for a session's first request, in order, up to the page or the error.
+async fn first_request_messages(emu: &Emulator, token: &str) -> Vec<deltascope::tui::app::Msg> {
+    use deltascope::tui::app::{Effect, Msg};
+    use deltascope::tui::runtime::EffectHandler;
+    let (m, mut bridge) = recordings_explorer(emu, static_token(token));
     let (tx, mut rx) = mpsc::unbounded_channel();
     bridge.handle(
         Effect::Start {
@@ -793,12 +782,7 @@ async fn a_delegated_token_on_recordings_is_warned_about_before_the_request_then
         asked: Default::default(),
         open,
     });
-    let bridge = bridge_for(&emu, gated.clone());
-    let model = Model::new(
-        recordings_view(&emu),
-        Keymap::default(),
-        Box::new(bridge.previewer()),
-    );
+    let (model, bridge) = recordings_explorer(&emu, gated.clone());
     let frames = drive(model, bridge, Some(token), |mut d| async move {
         d.key(KeyCode::Char('f'));
         let s = d
@@ -865,15 +849,7 @@ async fn a_delegated_token_on_recordings_is_warned_about_before_the_request_then
 async fn a_token_with_the_permission_shows_no_warning() {
     let emu = enforcing_emulator().await;
     let token = app_token(&emu).await;
-    let bridge = bridge_for(
-        &emu,
-        Arc::new(StaticToken::new(AccessToken::new(token.clone()))),
-    );
-    let model = Model::new(
-        recordings_view(&emu),
-        Keymap::default(),
-        Box::new(bridge.previewer()),
-    );
+    let (model, bridge) = recordings_explorer(&emu, static_token(&token));
     let frames = drive(model, bridge, Some(token), |mut d| async move {
         d.key(KeyCode::Char('f'));
         let s = d
