@@ -11,7 +11,8 @@ use base64::Engine as _;
 use deltascope::emulator::{Emulator, EmulatorApp};
 use serde_json::{Value, json};
 use support::identity::{
-    claims, client_credentials_token, device_code_token, identity, post_form, start_with_identity,
+    claims, client_credentials_token, device_code_token, devicecode_url, identity, post_form,
+    start_with_identity, token_url,
 };
 
 const SECRET: &str = "emulator-test-secret-Qw8~xyz";
@@ -41,6 +42,20 @@ async fn start(enforce: bool) -> (Emulator, String, reqwest::Client) {
     let emu = start_with_identity(identity(enforce, apps())).await;
     let base = emu.base_url();
     (emu, base, reqwest::Client::new())
+}
+
+/// A device code of the recordings reader for User.Read: the device-code endpoint's answer.
+async fn user_read_device_code(emu: &Emulator, http: &reqwest::Client) -> Value {
+    let (_, dc) = post_form(
+        http,
+        &devicecode_url(emu),
+        &[
+            ("client_id", "11111111-1111-1111-1111-111111111111"),
+            ("scope", "User.Read"),
+        ],
+    )
+    .await;
+    dc
 }
 
 /// An app-only token of `client` (client credentials with the apps' secret).
@@ -206,21 +221,12 @@ async fn device_code_pending_approve_redeem_refresh() {
 
 #[tokio::test]
 async fn device_code_expires_on_the_emulator_clock() {
-    let (emu, base, http) = start(false).await;
-    let tenant = emu.demo().tenant_id;
-    let (_, dc) = post_form(
-        &http,
-        &format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
-        &[
-            ("client_id", "11111111-1111-1111-1111-111111111111"),
-            ("scope", "User.Read"),
-        ],
-    )
-    .await;
+    let (emu, _, http) = start(false).await;
+    let dc = user_read_device_code(&emu, &http).await;
     emu.control().advance_clock(901.0);
     let (s, v) = post_form(
         &http,
-        &format!("{base}/{tenant}/oauth2/v2.0/token"),
+        &token_url(&emu),
         &[
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
             ("client_id", "11111111-1111-1111-1111-111111111111"),
@@ -320,16 +326,7 @@ async fn enforcement_on_graph_endpoints() {
 #[tokio::test]
 async fn device_login_page_approves_a_code() {
     let (emu, base, http) = start(false).await;
-    let tenant = emu.demo().tenant_id;
-    let (_, dc) = post_form(
-        &http,
-        &format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
-        &[
-            ("client_id", "11111111-1111-1111-1111-111111111111"),
-            ("scope", "User.Read"),
-        ],
-    )
-    .await;
+    let dc = user_read_device_code(&emu, &http).await;
     let page = http
         .get(dc["verification_uri"].as_str().unwrap())
         .send()
