@@ -2,11 +2,18 @@
 //! code): token and device-code endpoints, AAD-shaped errors, token enforcement on Graph.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::time::Duration;
 
 use base64::Engine as _;
-use deltascope::emulator::{self, EmulatorApp, EmulatorConfig, IdentityConfig};
+
+use deltascope::emulator::{Emulator, EmulatorApp};
 use serde_json::{Value, json};
+use support::identity::{
+    claims, client_credentials_token, device_code_token, devicecode_url, identity, post_form,
+    start_with_identity, token_url,
+};
 
 const SECRET: &str = "emulator-test-secret-Qw8~xyz";
 
@@ -31,77 +38,36 @@ fn apps() -> Vec<EmulatorApp> {
     ]
 }
 
-async fn start(enforce: bool) -> (emulator::Emulator, String, reqwest::Client) {
-    let emu = emulator::start(
-        EmulatorConfig {
-            identity: IdentityConfig {
-                enforce,
-                apps: apps(),
-                device_code_interval_secs: 0,
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+async fn start(enforce: bool) -> (Emulator, String, reqwest::Client) {
+    let emu = start_with_identity(identity(enforce, apps())).await;
     let base = emu.base_url();
     (emu, base, reqwest::Client::new())
 }
 
-async fn post_form(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    let r = http
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-fn claims(token: &str) -> Value {
-    let p = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
-async fn app_token(http: &reqwest::Client, base: &str, tenant: &str, client: &str) -> String {
-    let (s, v) = post_form(
+/// A device code of the recordings reader for User.Read: the device-code endpoint's answer.
+async fn user_read_device_code(emu: &Emulator, http: &reqwest::Client) -> Value {
+    let (_, dc) = post_form(
         http,
-        &format!("{base}/{tenant}/oauth2/v2.0/token"),
+        &devicecode_url(emu),
         &[
-            ("grant_type", "client_credentials"),
-            ("client_id", client),
-            ("client_secret", SECRET),
-            ("scope", &format!("{base}/.default")),
+            ("client_id", "11111111-1111-1111-1111-111111111111"),
+            ("scope", "User.Read"),
         ],
     )
     .await;
-    assert_eq!(s, 200, "{v}");
-    v["access_token"].as_str().unwrap().to_string()
+    dc
+}
+
+/// An app-only token of `client` (client credentials with the apps' secret).
+async fn app_token(emu: &Emulator, client: &str) -> String {
+    client_credentials_token(emu, client, SECRET).await
 }
 
 #[tokio::test]
 async fn client_secret_grant_and_aad_errors() {
     let (emu, base, http) = start(false).await;
     let tenant = emu.demo().tenant_id;
-    let tok = app_token(
-        &http,
-        &base,
-        &tenant,
-        "11111111-1111-1111-1111-111111111111",
-    )
-    .await;
+    let tok = app_token(&emu, "11111111-1111-1111-1111-111111111111").await;
     assert_eq!(tok.split('.').count(), 3);
     let c = claims(&tok);
     assert_eq!(c["idtyp"], "app");
@@ -255,21 +221,12 @@ async fn device_code_pending_approve_redeem_refresh() {
 
 #[tokio::test]
 async fn device_code_expires_on_the_emulator_clock() {
-    let (emu, base, http) = start(false).await;
-    let tenant = emu.demo().tenant_id;
-    let (_, dc) = post_form(
-        &http,
-        &format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
-        &[
-            ("client_id", "11111111-1111-1111-1111-111111111111"),
-            ("scope", "User.Read"),
-        ],
-    )
-    .await;
+    let (emu, _, http) = start(false).await;
+    let dc = user_read_device_code(&emu, &http).await;
     emu.control().advance_clock(901.0);
     let (s, v) = post_form(
         &http,
-        &format!("{base}/{tenant}/oauth2/v2.0/token"),
+        &token_url(&emu),
         &[
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
             ("client_id", "11111111-1111-1111-1111-111111111111"),
@@ -295,9 +252,7 @@ async fn get(http: &reqwest::Client, url: &str, token: &str) -> (u16, Value, Opt
 #[tokio::test]
 async fn enforcement_on_graph_endpoints() {
     let (emu, base, http) = start(true).await;
-    let demo = emu.demo();
-    let tenant = demo.tenant_id.clone();
-    let org = demo.organizers[0].clone();
+    let org = emu.demo().organizers[0].clone();
     let rec = format!(
         "{base}/v1.0/users/{org}/onlineMeetings/getAllRecordings(meetingOrganizerUserId='{org}',startDateTime=2024-01-01T00:00:00Z)/delta"
     );
@@ -310,26 +265,14 @@ async fn enforcement_on_graph_endpoints() {
     assert!(www.is_some());
 
     // App token with the recordings role: recordings OK, contacts 403.
-    let rec_app = app_token(
-        &http,
-        &base,
-        &tenant,
-        "11111111-1111-1111-1111-111111111111",
-    )
-    .await;
+    let rec_app = app_token(&emu, "11111111-1111-1111-1111-111111111111").await;
     assert_eq!(get(&http, &rec, &rec_app).await.0, 200);
     let (s, v, _) = get(&http, &contacts, &rec_app).await;
     assert_eq!(s, 403);
     assert_eq!(v["error"]["code"], "Authorization_RequestDenied");
 
     // App token without the role: recordings 403.
-    let users_app = app_token(
-        &http,
-        &base,
-        &tenant,
-        "22222222-2222-2222-2222-222222222222",
-    )
-    .await;
+    let users_app = app_token(&emu, "22222222-2222-2222-2222-222222222222").await;
     let (s, v, _) = get(&http, &rec, &users_app).await;
     assert_eq!(s, 403);
     assert!(
@@ -346,31 +289,13 @@ async fn enforcement_on_graph_endpoints() {
     );
 
     // Delegated token with OrgContact.Read.All: contacts OK, recordings 403.
-    let (_, dc) = post_form(
-        &http,
-        &format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
-        &[
-            ("client_id", "11111111-1111-1111-1111-111111111111"),
-            ("scope", &format!("{base}/OrgContact.Read.All")),
-        ],
+    let user_tok = device_code_token(
+        &emu,
+        "11111111-1111-1111-1111-111111111111",
+        "OrgContact.Read.All",
+        json!({}),
     )
     .await;
-    http.post(format!("{base}/_emulator/devicecode/approve"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    let (_, v) = post_form(
-        &http,
-        &format!("{base}/{tenant}/oauth2/v2.0/token"),
-        &[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("client_id", "11111111-1111-1111-1111-111111111111"),
-            ("device_code", dc["device_code"].as_str().unwrap()),
-        ],
-    )
-    .await;
-    let user_tok = v["access_token"].as_str().unwrap().to_string();
     assert_eq!(get(&http, &contacts, &user_tok).await.0, 200);
     let (s, v, _) = get(&http, &rec, &user_tok).await;
     assert_eq!(s, 403);
@@ -401,16 +326,7 @@ async fn enforcement_on_graph_endpoints() {
 #[tokio::test]
 async fn device_login_page_approves_a_code() {
     let (emu, base, http) = start(false).await;
-    let tenant = emu.demo().tenant_id;
-    let (_, dc) = post_form(
-        &http,
-        &format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
-        &[
-            ("client_id", "11111111-1111-1111-1111-111111111111"),
-            ("scope", "User.Read"),
-        ],
-    )
-    .await;
+    let dc = user_read_device_code(&emu, &http).await;
     let page = http
         .get(dc["verification_uri"].as_str().unwrap())
         .send()

@@ -3,26 +3,23 @@
 //! after expiry a 401 cured by one refresh. No page, error or Debug output holds the token.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
+mod support;
+
 use std::sync::Arc;
 
 use deltascope::auth::{
     Authority, Cached, ClientCertificate, ClientCredential, ClientCredentials, TokenSource,
 };
-use deltascope::emulator::{self, EmulatorApp, EmulatorConfig, IdentityConfig};
+use deltascope::emulator::{EmulatorApp, IdentityConfig};
 use deltascope::graph::client::{ClientConfig, GraphClient};
 use deltascope::graph::error::GraphError;
 use deltascope::graph::page::{PageRequest, RequestKind};
 use deltascope::graph::query::GraphRoot;
+use support::auth_fixture;
+use support::identity::start_with_identity;
 use tokio_util::sync::CancellationToken;
 
 const APP: &str = "eeeeeeee-5555-4555-8555-eeeeeeeeeeee";
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/auth")
-        .join(name)
-}
 
 fn first(url: String) -> PageRequest {
     PageRequest {
@@ -34,34 +31,25 @@ fn first(url: String) -> PageRequest {
 
 #[tokio::test]
 async fn engine_round_with_a_certificate_token() {
-    let emu = emulator::start(
-        EmulatorConfig {
-            identity: IdentityConfig {
-                enforce: true,
-                apps: vec![EmulatorApp {
-                    client_id: APP.into(),
-                    display_name: "contacts reader".into(),
-                    certificate_pem: Some(
-                        std::fs::read_to_string(fixture("app-cert.pem")).unwrap(),
-                    ),
-                    roles: vec!["OrgContact.Read.All".into()],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            },
+    let emu = start_with_identity(IdentityConfig {
+        enforce: true,
+        apps: vec![EmulatorApp {
+            client_id: APP.into(),
+            display_name: "contacts reader".into(),
+            certificate_pem: Some(std::fs::read_to_string(auth_fixture("app-cert.pem")).unwrap()),
+            roles: vec!["OrgContact.Read.All".into()],
             ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+        }],
+        ..Default::default()
+    })
+    .await;
     let base = emu.base_url();
     let source = Arc::new(Cached::new(
         ClientCredentials::new(
             Authority::custom(&base, &emu.demo().tenant_id).unwrap(),
             APP,
             ClientCredential::Certificate(
-                ClientCertificate::load(&fixture("app-combined.pem"), None).unwrap(),
+                ClientCertificate::load(&auth_fixture("app-combined.pem"), None).unwrap(),
             ),
             &base,
         )

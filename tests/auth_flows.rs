@@ -4,76 +4,55 @@
 //! CLI, and that no message or Debug output carries a token or a secret.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
 use deltascope::auth::{
     Acquire, AuthError, Authority, Cached, ClientCertificate, ClientCredential, ClientCredentials,
     DeviceCode, DeviceCodeOptions, DevicePrompt, PromptFn, Secret, TokenSource,
 };
-use deltascope::emulator::{self, Emulator, EmulatorApp, EmulatorConfig, IdentityConfig};
+use deltascope::emulator::{Emulator, EmulatorApp, IdentityConfig};
 use serde_json::{Value, json};
+use support::auth_fixture;
+use support::identity::{claims, start_with_identity};
 use tokio_util::sync::CancellationToken;
 
 const SECRET: &str = "flow-test-secret~Zx9_Qv";
 const APP: &str = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa";
 const CERT_APP: &str = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb";
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/auth")
-        .join(name)
-}
-
 async fn start(interval: u64, lifetime: Duration) -> Emulator {
-    let cert = std::fs::read_to_string(fixture("app-cert.pem")).unwrap();
-    emulator::start(
-        EmulatorConfig {
-            identity: IdentityConfig {
-                enforce: true,
-                apps: vec![
-                    EmulatorApp {
-                        client_id: APP.into(),
-                        display_name: "flows".into(),
-                        secret: Some(SECRET.into()),
-                        roles: vec!["OnlineMeetingRecording.Read.All".into()],
-                        delegated_scopes: vec!["OrgContact.Read.All".into()],
-                        ..Default::default()
-                    },
-                    EmulatorApp {
-                        client_id: CERT_APP.into(),
-                        display_name: "cert".into(),
-                        certificate_pem: Some(cert),
-                        roles: vec!["OrgContact.Read.All".into()],
-                        ..Default::default()
-                    },
-                ],
-                access_token_lifetime: lifetime,
-                device_code_interval_secs: interval,
+    let cert = std::fs::read_to_string(auth_fixture("app-cert.pem")).unwrap();
+    start_with_identity(IdentityConfig {
+        enforce: true,
+        apps: vec![
+            EmulatorApp {
+                client_id: APP.into(),
+                display_name: "flows".into(),
+                secret: Some(SECRET.into()),
+                roles: vec!["OnlineMeetingRecording.Read.All".into()],
+                delegated_scopes: vec!["OrgContact.Read.All".into()],
                 ..Default::default()
             },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
+            EmulatorApp {
+                client_id: CERT_APP.into(),
+                display_name: "cert".into(),
+                certificate_pem: Some(cert),
+                roles: vec!["OrgContact.Read.All".into()],
+                ..Default::default()
+            },
+        ],
+        access_token_lifetime: lifetime,
+        device_code_interval_secs: interval,
+        ..Default::default()
+    })
     .await
-    .unwrap()
 }
 
 fn authority(emu: &Emulator) -> Authority {
     Authority::custom(&emu.base_url(), &emu.demo().tenant_id).unwrap()
-}
-
-fn claims(token: &str) -> Value {
-    let p = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 fn no_leak(texts: &[String], secrets: &[&str]) {
@@ -159,9 +138,15 @@ async fn refreshed_before_expiry() {
 async fn certificate_flow() {
     let emu = start(0, Duration::from_secs(3599)).await;
     for (cert, key) in [
-        (fixture("app-combined.pem"), None),
-        (fixture("app-cert.pem"), Some(fixture("app-key.pem"))),
-        (fixture("app-cert.pem"), Some(fixture("app-key-pkcs1.pem"))),
+        (auth_fixture("app-combined.pem"), None),
+        (
+            auth_fixture("app-cert.pem"),
+            Some(auth_fixture("app-key.pem")),
+        ),
+        (
+            auth_fixture("app-cert.pem"),
+            Some(auth_fixture("app-key-pkcs1.pem")),
+        ),
     ] {
         let c = ClientCertificate::load(&cert, key.as_deref()).unwrap();
         assert_eq!(c.thumbprint().len(), 40);
@@ -183,9 +168,11 @@ async fn certificate_flow() {
     }
 
     // A certificate the app does not have: refused by the identity platform.
-    let other =
-        ClientCertificate::load(&fixture("other-cert.pem"), Some(&fixture("other-key.pem")))
-            .unwrap();
+    let other = ClientCertificate::load(
+        &auth_fixture("other-cert.pem"),
+        Some(&auth_fixture("other-key.pem")),
+    )
+    .unwrap();
     let err = Cached::new(
         ClientCredentials::new(
             authority(&emu),
@@ -205,10 +192,13 @@ async fn certificate_flow() {
     assert!(err.to_string().contains("certificate"), "{err}");
 
     // A key that does not belong to the certificate: refused before anything is sent.
-    let e = ClientCertificate::load(&fixture("app-cert.pem"), Some(&fixture("other-key.pem")))
-        .unwrap_err();
+    let e = ClientCertificate::load(
+        &auth_fixture("app-cert.pem"),
+        Some(&auth_fixture("other-key.pem")),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("does not belong"), "{e}");
-    let key_text = std::fs::read_to_string(fixture("other-key.pem")).unwrap();
+    let key_text = std::fs::read_to_string(auth_fixture("other-key.pem")).unwrap();
     let key_body = key_text.lines().nth(1).unwrap();
     assert!(!e.to_string().contains(key_body));
     emu.shutdown().await;
@@ -376,8 +366,7 @@ async fn device_code_expired_declined_and_cancelled() {
 async fn azure_cli_token() {
     use deltascope::auth::AzureCli;
     use std::os::unix::fs::PermissionsExt as _;
-    let dir = std::env::temp_dir().join(format!("deltascope-az-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::temp_dir("az");
     let ok = dir.join("az");
     std::fs::write(
         &ok,

@@ -4,13 +4,16 @@
 //! failures: a token without the permission (403), an expired token (401).
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use deltascope::auth::{
     Authority, Cached, ClientCredential, ClientCredentials, Secret, TokenSource,
 };
-use deltascope::emulator::{self, Emulator, EmulatorApp, EmulatorConfig, IdentityConfig};
+use deltascope::emulator::{Emulator, EmulatorApp, IdentityConfig};
+use support::identity::start_with_identity;
 
 const SECRET: &str = "session-secret~Pq7_Vn3";
 const CONTACTS_APP: &str = "ffffffff-6666-4666-8666-ffffffffffff";
@@ -24,22 +27,15 @@ async fn start() -> Emulator {
         roles: vec![role.into()],
         ..Default::default()
     };
-    emulator::start(
-        EmulatorConfig {
-            identity: IdentityConfig {
-                enforce: true,
-                apps: vec![
-                    app(CONTACTS_APP, "OrgContact.Read.All"),
-                    app(USERS_APP, "User.Read.All"),
-                ],
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
+    start_with_identity(IdentityConfig {
+        enforce: true,
+        apps: vec![
+            app(CONTACTS_APP, "OrgContact.Read.All"),
+            app(USERS_APP, "User.Read.All"),
+        ],
+        ..Default::default()
+    })
     .await
-    .unwrap()
 }
 
 async fn token_for(emu: &Emulator, app: &str) -> String {
@@ -121,8 +117,7 @@ impl Run {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_in_session_leaks_nothing() {
     let emu = start().await;
-    let dir = std::env::temp_dir().join(format!("deltascope-leaks-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::temp_dir("leaks");
     let token = token_for(&emu, CONTACTS_APP).await;
 
     // Two full rounds of contacts with a change between them.

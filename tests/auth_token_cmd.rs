@@ -3,55 +3,50 @@
 //! profiles; the plain permission messages; and no token or secret in any output.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::io::BufRead as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use deltascope::emulator::{self, Emulator, EmulatorApp, EmulatorConfig, IdentityConfig};
+use deltascope::emulator::{Emulator, EmulatorApp};
 use serde_json::json;
+use support::identity::{device_code_token, identity, start_with_identity};
+use support::temp_dir;
 
 const SECRET: &str = "cmd-test-secret~Hq2_Lw9";
 const REC_APP: &str = "cccccccc-3333-4333-8333-cccccccccccc";
 const USERS_APP: &str = "dddddddd-4444-4444-8444-dddddddddddd";
 
+/// An enforcing emulator with REC_APP (recordings, app-only; contacts, delegated) and USERS_APP.
 async fn start() -> Emulator {
-    emulator::start(
-        EmulatorConfig {
-            identity: IdentityConfig {
-                enforce: true,
-                apps: vec![
-                    EmulatorApp {
-                        client_id: REC_APP.into(),
-                        display_name: "recordings reader".into(),
-                        secret: Some(SECRET.into()),
-                        roles: vec!["OnlineMeetingRecording.Read.All".into()],
-                        delegated_scopes: vec!["OrgContact.Read.All".into()],
-                        ..Default::default()
-                    },
-                    EmulatorApp {
-                        client_id: USERS_APP.into(),
-                        display_name: "users reader".into(),
-                        secret: Some(SECRET.into()),
-                        roles: vec!["User.Read.All".into()],
-                        ..Default::default()
-                    },
-                ],
-                device_code_interval_secs: 0,
+    start_with_identity(identity(
+        true,
+        vec![
+            EmulatorApp {
+                client_id: REC_APP.into(),
+                display_name: "recordings reader".into(),
+                secret: Some(SECRET.into()),
+                roles: vec!["OnlineMeetingRecording.Read.All".into()],
+                delegated_scopes: vec!["OrgContact.Read.All".into()],
                 ..Default::default()
             },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
+            EmulatorApp {
+                client_id: USERS_APP.into(),
+                display_name: "users reader".into(),
+                secret: Some(SECRET.into()),
+                roles: vec!["User.Read.All".into()],
+                ..Default::default()
+            },
+        ],
+    ))
     .await
-    .unwrap()
 }
 
+/// A scratch home for one run of the binary.
 fn scratch() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("deltascope-tokcmd-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    temp_dir("tokcmd")
 }
 
 /// The binary with a clean environment (no AZURE_* of the machine, a scratch config dir).
@@ -168,49 +163,7 @@ async fn delegated_token_from_a_variable_on_recordings() {
     let emu = start().await;
     let home = scratch();
     // A delegated token from the emulator's device-code flow, done by hand.
-    let tenant = emu.demo().tenant_id;
-    let http = reqwest::Client::new();
-    let form = |pairs: &[(&str, &str)]| {
-        form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish()
-    };
-    let dc: serde_json::Value = http
-        .post(format!(
-            "{}/{tenant}/oauth2/v2.0/devicecode",
-            emu.base_url()
-        ))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("client_id", REC_APP),
-            ("scope", &format!("{}/OrgContact.Read.All", emu.base_url())),
-        ]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    http.post(format!("{}/_emulator/devicecode/approve", emu.base_url()))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    let t: serde_json::Value = http
-        .post(format!("{}/{tenant}/oauth2/v2.0/token", emu.base_url()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("client_id", REC_APP),
-            ("device_code", dc["device_code"].as_str().unwrap()),
-        ]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = t["access_token"].as_str().unwrap().to_string();
+    let token = device_code_token(&emu, REC_APP, "OrgContact.Read.All", json!({})).await;
 
     let mut c = cmd(&home);
     c.args(["--token-env", "MY_GRAPH_TOKEN", "--resource", "recordings"])

@@ -4,9 +4,8 @@
 //! null), and the same with `Prefer: return=minimal` (only what changed).
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod support;
 
-use deltascope::auth::{AccessToken, StaticToken};
 use deltascope::emulator::{Emulator, EmulatorConfig, start};
 use deltascope::graph::catalog::Catalog;
 use deltascope::graph::client::{ClientConfig, GraphClient};
@@ -14,6 +13,7 @@ use deltascope::graph::page::Page;
 use deltascope::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use deltascope::graph::round::Session;
 use serde_json::{Value, json};
+use support::engine::static_token_client;
 use tokio_util::sync::CancellationToken;
 
 struct Fixture {
@@ -34,12 +34,7 @@ async fn fixture(contacts: usize) -> Fixture {
     .await
     .unwrap();
     let root = GraphRoot::parse(&emu.base_url()).unwrap();
-    let client = GraphClient::new(
-        root.clone(),
-        Arc::new(StaticToken::new(AccessToken::new("conformance"))),
-        ClientConfig::default(),
-    )
-    .unwrap();
+    let client = static_token_client(&root, "conformance", ClientConfig::default());
     Fixture {
         emu,
         client,

@@ -586,32 +586,23 @@ async fn control_api_over_http() {
     assert_eq!(s, 200, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
     assert!(created.get("jobTitle").is_none());
-    let patched = e
-        .http
-        .patch(e.url(&format!("/_emulator/contacts/{id}")))
-        .body(r#"{"jobTitle":"Engineer"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patched.status(), 200);
-    let del = e
-        .http
-        .delete(e.url(&format!("/_emulator/contacts/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), 200);
+    let (s, _) = e
+        .patch(
+            &format!("/_emulator/contacts/{id}"),
+            json!({"jobTitle": "Engineer"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = e.delete(&format!("/_emulator/contacts/{id}")).await;
+    assert_eq!(s, 200);
     let (s, _) = e
         .post(&format!("/_emulator/contacts/{id}/restore"), json!({}))
         .await;
     assert_eq!(s, 200);
-    let del = e
-        .http
-        .delete(e.url(&format!("/_emulator/contacts/{id}?permanent=true")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), 200);
+    let (s, _) = e
+        .delete(&format!("/_emulator/contacts/{id}?permanent=true"))
+        .await;
+    assert_eq!(s, 200);
     let (s, _) = e
         .post(&format!("/_emulator/contacts/{id}/restore"), json!({}))
         .await;

@@ -245,13 +245,8 @@ async fn faults_do_not_touch_control_requests_and_can_be_cleared() {
     let st = e.http.get(e.url("/_emulator/state")).send().await.unwrap();
     assert_eq!(st.status(), 200);
     assert_eq!(e.get(&e.url("/v1.0/contacts/delta")).await.status, 429);
-    let del = e
-        .http
-        .delete(e.url("/_emulator/faults"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), 200);
+    let (s, _) = e.delete("/_emulator/faults").await;
+    assert_eq!(s, 200);
     assert_eq!(e.get(&e.url("/v1.0/contacts/delta")).await.status, 200);
     let (s, v) = e
         .post("/_emulator/faults", json!({"spec": "explode:1"}))

@@ -27,24 +27,6 @@ const DEFAULT_PROPS: &[&str] = &[
     "visibility",
 ];
 
-async fn patch(e: &Emu, path: &str, body: Value) -> (u16, Value) {
-    let r = e
-        .http
-        .patch(e.url(path))
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    (s, serde_json::from_str(&r.text().await.unwrap()).unwrap())
-}
-
-async fn delete(e: &Emu, path: &str) -> (u16, Value) {
-    let r = e.http.delete(e.url(path)).send().await.unwrap();
-    let s = r.status().as_u16();
-    (s, serde_json::from_str(&r.text().await.unwrap()).unwrap())
-}
-
 /// The member ids the control API reports for a group.
 fn members_of(e: &Emu, group: &str) -> BTreeSet<String> {
     e.emu
@@ -340,21 +322,21 @@ async fn minimal_and_default_in_a_later_round() {
     let e = start_default().await;
     let r = e.round(&e.url("/v1.0/groups/delta"), false).await;
     let (sec, m365) = kinds(&e);
-    let (s, v) = patch(
-        &e,
-        &format!("/_emulator/groups/{m365}"),
-        json!({"displayName": "Renamed Team", "classification": null}),
-    )
-    .await;
+    let (s, v) = e
+        .patch(
+            &format!("/_emulator/groups/{m365}"),
+            json!({"displayName": "Renamed Team", "classification": null}),
+        )
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["displayName"], "Renamed Team");
     // A change to a property that is not selected does not start a round.
-    let (s, _) = patch(
-        &e,
-        &format!("/_emulator/groups/{sec}"),
-        json!({"membershipRule": "user.department -eq \"Sales\""}),
-    )
-    .await;
+    let (s, _) = e
+        .patch(
+            &format!("/_emulator/groups/{sec}"),
+            json!({"membershipRule": "user.department -eq \"Sales\""}),
+        )
+        .await;
     assert_eq!(s, 200);
 
     let d = e.round(&r.delta_link, false).await;
@@ -414,7 +396,9 @@ async fn membership_changes_show_only_when_members_is_selected() {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = delete(&e, &format!("/_emulator/groups/{sec}/members/{leaving}")).await;
+    let (s, v) = e
+        .delete(&format!("/_emulator/groups/{sec}/members/{leaving}"))
+        .await;
     assert_eq!(s, 200, "{v}");
     // Joined and left again within the range: nothing to show for that group.
     let other = all_users
@@ -455,7 +439,9 @@ async fn membership_changes_show_only_when_members_is_selected() {
         .iter()
         .find(|u| !members_of(&e, &sec).contains(*u))
         .unwrap();
-    let (s, _) = delete(&e, &format!("/_emulator/groups/{sec}/members/{outsider}")).await;
+    let (s, _) = e
+        .delete(&format!("/_emulator/groups/{sec}/members/{outsider}"))
+        .await;
     assert_eq!(s, 404);
     let (s, _) = e
         .post(
@@ -476,9 +462,11 @@ async fn soft_and_hard_delete_and_restore() {
         )
         .await;
     let (sec, m365) = kinds(&e);
-    let (s, _) = delete(&e, &format!("/_emulator/groups/{sec}")).await;
+    let (s, _) = e.delete(&format!("/_emulator/groups/{sec}")).await;
     assert_eq!(s, 200);
-    let (s, _) = delete(&e, &format!("/_emulator/groups/{m365}?permanent=true")).await;
+    let (s, _) = e
+        .delete(&format!("/_emulator/groups/{m365}?permanent=true"))
+        .await;
     assert_eq!(s, 200);
     let d = e.round(&r.delta_link, false).await;
     assert_eq!(d.items.len(), 2);
@@ -559,7 +547,9 @@ async fn created_groups_come_whole_with_their_members() {
         .post("/_emulator/groups", json!({"members": ["not-a-user"]}))
         .await;
     assert_eq!(s, 404);
-    let (s, _) = patch(&e, &format!("/_emulator/groups/{id}"), json!({"bogus": 1})).await;
+    let (s, _) = e
+        .patch(&format!("/_emulator/groups/{id}"), json!({"bogus": 1}))
+        .await;
     assert_eq!(s, 400);
 }
 

@@ -5,6 +5,7 @@
 
 #[path = "engine_seed/loopback.rs"]
 mod loopback;
+mod support;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,10 +15,11 @@ use std::time::Duration;
 use deltascope::auth::{AccessToken, StaticToken, TokenFuture, TokenSource};
 use deltascope::graph::client::{ClientConfig, FetchProgress, GraphClient};
 use deltascope::graph::error::GraphError;
-use deltascope::graph::page::{PageRequest, RequestKind};
+use deltascope::graph::page::{Page, PageRequest, RequestKind};
 use deltascope::graph::query::GraphRoot;
 use deltascope::graph::round::Session;
 use loopback::{Reply, Server};
+use support::engine::static_token_client;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -34,16 +36,21 @@ impl TokenSource for CountingToken {
 }
 
 fn client_with(base: &str, cfg: ClientConfig) -> GraphClient {
-    GraphClient::new(
-        GraphRoot::parse(base).unwrap(),
-        Arc::new(StaticToken::new(AccessToken::new(TOKEN))),
-        cfg,
-    )
-    .unwrap()
+    static_token_client(&GraphRoot::parse(base).unwrap(), TOKEN, cfg)
 }
 
 fn client(base: &str) -> GraphClient {
     client_with(base, ClientConfig::default())
+}
+
+/// One request of the contacts delta at `base`, never cancelled, its progress not watched.
+async fn fetch_contacts_delta(c: &GraphClient, base: &str) -> Result<Page, GraphError> {
+    c.fetch(
+        &get(format!("{base}/v1.0/contacts/delta")),
+        &CancellationToken::new(),
+        &|_| {},
+    )
+    .await
 }
 
 fn get(url: String) -> PageRequest {
@@ -150,12 +157,7 @@ async fn retries_503_with_whole_and_fractional_seconds() {
         }
     })
     .await;
-    let page = client(&server.base)
-        .fetch(
-            &get(format!("{}/v1.0/contacts/delta", server.base)),
-            &CancellationToken::new(),
-            &|_| {},
-        )
+    let page = fetch_contacts_delta(&client(&server.base), &server.base)
         .await
         .unwrap();
     assert_eq!(page.retries, 2);
@@ -169,12 +171,7 @@ async fn retries_are_bounded() {
         max_retries: 2,
         ..Default::default()
     };
-    let err = client_with(&server.base, cfg)
-        .fetch(
-            &get(format!("{}/v1.0/contacts/delta", server.base)),
-            &CancellationToken::new(),
-            &|_| {},
-        )
+    let err = fetch_contacts_delta(&client_with(&server.base, cfg), &server.base)
         .await
         .unwrap_err();
     let GraphError::Http {
@@ -208,12 +205,7 @@ async fn retries_are_bounded() {
         max_retry_wait: Duration::from_secs(1),
         ..Default::default()
     };
-    let err = client_with(&server.base, cfg)
-        .fetch(
-            &get(format!("{}/v1.0/contacts/delta", server.base)),
-            &CancellationToken::new(),
-            &|_| {},
-        )
+    let err = fetch_contacts_delta(&client_with(&server.base, cfg), &server.base)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(429));
@@ -431,12 +423,7 @@ async fn a_body_cut_by_the_connection_is_a_network_error() {
             .await;
         let _ = sock.shutdown().await;
     });
-    let err = client(&base)
-        .fetch(
-            &get(format!("{base}/v1.0/contacts/delta")),
-            &CancellationToken::new(),
-            &|_| {},
-        )
+    let err = fetch_contacts_delta(&client(&base), &base)
         .await
         .unwrap_err();
     assert!(matches!(err, GraphError::Network(_)), "{err:?}");
@@ -617,14 +604,7 @@ async fn an_empty_token_is_an_auth_error_and_nothing_is_sent() {
         ClientConfig::default(),
     )
     .unwrap();
-    let err = c
-        .fetch(
-            &get(format!("{}/v1.0/contacts/delta", server.base)),
-            &CancellationToken::new(),
-            &|_| {},
-        )
-        .await
-        .unwrap_err();
+    let err = fetch_contacts_delta(&c, &server.base).await.unwrap_err();
     assert!(matches!(err, GraphError::Auth(_)), "{err:?}");
     assert!(server.requests().is_empty());
 }

@@ -8,17 +8,19 @@
 //! request it made.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use deltascope::auth::{AccessToken, StaticToken};
 use deltascope::emulator::{self, Control, Emulator, EmulatorConfig};
 use deltascope::graph::{
     ApiVersion, Catalog, ClientConfig, DeltaQuery, FetchProgress, GraphClient, GraphError,
     GraphRoot, Page, PageReport, PageRequest, RequestKind, RoundSummary, Session,
 };
 use serde_json::{Value, json};
+use support::engine::static_token_client;
 use tokio_util::sync::CancellationToken;
 
 /// 12 contacts in pages of 5: a full round is 3 pages (5, 5, 2).
@@ -50,12 +52,7 @@ async fn bed_with(cfg: EmulatorConfig, client: ClientConfig) -> Bed {
         .await
         .unwrap();
     let root = GraphRoot::parse(&emu.base_url()).unwrap();
-    let client = GraphClient::new(
-        root.clone(),
-        Arc::new(StaticToken::new(AccessToken::new("engine-emulator-test"))),
-        client,
-    )
-    .unwrap();
+    let client = static_token_client(&root, "engine-emulator-test", client);
     Bed {
         ctl: emu.control(),
         emu,
@@ -67,6 +64,15 @@ async fn bed_with(cfg: EmulatorConfig, client: ClientConfig) -> Bed {
 
 async fn bed() -> Bed {
     bed_with(small(), ClientConfig::default()).await
+}
+
+/// The small tenant's bed, the contacts query (`minimal` or not) and a session of it that has
+/// made no request yet.
+async fn contacts_bed(minimal: bool) -> (Bed, DeltaQuery, Session) {
+    let b = bed().await;
+    let q = contacts(minimal);
+    let s = b.session(&q);
+    (b, q, s)
 }
 
 fn contacts(minimal: bool) -> DeltaQuery {
@@ -145,6 +151,14 @@ impl Bed {
         let mut s = self.session(q);
         self.finish(&mut s).await;
         s
+    }
+
+    /// Finishes the round, which must be a clean full round of the unchanged tenant, and checks
+    /// that the session converged.
+    async fn finish_clean_and_converged(&self, s: &mut Session, q: &DeltaQuery) {
+        self.finish(s).await;
+        assert_clean_full_round(last(s));
+        self.assert_converged(s, q).await;
     }
 
     /// The session's replica equals a fresh full sync's (faults cleared first).
@@ -250,9 +264,7 @@ fn snapshot(s: &Session) -> (Option<PageRequest>, Vec<RoundSummary>, Value) {
 
 #[tokio::test]
 async fn throttling_mid_round_is_retried_after_a_fractional_retry_after() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.step(&mut s).await.unwrap();
     b.fault("throttle:2:0.05");
     let reports = b.finish(&mut s).await;
@@ -311,16 +323,12 @@ async fn throttling_beyond_the_retry_bound_is_a_clear_error_and_the_same_link_go
     assert_eq!(snapshot(&s), before);
 
     // The same link, asked again, continues the round.
-    b.finish(&mut s).await;
-    assert_clean_full_round(last(&s));
-    b.assert_converged(&s, &q).await;
+    b.finish_clean_and_converged(&mut s, &q).await;
 }
 
 #[tokio::test]
 async fn unavailable_503_is_retried_after_retry_after() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.finish(&mut s).await;
     b.eight_changes();
     b.fault("unavailable:1:0.05");
@@ -344,9 +352,7 @@ async fn unavailable_503_is_retried_after_retry_after() {
 
 #[tokio::test]
 async fn gone_410_mid_round_restarts_a_full_round_from_the_location() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.finish(&mut s).await;
     b.eight_changes();
     b.step(&mut s).await.unwrap();
@@ -381,9 +387,7 @@ async fn gone_410_mid_round_restarts_a_full_round_from_the_location() {
 
 #[tokio::test]
 async fn sync_state_not_found_on_a_delta_link_needs_a_full_resync() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.finish(&mut s).await;
     b.eight_changes();
     b.fault("expired");
@@ -410,9 +414,7 @@ async fn sync_state_not_found_on_a_delta_link_needs_a_full_resync() {
 
 #[tokio::test]
 async fn sync_state_not_found_mid_round_abandons_the_round() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.step(&mut s).await.unwrap();
     b.fault("expired");
     let (err, _) = b.until_error(&mut s).await;
@@ -426,9 +428,7 @@ async fn sync_state_not_found_mid_round_abandons_the_round() {
 
 #[tokio::test]
 async fn tokens_older_than_their_lifetime_expire_on_the_emulator_clock() {
-    let b = bed().await;
-    let q = contacts(true);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(true).await;
     b.finish(&mut s).await;
     let saved = s.delta_link().unwrap().to_owned();
     b.eight_changes();
@@ -450,9 +450,7 @@ async fn tokens_older_than_their_lifetime_expire_on_the_emulator_clock() {
 
 #[tokio::test]
 async fn a_resumed_session_resyncs_from_its_query_when_it_knows_it() {
-    let b = bed().await;
-    let q = contacts(true);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(true).await;
     b.finish(&mut s).await;
     let saved = s.delta_link().unwrap().to_owned();
     let headers = s.headers().to_vec();
@@ -488,9 +486,7 @@ async fn a_resumed_session_resyncs_from_its_query_when_it_knows_it() {
 
 #[tokio::test]
 async fn unauthorized_401_then_the_same_request_continues_the_round() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.finish(&mut s).await;
     b.eight_changes();
     b.step(&mut s).await.unwrap();
@@ -543,9 +539,7 @@ async fn forbidden_403_on_recordings_names_the_application_permission() {
 
 #[tokio::test]
 async fn empty_pages_with_a_next_link_are_counted_and_lose_nothing() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.step(&mut s).await.unwrap();
     b.fault("empty:2");
     let reports = b.finish(&mut s).await;
@@ -567,9 +561,7 @@ async fn empty_pages_with_a_next_link_are_counted_and_lose_nothing() {
 
 #[tokio::test]
 async fn duplicates_are_counted_and_the_last_occurrence_wins() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.fault("duplicate:2");
     let reports = b.finish(&mut s).await;
     let r = last(&s).clone();
@@ -598,9 +590,7 @@ async fn duplicates_are_counted_and_the_last_occurrence_wins() {
 #[tokio::test]
 async fn replayed_changes_are_applied_again_without_harm() {
     for minimal in [false, true] {
-        let b = bed().await;
-        let q = contacts(minimal);
-        let mut s = b.session(&q);
+        let (b, q, mut s) = contacts_bed(minimal).await;
         b.finish(&mut s).await;
         b.ctl
             .update_contact(&b.contact(6), &json!({"jobTitle": "Round two"}))
@@ -667,16 +657,12 @@ async fn a_slow_answer_times_out_and_the_retry_goes_on() {
     assert_eq!(Some(url), before.0.as_ref().map(|r| &r.url));
     assert!(err.hint().unwrap().contains("retry"));
     assert_eq!(snapshot(&s), before);
-    b.finish(&mut s).await;
-    assert_clean_full_round(last(&s));
-    b.assert_converged(&s, &q).await;
+    b.finish_clean_and_converged(&mut s, &q).await;
 }
 
 #[tokio::test]
 async fn a_malformed_body_applies_nothing_and_the_retry_goes_on() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.step(&mut s).await.unwrap();
     let before = snapshot(&s);
     b.fault("malformed:1");
@@ -687,16 +673,12 @@ async fn a_malformed_body_applies_nothing_and_the_retry_goes_on() {
     assert!(body_prefix.starts_with("<html>"), "{body_prefix}");
     assert!(err.hint().unwrap().contains("retry"));
     assert_eq!(snapshot(&s), before, "nothing applied from the bad page");
-    b.finish(&mut s).await;
-    assert_clean_full_round(last(&s));
-    b.assert_converged(&s, &q).await;
+    b.finish_clean_and_converged(&mut s, &q).await;
 }
 
 #[tokio::test]
 async fn a_truncated_body_applies_nothing_and_the_retry_goes_on() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.finish(&mut s).await;
     b.eight_changes();
     b.step(&mut s).await.unwrap();
@@ -831,9 +813,7 @@ async fn a_foreign_link_is_refused_before_anything_is_sent() {
 
 #[tokio::test]
 async fn a_foreign_delta_link_completes_the_round_with_a_warning_and_is_not_followed() {
-    let b = bed().await;
-    let q = contacts(false);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(false).await;
     b.step(&mut s).await.unwrap();
     b.step(&mut s).await.unwrap();
     b.fault("foreign-link:1");
@@ -862,9 +842,7 @@ async fn a_foreign_delta_link_completes_the_round_with_a_warning_and_is_not_foll
 
 #[tokio::test]
 async fn minimal_rounds_with_changes_merge_to_the_fresh_replica() {
-    let b = bed().await;
-    let q = contacts(true);
-    let mut s = b.session(&q);
+    let (b, q, mut s) = contacts_bed(true).await;
     assert_eq!(
         s.next_request().unwrap().headers,
         vec![("Prefer".to_owned(), "return=minimal".to_owned())]
@@ -956,9 +934,7 @@ async fn a_session_through_every_fault_ends_with_the_fresh_replica() {
         "foreign-link:1",
     ];
     for minimal in [false, true] {
-        let b = bed().await;
-        let q = contacts(minimal);
-        let mut s = b.session(&q);
+        let (b, q, mut s) = contacts_bed(minimal).await;
         let mut errors = b.finish_recovering(&mut s).await;
         assert!(errors.is_empty());
         for (i, fault) in FAULTS.iter().enumerate() {

@@ -4,15 +4,16 @@
 //! builds), in default and minimal rounds, through deletes, restores and duplicates.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+mod support;
 
-use deltascope::auth::{AccessToken, StaticToken};
+use std::collections::BTreeSet;
+
 use deltascope::emulator::{self, Control, Emulator, EmulatorConfig};
 use deltascope::graph::{
     ApiVersion, Catalog, ClientConfig, DeltaQuery, GraphClient, GraphRoot, RoundSummary, Session,
 };
 use serde_json::{Value, json};
+use support::engine::static_token_client;
 use tokio_util::sync::CancellationToken;
 
 struct Bed {
@@ -35,12 +36,7 @@ async fn bed() -> Bed {
         .await
         .unwrap();
     let root = GraphRoot::parse(&emu.base_url()).unwrap();
-    let client = GraphClient::new(
-        root.clone(),
-        Arc::new(StaticToken::new(AccessToken::new("engine-groups-test"))),
-        ClientConfig::default(),
-    )
-    .unwrap();
+    let client = static_token_client(&root, "engine-groups-test", ClientConfig::default());
     Bed {
         ctl: emu.control(),
         emu,

@@ -7,17 +7,17 @@
 
 #[path = "engine_seed/loopback.rs"]
 mod loopback;
+mod support;
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use deltascope::auth::{AccessToken, StaticToken};
 use deltascope::graph::catalog::Catalog;
-use deltascope::graph::client::{ClientConfig, GraphClient};
+use deltascope::graph::client::ClientConfig;
 use deltascope::graph::page::RequestKind;
 use deltascope::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use deltascope::graph::round::Session;
 use loopback::{Reply, Server};
+use support::engine::static_token_client;
 use tokio_util::sync::CancellationToken;
 
 const ORG: &str = "8b081ef6-4792-4def-b2c9-c363a1bf41d5";
@@ -71,12 +71,7 @@ async fn walks_the_seed_rounds_following_links_verbatim() {
     let base = server.base.clone();
 
     let root = GraphRoot::parse(&base).unwrap();
-    let client = GraphClient::new(
-        root.clone(),
-        Arc::new(StaticToken::new(AccessToken::new("seed-token"))),
-        ClientConfig::default(),
-    )
-    .unwrap();
+    let client = static_token_client(&root, "seed-token", ClientConfig::default());
     let mut query = DeltaQuery::new("recordings", ApiVersion::V1_0);
     query
         .params

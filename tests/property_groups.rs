@@ -8,25 +8,16 @@
 //! the number of histories (1,000 by default).
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, LazyLock};
+mod support;
 
-use deltascope::auth::{AccessToken, StaticToken};
 use deltascope::emulator::{Control, EmulatorConfig, start};
 use deltascope::graph::catalog::Catalog;
-use deltascope::graph::client::{ClientConfig, GraphClient};
+use deltascope::graph::client::ClientConfig;
 use deltascope::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use deltascope::graph::round::Session;
 use proptest::prelude::*;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
-
-static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-});
+use support::engine::{PROPERTY_RT, complete_round, proptest_cases, static_token_client};
 
 const USERS: u64 = 24;
 
@@ -79,18 +70,6 @@ fn history() -> impl Strategy<Value = History> {
             minimal,
             ops,
         })
-}
-
-async fn round(client: &GraphClient, session: &mut Session) {
-    let cancel = CancellationToken::new();
-    for _ in 0..10_000 {
-        let request = session.next_request().unwrap();
-        let page = client.fetch(&request, &cancel, &|_| {}).await.unwrap();
-        if session.apply(&page).round_complete {
-            return;
-        }
-    }
-    panic!("round never completed");
 }
 
 /// Which groups exist, so that operations pick valid targets (a refused one is skipped).
@@ -168,35 +147,30 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
     .unwrap();
     let ctl = emu.control();
     let root = GraphRoot::parse(&emu.base_url()).unwrap();
-    let client = GraphClient::new(
-        root.clone(),
-        Arc::new(StaticToken::new(AccessToken::new("property-test"))),
-        ClientConfig::default(),
-    )
-    .unwrap();
+    let client = static_token_client(&root, "property-test", ClientConfig::default());
     let mut query = DeltaQuery::new("groups", ApiVersion::V1_0);
     query.select = vec!["displayName".into(), "description".into(), "members".into()];
     query.minimal = h.minimal;
     let first = query.first_request(Catalog::builtin(), &root).unwrap();
 
     let mut session = Session::new(first.clone());
-    round(&client, &mut session).await;
+    complete_round(&client, &mut session).await;
     let mut live = Live {
         active: (0..h.groups as u64).map(|i| ctl.group_id(i)).collect(),
         soft_deleted: Vec::new(),
     };
     for op in &h.ops {
         if let Op::Round = op {
-            round(&client, &mut session).await;
+            complete_round(&client, &mut session).await;
         } else {
             apply_op(&ctl, &mut live, op);
         }
     }
     // A last round after the history, then faults off for the reference sync.
-    round(&client, &mut session).await;
+    complete_round(&client, &mut session).await;
     ctl.clear_faults();
     let mut fresh = Session::new(first);
-    round(&client, &mut fresh).await;
+    complete_round(&client, &mut fresh).await;
     let got = session.replica().normalized();
     let want = fresh.replica().normalized();
     emu.shutdown().await;
@@ -204,22 +178,15 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(),
+        cases: proptest_cases(),
         max_shrink_iters: 200,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
     #[test]
     fn group_rounds_converge_to_a_fresh_full_sync(h in history()) {
-        RT.block_on(run_history(h))?;
+        PROPERTY_RT.block_on(run_history(h))?;
     }
 }

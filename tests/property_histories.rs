@@ -7,9 +7,8 @@
 //! the number of histories (at least 1000 in CI).
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, LazyLock};
+mod support;
 
-use deltascope::auth::{AccessToken, StaticToken};
 use deltascope::emulator::{EmulatorConfig, start};
 use deltascope::graph::catalog::Catalog;
 use deltascope::graph::client::{ClientConfig, GraphClient};
@@ -17,15 +16,7 @@ use deltascope::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use deltascope::graph::round::Session;
 use proptest::prelude::*;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
-
-static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-});
+use support::engine::{PROPERTY_RT, complete_round, proptest_cases, static_token_client};
 
 const PROPS: [&str; 4] = ["jobTitle", "department", "mail", "companyName"];
 
@@ -121,15 +112,7 @@ impl Harness {
 
     /// Runs rounds from the session's next request until a round completes.
     async fn round(&self, session: &mut Session) {
-        let cancel = CancellationToken::new();
-        for _ in 0..10_000 {
-            let request = session.next_request().unwrap();
-            let page = self.client.fetch(&request, &cancel, &|_| {}).await.unwrap();
-            if session.apply(&page).round_complete {
-                return;
-            }
-        }
-        panic!("round never completed");
+        complete_round(&self.client, session).await;
     }
 
     async fn full_sync(&self) -> Session {
@@ -167,12 +150,7 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
     .await
     .unwrap();
     let root = GraphRoot::parse(&emu.base_url()).unwrap();
-    let client = GraphClient::new(
-        root.clone(),
-        Arc::new(StaticToken::new(AccessToken::new("property-test"))),
-        ClientConfig::default(),
-    )
-    .unwrap();
+    let client = static_token_client(&root, "property-test", ClientConfig::default());
     let query = DeltaQuery {
         resource: "contacts".into(),
         api: ApiVersion::V1_0,
@@ -285,16 +263,9 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(),
+        cases: proptest_cases(),
         max_shrink_iters: 200,
         // a failing history is printed in full; keep none in the source tree
         failure_persistence: None,
@@ -302,6 +273,6 @@ proptest! {
     })]
     #[test]
     fn incremental_rounds_converge_to_a_fresh_full_sync(h in history()) {
-        RT.block_on(run_history(h))?;
+        PROPERTY_RT.block_on(run_history(h))?;
     }
 }

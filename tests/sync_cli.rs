@@ -74,6 +74,24 @@ impl Drop for EmulatorProcess {
     }
 }
 
+impl EmulatorProcess {
+    /// An emulator process with 30 contacts in pages of 10 and `faults` armed.
+    fn thirty_contacts_with_faults(faults: &[&str]) -> Self {
+        let mut args = vec!["--contacts", "30", "--page-size", "10"];
+        for fault in faults {
+            args.extend(["--fault", fault]);
+        }
+        Self::start(&args)
+    }
+
+    /// `deltascope sync` of this emulator's contacts with the test token, then `extra`.
+    fn sync_contacts(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["--graph-root", self.url.as_str(), "--resource", "contacts"];
+        args.extend_from_slice(extra);
+        sync(&args, &[("DELTASCOPE_TOKEN", SECRET)])
+    }
+}
+
 fn sync(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.arg("sync")
@@ -271,10 +289,7 @@ fn log_file_goes_before_or_after_the_subcommand_but_explorer_options_do_not() {
 #[test]
 fn graph_errors_exit_4_with_status_code_request_id_and_advice() {
     let emu = EmulatorProcess::start(&["--contacts", "5", "--fault", "forbidden:10"]);
-    let out = sync(
-        &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
-        &[("DELTASCOPE_TOKEN", SECRET)],
-    );
+    let out = emu.sync_contacts(&[]);
     assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("403"), "{err}");
@@ -285,18 +300,8 @@ fn graph_errors_exit_4_with_status_code_request_id_and_advice() {
 
 #[test]
 fn throttling_is_waited_out_and_the_round_completes() {
-    let emu = EmulatorProcess::start(&[
-        "--contacts",
-        "30",
-        "--page-size",
-        "10",
-        "--fault",
-        "throttle:2:0.2",
-    ]);
-    let out = sync(
-        &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
-        &[("DELTASCOPE_TOKEN", SECRET)],
-    );
+    let emu = EmulatorProcess::thirty_contacts_with_faults(&["throttle:2:0.2"]);
+    let out = emu.sync_contacts(&[]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     assert_eq!(lines(&out).len(), 30);
     assert!(stderr(&out).contains("throttled"), "{}", stderr(&out));
@@ -304,18 +309,8 @@ fn throttling_is_waited_out_and_the_round_completes() {
 
 #[test]
 fn a_foreign_next_link_is_refused_with_exit_5() {
-    let emu = EmulatorProcess::start(&[
-        "--contacts",
-        "30",
-        "--page-size",
-        "10",
-        "--fault",
-        "foreign-link:1",
-    ]);
-    let out = sync(
-        &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
-        &[("DELTASCOPE_TOKEN", SECRET)],
-    );
+    let emu = EmulatorProcess::thirty_contacts_with_faults(&["foreign-link:1"]);
+    let out = emu.sync_contacts(&[]);
     assert_eq!(out.status.code(), Some(5), "stderr: {}", stderr(&out));
     assert!(!stderr(&out).contains(SECRET));
 }
@@ -388,13 +383,8 @@ fn an_interrupted_round_saves_its_next_link_and_the_next_run_finishes_it() {
 
 #[test]
 fn a_410_starts_a_full_resync_from_its_location_unless_told_not_to() {
-    let emu =
-        EmulatorProcess::start(&["--contacts", "30", "--page-size", "10", "--fault", "gone:1"]);
-    let root = emu.url.as_str();
-    let out = sync(
-        &["--graph-root", root, "--resource", "contacts"],
-        &[("DELTASCOPE_TOKEN", SECRET)],
-    );
+    let emu = EmulatorProcess::thirty_contacts_with_faults(&["gone:1"]);
+    let out = emu.sync_contacts(&[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "stderr: {err}");
     assert!(
@@ -409,16 +399,7 @@ fn a_410_starts_a_full_resync_from_its_location_unless_told_not_to() {
         "faults",
         Some(serde_json::json!({"spec": "gone:1"})),
     );
-    let out = sync(
-        &[
-            "--graph-root",
-            root,
-            "--resource",
-            "contacts",
-            "--no-resync",
-        ],
-        &[("DELTASCOPE_TOKEN", SECRET)],
-    );
+    let out = emu.sync_contacts(&["--no-resync"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(4), "stderr: {err}");
     assert!(err.contains("resync"), "the hint says what to do: {err}");
@@ -427,20 +408,8 @@ fn a_410_starts_a_full_resync_from_its_location_unless_told_not_to() {
 
 #[test]
 fn a_malformed_or_truncated_page_is_fetched_again_and_nothing_is_lost() {
-    let emu = EmulatorProcess::start(&[
-        "--contacts",
-        "30",
-        "--page-size",
-        "10",
-        "--fault",
-        "malformed:1",
-        "--fault",
-        "truncated:1",
-    ]);
-    let out = sync(
-        &["--graph-root", emu.url.as_str(), "--resource", "contacts"],
-        &[("DELTASCOPE_TOKEN", SECRET)],
-    );
+    let emu = EmulatorProcess::thirty_contacts_with_faults(&["malformed:1", "truncated:1"]);
+    let out = emu.sync_contacts(&[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "stderr: {err}");
     assert!(err.contains("retrying the same link"), "{err}");

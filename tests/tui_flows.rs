@@ -4,33 +4,20 @@
 //! with a deadline (no fixed sleeps).
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
+mod support;
+
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use deltascope::auth::AuthArgs;
 use deltascope::emulator::{Control, EmulatorConfig};
 use deltascope::tui::app::Model;
-use deltascope::tui::clipboard::{Clipboard, ClipboardError, CopyMethod};
-use deltascope::tui::explore::{ExploreArgs, prepare};
+use deltascope::tui::explore::prepare;
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::view::FetchState;
-use futures_util::Stream;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tokio::sync::{mpsc, watch};
-
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A clipboard that records what it got, shared with the test.
-#[derive(Clone, Default)]
-struct SharedClipboard(Arc<Mutex<Vec<String>>>);
-
-impl Clipboard for SharedClipboard {
-    fn copy(&mut self, text: &str) -> Result<CopyMethod, ClipboardError> {
-        self.0.lock().unwrap().push(text.to_owned());
-        Ok(CopyMethod::Osc52 { tmux: false })
-    }
-}
+use support::explorer::{Frame, SharedClipboard, explore_args, run_scripted, screen_text};
 
 /// What the test sees after a frame.
 #[derive(Clone, Debug, Default)]
@@ -52,22 +39,23 @@ struct Seen {
     preview_url: String,
 }
 
-fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
-    let buf = t.backend().buffer();
-    let mut screen = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            screen.push_str(buf[(x, y)].symbol());
-        }
-        screen.push('\n');
+impl Frame for Seen {
+    fn context(&self) -> String {
+        format!(
+            "fetch: {}\nstatus: {}\nrounds: {:?}\n{}",
+            self.fetch, self.status, self.rounds, self.screen
+        )
     }
+}
+
+fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
     let (failed_status, needs_resync) = match &m.fetch {
         FetchState::Failed { error } => (error.status, error.needs_resync),
         _ => (None, false),
     };
     Seen {
         frames: prev.frames + 1,
-        screen,
+        screen: screen_text(t),
         rounds: m
             .rounds
             .iter()
@@ -110,61 +98,13 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
     }
 }
 
-/// The test's side: keys in, frames out.
-struct Driver {
-    keys: mpsc::UnboundedSender<Event>,
-    seen: watch::Receiver<Seen>,
+/// What the scripts get besides keys and frames: the clipboard and the emulator.
+struct Extra {
     clipboard: SharedClipboard,
     control: Control,
 }
 
-impl Driver {
-    fn press(&self, c: char) {
-        self.key(KeyCode::Char(c));
-    }
-
-    fn key(&self, code: KeyCode) {
-        let _ = self
-            .keys
-            .send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-
-    /// Waits until `pred` holds for a frame, or fails with the last frame.
-    async fn wait(&mut self, what: &str, pred: impl Fn(&Seen) -> bool) -> Seen {
-        let waited = tokio::time::timeout(DEADLINE, async {
-            loop {
-                {
-                    let s = self.seen.borrow_and_update();
-                    if pred(&s) {
-                        return s.clone();
-                    }
-                }
-                if self.seen.changed().await.is_err() {
-                    let s = self.seen.borrow().clone();
-                    assert!(pred(&s), "the explorer ended before: {what}");
-                    return s;
-                }
-            }
-        })
-        .await;
-        match waited {
-            Ok(s) => s,
-            Err(_) => {
-                let s = self.seen.borrow().clone();
-                panic!(
-                    "timed out waiting for: {what}\nfetch: {}\nstatus: {}\nrounds: {:?}\n{}",
-                    s.fetch, s.status, s.rounds, s.screen
-                );
-            }
-        }
-    }
-}
-
-fn key_stream(rx: mpsc::UnboundedReceiver<Event>) -> impl Stream<Item = Event> + Unpin {
-    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (e, rx))
-    }))
-}
+type Driver = support::explorer::Driver<Seen, Extra>;
 
 /// Starts the explorer on an embedded emulator and runs `script` against it.
 async fn explore<F, Fut>(config: EmulatorConfig, script: F)
@@ -172,11 +112,9 @@ where
     F: FnOnce(Driver, Model) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let args = ExploreArgs {
-        keymap: Some("/nonexistent/deltascope-test-keymap.toml".into()),
-        ..Default::default()
-    };
-    let explorer = prepare(&args, config).await.unwrap();
+    let explorer = prepare(&explore_args(AuthArgs::default()), config)
+        .await
+        .unwrap();
     let emulator = explorer.emulator.unwrap();
     let control = emulator.control();
     assert!(
@@ -188,8 +126,6 @@ where
         explorer.model.title
     );
     let clipboard = SharedClipboard::default();
-    let (keys, keys_rx) = mpsc::unbounded_channel();
-    let (seen_tx, seen) = watch::channel(Seen::default());
     // A copy of the initial model's query, for the script to find fields by name.
     let probe = Model::new(
         explorer.model.query.clone(),
@@ -197,18 +133,11 @@ where
         Box::new(deltascope::tui::app::NoPreview),
     );
     let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
-    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
-    let driver = Driver {
-        keys,
-        seen,
-        clipboard,
-        control,
-    };
-    let run = runtime.run_observed(&mut terminal, key_stream(keys_rx), |m, t| {
-        seen_tx.send_modify(|prev| *prev = observe(m, t, prev));
-    });
-    let (result, ()) = tokio::join!(run, script(driver, probe));
-    result.unwrap();
+    let extra = Extra { clipboard, control };
+    run_scripted(&mut runtime, (200, 50), observe, extra, |d| {
+        script(d, probe)
+    })
+    .await;
     emulator.shutdown().await;
 }
 
@@ -222,6 +151,35 @@ fn select_index(m: &Model, prop: &str) -> usize {
         .position(|(p, _)| p == prop)
         .unwrap();
     2 + m.query.params.len() + i
+}
+
+/// Round `n` has its summary and its deltaLink.
+fn round_complete(s: &Seen, n: u32) -> bool {
+    round(s, n).is_some_and(|r| r.2.is_some() && r.3.is_some())
+}
+
+/// Round `n` has `pages` pages and no request is in flight.
+fn pages_arrived(s: &Seen, n: u32, pages: usize) -> bool {
+    round(s, n).is_some_and(|r| r.1 == pages) && !s.in_flight
+}
+
+impl Driver {
+    /// R, then F: the full resync runs as round 2 to its end, whose summary must say 3 pages
+    /// and 250 items. Returns the frame that shows it complete.
+    async fn full_resync_as_round_2(&mut self) -> Seen {
+        self.press('R');
+        self.wait("resync page 1", |s| pages_arrived(s, 2, 1)).await;
+        self.press('F');
+        let s = self
+            .wait("the resync round complete", |s| round_complete(s, 2))
+            .await;
+        let summary = round(&s, 2).unwrap().2.clone().unwrap();
+        assert!(
+            summary.starts_with("round 2: 3 pages, 250 items"),
+            "{summary}"
+        );
+        s
+    }
 }
 
 fn round(s: &Seen, n: u32) -> Option<&(u32, usize, Option<String>, Option<String>)> {
@@ -254,17 +212,10 @@ async fn build_a_query_page_through_a_round_then_see_a_change_in_the_next_round(
 
         // Page by page: 250 contacts at 100 a page.
         d.press('f');
-        let s = d
-            .wait("page 1", |s| {
-                round(s, 1).is_some_and(|r| r.1 == 1) && !s.in_flight
-            })
-            .await;
+        let s = d.wait("page 1", |s| pages_arrived(s, 1, 1)).await;
         assert!(round(&s, 1).unwrap().3.is_none());
         d.press('f');
-        d.wait("page 2", |s| {
-            round(s, 1).is_some_and(|r| r.1 == 2) && !s.in_flight
-        })
-        .await;
+        d.wait("page 2", |s| pages_arrived(s, 1, 2)).await;
         d.press('f');
         let s = d
             .wait("round 1 complete with its summary", |s| {
@@ -288,11 +239,7 @@ async fn build_a_query_page_through_a_round_then_see_a_change_in_the_next_round(
             )
             .unwrap();
         d.press('r');
-        let s = d
-            .wait("round 2 complete", |s| {
-                round(s, 2).is_some_and(|r| r.2.is_some() && r.3.is_some())
-            })
-            .await;
+        let s = d.wait("round 2 complete", |s| round_complete(s, 2)).await;
         let changed: Vec<_> = s.rows.iter().filter(|r| r.0 == 2).collect();
         assert_eq!(changed.len(), 1, "{changed:?}");
         assert_eq!(changed[0].1, id);
@@ -357,9 +304,7 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
         d.control.add_fault("throttle:1:0.2").unwrap();
         d.press('f');
         let s = d
-            .wait("page 1 after the throttle", |s| {
-                round(s, 1).is_some_and(|r| r.1 == 1) && !s.in_flight
-            })
+            .wait("page 1 after the throttle", |s| pages_arrived(s, 1, 1))
             .await;
         assert!(
             s.ever_throttled,
@@ -369,10 +314,7 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
 
         // Finish the round (F follows it to the deltaLink).
         d.press('F');
-        d.wait("round 1 complete", |s| {
-            round(s, 1).is_some_and(|r| r.2.is_some() && r.3.is_some())
-        })
-        .await;
+        d.wait("round 1 complete", |s| round_complete(s, 1)).await;
 
         // 410 on the deltaLink: the error is shown with the resync offer.
         d.control.add_fault("gone:1").unwrap();
@@ -385,22 +327,7 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
         assert_eq!(s.rows.len(), 250);
 
         // R: a new full round from the Location; F follows it to its end.
-        d.press('R');
-        d.wait("resync page 1", |s| {
-            round(s, 2).is_some_and(|r| r.1 == 1) && !s.in_flight
-        })
-        .await;
-        d.press('F');
-        let s = d
-            .wait("the resync round complete", |s| {
-                round(s, 2).is_some_and(|r| r.2.is_some() && r.3.is_some())
-            })
-            .await;
-        let summary = round(&s, 2).unwrap().2.clone().unwrap();
-        assert!(
-            summary.starts_with("round 2: 3 pages, 250 items"),
-            "{summary}"
-        );
+        let s = d.full_resync_as_round_2().await;
         assert_eq!(s.rows.len(), 500);
         d.press('q');
     })
@@ -411,10 +338,7 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
 async fn an_expired_delta_token_offers_a_full_resync_from_the_first_request() {
     explore(EmulatorConfig::default(), |mut d, _| async move {
         d.press('F');
-        d.wait("round 1 complete", |s| {
-            round(s, 1).is_some_and(|r| r.2.is_some() && r.3.is_some())
-        })
-        .await;
+        d.wait("round 1 complete", |s| round_complete(s, 1)).await;
         // The deltaLink's token has expired: 400 syncStateNotFound.
         d.control.add_fault("expired:1").unwrap();
         d.press('r');
@@ -435,22 +359,7 @@ async fn an_expired_delta_token_offers_a_full_resync_from_the_first_request() {
             .wait("r refused", |s| s.status == "nothing to cancel")
             .await;
         assert_eq!(s.failed_status, Some(400));
-        d.press('R');
-        d.wait("resync page 1", |s| {
-            round(s, 2).is_some_and(|r| r.1 == 1) && !s.in_flight
-        })
-        .await;
-        d.press('F');
-        let s = d
-            .wait("the resync round complete", |s| {
-                round(s, 2).is_some_and(|r| r.2.is_some() && r.3.is_some())
-            })
-            .await;
-        let summary = round(&s, 2).unwrap().2.clone().unwrap();
-        assert!(
-            summary.starts_with("round 2: 3 pages, 250 items"),
-            "{summary}"
-        );
+        d.full_resync_as_round_2().await;
         d.press('q');
     })
     .await;
@@ -473,18 +382,10 @@ async fn a_cancelled_fetch_is_dropped_and_the_ui_answers_while_fetching() {
         assert!(s.rounds.is_empty(), "{:?}", s.rounds);
         // Fetch again: page 1 arrives once; the cancelled answer was neither shown nor applied.
         d.press('f');
-        let s = d
-            .wait("page 1", |s| {
-                round(s, 1).is_some_and(|r| r.1 == 1) && !s.in_flight
-            })
-            .await;
+        let s = d.wait("page 1", |s| pages_arrived(s, 1, 1)).await;
         assert_eq!(s.rows.len(), 100);
         d.press('F');
-        let s = d
-            .wait("round 1 complete", |s| {
-                round(s, 1).is_some_and(|r| r.2.is_some() && r.3.is_some())
-            })
-            .await;
+        let s = d.wait("round 1 complete", |s| round_complete(s, 1)).await;
         let summary = round(&s, 1).unwrap().2.clone().unwrap();
         assert!(
             summary.starts_with("round 1: 3 pages, 250 items: 250 added"),

@@ -6,30 +6,30 @@
 //! and A's rounds are gone. No screen or status of any flow ever shows a token.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use deltascope::auth::{AuthArgs, Profiles};
-use deltascope::emulator::{self, Emulator, EmulatorApp, EmulatorConfig, IdentityConfig};
+use deltascope::emulator::{Control, Emulator, EmulatorApp, EmulatorConfig};
 use deltascope::tui::app::{CopyWhat, Effect, Mode, Model, Msg, update};
 use deltascope::tui::bridge::{profile_entry, profiles_view};
-use deltascope::tui::clipboard::{Clipboard, ClipboardError, CopyMethod};
-use deltascope::tui::explore::{ExploreArgs, prepare};
+use deltascope::tui::explore::prepare;
 use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::{Action, Keymap};
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::ui;
 use deltascope::tui::view::{DeviceCodeView, FetchState, ProfilesView, SignInState, SignInTarget};
-use futures_util::Stream;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
-use tokio::sync::mpsc::{self, UnboundedSender};
-use tokio::sync::watch;
-
-const DEADLINE: Duration = Duration::from_secs(30);
+use support::explorer::{Frame, SharedClipboard, explore_args, run_scripted, screen_text};
+use support::identity::{client_credentials_token, identity, start_with_identity};
+use support::temp_dir;
+use tokio::sync::mpsc::UnboundedSender;
 const APP_A: &str = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa";
 const APP_B: &str = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb";
 const SECRET_A: &str = "tui-sign-in-secret~Qz7_Wv";
@@ -473,65 +473,32 @@ fn the_picker_is_driven_by_keys() {
 // ---------------------------------------------------------------------------------------------
 // Flows against the emulator (token enforcement on)
 
-fn temp_dir(what: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("deltascope-{what}-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
+/// An enforcing emulator with app A (app-only, contacts) and app B (device code, delegated).
 async fn start_emulator() -> Emulator {
-    emulator::start(
-        EmulatorConfig {
-            identity: IdentityConfig {
-                enforce: true,
-                apps: vec![
-                    EmulatorApp {
-                        client_id: APP_A.into(),
-                        display_name: "contacts reader".into(),
-                        secret: Some(SECRET_A.into()),
-                        roles: vec!["OrgContact.Read.All".into()],
-                        ..Default::default()
-                    },
-                    EmulatorApp {
-                        client_id: APP_B.into(),
-                        display_name: "deltascope explorer".into(),
-                        delegated_scopes: vec!["OrgContact.Read.All".into(), "User.Read".into()],
-                        ..Default::default()
-                    },
-                ],
-                device_code_interval_secs: 0,
+    start_with_identity(identity(
+        true,
+        vec![
+            EmulatorApp {
+                client_id: APP_A.into(),
+                display_name: "contacts reader".into(),
+                secret: Some(SECRET_A.into()),
+                roles: vec!["OrgContact.Read.All".into()],
                 ..Default::default()
             },
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
+            EmulatorApp {
+                client_id: APP_B.into(),
+                display_name: "deltascope explorer".into(),
+                delegated_scopes: vec!["OrgContact.Read.All".into(), "User.Read".into()],
+                ..Default::default()
+            },
+        ],
+    ))
     .await
-    .unwrap()
 }
 
 /// An app-only token of app A, straight from the emulator's token endpoint.
 async fn app_token(emu: &Emulator) -> String {
-    let base = emu.base_url();
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("grant_type", "client_credentials"),
-            ("client_id", APP_A),
-            ("client_secret", SECRET_A),
-            ("scope", &format!("{base}/.default")),
-        ])
-        .finish();
-    let v: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/{}/oauth2/v2.0/token", emu.demo().tenant_id))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
+    client_credentials_token(emu, APP_A, SECRET_A).await
 }
 
 /// A config file with profile `a` (A's app token in a file) and `b` (device code of app B),
@@ -580,17 +547,18 @@ struct Seen {
     token_lines: Vec<(String, String)>,
 }
 
-fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
-    let buf = t.backend().buffer();
-    let mut screen = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            screen.push_str(buf[(x, y)].symbol());
-        }
-        screen.push('\n');
+impl Frame for Seen {
+    fn context(&self) -> String {
+        format!(
+            "sign-in: {}\nstatus: {}\n{}",
+            self.sign_in, self.status, self.screen
+        )
     }
+}
+
+fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     Seen {
-        screen,
+        screen: screen_text(t),
         title: m.title.clone(),
         status: m.status.clone().unwrap_or_default(),
         sign_in: match &m.sign_in {
@@ -625,62 +593,28 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     }
 }
 
-#[derive(Clone, Default)]
-struct SharedClipboard(Arc<Mutex<Vec<String>>>);
-
-impl Clipboard for SharedClipboard {
-    fn copy(&mut self, text: &str) -> Result<CopyMethod, ClipboardError> {
-        self.0.lock().unwrap().push(text.to_owned());
-        Ok(CopyMethod::Osc52 { tmux: false })
-    }
-}
-
-struct Driver {
-    keys: mpsc::UnboundedSender<Event>,
+/// What the scripts get besides keys and frames: the explorer's messages, the clipboard and
+/// the emulator's base URL.
+struct Extra {
     msgs: UnboundedSender<Msg>,
-    seen: watch::Receiver<Seen>,
     clipboard: SharedClipboard,
     base: String,
 }
 
+type Driver = support::explorer::Driver<Seen, Extra>;
+
 impl Driver {
-    fn key(&self, code: KeyCode) {
-        let _ = self
-            .keys
-            .send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-
-    fn press(&self, c: char) {
-        self.key(KeyCode::Char(c));
-    }
-
-    async fn wait(&mut self, what: &str, pred: impl Fn(&Seen) -> bool) -> Seen {
-        let waited = tokio::time::timeout(DEADLINE, async {
-            loop {
-                {
-                    let s = self.seen.borrow_and_update();
-                    if pred(&s) {
-                        return s.clone();
-                    }
-                }
-                if self.seen.changed().await.is_err() {
-                    let s = self.seen.borrow().clone();
-                    assert!(pred(&s), "the explorer ended before: {what}");
-                    return s;
-                }
-            }
-        })
-        .await;
-        match waited {
-            Ok(s) => s,
-            Err(_) => {
-                let s = self.seen.borrow().clone();
-                panic!(
-                    "timed out waiting for: {what}\nsign-in: {}\nstatus: {}\n{}",
-                    s.sign_in, s.status, s.screen
-                );
-            }
-        }
+    /// Opens the token inspector (i), waits for the claims (`what`) and checks that they are of
+    /// a delegated token of `user`.
+    async fn inspect_delegated_token_of(&mut self, what: &str, user: &str) {
+        self.press('i');
+        let s = self.wait(what, |s| !s.token_lines.is_empty()).await;
+        let delegated = format!("delegated (user {user})");
+        assert!(
+            s.token_lines.iter().any(|(_, v)| v.contains(&delegated)),
+            "{:?}",
+            s.token_lines
+        );
     }
 
     /// The device code on the screen (waits for the overlay).
@@ -708,12 +642,6 @@ impl Driver {
     }
 }
 
-fn key_stream(rx: mpsc::UnboundedReceiver<Event>) -> impl Stream<Item = Event> + Unpin {
-    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (e, rx))
-    }))
-}
-
 /// Runs the real explorer signed in with `profile` of `config`, and `script` against it.
 /// Every frame is checked for tokens: `secrets`, and anything JWT-shaped (`eyJ`).
 async fn explore<F, Fut>(
@@ -726,41 +654,32 @@ async fn explore<F, Fut>(
     F: FnOnce(Driver) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let args = ExploreArgs {
-        keymap: Some("/nonexistent/deltascope-test-keymap.toml".into()),
-        auth: AuthArgs {
-            profile: Some(profile.into()),
-            config: Some(config.to_path_buf()),
-            ..Default::default()
-        },
+    let args = explore_args(AuthArgs {
+        profile: Some(profile.into()),
+        config: Some(config.to_path_buf()),
         ..Default::default()
-    };
+    });
     let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
     assert!(explorer.emulator.is_none(), "the profile names the root");
     let clipboard = SharedClipboard::default();
-    let (keys, keys_rx) = mpsc::unbounded_channel();
-    let (seen_tx, seen) = watch::channel(Seen::default());
     let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
-    let driver = Driver {
-        keys,
-        msgs: runtime.sender(),
-        seen,
-        clipboard: clipboard.clone(),
-        base: emu.base_url(),
-    };
-    let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+    let msgs = runtime.sender();
     let leaks = Mutex::new(Vec::new());
-    let run = runtime.run_observed(&mut terminal, key_stream(keys_rx), |m, t| {
+    let frame = |m: &Model, t: &Terminal<TestBackend>, _: &Seen| {
         let s = observe(m, t);
         for text in [&s.screen, &s.status, &s.title] {
             if text.contains("eyJ") || secrets.iter().any(|t| text.contains(t.as_str())) {
                 leaks.lock().unwrap().push(text.clone());
             }
         }
-        seen_tx.send_replace(s);
-    });
-    let (result, ()) = tokio::join!(run, script(driver));
-    result.unwrap();
+        s
+    };
+    let extra = Extra {
+        msgs,
+        clipboard: clipboard.clone(),
+        base: emu.base_url(),
+    };
+    run_scripted(&mut runtime, (160, 45), frame, extra, script).await;
     let leaks = leaks.into_inner().unwrap();
     assert!(leaks.is_empty(), "a token was on the screen:\n{}", leaks[0]);
     for copy in clipboard.0.lock().unwrap().iter() {
@@ -768,99 +687,94 @@ async fn explore<F, Fut>(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_device_code_is_shown_in_the_ui_approved_and_then_a_fetch_succeeds() {
+/// Runs `script` in the explorer signed in with `profile` of the two-profile config (see
+/// [`write_config`]) on a fresh enforcing emulator, with a scratch directory named after
+/// `what`; A's token must never show. The script also gets the emulator's control API.
+async fn explore_profiles<F, Fut>(what: &str, profile: &str, script: F)
+where
+    F: FnOnce(Driver, Control) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let emu = start_emulator().await;
-    let dir = temp_dir("tui-device-code");
+    let dir = temp_dir(what);
     let a_token = app_token(&emu).await;
     let config = write_config(&dir, &emu, &a_token);
-    explore(
-        &emu,
-        &config,
-        "b",
-        vec![a_token.clone()],
-        |mut d| async move {
-            let code = d.device_code().await;
-            let s = d
-                .wait("the title", |s| s.title.contains("signing in"))
-                .await;
-            assert!(
-                s.screen.contains("waiting for the device-code sign-in"),
-                "{}",
-                s.screen
-            );
-            // Copy the code and the URL.
-            d.press('c');
-            d.wait("the code copied", |s| {
-                s.status.starts_with("copied device code")
-            })
-            .await;
-            d.press('u');
-            d.wait("the URL copied", |s| {
-                s.status.starts_with("copied sign-in URL")
-            })
-            .await;
-            {
-                let copies = d.clipboard.0.lock().unwrap();
-                assert_eq!(copies[0], code);
-                assert!(copies[1].starts_with(&d.base), "{}", copies[1]);
-            }
-            // A fetch asked for before the sign-in completed waits for it.
-            d.msgs.send(Msg::Action(Action::FetchNext)).unwrap();
-            d.wait("the fetch is kept", |s| {
-                s.status
-                    .contains("the fetch starts as soon as the sign-in completes")
-            })
-            .await;
-            d.control(
-                "approve",
-                json!({ "user_code": code, "user": "adele@contoso.example" }),
-            )
-            .await;
-            let s = d
-                .wait("signed in, the overlay closed, the page fetched", |s| {
-                    s.sign_in == "active" && s.device_code.is_none() && s.rows > 0 && !s.in_flight
-                })
-                .await;
-            assert!(
-                s.title.contains("delegated sign-in with a device code"),
-                "{}",
-                s.title
-            );
-            assert!(s.title.contains("(profile b)"), "{}", s.title);
-            assert!(!s.screen.contains("Sign in with a device code"));
-            // The token inspector inspects the new token.
-            d.press('i');
-            let s = d.wait("the claims", |s| !s.token_lines.is_empty()).await;
-            assert!(
-                s.token_lines
-                    .iter()
-                    .any(|(_, v)| v.contains("delegated (user adele@contoso.example)")),
-                "{:?}",
-                s.token_lines
-            );
-            d.key(KeyCode::Esc);
-            d.press('q');
-        },
-    )
+    let control = emu.control();
+    explore(&emu, &config, profile, vec![a_token], |d| {
+        script(d, control)
+    })
     .await;
     emu.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_code_is_shown_in_the_ui_approved_and_then_a_fetch_succeeds() {
+    explore_profiles("tui-device-code", "b", |mut d, _| async move {
+        let code = d.device_code().await;
+        let s = d
+            .wait("the title", |s| s.title.contains("signing in"))
+            .await;
+        assert!(
+            s.screen.contains("waiting for the device-code sign-in"),
+            "{}",
+            s.screen
+        );
+        // Copy the code and the URL.
+        d.press('c');
+        d.wait("the code copied", |s| {
+            s.status.starts_with("copied device code")
+        })
+        .await;
+        d.press('u');
+        d.wait("the URL copied", |s| {
+            s.status.starts_with("copied sign-in URL")
+        })
+        .await;
+        {
+            let copies = d.clipboard.0.lock().unwrap();
+            assert_eq!(copies[0], code);
+            assert!(copies[1].starts_with(&d.base), "{}", copies[1]);
+        }
+        // A fetch asked for before the sign-in completed waits for it.
+        d.msgs.send(Msg::Action(Action::FetchNext)).unwrap();
+        d.wait("the fetch is kept", |s| {
+            s.status
+                .contains("the fetch starts as soon as the sign-in completes")
+        })
+        .await;
+        d.control(
+            "approve",
+            json!({ "user_code": code, "user": "adele@contoso.example" }),
+        )
+        .await;
+        let s = d
+            .wait("signed in, the overlay closed, the page fetched", |s| {
+                s.sign_in == "active" && s.device_code.is_none() && s.rows > 0 && !s.in_flight
+            })
+            .await;
+        assert!(
+            s.title.contains("delegated sign-in with a device code"),
+            "{}",
+            s.title
+        );
+        assert!(s.title.contains("(profile b)"), "{}", s.title);
+        assert!(!s.screen.contains("Sign in with a device code"));
+        // The token inspector inspects the new token.
+        d.inspect_delegated_token_of("the claims", "adele@contoso.example")
+            .await;
+        d.key(KeyCode::Esc);
+        d.press('q');
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelled_declined_and_expired_sign_ins_are_shown_and_can_be_retried() {
-    let emu = start_emulator().await;
-    let dir = temp_dir("tui-device-code-failures");
-    let a_token = app_token(&emu).await;
-    let config = write_config(&dir, &emu, &a_token);
-    let control = emu.control();
-    explore(
-        &emu,
-        &config,
+    explore_profiles(
+        "tui-device-code-failures",
         "b",
-        vec![a_token.clone()],
-        |mut d| async move {
+        |mut d, control| async move {
             // Esc cancels: the reason is shown, the explorer stays usable.
             d.device_code().await;
             d.key(KeyCode::Esc);
@@ -913,105 +827,84 @@ async fn cancelled_declined_and_expired_sign_ins_are_shown_and_can_be_retried() 
         },
     )
     .await;
-    emu.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_from_profile_a_to_b_sends_b_token_and_drops_a_rounds() {
-    let emu = start_emulator().await;
-    let dir = temp_dir("tui-profile-switch");
-    let a_token = app_token(&emu).await;
-    let config = write_config(&dir, &emu, &a_token);
-    explore(
-        &emu,
-        &config,
-        "a",
-        vec![a_token.clone()],
-        |mut d| async move {
-            // A (app-only, OrgContact.Read.All) signs in without a prompt and reads contacts.
-            d.wait("signed in with a", |s| {
-                s.sign_in == "active" && s.title.contains("(profile a)")
+    explore_profiles("tui-profile-switch", "a", |mut d, _| async move {
+        // A (app-only, OrgContact.Read.All) signs in without a prompt and reads contacts.
+        d.wait("signed in with a", |s| {
+            s.sign_in == "active" && s.title.contains("(profile a)")
+        })
+        .await;
+        d.press('f');
+        let s = d
+            .wait("A's first page", |s| s.rows > 0 && !s.in_flight)
+            .await;
+        assert_eq!(s.failed_status, None);
+
+        // p lists the profiles of the config file; choose b.
+        d.press('p');
+        let s = d
+            .wait("the picker", |s| {
+                s.mode == "Profiles" && s.profiles.len() == 2
             })
             .await;
-            d.press('f');
-            let s = d
-                .wait("A's first page", |s| s.rows > 0 && !s.in_flight)
-                .await;
-            assert_eq!(s.failed_status, None);
-
-            // p lists the profiles of the config file; choose b.
-            d.press('p');
-            let s = d
-                .wait("the picker", |s| {
-                    s.mode == "Profiles" && s.profiles.len() == 2
-                })
-                .await;
-            assert_eq!(s.profiles, ["a", "b"]);
-            assert!(s.screen.contains("device-code"), "{}", s.screen);
-            assert!(s.screen.contains("token-file"), "{}", s.screen);
-            d.press('j');
-            d.press('j');
-            d.key(KeyCode::Enter);
-            let code = d.device_code().await;
-            // The user consents to User.Read only: B's token cannot read contacts, A's could.
-            d.control(
+        assert_eq!(s.profiles, ["a", "b"]);
+        assert!(s.screen.contains("device-code"), "{}", s.screen);
+        assert!(s.screen.contains("token-file"), "{}", s.screen);
+        d.press('j');
+        d.press('j');
+        d.key(KeyCode::Enter);
+        let code = d.device_code().await;
+        // The user consents to User.Read only: B's token cannot read contacts, A's could.
+        d.control(
             "approve",
             json!({ "user_code": code, "user": "megan@contoso.example", "scopes": ["User.Read"] }),
         )
         .await;
-            let s = d
-                .wait("signed in with b, A's rounds gone", |s| {
-                    s.sign_in == "active" && s.title.contains("(profile b)")
-                })
-                .await;
-            assert_eq!(s.rows, 0, "A's rounds are gone");
-            assert!(
-                s.status
-                    .contains("the previous session's rounds were dropped"),
-                "{}",
-                s.status
-            );
-            // The inspector shows B's claims.
-            d.press('i');
-            let s = d.wait("B's claims", |s| !s.token_lines.is_empty()).await;
-            assert!(
-                s.token_lines
-                    .iter()
-                    .any(|(_, v)| v.contains("delegated (user megan@contoso.example)")),
-                "{:?}",
-                s.token_lines
-            );
-            d.key(KeyCode::Esc);
-            d.wait("closed", |s| s.mode == "Normal").await;
-            // The same request now carries B's token: the emulator refuses it.
-            d.press('f');
-            let s = d.wait("B's 403", |s| s.failed_status == Some(403)).await;
-            assert_eq!(s.rows, 0);
+        let s = d
+            .wait("signed in with b, A's rounds gone", |s| {
+                s.sign_in == "active" && s.title.contains("(profile b)")
+            })
+            .await;
+        assert_eq!(s.rows, 0, "A's rounds are gone");
+        assert!(
+            s.status
+                .contains("the previous session's rounds were dropped"),
+            "{}",
+            s.status
+        );
+        // The inspector shows B's claims.
+        d.inspect_delegated_token_of("B's claims", "megan@contoso.example")
+            .await;
+        d.key(KeyCode::Esc);
+        d.wait("closed", |s| s.mode == "Normal").await;
+        // The same request now carries B's token: the emulator refuses it.
+        d.press('f');
+        let s = d.wait("B's 403", |s| s.failed_status == Some(403)).await;
+        assert_eq!(s.rows, 0);
 
-            // Back to A through the picker: no prompt, contacts again.
-            d.press('p');
-            d.wait("the picker", |s| {
-                s.mode == "Profiles" && s.profiles.len() == 2
-            })
-            .await;
-            d.press('j');
-            d.key(KeyCode::Enter);
-            d.wait("signed in with a again", |s| {
-                s.sign_in == "active" && s.title.contains("(profile a)")
-            })
-            .await;
-            d.press('f');
-            d.wait("A's page again", |s| {
-                s.rows > 0 && !s.in_flight && s.failed_status.is_none()
-            })
-            .await;
-            d.press('q');
-        },
-    )
+        // Back to A through the picker: no prompt, contacts again.
+        d.press('p');
+        d.wait("the picker", |s| {
+            s.mode == "Profiles" && s.profiles.len() == 2
+        })
+        .await;
+        d.press('j');
+        d.key(KeyCode::Enter);
+        d.wait("signed in with a again", |s| {
+            s.sign_in == "active" && s.title.contains("(profile a)")
+        })
+        .await;
+        d.press('f');
+        d.wait("A's page again", |s| {
+            s.rows > 0 && !s.in_flight && s.failed_status.is_none()
+        })
+        .await;
+        d.press('q');
+    })
     .await;
-    emu.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -1093,65 +986,49 @@ fn a_renewal_that_needs_the_person_shows_the_code_and_closes_when_done() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_refresh_token_brings_the_code_back_mid_round_and_the_round_goes_on() {
-    let emu = start_emulator().await;
-    let dir = temp_dir("tui-renewal");
-    let a_token = app_token(&emu).await;
-    let config = write_config(&dir, &emu, &a_token);
-    let control = emu.control();
-    explore(
-        &emu,
-        &config,
-        "b",
-        vec![a_token.clone()],
-        |mut d| async move {
-            let code = d.device_code().await;
-            d.control(
-                "approve",
-                json!({ "user_code": code, "user": "adele@contoso.example" }),
-            )
+    explore_profiles("tui-renewal", "b", |mut d, control| async move {
+        let code = d.device_code().await;
+        d.control(
+            "approve",
+            json!({ "user_code": code, "user": "adele@contoso.example" }),
+        )
+        .await;
+        d.wait("signed in", |s| s.sign_in == "active").await;
+        d.press('f');
+        let s = d.wait("page 1", |s| s.rows > 0 && !s.in_flight).await;
+        let first = s.rows;
+        // An hour later the token has expired and the user's sessions were revoked: the
+        // refresh token is refused, so the next page needs the person again.
+        d.control("revoke", json!({ "user": "adele@contoso.example" }))
             .await;
-            d.wait("signed in", |s| s.sign_in == "active").await;
-            d.press('f');
-            let s = d.wait("page 1", |s| s.rows > 0 && !s.in_flight).await;
-            let first = s.rows;
-            // An hour later the token has expired and the user's sessions were revoked: the
-            // refresh token is refused, so the next page needs the person again.
-            d.control("revoke", json!({ "user": "adele@contoso.example" }))
-                .await;
-            control.advance_clock(3600.0);
-            d.press('f');
-            let code = d.device_code().await;
-            let s = d
-                .wait("the renewal overlay", |s| {
-                    s.screen.contains("Sign in again")
-                })
-                .await;
-            assert!(s.in_flight, "the page waits for the sign-in");
-            d.control(
-                "approve",
-                json!({ "user_code": code, "user": "adele@contoso.example" }),
-            )
+        control.advance_clock(3600.0);
+        d.press('f');
+        let code = d.device_code().await;
+        let s = d
+            .wait("the renewal overlay", |s| {
+                s.screen.contains("Sign in again")
+            })
             .await;
-            let s = d
-                .wait("the overlay closed and page 2 arrived", |s| {
-                    s.sign_in == "active"
-                        && s.device_code.is_none()
-                        && s.rows > first
-                        && !s.in_flight
-                })
-                .await;
-            assert_eq!(s.failed_status, None);
-            assert!(
-                s.status.starts_with("signed in again: delegated sign-in"),
-                "{}",
-                s.status
-            );
-            d.press('q');
-        },
-    )
+        assert!(s.in_flight, "the page waits for the sign-in");
+        d.control(
+            "approve",
+            json!({ "user_code": code, "user": "adele@contoso.example" }),
+        )
+        .await;
+        let s = d
+            .wait("the overlay closed and page 2 arrived", |s| {
+                s.sign_in == "active" && s.device_code.is_none() && s.rows > first && !s.in_flight
+            })
+            .await;
+        assert_eq!(s.failed_status, None);
+        assert!(
+            s.status.starts_with("signed in again: delegated sign-in"),
+            "{}",
+            s.status
+        );
+        d.press('q');
+    })
     .await;
-    emu.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,30 +13,33 @@
 //! token (not a JWT), show no warning.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 use chrono::{TimeZone, Utc};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use deltascope::auth::AuthArgs;
 use deltascope::auth::{AccessToken, AuthError, StaticToken, TokenFuture, TokenSource};
-use deltascope::emulator::{self, Emulator, EmulatorApp, EmulatorConfig, IdentityConfig};
+use deltascope::emulator::{Emulator, EmulatorApp, EmulatorConfig};
 use deltascope::graph::{Catalog, ClientConfig, GraphRoot};
 use deltascope::tui::app::{Mode, Model};
 use deltascope::tui::bridge::{EngineBridge, query_view, token_view};
 use deltascope::tui::clipboard::{Clipboard, ClipboardError, CopyMethod};
-use deltascope::tui::explore::{ExploreArgs, prepare};
+use deltascope::tui::explore::prepare;
 use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::ui;
 use deltascope::tui::view::FetchState;
-use futures_util::Stream;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use support::explorer::{DEADLINE, Driver, Frame, explore_args, run_scripted, screen_text};
+use support::identity::{
+    client_credentials_token, device_code_token, identity, start_with_identity,
+};
 use tokio::sync::{mpsc, watch};
-
-const DEADLINE: Duration = Duration::from_secs(30);
 
 const MISSING: &str = "callRecording delta needs the application permission OnlineMeetingRecording.Read.All; this is a delegated token";
 
@@ -139,17 +142,15 @@ struct Seen {
     checked: Option<Vec<String>>,
 }
 
-fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
-    let buf = t.backend().buffer();
-    let mut screen = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            screen.push_str(buf[(x, y)].symbol());
-        }
-        screen.push('\n');
+impl Frame for Seen {
+    fn context(&self) -> String {
+        format!("status: {}\n{}", self.status, self.screen)
     }
+}
+
+fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     Seen {
-        screen,
+        screen: screen_text(t),
         mode: format!("{:?}", m.mode),
         status: m.status.clone().unwrap_or_default(),
         failed_status: match &m.fetch {
@@ -177,54 +178,6 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     }
 }
 
-struct Driver {
-    keys: mpsc::UnboundedSender<Event>,
-    seen: watch::Receiver<Seen>,
-}
-
-impl Driver {
-    fn key(&self, code: KeyCode) {
-        let _ = self
-            .keys
-            .send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-
-    async fn wait(&mut self, what: &str, pred: impl Fn(&Seen) -> bool) -> Seen {
-        let waited = tokio::time::timeout(DEADLINE, async {
-            loop {
-                {
-                    let s = self.seen.borrow_and_update();
-                    if pred(&s) {
-                        return s.clone();
-                    }
-                }
-                if self.seen.changed().await.is_err() {
-                    let s = self.seen.borrow().clone();
-                    assert!(pred(&s), "the explorer ended before: {what}");
-                    return s;
-                }
-            }
-        })
-        .await;
-        match waited {
-            Ok(s) => s,
-            Err(_) => {
-                let s = self.seen.borrow().clone();
-                panic!(
-                    "timed out waiting for: {what}\nstatus: {}\n{}",
-                    s.status, s.screen
-                );
-            }
-        }
-    }
-}
-
-fn key_stream(rx: mpsc::UnboundedReceiver<Event>) -> impl Stream<Item = Event> + Unpin {
-    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (e, rx))
-    }))
-}
-
 /// What every frame of a [`drive`] showed.
 #[derive(Debug, Default)]
 struct Frames {
@@ -245,16 +198,13 @@ async fn drive<F, Fut>(
     script: F,
 ) -> Frames
 where
-    F: FnOnce(Driver) -> Fut,
+    F: FnOnce(Driver<Seen>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let (keys, keys_rx) = mpsc::unbounded_channel();
-    let (seen_tx, seen) = watch::channel(Seen::default());
     let mut runtime = Runtime::new(model, NoClipboard, bridge);
-    let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
     let leaked = std::sync::atomic::AtomicBool::new(false);
     let warned = std::sync::atomic::AtomicBool::new(false);
-    let run = runtime.run_observed(&mut terminal, key_stream(keys_rx), |m, t| {
+    let frame = |m: &Model, t: &Terminal<TestBackend>, _: &Seen| {
         let s = observe(m, t);
         if shows_a_warning(&s) {
             warned.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -264,10 +214,9 @@ where
         {
             leaked.store(true, std::sync::atomic::Ordering::SeqCst);
         }
-        seen_tx.send_replace(s);
-    });
-    let (result, ()) = tokio::join!(run, script(Driver { keys, seen }));
-    result.unwrap();
+        s
+    };
+    run_scripted(&mut runtime, (160, 45), frame, (), script).await;
     assert!(
         !leaked.load(std::sync::atomic::Ordering::SeqCst),
         "the token was on the screen"
@@ -287,28 +236,8 @@ async fn a_delegated_token_on_recordings_is_told_what_is_missing_and_a_403_point
     let emu = deltascope::emulator::start(config, ([127, 0, 0, 1], 0).into())
         .await
         .unwrap();
-    let catalog = Catalog::builtin();
-    let root = GraphRoot::parse(&emu.base_url()).unwrap();
     let token = delegated_token(Utc::now().timestamp() + 3600);
-    let bridge = EngineBridge::with_source(
-        catalog,
-        root,
-        Arc::new(StaticToken::new(AccessToken::new(token.clone()))),
-        ClientConfig::default(),
-    )
-    .unwrap();
-    let mut query = query_view(catalog);
-    let organizer = emu.demo().organizers[0].clone();
-    query.param_defaults = vec![
-        ("userId".to_owned(), organizer.clone()),
-        ("meetingOrganizerUserId".to_owned(), organizer),
-    ];
-    query.resource = query
-        .resources
-        .iter()
-        .position(|r| r.name == "recordings")
-        .unwrap();
-    let model = Model::new(query, Keymap::default(), Box::new(bridge.previewer()));
+    let (model, bridge) = recordings_explorer(&emu, static_token(&token));
     drive(model, bridge, Some(token), |mut d| async move {
         d.key(KeyCode::Char('f'));
         let s = d.wait("the 403", |s| s.failed_status == Some(403)).await;
@@ -343,11 +272,12 @@ async fn a_delegated_token_on_recordings_is_told_what_is_missing_and_a_403_point
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_emulator_token_is_explained_not_an_error() {
-    let args = ExploreArgs {
-        keymap: Some("/nonexistent/deltascope-test-keymap.toml".into()),
-        ..Default::default()
-    };
-    let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
+    let explorer = prepare(
+        &explore_args(AuthArgs::default()),
+        EmulatorConfig::default(),
+    )
+    .await
+    .unwrap();
     let emulator = explorer.emulator.unwrap();
     // The explorer's demo token (unless DELTASCOPE_TOKEN is set): it must not show either.
     let demo_token = Some("deltascope-emulator-demo-token".to_owned());
@@ -448,6 +378,19 @@ fn recordings_model() -> Model {
     m
 }
 
+/// Presses f on `m`, which must start a fetch: its run id.
+fn start_fetch(m: &mut Model) -> u64 {
+    use deltascope::tui::app::{Effect, Msg, update};
+    let effects = update(
+        m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
+    );
+    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
+        panic!("{effects:?} ({:?})", m.status);
+    };
+    *run_id
+}
+
 fn render_results(m: &mut Model, w: u16, h: u16) -> String {
     m.size = (w, h);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -473,17 +416,10 @@ fn checked(problems: &[&str]) -> deltascope::tui::view::TokenCheckView {
 
 #[test]
 fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing() {
-    use deltascope::tui::app::{Effect, Msg, update};
+    use deltascope::tui::app::{Msg, update};
     use deltascope::tui::view::ErrorView;
     let mut m = recordings_model();
-    let effects = update(
-        &mut m,
-        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
-    );
-    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
-        panic!("{effects:?} ({:?})", m.status);
-    };
-    let run_id = *run_id;
+    let run_id = start_fetch(&mut m);
     // An answer for an older run is dropped.
     update(
         &mut m,
@@ -569,17 +505,10 @@ fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing
 
 #[test]
 fn a_check_that_finds_nothing_says_nothing_and_a_403_without_one_points_at_the_inspector() {
-    use deltascope::tui::app::{Effect, Msg, update};
+    use deltascope::tui::app::{Msg, update};
     use deltascope::tui::view::ErrorView;
     let mut m = recordings_model();
-    let effects = update(
-        &mut m,
-        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
-    );
-    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
-        panic!("{effects:?}");
-    };
-    let run_id = *run_id;
+    let run_id = start_fetch(&mut m);
     let before = m.status.clone();
     update(
         &mut m,
@@ -623,17 +552,11 @@ fn a_new_session_forgets_the_last_check() {
     use deltascope::tui::app::{Effect, Msg, update};
     use deltascope::tui::view::SignInTarget;
     let mut m = recordings_model();
-    let effects = update(
-        &mut m,
-        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
-    );
-    let [Effect::Start { run_id, .. }] = effects.as_slice() else {
-        panic!("{effects:?}");
-    };
+    let run_id = start_fetch(&mut m);
     update(
         &mut m,
         Msg::TokenChecked {
-            run_id: *run_id,
+            run_id,
             check: checked(&[MISSING]),
         },
     );
@@ -667,89 +590,34 @@ const RECORDER_SECRET: &str = "tui-token-check-secret~Lm4_Rt";
 /// An enforcing emulator whose app RECORDER holds the recordings role (app-only) and, signed
 /// in as a user, only OrgContact.Read.All (delegated).
 async fn enforcing_emulator() -> Emulator {
-    emulator::start(
-        EmulatorConfig {
-            identity: IdentityConfig {
-                enforce: true,
-                apps: vec![EmulatorApp {
-                    client_id: RECORDER.into(),
-                    display_name: "recordings reader".into(),
-                    secret: Some(RECORDER_SECRET.into()),
-                    roles: vec!["OnlineMeetingRecording.Read.All".into()],
-                    delegated_scopes: vec!["OrgContact.Read.All".into()],
-                    ..Default::default()
-                }],
-                device_code_interval_secs: 0,
-                ..Default::default()
-            },
+    start_with_identity(identity(
+        true,
+        vec![EmulatorApp {
+            client_id: RECORDER.into(),
+            display_name: "recordings reader".into(),
+            secret: Some(RECORDER_SECRET.into()),
+            roles: vec!["OnlineMeetingRecording.Read.All".into()],
+            delegated_scopes: vec!["OrgContact.Read.All".into()],
             ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
+        }],
+    ))
     .await
-    .unwrap()
-}
-
-async fn post_form(url: &str, form: &[(&str, &str)]) -> serde_json::Value {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    let r = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
 }
 
 /// RECORDER's app-only token (client credentials), from the emulator's token endpoint.
 async fn app_token(emu: &Emulator) -> String {
-    let base = emu.base_url();
-    let v = post_form(
-        &format!("{base}/{}/oauth2/v2.0/token", emu.demo().tenant_id),
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", RECORDER),
-            ("client_secret", RECORDER_SECRET),
-            ("scope", &format!("{base}/.default")),
-        ],
-    )
-    .await;
-    v["access_token"].as_str().unwrap().to_owned()
+    client_credentials_token(emu, RECORDER, RECORDER_SECRET).await
 }
 
 /// A delegated token of RECORDER (device code, approved through the emulator's control API).
 async fn delegated_emulator_token(emu: &Emulator) -> String {
-    let base = emu.base_url();
-    let tenant = emu.demo().tenant_id;
-    let dc = post_form(
-        &format!("{base}/{tenant}/oauth2/v2.0/devicecode"),
-        &[
-            ("client_id", RECORDER),
-            ("scope", &format!("{base}/OrgContact.Read.All")),
-        ],
+    device_code_token(
+        emu,
+        RECORDER,
+        "OrgContact.Read.All",
+        serde_json::json!({ "user": "adele@contoso.example" }),
     )
-    .await;
-    let r = reqwest::Client::new()
-        .post(format!("{base}/_emulator/devicecode/approve"))
-        .json(&serde_json::json!({ "user": "adele@contoso.example" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let v = post_form(
-        &format!("{base}/{tenant}/oauth2/v2.0/token"),
-        &[
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("client_id", RECORDER),
-            ("device_code", dc["device_code"].as_str().unwrap()),
-        ],
-    )
-    .await;
-    v["access_token"].as_str().unwrap().to_owned()
+    .await
 }
 
 /// The recordings query of the emulator's first organizer.
@@ -778,19 +646,28 @@ fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineBridge {
     .unwrap()
 }
 
-/// What the bridge says for a session's first request, in order, up to the page or the error.
-async fn first_request_messages(emu: &Emulator, token: &str) -> Vec<deltascope::tui::app::Msg> {
-    use deltascope::tui::app::{Effect, Msg};
-    use deltascope::tui::runtime::EffectHandler;
-    let mut bridge = bridge_for(
-        emu,
-        Arc::new(StaticToken::new(AccessToken::new(token.to_owned()))),
-    );
-    let m = Model::new(
+/// The explorer's model on the recordings query of the emulator's first organizer, and its
+/// bridge to the emulator, signed in with `tokens`.
+fn recordings_explorer(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> (Model, EngineBridge) {
+    let bridge = bridge_for(emu, tokens);
+    let model = Model::new(
         recordings_view(emu),
         Keymap::default(),
         Box::new(bridge.previewer()),
     );
+    (model, bridge)
+}
+
+/// A token source that always gives `token`.
+fn static_token(token: &str) -> Arc<dyn TokenSource> {
+    Arc::new(StaticToken::new(AccessToken::new(token.to_owned())))
+}
+
+/// What the bridge says for a session's first request, in order, up to the page or the error.
+async fn first_request_messages(emu: &Emulator, token: &str) -> Vec<deltascope::tui::app::Msg> {
+    use deltascope::tui::app::{Effect, Msg};
+    use deltascope::tui::runtime::EffectHandler;
+    let (m, mut bridge) = recordings_explorer(emu, static_token(token));
     let (tx, mut rx) = mpsc::unbounded_channel();
     bridge.handle(
         Effect::Start {
@@ -905,12 +782,7 @@ async fn a_delegated_token_on_recordings_is_warned_about_before_the_request_then
         asked: Default::default(),
         open,
     });
-    let bridge = bridge_for(&emu, gated.clone());
-    let model = Model::new(
-        recordings_view(&emu),
-        Keymap::default(),
-        Box::new(bridge.previewer()),
-    );
+    let (model, bridge) = recordings_explorer(&emu, gated.clone());
     let frames = drive(model, bridge, Some(token), |mut d| async move {
         d.key(KeyCode::Char('f'));
         let s = d
@@ -977,15 +849,7 @@ async fn a_delegated_token_on_recordings_is_warned_about_before_the_request_then
 async fn a_token_with_the_permission_shows_no_warning() {
     let emu = enforcing_emulator().await;
     let token = app_token(&emu).await;
-    let bridge = bridge_for(
-        &emu,
-        Arc::new(StaticToken::new(AccessToken::new(token.clone()))),
-    );
-    let model = Model::new(
-        recordings_view(&emu),
-        Keymap::default(),
-        Box::new(bridge.previewer()),
-    );
+    let (model, bridge) = recordings_explorer(&emu, static_token(&token));
     let frames = drive(model, bridge, Some(token), |mut d| async move {
         d.key(KeyCode::Char('f'));
         let s = d

@@ -153,16 +153,31 @@ impl Emu {
         panic!("round did not end");
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(self.url(path))
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
+    /// Sends `method` to `path` (with `body` as JSON text if any): the status and the JSON
+    /// answer, which must be JSON.
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut rb = self.http.request(method, self.url(path));
+        if let Some(body) = body {
+            rb = rb.body(body.to_string());
+        }
+        let r = rb.send().await.unwrap();
         let s = r.status().as_u16();
         (s, serde_json::from_str(&r.text().await.unwrap()).unwrap())
+    }
+
+    /// POSTs `body` to `path`: the status and the JSON answer.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// PATCHes `path` with `body`: the status and the JSON answer.
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    /// DELETEs `path`: the status and the JSON answer.
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
     }
 }
 

@@ -1,0 +1,50 @@
+//! The engine's client and rounds against an emulator, and the set-up of the property tests.
+
+use std::sync::{Arc, LazyLock};
+
+use deltascope::auth::{AccessToken, StaticToken};
+use deltascope::graph::client::{ClientConfig, GraphClient};
+use deltascope::graph::query::GraphRoot;
+use deltascope::graph::round::Session;
+use tokio_util::sync::CancellationToken;
+
+/// The runtime the property tests run their histories on (two workers).
+pub static PROPERTY_RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+});
+
+/// How many histories a property test runs: `PROPTEST_CASES`, or 1,000.
+pub fn proptest_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+/// A Graph client for `root` that sends the fixed bearer `token` (the emulator's demo identity
+/// accepts any).
+pub fn static_token_client(root: &GraphRoot, token: &str, config: ClientConfig) -> GraphClient {
+    GraphClient::new(
+        root.clone(),
+        Arc::new(StaticToken::new(AccessToken::new(token.to_owned()))),
+        config,
+    )
+    .unwrap()
+}
+
+/// Fetches and applies the session's pages until a round completes; any error fails the test.
+pub async fn complete_round(client: &GraphClient, session: &mut Session) {
+    let cancel = CancellationToken::new();
+    for _ in 0..10_000 {
+        let request = session.next_request().unwrap();
+        let page = client.fetch(&request, &cancel, &|_| {}).await.unwrap();
+        if session.apply(&page).round_complete {
+            return;
+        }
+    }
+    panic!("round never completed");
+}
