@@ -1172,3 +1172,43 @@ fn relationship_lists_written_with_escapes_or_left_out_on_restore_are_right() {
     );
     assert_eq!(obj(&s, "g"), json!({"id": "g", "displayName": "G"}));
 }
+
+/// The replica keeps objects as slices of the pages they came in, keys included: once every
+/// object of a page has been replaced by a later round, that page's body is no longer held.
+#[test]
+fn a_page_body_is_released_when_all_its_objects_have_moved_on() {
+    let mut session = Session::new(req(RequestKind::Initial, R, false));
+    let full = page(
+        RequestKind::Initial,
+        R,
+        false,
+        None,
+        Some("https://g/v1.0/contacts/delta?$deltatoken=1"),
+        json!([{"id": "a", "displayName": "A"}, {"id": "b", "displayName": "B"}]),
+    );
+    let first_body = full.body.clone();
+    session.apply(&full);
+    drop(full);
+    assert!(!first_body.is_unique(), "the replica holds the first page");
+    let later = page(
+        RequestKind::Delta,
+        "https://g/v1.0/contacts/delta?$deltatoken=1",
+        false,
+        None,
+        Some("https://g/v1.0/contacts/delta?$deltatoken=2"),
+        json!([{"id": "b", "displayName": "B2"}, {"id": "a", "displayName": "A2"}]),
+    );
+    session.apply(&later);
+    drop(later);
+    assert_eq!(
+        session
+            .replica()
+            .get("a")
+            .and_then(|o| o.get("displayName")),
+        Some(&json!("A2"))
+    );
+    assert!(
+        first_body.is_unique(),
+        "no object, and no key, of the first page is left in the replica"
+    );
+}

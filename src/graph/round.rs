@@ -727,7 +727,10 @@ impl Session {
                 .from_key_hashed_nocheck(hash, id)
             {
                 RawEntryMut::Occupied(mut slot) => {
-                    let existing = slot.get_mut();
+                    let (key, existing) = slot.get_key_value_mut();
+                    // The key becomes a slice of this page's body (the same id): an old page's
+                    // body is not kept alive by the keys of objects that have all moved on.
+                    *key = id_key(&page.body, id);
                     let first_time = !(seen_before || existing.seen_in == round_no);
                     let text = page.body.get(item.span.clone()).unwrap_or_default();
                     let incoming: Object = match serde_json::from_slice(text) {
