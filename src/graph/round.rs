@@ -638,8 +638,8 @@ impl Session {
             let full = page.request.kind == RequestKind::Initial && !latest;
             if latest && !self.replica.is_empty() {
                 report.warnings.push(format!(
-                    "this round starts from now ($deltatoken=latest): changes since the last round are skipped, so the {} objects already in the replica may be out of date (a full round without latest rebuilds it)",
-                    self.replica.len()
+                    "this round starts from now ($deltatoken=latest): changes since the last round are skipped, so the {} already in the replica may be out of date (a full round without latest rebuilds it)",
+                    plural(self.replica.len(), "object", "objects")
                 ));
             }
             self.rounds.push(RoundSummary {

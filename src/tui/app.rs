@@ -109,7 +109,7 @@ impl fmt::Display for CopyWhat {
             CopyWhat::Token => f.write_str("token"),
             CopyWhat::Object => f.write_str("object JSON"),
             CopyWhat::Page => f.write_str("page JSON"),
-            CopyWhat::Ids(n) => write!(f, "{n} ids"),
+            CopyWhat::Ids(n) => f.write_str(&crate::graph::round::plural(*n, "id", "ids")),
             CopyWhat::Curl => f.write_str("curl command"),
             CopyWhat::CurlWithToken => f.write_str("curl command with the access token"),
             CopyWhat::AccessToken => f.write_str("access token"),

@@ -160,9 +160,10 @@ fn summary_line(r: &RoundView) -> Line<'_> {
             let items: usize = r.pages.iter().map(|p| p.item_count).sum();
             Line::styled(
                 format!(
-                    "round {} in progress: {} pages, {items} items so far",
+                    "round {} in progress: {}, {} so far",
                     r.number,
-                    r.pages.len()
+                    plural(r.pages.len(), "page", "pages"),
+                    plural(items, "item", "items")
                 ),
                 Style::new().fg(Color::Yellow),
             )
