@@ -8,7 +8,8 @@ use std::future::Future;
 /// The handlers are installed when this is called, not when the future is first polled: call
 /// it before telling anyone the process is ready (the emulator's "listening" line), so that a
 /// signal sent right after is caught rather than killing the process with the default action.
-/// Must be called inside the tokio runtime.
+/// Must be called inside the tokio runtime. (Elsewhere than on Unix only Ctrl-C is heard, and
+/// from the first poll on.)
 pub fn interrupted() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {

@@ -1174,7 +1174,8 @@ fn relationship_lists_written_with_escapes_or_left_out_on_restore_are_right() {
 }
 
 /// The replica keeps objects as slices of the pages they came in, keys included: once every
-/// object of a page has been replaced by a later round, that page's body is no longer held.
+/// object of a page has been replaced by a later round, that page's body is no longer held;
+/// and the updates themselves (kept parsed) hold no body either, nor does a soft-deleted object.
 #[test]
 fn a_page_body_is_released_when_all_its_objects_have_moved_on() {
     let mut session = Session::new(req(RequestKind::Initial, R, false));
@@ -1198,6 +1199,7 @@ fn a_page_body_is_released_when_all_its_objects_have_moved_on() {
         Some("https://g/v1.0/contacts/delta?$deltatoken=2"),
         json!([{"id": "b", "displayName": "B2"}, {"id": "a", "displayName": "A2"}]),
     );
+    let later_body = later.body.clone();
     session.apply(&later);
     drop(later);
     assert_eq!(
@@ -1210,5 +1212,25 @@ fn a_page_body_is_released_when_all_its_objects_have_moved_on() {
     assert!(
         first_body.is_unique(),
         "no object, and no key, of the first page is left in the replica"
+    );
+    assert!(
+        later_body.is_unique(),
+        "updated objects are parsed: their page's body is not held"
+    );
+    let removal = page(
+        RequestKind::Delta,
+        "https://g/v1.0/contacts/delta?$deltatoken=2",
+        false,
+        None,
+        Some("https://g/v1.0/contacts/delta?$deltatoken=3"),
+        json!([{"id": "a", "@removed": {"reason": "changed"}}]),
+    );
+    let removal_body = removal.body.clone();
+    session.apply(&removal);
+    drop(removal);
+    assert_eq!(session.replica().soft_deleted_len(), 1);
+    assert!(
+        removal_body.is_unique(),
+        "a soft-deleted object's key is its own"
     );
 }

@@ -346,7 +346,11 @@ fn read_head(
         Some((r, t)) if t.len() >= 2 && t.starts_with('"') => {
             let inner = &t[1..t.len() - 1];
             if inner.contains('\\') {
-                ItemId::Unescaped(serde_json::from_str::<String>(t)?.into())
+                // An id that is not a string once unescaped (a lone surrogate such as
+                // "\ud800") is no id, as serde's own reading says: the item is left out of
+                // the replica with a warning, and the rest of the page is read.
+                serde_json::from_str::<String>(t)
+                    .map_or(ItemId::Missing, |id| ItemId::Unescaped(id.into()))
             } else {
                 ItemId::InBody(start + r.start + 1..start + r.end - 1)
             }
@@ -585,6 +589,16 @@ mod tests {
         let body = br#"{"value":[{"id":"a","id":"b"}],"@odata.deltaLink":"https://g/d"}"#;
         let err = parse_body("https://g/x", body).unwrap_err();
         assert!(err.to_string().contains("item #1"), "{err}");
+    }
+
+    #[test]
+    fn an_id_that_is_not_a_string_once_unescaped_is_no_id_either_way() {
+        let body = br#"{"value":[{"id":"\ud800"},{"id":"ok"}],"@odata.deltaLink":"https://g/d"}"#;
+        for use_scan in [true, false] {
+            let parsed = parse_body_with("https://g/x", body, use_scan).unwrap();
+            assert_eq!(parsed.items[0].id, ItemId::Missing);
+            assert_eq!(parsed.items[1].id(body), Some("ok"));
+        }
     }
 
     #[test]

@@ -692,9 +692,11 @@ impl Session {
                             .or_else(|| self.replica.soft_deleted.swap_remove(id))
                             .unwrap_or_default();
                         keep.seen_in = round_no;
+                        // Its own copy of the id: a slice would keep this page's body
+                        // alive as long as the object stays soft-deleted.
                         self.replica
                             .soft_deleted
-                            .insert(id_key(&page.body, id), keep);
+                            .insert(Bytes::copy_from_slice(id), keep);
                     }
                     _ => {
                         self.replica.soft_deleted.swap_remove(id);
@@ -728,9 +730,9 @@ impl Session {
             {
                 RawEntryMut::Occupied(mut slot) => {
                     let (key, existing) = slot.get_key_value_mut();
-                    // The key becomes a slice of this page's body (the same id): an old page's
-                    // body is not kept alive by the keys of objects that have all moved on.
-                    *key = id_key(&page.body, id);
+                    // An updated object is kept parsed, so it holds no page body: neither may
+                    // its key (a slice would keep the old page's body alive, or this one's).
+                    *key = Bytes::copy_from_slice(id);
                     let first_time = !(seen_before || existing.seen_in == round_no);
                     let text = page.body.get(item.span.clone()).unwrap_or_default();
                     let incoming: Object = match serde_json::from_slice(text) {
@@ -842,7 +844,14 @@ impl Session {
                         _ => Entry::from_raw(page.body.slice_ref(text)),
                     };
                     entry.seen_in = round_no;
-                    slot.insert_hashed_nocheck(hash, id_key(&page.body, id), entry);
+                    // A key slices the body its object's text is a slice of; an object kept
+                    // parsed gets its own copy of the id.
+                    let key = if entry.raw.is_some() {
+                        id_key(&page.body, id)
+                    } else {
+                        Bytes::copy_from_slice(id)
+                    };
+                    slot.insert_hashed_nocheck(hash, key, entry);
                 }
             }
         }
