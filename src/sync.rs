@@ -809,7 +809,9 @@ fn save_session(
             api: query.api.to_string(),
             headers: next.headers.clone(),
             link: next.url.clone(),
-            mid_round: session.in_round(),
+            // From the saved link's own kind (not the session's round in progress, which a
+            // page that panicked half-applied may have opened before its deltaLink was seen).
+            mid_round: matches!(next.kind, RequestKind::Initial | RequestKind::Next),
             rounds_completed,
             saved_at: chrono::Utc::now().to_rfc3339(),
         },
