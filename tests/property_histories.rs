@@ -16,7 +16,7 @@ use deltascope::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use deltascope::graph::round::Session;
 use proptest::prelude::*;
 use serde_json::json;
-use support::engine::{PROPERTY_RT, complete_round, proptest_cases, static_token_client};
+use support::engine::{PROPERTY_RT, complete_round, history_config, static_token_client};
 
 const PROPS: [&str; 4] = ["jobTitle", "department", "mail", "companyName"];
 
@@ -264,13 +264,7 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: proptest_cases(),
-        max_shrink_iters: 200,
-        // a failing history is printed in full; keep none in the source tree
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(history_config())]
     #[test]
     fn incremental_rounds_converge_to_a_fresh_full_sync(h in history()) {
         PROPERTY_RT.block_on(run_history(h))?;

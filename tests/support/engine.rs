@@ -17,12 +17,19 @@ pub static PROPERTY_RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .unwrap()
 });
 
-/// How many histories a property test runs: `PROPTEST_CASES`, or 1,000.
-pub fn proptest_cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
+/// The history property tests' configuration: `PROPTEST_CASES` histories (1,000 by default),
+/// a bounded shrink, and no failure files in the source tree (a failing history is printed in
+/// full instead).
+pub fn history_config() -> proptest::prelude::ProptestConfig {
+    proptest::prelude::ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000),
+        max_shrink_iters: 200,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    }
 }
 
 /// A Graph client for `root` that sends the fixed bearer `token` (the emulator's demo identity
