@@ -213,7 +213,7 @@ pub fn parse_body(url: &str, body: &[u8]) -> Result<ParsedBody, GraphError> {
 
 /// [`parse_body`]; `use_scan` off reads the body with serde alone (the tests compare both ways).
 ///
-/// With `scan`, one pass of [`scan::scan_page`] checks the body and finds every item and its
+/// With the scan, one pass of [`scan::scan_page`] checks the body and finds every item and its
 /// head; serde then reads only the envelope around the `value` array (the body with the array
 /// emptied, a few hundred bytes). When the scan is not sure, or serde does not accept that
 /// envelope, the page is read by serde as a whole, which also words the errors.
@@ -233,49 +233,16 @@ fn parse_body_with(url: &str, body: &[u8], use_scan: bool) -> Result<ParsedBody,
         return Err(malformed("the body is empty".into()));
     }
     let mut envelope_text = String::new();
-    let mut scanned = None;
-    if use_scan
-        && let Some(page) = scan::scan_page(body)
-        && let (Some(before), Some(after)) =
-            (text.get(..page.value.start), text.get(page.value.end..))
-    {
-        envelope_text.reserve(before.len() + after.len() + 2);
-        envelope_text.push_str(before);
-        envelope_text.push_str("[]");
-        envelope_text.push_str(after);
-        scanned = Some(page.items);
-    }
-    let fast = scanned.and_then(|items| {
-        let env = serde_json::from_str::<Envelope<'_, Vec<&RawValue>>>(&envelope_text).ok()?;
-        env.value
-            .as_ref()
-            .is_some_and(Vec::is_empty)
-            .then(|| (env.without_value(), items))
-    });
-    let (env, items) = match fast {
-        Some(done) => done,
-        None => {
-            let (env, raw_items) =
-                match serde_json::from_str::<Envelope<'_, Vec<&RawValue>>>(text).ok() {
-                    Some(mut env) if env.value.is_some() => {
-                        let items = env.value.take().unwrap_or_default();
-                        (env.without_value(), items)
-                    }
-                    _ => envelope_slowly(text, &malformed)?,
-                };
-            let base = text.as_ptr() as usize;
-            let items = raw_items
-                .iter()
-                .map(|raw| {
-                    let json = raw.get();
-                    let start = (json.as_ptr() as usize).saturating_sub(base);
-                    (start..start + json.len(), scan::item_head(json.as_bytes()))
-                })
-                .collect();
-            (env, items)
-        }
+    let scanned = if use_scan {
+        read_scanned(text, &mut envelope_text)
+    } else {
+        None
     };
-    let mut out = Vec::with_capacity(items.len());
+    let (env, items) = match scanned {
+        Some(read) => read,
+        None => read_by_serde(text, &malformed)?,
+    };
+    let mut read = Vec::with_capacity(items.len());
     for (i, (span, head)) in items.into_iter().enumerate() {
         let json = text.get(span.clone()).unwrap_or_default();
         if !json.starts_with('{') {
@@ -298,14 +265,13 @@ fn parse_body_with(url: &str, body: &[u8], use_scan: bool) -> Result<ParsedBody,
                 i + 1
             ))
         })?;
-        out.push(Item {
+        read.push(Item {
             id,
             removed,
             span,
             links,
         });
     }
-    let items = out;
     let count =
         match env.count {
             None => None,
@@ -327,7 +293,7 @@ fn parse_body_with(url: &str, body: &[u8], use_scan: bool) -> Result<ParsedBody,
         ));
     }
     Ok(ParsedBody {
-        items,
+        items: read,
         next_link,
         delta_link,
         count,
@@ -335,8 +301,53 @@ fn parse_body_with(url: &str, body: &[u8], use_scan: bool) -> Result<ParsedBody,
     })
 }
 
-/// Reads the id and the removal of an item from the spans the scan found ([`scan::Head`]). `start` is the
-/// item's offset in the body.
+/// Each item of `value`: its span in the body, and its head when the scan could read it.
+type ItemSpans = Vec<(Range<usize>, Option<Head>)>;
+
+/// The scan's reading of a page: the items from [`scan::scan_page`], the envelope from serde
+/// over the body with `value` emptied (written into `buf`). `None` when either is not sure.
+fn read_scanned<'b>(text: &str, buf: &'b mut String) -> Option<(Envelope<'b, ()>, ItemSpans)> {
+    let page = scan::scan_page(text.as_bytes())?;
+    let (before, after) = (text.get(..page.value.start)?, text.get(page.value.end..)?);
+    buf.reserve(before.len() + after.len() + 2);
+    buf.push_str(before);
+    buf.push_str("[]");
+    buf.push_str(after);
+    let buf: &'b String = buf;
+    let env = serde_json::from_str::<Envelope<'b, Vec<&RawValue>>>(buf).ok()?;
+    env.value
+        .as_ref()
+        .is_some_and(Vec::is_empty)
+        .then(|| (env.without_value(), page.items))
+}
+
+/// Serde's reading of a page: the envelope with `value` as raw items in one pass (or, when that
+/// does not fit, a slower reading that says what is wrong), each item's head read by the scan.
+fn read_by_serde<'t>(
+    text: &'t str,
+    malformed: &dyn Fn(String) -> GraphError,
+) -> Result<(Envelope<'t, ()>, ItemSpans), GraphError> {
+    let (env, raw_items) = match serde_json::from_str::<Envelope<'_, Vec<&RawValue>>>(text).ok() {
+        Some(mut env) if env.value.is_some() => {
+            let items = env.value.take().unwrap_or_default();
+            (env.without_value(), items)
+        }
+        _ => envelope_slowly(text, malformed)?,
+    };
+    let base = text.as_ptr() as usize;
+    let items = raw_items
+        .iter()
+        .map(|raw| {
+            let json = raw.get();
+            let start = (json.as_ptr() as usize).saturating_sub(base);
+            (start..start + json.len(), scan::item_head(json.as_bytes()))
+        })
+        .collect();
+    Ok((env, items))
+}
+
+/// Reads the id and the removal of an item from the spans the scan found ([`scan::Head`]).
+/// `start` is the item's offset in the body.
 fn read_head(
     json: &str,
     start: usize,
