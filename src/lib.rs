@@ -9,11 +9,13 @@
 //! - [`sync`]: the headless `deltascope sync` command.
 //! - [`fsutil`]: private, atomic file writes for saved state.
 //! - [`signals`]: waiting for Ctrl-C / SIGTERM in the long-running commands.
+//! - [`text`]: text from outside made safe for a terminal (control characters, bidi overrides).
 pub mod auth;
 pub mod emulator;
 pub mod fsutil;
 pub mod graph;
 pub mod signals;
 pub mod sync;
+pub mod text;
 pub mod token_cmd;
 pub mod tui;
