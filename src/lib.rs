@@ -7,6 +7,7 @@
 //!   path with the client it is meant to check.
 //! - [`tui`]: the ratatui explorer (panes, keymap, event loop).
 //! - [`sync`]: the headless `deltascope sync` command.
+//! - [`limits`]: the engine's limits (idle pages, body size) as options of the explorer and `sync`.
 //! - [`fsutil`]: private, atomic file writes for saved state.
 //! - [`signals`]: waiting for Ctrl-C / SIGTERM in the long-running commands.
 //! - [`text`]: text from outside made safe for a terminal (control characters, bidi overrides).
@@ -14,6 +15,7 @@ pub mod auth;
 pub mod emulator;
 pub mod fsutil;
 pub mod graph;
+pub mod limits;
 pub mod signals;
 pub mod sync;
 pub mod text;

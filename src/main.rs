@@ -70,7 +70,7 @@ fn main() -> ExitCode {
     if let Some(path) = &cli.log_file
         && let Err(e) = init_logging(path)
     {
-        eprintln!(
+        deltascope::safe_eprintln!(
             "deltascope: cannot open the log file {}: {e}",
             path.display()
         );
@@ -85,7 +85,7 @@ fn main() -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("deltascope: cannot start the async runtime: {e}");
+            deltascope::safe_eprintln!("deltascope: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -94,7 +94,7 @@ fn main() -> ExitCode {
             match runtime.block_on(deltascope::emulator::run_cli(args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("deltascope emulator: {e:#}");
+                    deltascope::safe_eprintln!("deltascope emulator: {e:#}");
                     ExitCode::FAILURE
                 }
             }
@@ -106,7 +106,7 @@ fn main() -> ExitCode {
         None => match runtime.block_on(deltascope::tui::explore::run(cli.explore)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("deltascope: {e:#}");
+                deltascope::safe_eprintln!("deltascope: {e:#}");
                 ExitCode::FAILURE
             }
         },

@@ -19,7 +19,8 @@ use crate::auth::{AccessToken, AuthError, SignInFailure, StaticToken, TokenSourc
 use crate::graph::catalog::Catalog;
 use crate::graph::client::{ClientConfig, FetchProgress, GraphClient, Unparsed};
 use crate::graph::error::GraphError;
-use crate::graph::page::{Page, PageRequest, RequestKind};
+use crate::graph::guard::Stop;
+use crate::graph::page::{Page, PageRequest, ParsedBody, RequestKind, is_query_header};
 use crate::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use crate::graph::round::{PageReport, RoundSummary, Session};
 
@@ -90,9 +91,11 @@ pub struct SyncArgs {
     /// How many rounds to run in this invocation.
     #[arg(long, default_value_t = 1)]
     pub rounds: u32,
-    /// Seconds to wait between rounds (so that changes can happen).
-    #[arg(long, default_value_t = 0.0)]
+    /// Seconds to wait between rounds (so that changes can happen); 0 to 30 days.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_interval)]
     pub interval: f64,
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
     /// Don't write items to stdout (summaries still go to stderr).
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -112,6 +115,23 @@ pub struct SyncArgs {
     pub demo_seed: u64,
 }
 
+/// The longest `--interval`: 30 days.
+const MAX_INTERVAL_SECS: f64 = 30.0 * 86_400.0;
+
+/// `--interval`: a number of seconds from 0 to 30 days (not NaN, not infinite).
+fn parse_interval(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(0.0..=MAX_INTERVAL_SECS).contains(&secs) {
+        return Err(format!(
+            "{text} is not an interval: give seconds from 0 to {MAX_INTERVAL_SECS:.0} (30 days)"
+        ));
+    }
+    Ok(secs)
+}
+
 /// What `--state` holds. Never a bearer token: only links (state tokens are not credentials
 /// for anything but the same query) and the query that produced them, for checks.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -126,6 +146,10 @@ pub struct SavedState {
     pub link: String,
     /// True when `link` is a nextLink of a round that was interrupted.
     pub mid_round: bool,
+    /// True when `link` is the query's first request: the next run starts a full round (after
+    /// a round stopped on a link that could not be followed). Absent in older files.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full_round: bool,
     pub rounds_completed: u64,
     pub saved_at: String,
 }
@@ -136,7 +160,7 @@ pub async fn run(args: SyncArgs) -> u8 {
     match run_inner(args).await {
         Ok(code) => code,
         Err(Failure { code, message }) => {
-            eprintln!("deltascope sync: {message}");
+            crate::safe_eprintln!("deltascope sync: {message}");
             code
         }
     }
@@ -175,21 +199,21 @@ impl ChainCtx {
     }
 }
 
+/// A fetched page, read where it arrived (its links and items found, the body not copied yet).
 type Fetched = (
-    Result<Unparsed, GraphError>,
+    Result<(Unparsed, ParsedBody), GraphError>,
     Option<tokio::sync::OwnedSemaphorePermit>,
 );
 
 /// What became of a fetched page on the blocking pool: the report of applying it, its size and
-/// item count; or the stdout error that kept it from being applied. A body that is not a page
-/// is the outer error.
+/// item count; or the stdout error that kept it from being applied.
 type Processed = Result<std::io::Result<(PageReport, u64, u64)>, GraphError>;
 
-/// A page being fetched ahead of the loop. As soon as its body has arrived (before it is
-/// parsed) the nextLink is looked up in the bytes and the next page is requested, so the network
-/// never waits for parsing, applying or writing. The guess is only a guess: the loop uses a
-/// fetched page only when the session asks for exactly that request, and otherwise cancels the
-/// chain and fetches what the session asks for.
+/// A page being fetched ahead of the loop. As soon as its body has arrived it is read (checked
+/// whole, its top-level links found: the page's own reading, not a guess from the bytes), and
+/// its nextLink is requested, so the network does not wait for writing and applying. The loop
+/// uses a fetched page only when the session asks for exactly that request, and otherwise
+/// cancels the chain and fetches what the session asks for (a stopped round, say).
 struct Ahead {
     req: PageRequest,
     task: tokio::task::JoinHandle<Fetched>,
@@ -201,52 +225,31 @@ fn launch(ctx: &Arc<ChainCtx>, req: PageRequest) -> Ahead {
     let (ctx, slot, r) = (ctx.clone(), next.clone(), req.clone());
     let task = tokio::spawn(async move {
         let permit = ctx.permits.clone().acquire_owned().await.ok();
-        let early = |body: &[u8]| {
-            if ctx.cancel.is_cancelled() {
-                return;
-            }
-            if let Some(url) = sniff_next_link(body) {
-                let following = PageRequest {
-                    url,
-                    headers: r.headers.clone(),
-                    kind: RequestKind::Next,
-                };
-                if let Ok(mut s) = slot.lock() {
-                    *s = Some(launch(&ctx, following));
-                }
-            }
-        };
+        #[allow(clippy::result_large_err)] // GraphError, large as everywhere in the engine
         let result = ctx
             .client
-            .fetch_unparsed(&r, &ctx.cancel, &throttle_notice, &early)
-            .await;
+            .fetch_unparsed(&r, &ctx.cancel, &throttle_notice)
+            .await
+            .and_then(|unparsed| {
+                let parsed = unparsed.read()?;
+                Ok((unparsed, parsed))
+            });
+        if let Ok((_, parsed)) = &result
+            && let Some(url) = &parsed.next_link
+            && !ctx.cancel.is_cancelled()
+        {
+            let following = PageRequest {
+                url: url.clone(),
+                headers: r.headers.clone(),
+                kind: RequestKind::Next,
+            };
+            if let Ok(mut s) = slot.lock() {
+                *s = Some(launch(&ctx, following));
+            }
+        }
         (result, permit)
     });
     Ahead { req, task, next }
-}
-
-/// The top-level `@odata.nextLink` of a page body, found without parsing it. Returns `None`
-/// when unsure (escapes other than `\/`, odd spacing); a wrong guess costs one wasted request,
-/// never a wrong result (see [`Ahead`]).
-fn sniff_next_link(body: &[u8]) -> Option<String> {
-    const KEY: &[u8] = b"\"@odata.nextLink\"";
-    let found = memchr::memmem::find(body, KEY)?;
-    if found > 0 && body[found - 1] == b'\\' {
-        return None;
-    }
-    let rest = body.get(found + KEY.len()..)?;
-    let rest = rest
-        .trim_ascii_start()
-        .strip_prefix(b":")?
-        .trim_ascii_start();
-    let rest = rest.strip_prefix(b"\"")?;
-    let end = memchr::memchr(b'"', rest)?;
-    let text = std::str::from_utf8(rest.get(..end)?).ok()?;
-    if text.contains('\\') {
-        let unescaped = text.replace("\\/", "/");
-        return (!unescaped.contains('\\')).then_some(unescaped);
-    }
-    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// What to say when applying a page panicked (a bug).
@@ -282,7 +285,7 @@ fn throttle_notice(p: FetchProgress) {
         attempt,
     } = p
     {
-        eprintln!(
+        crate::safe_eprintln!(
             "throttled ({status}); retrying in {:.1}s (attempt {attempt})",
             retry_after.as_secs_f64()
         );
@@ -340,7 +343,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     let query = build_query(&args);
     let validation = query.validate(catalog);
     for w in &validation.warnings {
-        eprintln!("warning: {}: {}", w.field, w.message);
+        crate::safe_eprintln!("warning: {}: {}", w.field, w.message);
     }
     if !validation.errors.is_empty() {
         let list: Vec<String> = validation
@@ -379,7 +382,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                         };
                         fail(code, f.to_string())
                     })?;
-            eprintln!("signed in: {}", plan.describe());
+            crate::safe_eprintln!("signed in: {}", plan.describe());
             (root, tokens)
         }
         None => {
@@ -396,7 +399,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                         format!("cannot start the embedded emulator: {e}"),
                     )
                 })?;
-            eprintln!(
+            crate::safe_eprintln!(
                 "using the embedded emulator (demo tenant) at {}",
                 emu.base_url()
             );
@@ -423,9 +426,11 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         Some(state) => {
             check_state_fits(state, &root, &query)?;
             rounds_completed = state.rounds_completed;
-            eprintln!(
+            crate::safe_eprintln!(
                 "continuing from {} saved {} in {}",
-                if state.mid_round {
+                if state.full_round {
+                    "a full round (the query's first request)"
+                } else if state.mid_round {
                     "the nextLink"
                 } else {
                     "the deltaLink"
@@ -437,7 +442,9 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                     .map(|d| d.to_string())
                     .unwrap_or_default()
             );
-            let kind = if state.mid_round {
+            let kind = if state.full_round {
+                RequestKind::Initial
+            } else if state.mid_round {
                 RequestKind::Next
             } else {
                 RequestKind::Delta
@@ -445,19 +452,24 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             Session::resume_as(state.link.clone(), state.headers.clone(), kind)
         }
         None => Session::new(first.clone()),
-    };
+    }
+    .with_limits(args.limits.round_limits());
 
     // The token inspector's check, before the first request: the server has the last word (a
     // catalog can lag, a higher permission may do), so problems are warnings, said again with
     // a 401/403.
     let preflight = token_problems(tokens.as_ref(), catalog.get(&args.resource), &root).await;
     for p in &preflight {
-        eprintln!("warning: the token: {p}");
+        crate::safe_eprintln!("warning: the token: {p}");
     }
 
     let client = Arc::new(
-        GraphClient::new(root.clone(), tokens, ClientConfig::default())
-            .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?,
+        GraphClient::new(
+            root.clone(),
+            tokens,
+            args.limits.client_config(ClientConfig::default()),
+        )
+        .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?,
     );
 
     let cancel = CancellationToken::new();
@@ -478,6 +490,8 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     let (mut resyncs, mut transient_retries) = (0u32, 0u32);
     let mut chain = ChainCtx::new(&client, &cancel);
     let mut ahead: Option<Ahead> = None;
+    // Set when saving the state itself failed: it is said once, not tried and said again.
+    let mut state_unsaved = false;
     'rounds: while done_rounds < args.rounds {
         if done_rounds > 0 && args.interval > 0.0 {
             tokio::select! {
@@ -519,7 +533,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             // hand-off, so this thread is free for the network meanwhile (the next page is
             // already being fetched).
             let processed: Processed = match fetched {
-                Ok(unparsed) => {
+                Ok((unparsed, parsed)) => {
                     let quiet = args.quiet;
                     let (back, processed) = match tokio::task::spawn_blocking(move || {
                         // A panic here (a bug) must not take the session with it: the state
@@ -527,15 +541,13 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                         // (The error is a GraphError, large, as everywhere in the engine.)
                         #[allow(clippy::result_large_err)]
                         let processed = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            unparsed.parse().map(|page| {
-                                // A page whose items did not all go out is not applied: the
-                                // saved state then continues from it, and the next run writes
-                                // them again.
-                                write_page(&mut stdout, &page, quiet).map(|()| {
-                                    let report = session.apply(&page);
-                                    (report, page.body.len() as u64, page.items.len() as u64)
-                                })
-                            })
+                            let page = unparsed.into_page(parsed);
+                            // A page whose items did not all go out is not applied: the saved
+                            // state then continues from it, and the next run writes them again.
+                            Ok(write_page(&mut stdout, &page, quiet).map(|()| {
+                                let report = session.apply(&page);
+                                (report, page.body.len() as u64, page.items.len() as u64)
+                            }))
                         }));
                         ((session, stdout), processed)
                     })
@@ -593,8 +605,10 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                             } => location.clone(),
                             _ => first.url.clone(),
                         };
-                        eprintln!("warning: {e}");
-                        eprintln!("starting a full resync; the next round rebuilds the replica");
+                        crate::safe_eprintln!("warning: {e}");
+                        crate::safe_eprintln!(
+                            "starting a full resync; the next round rebuilds the replica"
+                        );
                         session.restart_from(from);
                         continue;
                     }
@@ -603,7 +617,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                     if is_transient(&e) && transient_retries < MAX_TRANSIENT_RETRIES {
                         transient_retries += 1;
                         let wait = Duration::from_secs(1 << (transient_retries - 1));
-                        eprintln!(
+                        crate::safe_eprintln!(
                             "warning: {e}\n  retrying the same link in {}s (attempt {} of {})",
                             wait.as_secs(),
                             transient_retries + 1,
@@ -620,7 +634,14 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                 }
             };
             for w in &report.warnings {
-                eprintln!("warning: {w}");
+                crate::safe_eprintln!("warning: {w}");
+            }
+            if let Some(stop) = &report.stop {
+                if let Some(summary) = session.rounds().last() {
+                    crate::safe_eprintln!("{}", describe_round(summary, rounds_before_run));
+                }
+                outcome = Err(stopped(stop, &mut session, &first, args.state.is_some()));
+                break 'rounds;
             }
             if report.round_complete {
                 break;
@@ -642,12 +663,13 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         done_rounds += 1;
         rounds_completed += 1;
         if let Some(summary) = session.rounds().last() {
-            eprintln!("{}", describe_round(summary, rounds_before_run));
+            crate::safe_eprintln!("{}", describe_round(summary, rounds_before_run));
         }
         if let Some(path) = &args.state
             && let Err(e) = save_session(path, &session, &root, &query, rounds_completed)
         {
             outcome = Err(fail(exit::TRANSPORT, format!("{e:#}")));
+            state_unsaved = true;
             break;
         }
     }
@@ -658,10 +680,11 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
 
     // An interrupted or failed round keeps its place: save the link it would continue from.
     if outcome.as_ref().map_or(true, |c| *c != exit::OK)
+        && !state_unsaved
         && let Some(path) = &args.state
         && let Err(e) = save_session(path, &session, &root, &query, rounds_completed)
     {
-        eprintln!("deltascope sync: {e:#}");
+        crate::safe_eprintln!("deltascope sync: {e:#}");
     }
 
     if args.stats {
@@ -675,7 +698,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             "replica_objects": session.replica().len(),
             "peak_rss_bytes": peak_rss_bytes(),
         });
-        eprintln!("stats: {stats}");
+        crate::safe_eprintln!("stats: {stats}");
     }
     if let Some(emu) = embedded {
         emu.shutdown().await;
@@ -763,6 +786,28 @@ pub fn describe_round(s: &RoundSummary, before: u64) -> String {
     format!("round {}{kind}:{rest}", u64::from(s.number) + before)
 }
 
+/// A round that stopped before its deltaLink (see [`Stop`]) ends the run with exit code 4. A
+/// link loop or a run of idle pages keeps the link to continue from (the state file continues
+/// there); a link that cannot be followed is never kept: the session goes back to the query's
+/// first request, so that the next run starts the full resync the message recommends.
+fn stopped(stop: &Stop, session: &mut Session, first: &PageRequest, has_state: bool) -> Failure {
+    let then = match stop {
+        Stop::RefusedLink { .. } => {
+            session.restart_from(first.url.clone());
+            if has_state {
+                "the state file now starts a full round (the query's first request) on the next run"
+            } else {
+                "run the query again for a full round"
+            }
+        }
+        _ if has_state => {
+            "the state file continues from the last page's link; run again to go on (a link loop stops again at once; --max-idle-pages sets how many idle pages are allowed)"
+        }
+        _ => "--max-idle-pages sets how many pages without anything new are allowed",
+    };
+    fail(exit::GRAPH, format!("the round stopped: {stop}\n  {then}"))
+}
+
 fn check_state_fits(
     state: &SavedState,
     root: &GraphRoot,
@@ -812,6 +857,7 @@ fn save_session(
             // From the saved link's own kind (not the session's round in progress, which a
             // page that panicked half-applied may have opened before its deltaLink was seen).
             mid_round: matches!(next.kind, RequestKind::Initial | RequestKind::Next),
+            full_round: next.kind == RequestKind::Initial,
             rounds_completed,
             saved_at: chrono::Utc::now().to_rfc3339(),
         },
@@ -833,6 +879,16 @@ pub fn load_state(path: &Path) -> anyhow::Result<Option<SavedState>> {
             path.display()
         )
     })?;
+    // Only the headers a query sets may go out with the token; anything else was written by
+    // someone else than deltascope.
+    if let Some((name, _)) = state.headers.iter().find(|(k, _)| !is_query_header(k)) {
+        anyhow::bail!(
+            "the state file {} holds a header {:?} that deltascope never saves (only {} go with a delta link): it was edited by hand, and the header is not sent; remove it or start a new state file",
+            path.display(),
+            crate::text::one_line(name),
+            crate::graph::page::QUERY_HEADERS.join(" and ")
+        );
+    }
     Ok(Some(state))
 }
 
@@ -854,7 +910,7 @@ fn peak_rss_bytes() -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{internal_error, sniff_next_link};
+    use super::internal_error;
 
     #[test]
     fn a_panic_while_applying_is_reported_with_its_message() {
@@ -865,35 +921,5 @@ mod tests {
         assert!(internal_error(&*formatted).contains("(item 7 out of range)"));
         let said = internal_error(&*other);
         assert!(said.contains("(no message)") && said.contains("continues from that page"));
-    }
-
-    #[test]
-    fn the_next_link_is_found_in_the_bytes_or_not_guessed() {
-        let page = br#"{"@odata.context":"x","@odata.nextLink" : "https://graph.microsoft.com/v1.0/contacts/delta?$skiptoken=a-b_c","value":[]}"#;
-        assert_eq!(
-            sniff_next_link(page).as_deref(),
-            Some("https://graph.microsoft.com/v1.0/contacts/delta?$skiptoken=a-b_c")
-        );
-        // escaped slashes are JSON for the same link
-        let escaped =
-            br#"{"@odata.nextLink":"https:\/\/graph.microsoft.com\/v1.0\/x?$skiptoken=1"}"#;
-        assert_eq!(
-            sniff_next_link(escaped).as_deref(),
-            Some("https://graph.microsoft.com/v1.0/x?$skiptoken=1")
-        );
-        // any other escape: no guess (the page is parsed properly anyway)
-        assert_eq!(sniff_next_link(br#"{"@odata.nextLink":"a\u0041b"}"#), None);
-        // the key inside a string value is not the page's link
-        assert_eq!(
-            sniff_next_link(br#"{"value":[{"note":"\"@odata.nextLink\":\"x\""}]}"#),
-            None
-        );
-        // a last page has none
-        assert_eq!(
-            sniff_next_link(br#"{"@odata.deltaLink":"d","value":[]}"#),
-            None
-        );
-        assert_eq!(sniff_next_link(b"not json"), None);
-        assert_eq!(sniff_next_link(br#"{"@odata.nextLink":"#), None);
     }
 }

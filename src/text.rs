@@ -60,6 +60,14 @@ pub fn eprintln_safe(message: &str) {
     eprintln!("{}", terminal_safe(message));
 }
 
+/// `eprintln!` with [`terminal_safe`] applied to the whole message.
+#[macro_export]
+macro_rules! safe_eprintln {
+    ($($arg:tt)*) => {
+        $crate::text::eprintln_safe(&::std::format!($($arg)*))
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

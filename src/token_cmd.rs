@@ -43,7 +43,7 @@ pub struct TokenArgs {
 }
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
-    eprintln!("deltascope token: {msg}");
+    crate::safe_eprintln!("deltascope token: {msg}");
     code
 }
 
@@ -129,16 +129,15 @@ pub async fn run(args: TokenArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return fail(sign_in_code(&e), e),
     };
-    eprintln!("signing in: {}", plan.describe());
+    crate::safe_eprintln!("signing in: {}", plan.describe());
     let prompt: PromptFn = Arc::new(|p: &DevicePrompt| {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{}", p.message);
-        let _ = writeln!(
-            err,
-            "  code: {}   page: {}",
-            p.user_code, p.verification_uri
+        // The sign-in service's own sentence and code: outside text, made safe for a terminal.
+        crate::safe_eprintln!(
+            "{}\n  code: {}   page: {}",
+            p.message,
+            p.user_code,
+            p.verification_uri
         );
-        let _ = err.flush();
     });
     let cancel = CancellationToken::new();
     let source = match plan.build(&process_env, prompt, cancel.clone()) {
@@ -182,8 +181,9 @@ pub async fn run(args: TokenArgs) -> u8 {
             serde_json::to_string_pretty(&v).unwrap_or_default()
         );
     } else {
+        // The token's claims (names, tenants, roles) are the sign-in's text, not ours.
         for (k, v) in info.lines(now) {
-            let _ = writeln!(out, "{k:<9} {v}");
+            let _ = writeln!(out, "{k:<9} {}", crate::text::terminal_safe(&v));
         }
         let _ = writeln!(out, "{:<9} {root}", "graph");
         if let Some(s) = spec {

@@ -893,6 +893,7 @@ fn error_hints() {
                 request_id: Some("rid".into()),
                 client_request_id: None,
                 retry_after: None,
+                longest_wait: None,
                 location: location.map(str::to_owned),
                 www_authenticate: None,
                 retries: 0,

@@ -350,9 +350,11 @@ impl AuthArgs {
         resource: Option<&crate::graph::ResourceSpec>,
     ) -> Result<(Arc<dyn TokenSource>, AuthPlan), SignInFailure> {
         let prompt: PromptFn = Arc::new(|p: &super::DevicePrompt| {
-            eprintln!(
+            crate::safe_eprintln!(
                 "{}\n  code: {}   page: {}",
-                p.message, p.user_code, p.verification_uri
+                p.message,
+                p.user_code,
+                p.verification_uri
             );
         });
         self.sign_in(graph_root, resource, prompt, CancellationToken::new())

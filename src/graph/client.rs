@@ -8,12 +8,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use chrono::Utc;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio_util::sync::CancellationToken;
 
 use super::error::GraphError;
-use super::page::{Page, PageRequest, parse_body};
+use super::link;
+use super::page::{Page, PageRequest, ParsedBody, is_query_header, parse_body};
 use super::query::GraphRoot;
 use crate::auth::{AccessToken, TokenSource};
 
@@ -25,6 +27,9 @@ pub struct ClientConfig {
     pub max_retries: u32,
     /// The longest single Retry-After wait accepted; a longer one ends the fetch with the error.
     pub max_retry_wait: Duration,
+    /// The largest response body read. A larger one is refused as soon as the limit is passed
+    /// (or at once, when its `Content-Length` says so), before it takes the memory.
+    pub max_body_bytes: usize,
     pub user_agent: String,
 }
 
@@ -34,6 +39,7 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(60),
             max_retries: 5,
             max_retry_wait: Duration::from_secs(120),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             user_agent: format!("deltascope/{}", env!("CARGO_PKG_VERSION")),
         }
     }
@@ -59,8 +65,12 @@ pub enum FetchProgress {
 
 /// Wait when a 429/503 carries no Retry-After.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
-/// How much of an error body is kept.
-const ERROR_BODY_KEEP: usize = 4096;
+/// How much of an error body is read and kept: Graph's error envelopes are a few hundred bytes.
+const ERROR_BODY_KEEP: usize = 8 * 1024;
+/// The default body limit: a Graph delta page is rarely over a few MB (200 objects with every
+/// property, or a group's slice of members), so this is far above any real page and far below
+/// what would hurt the machine.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 pub struct GraphClient {
     root: GraphRoot,
@@ -92,12 +102,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// `Retry-After`: whole or fractional seconds, or an HTTP date.
+/// `Retry-After`: whole or fractional seconds, or an HTTP date; the server's value, not
+/// clamped (a wait longer than the client accepts is refused where it is used, and the error says
+/// what the server asked for). Absurd values saturate at `Duration::MAX`.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0)
-            .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
+            .then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
     let delta = when.with_timezone(&Utc) - Utc::now();
@@ -164,6 +176,73 @@ fn body_error(e: reqwest::Error, url: &str) -> GraphError {
     }
 }
 
+/// Why a body was not read whole.
+enum BodyError {
+    Transport(reqwest::Error),
+    /// Over the limit: what `Content-Length` declared, if it did.
+    TooLarge {
+        declared: Option<u64>,
+    },
+}
+
+/// Reads a body chunk by chunk, refusing it as soon as it passes `limit` (or at once when its
+/// `Content-Length` is over it): a hostile or broken server cannot make the client hold more.
+/// A body that came in one chunk is returned as that chunk (no copy: see [`exact_size`]).
+async fn read_limited(response: &mut reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
+    if let Some(declared) = response.content_length()
+        && declared > limit as u64
+    {
+        return Err(BodyError::TooLarge {
+            declared: Some(declared),
+        });
+    }
+    let mut first: Option<Bytes> = None;
+    let mut more: Option<bytes::BytesMut> = None;
+    let mut total = 0usize;
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        total = total.saturating_add(chunk.len());
+        if total > limit {
+            return Err(BodyError::TooLarge { declared: None });
+        }
+        match (&mut first, &mut more) {
+            (None, None) => first = Some(chunk),
+            (Some(_), None) => {
+                let head = first.take().unwrap_or_default();
+                let hint = response
+                    .content_length()
+                    .map_or(0, |l| usize::try_from(l).unwrap_or(limit).min(limit));
+                let mut buf = bytes::BytesMut::with_capacity(hint.max(head.len() + chunk.len()));
+                buf.extend_from_slice(&head);
+                buf.extend_from_slice(&chunk);
+                more = Some(buf);
+            }
+            (_, Some(buf)) => buf.extend_from_slice(&chunk),
+        }
+    }
+    Ok(match more {
+        Some(buf) => buf.freeze(),
+        None => first.unwrap_or_default(),
+    })
+}
+
+/// Reads at most `keep` bytes of an error body (and says whether there was more): what is
+/// shown of it is all that is read, so an endless error body costs nothing.
+async fn read_error_body(
+    response: &mut reqwest::Response,
+    keep: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut kept = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = keep - kept.len();
+        if chunk.len() > room {
+            kept.extend_from_slice(&chunk[..room]);
+            return Ok((kept, true));
+        }
+        kept.extend_from_slice(&chunk);
+    }
+    Ok((kept, false))
+}
+
 impl GraphClient {
     pub fn new(
         root: GraphRoot,
@@ -210,65 +289,48 @@ impl GraphClient {
         cancel: &CancellationToken,
         progress: &(dyn Fn(FetchProgress) + Send + Sync),
     ) -> Result<Page, GraphError> {
-        self.fetch_with_early_body(req, cancel, progress, &|_| {})
-            .await
-    }
-
-    /// [`GraphClient::fetch`], calling `early` with a successful (2xx) body as soon as it has
-    /// arrived, before it is parsed: a caller can start work that needs only the bytes (the
-    /// headless sync finds the next link there and requests it while this page is parsed).
-    pub async fn fetch_with_early_body(
-        &self,
-        req: &PageRequest,
-        cancel: &CancellationToken,
-        progress: &(dyn Fn(FetchProgress) + Send + Sync),
-        early: &(dyn Fn(&[u8]) + Send + Sync),
-    ) -> Result<Page, GraphError> {
-        self.fetch_unparsed(req, cancel, progress, early)
+        self.fetch_unparsed(req, cancel, progress)
             .await?
             .parse_off_runtime()
             .await
     }
 
-    /// [`GraphClient::fetch_with_early_body`] without parsing the body: the caller parses it
-    /// ([`Unparsed::parse`]) where it suits it (the headless sync, on the thread that then
-    /// writes and applies the page).
+    /// [`GraphClient::fetch`] without parsing the body: the caller reads it
+    /// ([`Unparsed::read`], [`Unparsed::parse`]) where it suits it (the headless sync reads a
+    /// page as soon as it arrives, to send its nextLink while the page is written and applied).
     pub async fn fetch_unparsed(
         &self,
         req: &PageRequest,
         cancel: &CancellationToken,
         progress: &(dyn Fn(FetchProgress) + Send + Sync),
-        early: &(dyn Fn(&[u8]) + Send + Sync),
     ) -> Result<Unparsed, GraphError> {
         if cancel.is_cancelled() {
             return Err(GraphError::Cancelled);
         }
-        let url = url::Url::parse(&req.url).map_err(|e| GraphError::BadLink {
-            url: req.url.clone(),
-            reason: format!("not a URL ({e})"),
+        let url = link::followable(&req.url, |u| self.root.same_origin(u)).map_err(|refusal| {
+            match refusal {
+                link::Refusal::Foreign(_) => GraphError::ForeignLink {
+                    url: req.url.clone(),
+                    root: self.root.to_string(),
+                },
+                other => GraphError::BadLink {
+                    url: req.url.clone(),
+                    reason: other.to_string(),
+                },
+            }
         })?;
-        if !self.root.same_origin(&url) {
-            return Err(GraphError::ForeignLink {
-                url: req.url.clone(),
-                root: self.root.to_string(),
-            });
-        }
-        if url.fragment().is_some() {
-            return Err(GraphError::BadLink {
-                url: req.url.clone(),
-                reason: "a link with a #fragment is not a Graph link".into(),
-            });
-        }
         let wire = url.as_str().to_owned();
         if wire != req.url {
             tracing::debug!(link = %req.url, sent = %wire, "link percent-encoded by the URL standard");
         }
         let mut extra = HeaderMap::new();
         for (k, v) in &req.headers {
-            if k.eq_ignore_ascii_case("authorization")
-                || k.eq_ignore_ascii_case("client-request-id")
-            {
-                continue;
+            if !is_query_header(k) {
+                return Err(GraphError::InvalidRequest(format!(
+                    "the header {:?} is not one a delta query sets (only {} go with the access token): not sent",
+                    k,
+                    super::page::QUERY_HEADERS.join(" and ")
+                )));
             }
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| GraphError::InvalidRequest(format!("invalid header name {k:?}")))?;
@@ -305,15 +367,7 @@ impl GraphClient {
                 ("return-client-request-id".into(), "true".into()),
                 ("Accept".into(), "application/json".into()),
             ];
-            request_headers.extend(
-                req.headers
-                    .iter()
-                    .filter(|(k, _)| {
-                        !k.eq_ignore_ascii_case("authorization")
-                            && !k.eq_ignore_ascii_case("client-request-id")
-                    })
-                    .cloned(),
-            );
+            request_headers.extend(req.headers.iter().cloned());
             let builder = self
                 .http
                 .get(url.clone())
@@ -325,23 +379,30 @@ impl GraphClient {
             progress(FetchProgress::Sending { attempt });
             let started_at = Utc::now();
             let started = Instant::now();
-            let response = tokio::select! {
+            let mut response = tokio::select! {
                 r = builder.send() => r.map_err(|e| self.transport_error(&e, &req.url))?,
                 _ = cancel.cancelled() => return Err(GraphError::Cancelled),
             };
             let status = response.status().as_u16();
             let headers = header_pairs(response.headers());
-            let body = tokio::select! {
-                b = response.bytes() => b.map_err(|e| body_error(e, &req.url))?,
-                _ = cancel.cancelled() => return Err(GraphError::Cancelled),
-            };
-            let elapsed = started.elapsed();
-            progress(FetchProgress::Received {
-                bytes: body.len() as u64,
-            });
 
             if (200..300).contains(&status) {
-                early(&body);
+                let limit = self.cfg.max_body_bytes;
+                let body = tokio::select! {
+                    b = read_limited(&mut response, limit) => b.map_err(|e| match e {
+                        BodyError::Transport(e) => body_error(e, &req.url),
+                        BodyError::TooLarge { declared } => GraphError::TooLarge {
+                            url: req.url.clone(),
+                            limit: limit as u64,
+                            declared,
+                        },
+                    })?,
+                    _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+                };
+                let elapsed = started.elapsed();
+                progress(FetchProgress::Received {
+                    bytes: body.len() as u64,
+                });
                 return Ok(Unparsed(Page {
                     request: req.clone(),
                     url: wire,
@@ -362,6 +423,16 @@ impl GraphClient {
                 }));
             }
 
+            // An error body: only what is kept of it is read (an endless one costs nothing).
+            let (body, cut) = tokio::select! {
+                b = read_error_body(&mut response, ERROR_BODY_KEEP) => b.map_err(|e| body_error(e, &req.url))?,
+                _ = cancel.cancelled() => return Err(GraphError::Cancelled),
+            };
+            drop(response);
+            progress(FetchProgress::Received {
+                bytes: body.len() as u64,
+            });
+
             if status == 401 && !tried_refresh {
                 tried_refresh = true;
                 let fresh = tokio::select! {
@@ -375,9 +446,12 @@ impl GraphClient {
             }
 
             let retry_after = header(&headers, "retry-after").and_then(parse_retry_after);
+            let mut longest_wait = None;
             if (status == 429 || status == 503) && retries < self.cfg.max_retries {
                 let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
-                if wait <= self.cfg.max_retry_wait {
+                if wait > self.cfg.max_retry_wait {
+                    longest_wait = Some(self.cfg.max_retry_wait);
+                } else {
                     retries += 1;
                     progress(FetchProgress::Throttled {
                         status,
@@ -393,15 +467,10 @@ impl GraphClient {
                 }
             }
 
-            let text = String::from_utf8_lossy(&body);
-            let (code, message, inner_rid, inner_crid) = parse_error_body(&text);
-            let mut kept = text.into_owned();
-            if kept.len() > ERROR_BODY_KEEP {
-                let mut cut = ERROR_BODY_KEEP;
-                while !kept.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                kept.truncate(cut);
+            let mut kept = String::from_utf8_lossy(&body).into_owned();
+            let (code, message, inner_rid, inner_crid) = parse_error_body(&kept);
+            if cut {
+                // The last character may have been cut in two: lossy decoding made it U+FFFD.
                 kept.push('…');
             }
             return Err(GraphError::Http {
@@ -425,6 +494,7 @@ impl GraphClient {
                     .or(inner_crid)
                     .or(Some(client_request_id)),
                 retry_after,
+                longest_wait,
                 location: header(&headers, "location").map(str::to_owned),
                 www_authenticate: header(&headers, "www-authenticate").map(str::to_owned),
                 retries,
@@ -484,15 +554,28 @@ impl Unparsed {
     /// where it is received, so that the copy is made where the page is parsed (the headless
     /// sync's blocking thread), not on the thread that sends the next request meanwhile.
     pub fn parse(self) -> Result<Page, GraphError> {
+        let parsed = self.read()?;
+        Ok(self.into_page(parsed))
+    }
+
+    /// Reads the body where it lies, without copying it: what the page will hold (its links
+    /// and items). The headless sync reads a page this way as soon as it arrives, so that the
+    /// next request it sends is the page's own confirmed nextLink.
+    pub fn read(&self) -> Result<ParsedBody, GraphError> {
+        parse_body(&self.0.request.url, &self.0.body)
+    }
+
+    /// The page, from [`Unparsed::read`]'s reading of this same body. The body moves into a
+    /// buffer of its own size here ([`exact_size`]; item spans are offsets, so they hold).
+    pub fn into_page(self, parsed: ParsedBody) -> Page {
         let mut page = self.0;
         page.body = exact_size(std::mem::take(&mut page.body));
-        let parsed = parse_body(&page.request.url, &page.body)?;
         page.items = parsed.items;
         page.next_link = parsed.next_link;
         page.delta_link = parsed.delta_link;
         page.count = parsed.count;
         page.context = parsed.context;
-        Ok(page)
+        page
     }
 
     /// [`Unparsed::parse`]; a large body on tokio's blocking pool, so that the runtime's threads

@@ -6,7 +6,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GraphError {
     /// Graph answered with a non-success status (after any retries).
-    #[error("{}", describe_http(*status, code.as_deref(), message, request_id.as_deref(), *retries))]
+    #[error("{}", describe_http(*status, code.as_deref(), message, request_id.as_deref(), *retries, location.as_deref()))]
     Http {
         status: u16,
         /// `error.code` from the body (decide on this, never on the message).
@@ -15,6 +15,9 @@ pub enum GraphError {
         request_id: Option<String>,
         client_request_id: Option<String>,
         retry_after: Option<Duration>,
+        /// Set when the client gave up rather than wait as long as `retry_after` asked: the
+        /// longest wait it accepts.
+        longest_wait: Option<Duration>,
         /// The `Location` header (410 Gone: where a full resync starts).
         location: Option<String>,
         www_authenticate: Option<String>,
@@ -40,6 +43,15 @@ pub enum GraphError {
         /// The first bytes of the body, for display.
         body_prefix: String,
     },
+    /// The body passed the client's limit ([`super::ClientConfig::max_body_bytes`]): refused
+    /// as soon as it did, so it never took more memory than the limit.
+    #[error("{}", describe_too_large(url, *limit, *declared))]
+    TooLarge {
+        url: String,
+        limit: u64,
+        /// What the response's `Content-Length` declared, when it did.
+        declared: Option<u64>,
+    },
     #[error("network error: {0}")]
     Network(String),
     #[error("no complete response from {url} within the timeout")]
@@ -52,17 +64,43 @@ pub enum GraphError {
     InvalidRequest(String),
 }
 
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn describe_too_large(url: &str, limit: u64, declared: Option<u64>) -> String {
+    let size = match declared {
+        Some(d) => format!("declares {d} bytes ({})", mib(d)),
+        None => "went on past that".to_owned(),
+    };
+    format!(
+        "the response from {url} is larger than the limit of {limit} bytes ({}): its body {size}, so it was refused before it took the memory",
+        mib(limit)
+    )
+}
+
 fn describe_http(
     status: u16,
     code: Option<&str>,
     message: &str,
     request_id: Option<&str>,
     retries: u32,
+    location: Option<&str>,
 ) -> String {
     let mut s = format!("HTTP {status}");
     if let Some(reason) = http_reason(status) {
         s.push(' ');
         s.push_str(reason);
+    }
+    if (300..400).contains(&status) {
+        match location {
+            Some(to) => s.push_str(&format!(
+                ", a redirect to {to}, which deltascope does not follow (the access token would go along)"
+            )),
+            None => s.push_str(
+                ", a redirect without a Location, which deltascope does not follow in any case",
+            ),
+        }
     }
     if let Some(code) = code {
         s.push_str(&format!(" [{code}]"));
@@ -85,6 +123,11 @@ fn describe_http(
 
 fn http_reason(status: u16) -> Option<&'static str> {
     Some(match status {
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -99,6 +142,25 @@ fn http_reason(status: u16) -> Option<&'static str> {
         504 => "Gateway Timeout",
         _ => return None,
     })
+}
+
+/// A server's wait as said to a person: "999999 s (11.6 days)".
+pub fn describe_wait(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    let long = if secs >= 2.0 * 86_400.0 {
+        format!(" ({:.1} days)", secs / 86_400.0)
+    } else if secs >= 2.0 * 3_600.0 {
+        format!(" ({:.1} hours)", secs / 3_600.0)
+    } else if secs >= 600.0 {
+        format!(" ({:.1} minutes)", secs / 60.0)
+    } else {
+        String::new()
+    };
+    if secs.fract() == 0.0 || secs >= 100.0 {
+        format!("{secs:.0} s{long}")
+    } else {
+        format!("{secs:.1} s{long}")
+    }
 }
 
 fn code_is(code: Option<&str>, wanted: &str) -> bool {
@@ -117,6 +179,7 @@ impl GraphError {
                 url,
                 retries,
                 retry_after,
+                longest_wait,
                 ..
             } => {
                 let code = code.as_deref();
@@ -163,9 +226,21 @@ impl GraphError {
                         "the token lacks the permission this resource needs (see the resource's permissions in the catalog, e.g. OrgContact.Read.All for contacts)".into(),
                     );
                 }
+                if (300..400).contains(status) {
+                    return Some(
+                        "Graph does not redirect delta requests: check the Graph root (a national cloud?) and any proxy between here and Graph".into(),
+                    );
+                }
+                if let (Some(asked), Some(longest)) = (retry_after, longest_wait) {
+                    return Some(format!(
+                        "the server asked to wait {} before retrying, longer than the {} deltascope waits at most: continue from the same link later (it stays valid)",
+                        describe_wait(*asked),
+                        describe_wait(*longest)
+                    ));
+                }
                 if *status == 429 || *status == 503 {
                     let wait = retry_after
-                        .map(|d| format!(" (the server asked for {:.1}s)", d.as_secs_f64()))
+                        .map(|d| format!(" (the server asked for {})", describe_wait(d)))
                         .unwrap_or_default();
                     return Some(format!(
                         "still throttled after {retries} retries{wait}: wait and continue from the same link later, or lower the request rate"
@@ -186,6 +261,9 @@ impl GraphError {
             }
             GraphError::Malformed { .. } => Some(
                 "the body is not a Graph delta page (a proxy, a captive portal or a cut connection?): retry the same link".into(),
+            ),
+            GraphError::TooLarge { .. } => Some(
+                "no Graph page is that large: check the Graph root and any proxy; if the page is real, raise the limit (--max-body-mib)".into(),
             ),
             GraphError::Timeout { .. } => {
                 Some("retry the same link (it stays valid), or raise the timeout".into())

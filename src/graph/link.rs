@@ -119,6 +119,40 @@ pub fn same_origin(link: &str, root: &GraphRoot) -> bool {
     url::Url::parse(link).is_ok_and(|u| root.same_origin(&u))
 }
 
+/// Why a link is not followed. The access token goes with every request, so a link is followed
+/// only when it stays on the origin it came from and carries nothing else that the HTTP stack
+/// would send (a user name and password become a `Basic` credential beside the bearer token).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("it is not a URL ({0})")]
+    NotUrl(String),
+    #[error("it points to another origin ({0}), and the access token would go there")]
+    Foreign(String),
+    #[error(
+        "it carries a user name or password before the host, which would be sent as credentials beside the access token"
+    )]
+    Userinfo,
+    #[error("a link with a #fragment is not a Graph link")]
+    Fragment,
+}
+
+/// Checks that `link` may be followed with the access token: a URL, on an origin that
+/// `on_origin` accepts, without userinfo or a fragment. The one rule the client (before it
+/// sends) and the round (before it saves a link as the way on) both apply.
+pub fn followable(link: &str, on_origin: impl Fn(&url::Url) -> bool) -> Result<url::Url, Refusal> {
+    let url = url::Url::parse(link).map_err(|e| Refusal::NotUrl(e.to_string()))?;
+    if !on_origin(&url) {
+        return Err(Refusal::Foreign(url.origin().ascii_serialization()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Refusal::Userinfo);
+    }
+    if url.fragment().is_some() {
+        return Err(Refusal::Fragment);
+    }
+    Ok(url)
+}
+
 /// The text the HTTP stack will put on the wire for `link`: the URL standard percent-encodes
 /// characters that are not allowed in a URI (for example `{` and `}` in a path). Equal to
 /// `link` for every link Graph really returns; the seed's placeholder links with braces differ.
@@ -127,6 +161,7 @@ pub fn wire_form(link: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -142,5 +177,48 @@ mod tests {
             classify("https://g/x/delta?skipToken={deltaToken1}").unwrap_or_else(|e| panic!("{e}"));
         assert!(i.ambiguous());
         assert_eq!(i.token, "{deltaToken1}");
+    }
+
+    #[test]
+    fn a_link_is_followed_only_on_its_origin_without_userinfo_or_fragment() {
+        let root =
+            GraphRoot::parse("https://graph.microsoft.com").unwrap_or_else(|e| panic!("{e}"));
+        let on_root = |u: &url::Url| root.same_origin(u);
+        assert!(
+            followable(
+                "https://graph.microsoft.com/v1.0/x/delta?$skiptoken=a",
+                on_root
+            )
+            .is_ok()
+        );
+        for (link, refusal) in [
+            (
+                "https://graph.microsoft.com.evil.example/v1.0/x",
+                "another origin",
+            ),
+            (
+                "https://evil:pw@graph.microsoft.com/v1.0/x?$skiptoken=a",
+                "user name or password",
+            ),
+            (
+                "https://evil@graph.microsoft.com/v1.0/x?$skiptoken=a",
+                "user name or password",
+            ),
+            (
+                "https://:pw@graph.microsoft.com/v1.0/x?$skiptoken=a",
+                "user name or password",
+            ),
+            (
+                "https://graph.microsoft.com/v1.0/x?$skiptoken=a#b",
+                "#fragment",
+            ),
+            ("/v1.0/x?$skiptoken=a", "not a URL"),
+        ] {
+            let said = followable(link, on_root)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+            assert!(said.contains(refusal), "{link}: {said}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod client;
 pub mod error;
+pub mod guard;
 pub mod link;
 pub mod page;
 pub mod query;
@@ -15,6 +16,7 @@ mod scan;
 pub use catalog::{Catalog, ResourceSpec};
 pub use client::{ClientConfig, FetchProgress, GraphClient, Unparsed};
 pub use error::GraphError;
+pub use guard::{RoundLimits, Stop};
 pub use page::{Item, Page, PageRequest, RemovedReason, RequestKind};
 pub use query::{ApiVersion, DeltaQuery, GraphRoot, Problem, QueryError, Validation};
 pub use round::{PageReport, Replica, RoundSummary, Session};

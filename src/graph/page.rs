@@ -24,6 +24,18 @@ pub enum RequestKind {
     Delta,
 }
 
+/// The request headers a delta query sets, sent with every page of its rounds (`Prefer:
+/// return=minimal`, `Prefer: odata.maxpagesize=N`, `ConsistencyLevel: eventual`). No other
+/// header goes out from a [`PageRequest`]: one read from a state file edited by hand (`Host`,
+/// `X-Forwarded-Host`, `Proxy-Authorization`) could send the bearer token elsewhere or beside
+/// other credentials.
+pub const QUERY_HEADERS: [&str; 2] = ["Prefer", "ConsistencyLevel"];
+
+/// Whether `name` is one of [`QUERY_HEADERS`] (header names are case-insensitive).
+pub fn is_query_header(name: &str) -> bool {
+    QUERY_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
 /// One GET to send. `headers` are the round's headers (e.g. `Prefer: return=minimal`), sent
 /// again on every page; never `Authorization` (the client adds it).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

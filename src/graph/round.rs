@@ -25,6 +25,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::error::GraphError;
+use super::guard::{RoundGuard, RoundLimits, Stop};
 use super::link;
 use super::page::{Page, PageRequest, RemovedReason, RequestKind, headers_ask_minimal};
 
@@ -337,6 +338,9 @@ pub struct PageReport {
     pub removed: usize,
     pub duplicates: usize,
     pub empty: bool,
+    /// The round stopped at this page (a link loop, pages without anything new, a link that
+    /// cannot be followed): following must stop; the reason is also on the round.
+    pub stop: Option<Stop>,
 }
 
 /// What a round brought. The last entry of [`Session::rounds`] may be the round in progress.
@@ -372,6 +376,8 @@ pub struct RoundSummary {
     pub complete: bool,
     /// A resync or restart abandoned this round before its deltaLink.
     pub abandoned: bool,
+    /// Why the round stopped before its deltaLink, while it stays stopped.
+    pub stop: Option<Stop>,
     /// The warnings of the round's pages, in order (also in each page's [`PageReport`]).
     pub warnings: Vec<String>,
 }
@@ -443,9 +449,12 @@ impl fmt::Display for RoundSummary {
         if self.vanished > 0 {
             write!(f, ", {} no longer returned (dropped)", self.vanished)?;
         }
+        if let Some(stop) = &self.stop {
+            write!(f, " (stopped: {stop})")?;
+        }
         if self.abandoned {
             write!(f, " (abandoned)")?;
-        } else if !self.complete {
+        } else if !self.complete && self.stop.is_none() {
             write!(f, " (in progress)")?;
         }
         Ok(())
@@ -469,6 +478,8 @@ pub struct Session {
     /// `$top` of a callRecording/callTranscript query, for the known issue (a nextLink missing
     /// although items remain). Known from the first request only.
     top_known_issue: Option<usize>,
+    /// Notices a round that goes nowhere (link loops, pages without anything new).
+    guard: RoundGuard,
 }
 
 /// `$top` of a first request on a resource with the documented `$top` known issue
@@ -496,6 +507,7 @@ impl Session {
             replica: Replica::default(),
             seen: None,
             last_delta_link: None,
+            guard: RoundGuard::default(),
         }
     }
 
@@ -526,6 +538,30 @@ impl Session {
             seen: None,
             last_delta_link: None,
             top_known_issue: None,
+            guard: RoundGuard::default(),
+        }
+    }
+
+    /// Sets the limits that stop a round going nowhere (the default: [`RoundLimits::default`]).
+    pub fn with_limits(mut self, limits: RoundLimits) -> Self {
+        self.guard = RoundGuard::new(limits);
+        self
+    }
+
+    pub fn limits(&self) -> RoundLimits {
+        self.guard.limits()
+    }
+
+    /// A person chose to go on from a round that stopped (see [`Stop::can_go_on`]): the stop
+    /// is lifted and pages without anything new count afresh. Following stops again at the next
+    /// link loop or run of idle pages.
+    pub fn go_on(&mut self) {
+        self.guard.go_on();
+        if self.seen.is_some()
+            && let Some(r) = self.rounds.last_mut()
+            && r.stop.as_ref().is_some_and(Stop::can_go_on)
+        {
+            r.stop = None;
         }
     }
 
@@ -649,12 +685,14 @@ impl Session {
                 ..Default::default()
             });
             self.seen = Some(IdSet::default());
+            self.guard.start_round();
         }
         let (Some(seen), Some(round)) = (self.seen.as_mut(), self.rounds.last_mut()) else {
             return report;
         };
         let merge = round.minimal && !round.full;
         let round_no = round.number;
+        let progress_before = progress_of(round);
         round.pages += 1;
         round.items += page.items.len();
         round.bytes += page.body.len() as u64;
@@ -855,33 +893,64 @@ impl Session {
                 }
             }
         }
-        for (name, l) in [
-            ("nextLink", &page.next_link),
-            ("deltaLink", &page.delta_link),
-        ] {
-            if let Some(l) = l
-                && let Some(other) = foreign_origin(&page.request.url, l)
-            {
-                report.warnings.push(format!(
-                    "the {name} points to another origin ({other}) than the page: it will not be followed (the access token would go there); a full resync is the way on"
-                ));
+        let progressed = progress_of(round) != progress_before;
+        // The link the round goes on with; the other one (a page that carries both) is unused.
+        let (which, way_on) = match (&page.next_link, &page.delta_link) {
+            (Some(next), delta) => {
+                if delta.is_some() {
+                    report.warnings.push(
+                        "the page carries both a nextLink and a deltaLink; following the nextLink"
+                            .into(),
+                    );
+                }
+                ("nextLink", next)
             }
-        }
-        if let Some(next) = &page.next_link {
-            if page.delta_link.is_some() {
+            (None, Some(delta)) => ("deltaLink", delta),
+            (None, None) => {
                 report.warnings.push(
-                    "the page carries both a nextLink and a deltaLink; following the nextLink"
+                    "the page has neither a nextLink nor a deltaLink: the round cannot go on"
                         .into(),
                 );
+                self.next = None;
+                return finish(report, &mut self.rounds);
+            }
+        };
+        // A link is followed only on the origin of the request that returned it, and without
+        // credentials of its own: a refused link is never kept as the way on (nor saved).
+        let request_url = url::Url::parse(&page.request.url).ok();
+        let same_origin = |u: &url::Url| {
+            request_url
+                .as_ref()
+                .is_some_and(|r| r.origin() == u.origin())
+        };
+        if let Err(refusal) = link::followable(way_on, same_origin) {
+            let stop = Stop::RefusedLink {
+                which,
+                link: way_on.clone(),
+                why: format!("{refusal}; a full resync is the way on"),
+            };
+            report.warnings.push(format!("the round stopped: {stop}"));
+            round.stop = Some(stop.clone());
+            report.stop = Some(stop);
+            self.next = None;
+            return finish(report, &mut self.rounds);
+        }
+        if which == "nextLink" {
+            if let Some(stop) = self.guard.check(&page.request.url, progressed, way_on) {
+                report.warnings.push(format!("the round stopped: {stop}"));
+                round.stop = Some(stop.clone());
+                report.stop = Some(stop);
             }
             self.next = Some(PageRequest {
-                url: next.clone(),
+                url: way_on.clone(),
                 headers: self.headers.clone(),
                 kind: RequestKind::Next,
             });
-        } else if let Some(delta) = &page.delta_link {
+        } else {
+            let delta = way_on;
             round.delta_link = Some(delta.clone());
             round.complete = true;
+            round.stop = None;
             if round.full {
                 let before = self.replica.active.len();
                 self.replica.active.retain(|_, e| e.seen_in == round_no);
@@ -902,28 +971,31 @@ impl Session {
                 kind: RequestKind::Delta,
             });
             self.seen = None;
-        } else {
-            report.warnings.push(
-                "the page has neither a nextLink nor a deltaLink: the round cannot go on".into(),
-            );
-            self.next = None;
         }
-        if !report.warnings.is_empty()
-            && let Some(r) = self.rounds.last_mut()
-        {
-            r.warnings.extend(report.warnings.iter().cloned());
-        }
-        report
+        finish(report, &mut self.rounds)
     }
 }
 
-/// The origin of `link` when it differs from the origin of `request` (both absolute URLs).
-fn foreign_origin(request: &str, link: &str) -> Option<String> {
-    let (Ok(req), Ok(link)) = (url::Url::parse(request), url::Url::parse(link)) else {
-        return None;
-    };
-    let origin = link.origin();
-    (req.origin() != origin).then(|| origin.ascii_serialization())
+/// What a page can change in a round: when none of it moved, the page brought nothing new.
+fn progress_of(r: &RoundSummary) -> [usize; 6] {
+    [
+        r.added,
+        r.updated,
+        r.removed(),
+        r.links_added,
+        r.links_removed,
+        r.relationship_slices,
+    ]
+}
+
+/// The page's warnings go on its round too.
+fn finish(report: PageReport, rounds: &mut [RoundSummary]) -> PageReport {
+    if !report.warnings.is_empty()
+        && let Some(r) = rounds.last_mut()
+    {
+        r.warnings.extend(report.warnings.iter().cloned());
+    }
+    report
 }
 
 /// Properties whose value differs (absent and null count as the same: not set).

@@ -225,6 +225,14 @@ pub enum Msg {
         summary_line: Option<String>,
         delta_link: Option<String>,
     },
+    /// The round stopped before its deltaLink (a link loop, pages without anything new, a link
+    /// that cannot be followed): following stops; `error` says why and what to do.
+    RoundStopped {
+        run_id: u64,
+        round: u32,
+        summary_line: Option<String>,
+        error: ErrorView,
+    },
     /// The outcome of an `Effect::Copy` / `Effect::CopyAccessToken`.
     Copied {
         what: CopyWhat,
@@ -872,31 +880,32 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::FetchFailed { run_id, error } => {
             if accept(m, run_id) {
-                m.in_flight = false;
-                m.status = Some(
-                    match (
-                        error.needs_resync,
-                        m.keymap.key_for(Context::Global, Action::Resync),
-                    ) {
-                        (true, Some(k)) => format!("fetch failed; press {k} for a full resync"),
-                        _ => match (
-                            error.status,
-                            m.keymap.key_for(Context::Global, Action::InspectToken),
-                        ) {
-                            // What the token check finds missing, in its own words.
-                            (Some(403), _) if !error.token_problems.is_empty() => format!(
-                                "403 Forbidden: {}{}",
-                                error.token_problems.join("; "),
-                                inspector_hint(m)
-                            ),
-                            (Some(403), Some(k)) => format!(
-                                "403 Forbidden: press {k} to inspect the token's permissions"
-                            ),
-                            _ => "fetch failed (details in the status bar)".to_owned(),
-                        },
-                    },
-                );
-                m.fetch = FetchState::Failed { error };
+                on_failed(m, error);
+            }
+            Vec::new()
+        }
+        Msg::RoundStopped {
+            run_id,
+            round,
+            summary_line,
+            error,
+        } => {
+            // The page that stopped the round already arrived (and may have ended a
+            // one-page fetch), so only the run id tells whether this is stale.
+            if run_id == m.current_run {
+                if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
+                    r.summary_line = summary_line;
+                }
+                let resync = error.needs_resync;
+                on_failed(m, error);
+                m.status = Some(match m.keymap.key_for(Context::Global, Action::Resync) {
+                    Some(k) if resync => {
+                        format!("round {round} stopped; press {k} for a full resync")
+                    }
+                    _ => format!("round {round} stopped (why, in the status bar)"),
+                });
+            } else {
+                m.dropped_stale += 1;
             }
             Vec::new()
         }
@@ -940,6 +949,36 @@ fn inspector_hint(m: &Model) -> String {
         .key_for(Context::Global, Action::InspectToken)
         .map(|k| format!(" (press {k} to inspect the token)"))
         .unwrap_or_default()
+}
+
+/// A fetch failed, or its round stopped: nothing is in flight any more and the status says why.
+fn on_failed(m: &mut Model, error: ErrorView) {
+    m.in_flight = false;
+    m.follow = false;
+    m.status = Some(
+        match (
+            error.needs_resync,
+            m.keymap.key_for(Context::Global, Action::Resync),
+        ) {
+            (true, Some(k)) => format!("fetch failed; press {k} for a full resync"),
+            _ => match (
+                error.status,
+                m.keymap.key_for(Context::Global, Action::InspectToken),
+            ) {
+                // What the token check finds missing, in its own words.
+                (Some(403), _) if !error.token_problems.is_empty() => format!(
+                    "403 Forbidden: {}{}",
+                    error.token_problems.join("; "),
+                    inspector_hint(m)
+                ),
+                (Some(403), Some(k)) => {
+                    format!("403 Forbidden: press {k} to inspect the token's permissions")
+                }
+                _ => "fetch failed (details in the status bar)".to_owned(),
+            },
+        },
+    );
+    m.fetch = FetchState::Failed { error };
 }
 
 fn accept(m: &mut Model, run_id: u64) -> bool {

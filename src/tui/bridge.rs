@@ -36,7 +36,8 @@ use crate::auth::{
 };
 use crate::graph::{
     ApiVersion, Catalog, ClientConfig, DeltaQuery, FetchProgress, GraphClient, GraphError,
-    GraphRoot, Page, PageRequest, RequestKind, ResourceSpec, RoundSummary, Session,
+    GraphRoot, Page, PageRequest, RequestKind, ResourceSpec, RoundLimits, RoundSummary, Session,
+    Stop,
 };
 
 /// The builder's view of one catalog resource.
@@ -304,6 +305,21 @@ fn is_loopback_root(root: &GraphRoot) -> bool {
         .any(|p| r.starts_with(p))
 }
 
+/// Why a round stopped, as the status lines show an error: what happened and what to do.
+pub fn stop_view(stop: &Stop) -> ErrorView {
+    let hint = if stop.can_go_on() {
+        "fetching again goes on from the last page's link (following stops again at the next loop; --max-idle-pages sets how many pages without anything new are allowed); a full resync starts over"
+    } else {
+        "the round has no way on: start a full resync (the link was not followed, nothing was sent to it)"
+    };
+    ErrorView {
+        message: format!("the round stopped: {stop}"),
+        hint: Some(hint.to_owned()),
+        needs_resync: !stop.can_go_on(),
+        ..Default::default()
+    }
+}
+
 /// The one-line summary of a round.
 pub fn summary_line(summary: &RoundSummary) -> String {
     summary.to_string()
@@ -392,6 +408,8 @@ struct Active {
 pub struct EngineBridge {
     catalog: &'static Catalog,
     config: ClientConfig,
+    /// What stops a round going nowhere (link loops, idle pages).
+    limits: RoundLimits,
     setup: Arc<SignInSetup>,
     shared: Arc<Mutex<Shared>>,
     runtime: tokio::runtime::Handle,
@@ -650,10 +668,17 @@ impl EngineBridge {
         Ok(Self {
             catalog,
             config,
+            limits: RoundLimits::default(),
             setup: Arc::new(setup),
             shared: Arc::new(Mutex::new(shared)),
             runtime,
         })
+    }
+
+    /// Sets what stops a round going nowhere (`--max-idle-pages`).
+    pub fn with_limits(mut self, limits: RoundLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Where requests go now.
@@ -855,6 +880,11 @@ impl EngineBridge {
         if let Some(old) = s.active.take() {
             old.cancel.cancel();
         }
+        // A run is a person's request to fetch: a round that stopped (a link loop, idle
+        // pages) may go on from where it stopped, and follow again until the next stop.
+        if let Some(session) = s.session.as_mut() {
+            session.go_on();
+        }
         let Some(connection) = s.connection.clone() else {
             Self::fail_now(tx, run_id, NOT_SIGNED_IN.to_owned());
             return;
@@ -919,7 +949,7 @@ impl EffectHandler for EngineBridge {
                     Ok(first) => {
                         let shared = self.shared.clone();
                         let mut s = lock(&shared);
-                        s.session = Some(Session::new(first));
+                        s.session = Some(Session::new(first).with_limits(self.limits));
                         s.last_error = None;
                         s.seen.clear();
                         s.seen_round = 0;
@@ -1235,6 +1265,16 @@ impl FetchTask {
                         round,
                         page: view,
                     });
+                    if let Some(stop) = &report.stop {
+                        s.active = None;
+                        let _ = self.tx.send(Msg::RoundStopped {
+                            run_id: self.run_id,
+                            round,
+                            summary_line: summary.as_ref().map(summary_line),
+                            error: stop_view(stop),
+                        });
+                        return;
+                    }
                     if report.round_complete {
                         let _ = self.tx.send(Msg::RoundComplete {
                             run_id: self.run_id,
@@ -1356,6 +1396,7 @@ mod tests {
             request_id: Some("rid".into()),
             client_request_id: None,
             retry_after: None,
+            longest_wait: None,
             location: Some("http://127.0.0.1:1/v1.0/contacts/delta".into()),
             www_authenticate: None,
             retries: 0,

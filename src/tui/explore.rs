@@ -42,6 +42,8 @@ pub struct ExploreArgs {
     /// Keymap overlay file (default: ~/.config/deltascope/keymap.toml when it exists).
     #[arg(long, value_name = "FILE")]
     pub keymap: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub limits: crate::limits::LimitArgs,
 }
 
 /// Everything the explorer runs on, before the terminal is touched.
@@ -143,10 +145,10 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
             (setup, status, Some(emu))
         }
     };
-    let config = ClientConfig {
+    let config = args.limits.client_config(ClientConfig {
         max_retry_wait: Duration::from_secs(120),
         ..Default::default()
-    };
+    });
     let (title, sign_in) = match &setup.startup {
         Startup::Ready { title, who, .. } => {
             (title.clone(), SignInState::Active { who: who.clone() })
@@ -157,8 +159,9 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         ),
     };
     let signs_in = matches!(setup.startup, Startup::SignIn { .. });
-    let bridge =
-        EngineBridge::with_setup(catalog, setup, config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bridge = EngineBridge::with_setup(catalog, setup, config)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_limits(args.limits.round_limits());
     let mut model = Model::new(query, keymap, Box::new(bridge.previewer()));
     model.title = title;
     model.sign_in = sign_in;

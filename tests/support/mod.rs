@@ -5,6 +5,7 @@
 
 pub mod engine;
 pub mod explorer;
+pub mod hostile;
 pub mod identity;
 
 use std::path::PathBuf;
