@@ -638,7 +638,9 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             }
             if let Some(stop) = &report.stop {
                 if let Some(summary) = session.rounds().last() {
-                    crate::safe_eprintln!("{}", describe_round(summary, rounds_before_run));
+                    // Why, is the run's last word (below): said once.
+                    let line = number_round(summary, &summary.counts(), rounds_before_run);
+                    crate::safe_eprintln!("{line} (stopped)");
                 }
                 outcome = Err(stopped(stop, &mut session, &first, args.state.is_some()));
                 break 'rounds;
@@ -779,18 +781,29 @@ fn write_item(out: &mut impl Write, item: &[u8]) -> std::io::Result<()> {
 /// The round's summary line, numbered across runs that continue from the same state file
 /// (`before`: rounds completed by earlier runs), and marked when it was a full round.
 pub fn describe_round(s: &RoundSummary, before: u64) -> String {
-    let text = s.to_string();
+    number_round(s, &s.to_string(), before)
+}
+
+/// `text` (a line about round `s` that starts "round N:") numbered across runs.
+fn number_round(s: &RoundSummary, text: &str, before: u64) -> String {
     let own = format!("round {}:", s.number);
-    let rest = text.strip_prefix(&own).unwrap_or(&text);
+    let rest = text.strip_prefix(&own).unwrap_or(text);
     let kind = if s.full { " (full)" } else { "" };
     format!("round {}{kind}:{rest}", u64::from(s.number) + before)
 }
 
-/// A round that stopped before its deltaLink (see [`Stop`]) ends the run with exit code 4. A
+/// A round that stopped before its deltaLink (see [`Stop`]) ends the run with exit code 4 (5 for
+/// a refused link, as a refused foreign link always had). A
 /// link loop or a run of idle pages keeps the link to continue from (the state file continues
 /// there); a link that cannot be followed is never kept: the session goes back to the query's
 /// first request, so that the next run starts the full resync the message recommends.
 fn stopped(stop: &Stop, session: &mut Session, first: &PageRequest, has_state: bool) -> Failure {
+    // A refused link keeps the exit code of a refused foreign link; the others are the
+    // server's misbehaviour, as a malformed page is.
+    let code = match stop {
+        Stop::RefusedLink { .. } => exit::TRANSPORT,
+        _ => exit::GRAPH,
+    };
     let then = match stop {
         Stop::RefusedLink { .. } => {
             session.restart_from(first.url.clone());
@@ -805,7 +818,7 @@ fn stopped(stop: &Stop, session: &mut Session, first: &PageRequest, has_state: b
         }
         _ => "--max-idle-pages sets how many pages without anything new are allowed",
     };
-    fail(exit::GRAPH, format!("the round stopped: {stop}\n  {then}"))
+    fail(code, format!("the round stopped: {stop}\n  {then}"))
 }
 
 fn check_state_fits(

@@ -303,10 +303,26 @@ async fn a_foreign_origin_link_is_refused_before_any_byte_is_sent() {
         .fetch(&session.next_request().unwrap(), &cancel, &|_| {})
         .await
         .unwrap();
-    session.apply(&page);
+    let report = session.apply(&page);
+    assert!(
+        matches!(
+            report.stop,
+            Some(deltascope::graph::Stop::RefusedLink { .. })
+        ),
+        "{report:?}"
+    );
+    assert_eq!(
+        session.next_request(),
+        None,
+        "a refused link is not the way on"
+    );
     assert_eq!(tokens.0.load(Ordering::SeqCst), 1);
-    let next = session.next_request().unwrap();
-    assert!(next.url.starts_with(&foreign_base));
+    // The client refuses it on its own too (a link from elsewhere: a state file, a person).
+    let next = PageRequest {
+        url: format!("{foreign_base}/v1.0/contacts/delta?$skiptoken=steal"),
+        headers: vec![],
+        kind: RequestKind::Next,
+    };
     let err = c.fetch(&next, &cancel, &|_| {}).await.unwrap_err();
     let GraphError::ForeignLink { url, root } = &err else {
         panic!("{err:?}")

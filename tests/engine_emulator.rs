@@ -17,7 +17,7 @@ use std::time::Duration;
 use deltascope::emulator::{self, Control, Emulator, EmulatorConfig};
 use deltascope::graph::{
     ApiVersion, Catalog, ClientConfig, DeltaQuery, FetchProgress, GraphClient, GraphError,
-    GraphRoot, Page, PageReport, PageRequest, RequestKind, RoundSummary, Session,
+    GraphRoot, Page, PageReport, PageRequest, RequestKind, RoundSummary, Session, Stop,
 };
 use serde_json::{Value, json};
 use support::engine::static_token_client;
@@ -755,22 +755,31 @@ async fn a_foreign_link_is_refused_before_anything_is_sent() {
     b.step(&mut s).await.unwrap();
     b.fault("foreign-link:1");
     let report = b.step(&mut s).await.unwrap();
-    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    let Some(stop) = report.stop.clone() else {
+        panic!("{report:?}")
+    };
+    let said = stop.to_string();
     assert!(
-        report.warnings[0].contains("another origin (http://127.0.0.2:")
-            && report.warnings[0].contains("will not be followed"),
-        "{:?}",
-        report.warnings
+        said.contains("another origin (http://127.0.0.2:") && said.contains("is not followed"),
+        "{said}"
     );
-    let next = s.next_request().unwrap();
+    let Stop::RefusedLink { link, .. } = stop else {
+        panic!("{said}")
+    };
+    assert_eq!(s.next_request(), None, "a refused link is not the way on");
     assert!(
-        next.url.starts_with(&format!("http://127.0.0.2:{port}/")),
-        "{}",
-        next.url
+        link.starts_with(&format!("http://127.0.0.2:{port}/")),
+        "{link}"
     );
+    // Given to the client anyway (from a state file, say), it is refused there too.
+    let next = PageRequest {
+        url: link,
+        headers: vec![],
+        kind: RequestKind::Next,
+    };
     let requests = b.graph_requests();
     let progress_before = b.progress.lock().unwrap().len();
-    let err = b.step(&mut s).await.unwrap_err();
+    let err = b.fetch(&next).await.unwrap_err();
     let GraphError::ForeignLink { url, root } = &err else {
         panic!("{err:?}")
     };
@@ -806,29 +815,38 @@ async fn a_foreign_link_is_refused_before_anything_is_sent() {
     s.resync().unwrap();
     b.finish(&mut s).await;
     assert!(s.rounds()[0].abandoned);
-    assert_eq!(s.rounds()[0].warnings.len(), 1);
+    assert!(matches!(s.rounds()[0].stop, Some(Stop::RefusedLink { .. })));
     assert_full_round(last(&s), 2 * PAGE);
     b.assert_converged(&s, &q).await;
 }
 
 #[tokio::test]
-async fn a_foreign_delta_link_completes_the_round_with_a_warning_and_is_not_followed() {
+async fn a_foreign_delta_link_stops_the_round_and_is_not_kept() {
     let (b, q, mut s) = contacts_bed(false).await;
     b.step(&mut s).await.unwrap();
     b.step(&mut s).await.unwrap();
     b.fault("foreign-link:1");
     let report = b.step(&mut s).await.unwrap();
-    assert!(report.round_complete);
+    assert!(!report.round_complete);
     assert!(
-        report.warnings.len() == 1 && report.warnings[0].contains("deltaLink"),
+        matches!(
+            &report.stop,
+            Some(Stop::RefusedLink {
+                which: "deltaLink",
+                ..
+            })
+        ),
         "{:?}",
-        report.warnings
+        report.stop
     );
-    assert_eq!(last(&s).warnings, report.warnings);
-    let requests = b.graph_requests();
-    let err = b.step(&mut s).await.unwrap_err();
-    assert!(matches!(err, GraphError::ForeignLink { .. }), "{err:?}");
-    assert_eq!(b.graph_requests(), requests);
+    assert!(
+        last(&s).to_string().contains("(stopped: the deltaLink"),
+        "{}",
+        last(&s)
+    );
+    // Neither followed nor kept: no deltaLink to save.
+    assert_eq!(s.next_request(), None);
+    assert_eq!(s.delta_link(), None);
     // The replica of the completed round is whole.
     b.assert_converged(&s, &q).await;
     s.resync().unwrap();
@@ -900,6 +918,17 @@ impl Bed {
         for _ in 0..1000 {
             match self.step(s).await {
                 Ok(r) if r.round_complete => return errors,
+                // A link the round refused (another origin): not kept, so a full resync.
+                Ok(PageReport {
+                    stop: Some(Stop::RefusedLink { link, .. }),
+                    ..
+                }) => {
+                    s.resync().unwrap();
+                    errors.push(GraphError::ForeignLink {
+                        url: link,
+                        root: self.root.to_string(),
+                    });
+                }
                 Ok(_) => {}
                 Err(e) => {
                     if let Some(location) = e.resync_location() {
@@ -948,8 +977,8 @@ async fn a_session_through_every_fault_ends_with_the_fresh_replica() {
             }
             b.fault(fault);
             errors.extend(b.finish_recovering(&mut s).await);
-            // Every round ends with the fresh replica (a foreign deltaLink too: its round is
-            // whole; the next round, refused, resyncs).
+            // Every round ends with the fresh replica (a foreign link stops its round, which
+            // is not kept as the way on: a full resync follows).
             let fresh = b.fresh(&q).await;
             assert_eq!(
                 s.replica().normalized(),

@@ -393,8 +393,15 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-impl fmt::Display for RoundSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl RoundSummary {
+    /// What the round brought, without its state (complete, in progress, stopped, abandoned).
+    pub fn counts(&self) -> String {
+        let mut s = String::new();
+        let _ = self.write_counts(&mut s);
+        s
+    }
+
+    fn write_counts(&self, f: &mut impl fmt::Write) -> fmt::Result {
         write!(
             f,
             "round {}: {}, {}: {} added, {} updated",
@@ -449,6 +456,13 @@ impl fmt::Display for RoundSummary {
         if self.vanished > 0 {
             write!(f, ", {} no longer returned (dropped)", self.vanished)?;
         }
+        Ok(())
+    }
+}
+
+impl fmt::Display for RoundSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_counts(f)?;
         if let Some(stop) = &self.stop {
             write!(f, " (stopped: {stop})")?;
         }
@@ -929,7 +943,6 @@ impl Session {
                 link: way_on.clone(),
                 why: format!("{refusal}; a full resync is the way on"),
             };
-            report.warnings.push(format!("the round stopped: {stop}"));
             round.stop = Some(stop.clone());
             report.stop = Some(stop);
             self.next = None;
@@ -937,7 +950,6 @@ impl Session {
         }
         if which == "nextLink" {
             if let Some(stop) = self.guard.check(&page.request.url, progressed, way_on) {
-                report.warnings.push(format!("the round stopped: {stop}"));
                 round.stop = Some(stop.clone());
                 report.stop = Some(stop);
             }
