@@ -817,3 +817,92 @@ async fn sync_says_where_a_redirect_pointed_and_what_a_long_retry_after_asked() 
         run.stderr
     );
 }
+
+// ---------------------------------------------------------------- the explorer
+
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    screen: String,
+    /// (pages, summary line) of each round.
+    rounds: Vec<(usize, Option<String>)>,
+    failed: Option<String>,
+    follow: bool,
+}
+
+impl support::explorer::Frame for Seen {
+    fn context(&self) -> String {
+        format!(
+            "rounds {:?}\nfailed {:?}\n{}",
+            self.rounds, self.failed, self.screen
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorers_follow_stops_on_a_link_loop_and_the_round_says_why() {
+    use deltascope::tui::explore::{ExploreArgs, prepare};
+    use deltascope::tui::runtime::Runtime;
+    use deltascope::tui::view::FetchState;
+
+    let h = Hostile::start(|base| {
+        let a = format!("{base}/v1.0/contacts/delta?$skiptoken=A");
+        let b = format!("{base}/v1.0/contacts/delta?$skiptoken=B");
+        move |n, req: &Req| {
+            let to = if req.target.ends_with("=A") { &b } else { &a };
+            Answer::json(200, next_page(to, &format!(r#"{{"id":"{n}"}}"#)))
+        }
+    })
+    .await;
+    // Any bearer token does: name a variable that is always set (its value is never shown).
+    let args = ExploreArgs {
+        graph_root: Some(h.base.clone()),
+        auth: deltascope::auth::AuthArgs {
+            token_env: Some("PATH".into()),
+            ..Default::default()
+        },
+        keymap: Some("/nonexistent/keymap.toml".into()),
+        ..Default::default()
+    };
+    let explorer = prepare(&args, Default::default()).await.unwrap();
+    let mut runtime = Runtime::new(
+        explorer.model,
+        support::explorer::SharedClipboard::default(),
+        explorer.bridge,
+    );
+    let observe = |m: &deltascope::tui::app::Model, t: &ratatui::Terminal<_>, _: &Seen| Seen {
+        screen: support::explorer::screen_text(t),
+        rounds: m
+            .rounds
+            .iter()
+            .map(|r| (r.pages.len(), r.summary_line.clone()))
+            .collect(),
+        failed: match &m.fetch {
+            FetchState::Failed { error } => Some(error.message.clone()),
+            _ => None,
+        },
+        follow: m.follow,
+    };
+    support::explorer::run_scripted(&mut runtime, (160, 45), observe, (), |mut d| async move {
+        d.press('F');
+        let seen = d
+            .wait("the followed round to stop", |s| s.failed.is_some())
+            .await;
+        let failed = seen.failed.clone().unwrap();
+        assert!(failed.contains("a link loop"), "{failed}");
+        assert!(!seen.follow);
+        let (pages, summary) = seen.rounds[0].clone();
+        assert_eq!(pages, 3, "{seen:?}");
+        assert!(
+            summary
+                .as_deref()
+                .unwrap_or("")
+                .contains("(stopped: the nextLink"),
+            "{summary:?}"
+        );
+        assert!(seen.screen.contains("stopped"), "{}", seen.screen);
+        d.press('q');
+    })
+    .await;
+    // The first page, A, B, and then A again is noticed: nothing more was fetched.
+    assert_eq!(h.requests().len(), 3);
+}
