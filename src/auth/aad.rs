@@ -89,11 +89,24 @@ pub async fn post_form(
         .await
         .map_err(|e| AuthError::Failed(format!("cannot reach {url}: {}", transport(&e))))?;
     let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.map_err(|e| {
+    let mut resp = resp;
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
         AuthError::Failed(format!("reading the answer of {url}: {}", transport(&e)))
-    })?;
-    Ok((status, bytes))
+    })? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(AuthError::Failed(format!(
+                "the answer of {url} is over {} KiB, far more than any token response: refused",
+                MAX_ANSWER_BYTES / 1024
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, bytes::Bytes::from(body)))
 }
+
+/// The largest answer read from a sign-in service: token responses are a few KB.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// A transport error without its URL (reqwest errors carry the URL, never the body; the URL
 /// holds no secret here, but a plain reason reads better).
