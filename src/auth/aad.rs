@@ -91,9 +91,11 @@ pub async fn post_form(
     let status = resp.status().as_u16();
     let mut resp = resp;
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| {
-        AuthError::Failed(format!("reading the answer of {url}: {}", transport(&e)))
-    })? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| AuthError::Failed(format!("reading the answer of {url}: {}", transport(&e))))?
+    {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
             return Err(AuthError::Failed(format!(
                 "the answer of {url} is over {} KiB, far more than any token response: refused",

@@ -10,8 +10,10 @@ pub mod guard;
 pub mod link;
 pub mod page;
 pub mod query;
+pub mod replica;
 pub mod round;
 mod scan;
+pub mod summary;
 
 pub use catalog::{Catalog, ResourceSpec};
 pub use client::{ClientConfig, FetchProgress, GraphClient, Unparsed};

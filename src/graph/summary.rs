@@ -1,0 +1,153 @@
+//! What a page and a round brought: the counts a person reads in the round's summary line.
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::guard::Stop;
+
+/// The change one page brought.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageReport {
+    /// The page ended the round (it carried the deltaLink).
+    pub round_complete: bool,
+    pub warnings: Vec<String>,
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub duplicates: usize,
+    pub empty: bool,
+    /// The round stopped at this page (a link loop, pages without anything new, a link that
+    /// cannot be followed): following must stop; the reason is also on the round.
+    pub stop: Option<Stop>,
+}
+
+/// What a round brought. The last entry of [`super::Session::rounds`] may be the round in progress.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoundSummary {
+    /// 1-based.
+    pub number: u32,
+    /// An initial (full) round: the query's first request or a restart.
+    pub full: bool,
+    pub pages: usize,
+    pub items: usize,
+    pub bytes: u64,
+    pub added: usize,
+    pub updated: usize,
+    pub removed_changed: usize,
+    pub removed_deleted: usize,
+    pub removed_other: usize,
+    pub duplicates: usize,
+    /// Later occurrences of an object that only continue its relationships (a large group's
+    /// further slices of `members@delta`): expected, not duplicates.
+    pub relationship_slices: usize,
+    /// Links added and taken out by `X@delta` lists (`members@delta`, ...).
+    pub links_added: usize,
+    pub links_removed: usize,
+    pub empty_pages: usize,
+    /// Full rounds only: objects in the replica that the round did not return (dropped).
+    pub vanished: usize,
+    /// Property → number of updated objects in which it changed. Minimal rounds: the properties
+    /// present; default rounds: those whose value differs from the replica's previous one.
+    pub property_changes: BTreeMap<String, usize>,
+    pub delta_link: Option<String>,
+    pub minimal: bool,
+    pub complete: bool,
+    /// A resync or restart abandoned this round before its deltaLink.
+    pub abandoned: bool,
+    /// Why the round stopped before its deltaLink, while it stays stopped.
+    pub stop: Option<Stop>,
+    /// The warnings of the round's pages, in order (also in each page's [`PageReport`]).
+    pub warnings: Vec<String>,
+}
+
+impl RoundSummary {
+    pub fn removed(&self) -> usize {
+        self.removed_changed + self.removed_deleted + self.removed_other
+    }
+}
+
+/// `n` and the word for it: "1 page", "2 pages" (summaries here and in the explorer).
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl RoundSummary {
+    /// What the round brought, without its state (complete, in progress, stopped, abandoned).
+    pub fn counts(&self) -> String {
+        let mut s = String::new();
+        let _ = self.write_counts(&mut s);
+        s
+    }
+
+    fn write_counts(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        write!(
+            f,
+            "round {}: {}, {}: {} added, {} updated",
+            self.number,
+            plural(self.pages, "page", "pages"),
+            plural(self.items, "item", "items"),
+            self.added,
+            self.updated
+        )?;
+        if !self.property_changes.is_empty() {
+            let mut props: Vec<(&String, &usize)> = self.property_changes.iter().collect();
+            props.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let list: Vec<String> = props.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            write!(f, " ({})", list.join(", "))?;
+        }
+        write!(f, ", {} removed", self.removed())?;
+        if self.removed() > 0 {
+            let mut parts = vec![
+                format!("{} changed", self.removed_changed),
+                format!("{} deleted", self.removed_deleted),
+            ];
+            if self.removed_other > 0 {
+                parts.push(format!("{} other", self.removed_other));
+            }
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        if self.links_added + self.links_removed > 0 {
+            write!(f, ", links +{} -{}", self.links_added, self.links_removed)?;
+        }
+        write!(
+            f,
+            ", {}",
+            plural(self.duplicates, "duplicate", "duplicates")
+        )?;
+        if self.relationship_slices > 0 {
+            write!(
+                f,
+                " ({} more relationship {})",
+                self.relationship_slices,
+                if self.relationship_slices == 1 {
+                    "slice"
+                } else {
+                    "slices"
+                }
+            )?;
+        }
+        write!(
+            f,
+            ", {}",
+            plural(self.empty_pages, "empty page", "empty pages")
+        )?;
+        if self.vanished > 0 {
+            write!(f, ", {} no longer returned (dropped)", self.vanished)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for RoundSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_counts(f)?;
+        if let Some(stop) = &self.stop {
+            write!(f, " (stopped: {stop})")?;
+        }
+        if self.abandoned {
+            write!(f, " (abandoned)")?;
+        } else if !self.complete && self.stop.is_none() {
+            write!(f, " (in progress)")?;
+        }
+        Ok(())
+    }
+}
