@@ -150,6 +150,11 @@ pub struct SavedState {
     /// a round stopped on a link that could not be followed). Absent in older files.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub full_round: bool,
+    /// The query's first request (URL), which the saved link continues: a later run with
+    /// other options (`--select`, `--minimal`, `--id`, …) would get the old query's changes.
+    /// Absent in older files (not checked then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     pub rounds_completed: u64,
     pub saved_at: String,
 }
@@ -424,7 +429,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     let mut rounds_completed = 0;
     let mut session = match &saved {
         Some(state) => {
-            check_state_fits(state, &root, &query)?;
+            check_state_fits(state, &root, &query, &first)?;
             rounds_completed = state.rounds_completed;
             crate::safe_eprintln!(
                 "continuing from {} saved {} in {}",
@@ -668,7 +673,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             crate::safe_eprintln!("{}", describe_round(summary, rounds_before_run));
         }
         if let Some(path) = &args.state
-            && let Err(e) = save_session(path, &session, &root, &query, rounds_completed)
+            && let Err(e) = save_session(path, &session, &root, &query, &first, rounds_completed)
         {
             outcome = Err(fail(exit::TRANSPORT, format!("{e:#}")));
             state_unsaved = true;
@@ -684,7 +689,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     if outcome.as_ref().map_or(true, |c| *c != exit::OK)
         && !state_unsaved
         && let Some(path) = &args.state
-        && let Err(e) = save_session(path, &session, &root, &query, rounds_completed)
+        && let Err(e) = save_session(path, &session, &root, &query, &first, rounds_completed)
     {
         crate::safe_eprintln!("deltascope sync: {e:#}");
     }
@@ -825,6 +830,7 @@ fn check_state_fits(
     state: &SavedState,
     root: &GraphRoot,
     query: &DeltaQuery,
+    first: &PageRequest,
 ) -> Result<(), Failure> {
     if state.graph_root != root.to_string() {
         return Err(fail(
@@ -845,6 +851,41 @@ fn check_state_fits(
             ),
         ));
     }
+    if let Some(saved) = &state.query
+        && saved != &first.url
+    {
+        return Err(fail(
+            exit::VALIDATION,
+            format!(
+                "the state file continues another query ({saved}) than this one ({}): a delta link keeps the options it was started with, so this run would get that query's changes; give the same options, or use another --state file",
+                first.url
+            ),
+        ));
+    }
+    let minimal = |h: &[(String, String)]| crate::graph::page::headers_ask_minimal(h);
+    if minimal(&state.headers) != minimal(&first.headers) {
+        return Err(fail(
+            exit::VALIDATION,
+            format!(
+                "the state file's rounds were {} Prefer: return=minimal, this run is {}: give {} or use another --state file",
+                if minimal(&state.headers) {
+                    "fetched with"
+                } else {
+                    "fetched without"
+                },
+                if minimal(&first.headers) {
+                    "with it"
+                } else {
+                    "without it"
+                },
+                if minimal(&state.headers) {
+                    "--minimal"
+                } else {
+                    "no --minimal"
+                },
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -853,6 +894,7 @@ fn save_session(
     session: &Session,
     root: &GraphRoot,
     query: &DeltaQuery,
+    first: &PageRequest,
     rounds_completed: u64,
 ) -> anyhow::Result<()> {
     let Some(next) = session.next_request() else {
@@ -871,6 +913,7 @@ fn save_session(
             // page that panicked half-applied may have opened before its deltaLink was seen).
             mid_round: matches!(next.kind, RequestKind::Initial | RequestKind::Next),
             full_round: next.kind == RequestKind::Initial,
+            query: Some(first.url.clone()),
             rounds_completed,
             saved_at: chrono::Utc::now().to_rfc3339(),
         },

@@ -209,6 +209,39 @@ fn state_file_continues_with_the_next_round_and_holds_no_secret() {
     assert_eq!(removed["@removed"]["reason"], "changed");
     let err = stderr(&next);
     assert!(err.contains("round"), "{err}");
+
+    // Another query with the same state file: exit 3 before anything is sent, the file kept.
+    let before = std::fs::read_to_string(&state).unwrap();
+    let requests = emu.control("GET", "state", None)["graphRequests"].clone();
+    let other_select = {
+        let mut args = common.to_vec();
+        args[5] = "displayName";
+        sync(&args, &env)
+    };
+    assert_eq!(
+        other_select.status.code(),
+        Some(3),
+        "{}",
+        stderr(&other_select)
+    );
+    assert!(
+        stderr(&other_select).contains("continues another query"),
+        "{}",
+        stderr(&other_select)
+    );
+    let minimal = sync(&[&common[..], &["--minimal"]].concat(), &env);
+    assert_eq!(minimal.status.code(), Some(3), "{}", stderr(&minimal));
+    assert!(
+        stderr(&minimal).contains("fetched without Prefer: return=minimal"),
+        "{}",
+        stderr(&minimal)
+    );
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), before);
+    assert_eq!(
+        emu.control("GET", "state", None)["graphRequests"],
+        requests,
+        "nothing was sent"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
