@@ -436,7 +436,7 @@ impl Store {
                 list.len()
             }
         };
-        let end = start + size;
+        let end = start.saturating_add(size);
         GroupPage {
             items,
             next: (end < total).then_some(end as u64),
