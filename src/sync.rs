@@ -107,8 +107,8 @@ pub struct SyncArgs {
     /// peak resident memory). Used by the benchmarks.
     #[arg(long)]
     pub stats: bool,
-    /// Embedded emulator only: number of demo contacts.
-    #[arg(long, default_value_t = 250)]
+    /// Embedded emulator only: number of demo contacts (0-10000000).
+    #[arg(long, default_value_t = 250, value_parser = crate::emulator::demo_contacts)]
     pub demo_contacts: usize,
     /// Embedded emulator only: seed of the demo tenant.
     #[arg(long, default_value_t = 42)]

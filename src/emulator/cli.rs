@@ -3,7 +3,46 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::config::{EmulatorConfig, parse_duration};
+use super::config::EmulatorConfig;
+use super::limits;
+
+// Value parsers: a number out of range is a usage error (exit 2) naming the allowed range.
+fn contacts(s: &str) -> Result<usize, String> {
+    limits::CONTACTS.parse_usize(s)
+}
+fn users(s: &str) -> Result<usize, String> {
+    limits::USERS.parse_usize(s)
+}
+fn groups(s: &str) -> Result<usize, String> {
+    limits::GROUPS.parse_usize(s)
+}
+fn member_slice(s: &str) -> Result<usize, String> {
+    limits::MEMBER_SLICE.parse_usize(s)
+}
+fn organizers(s: &str) -> Result<usize, String> {
+    limits::ORGANIZERS.parse_usize(s)
+}
+fn recordings(s: &str) -> Result<usize, String> {
+    limits::RECORDINGS.parse_usize(s)
+}
+fn page_size(s: &str) -> Result<usize, String> {
+    limits::PAGE_SIZE.parse_usize(s)
+}
+fn latency_ms(s: &str) -> Result<u64, String> {
+    limits::LATENCY_MS.parse(s)
+}
+fn churn(s: &str) -> Result<f64, String> {
+    limits::CHURN.parse(s)
+}
+fn fault(s: &str) -> Result<String, String> {
+    super::faults::parse(s).map(|f| f.spec)
+}
+
+/// `--demo-contacts` of the commands that start the emulator in-process (`sync`, the
+/// explorer): the range of `--contacts`.
+pub fn demo_contacts(s: &str) -> Result<usize, String> {
+    contacts(s)
+}
 
 /// Run a local Graph emulator (a demo tenant serving delta queries) on loopback.
 #[derive(clap::Args, Debug, Clone)]
@@ -14,41 +53,43 @@ pub struct EmulatorArgs {
     /// Seed of the deterministic demo tenant.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Number of org contacts (generated lazily; a million is fine).
-    #[arg(long, default_value_t = 250)]
+    /// Number of org contacts (generated lazily; a million is fine), 0-10000000.
+    #[arg(long, default_value_t = 250, value_parser = contacts)]
     pub contacts: usize,
-    /// Number of users.
-    #[arg(long, default_value_t = 50)]
+    /// Number of users, 0-100000.
+    #[arg(long, default_value_t = 50, value_parser = users)]
     pub users: usize,
     /// Number of groups (members drawn from the users; the first, "All Company", holds
-    /// everyone).
-    #[arg(long, default_value_t = 12)]
+    /// everyone), 0-100.
+    #[arg(long, default_value_t = 12, value_parser = groups)]
     pub groups: usize,
     /// Most member links a group carries per item of a full round (larger groups come back
     /// later in the round with further slices of members@delta). Small by default so that the
-    /// demo tenant's larger groups show it.
-    #[arg(long, default_value_t = 20)]
+    /// demo tenant's larger groups show it. 1-100000.
+    #[arg(long, default_value_t = 20, value_parser = member_slice)]
     pub member_slice: usize,
-    /// Number of meeting organizers (the first users).
-    #[arg(long, default_value_t = 3)]
+    /// Number of meeting organizers (the first users), 0-1000.
+    #[arg(long, default_value_t = 3, value_parser = organizers)]
     pub organizers: usize,
-    /// Number of recordings at start (spread over the organizers).
-    #[arg(long, default_value_t = 40)]
+    /// Number of recordings at start (spread over the organizers), 0-100000.
+    #[arg(long, default_value_t = 40, value_parser = recordings)]
     pub recordings: usize,
     /// Default page size of contacts and users (1-999).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = page_size)]
     pub page_size: usize,
-    /// State token lifetime on the emulator clock (e.g. 7d, 12h, 3600s).
-    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    /// State token lifetime on the emulator clock (e.g. 7d, 12h, 3600s), 1s-3650d.
+    #[arg(long, default_value = "7d", value_parser = limits::token_lifetime)]
     pub token_lifetime: Duration,
-    /// Background changes per second (creates, updates, deletes, restores, recordings).
-    #[arg(long, default_value_t = 0.0)]
+    /// Background changes per second (creates, updates, deletes, restores, recordings),
+    /// 0-1000.
+    #[arg(long, default_value_t = 0.0, value_parser = churn)]
     pub churn: f64,
-    /// Inject a fault (repeatable), e.g. throttle:2:0.5, gone:1, empty:3, drop-next-link.
-    #[arg(long = "fault", value_name = "SPEC")]
+    /// Inject a fault (repeatable, at most 100), e.g. throttle:2:0.5, gone:1, empty:3,
+    /// drop-next-link.
+    #[arg(long = "fault", value_name = "SPEC", value_parser = fault)]
     pub faults: Vec<String>,
-    /// Latency added to every Graph response, in milliseconds.
-    #[arg(long, default_value_t = 0)]
+    /// Latency added to every Graph response, in milliseconds (0-60000).
+    #[arg(long, default_value_t = 0, value_parser = latency_ms)]
     pub latency_ms: u64,
     /// Check bearer tokens on the Graph endpoints (issued by this emulator's
     /// /{tenant}/oauth2/v2.0/token): expiry, audience and the resource's permissions.
@@ -88,11 +129,17 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
             args.listen
         );
     }
-    if args.member_slice == 0 {
-        anyhow::bail!("--member-slice must be at least 1");
-    }
-    if !(1..=999).contains(&args.page_size) {
-        anyhow::bail!("--page-size must be between 1 and 999");
+    if args.faults.len() > limits::ACTIVE_FAULTS_MAX {
+        // A usage error like the value parsers' (exit 2), before anything starts.
+        clap::Error::raw(
+            clap::error::ErrorKind::TooManyValues,
+            format!(
+                "--fault was given {} times; the allowed range is at most {} faults\n",
+                args.faults.len(),
+                limits::ACTIVE_FAULTS_MAX
+            ),
+        )
+        .exit();
     }
     // Listening for Ctrl-C/SIGTERM starts before the "listening" line goes out: a script may
     // stop the emulator as soon as it reads it.

@@ -52,6 +52,59 @@ impl Default for EmulatorConfig {
     }
 }
 
+impl EmulatorConfig {
+    /// Checks every number against its allowed range (see `limits`), so that an embedding
+    /// program cannot start an emulator that a flag or a control request could not make.
+    pub fn validate(&self) -> Result<(), String> {
+        use super::limits::*;
+        let whole = |name: &str, range: Whole, v: usize| {
+            range.check(name, u64::try_from(v).unwrap_or(u64::MAX))
+        };
+        whole("contacts", CONTACTS, self.contacts)?;
+        whole("users", USERS, self.users)?;
+        whole("groups", GROUPS, self.groups)?;
+        whole("member_slice", MEMBER_SLICE, self.member_slice)?;
+        whole("organizers", ORGANIZERS, self.organizers)?;
+        whole("recordings", RECORDINGS, self.recordings)?;
+        whole("page_size", PAGE_SIZE, self.page_size)?;
+        LATENCY_MS.check(
+            "latency (ms)",
+            u64::try_from(self.latency.as_millis()).unwrap_or(u64::MAX),
+        )?;
+        let id = &self.identity;
+        for (name, d) in [
+            ("token_lifetime", self.token_lifetime),
+            ("identity.access_token_lifetime", id.access_token_lifetime),
+            ("identity.device_code_lifetime", id.device_code_lifetime),
+        ] {
+            if !TOKEN_LIFETIME_SECS.contains(d.as_secs()) {
+                return Err(format!(
+                    "{name} must be in the allowed range 1s to 3650d; got {} s",
+                    d.as_secs()
+                ));
+            }
+        }
+        DEVICE_CODE_INTERVAL_SECS.check(
+            "identity.device_code_interval_secs",
+            id.device_code_interval_secs,
+        )?;
+        if !CHURN.contains(self.churn_per_sec) {
+            return Err(format!(
+                "churn_per_sec must be in {}; got {}",
+                CHURN.describe(),
+                self.churn_per_sec
+            ));
+        }
+        if self.faults.len() > ACTIVE_FAULTS_MAX {
+            return Err(format!(
+                "{} faults given; the allowed range is at most {ACTIVE_FAULTS_MAX}",
+                self.faults.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Parses durations like `7d`, `12h`, `30m`, `3600s`, `3600` (seconds), `500ms`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -72,10 +125,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|_| format!("not a duration: {s:?} (examples: 7d, 12h, 30m, 3600s, 500ms)"))?;
-    if !v.is_finite() || v < 0.0 {
+    let ms = v * mult_ms;
+    // Beyond u64 milliseconds the `as` below would saturate to a duration nobody asked for.
+    if !ms.is_finite() || ms < 0.0 || ms >= u64::MAX as f64 {
         return Err(format!("not a duration: {s:?}"));
     }
-    Ok(Duration::from_millis((v * mult_ms) as u64))
+    Ok(Duration::from_millis(ms as u64))
 }
 
 #[cfg(test)]
@@ -83,11 +138,52 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
     #[test]
+    fn the_default_config_is_in_range_and_each_number_is_checked() {
+        assert_eq!(EmulatorConfig::default().validate(), Ok(()));
+        let bad = [
+            EmulatorConfig {
+                contacts: usize::MAX,
+                ..Default::default()
+            },
+            EmulatorConfig {
+                users: 1 << 40,
+                ..Default::default()
+            },
+            EmulatorConfig {
+                page_size: 0,
+                ..Default::default()
+            },
+            EmulatorConfig {
+                churn_per_sec: f64::NAN,
+                ..Default::default()
+            },
+            EmulatorConfig {
+                churn_per_sec: 1e7,
+                ..Default::default()
+            },
+            EmulatorConfig {
+                latency: Duration::from_secs(3600),
+                ..Default::default()
+            },
+            EmulatorConfig {
+                token_lifetime: Duration::ZERO,
+                ..Default::default()
+            },
+        ];
+        for c in bad {
+            let e = c.validate().err().unwrap_or_default();
+            assert!(e.contains("allowed range"), "{c:?}: {e}");
+        }
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
         assert_eq!(parse_duration("3600s"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("x").is_err());
+        assert!(parse_duration("1e300d").is_err());
+        assert!(parse_duration("NaNs").is_err());
     }
 }

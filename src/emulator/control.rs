@@ -20,30 +20,33 @@
 //! | `POST /_emulator/groups/{id}/members` | `{"id": userId}` | adds a member (409 if already one) |
 //! | `DELETE /_emulator/groups/{id}/members/{userId}` | | removes a member (404 if not one) |
 //! | `POST /_emulator/recordings` | `{"organizer": id}` (optional) | adds a recording and transcript → the recording |
-//! | `POST /_emulator/mutate` | `{"count": n, "groups": m}` | n random realistic contact/recording changes and m group changes (both optional; count defaults to 1 without groups) → counts |
+//! | `POST /_emulator/mutate` | `{"count": n, "groups": m}` | n (0-100000) random realistic contact/recording changes and m (0-10000) group changes (both optional; count defaults to 1 without groups) → counts |
 //! | `GET /_emulator/faults` | | active faults |
-//! | `POST /_emulator/faults` | `{"spec": "throttle:2:0.5"}` or `{"specs": [...]}` | adds faults |
+//! | `POST /_emulator/faults` | `{"spec": "throttle:2:0.5"}` or `{"specs": [...]}` | adds faults (N 1-1000000 or `always`, SECS 0-3600, MS 0-600000; at most 100 active) |
 //! | `DELETE /_emulator/faults` | | clears faults |
-//! | `POST /_emulator/clock` | `{"advance_secs": s}` | moves the emulator clock → `{"now": ...}` |
-//! | `POST /_emulator/churn` | `{"per_sec": r}` | sets the background change rate |
+//! | `POST /_emulator/clock` | `{"advance_secs": s}` | moves the emulator clock by s (-315576000 to 315576000, ten years either way; the total offset stays within ±3155760000 s, a hundred years) → `{"now": ...}` |
+//! | `POST /_emulator/churn` | `{"per_sec": r}` | sets the background change rate (0-1000 changes per second) |
 //!
 //! Errors: 400 (bad body), 404 (unknown id), 409 (wrong state), as `{"error":{"code","message"}}`.
+//! A number outside its allowed range (NaN and infinities included, see [`super::limits`]) is a
+//! 400 `BadRequest` whose message names the range. A handler that panics anyway answers 500
+//! `InternalServerError` and leaves the emulator serving: its locks recover from poisoning.
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::clock::graph_datetime;
-use super::routes::{self, lock};
+use super::limits::{CHURN, CLOCK_STEP, MUTATE_COUNT, MUTATE_GROUPS};
+use super::routes::lock;
 use super::store::CtlError;
 use super::tenant::Coll;
 use super::{DemoInfo, Shared, faults};
+
+mod http;
+#[cfg(test)]
+pub(crate) use http::panic_guard;
+pub(crate) use http::router;
 
 /// In-process handle with the same operations as the HTTP control API.
 #[derive(Clone)]
@@ -164,10 +167,14 @@ impl Control {
     }
 
     /// `count` random realistic group changes (members joining and leaving, edits, deletes,
-    /// restores).
+    /// restores); at most [`MUTATE_GROUPS`]`.max` (a larger count makes that many).
     pub fn mutate_groups(&self, count: u64) -> Value {
-        let now = self.sh.clock.now();
-        lock(&self.sh.store).mutate_groups(count, now)
+        let mut out = json!({});
+        for n in batches(count.min(MUTATE_GROUPS.max)) {
+            let now = self.sh.clock.now();
+            add_counts(&mut out, lock(&self.sh.store).mutate_groups(n, now));
+        }
+        out
     }
 
     /// Adds user `user` to group `group`.
@@ -270,16 +277,35 @@ impl Control {
         Ok(lock(&self.sh.store).add_recording(organizer, now, &root)?)
     }
 
-    /// `count` random realistic changes (updates, creates, deletes, restores, recordings).
+    /// `count` random realistic changes (updates, creates, deletes, restores, recordings); at
+    /// most [`MUTATE_COUNT`]`.max` (a larger count makes that many).
     pub fn mutate(&self, count: u64) -> Value {
-        let now = self.sh.clock.now();
-        lock(&self.sh.store).mutate(count, now)
+        let mut out = json!({});
+        for n in batches(count.min(MUTATE_COUNT.max)) {
+            let now = self.sh.clock.now();
+            add_counts(&mut out, lock(&self.sh.store).mutate(n, now));
+        }
+        out
     }
 
     /// Adds a fault (see the `faults` spec table).
     pub fn add_fault(&self, spec: &str) -> Result<(), ControlError> {
-        let f = faults::parse(spec).map_err(bad)?;
-        lock(&self.sh.faults).add(f);
+        self.add_faults(&[spec])
+    }
+
+    /// Adds all of `specs` or, when one is invalid or they would pass the most active faults,
+    /// none.
+    pub fn add_faults(&self, specs: &[&str]) -> Result<(), ControlError> {
+        let parsed = specs
+            .iter()
+            .map(|s| faults::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(bad)?;
+        let mut list = lock(&self.sh.faults);
+        list.room_for(parsed.len()).map_err(bad)?;
+        for f in parsed {
+            list.add(f).map_err(bad)?;
+        }
         Ok(())
     }
 
@@ -291,15 +317,91 @@ impl Control {
         lock(&self.sh.faults).describe()
     }
 
-    /// Moves the emulator clock by `secs` (tokens age with it).
+    /// Moves the emulator clock by `secs` (tokens age with it), as far as the allowed range
+    /// permits (see [`Control::try_advance_clock`] for the checked form).
     pub fn advance_clock(&self, secs: f64) -> Value {
-        self.sh.clock.advance(secs);
+        let secs = if secs.is_nan() {
+            0.0
+        } else {
+            secs.clamp(CLOCK_STEP.min, CLOCK_STEP.max)
+        };
+        self.sh.clock.advance_clamped(secs);
+        self.clock_reply()
+    }
+
+    /// Moves the emulator clock by `secs`: an error (400) naming the allowed range when `secs`
+    /// is out of [`CLOCK_STEP`] or would take the clock's offset past a hundred years.
+    pub fn try_advance_clock(&self, secs: f64) -> Result<Value, ControlError> {
+        if !CLOCK_STEP.contains(secs) {
+            return Err(bad(format!(
+                "advance_secs must be in {}; got {secs}",
+                CLOCK_STEP.describe()
+            )));
+        }
+        self.sh
+            .clock
+            .advance(secs)
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(self.clock_reply())
+    }
+
+    fn clock_reply(&self) -> Value {
         json!({"now": graph_datetime(self.sh.clock.now()), "offsetSecs": self.sh.clock.offset_secs()})
     }
 
-    /// Sets the background churn (changes per second; 0 stops it).
+    /// Sets the background churn (changes per second; 0 stops it), clamped to the allowed
+    /// range (NaN stops it; see [`Control::try_set_churn`] for the checked form).
     pub fn set_churn(&self, per_sec: f64) {
-        let _ = self.sh.churn.send(per_sec.max(0.0));
+        let r = if per_sec.is_nan() {
+            0.0
+        } else {
+            per_sec.clamp(CHURN.min, CHURN.max)
+        };
+        let _ = self.sh.churn.send(r);
+    }
+
+    /// Sets the background churn: an error (400) naming the allowed range when `per_sec` is
+    /// out of [`CHURN`].
+    pub fn try_set_churn(&self, per_sec: f64) -> Result<(), ControlError> {
+        if !CHURN.contains(per_sec) {
+            return Err(bad(format!(
+                "per_sec must be in {}; got {per_sec}",
+                CHURN.describe()
+            )));
+        }
+        let _ = self.sh.churn.send(per_sec);
+        Ok(())
+    }
+}
+
+/// Most changes one hold of the store's lock makes for `mutate`: a large count leaves the lock
+/// free between batches, so that Graph requests and the churn interleave with it.
+const MUTATE_BATCH: u64 = 256;
+
+/// `total` cut in batches (one empty batch for 0, so that the counts are still reported).
+fn batches(total: u64) -> impl Iterator<Item = u64> {
+    let mut left = total;
+    let mut first = true;
+    std::iter::from_fn(move || {
+        let n = left.min(MUTATE_BATCH);
+        left -= n;
+        let go = n > 0 || first;
+        first = false;
+        go.then_some(n)
+    })
+}
+
+/// Sums the counts of a batch into `acc`; `position` is the latest.
+fn add_counts(acc: &mut Value, batch: Value) {
+    let (Some(acc), Value::Object(batch)) = (acc.as_object_mut(), batch) else {
+        return;
+    };
+    for (k, v) in batch {
+        let sum = match (k.as_str(), acc.get(&k).and_then(Value::as_u64), v.as_u64()) {
+            ("position", _, _) | (_, None, _) | (_, _, None) => v,
+            (_, Some(a), Some(b)) => json!(a.saturating_add(b)),
+        };
+        acc.insert(k, sum);
     }
 }
 
@@ -314,287 +416,4 @@ fn sample_groups(store: &super::store::Store) -> Vec<String> {
     idx.into_iter()
         .map(|g| store.id_of(Coll::Groups, g))
         .collect()
-}
-
-// ----- HTTP ------------------------------------------------------------------------------
-
-pub(crate) fn router(sh: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/_emulator/state", get(h_state))
-        .route("/_emulator/contacts", post(h_create))
-        .route(
-            "/_emulator/contacts/{id}",
-            get(h_get).patch(h_update).delete(h_delete),
-        )
-        .route("/_emulator/contacts/{id}/restore", post(h_restore))
-        .route("/_emulator/groups", post(h_group_create))
-        .route(
-            "/_emulator/groups/{id}",
-            get(h_group_get)
-                .patch(h_group_update)
-                .delete(h_group_delete),
-        )
-        .route("/_emulator/groups/{id}/restore", post(h_group_restore))
-        .route(
-            "/_emulator/groups/{id}/members",
-            get(h_members).post(h_member_add),
-        )
-        .route(
-            "/_emulator/groups/{id}/members/{user}",
-            axum::routing::delete(h_member_remove),
-        )
-        .route("/_emulator/recordings", post(h_recording))
-        .route("/_emulator/mutate", post(h_mutate))
-        .route(
-            "/_emulator/faults",
-            get(h_faults).post(h_add_faults).delete(h_clear_faults),
-        )
-        .route("/_emulator/clock", post(h_clock))
-        .route("/_emulator/churn", post(h_churn))
-        .merge(super::identity::router())
-        .fallback(counted_graph)
-        .with_state(sh)
-}
-
-async fn counted_graph(State(sh): State<Arc<Shared>>, req: axum::extract::Request) -> Response {
-    if req.uri().path().starts_with("/_emulator") {
-        return reply(Err(ControlError {
-            status: 404,
-            message: format!(
-                "unknown control endpoint {} {}",
-                req.method(),
-                req.uri().path()
-            ),
-        }));
-    }
-    sh.requests.fetch_add(1, Ordering::Relaxed);
-    routes::graph(State(sh), req).await
-}
-
-fn reply(r: Result<Value, ControlError>) -> Response {
-    let (status, body) = match r {
-        Ok(v) => (StatusCode::OK, v),
-        Err(e) => (
-            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
-            json!({"error": {"code": match e.status { 404 => "NotFound", 409 => "Conflict", _ => "BadRequest" }, "message": e.message}}),
-        ),
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::to_vec(&body).unwrap_or_default(),
-    )
-        .into_response()
-}
-
-fn parse_body(b: &Bytes) -> Result<Value, ControlError> {
-    if b.iter().all(|c| c.is_ascii_whitespace()) {
-        return Ok(json!({}));
-    }
-    serde_json::from_slice(b).map_err(|e| bad(format!("the body is not valid JSON: {e}")))
-}
-
-fn ctl(sh: &Arc<Shared>) -> Control {
-    Control::new(sh.clone())
-}
-
-async fn h_state(State(sh): State<Arc<Shared>>) -> Response {
-    reply(Ok(ctl(&sh).state()))
-}
-
-async fn h_create(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| ctl(&sh).create_contact(&b)))
-}
-
-async fn h_get(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    reply(ctl(&sh).get_contact(&id))
-}
-
-async fn h_update(State(sh): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| ctl(&sh).update_contact(&id, &b)))
-}
-
-async fn h_delete(
-    State(sh): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let permanent = q.as_deref().is_some_and(|q| {
-        q.split('&').any(|p| {
-            p.eq_ignore_ascii_case("permanent=true") || p.eq_ignore_ascii_case("permanent")
-        })
-    });
-    let c = ctl(&sh);
-    reply(if permanent {
-        c.hard_delete_contact(&id)
-    } else {
-        c.soft_delete_contact(&id)
-    })
-}
-
-async fn h_restore(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    reply(ctl(&sh).restore_contact(&id))
-}
-
-fn permanent(q: Option<&str>) -> bool {
-    q.is_some_and(|q| {
-        q.split('&').any(|p| {
-            p.eq_ignore_ascii_case("permanent=true") || p.eq_ignore_ascii_case("permanent")
-        })
-    })
-}
-
-async fn h_group_create(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| ctl(&sh).create_group(&b)))
-}
-
-async fn h_group_get(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    reply(ctl(&sh).get_group(&id))
-}
-
-async fn h_group_update(
-    State(sh): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    reply(parse_body(&body).and_then(|b| ctl(&sh).update_group(&id, &b)))
-}
-
-async fn h_group_delete(
-    State(sh): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let c = ctl(&sh);
-    reply(if permanent(q.as_deref()) {
-        c.hard_delete_group(&id)
-    } else {
-        c.soft_delete_group(&id)
-    })
-}
-
-async fn h_group_restore(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    reply(ctl(&sh).restore_group(&id))
-}
-
-async fn h_members(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    reply(
-        ctl(&sh)
-            .group_members(&id)
-            .map(|m| json!({"value": m, "count": m.len()})),
-    )
-}
-
-async fn h_member_add(
-    State(sh): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    reply(parse_body(&body).and_then(|b| {
-        let user = b
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("give {\"id\": userId}"))?
-            .to_string();
-        ctl(&sh).add_member(&id, &user)
-    }))
-}
-
-async fn h_member_remove(
-    State(sh): State<Arc<Shared>>,
-    Path((id, user)): Path<(String, String)>,
-) -> Response {
-    reply(ctl(&sh).remove_member(&id, &user))
-}
-
-async fn h_recording(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| {
-        let org = b.get("organizer").and_then(Value::as_str);
-        ctl(&sh).add_recording(org)
-    }))
-}
-
-async fn h_mutate(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| {
-        let groups = match b.get("groups") {
-            None => 0,
-            Some(v) => v
-                .as_u64()
-                .filter(|n| *n <= 1_000_000)
-                .ok_or_else(|| bad("groups must be a whole number up to 1000000"))?,
-        };
-        let n = match b.get("count") {
-            // Alone, a mutate call makes one change; with "groups", only group changes.
-            None => u64::from(groups == 0),
-            Some(v) => v
-                .as_u64()
-                .filter(|n| *n <= 1_000_000)
-                .ok_or_else(|| bad("count must be a whole number up to 1000000"))?,
-        };
-        let c = ctl(&sh);
-        let mut out = c.mutate(n);
-        if groups > 0 {
-            out["groups"] = c.mutate_groups(groups);
-            out["position"] = json!(c.position());
-        }
-        Ok(out)
-    }))
-}
-
-async fn h_faults(State(sh): State<Arc<Shared>>) -> Response {
-    reply(Ok(json!({"faults": ctl(&sh).faults()})))
-}
-
-async fn h_add_faults(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| {
-        let mut specs: Vec<String> = Vec::new();
-        if let Some(s) = b.get("spec").and_then(Value::as_str) {
-            specs.push(s.to_string());
-        }
-        if let Some(a) = b.get("specs").and_then(Value::as_array) {
-            specs.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
-        }
-        if specs.is_empty() {
-            return Err(bad("give {\"spec\": \"throttle:2\"} or {\"specs\": [...]}"));
-        }
-        // Validate all before adding any.
-        for s in &specs {
-            faults::parse(s).map_err(bad)?;
-        }
-        let c = ctl(&sh);
-        for s in &specs {
-            c.add_fault(s)?;
-        }
-        Ok(json!({"faults": c.faults()}))
-    }))
-}
-
-async fn h_clear_faults(State(sh): State<Arc<Shared>>) -> Response {
-    let c = ctl(&sh);
-    c.clear_faults();
-    reply(Ok(json!({"faults": c.faults()})))
-}
-
-async fn h_clock(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| {
-        let secs = b
-            .get("advance_secs")
-            .and_then(Value::as_f64)
-            .filter(|s| s.is_finite())
-            .ok_or_else(|| bad("give {\"advance_secs\": seconds}"))?;
-        Ok(ctl(&sh).advance_clock(secs))
-    }))
-}
-
-async fn h_churn(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| {
-        let r = b
-            .get("per_sec")
-            .and_then(Value::as_f64)
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .ok_or_else(|| bad("give {\"per_sec\": changes per second}"))?;
-        let c = ctl(&sh);
-        c.set_churn(r);
-        Ok(json!({"churnPerSec": r}))
-    }))
 }

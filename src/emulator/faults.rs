@@ -20,7 +20,12 @@
 //! | `foreign-link:N` | the page's nextLink/deltaLink points to another origin (`http://127.0.0.2:PORT`) |
 //!
 //! N defaults to 1 except where noted.
+//!
+//! Allowed ranges (a spec outside them is refused, as a 400 or a usage error): N from 1 to
+//! 1000000 or `always`, SECS from 0 to 3600, MS from 0 to 600000; at most 100 active faults.
 use serde_json::{Value, json};
+
+use super::limits::{ACTIVE_FAULTS_MAX, FAULT_COUNT, FAULT_RETRY_SECS, FAULT_SLOW_MS};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
@@ -72,18 +77,24 @@ pub fn parse(spec: &str) -> Result<Fault, String> {
         }
         Some(s) if s.eq_ignore_ascii_case("always") || s == "*" => None,
         Some(s) => Some(
-            s.parse::<u32>()
-                .map_err(|_| format!("fault spec {spec:?}: N must be a number or 'always'"))?,
+            s.parse::<u64>()
+                .ok()
+                .filter(|n| FAULT_COUNT.contains(*n))
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "fault spec {spec:?}: N must be in {} or 'always'",
+                        FAULT_COUNT.describe()
+                    )
+                })?,
         ),
     };
     let secs = |default: f64| -> Result<f64, String> {
         match arg {
             None | Some("") => Ok(default),
-            Some(a) => a
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| format!("fault spec {spec:?}: {a:?} is not a number of seconds")),
+            Some(a) => FAULT_RETRY_SECS
+                .parse(a)
+                .map_err(|e| format!("fault spec {spec:?}: SECS {e}")),
         }
     };
     let no_arg = |k: FaultKind| -> Result<FaultKind, String> {
@@ -105,10 +116,9 @@ pub fn parse(spec: &str) -> Result<Fault, String> {
         "replay" => no_arg(FaultKind::Replay)?,
         "shuffle" => no_arg(FaultKind::Shuffle)?,
         "slow" => {
-            let ms = arg
-                .ok_or_else(|| format!("fault spec {spec:?}: use slow:N:MS"))?
-                .parse::<u64>()
-                .map_err(|_| format!("fault spec {spec:?}: MS must be a whole number"))?;
+            let ms = FAULT_SLOW_MS
+                .parse(arg.ok_or_else(|| format!("fault spec {spec:?}: use slow:N:MS"))?)
+                .map_err(|e| format!("fault spec {spec:?}: MS {e}"))?;
             FaultKind::Slow { ms }
         }
         "malformed" => no_arg(FaultKind::Malformed)?,
@@ -147,8 +157,22 @@ pub enum Answer {
 }
 
 impl Faults {
-    pub fn add(&mut self, f: Fault) {
+    /// Adds `f` unless [`ACTIVE_FAULTS_MAX`] are active.
+    pub fn add(&mut self, f: Fault) -> Result<(), String> {
+        self.room_for(1)?;
         self.list.push(f);
+        Ok(())
+    }
+
+    /// Whether `n` more faults fit (every Graph request walks the list several times).
+    pub fn room_for(&self, n: usize) -> Result<(), String> {
+        if self.list.len().saturating_add(n) > ACTIVE_FAULTS_MAX {
+            return Err(format!(
+                "{} faults are active and {n} more were given; the allowed range is at most {ACTIVE_FAULTS_MAX} active faults (DELETE /_emulator/faults clears them)",
+                self.list.len()
+            ));
+        }
+        Ok(())
     }
 
     pub fn clear(&mut self) {
@@ -239,10 +263,36 @@ mod tests {
     }
 
     #[test]
+    fn numbers_out_of_range_are_refused_naming_the_range() {
+        for spec in [
+            "throttle:0",
+            "throttle:1000001",
+            "throttle:99999999999999999999",
+            "throttle:-1",
+            "throttle:1:3601",
+            "throttle:1:NaN",
+            "throttle:1:inf",
+            "unavailable:1:-0.5",
+            "slow:1:600001",
+            "slow:1:1e3",
+        ] {
+            let e = parse(spec).err().unwrap_or_default();
+            assert!(e.contains("allowed range"), "{spec}: {e}");
+        }
+        assert!(parse("throttle:1000000:3600").is_ok());
+        assert!(parse("slow:1:600000").is_ok());
+        let mut f = Faults::default();
+        for _ in 0..ACTIVE_FAULTS_MAX {
+            f.add(parse("shuffle").unwrap()).unwrap();
+        }
+        assert!(f.add(parse("shuffle").unwrap()).is_err());
+    }
+
+    #[test]
     fn counts_down() {
         let mut f = Faults::default();
-        f.add(parse("throttle:2").unwrap());
-        f.add(parse("forbidden:1").unwrap());
+        f.add(parse("throttle:2").unwrap()).unwrap();
+        f.add(parse("forbidden:1").unwrap()).unwrap();
         assert_eq!(f.take_answer(), Some(Answer::Throttle(1.0)));
         assert_eq!(f.take_answer(), Some(Answer::Throttle(1.0)));
         assert_eq!(f.take_answer(), Some(Answer::Forbidden));

@@ -436,7 +436,7 @@ impl Store {
                 list.len()
             }
         };
-        let end = start + size;
+        let end = start.saturating_add(size);
         GroupPage {
             items,
             next: (end < total).then_some(end as u64),
@@ -606,11 +606,8 @@ impl Store {
     /// actually made, if any.
     fn mutate_group(&mut self, kind: usize, now: DateTime<Utc>) -> Option<usize> {
         if kind == 3 {
-            let mut soft: Vec<u64> = (0..self.groups.next)
-                .filter(|g| self.groups.status(*g) == Status::SoftDeleted)
-                .collect();
+            let soft = &self.groups.soft;
             if !soft.is_empty() {
-                soft.sort_unstable();
                 let g = soft[self.grng.below(soft.len() as u64) as usize];
                 let id = self.id_of(G, g);
                 return self.restore(G, &id, now).ok().map(|_| 4);
@@ -622,19 +619,22 @@ impl Store {
         }
         let g = self.random_live_group()?;
         let id = self.id_of(G, g);
-        let members = self.members_now(g);
+        // Borrowed, not cloned: "All Company" holds every user.
+        let members = self.members.get(&g);
+        let count = members.map_or(0, BTreeSet::len);
         let users = self.users.next;
         match kind {
-            0 | 1 if kind == 1 && !members.is_empty() => {
-                let pick = self.grng.below(members.len() as u64) as usize;
-                let u = *members.iter().nth(pick)?;
+            0 | 1 if kind == 1 && count > 0 => {
+                let pick = self.grng.below(count as u64) as usize;
+                let u = *members?.iter().nth(pick)?;
                 let user = self.id_of(Coll::Users, u);
                 self.remove_member(&id, &user, now).ok().map(|_| 1)
             }
             0 | 1 => {
                 for _ in 0..16 {
                     let u = self.grng.below(users);
-                    if !members.contains(&u) && self.users.status(u) == Status::Live {
+                    let member = members.is_some_and(|m| m.contains(&u));
+                    if !member && self.users.status(u) == Status::Live {
                         let user = self.id_of(Coll::Users, u);
                         return self.add_member(&id, &user, now).ok().map(|_| 0);
                     }

@@ -651,7 +651,8 @@ fn check_assertion(
     }
     let now = Utc::now().timestamp();
     let exp = claims["exp"].as_i64().unwrap_or(0);
-    if exp + 300 < now {
+    // The claims are the client's: saturate rather than overflow on an absurd exp.
+    if exp.saturating_add(300) < now {
         return Err(bad_assertion(
             700024,
             "Client assertion is not within its valid time range.",
@@ -1127,7 +1128,13 @@ async fn h_revoke(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
 
 async fn h_slow_down(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let b = parse_json(&body);
-    let n = b["count"].as_u64().unwrap_or(1).min(1000) as u32;
+    let n = match b.get("count") {
+        None => 1,
+        Some(v) => match super::limits::SLOW_DOWN_COUNT.from_json("count", v) {
+            Ok(n) => u32::try_from(n).unwrap_or(u32::MAX),
+            Err(m) => return ctl_error(StatusCode::BAD_REQUEST, m),
+        },
+    };
     match with_flow(&sh, b["user_code"].as_str(), |fl| fl.forced_slow_down = n) {
         Ok(v) => json_response(StatusCode::OK, &v),
         Err(r) => *r,

@@ -26,21 +26,25 @@ mod config;
 pub mod control;
 mod faults;
 mod groups;
+#[cfg(test)]
+mod hardening_tests;
 mod identity;
 mod json;
+pub mod limits;
 mod request;
 mod routes;
 mod store;
 mod tenant;
 mod token;
 
-pub use cli::{EmulatorArgs, run_cli};
+pub use cli::{EmulatorArgs, demo_contacts, run_cli};
 pub use config::{EmulatorConfig, parse_duration};
 pub use control::Control;
 pub use identity::{DEMO_ROLES, DEMO_SCOPES, EmulatorApp, IdentityConfig};
 
 use clock::Clock;
 use faults::Faults;
+use routes::lock;
 use store::Store;
 
 /// State shared by the HTTP handlers, the control handle and the churn task.
@@ -80,12 +84,15 @@ pub struct Emulator {
 }
 
 /// Binds `addr` (loopback) and serves the emulator in the background.
+/// A number of `config` out of its allowed range (see [`limits`]) is an `InvalidInput` error.
 pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<Emulator> {
+    let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    config.validate().map_err(invalid)?;
     let mut fault_list = Faults::default();
     for spec in &config.faults {
-        let f = faults::parse(spec)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        fault_list.add(f);
+        fault_list
+            .add(faults::parse(spec).map_err(invalid)?)
+            .map_err(invalid)?;
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
@@ -99,7 +106,7 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
         clock.now(),
     )
     .with_groups(config.groups as u64, config.member_slice);
-    store.page_size = config.page_size.clamp(1, 999);
+    store.page_size = config.page_size;
     let (churn_tx, churn_rx) = watch::channel(config.churn_per_sec);
     let shared = Arc::new(Shared {
         key: tenant::mix(config.seed ^ 0xD31_7A5C_0BE0),
@@ -168,15 +175,33 @@ impl Drop for Emulator {
     }
 }
 
+/// Length of a churn tick: the changes owed are made once per tick.
+const CHURN_TICK: Duration = Duration::from_millis(100);
+/// Most changes made per hold of the store's lock: between batches the lock is free for the
+/// Graph and control requests, and the task yields so that they (and shutdown) get a turn.
+const CHURN_BATCH: u64 = 16;
+
 /// Applies `per_sec` random changes per second while the rate is above zero: contacts and
 /// recordings as before, and one group change for every four of those (when there are groups).
+///
+/// A tick's burst is at most `per_sec / 10` changes (a hundred at the largest allowed rate),
+/// made in batches of [`CHURN_BATCH`]; a tick that ran late is not made up for, so the task never
+/// falls into a catch-up loop.
 async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: CancellationToken) {
-    let tick = Duration::from_millis(100);
     let mut owed = 0.0f64;
     let mut group_owed = 0.0f64;
     loop {
+        // The control API and `start` check the range; clamping again keeps this task bounded
+        // whatever reaches the channel.
         let r = *rate.borrow_and_update();
-        if r <= 0.0 || !r.is_finite() {
+        let r = if limits::CHURN.contains(r) {
+            r
+        } else if r > limits::CHURN.max {
+            limits::CHURN.max
+        } else {
+            0.0
+        };
+        if r <= 0.0 {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 changed = rate.changed() => if changed.is_err() { return },
@@ -185,24 +210,40 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
         }
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(tick) => {}
+            _ = tokio::time::sleep(CHURN_TICK) => {}
             _ = rate.changed() => { continue; }
         }
-        owed += r * tick.as_secs_f64();
+        let burst = r * CHURN_TICK.as_secs_f64();
+        owed = (owed + burst).min(burst + 1.0);
         let n = owed.floor();
-        if n >= 1.0 {
-            owed -= n;
+        owed -= n;
+        let mut contacts = n as u64;
+        let mut groups = 0;
+        if n >= 1.0 && lock(&sh.store).groups.next > 0 {
+            group_owed += n / 4.0;
+            let g = group_owed.floor();
+            group_owed -= g;
+            groups = g as u64;
+        }
+        while contacts + groups > 0 {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let c = contacts.min(CHURN_BATCH);
+            let g = groups.min(CHURN_BATCH);
             let now = sh.clock.now();
-            let mut store = routes::lock(&sh.store);
-            store.mutate(n as u64, now);
-            if store.groups.next > 0 {
-                group_owed += n / 4.0;
-                let g = group_owed.floor();
-                if g >= 1.0 {
-                    group_owed -= g;
-                    store.mutate_groups(g as u64, now);
+            {
+                let mut store = lock(&sh.store);
+                if c > 0 {
+                    store.mutate(c, now);
+                }
+                if g > 0 {
+                    store.mutate_groups(g, now);
                 }
             }
+            contacts -= c;
+            groups -= g;
+            tokio::task::yield_now().await;
         }
     }
 }

@@ -423,9 +423,12 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
             if state.f.r != path.resource {
                 return ctx.error(StatusCode::BAD_REQUEST, "BadRequest", "Badly formed token.");
             }
-            let lifetime = sh.config.token_lifetime.as_secs() as i64;
-            let pos = lock(&sh.store).pos();
-            let too_old = ctx.now.timestamp() - state.t > lifetime;
+            let lifetime = i64::try_from(sh.config.token_lifetime.as_secs()).unwrap_or(i64::MAX);
+            let (pos, next) = {
+                let store = lock(&sh.store);
+                (store.pos(), store.coll(coll_of(state.f.r)).next)
+            };
+            let too_old = ctx.now.timestamp().saturating_sub(state.t) > lifetime;
             let expired_fault = lock(&sh.faults)
                 .take(|k| *k == FaultKind::Expired)
                 .is_some();
@@ -435,6 +438,10 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
                     "syncStateNotFound",
                     SYNC_STATE_NOT_FOUND,
                 );
+            }
+            // After the checks above, so that a token of an earlier run still asks for a resync.
+            if !state.fits(pos, next) {
+                return ctx.error(StatusCode::BAD_REQUEST, "BadRequest", "Badly formed token.");
             }
             (state.f.clone(), Start::Token(state))
         }
@@ -541,8 +548,11 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
     }
 }
 
+/// Locks `m`, recovering it when a panic poisoned it: every change to the emulator's state is
+/// made of steps that each leave it readable, and a poisoned lock would otherwise turn one
+/// failed request into the failure of every later one.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A link that restarts a full round of the same frozen query (for 410 Location).
@@ -828,7 +838,7 @@ fn collect_items(
                 for ch in list.iter().skip(start).take(size) {
                     write(ch, &mut items);
                 }
-                let end = start + size;
+                let end = start.saturating_add(size);
                 Page {
                     items,
                     next: (end < list.len()).then_some(end as u64),
@@ -861,7 +871,7 @@ fn collect_items(
                                 write(idx, &mut items);
                             }
                         }
-                        let end = start + size;
+                        let end = start.saturating_add(size);
                         Page {
                             items,
                             next: (end < list.len()).then_some(end as u64),
@@ -926,7 +936,7 @@ fn collect_items(
         for &i in list.iter().skip(start).take(size) {
             write(i, &mut items);
         }
-        let end = start + size;
+        let end = start.saturating_add(size);
         Page {
             items,
             next: (end < list.len()).then_some(end as u64),

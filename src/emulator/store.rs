@@ -41,6 +41,11 @@ pub struct Collection {
     /// Objects base..next were created while running (their values are always stored).
     pub next: u64,
     over: HashMap<u64, Entry>,
+    /// The soft-deleted objects, sorted: a random restore picks from it (the same pick for the
+    /// same seed) without walking every changed object, which made the churn slow down as it
+    /// ran.
+    pub(crate) soft: Vec<u64>,
+    hard: u64,
 }
 
 impl Collection {
@@ -49,6 +54,8 @@ impl Collection {
             base,
             next: base,
             over: HashMap::new(),
+            soft: Vec::new(),
+            hard: 0,
         }
     }
 
@@ -60,16 +67,8 @@ impl Collection {
     }
 
     pub fn counts(&self) -> (u64, u64, u64) {
-        let mut soft = 0;
-        let mut hard = 0;
-        for e in self.over.values() {
-            match e.status {
-                Status::SoftDeleted => soft += 1,
-                Status::HardDeleted => hard += 1,
-                Status::Live => {}
-            }
-        }
-        (self.next - soft - hard, soft, hard)
+        let soft = self.soft.len() as u64;
+        (self.next.saturating_sub(soft + self.hard), soft, self.hard)
     }
 }
 
@@ -689,9 +688,31 @@ impl Store {
             vals: None,
             status: Status::Live,
         });
+        let was = e.status;
         e.status = status;
         if status == Status::HardDeleted {
             e.vals = None;
+        }
+        if was == status {
+            return;
+        }
+        match was {
+            Status::SoftDeleted => {
+                if let Ok(at) = coll.soft.binary_search(&idx) {
+                    coll.soft.remove(at);
+                }
+            }
+            Status::HardDeleted => coll.hard = coll.hard.saturating_sub(1),
+            Status::Live => {}
+        }
+        match status {
+            Status::SoftDeleted => {
+                if let Err(at) = coll.soft.binary_search(&idx) {
+                    coll.soft.insert(at, idx);
+                }
+            }
+            Status::HardDeleted => coll.hard += 1,
+            Status::Live => {}
         }
     }
 
@@ -837,17 +858,10 @@ impl Store {
             }
             4 => {
                 // Sorted, so that the same seed makes the same history.
-                let mut soft: Vec<u64> = self
-                    .contacts
-                    .over
-                    .iter()
-                    .filter(|(_, e)| e.status == Status::SoftDeleted)
-                    .map(|(i, _)| *i)
-                    .collect();
+                let soft = &self.contacts.soft;
                 if soft.is_empty() {
                     return false;
                 }
-                soft.sort_unstable();
                 let idx = soft[self.rng.below(soft.len() as u64) as usize];
                 let id = self.id_of(c, idx);
                 self.restore(c, &id, now).is_ok()

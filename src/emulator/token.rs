@@ -92,6 +92,32 @@ pub struct TokenState {
     pub t: i64,
 }
 
+impl TokenState {
+    /// Whether the numbers are ones this emulator can have issued, with the change log at `pos`
+    /// and the token's collection holding `next` objects (directory resources; a restart link
+    /// of recordings carries the contacts' `next`, unused). A token is
+    /// checksummed, not secret (the key follows from the seed), and its bounds and cursor drive
+    /// the paging loops: a forged `n` far past the collection would have a full round walk
+    /// there.
+    pub fn fits(&self, pos: u64, next: u64) -> bool {
+        let bounds = match (self.k, self.f.r) {
+            (Kind::Initial, Resource::Contacts | Resource::Users) => {
+                self.n <= next && self.c <= self.n
+            }
+            // Group rounds count slices of members in `c`.
+            (Kind::Initial, Resource::Groups) => self.n <= next,
+            // Artifact rounds list the recordings up to `p`; nothing walks to `n`.
+            (Kind::Initial, Resource::Recordings | Resource::Transcripts) => true,
+            (Kind::DeltaPage, _) => self.p <= self.n && self.n <= pos,
+            (Kind::DeltaLink, _) => true,
+        };
+        bounds
+            && self.p <= pos
+            && self.pf.is_none_or(|pf| pf <= pos)
+            && self.d.is_none_or(|d| d <= self.c)
+    }
+}
+
 #[derive(Debug, PartialEq)]
 pub enum TokenError {
     /// Not a token this emulator issued (tampered, truncated, garbage).
@@ -182,6 +208,38 @@ mod tests {
         );
         assert_eq!(decode(1, &t), Ok(sample()));
         assert_eq!(decode(2, &t), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn only_numbers_the_emulator_can_have_issued_fit() {
+        let t = sample();
+        assert!(t.fits(3, 100));
+        assert!(!t.fits(2, 100), "a position past the log");
+        assert!(!t.fits(3, 99), "a round past the collection");
+        assert!(!TokenState { c: 101, ..sample() }.fits(3, 100));
+        assert!(
+            !TokenState {
+                n: u64::MAX,
+                ..sample()
+            }
+            .fits(3, 100)
+        );
+        assert!(
+            !TokenState {
+                d: Some(8),
+                ..sample()
+            }
+            .fits(3, 100)
+        );
+        let page = TokenState {
+            k: Kind::DeltaPage,
+            p: 3,
+            n: 10,
+            ..sample()
+        };
+        assert!(page.fits(10, 0));
+        assert!(!page.fits(9, 0));
+        assert!(!TokenState { p: 11, ..page }.fits(20, 0));
     }
 
     #[test]

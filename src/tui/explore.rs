@@ -33,8 +33,8 @@ pub struct ExploreArgs {
     /// client secret or certificate (AZURE_* variables), --device-code, --azure-cli, ...
     #[command(flatten)]
     pub auth: crate::auth::AuthArgs,
-    /// Embedded emulator only: number of demo contacts.
-    #[arg(long, default_value_t = 250)]
+    /// Embedded emulator only: number of demo contacts (0-10000000).
+    #[arg(long, default_value_t = 250, value_parser = crate::emulator::demo_contacts)]
     pub demo_contacts: usize,
     /// Embedded emulator only: seed of the demo tenant.
     #[arg(long, default_value_t = 42)]
