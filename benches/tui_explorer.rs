@@ -366,6 +366,19 @@ fn main() {
         ms(median(&mut times)),
         ms(p95(&mut times))
     );
+    // The pass over every frame that keeps control characters off the terminal, alone.
+    let drawn = terminal.backend().buffer().clone();
+    let mut times = Vec::new();
+    for _ in 0..500 {
+        let mut buf = drawn.clone();
+        let t = Instant::now();
+        ui::scrub(&mut buf);
+        times.push(t.elapsed());
+    }
+    println!(
+        "  of which the scrub of a 200x60 frame (control characters and bidi controls): median {}",
+        ms(median(&mut times))
+    );
     drop(runtime);
 
     // 3. Input while a page is being fetched.

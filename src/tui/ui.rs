@@ -80,17 +80,36 @@ fn draw_too_small(frame: &mut Frame, area: Rect) {
 /// single-width stand-in instead, so that nothing on the screen can act on the terminal.
 pub fn scrub(buf: &mut Buffer) {
     for cell in &mut buf.content {
-        let symbol = cell.symbol();
-        // Nearly every cell is one printable ASCII character: decided on its one byte.
-        if let [b] = symbol.as_bytes()
-            && (0x20..0x7f).contains(b)
+        // Nearly every cell is one printable ASCII byte: one compare.
+        if let [x] = cell.symbol().as_bytes()
+            && (0x20..0x7f).contains(x)
         {
             continue;
         }
-        if let Some(c) = symbol.chars().find(|&c| is_unsafe(c)) {
+        if let Some(c) = unsafe_in(cell.symbol()) {
             let mut stand_in = [0; 4];
             cell.set_symbol(stand_in_for(c).encode_utf8(&mut stand_in));
         }
+    }
+}
+
+/// The first character of `symbol` that may not reach a terminal, decided on its UTF-8 bytes:
+/// it runs on every cell of every frame, and nearly every cell is printable ASCII or a box
+/// drawing character (lead byte 0xE2, but not followed by 0x80/0x81).
+fn unsafe_in(symbol: &str) -> Option<char> {
+    let b = symbol.as_bytes();
+    let suspect = b.iter().enumerate().any(|(i, &x)| match x {
+        0..=0x1f | 0x7f => true,
+        // C1: U+0080-U+009F
+        0xc2 => b.get(i + 1).is_some_and(|&y| y <= 0x9f),
+        // U+202A-U+202E, U+2066-U+2069
+        0xe2 => matches!(b.get(i + 1), Some(0x80 | 0x81)),
+        _ => false,
+    });
+    if suspect {
+        symbol.chars().find(|&c| is_unsafe(c))
+    } else {
+        None
     }
 }
 
