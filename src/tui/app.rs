@@ -10,12 +10,13 @@ use ratatui::layout::{Position, Rect};
 use ratatui_textarea::TextArea;
 
 use super::clipboard::CopyMethod;
-use super::json_view::{JsonDoc, JsonView, TokenKind};
+use super::ids::{IdCheck, check_ids, paste_ids};
+use super::json_view::{FormatJob, JsonDoc, JsonView, TokenKind};
 use super::keymap::{Action, Context, Keymap};
 use super::view::{
-    DeviceCodeView, ErrorView, FetchState, MAX_IDS, PageView, ProblemView, ProfilesView,
-    QueryDraft, QueryView, RequestPreview, RoundView, SignInState, SignInTarget, TokenCheckView,
-    TokenView, redact_header,
+    DeviceCodeView, ErrorView, FetchState, PageView, ProblemView, ProfilesView, QueryDraft,
+    QueryView, RequestPreview, RoundView, SignInState, SignInTarget, TokenCheckView, TokenView,
+    redact_header,
 };
 
 /// Which pane has the focus.
@@ -182,6 +183,8 @@ pub enum Effect {
     },
     /// Read the profiles of the config file; answered with `Msg::ProfilesLoaded`.
     LoadProfiles,
+    /// Pretty-print a large body off the UI thread; answered with `Msg::JsonFormatted`.
+    FormatJson(FormatJob),
     Quit,
 }
 
@@ -283,6 +286,12 @@ pub enum Msg {
     },
     /// The profiles of the config file (or why there are none).
     ProfilesLoaded(ProfilesView),
+    /// The document of `Effect::FormatJson` job `seq` (dropped unless the pane still waits
+    /// for it).
+    JsonFormatted {
+        seq: u64,
+        doc: Arc<JsonDoc>,
+    },
 }
 
 /// Builds the request preview and validation for a draft (the runtime plugs in the engine's
@@ -313,6 +322,8 @@ pub struct Model {
     pub query: QueryView,
     pub query_cursor: usize,
     pub ids_editor: TextArea<'static>,
+    /// What is wrong with the ids editor's lines (checked after each edit, not per frame).
+    pub ids_check: IdCheck,
     pub rounds: Vec<RoundView>,
     /// Table columns: the `$select` fields frozen at the session start (or the defaults).
     pub columns: Vec<String>,
@@ -369,6 +380,7 @@ impl Model {
             query,
             query_cursor: 0,
             ids_editor: TextArea::default(),
+            ids_check: IdCheck::default(),
             rounds: Vec::new(),
             columns: Vec::new(),
             sel_round: 0,
@@ -476,22 +488,13 @@ impl Model {
     pub fn refresh_query(&mut self) {
         let draft = self.query.draft();
         let (preview, mut problems) = self.previewer.preview(&draft);
-        let ids: Vec<String> = self.ids_editor.lines().to_vec();
-        let count = ids.iter().filter(|l| !l.trim().is_empty()).count();
-        if count > MAX_IDS {
-            problems.push(ProblemView {
-                field: "ids".into(),
-                message: format!("{count} ids: Graph accepts at most {MAX_IDS} in one filter"),
-                is_error: true,
-            });
-        }
-        let bad = id_problems(&ids).iter().filter(|p| p.is_some()).count();
-        if bad > 0 {
-            problems.push(ProblemView {
-                field: "ids".into(),
-                message: format!("{bad} id line(s) are not object ids (GUIDs)"),
-                is_error: false,
-            });
+        self.ids_check = check_ids(self.ids_editor.lines());
+        let ours = self.ids_check.problems();
+        if !ours.is_empty() {
+            // The engine says the same per id (10,000 messages for 10,000 ids): one summary
+            // each, the limit first.
+            problems.retain(|p| p.field != "ids");
+            problems.splice(0..0, ours);
         }
         for p in &mut self.query.params {
             p.error = problems
@@ -525,50 +528,6 @@ pub fn query_fields(q: &QueryView) -> Vec<QueryField> {
         out.push(QueryField::Latest);
     }
     out
-}
-
-/// Per line of the ids editor: `None` (fine or blank) or what is wrong with it.
-pub fn id_problems(lines: &[String]) -> Vec<Option<&'static str>> {
-    let mut seen: Vec<&str> = Vec::new();
-    let mut count = 0;
-    lines
-        .iter()
-        .map(|line| {
-            let id = line.trim();
-            if id.is_empty() {
-                return None;
-            }
-            count += 1;
-            if count > MAX_IDS {
-                return Some("over the limit");
-            }
-            if seen.contains(&id) {
-                return Some("duplicate");
-            }
-            seen.push(id);
-            if !is_guid(id) {
-                return Some("not a GUID");
-            }
-            None
-        })
-        .collect()
-}
-
-fn is_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
-/// Splits pasted text into ids (newlines, commas, semicolons, spaces, quotes).
-pub fn split_pasted_ids(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '\''))
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// The bare state token of a link: the value of `$skiptoken`, `$deltatoken`, `skipToken`,
@@ -725,6 +684,15 @@ impl Model {
 
 /// Applies one message. Pure: the returned effects are the only way out.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    let mut out = apply(m, msg);
+    // Whatever changed the selection may have left a large body to format.
+    if let Some(job) = m.json.take_job() {
+        out.push(Effect::FormatJson(job));
+    }
+    out
+}
+
+fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(m, key),
         Msg::Mouse(ev) => {
@@ -832,6 +800,11 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         } => on_signed_in(m, attempt, who, title, &root),
         Msg::SignInFailed { attempt, error } => {
             on_sign_in_failed(m, attempt, error);
+            Vec::new()
+        }
+        Msg::JsonFormatted { seq, doc } => {
+            let h = m.json_height();
+            m.json.formatted(seq, doc, h);
             Vec::new()
         }
         Msg::ProfilesLoaded(view) => {
@@ -1145,7 +1118,8 @@ fn commit_line(m: &mut Model, target: LineTarget, input: String) {
             m.status = Some(if input.is_empty() {
                 "search cleared".to_owned()
             } else {
-                format!("{n} matches for {input:?}")
+                let more = if m.json.capped { "+" } else { "" };
+                format!("{n}{more} matches for {input:?}")
             });
         }
         LineTarget::Param(i) => {
@@ -1990,30 +1964,21 @@ fn on_paste(m: &mut Model, text: &str) {
         && !m.query.frozen;
     match &mut m.mode {
         Mode::Line { input, .. } => {
-            input.push_str(text.lines().next().unwrap_or(""));
+            // A one-line field: the first line, and not megabytes of it (drawn every frame).
+            let line = text.lines().next().unwrap_or("");
+            input.extend(line.chars().take(4096));
         }
-        Mode::EditIds => paste_ids(m, text),
+        Mode::EditIds => paste_ids_into(m, text),
         Mode::Normal if on_ids => {
             m.mode = Mode::EditIds;
-            paste_ids(m, text);
+            paste_ids_into(m, text);
         }
         _ => {}
     }
 }
 
-fn paste_ids(m: &mut Model, text: &str) {
-    let ids = split_pasted_ids(text);
-    let cur_empty = m
-        .ids_editor
-        .lines()
-        .get(m.ids_editor.cursor().0)
-        .is_none_or(|l| l.trim().is_empty());
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 || !cur_empty {
-            m.ids_editor.insert_newline();
-        }
-        m.ids_editor.insert_str(id);
-    }
+fn paste_ids_into(m: &mut Model, text: &str) {
+    paste_ids(&mut m.ids_editor, text);
     sync_ids(m);
 }
 
@@ -2057,7 +2022,8 @@ fn on_mouse(m: &mut Model, ev: MouseEvent) {
 }
 
 /// Rebuilds the JSON pane's document if what it should show changed. The pretty-printing
-/// happens here, once per selection, never per frame.
+/// happens here, once per selection, never per frame; a large body is left to a job that
+/// `update` hands to the runtime (see [`JsonView::show_json`]).
 pub fn refresh_json(m: &mut Model) {
     let key = (m.sel_round, m.sel_page, m.sel_row, m.json_target);
     let key = if m.json_target == JsonTarget::Object {
@@ -2073,20 +2039,18 @@ pub fn refresh_json(m: &mut Model) {
         m.json_key = None;
         return;
     };
-    let doc = match m.json_target {
-        JsonTarget::Page => JsonDoc::pretty(&page.raw_json),
+    let body = match m.json_target {
+        JsonTarget::Page => Ok(page.raw_json.clone()),
         JsonTarget::Object => match page.rows.get(m.sel_row) {
-            Some(row) => JsonDoc::pretty(&row.json),
-            None => JsonDoc::plain("(no object on this page)"),
+            Some(row) => Ok(row.json.clone()),
+            None => Err(JsonDoc::plain("(no object on this page)")),
         },
-        JsonTarget::Headers => headers_doc(page),
+        JsonTarget::Headers => Err(headers_doc(page)),
     };
-    let query = std::mem::take(&mut m.json.query);
-    m.json = JsonView::new(Arc::new(doc));
-    if !query.is_empty() {
-        let h = m.json_height();
-        m.json.search(&query, h);
-        m.json.top = 0;
+    let h = m.json_height();
+    match body {
+        Ok(body) => m.json.show_json(body, h),
+        Err(doc) => m.json.show_doc(doc, h),
     }
     m.json_key = Some(key);
 }
@@ -2153,28 +2117,6 @@ mod tests {
             Some("t")
         );
         assert_eq!(bare_token("https://g/v1.0/contacts/delta"), None);
-    }
-
-    #[test]
-    fn id_lines_are_checked() {
-        let g = "6f1c452b-7c6a-4d21-9c2e-0d3c9b6a1e11".to_owned();
-        let lines = vec![g.clone(), String::new(), "nope".into(), g];
-        assert_eq!(
-            id_problems(&lines),
-            vec![None, None, Some("not a GUID"), Some("duplicate")]
-        );
-        let many: Vec<String> = (0..51)
-            .map(|i| format!("{i:08x}-0000-0000-0000-000000000000"))
-            .collect();
-        assert_eq!(id_problems(&many)[50], Some("over the limit"));
-    }
-
-    #[test]
-    fn pasted_lists_split_into_ids() {
-        assert_eq!(
-            split_pasted_ids("a, b;c\n\"d\"  e"),
-            vec!["a", "b", "c", "d", "e"]
-        );
     }
 
     #[test]

@@ -1056,7 +1056,7 @@ impl EffectHandler for EngineBridge {
             }
             Effect::LoadProfiles => self.load_profiles(tx),
             // Handled by the runtime itself.
-            Effect::Copy { .. } | Effect::Quit => {}
+            Effect::Copy { .. } | Effect::FormatJson(_) | Effect::Quit => {}
         }
     }
 }

@@ -1,289 +1,51 @@
-//! Pretty-printed JSON, prepared once into one text buffer plus token offsets, so that a frame
-//! only slices the visible lines (no parsing, no allocation per character).
+//! The JSON pane's state: a prepared document ([`JsonDoc`]), its scroll position and search.
+//! Large bodies are pretty-printed off the UI thread: the view shows a placeholder and hands out
+//! a [`FormatJob`]; the document comes back tagged with the job's number, and an answer for
+//! anything else than what the pane waits for is dropped.
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
-/// The syntax class of a token, for colouring.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenKind {
-    Key,
-    Str,
-    Num,
-    /// true, false, null
-    Lit,
-    Punct,
-    Plain,
+pub use super::json_doc::{JsonDoc, TokenKind};
+use super::view::SharedText;
+
+/// Bodies up to this size are pretty-printed at once (a few milliseconds); larger ones in the
+/// background.
+pub const INLINE_LIMIT: usize = 256 * 1024;
+
+/// Search stops counting here: a one-letter search in a 10 MB string must not cost 24 bytes a
+/// letter.
+pub const MAX_MATCHES: usize = 100_000;
+
+/// Job numbers are unique in the process, so an answer can never be taken for a later job.
+static NEXT_JOB: AtomicU64 = AtomicU64::new(1);
+
+/// A body to pretty-print off the UI thread; the answer is `Msg::JsonFormatted` with `seq`.
+#[derive(Clone, PartialEq)]
+pub struct FormatJob {
+    pub seq: u64,
+    pub body: SharedText,
 }
 
-impl TokenKind {
-    pub fn style(self) -> Style {
-        match self {
-            TokenKind::Key => Style::new().fg(Color::Cyan),
-            TokenKind::Str => Style::new().fg(Color::Green),
-            TokenKind::Num => Style::new().fg(Color::Magenta),
-            TokenKind::Lit => Style::new().fg(Color::Yellow),
-            TokenKind::Punct => Style::new().fg(Color::DarkGray),
-            TokenKind::Plain => Style::new(),
-        }
-    }
-}
-
-/// A pretty-printed document: `text` holds every line back to back (no newlines); `line_starts`
-/// and `tokens` index into it.
-#[derive(Debug, Default)]
-pub struct JsonDoc {
-    text: String,
-    /// Start of each line in `text`, plus one final entry = `text.len()`.
-    line_starts: Vec<u32>,
-    /// (start in `text`, kind); a token ends where the next one starts or at its line's end.
-    tokens: Vec<(u32, TokenKind)>,
-    /// Index of the first token of each line, plus one final entry = `tokens.len()`.
-    line_tokens: Vec<u32>,
-}
-
-struct Builder {
-    doc: JsonDoc,
-    indent: usize,
-}
-
-impl Builder {
-    fn new(capacity: usize) -> Self {
-        let mut doc = JsonDoc {
-            text: String::with_capacity(capacity),
-            ..Default::default()
-        };
-        doc.line_starts.push(0);
-        doc.line_tokens.push(0);
-        Self { doc, indent: 0 }
-    }
-
-    fn push(&mut self, s: &str, kind: TokenKind) {
-        if s.is_empty() {
-            return;
-        }
-        let at = offset(self.doc.text.len());
-        if let Some(&(last_at, last_kind)) = self.doc.tokens.last() {
-            // Merge runs of the same kind on the current line (e.g. "}" then ",").
-            let line_first = self.doc.line_tokens.last().copied().unwrap_or(0) as usize;
-            if last_kind == kind && self.doc.tokens.len() > line_first && last_at <= at {
-                self.doc.text.push_str(s);
-                return;
-            }
-        }
-        self.doc.tokens.push((at, kind));
-        self.doc.text.push_str(s);
-    }
-
-    fn newline(&mut self) {
-        self.doc.line_starts.push(offset(self.doc.text.len()));
-        self.doc.line_tokens.push(offset(self.doc.tokens.len()));
-        if self.indent > 0 {
-            let pad = self.indent * 2;
-            let at = offset(self.doc.text.len());
-            self.doc.tokens.push((at, TokenKind::Plain));
-            self.doc.text.extend(std::iter::repeat_n(' ', pad));
-        }
-    }
-
-    fn finish(mut self) -> JsonDoc {
-        self.doc.line_starts.push(offset(self.doc.text.len()));
-        self.doc.line_tokens.push(offset(self.doc.tokens.len()));
-        self.doc.text.shrink_to_fit();
-        self.doc.tokens.shrink_to_fit();
-        self.doc
+impl FormatJob {
+    pub fn run(&self) -> JsonDoc {
+        JsonDoc::pretty(&self.body)
     }
 }
 
-fn offset(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-impl JsonDoc {
-    /// Pretty-prints `raw` (any JSON text; also survives truncated or non-JSON bodies, which
-    /// are shown line by line as they are).
-    pub fn pretty(raw: &str) -> Self {
-        let trimmed = raw.trim_start();
-        if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
-            return Self::plain(raw);
-        }
-        let bytes = raw.as_bytes();
-        let mut b = Builder::new(raw.len() + raw.len() / 2);
-        // For each open container: is it an object?
-        let mut stack: Vec<bool> = Vec::new();
-        let mut expect_key = false;
-        let mut i = 0;
-        while i < bytes.len() {
-            let c = bytes[i];
-            match c {
-                b' ' | b'\t' | b'\r' | b'\n' => i += 1,
-                b'{' | b'[' => {
-                    let close = if c == b'{' { b'}' } else { b']' };
-                    let mut j = i + 1;
-                    while j < bytes.len() && bytes[j].is_ascii_whitespace() {
-                        j += 1;
-                    }
-                    if bytes.get(j) == Some(&close) {
-                        b.push(if c == b'{' { "{}" } else { "[]" }, TokenKind::Punct);
-                        expect_key = false;
-                        i = j + 1;
-                    } else {
-                        b.push(&raw[i..i + 1], TokenKind::Punct);
-                        stack.push(c == b'{');
-                        expect_key = c == b'{';
-                        b.indent += 1;
-                        b.newline();
-                        i += 1;
-                    }
-                }
-                b'}' | b']' => {
-                    stack.pop();
-                    b.indent = b.indent.saturating_sub(1);
-                    b.newline();
-                    b.push(&raw[i..i + 1], TokenKind::Punct);
-                    expect_key = false;
-                    i += 1;
-                }
-                b',' => {
-                    b.push(",", TokenKind::Punct);
-                    b.newline();
-                    expect_key = stack.last().copied().unwrap_or(false);
-                    i += 1;
-                }
-                b':' => {
-                    b.push(":", TokenKind::Punct);
-                    b.push(" ", TokenKind::Plain);
-                    expect_key = false;
-                    i += 1;
-                }
-                b'"' => {
-                    let end = string_end(bytes, i);
-                    let kind = if expect_key {
-                        TokenKind::Key
-                    } else {
-                        TokenKind::Str
-                    };
-                    b.push(&raw[i..end], kind);
-                    i = end;
-                }
-                _ => {
-                    let mut j = i;
-                    while j < bytes.len()
-                        && !matches!(
-                            bytes[j],
-                            b',' | b'}' | b']' | b':' | b'"' | b' ' | b'\t' | b'\r' | b'\n'
-                        )
-                    {
-                        j += 1;
-                    }
-                    if j == i {
-                        j = i + 1;
-                    }
-                    // Cut only at ASCII bytes, so `raw[i..j]` is on char boundaries; a stray
-                    // non-ASCII byte run is carried to the next ASCII delimiter.
-                    while j < bytes.len() && !raw.is_char_boundary(j) {
-                        j += 1;
-                    }
-                    let word = &raw[i..j];
-                    let kind = match word.as_bytes()[0] {
-                        b'-' | b'0'..=b'9' => TokenKind::Num,
-                        b't' | b'f' | b'n' => TokenKind::Lit,
-                        _ => TokenKind::Plain,
-                    };
-                    b.push(word, kind);
-                    i = j;
-                }
-            }
-        }
-        b.finish()
-    }
-
-    /// Text shown as it is, one line per line (headers, non-JSON bodies).
-    pub fn plain(text: &str) -> Self {
-        let mut b = Builder::new(text.len());
-        for (n, line) in text.lines().enumerate() {
-            if n > 0 {
-                b.newline();
-            }
-            b.push(line, TokenKind::Plain);
-        }
-        b.finish()
-    }
-
-    /// Pre-styled lines (headers view): (text, kind) pieces per line.
-    pub fn from_pieces(lines: &[Vec<(String, TokenKind)>]) -> Self {
-        let mut b = Builder::new(0);
-        for (n, line) in lines.iter().enumerate() {
-            if n > 0 {
-                b.newline();
-            }
-            for (s, k) in line {
-                b.push(s, *k);
-            }
-        }
-        b.finish()
-    }
-
-    pub fn line_count(&self) -> usize {
-        self.line_starts.len().saturating_sub(1)
-    }
-
-    /// The text of line `n`.
-    pub fn line(&self, n: usize) -> &str {
-        match (self.line_starts.get(n), self.line_starts.get(n + 1)) {
-            (Some(&a), Some(&b)) => self.text.get(a as usize..b as usize).unwrap_or(""),
-            _ => "",
-        }
-    }
-
-    /// Tokens of line `n` as (text, kind), in order.
-    fn line_pieces(&self, n: usize) -> impl Iterator<Item = (usize, &str, TokenKind)> + '_ {
-        let line_start = self.line_starts.get(n).copied().unwrap_or(0) as usize;
-        let line_end = self.line_starts.get(n + 1).copied().unwrap_or(0) as usize;
-        let t0 = self.line_tokens.get(n).copied().unwrap_or(0) as usize;
-        let t1 = self.line_tokens.get(n + 1).copied().unwrap_or(0) as usize;
-        (t0..t1).filter_map(move |t| {
-            let (start, kind) = *self.tokens.get(t)?;
-            let start = start as usize;
-            let end = if t + 1 < t1 {
-                self.tokens.get(t + 1).map(|x| x.0 as usize)?
-            } else {
-                line_end
-            };
-            let text = self.text.get(start..end)?;
-            Some((start - line_start, text, kind))
-        })
-    }
-
-    /// The whole pretty text, lines joined by '\n' (for copying).
-    pub fn to_text(&self) -> String {
-        let mut out = String::with_capacity(self.text.len() + self.line_count());
-        for n in 0..self.line_count() {
-            if n > 0 {
-                out.push('\n');
-            }
-            out.push_str(self.line(n));
-        }
-        out
+impl std::fmt::Debug for FormatJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the body: effects are logged and asserted on, and a body can be megabytes.
+        f.debug_struct("FormatJob")
+            .field("seq", &self.seq)
+            .field("bytes", &self.body.len())
+            .finish()
     }
 }
 
-/// The end (exclusive) of the JSON string starting at `start` (a '"'); the input end if it is
-/// unterminated.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
-}
-
-/// A search hit: line, byte range within the line.
+/// A search hit: line, byte range within the line's text (indentation excluded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Match {
     pub line: usize,
@@ -301,6 +63,12 @@ pub struct JsonView {
     pub matches: Vec<Match>,
     /// Index into `matches` of the current match.
     pub current: usize,
+    /// The search stopped at [`MAX_MATCHES`].
+    pub capped: bool,
+    /// The job whose document the pane waits for (a placeholder is shown meanwhile).
+    pub pending: Option<u64>,
+    /// A job not yet handed to the runtime.
+    job: Option<FormatJob>,
 }
 
 const MATCH_STYLE: Style = Style::new().fg(Color::Black).bg(Color::Yellow);
@@ -315,6 +83,52 @@ impl JsonView {
             doc,
             ..Default::default()
         }
+    }
+
+    /// Shows `body` pretty-printed: at once when it is small, else a placeholder until the job
+    /// taken with [`JsonView::take_job`] answers. The search query is kept.
+    pub fn show_json(&mut self, body: SharedText, height: usize) {
+        if body.len() <= INLINE_LIMIT {
+            self.show_doc(JsonDoc::pretty(&body), height);
+            return;
+        }
+        let seq = NEXT_JOB.fetch_add(1, Ordering::Relaxed);
+        let waiting = JsonDoc::plain(&format!(
+            "formatting {:.1} MB of JSON…",
+            body.len() as f64 / (1024.0 * 1024.0)
+        ));
+        self.show_doc(waiting, height);
+        self.pending = Some(seq);
+        self.job = Some(FormatJob { seq, body });
+    }
+
+    /// Shows `doc` from its top; the search query is kept and run again.
+    pub fn show_doc(&mut self, doc: JsonDoc, height: usize) {
+        let query = std::mem::take(&mut self.query);
+        *self = JsonView::new(Arc::new(doc));
+        if !query.is_empty() {
+            self.search(&query, height);
+            self.top = 0;
+        }
+    }
+
+    /// The job to run off the UI thread, once.
+    pub fn take_job(&mut self) -> Option<FormatJob> {
+        self.job.take()
+    }
+
+    /// Job `seq` answered: shown if the pane still waits for it. Returns whether it was.
+    pub fn formatted(&mut self, seq: u64, doc: Arc<JsonDoc>, height: usize) -> bool {
+        if self.pending != Some(seq) {
+            return false;
+        }
+        let query = std::mem::take(&mut self.query);
+        *self = JsonView::new(doc);
+        if !query.is_empty() {
+            self.search(&query, height);
+            self.top = 0;
+        }
+        true
     }
 
     fn max_top(&self, height: usize) -> usize {
@@ -338,23 +152,28 @@ impl JsonView {
         self.top = self.max_top(height);
     }
 
-    /// Finds every ASCII-case-insensitive occurrence of `query` and moves to the first match at
-    /// or after the current top line. Returns the number of matches.
+    /// Finds every ASCII-case-insensitive occurrence of `query` (up to [`MAX_MATCHES`]) and
+    /// moves to the first match at or after the current top line. Returns the number of matches.
     pub fn search(&mut self, query: &str, height: usize) -> usize {
         self.query = query.to_owned();
         self.matches.clear();
         self.current = 0;
+        self.capped = false;
         if query.is_empty() {
             return 0;
         }
         let needle = query.to_ascii_lowercase();
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
         let mut buf: Vec<u8> = Vec::new();
-        for n in 0..self.doc.line_count() {
+        'lines: for n in 0..self.doc.line_count() {
             let line = self.doc.line(n).as_bytes();
             buf.clear();
             buf.extend(line.iter().map(u8::to_ascii_lowercase));
             for start in finder.find_iter(&buf) {
+                if self.matches.len() == MAX_MATCHES {
+                    self.capped = true;
+                    break 'lines;
+                }
                 self.matches.push(Match {
                     line: n,
                     start,
@@ -395,8 +214,9 @@ impl JsonView {
     }
 
     /// The ratatui lines for rows `top .. top + height`, with a line-number gutter and search
-    /// highlights. Only these lines are built.
-    pub fn visible_lines(&self, height: usize) -> Vec<Line<'_>> {
+    /// highlights, each cut to `width` characters: only what can be seen is built, so a line
+    /// as long as the body costs no more than a short one.
+    pub fn visible_lines(&self, height: usize, width: usize) -> Vec<Line<'_>> {
         let total = self.doc.line_count();
         let end = (self.top + height).min(total);
         let gutter = digits(total);
@@ -409,12 +229,22 @@ impl JsonView {
                 format!("{:>gutter$} ", n + 1),
                 Style::new().fg(Color::DarkGray),
             ));
+            let mut budget = width.saturating_sub(gutter + 1);
+            let indent = self.doc.indent(n).min(budget);
+            if indent > 0 {
+                spans.push(Span::raw(" ".repeat(indent)));
+                budget -= indent;
+            }
             let m0 = mi;
             while mi < self.matches.len() && self.matches[mi].line == n {
                 mi += 1;
             }
             let line_matches = &self.matches[m0..mi];
             for (at, text, kind) in self.doc.line_pieces(n) {
+                if budget == 0 {
+                    break;
+                }
+                let text = clip(text, &mut budget);
                 if line_matches.is_empty() {
                     spans.push(Span::styled(text, kind.style()));
                 } else {
@@ -466,6 +296,21 @@ impl JsonView {
     }
 }
 
+/// The first `budget` characters of `text` (all of it when shorter), taken off the budget;
+/// costs no more than the characters kept.
+fn clip<'a>(text: &'a str, budget: &mut usize) -> &'a str {
+    match text.char_indices().nth(*budget) {
+        Some((cut, _)) => {
+            *budget = 0;
+            &text[..cut]
+        }
+        None => {
+            *budget = budget.saturating_sub(text.chars().count());
+            text
+        }
+    }
+}
+
 fn digits(n: usize) -> usize {
     let mut d = 1;
     let mut n = n / 10;
@@ -481,53 +326,11 @@ fn digits(n: usize) -> usize {
 mod tests {
     use super::*;
 
-    #[test]
-    fn pretty_prints_with_kinds() {
-        let doc = JsonDoc::pretty(r#"{"a":1,"b":[true,null],"c":{},"d":"x\"y"}"#);
-        let lines: Vec<&str> = (0..doc.line_count()).map(|n| doc.line(n)).collect();
-        assert_eq!(
-            lines,
-            vec![
-                "{",
-                "  \"a\": 1,",
-                "  \"b\": [",
-                "    true,",
-                "    null",
-                "  ],",
-                "  \"c\": {},",
-                "  \"d\": \"x\\\"y\"",
-                "}"
-            ]
-        );
-        let kinds: Vec<TokenKind> = doc.line_pieces(1).map(|p| p.2).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                TokenKind::Plain,
-                TokenKind::Key,
-                TokenKind::Punct,
-                TokenKind::Plain,
-                TokenKind::Num,
-                TokenKind::Punct
-            ]
-        );
-    }
-
-    #[test]
-    fn survives_garbage_and_truncation() {
-        for raw in [
-            "",
-            "{",
-            "{\"a\":\"unterminated",
-            "]]]}}}",
-            "<html>oops</html>",
-            "{\"é\":\"ü\",\"n\":ñ}",
-            "[1,2,",
-        ] {
-            let doc = JsonDoc::pretty(raw);
-            let view = JsonView::new(Arc::new(doc));
-            let _ = view.visible_lines(10);
-        }
+    fn texts(v: &JsonView, height: usize, width: usize) -> Vec<String> {
+        v.visible_lines(height, width)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
     }
 
     #[test]
@@ -545,12 +348,11 @@ mod tests {
         v.next_match(false, 2);
         assert_eq!(v.current, 1);
         // The highlighted line splits the string token around the match.
-        let lines = v.visible_lines(5);
-        let texts: Vec<String> = lines
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect();
-        assert!(texts.iter().any(|t| t.contains("\"other\": \"a@y\"")));
+        assert!(
+            texts(&v, 5, 80)
+                .iter()
+                .any(|t| t.contains("  \"other\": \"a@y\""))
+        );
     }
 
     #[test]
@@ -563,5 +365,39 @@ mod tests {
         assert_eq!(v.top, 0);
         v.scroll_bottom(5);
         assert_eq!(v.top, 7);
+    }
+
+    #[test]
+    fn long_lines_are_cut_to_the_width() {
+        let long = format!("[\"{}\"]", "é".repeat(1_000_000));
+        let mut v = JsonView::new(Arc::new(JsonDoc::pretty(&long)));
+        v.search("é", 3);
+        let lines = texts(&v, 3, 50);
+        assert!(lines.iter().all(|l| l.chars().count() <= 50), "{lines:?}");
+        assert!(lines[1].starts_with("2   \"éé"), "{lines:?}");
+    }
+
+    #[test]
+    fn large_bodies_are_formatted_off_the_ui_thread_and_stale_answers_dropped() {
+        let big = format!("[\"{}\"]", "x".repeat(INLINE_LIMIT));
+        let mut v = JsonView {
+            query: "xx".into(),
+            ..Default::default()
+        };
+        v.show_json(SharedText::from(big.as_str()), 10);
+        let job = v.take_job().unwrap();
+        assert!(v.take_job().is_none());
+        assert_eq!(v.pending, Some(job.seq));
+        assert!(v.doc.line(0).starts_with("formatting"));
+        // Something else was selected meanwhile: the answer is stale.
+        let mut other = v.clone();
+        other.show_json(SharedText::from("[1]"), 10);
+        assert!(!other.formatted(job.seq, Arc::new(job.run()), 10));
+        assert_eq!(other.doc.line_count(), 3);
+        assert!(v.formatted(job.seq, Arc::new(job.run()), 10));
+        assert_eq!(v.pending, None);
+        assert_eq!(v.doc.line_count(), 3);
+        assert_eq!(v.query, "xx");
+        assert!(!v.matches.is_empty());
     }
 }

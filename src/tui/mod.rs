@@ -7,6 +7,8 @@ pub mod clipboard;
 pub mod explore;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod ids;
+pub mod json_doc;
 pub mod json_view;
 pub mod keymap;
 pub mod panes;

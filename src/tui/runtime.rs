@@ -3,6 +3,7 @@
 //! Ticks happen only while something animates (a spinner, a Retry-After countdown).
 use std::collections::VecDeque;
 use std::io;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::app::{Effect, Model, Msg, update};
 use super::clipboard::Clipboard;
+use super::json_view::FormatJob;
 use super::ui;
 
 /// How often the screen animates while fetching or throttled.
@@ -94,11 +96,36 @@ impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
                         });
                     }
                     Effect::Quit => self.model.quit = true,
+                    Effect::FormatJson(job) => {
+                        if let Some(msg) = self.format_json(job) {
+                            queue.push_back(msg);
+                        }
+                    }
                     other => self.handler.handle(other, &self.tx),
                 }
             }
         }
         true
+    }
+
+    /// Pretty-prints a large body on a thread of its own (a frame must never wait for it);
+    /// the document comes back as a message. Done here when no thread can be had.
+    fn format_json(&self, job: FormatJob) -> Option<Msg> {
+        let tx = self.tx.clone();
+        let spare = job.clone();
+        let spawned = std::thread::Builder::new()
+            .name("json-format".into())
+            .spawn(move || {
+                let doc = Arc::new(job.run());
+                let _ = tx.send(Msg::JsonFormatted { seq: job.seq, doc });
+            });
+        match spawned {
+            Ok(_) => None,
+            Err(_) => Some(Msg::JsonFormatted {
+                seq: spare.seq,
+                doc: Arc::new(spare.run()),
+            }),
+        }
     }
 
     fn draw<B: Backend>(&mut self, terminal: &mut Terminal<B>) -> io::Result<()> {

@@ -173,7 +173,35 @@ fn range_in(whole: &str, part: &str) -> Option<(u32, u32)> {
     Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
 }
 
+/// One line of the screen never shows more than this many characters of one text.
+pub const LINE: usize = 1024;
+
+/// A cell shows at most this many characters of a value: no column is wider, and a frame
+/// measures every visible cell (a 10 MB string must not be measured 60 times a frame).
+const MAX_CELL_CHARS: usize = 256;
+
+/// What a table shows of a name or value from the server: cut to [`MAX_CELL_CHARS`], with
+/// every character that may not reach a terminal escaped (`\u202e`). Borrowed when unchanged.
+pub fn cell_text(s: &str) -> Cow<'_, str> {
+    clipped(s, MAX_CELL_CHARS)
+}
+
+/// Text from outside for one line of the screen: at most `max` characters (then '…'), escaped
+/// as [`crate::text::one_line`] does; costs no more than what is kept, however long `s` is.
+pub fn clipped(s: &str, max: usize) -> Cow<'_, str> {
+    let (head, cut) = match s.char_indices().nth(max) {
+        Some((at, _)) => (&s[..at], true),
+        None => (s, false),
+    };
+    match crate::text::one_line(head) {
+        text if !cut => text,
+        text => Cow::Owned(format!("{text}…")),
+    }
+}
+
 fn keep(owned: &mut String, whole: &str, text: &str) -> ((u32, u32), bool) {
+    let text = cell_text(text);
+    let text = text.as_ref();
     match range_in(whole, text) {
         Some(r) => (r, false),
         None => {
@@ -385,6 +413,7 @@ impl RowData {
                 let reason = serde_json::from_str::<serde_json::Value>(raw)
                     .ok()
                     .and_then(|r| r.get("reason").and_then(|r| r.as_str()).map(str::to_owned));
+                let reason = reason.map(|r| cell_text(&r).into_owned());
                 row.removed = Some(reason.unwrap_or_else(|| "removed".to_owned()));
             } else if minimal && !k.contains('@') {
                 row.changed_props.push(k.to_string());

@@ -5,8 +5,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::text::one_line;
 use crate::tui::app::{Focus, JsonTarget, LineTarget, Mode, Model, human_bytes_u64};
 use crate::tui::ui::pane_block;
+use crate::tui::view::cell_text;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Json;
@@ -19,7 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             human_bytes_u64(p.bytes)
         ),
         (JsonTarget::Object, Some(p)) => match p.rows.get(m.sel_row) {
-            Some(r) => format!("· object {} ", r.id()),
+            Some(r) => format!("· object {} ", cell_text(r.id())),
             None => "· object ".to_owned(),
         },
         (JsonTarget::Headers, Some(p)) => format!("· headers of page {} ", p.index),
@@ -44,7 +46,9 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             body,
         );
     } else {
-        let lines = m.json.visible_lines(usize::from(body.height));
+        let lines = m
+            .json
+            .visible_lines(usize::from(body.height), usize::from(body.width));
         frame.render_widget(Paragraph::new(lines), body);
     }
     let bar_line = match &m.mode {
@@ -69,16 +73,30 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             let search = if m.json.query.is_empty() {
                 String::new()
             } else if m.json.matches.is_empty() {
-                format!("  no match for {:?}", m.json.query)
+                format!("  no match for \"{}\"", one_line(&m.json.query))
             } else {
                 format!(
-                    "  match {}/{} for {:?}",
+                    "  match {}/{}{} for \"{}\"",
                     m.json.current + 1,
                     m.json.matches.len(),
-                    m.json.query
+                    if m.json.capped { "+" } else { "" },
+                    one_line(&m.json.query)
                 )
             };
-            Line::styled(format!("{pos}{search}"), Style::new().fg(Color::DarkGray))
+            let mut spans = vec![Span::styled(
+                format!("{pos}{search}"),
+                Style::new().fg(Color::DarkGray),
+            )];
+            if m.json.pending.is_some() {
+                spans.push(Span::styled("  formatting…", Style::new().fg(Color::Cyan)));
+            }
+            if let Some(note) = m.json.doc.note() {
+                spans.push(Span::styled(
+                    format!("  {note}"),
+                    Style::new().fg(Color::Yellow),
+                ));
+            }
+            Line::from(spans)
         }
     };
     frame.render_widget(Paragraph::new(bar_line), bar);

@@ -6,6 +6,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::text::one_line;
 use crate::tui::app::Model;
 use crate::tui::ui::ellipsize;
 
@@ -28,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     };
     lines.push(Line::from(vec![
         Span::styled("config file ", Style::new().fg(Color::Cyan)),
-        Span::raw(view.path.as_deref().unwrap_or("(none)")),
+        Span::raw(one_line(view.path.as_deref().unwrap_or("(none)"))),
     ]));
     lines.push(Line::raw(""));
     let width = usize::from(inner.width);
@@ -52,7 +53,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
     ));
     let startup = format!("{}{:<18} {}", marker(0), "(start-up)", view.startup);
-    lines.push(Line::styled(ellipsize(&startup, width), row_style(0)));
+    lines.push(Line::styled(
+        ellipsize(&one_line(&startup), width),
+        row_style(0),
+    ));
     for (i, e) in view.entries.iter().enumerate() {
         let text = format!(
             "{}{:<18} {:<20} {:<10} {:<38} {}",
@@ -63,12 +67,15 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             ellipsize(&e.tenant, 38),
             e.graph_root.as_deref().unwrap_or("(the cloud's)")
         );
-        lines.push(Line::styled(ellipsize(&text, width), row_style(i + 1)));
+        lines.push(Line::styled(
+            ellipsize(&one_line(&text), width),
+            row_style(i + 1),
+        ));
     }
     if let Some(problem) = &view.problem {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
-            problem.as_str(),
+            one_line(problem),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         ));
     }
@@ -80,7 +87,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     };
     lines.push(Line::from(vec![
         Span::styled("in use now  ", Style::new().fg(Color::Cyan)),
-        Span::raw(in_use),
+        Span::raw(one_line(&in_use).into_owned()),
     ]));
     lines.push(Line::styled(
         "Signing in with another profile drops the session's rounds (they belong to the sign-in \

@@ -6,7 +6,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use crate::tui::app::{Focus, LineTarget, Mode, Model, QueryField, id_problems};
+use crate::text::one_line;
+use crate::tui::app::{Focus, LineTarget, Mode, Model, QueryField};
 use crate::tui::ui::{ellipsize, pane_block};
 use crate::tui::view::{MAX_IDS, redact_header};
 
@@ -122,11 +123,11 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                     None if param.value.is_empty() => {
                         spans.push(Span::styled("(empty)", Style::new().fg(Color::DarkGray)))
                     }
-                    None => spans.push(Span::raw(param.value.as_str())),
+                    None => spans.push(Span::raw(one_line(&param.value))),
                 }
                 if let Some(e) = &param.error {
                     spans.push(Span::styled(
-                        format!("  ✗ {e}"),
+                        format!("  ✗ {}", one_line(e)),
                         Style::new().fg(Color::Red),
                     ));
                 }
@@ -145,7 +146,7 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                 } else {
                     Style::new().fg(Color::Magenta)
                 };
-                spans.push(Span::styled(prop.as_str(), style));
+                spans.push(Span::styled(one_line(prop), style));
                 if q.current()
                     .is_some_and(|r| r.default_properties.iter().any(|k| k == prop))
                 {
@@ -260,7 +261,7 @@ fn draw_ids(frame: &mut Frame, area: Rect, m: &Model) {
     let [text, marks] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(marker_w)]).areas(inner);
     frame.render_widget(&m.ids_editor, text);
-    let problems = id_problems(lines);
+    let problems = &m.ids_check.lines;
     let top = usize::from(m.ids_editor.scroll_offset().0);
     let marks_lines: Vec<Line> = problems
         .iter()
@@ -287,7 +288,7 @@ fn preview_lines(m: &Model) -> Vec<Line<'_>> {
             ("!", Color::Yellow)
         };
         out.push(Line::styled(
-            format!("{mark} {}: {}", p.field, p.message),
+            format!("{mark} {}: {}", one_line(&p.field), one_line(&p.message)),
             Style::new().fg(color),
         ));
     }
@@ -297,10 +298,10 @@ fn preview_lines(m: &Model) -> Vec<Line<'_>> {
                 "GET ",
                 Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
             ),
-            Span::raw(url.as_str()),
+            Span::raw(one_line(url)),
         ])),
         Err(why) => out.push(Line::styled(
-            format!("(no request: {why})"),
+            format!("(no request: {})", one_line(why)),
             Style::new().fg(Color::DarkGray),
         )),
     }
@@ -309,7 +310,9 @@ fn preview_lines(m: &Model) -> Vec<Line<'_>> {
         Style::new().fg(Color::DarkGray),
     ));
     for (n, v) in &q.preview.headers {
-        out.push(Line::raw(format!("{n}: {}", redact_header(n, v))));
+        out.push(Line::raw(
+            one_line(&format!("{n}: {}", redact_header(n, v))).into_owned(),
+        ));
     }
     out
 }

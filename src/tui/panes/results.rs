@@ -6,10 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use crate::graph::round::plural;
+use crate::text::one_line;
 use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{ellipsize, pane_block};
-use crate::tui::view::{FetchState, ObjectRow, PageView, RoundView, SignInState, Widths};
+use crate::tui::view::{
+    FetchState, LINE, ObjectRow, PageView, RoundView, SignInState, Widths, cell_text, clipped,
+};
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Results;
@@ -66,7 +69,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
                 format!("Not signed in ({target}):"),
                 Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
             ));
-            lines.push(Line::styled(error.as_str(), Style::new().fg(Color::Red)));
+            lines.push(Line::styled(one_line(error), Style::new().fg(Color::Red)));
             lines.push(Line::styled(
                 format!(
                     "{} signs in again, {} chooses a profile.",
@@ -104,12 +107,12 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
                 .code
                 .as_deref()
                 .filter(|c| !c.eq_ignore_ascii_case("Forbidden"))
-                .map(|c| format!(" ({c})"))
+                .map(|c| format!(" ({})", one_line(c)))
                 .unwrap_or_default();
             let id = error
                 .request_id
                 .as_deref()
-                .map(|id| format!(", request-id {id}"))
+                .map(|id| format!(", request-id {}", one_line(id)))
                 .unwrap_or_default();
             (
                 format!(
@@ -134,7 +137,7 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
     lines.extend(
         problems
             .iter()
-            .map(|p| Line::styled(format!("✗ {p}"), Style::new().fg(Color::Red))),
+            .map(|p| Line::styled(format!("✗ {}", one_line(p)), Style::new().fg(Color::Red))),
     );
     let inspect = m
         .keymap
@@ -155,7 +158,7 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
 
 fn summary_line(r: &RoundView) -> Line<'_> {
     match &r.summary_line {
-        Some(s) => Line::styled(s.as_str(), Style::new().fg(Color::Green)),
+        Some(s) => Line::styled(clipped(s, LINE), Style::new().fg(Color::Green)),
         None => {
             let items: usize = r.pages.iter().map(|p| p.item_count).sum();
             Line::styled(
@@ -223,11 +226,17 @@ fn page_line(p: &PageView, selected: bool) -> Line<'_> {
     match (&p.next_link, &p.delta_link) {
         (_, Some(d)) => {
             spans.push(Span::styled("deltaLink ", Style::new().fg(Color::Green)));
-            spans.push(Span::styled(d.as_str(), Style::new().fg(Color::DarkGray)));
+            spans.push(Span::styled(
+                clipped(d, LINE),
+                Style::new().fg(Color::DarkGray),
+            ));
         }
         (Some(n), None) => {
             spans.push(Span::styled("nextLink ", Style::new().fg(Color::Cyan)));
-            spans.push(Span::styled(n.as_str(), Style::new().fg(Color::DarkGray)));
+            spans.push(Span::styled(
+                clipped(n, LINE),
+                Style::new().fg(Color::DarkGray),
+            ));
         }
         (None, None) => spans.push(Span::styled("no link", Style::new().fg(Color::Red))),
     }
@@ -319,7 +328,7 @@ fn column_widths(
     let mark_w = rows.iter().map(marker_width).max().unwrap_or(0).max(1);
     let id_full = rows
         .iter()
-        .map(|r| text_width(r.id()))
+        .map(|r| text_width(&cell_text(r.id())))
         .max()
         .unwrap_or(2)
         .max(2);
@@ -332,7 +341,7 @@ fn column_widths(
                 .map(|v| text_width(v) + 1)
                 .max()
                 .unwrap_or(1);
-            cells.max(text_width(c)).clamp(3, CAP)
+            cells.max(text_width(&one_line(c))).clamp(3, CAP)
         })
         .collect();
     let Widths {
@@ -389,7 +398,7 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
     let columns: &[String] = &m.columns;
     let widths = column_widths(area.width, m, page, columns, h);
     let mut header = vec![Cell::from(""), Cell::from("id")];
-    header.extend(columns.iter().map(|c| Cell::from(c.as_str())));
+    header.extend(columns.iter().map(|c| Cell::from(one_line(c))));
     let header = Row::new(header).style(
         Style::new()
             .fg(Color::Cyan)
@@ -404,7 +413,7 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
             let (mark, mark_style) = marker(row);
             let mut cells = vec![
                 Cell::from(Span::styled(mark, mark_style)),
-                Cell::from(row.id()),
+                Cell::from(cell_text(row.id())),
             ];
             for c in columns {
                 let cell = match row.cell(c) {

@@ -9,6 +9,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::text::one_line;
 use crate::tui::app::Model;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::view::{DeviceCodeView, SignInState};
@@ -27,7 +28,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
     let (target, again) = match &m.sign_in {
         SignInState::Running {
             target, renewal, ..
-        } => (target.to_string(), if *renewal { " again" } else { "" }),
+        } => (
+            one_line(&target.to_string()).into_owned(),
+            if *renewal { " again" } else { "" },
+        ),
         _ => (String::new(), ""),
     };
     let cancel = m
@@ -53,13 +57,13 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
         Span::raw(format!("in {}", countdown(left)))
     };
     let mut lines = vec![
-        Line::styled(prompt.message.as_str(), Style::new().fg(Color::Gray)),
+        Line::styled(one_line(&prompt.message), Style::new().fg(Color::Gray)),
         Line::raw(""),
         Line::from(vec![
             // The highlight's own space lines the code up with the values below.
             Span::styled("code     ", label),
             Span::styled(
-                format!(" {} ", prompt.code),
+                format!(" {} ", one_line(&prompt.code)),
                 Style::new()
                     .fg(Color::Black)
                     .bg(Color::Yellow)
@@ -70,7 +74,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
         Line::from(vec![
             Span::styled("page      ", label),
             Span::styled(
-                prompt.url.as_str(),
+                one_line(&prompt.url),
                 Style::new().add_modifier(Modifier::UNDERLINED),
             ),
         ]),

@@ -5,9 +5,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::text::one_line;
 use crate::tui::app::{Mode, Model};
 use crate::tui::keymap::{Action, Context};
-use crate::tui::view::{FetchState, SignInState};
+use crate::tui::view::{FetchState, LINE, SignInState, clipped};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -89,7 +90,7 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
                         .status
                         .map(|s| s.to_string())
                         .unwrap_or_else(|| "error".to_owned()),
-                    error.code.as_deref().unwrap_or("")
+                    one_line(error.code.as_deref().unwrap_or(""))
                 ),
                 Style::new()
                     .fg(Color::White)
@@ -114,10 +115,10 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
                     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
                 ));
             }
-            spans.push(Span::raw(format!(" {}", error.message)));
+            spans.push(Span::raw(format!(" {}", clipped(&error.message, LINE))));
             if let Some(id) = &error.request_id {
                 spans.push(Span::styled(
-                    format!("  request-id {id}"),
+                    format!("  request-id {}", one_line(id)),
                     Style::new().fg(Color::DarkGray),
                 ));
             }
@@ -132,7 +133,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let mut spans = state_spans(m);
     if let Some(msg) = &m.status {
         spans.push(Span::raw("  "));
-        spans.push(Span::styled(msg.as_str(), Style::new().fg(Color::White)));
+        spans.push(Span::styled(
+            clipped(msg, LINE),
+            Style::new().fg(Color::White),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), state);
 
@@ -150,7 +154,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
                     .add_modifier(Modifier::BOLD),
             ),
             Span::styled(
-                format!(" {}", error.token_problems.join("; ")),
+                format!(" {}", one_line(&error.token_problems.join("; "))),
                 Style::new().fg(Color::Yellow),
             ),
         ]);
@@ -167,7 +171,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
                 " what to do ",
                 Style::new().fg(Color::Black).bg(Color::Yellow),
             ),
-            Span::styled(format!(" {hint}"), Style::new().fg(Color::Yellow)),
+            Span::styled(
+                format!(" {}", clipped(hint, LINE)),
+                Style::new().fg(Color::Yellow),
+            ),
         ]);
         frame.render_widget(Paragraph::new(line), hints);
         return;

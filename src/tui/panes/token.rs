@@ -6,6 +6,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::text::one_line;
 use crate::tui::app::Model;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
@@ -26,14 +27,14 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         Some(t) => {
             if let Some(why) = &t.unavailable {
                 lines.push(Line::styled(
-                    why.as_str(),
+                    one_line(why),
                     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
                 ));
             }
             for (k, v) in &t.lines {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("{k:<10}"), label),
-                    Span::raw(v.as_str()),
+                    Span::styled(format!("{:<10}", one_line(k)), label),
+                    Span::raw(one_line(v)),
                 ]));
             }
             if let Some(r) = &t.resource
@@ -46,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
                 };
                 lines.push(Line::from(vec![
                     Span::styled(format!("{:<10}", "resource"), label),
-                    Span::raw(format!("{r} (")),
+                    Span::raw(format!("{} (", one_line(r))),
                     Span::styled(verdict, style.add_modifier(Modifier::BOLD)),
                     Span::raw(")"),
                 ]));
@@ -60,13 +61,13 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
                         "problem   ",
                         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
                     ),
-                    Span::styled(p.as_str(), Style::new().fg(Color::Red)),
+                    Span::styled(one_line(p), Style::new().fg(Color::Red)),
                 ]));
             }
             for n in &t.notes {
                 lines.push(Line::from(vec![
                     Span::styled("note      ", Style::new().fg(Color::Yellow)),
-                    Span::raw(n.as_str()),
+                    Span::raw(one_line(n)),
                 ]));
             }
         }
