@@ -8,6 +8,7 @@
 //! - [`tui`]: the ratatui explorer (panes, keymap, event loop).
 //! - [`sync`]: the headless `deltascope sync` command.
 //! - [`limits`]: the engine's limits (idle pages, body size) as options of the explorer and `sync`.
+//! - [`target`]: where requests go (a Graph root or the embedded emulator), one rule for every command.
 //! - [`fsutil`]: private, atomic file writes for saved state.
 //! - [`signals`]: waiting for Ctrl-C / SIGTERM in the long-running commands.
 //! - [`text`]: text from outside made safe for a terminal (control characters, bidi overrides).
@@ -18,6 +19,7 @@ pub mod graph;
 pub mod limits;
 pub mod signals;
 pub mod sync;
+pub mod target;
 pub mod text;
 pub mod token_cmd;
 pub mod tui;

@@ -15,7 +15,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{AccessToken, AuthError, SignInFailure, StaticToken, TokenSource};
+use crate::auth::{AuthError, SignInFailure, StaticToken, TokenSource};
 use crate::graph::catalog::Catalog;
 use crate::graph::client::{ClientConfig, FetchProgress, GraphClient, Unparsed};
 use crate::graph::error::GraphError;
@@ -23,6 +23,7 @@ use crate::graph::guard::Stop;
 use crate::graph::page::{Page, PageRequest, ParsedBody, RequestKind, is_query_header};
 use crate::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use crate::graph::round::{PageReport, RoundSummary, Session};
+use crate::target::Target;
 
 /// Process exit codes of `deltascope sync` (documented in the README).
 pub mod exit {
@@ -41,9 +42,6 @@ pub mod exit {
     /// Interrupted by Ctrl-C / SIGTERM; state saved so the next run continues.
     pub const INTERRUPTED: u8 = 130;
 }
-
-/// The token used against the embedded emulator, which accepts any bearer token by default.
-const EMULATOR_TOKEN: &str = "deltascope-emulator-demo-token";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SyncArgs {
@@ -364,17 +362,10 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
 
     // Without a Graph root, run against an embedded emulator for the length of this run.
     let mut embedded = None;
-    let root_arg = match &args.graph_root {
-        Some(r) => Some(r.clone()),
-        None => args
-            .auth
-            .implied_graph_root()
-            .map_err(|e| fail(exit::VALIDATION, e.to_string()))?,
-    };
-    let (root, tokens): (GraphRoot, Arc<dyn TokenSource>) = match root_arg {
-        Some(root) => {
-            let root =
-                GraphRoot::parse(&root).map_err(|e| fail(exit::VALIDATION, e.to_string()))?;
+    let target = crate::target::choose(args.graph_root.as_deref(), &args.auth)
+        .map_err(|e| fail(exit::VALIDATION, e))?;
+    let (root, tokens): (GraphRoot, Arc<dyn TokenSource>) = match target {
+        Target::Graph(root) => {
             let (tokens, plan) =
                 args.auth
                     .sign_in_on_terminal(root.as_str(), catalog.get(&args.resource))
@@ -390,7 +381,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             crate::safe_eprintln!("signed in: {}", plan.describe());
             (root, tokens)
         }
-        None => {
+        Target::Embedded => {
             let config = crate::emulator::EmulatorConfig {
                 seed: args.demo_seed,
                 contacts: args.demo_contacts,
@@ -411,9 +402,8 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             let root = GraphRoot::parse(&emu.base_url())
                 .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?;
             embedded = Some(emu);
-            let token =
-                std::env::var("DELTASCOPE_TOKEN").unwrap_or_else(|_| EMULATOR_TOKEN.to_owned());
-            let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(AccessToken::new(token)));
+            let tokens: Arc<dyn TokenSource> =
+                Arc::new(StaticToken::new(crate::target::demo_token()));
             (root, tokens)
         }
     };

@@ -112,12 +112,12 @@ pub async fn run(args: TokenArgs) -> u8 {
             }
         },
     };
-    let graph_root = match &args.graph_root {
-        None => None,
-        Some(r) => match crate::auth::cloud::check_origin(r) {
-            Ok(o) => Some(o),
-            Err(e) => return fail(exit::USAGE, format!("--graph-root: {e}")),
-        },
+    // The same rule as the explorer and sync; with nothing configured there is no emulator to
+    // ask here: the sign-in's own cloud decides where the token is for.
+    let graph_root = match crate::target::choose(args.graph_root.as_deref(), &args.auth) {
+        Ok(crate::target::Target::Graph(root)) => Some(root.as_str().to_owned()),
+        Ok(crate::target::Target::Embedded) => None,
+        Err(e) => return fail(exit::USAGE, e),
     };
     let delegated: Vec<String> = spec
         .map(|s| s.permissions.delegated.clone())

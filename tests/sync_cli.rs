@@ -145,6 +145,20 @@ fn embedded_emulator_full_round_writes_every_item_once() {
 }
 
 #[test]
+fn an_empty_token_variable_is_no_token_for_the_embedded_emulator_as_in_the_explorer() {
+    // The explorer always took a blank DELTASCOPE_TOKEN as unset; sync sent "Bearer " and got a
+    // 401. One rule now (crate::target) for both.
+    for blank in ["", "   "] {
+        let out = sync(
+            &["--resource", "contacts", "--demo-contacts", "12", "--quiet"],
+            &[("DELTASCOPE_TOKEN", blank)],
+        );
+        assert_eq!(out.status.code(), Some(0), "{blank:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("12 added"), "{}", stderr(&out));
+    }
+}
+
+#[test]
 fn state_file_continues_with_the_next_round_and_holds_no_secret() {
     let emu = EmulatorProcess::start(&["--contacts", "25", "--seed", "7"]);
     let dir = tempdir();

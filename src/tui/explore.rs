@@ -15,13 +15,13 @@ use super::terminal::TerminalGuard;
 use std::sync::Arc;
 
 use crate::auth::select::process_env;
-use crate::auth::{AccessToken, Method, PromptFn, StaticToken, TokenSource};
+use crate::auth::{Method, PromptFn, StaticToken, TokenSource};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::graph::{Catalog, ClientConfig, GraphRoot};
+use crate::target::Target;
 use crate::tui::view::{SignInState, SignInTarget};
 
 /// The token sent to the embedded emulator (which accepts any bearer token).
-const EMULATOR_TOKEN: &str = "deltascope-emulator-demo-token";
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ExploreArgs {
@@ -69,16 +69,10 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
     }
     .map_err(|e| anyhow::anyhow!("keymap: {}", e.0))?;
     let mut query = query_view(catalog);
-    let root_arg = match &args.graph_root {
-        Some(r) => Some(r.clone()),
-        None => args
-            .auth
-            .implied_graph_root()
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-    };
-    let (setup, status, emu) = match root_arg {
-        Some(root) => {
-            let root = GraphRoot::parse(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let target = crate::target::choose(args.graph_root.as_deref(), &args.auth)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (setup, status, emu) = match target {
+        Target::Graph(root) => {
             let plan =
                 args.auth
                     .for_root(root.as_str())
@@ -113,7 +107,7 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
             };
             (setup, String::new(), None)
         }
-        None => {
+        Target::Embedded => {
             let emu = crate::emulator::start(emulator, ([127, 0, 0, 1], 0).into())
                 .await
                 .context("cannot start the embedded emulator")?;
@@ -129,8 +123,8 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
                 ];
                 status.push_str(&format!(" (meeting organizer {organizer})"));
             }
-            let token = process_env("DELTASCOPE_TOKEN").unwrap_or_else(|| EMULATOR_TOKEN.into());
-            let tokens: Arc<dyn TokenSource> = Arc::new(StaticToken::new(AccessToken::new(token)));
+            let tokens: Arc<dyn TokenSource> =
+                Arc::new(StaticToken::new(crate::target::demo_token()));
             let who = "the demo token of the embedded emulator".to_owned();
             let setup = SignInSetup {
                 args: args.auth.clone(),
