@@ -9,10 +9,12 @@
 //! - [`sync`]: the headless `deltascope sync` command.
 //! - [`limits`]: the engine's limits (idle pages, body size) as options of the explorer and `sync`.
 //! - [`target`]: where requests go (a Graph root or the embedded emulator), one rule for every command.
+//! - [`dirs`]: the platform's config directory (profiles, keymap).
 //! - [`fsutil`]: private, atomic file writes for saved state.
 //! - [`signals`]: waiting for Ctrl-C / SIGTERM in the long-running commands.
 //! - [`text`]: text from outside made safe for a terminal (control characters, bidi overrides).
 pub mod auth;
+pub mod dirs;
 pub mod emulator;
 pub mod fsutil;
 pub mod graph;

@@ -111,24 +111,8 @@ const SECRET_KEYS: &[(&str, &str)] = &[
     ("refresh_token", "device-code sign-in"),
 ];
 
-/// The platform's config directory for deltascope.
-pub fn config_dir() -> Option<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let base = if cfg!(windows) {
-        env("APPDATA")
-    } else if cfg!(target_os = "macos") {
-        env("HOME").map(|h| h.join("Library").join("Application Support"))
-    } else {
-        env("XDG_CONFIG_HOME")
-            .filter(|p| p.is_absolute())
-            .or_else(|| env("HOME").map(|h| h.join(".config")))
-    }?;
-    Some(base.join("deltascope"))
-}
+/// The platform's config directory for deltascope (one rule for the profiles and the keymap).
+pub use crate::dirs::config_dir;
 
 /// The config file: `DELTASCOPE_CONFIG`, else `{config dir}/config.toml`.
 pub fn default_config_path() -> Option<PathBuf> {
