@@ -368,7 +368,7 @@ impl Store {
         minimal: bool,
         size: usize,
     ) -> GroupPage {
-        let sel = f.sel.unwrap_or(G.schema().default_mask);
+        let sel = f.select.unwrap_or(G.schema().default_mask);
         let ids: Option<Vec<u64>> = (!f.ids.is_empty()).then(|| {
             let mut v: Vec<u64> = f.ids.iter().filter_map(|id| self.index_of(G, id)).collect();
             v.sort_unstable();
@@ -376,8 +376,8 @@ impl Store {
             v
         });
         let mut items: Vec<Vec<u8>> = Vec::with_capacity(size + 3);
-        let start = state.c as usize;
-        let total = match state.k {
+        let start = state.cursor as usize;
+        let total = match state.kind {
             Kind::DeltaPage => {
                 if ids.as_ref().is_some_and(|v| v.is_empty()) {
                     return GroupPage {
@@ -387,19 +387,25 @@ impl Store {
                     };
                 }
                 let ids = ids.as_deref().unwrap_or(&[]);
-                let list = match state.pf {
+                let list = match state.previous_position {
                     // The replay fault: the round starts before the client's position.
-                    Some(client_at) if client_at > state.p && client_at < state.n => {
-                        self.replayed_group_changes(state.p, client_at, state.n, sel, f.m, ids)
-                    }
-                    _ => self.group_changes(state.p, state.n, sel, f.m, ids),
+                    Some(client_at) if client_at > state.position && client_at < state.end => self
+                        .replayed_group_changes(
+                            state.position,
+                            client_at,
+                            state.end,
+                            sel,
+                            f.members,
+                            ids,
+                        ),
+                    _ => self.group_changes(state.position, state.end, sel, f.members, ids),
                 };
                 let mut write = |ch: &GroupChange| {
                     let mut o = Vec::with_capacity(256);
-                    self.write_group_change(ch, sel, f.m, minimal, &mut o);
+                    self.write_group_change(ch, sel, f.members, minimal, &mut o);
                     items.push(o);
                 };
-                if let Some(d) = state.d {
+                if let Some(d) = state.duplicate_from {
                     for ch in list
                         .iter()
                         .skip(d as usize)
@@ -414,14 +420,15 @@ impl Store {
                 list.len()
             }
             _ => {
-                let (list, lists) = self.full_round_items(state.n, state.p, ids.as_deref(), f.m);
+                let (list, lists) =
+                    self.full_round_items(state.end, state.position, ids.as_deref(), f.members);
                 let mut write = |it: (u64, usize)| {
                     let mut o = Vec::with_capacity(320);
-                    if self.write_full_item(it, sel, &lists, f.m, &mut o) {
+                    if self.write_full_item(it, sel, &lists, f.members, &mut o) {
                         items.push(o);
                     }
                 };
-                if let Some(d) = state.d {
+                if let Some(d) = state.duplicate_from {
                     for &it in list
                         .iter()
                         .skip(d as usize)

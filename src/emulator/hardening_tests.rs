@@ -23,24 +23,24 @@ async fn get(url: &str) -> (u16, serde_json::Value) {
 
 fn contacts_token(instance: u64) -> TokenState {
     TokenState {
-        i: instance,
-        f: Frozen {
-            r: Resource::Contacts,
-            u: None,
-            o: None,
-            s: None,
-            sel: None,
+        instance,
+        query: Frozen {
+            resource: Resource::Contacts,
+            user: None,
+            organizer: None,
+            start: None,
+            select: None,
             ids: vec![],
             top: None,
-            m: false,
+            members: false,
         },
-        k: Kind::Initial,
-        p: 0,
-        n: 250,
-        c: 0,
-        pf: None,
-        d: None,
-        t: chrono::Utc::now().timestamp(),
+        kind: Kind::Initial,
+        position: 0,
+        end: 250,
+        cursor: 0,
+        previous_position: None,
+        duplicate_from: None,
+        issued_at: chrono::Utc::now().timestamp(),
     }
 }
 
@@ -64,18 +64,18 @@ async fn forged_tokens_are_refused_at_once() {
     assert_eq!(status, 200, "a well-formed token is served");
     let forged = [
         TokenState {
-            n: u64::MAX,
-            c: 250,
+            end: u64::MAX,
+            cursor: 250,
             ..contacts_token(instance)
         },
         TokenState {
-            c: u64::MAX,
-            d: Some(0),
+            cursor: u64::MAX,
+            duplicate_from: Some(0),
             ..contacts_token(instance)
         },
         TokenState {
-            k: Kind::DeltaPage,
-            n: u64::MAX,
+            kind: Kind::DeltaPage,
+            end: u64::MAX,
             ..contacts_token(instance)
         },
     ];
@@ -87,16 +87,16 @@ async fn forged_tokens_are_refused_at_once() {
     // A token of an earlier run (another instance, a tenant that had more objects) still asks
     // for a resync, as Graph does, rather than being called malformed.
     let earlier_run = TokenState {
-        i: instance ^ 1,
-        p: 1_000_000,
-        n: 1_000_000,
+        instance: instance ^ 1,
+        position: 1_000_000,
+        end: 1_000_000,
         ..contacts_token(instance)
     };
     let (status, body) = get(&url(&earlier_run)).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "syncStateNotFound");
     let ancient = TokenState {
-        t: i64::MIN,
+        issued_at: i64::MIN,
         ..contacts_token(instance)
     };
     let (status, body) = get(&url(&ancient)).await;

@@ -146,9 +146,9 @@ impl LinkCtx {
     /// recordings and transcripts: the seed's form, `users({userId})` and `skipToken=` in both.
     fn link(&self, f: &Frozen, next: bool, token: &str) -> String {
         let root = self.root();
-        match f.r {
+        match f.resource {
             Resource::Contacts | Resource::Users | Resource::Groups => {
-                let coll = match f.r {
+                let coll = match f.resource {
                     Resource::Contacts => "contacts",
                     Resource::Groups => "groups",
                     _ => "users",
@@ -157,17 +157,18 @@ impl LinkCtx {
                 format!("{root}/{coll}/delta?{name}={token}")
             }
             Resource::Recordings | Resource::Transcripts => {
-                let func = if f.r == Resource::Recordings {
+                let func = if f.resource == Resource::Recordings {
                     "getAllRecordings"
                 } else {
                     "getAllTranscripts"
                 };
-                let user = f.u.as_deref().unwrap_or("");
-                let org = f.o.as_deref().unwrap_or("");
-                let start =
-                    f.s.as_deref()
-                        .map(|s| format!(",startDateTime={s}"))
-                        .unwrap_or_default();
+                let user = f.user.as_deref().unwrap_or("");
+                let org = f.organizer.as_deref().unwrap_or("");
+                let start = f
+                    .start
+                    .as_deref()
+                    .map(|s| format!(",startDateTime={s}"))
+                    .unwrap_or_default();
                 format!(
                     "{root}/users({user})/onlineMeetings/{func}(meetingOrganizerUserId='{org}'{start})/delta?skipToken={token}"
                 )
@@ -202,14 +203,14 @@ fn freeze(
 ) -> Result<(Frozen, bool), (StatusCode, &'static str, String)> {
     let bad = |code: &'static str, m: String| (StatusCode::BAD_REQUEST, code, m);
     let mut f = Frozen {
-        r: path.resource,
-        u: path.user.clone(),
-        o: path.organizer.clone(),
-        s: path.start.clone(),
-        sel: None,
+        resource: path.resource,
+        user: path.user.clone(),
+        organizer: path.organizer.clone(),
+        start: path.start.clone(),
+        select: None,
         ids: Vec::new(),
         top: None,
-        m: false,
+        members: false,
     };
     let mut latest = false;
     for (k, v) in query {
@@ -225,7 +226,7 @@ fn freeze(
                         // Relationships: members is tracked as members@delta; owners is
                         // accepted and not tracked.
                         if p.eq_ignore_ascii_case("members") {
-                            f.m = true;
+                            f.members = true;
                             continue;
                         }
                         if p.eq_ignore_ascii_case("owners") {
@@ -243,7 +244,7 @@ fn freeze(
                     })?;
                     mask |= 1 << i;
                 }
-                f.sel = Some(mask);
+                f.select = Some(mask);
             }
             "select" => {}
             "filter" => {
@@ -298,7 +299,7 @@ fn freeze(
         }
     }
     if matches!(path.resource, Resource::Recordings | Resource::Transcripts) {
-        match f.o.as_deref() {
+        match f.organizer.as_deref() {
             None | Some("") => {
                 return Err(bad(
                     "BadRequest",
@@ -313,7 +314,7 @@ fn freeze(
             }
             _ => {}
         }
-        if let Some(s) = f.s.as_deref()
+        if let Some(s) = f.start.as_deref()
             && parse_start(s).is_none()
         {
             return Err(bad(
@@ -420,19 +421,19 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
                     return ctx.error(StatusCode::BAD_REQUEST, "BadRequest", "Badly formed token.");
                 }
             };
-            if state.f.r != path.resource {
+            if state.query.resource != path.resource {
                 return ctx.error(StatusCode::BAD_REQUEST, "BadRequest", "Badly formed token.");
             }
             let lifetime = i64::try_from(sh.config.token_lifetime.as_secs()).unwrap_or(i64::MAX);
             let (pos, next) = {
                 let store = lock(&sh.store);
-                (store.pos(), store.coll(coll_of(state.f.r)).next)
+                (store.pos(), store.coll(coll_of(state.query.resource)).next)
             };
-            let too_old = ctx.now.timestamp().saturating_sub(state.t) > lifetime;
+            let too_old = ctx.now.timestamp().saturating_sub(state.issued_at) > lifetime;
             let expired_fault = lock(&sh.faults)
                 .take(|k| *k == FaultKind::Expired)
                 .is_some();
-            if state.i != sh.instance || state.p > pos || too_old || expired_fault {
+            if state.instance != sh.instance || state.position > pos || too_old || expired_fault {
                 return ctx.error(
                     StatusCode::BAD_REQUEST,
                     "syncStateNotFound",
@@ -443,7 +444,7 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
             if !state.fits(pos, next) {
                 return ctx.error(StatusCode::BAD_REQUEST, "BadRequest", "Badly formed token.");
             }
-            (state.f.clone(), Start::Token(state))
+            (state.query.clone(), Start::Token(state))
         }
         None => match freeze(&path, &query) {
             Ok((f, latest)) => (f, if latest { Start::Latest } else { Start::Fresh }),
@@ -503,7 +504,7 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
 
     let body_faults = {
         let mut f = lock(&sh.faults);
-        let is_delta_start = matches!(&start, Start::Token(s) if s.k == Kind::DeltaLink);
+        let is_delta_start = matches!(&start, Start::Token(s) if s.kind == Kind::DeltaLink);
         BodyFaults {
             empty: !matches!(start, Start::Latest) && f.take(|k| *k == FaultKind::Empty).is_some(),
             duplicate: f.has(|k| *k == FaultKind::Duplicate),
@@ -559,15 +560,15 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn restart_link(sh: &Shared, links: &LinkCtx, f: &Frozen, now: DateTime<Utc>) -> String {
     let store = lock(&sh.store);
     let st = TokenState {
-        i: sh.instance,
-        f: f.clone(),
-        k: Kind::Initial,
-        p: store.pos(),
-        n: store.coll(coll_of(f.r)).next,
-        c: 0,
-        pf: None,
-        d: None,
-        t: now.timestamp(),
+        instance: sh.instance,
+        query: f.clone(),
+        kind: Kind::Initial,
+        position: store.pos(),
+        end: store.coll(coll_of(f.resource)).next,
+        cursor: 0,
+        previous_position: None,
+        duplicate_from: None,
+        issued_at: now.timestamp(),
     };
     links.link(f, true, &token::encode(sh.key, &st))
 }
@@ -586,43 +587,46 @@ fn build_page(
     let now_ts = ctx.now.timestamp();
     let pos = store.pos();
     let mut base = TokenState {
-        i: sh.instance,
-        f: f.clone(),
-        k: Kind::Initial,
-        p: pos,
-        n: 0,
-        c: 0,
-        pf: None,
-        d: None,
-        t: now_ts,
+        instance: sh.instance,
+        query: f.clone(),
+        kind: Kind::Initial,
+        position: pos,
+        end: 0,
+        cursor: 0,
+        previous_position: None,
+        duplicate_from: None,
+        issued_at: now_ts,
     };
     // The page state this request serves (Initial or DeltaPage), or a deltaLink at once.
     let page_state = match start {
         Start::Latest => None,
         Start::Fresh => {
-            base.n = if f.r.is_directory() {
-                store.coll(coll_of(f.r)).next
+            base.end = if f.resource.is_directory() {
+                store.coll(coll_of(f.resource)).next
             } else {
                 pos
             };
             Some(base.clone())
         }
-        Start::Token(t) => match t.k {
-            Kind::Initial | Kind::DeltaPage => Some(TokenState { t: now_ts, ..t }),
+        Start::Token(t) => match t.kind {
+            Kind::Initial | Kind::DeltaPage => Some(TokenState {
+                issued_at: now_ts,
+                ..t
+            }),
             Kind::DeltaLink => {
                 let from = if faults.replay {
-                    t.pf.unwrap_or(0)
+                    t.previous_position.unwrap_or(0)
                 } else {
-                    t.p
+                    t.position
                 };
                 Some(TokenState {
-                    k: Kind::DeltaPage,
-                    p: from,
-                    n: pos,
-                    c: 0,
-                    pf: Some(t.p),
-                    d: None,
-                    t: now_ts,
+                    kind: Kind::DeltaPage,
+                    position: from,
+                    end: pos,
+                    cursor: 0,
+                    previous_position: Some(t.position),
+                    duplicate_from: None,
+                    issued_at: now_ts,
                     ..t
                 })
             }
@@ -630,17 +634,17 @@ fn build_page(
     };
     let mut out = Vec::with_capacity(64 * 1024);
     out.extend_from_slice(b"{\"@odata.context\":");
-    write_str(&mut out, &links.context(f.r));
+    write_str(&mut out, &links.context(f.resource));
     let Some(state) = page_state else {
         let st = TokenState {
-            k: Kind::DeltaLink,
-            pf: None,
+            kind: Kind::DeltaLink,
+            previous_position: None,
             ..base
         };
         out.extend_from_slice(b",\"@odata.deltaLink\":");
         let link = links.link(f, false, &token::encode(sh.key, &st));
         write_str(&mut out, &foreignize(link, faults.foreign));
-        if !f.r.is_directory() {
+        if !f.resource.is_directory() {
             out.extend_from_slice(b",\"@odata.count\":0");
         }
         out.extend_from_slice(b",\"value\":[]}");
@@ -650,8 +654,8 @@ fn build_page(
     let page = if faults.empty {
         Page {
             items: Vec::new(),
-            next: Some(state.c),
-            dup_from: state.d,
+            next: Some(state.cursor),
+            dup_from: state.duplicate_from,
             remaining_after_next: usize::MAX,
         }
     } else {
@@ -660,7 +664,7 @@ fn build_page(
     drop(store);
     let mut items = page.items;
     if faults.shuffle && items.len() > 1 {
-        let mut rng = Rng(mix(now_ts as u64 ^ items.len() as u64 ^ state.c));
+        let mut rng = Rng(mix(now_ts as u64 ^ items.len() as u64 ^ state.cursor));
         for i in (1..items.len()).rev() {
             let j = rng.below(i as u64 + 1) as usize;
             items.swap(i, j);
@@ -671,7 +675,7 @@ fn build_page(
     let mut next = page.next;
     if next.is_some()
         && faults.drop_next_link
-        && matches!(f.r, Resource::Recordings | Resource::Transcripts)
+        && matches!(f.resource, Resource::Recordings | Resource::Transcripts)
         && f.top.is_some()
         && page.remaining_after_next <= f.top.unwrap_or(0) as usize
         && lock(&sh.faults)
@@ -684,13 +688,13 @@ fn build_page(
         Some(c) => {
             let d = if faults.duplicate && !faults.empty && !items.is_empty() {
                 dup_used = true;
-                Some(state.c)
+                Some(state.cursor)
             } else {
                 page.dup_from.filter(|_| faults.empty)
             };
             let st = TokenState {
-                c,
-                d,
+                cursor: c,
+                duplicate_from: d,
                 ..state.clone()
             };
             (true, links.link(f, true, &token::encode(sh.key, &st)))
@@ -703,17 +707,17 @@ fn build_page(
                 items.extend(again);
                 dup_used = true;
             }
-            let (p, pf) = match state.k {
-                Kind::DeltaPage => (state.n, Some(state.p)),
-                _ => (state.p, None),
+            let (p, pf) = match state.kind {
+                Kind::DeltaPage => (state.end, Some(state.position)),
+                _ => (state.position, None),
             };
             let st = TokenState {
-                k: Kind::DeltaLink,
-                p,
-                n: 0,
-                c: 0,
-                pf,
-                d: None,
+                kind: Kind::DeltaLink,
+                position: p,
+                end: 0,
+                cursor: 0,
+                previous_position: pf,
+                duplicate_from: None,
                 ..state.clone()
             };
             (false, links.link(f, false, &token::encode(sh.key, &st)))
@@ -728,7 +732,7 @@ fn build_page(
         b",\"@odata.deltaLink\":"
     });
     write_str(&mut out, &foreignize(link.1, faults.foreign));
-    if !f.r.is_directory() {
+    if !f.resource.is_directory() {
         use std::io::Write as _;
         let _ = write!(out, ",\"@odata.count\":{}", items.len());
     }
@@ -766,7 +770,7 @@ struct Page {
 }
 
 fn page_size(sh_default: usize, f: &Frozen) -> usize {
-    match f.r {
+    match f.resource {
         Resource::Contacts => f.top.map_or(sh_default, |t| t as usize),
         Resource::Users | Resource::Groups => sh_default,
         Resource::Recordings | Resource::Transcripts => {
@@ -785,7 +789,7 @@ fn collect_items(
     _duplicate: bool,
 ) -> Page {
     let size = page_size(store_page_size(store), f);
-    if f.r == Resource::Groups {
+    if f.resource == Resource::Groups {
         let p = store.group_page(f, state, minimal, size);
         return Page {
             items: p.items,
@@ -795,10 +799,10 @@ fn collect_items(
         };
     }
     let mut items: Vec<Vec<u8>> = Vec::with_capacity(size + 3);
-    if f.r.is_directory() {
-        let c = coll_of(f.r);
+    if f.resource.is_directory() {
+        let c = coll_of(f.resource);
         let schema = c.schema();
-        let sel = f.sel.unwrap_or(schema.default_mask);
+        let sel = f.select.unwrap_or(schema.default_mask);
         let ids: Option<Vec<u64>> = (!f.ids.is_empty()).then(|| {
             let mut v: Vec<u64> = f
                 .ids
@@ -809,9 +813,15 @@ fn collect_items(
             v.dedup();
             v
         });
-        match state.k {
+        match state.kind {
             Kind::DeltaPage => {
-                let list = store.changes(c, state.p, state.n, sel, ids.as_deref().unwrap_or(&[]));
+                let list = store.changes(
+                    c,
+                    state.position,
+                    state.end,
+                    sel,
+                    ids.as_deref().unwrap_or(&[]),
+                );
                 if ids.as_ref().is_some_and(|v| v.is_empty()) {
                     return Page {
                         items,
@@ -825,16 +835,16 @@ fn collect_items(
                     store.write_change(c, *ch, sel, minimal, &mut o);
                     items.push(o);
                 };
-                if let Some(d) = state.d {
+                if let Some(d) = state.duplicate_from {
                     for ch in list
                         .iter()
                         .skip(d as usize)
-                        .take(3.min((state.c - d.min(state.c)) as usize))
+                        .take(3.min((state.cursor - d.min(state.cursor)) as usize))
                     {
                         write(ch, &mut items);
                     }
                 }
-                let start = state.c as usize;
+                let start = state.cursor as usize;
                 for ch in list.iter().skip(start).take(size) {
                     write(ch, &mut items);
                 }
@@ -857,15 +867,15 @@ fn collect_items(
                 match &ids {
                     Some(list) => {
                         let list: Vec<u64> =
-                            list.iter().copied().filter(|i| *i < state.n).collect();
-                        if let Some(d) = state.d {
+                            list.iter().copied().filter(|i| *i < state.end).collect();
+                        if let Some(d) = state.duplicate_from {
                             for &idx in list.iter().skip(d as usize).take(3) {
                                 if coll.status(idx) == Status::Live {
                                     write(idx, &mut items);
                                 }
                             }
                         }
-                        let start = state.c as usize;
+                        let start = state.cursor as usize;
                         for &idx in list.iter().skip(start).take(size) {
                             if coll.status(idx) == Status::Live {
                                 write(idx, &mut items);
@@ -880,10 +890,10 @@ fn collect_items(
                         }
                     }
                     None => {
-                        if let Some(d) = state.d {
+                        if let Some(d) = state.duplicate_from {
                             let mut idx = d;
                             let mut k = 0;
-                            while idx < state.c && k < 3 {
+                            while idx < state.cursor && k < 3 {
                                 if coll.status(idx) == Status::Live {
                                     write(idx, &mut items);
                                     k += 1;
@@ -891,9 +901,9 @@ fn collect_items(
                                 idx += 1;
                             }
                         }
-                        let mut idx = state.c;
+                        let mut idx = state.cursor;
                         let mut k = 0;
-                        while idx < state.n && k < size {
+                        while idx < state.end && k < size {
                             if coll.status(idx) == Status::Live {
                                 write(idx, &mut items);
                                 k += 1;
@@ -902,24 +912,27 @@ fn collect_items(
                         }
                         Page {
                             items,
-                            next: (idx < state.n).then_some(idx),
+                            next: (idx < state.end).then_some(idx),
                             dup_from: None,
-                            remaining_after_next: state.n.saturating_sub(idx) as usize,
+                            remaining_after_next: state.end.saturating_sub(idx) as usize,
                         }
                     }
                 }
             }
         }
     } else {
-        let transcript = f.r == Resource::Transcripts;
-        let org =
-            f.o.as_deref()
-                .and_then(|o| store.index_of(Coll::Users, o))
-                .filter(|i| *i < store.organizers);
-        let start_time = f.s.as_deref().and_then(parse_start);
-        let list = match state.k {
-            Kind::DeltaPage => store.artifact_list(org, start_time, Some(state.p), state.n),
-            _ => store.artifact_list(org, start_time, None, state.p),
+        let transcript = f.resource == Resource::Transcripts;
+        let org = f
+            .organizer
+            .as_deref()
+            .and_then(|o| store.index_of(Coll::Users, o))
+            .filter(|i| *i < store.organizers);
+        let start_time = f.start.as_deref().and_then(parse_start);
+        let list = match state.kind {
+            Kind::DeltaPage => {
+                store.artifact_list(org, start_time, Some(state.position), state.end)
+            }
+            _ => store.artifact_list(org, start_time, None, state.position),
         };
         let root = links.root();
         let write = |i: usize, items: &mut Vec<Vec<u8>>| {
@@ -927,12 +940,12 @@ fn collect_items(
                 serde_json::to_vec(&store.artifact_json(i, transcript, &root)).unwrap_or_default(),
             );
         };
-        if let Some(d) = state.d {
+        if let Some(d) = state.duplicate_from {
             for &i in list.iter().skip(d as usize).take(3) {
                 write(i, &mut items);
             }
         }
-        let start = state.c as usize;
+        let start = state.cursor as usize;
         for &i in list.iter().skip(start).take(size) {
             write(i, &mut items);
         }

@@ -33,63 +33,76 @@ impl Resource {
 /// The query options given on the first request of a sequence, frozen in every later token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frozen {
-    pub r: Resource,
+    #[serde(rename = "r")]
+    pub resource: Resource,
     /// userId of the path (recordings/transcripts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub u: Option<String>,
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     /// meetingOrganizerUserId.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub o: Option<String>,
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub organizer: Option<String>,
     /// startDateTime as given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub s: Option<String>,
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
     /// Selected properties as a bit mask over the schema (None: the default set).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sel: Option<u32>,
+    #[serde(rename = "sel", default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<u32>,
     /// The `$filter=id eq` ids.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top: Option<u32>,
     /// Groups: `members` was selected (membership is tracked as `members@delta`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub m: bool,
+    #[serde(rename = "m", default, skip_serializing_if = "std::ops::Not::not")]
+    pub members: bool,
 }
 
 /// Which kind of link a token was issued for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
-    /// A page of an initial (full) round: `p` is the snapshot position, `n` the collection
-    /// size at the snapshot, `c` the cursor.
+    /// A page of an initial (full) round: `position` is the snapshot's, `end` the collection
+    /// size at the snapshot, `cursor` how far it has paged.
     #[serde(rename = "i")]
     Initial,
-    /// A deltaLink: the next round returns the changes after position `p`.
+    /// A deltaLink: the next round returns the changes after `position`.
     #[serde(rename = "d")]
     DeltaLink,
-    /// A page of a delta round over the changes in (`p`, `n`], cursor `c`.
+    /// A page of a delta round over the changes in (`position`, `end`], paged to `cursor`.
     #[serde(rename = "p")]
     DeltaPage,
 }
 
+/// What a state token carries. Field names are short on the wire (the token's JSON is in every
+/// link), long in the code.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TokenState {
     /// Emulator instance: a token from another run of the emulator has lost its state.
-    pub i: u64,
-    pub f: Frozen,
-    pub k: Kind,
-    pub p: u64,
-    #[serde(default)]
-    pub n: u64,
-    #[serde(default)]
-    pub c: u64,
-    /// DeltaLink: the `p` of the round before (for the replay fault).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pf: Option<u64>,
+    #[serde(rename = "i")]
+    pub instance: u64,
+    /// The query's options, frozen at its first request.
+    #[serde(rename = "f")]
+    pub query: Frozen,
+    #[serde(rename = "k")]
+    pub kind: Kind,
+    /// The change-log position (a snapshot's, or where a delta round starts).
+    #[serde(rename = "p")]
+    pub position: u64,
+    /// The end of what the round covers: the collection size at the snapshot, or the last
+    /// change of a delta round.
+    #[serde(rename = "n", default)]
+    pub end: u64,
+    /// How far the round has paged.
+    #[serde(rename = "c", default)]
+    pub cursor: u64,
+    /// DeltaLink: the `position` of the round before (for the replay fault).
+    #[serde(rename = "pf", default, skip_serializing_if = "Option::is_none")]
+    pub previous_position: Option<u64>,
     /// Duplicate fault: re-send the items of the previous page starting at this cursor.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub d: Option<u64>,
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_from: Option<u64>,
     /// Issue time, unix seconds on the emulator clock.
-    pub t: i64,
+    #[serde(rename = "t")]
+    pub issued_at: i64,
 }
 
 impl TokenState {
@@ -100,21 +113,21 @@ impl TokenState {
     /// the paging loops: a forged `n` far past the collection would have a full round walk
     /// there.
     pub fn fits(&self, pos: u64, next: u64) -> bool {
-        let bounds = match (self.k, self.f.r) {
+        let bounds = match (self.kind, self.query.resource) {
             (Kind::Initial, Resource::Contacts | Resource::Users) => {
-                self.n <= next && self.c <= self.n
+                self.end <= next && self.cursor <= self.end
             }
             // Group rounds count slices of members in `c`.
-            (Kind::Initial, Resource::Groups) => self.n <= next,
+            (Kind::Initial, Resource::Groups) => self.end <= next,
             // Artifact rounds list the recordings up to `p`; nothing walks to `n`.
             (Kind::Initial, Resource::Recordings | Resource::Transcripts) => true,
-            (Kind::DeltaPage, _) => self.p <= self.n && self.n <= pos,
+            (Kind::DeltaPage, _) => self.position <= self.end && self.end <= pos,
             (Kind::DeltaLink, _) => true,
         };
         bounds
-            && self.p <= pos
-            && self.pf.is_none_or(|pf| pf <= pos)
-            && self.d.is_none_or(|d| d <= self.c)
+            && self.position <= pos
+            && self.previous_position.is_none_or(|pf| pf <= pos)
+            && self.duplicate_from.is_none_or(|d| d <= self.cursor)
     }
 }
 
@@ -178,24 +191,24 @@ mod tests {
 
     fn sample() -> TokenState {
         TokenState {
-            i: 9,
-            f: Frozen {
-                r: Resource::Contacts,
-                u: None,
-                o: None,
-                s: None,
-                sel: Some(0b101),
+            instance: 9,
+            query: Frozen {
+                resource: Resource::Contacts,
+                user: None,
+                organizer: None,
+                start: None,
+                select: Some(0b101),
                 ids: vec![],
                 top: Some(5),
-                m: false,
+                members: false,
             },
-            k: Kind::Initial,
-            p: 3,
-            n: 100,
-            c: 7,
-            pf: None,
-            d: None,
-            t: 1_700_000_000,
+            kind: Kind::Initial,
+            position: 3,
+            end: 100,
+            cursor: 7,
+            previous_position: None,
+            duplicate_from: None,
+            issued_at: 1_700_000_000,
         }
     }
 
@@ -216,30 +229,42 @@ mod tests {
         assert!(t.fits(3, 100));
         assert!(!t.fits(2, 100), "a position past the log");
         assert!(!t.fits(3, 99), "a round past the collection");
-        assert!(!TokenState { c: 101, ..sample() }.fits(3, 100));
         assert!(
             !TokenState {
-                n: u64::MAX,
+                cursor: 101,
                 ..sample()
             }
             .fits(3, 100)
         );
         assert!(
             !TokenState {
-                d: Some(8),
+                end: u64::MAX,
+                ..sample()
+            }
+            .fits(3, 100)
+        );
+        assert!(
+            !TokenState {
+                duplicate_from: Some(8),
                 ..sample()
             }
             .fits(3, 100)
         );
         let page = TokenState {
-            k: Kind::DeltaPage,
-            p: 3,
-            n: 10,
+            kind: Kind::DeltaPage,
+            position: 3,
+            end: 10,
             ..sample()
         };
         assert!(page.fits(10, 0));
         assert!(!page.fits(9, 0));
-        assert!(!TokenState { p: 11, ..page }.fits(20, 0));
+        assert!(
+            !TokenState {
+                position: 11,
+                ..page
+            }
+            .fits(20, 0)
+        );
     }
 
     #[test]
