@@ -1,0 +1,146 @@
+//! Enforcement on the Graph endpoints: the tokens this identity platform issued, checked.
+use super::*;
+
+/// Checks a bearer token against a resource when enforcement is on. `origin` is the
+/// `http://host:port` the request reached.
+pub(crate) fn enforce(
+    sh: &Shared,
+    ctx: &Ctx,
+    origin: &str,
+    bearer: &str,
+    resource: Resource,
+) -> Result<(), Box<Response>> {
+    let parts: Vec<&str> = bearer.split('.').collect();
+    let [h, p, s] = parts[..] else {
+        return Err(Box::new(unauthorized(
+            ctx,
+            "IDX14100: JWT is not well formed, there are no dots (.).",
+        )));
+    };
+    let signing_input = format!("{h}.{p}");
+    let sig = B64.decode(s).unwrap_or_default();
+    if aws_lc_rs::hmac::verify(&hmac_key(sh), signing_input.as_bytes(), &sig).is_err() {
+        return Err(Box::new(unauthorized(
+            ctx,
+            "Invalid signature: the token was not issued by this tenant's identity platform.",
+        )));
+    }
+    let claims: Value = B64
+        .decode(p)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    let now = ctx.now.timestamp();
+    if claims["exp"].as_i64().is_none_or(|exp| exp <= now) {
+        return Err(Box::new(unauthorized(
+            ctx,
+            "Lifetime validation failed, the token is expired.",
+        )));
+    }
+    if claims["nbf"].as_i64().is_some_and(|nbf| nbf > now + 300) {
+        return Err(Box::new(unauthorized(
+            ctx,
+            "Lifetime validation failed, the token is not yet valid.",
+        )));
+    }
+    let aud = claims["aud"].as_str().unwrap_or("").trim_end_matches('/');
+    let local = format!("http://{}", sh.local_addr);
+    if !(aud.eq_ignore_ascii_case(origin)
+        || aud.eq_ignore_ascii_case(&local)
+        || aud.eq_ignore_ascii_case("https://graph.microsoft.com")
+        || aud == GRAPH_APP_ID)
+    {
+        return Err(Box::new(unauthorized(ctx, "Invalid audience.")));
+    }
+    let app_only = claims["idtyp"].as_str() == Some("app");
+    let granted: Vec<String> = if app_only {
+        claims["roles"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        claims["scp"]
+            .as_str()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let has = |names: &[&str]| {
+        granted
+            .iter()
+            .any(|g| names.iter().any(|n| n.eq_ignore_ascii_case(g)))
+    };
+    let denied = |code: &str, msg: &str| Err(Box::new(ctx.error(StatusCode::FORBIDDEN, code, msg)));
+    match resource {
+        Resource::Recordings | Resource::Transcripts => {
+            let perm = if resource == Resource::Recordings {
+                "OnlineMeetingRecording.Read.All"
+            } else {
+                "OnlineMeetingTranscript.Read.All"
+            };
+            if !app_only {
+                return denied(
+                    "Forbidden",
+                    &format!(
+                        "This API does not support delegated permissions; it needs the application permission {perm}."
+                    ),
+                );
+            }
+            if !has(&[perm]) {
+                return denied(
+                    "Forbidden",
+                    &format!(
+                        "The application does not have the permission {perm} required for this API."
+                    ),
+                );
+            }
+        }
+        Resource::Contacts => {
+            if !has(&[
+                "OrgContact.Read.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ]) {
+                return denied(
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                );
+            }
+        }
+        Resource::Groups => {
+            if !has(&[
+                "GroupMember.Read.All",
+                "Group.Read.All",
+                "Directory.Read.All",
+                "GroupMember.ReadWrite.All",
+                "Group.ReadWrite.All",
+                "Directory.ReadWrite.All",
+            ]) {
+                return denied(
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                );
+            }
+        }
+        Resource::Users => {
+            if !has(&[
+                "User.Read.All",
+                "User.ReadWrite.All",
+                "User.ReadBasic.All",
+                "Directory.Read.All",
+                "Directory.ReadWrite.All",
+            ]) {
+                return denied(
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                );
+            }
+        }
+    }
+    Ok(())
+}
