@@ -1,0 +1,252 @@
+//! The links a delta response carries: state tokens frozen from the first request, nextLinks, deltaLinks, restart links, and the foreign-link fault.
+use super::*;
+
+/// What a request asks for once its URL and token are understood.
+pub(super) enum Start {
+    /// A first request: a full round from now.
+    Fresh,
+    /// `$deltatoken=latest`: no objects, a deltaLink at the current position.
+    Latest,
+    Token(TokenState),
+}
+
+/// Everything needed to build links.
+pub(super) struct LinkCtx {
+    pub(super) base: String,
+    pub(super) version: String,
+}
+
+impl LinkCtx {
+    pub(super) fn root(&self) -> String {
+        format!("{}/{}", self.base, self.version)
+    }
+
+    /// Builds the link carrying `token`. Directory resources: `$skiptoken` / `$deltatoken`;
+    /// recordings and transcripts: the seed's form, `users({userId})` and `skipToken=` in both.
+    pub(super) fn link(&self, f: &Frozen, next: bool, token: &str) -> String {
+        let root = self.root();
+        match f.resource {
+            Resource::Contacts | Resource::Users | Resource::Groups => {
+                let coll = match f.resource {
+                    Resource::Contacts => "contacts",
+                    Resource::Groups => "groups",
+                    _ => "users",
+                };
+                let name = if next { "$skiptoken" } else { "$deltatoken" };
+                format!("{root}/{coll}/delta?{name}={token}")
+            }
+            Resource::Recordings | Resource::Transcripts => {
+                let func = if f.resource == Resource::Recordings {
+                    "getAllRecordings"
+                } else {
+                    "getAllTranscripts"
+                };
+                let user = f.user.as_deref().unwrap_or("");
+                let org = f.organizer.as_deref().unwrap_or("");
+                let start = f
+                    .start
+                    .as_deref()
+                    .map(|s| format!(",startDateTime={s}"))
+                    .unwrap_or_default();
+                format!(
+                    "{root}/users({user})/onlineMeetings/{func}(meetingOrganizerUserId='{org}'{start})/delta?skipToken={token}"
+                )
+            }
+        }
+    }
+
+    pub(super) fn context(&self, r: Resource) -> String {
+        let root = self.root();
+        match r {
+            Resource::Contacts => format!("{root}/$metadata#contacts"),
+            Resource::Users => format!("{root}/$metadata#users"),
+            Resource::Groups => format!("{root}/$metadata#groups"),
+            Resource::Recordings => format!("{root}/$metadata#Collection(callRecording)"),
+            Resource::Transcripts => format!("{root}/$metadata#Collection(callTranscript)"),
+        }
+    }
+}
+
+pub(super) fn coll_of(r: Resource) -> Coll {
+    match r {
+        Resource::Users => Coll::Users,
+        Resource::Groups => Coll::Groups,
+        _ => Coll::Contacts,
+    }
+}
+
+/// Reads the query options of a first request into frozen options, validating them as Graph does.
+pub(super) fn freeze(
+    path: &GraphPath,
+    query: &[(String, String)],
+) -> Result<(Frozen, bool), (StatusCode, &'static str, String)> {
+    let bad = |code: &'static str, m: String| (StatusCode::BAD_REQUEST, code, m);
+    let mut f = Frozen {
+        resource: path.resource,
+        user: path.user.clone(),
+        organizer: path.organizer.clone(),
+        start: path.start.clone(),
+        select: None,
+        ids: Vec::new(),
+        top: None,
+        members: false,
+    };
+    let mut latest = false;
+    for (k, v) in query {
+        match k.as_str() {
+            "select" if path.resource.is_directory() => {
+                let schema = coll_of(path.resource).schema();
+                let mut mask = 0u32;
+                for p in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    if p.eq_ignore_ascii_case("id") {
+                        continue;
+                    }
+                    if path.resource == Resource::Groups {
+                        // Relationships: members is tracked as members@delta; owners is
+                        // accepted and not tracked.
+                        if p.eq_ignore_ascii_case("members") {
+                            f.members = true;
+                            continue;
+                        }
+                        if p.eq_ignore_ascii_case("owners") {
+                            continue;
+                        }
+                    }
+                    let i = schema.index(p).ok_or_else(|| {
+                        bad(
+                            "BadRequest",
+                            format!(
+                                "Parsing OData Select and Expand failed: Could not find a property named '{p}' on type 'microsoft.graph.{}'.",
+                                schema.entity
+                            ),
+                        )
+                    })?;
+                    mask |= 1 << i;
+                }
+                f.select = Some(mask);
+            }
+            "select" => {}
+            "filter" => {
+                if !path.resource.is_directory() {
+                    return Err(bad(
+                        "BadRequest",
+                        "$filter is not supported on this delta function.".into(),
+                    ));
+                }
+                let ids = parse_id_filter(v).map_err(|m| bad("Request_UnsupportedQuery", m))?;
+                if ids.len() > MAX_FILTER_IDS {
+                    return Err(bad(
+                        "Request_UnsupportedQuery",
+                        format!(
+                            "The $filter has {} ids; a delta query accepts at most {MAX_FILTER_IDS}.",
+                            ids.len()
+                        ),
+                    ));
+                }
+                f.ids = ids;
+            }
+            "top" => {
+                let n: u32 = v.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    bad(
+                        "BadRequest",
+                        format!("Invalid value '{v}' for $top: expected a positive integer."),
+                    )
+                })?;
+                // users: $top is not supported on users delta and is silently ignored, as
+                // Graph does. contacts: our choice is to honour it (capped at 999) so that
+                // page sizes can be explored; recordings/transcripts honour it (documented).
+                if !matches!(path.resource, Resource::Users | Resource::Groups) {
+                    f.top = Some(n.min(MAX_TOP));
+                }
+            }
+            "deltatoken" if v.eq_ignore_ascii_case("latest") => {
+                if !path.resource.is_directory() {
+                    return Err(bad(
+                        "BadRequest",
+                        "$deltatoken=latest is not supported on this delta function.".into(),
+                    ));
+                }
+                latest = true;
+            }
+            "expand" | "orderby" | "search" | "skip" => {
+                return Err(bad(
+                    "Request_UnsupportedQuery",
+                    format!("The query option '${k}' is not supported with delta queries."),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if matches!(path.resource, Resource::Recordings | Resource::Transcripts) {
+        match f.organizer.as_deref() {
+            None | Some("") => {
+                return Err(bad(
+                    "BadRequest",
+                    "The request is missing the required function parameter 'meetingOrganizerUserId'.".into(),
+                ));
+            }
+            Some(o) if uuid::Uuid::parse_str(o).is_err() => {
+                return Err(bad(
+                    "BadRequest",
+                    format!("Invalid meetingOrganizerUserId '{o}': expected a user id (GUID)."),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(s) = f.start.as_deref()
+            && parse_start(s).is_none()
+        {
+            return Err(bad(
+                "BadRequest",
+                format!(
+                    "Invalid startDateTime '{s}': expected an ISO 8601 date-time such as 2024-01-01T00:00:00Z."
+                ),
+            ));
+        }
+    }
+    Ok((f, latest))
+}
+
+pub(super) fn parse_start(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim().trim_matches('\'');
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(t.and_utc());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+/// A link that restarts a full round of the same frozen query (for 410 Location).
+pub(super) fn restart_link(sh: &Shared, links: &LinkCtx, f: &Frozen, now: DateTime<Utc>) -> String {
+    let store = lock(&sh.store);
+    let st = TokenState {
+        instance: sh.instance,
+        query: f.clone(),
+        kind: Kind::Initial,
+        position: store.pos(),
+        end: store.coll(coll_of(f.resource)).next,
+        cursor: 0,
+        previous_position: None,
+        duplicate_from: None,
+        issued_at: now.timestamp(),
+    };
+    links.link(f, true, &token::encode(sh.key, &st))
+}
+
+/// Moves a link to another origin (the foreign-link fault): same port, host 127.0.0.2.
+pub(super) fn foreignize(link: String, on: bool) -> String {
+    if !on {
+        return link;
+    }
+    let Some(rest) = link.strip_prefix("http://") else {
+        return link;
+    };
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let port = host.rsplit_once(':').map(|(_, p)| p).unwrap_or("80");
+    format!("http://127.0.0.2:{port}{path}")
+}

@@ -1,0 +1,379 @@
+//! One page of a delta response: which items, how many, in which shape.
+use super::*;
+
+/// Builds the 200 body for a page.
+pub(super) fn build_page(
+    sh: &Shared,
+    ctx: &Ctx,
+    links: &LinkCtx,
+    f: &Frozen,
+    start: Start,
+    minimal: bool,
+    faults: BodyFaults,
+) -> Vec<u8> {
+    let mut store = lock(&sh.store);
+    let now_ts = ctx.now.timestamp();
+    let pos = store.pos();
+    let mut base = TokenState {
+        instance: sh.instance,
+        query: f.clone(),
+        kind: Kind::Initial,
+        position: pos,
+        end: 0,
+        cursor: 0,
+        previous_position: None,
+        duplicate_from: None,
+        issued_at: now_ts,
+    };
+    // The page state this request serves (Initial or DeltaPage), or a deltaLink at once.
+    let page_state = match start {
+        Start::Latest => None,
+        Start::Fresh => {
+            base.end = if f.resource.is_directory() {
+                store.coll(coll_of(f.resource)).next
+            } else {
+                pos
+            };
+            Some(base.clone())
+        }
+        Start::Token(t) => match t.kind {
+            Kind::Initial | Kind::DeltaPage => Some(TokenState {
+                issued_at: now_ts,
+                ..t
+            }),
+            Kind::DeltaLink => {
+                let from = if faults.replay {
+                    t.previous_position.unwrap_or(0)
+                } else {
+                    t.position
+                };
+                Some(TokenState {
+                    kind: Kind::DeltaPage,
+                    position: from,
+                    end: pos,
+                    cursor: 0,
+                    previous_position: Some(t.position),
+                    duplicate_from: None,
+                    issued_at: now_ts,
+                    ..t
+                })
+            }
+        },
+    };
+    let mut out = Vec::with_capacity(64 * 1024);
+    out.extend_from_slice(b"{\"@odata.context\":");
+    write_str(&mut out, &links.context(f.resource));
+    let Some(state) = page_state else {
+        let st = TokenState {
+            kind: Kind::DeltaLink,
+            previous_position: None,
+            ..base
+        };
+        out.extend_from_slice(b",\"@odata.deltaLink\":");
+        let link = links.link(f, false, &token::encode(sh.key, &st));
+        write_str(&mut out, &foreignize(link, faults.foreign));
+        if !f.resource.is_directory() {
+            out.extend_from_slice(b",\"@odata.count\":0");
+        }
+        out.extend_from_slice(b",\"value\":[]}");
+        return out;
+    };
+
+    let page = if faults.empty {
+        Page {
+            items: Vec::new(),
+            next: Some(state.cursor),
+            dup_from: state.duplicate_from,
+            remaining_after_next: usize::MAX,
+        }
+    } else {
+        collect_items(&mut store, links, f, &state, minimal, faults.duplicate)
+    };
+    drop(store);
+    let mut items = page.items;
+    if faults.shuffle && items.len() > 1 {
+        let mut rng = Rng(mix(now_ts as u64 ^ items.len() as u64 ^ state.cursor));
+        for i in (1..items.len()).rev() {
+            let j = rng.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+    let mut dup_used = false;
+    // The link: a nextLink while items remain, else the deltaLink.
+    let mut next = page.next;
+    if next.is_some()
+        && faults.drop_next_link
+        && matches!(f.resource, Resource::Recordings | Resource::Transcripts)
+        && f.top.is_some()
+        && page.remaining_after_next <= f.top.unwrap_or(0) as usize
+        && lock(&sh.faults)
+            .take(|k| *k == FaultKind::DropNextLink)
+            .is_some()
+    {
+        next = None;
+    }
+    let link = match next {
+        Some(c) => {
+            let d = if faults.duplicate && !faults.empty && !items.is_empty() {
+                dup_used = true;
+                Some(state.cursor)
+            } else {
+                page.dup_from.filter(|_| faults.empty)
+            };
+            let st = TokenState {
+                cursor: c,
+                duplicate_from: d,
+                ..state.clone()
+            };
+            (true, links.link(f, true, &token::encode(sh.key, &st)))
+        }
+        None => {
+            if faults.duplicate && items.len() > 1 {
+                // Last page: repeat the first items within it.
+                let k = items.len().min(3);
+                let again: Vec<Vec<u8>> = items[..k].to_vec();
+                items.extend(again);
+                dup_used = true;
+            }
+            let (p, pf) = match state.kind {
+                Kind::DeltaPage => (state.end, Some(state.position)),
+                _ => (state.position, None),
+            };
+            let st = TokenState {
+                kind: Kind::DeltaLink,
+                position: p,
+                end: 0,
+                cursor: 0,
+                previous_position: pf,
+                duplicate_from: None,
+                ..state.clone()
+            };
+            (false, links.link(f, false, &token::encode(sh.key, &st)))
+        }
+    };
+    if dup_used {
+        lock(&sh.faults).take(|k| *k == FaultKind::Duplicate);
+    }
+    out.extend_from_slice(if link.0 {
+        b",\"@odata.nextLink\":"
+    } else {
+        b",\"@odata.deltaLink\":"
+    });
+    write_str(&mut out, &foreignize(link.1, faults.foreign));
+    if !f.resource.is_directory() {
+        use std::io::Write as _;
+        let _ = write!(out, ",\"@odata.count\":{}", items.len());
+    }
+    out.extend_from_slice(b",\"value\":[");
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(it);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+struct Page {
+    items: Vec<Vec<u8>>,
+    /// Cursor of the next page, if any.
+    next: Option<u64>,
+    dup_from: Option<u64>,
+    /// Items left after the next page starts (for the drop-next-link fault).
+    remaining_after_next: usize,
+}
+
+fn page_size(sh_default: usize, f: &Frozen) -> usize {
+    match f.resource {
+        Resource::Contacts => f.top.map_or(sh_default, |t| t as usize),
+        Resource::Users | Resource::Groups => sh_default,
+        Resource::Recordings | Resource::Transcripts => {
+            f.top.map_or(ARTIFACT_PAGE_SIZE, |t| t as usize)
+        }
+    }
+    .max(1)
+}
+
+fn collect_items(
+    store: &mut Store,
+    links: &LinkCtx,
+    f: &Frozen,
+    state: &TokenState,
+    minimal: bool,
+    _duplicate: bool,
+) -> Page {
+    let size = page_size(store_page_size(store), f);
+    if f.resource == Resource::Groups {
+        let p = store.group_page(f, state, minimal, size);
+        return Page {
+            items: p.items,
+            next: p.next,
+            dup_from: None,
+            remaining_after_next: p.remaining_after_next,
+        };
+    }
+    let mut items: Vec<Vec<u8>> = Vec::with_capacity(size + 3);
+    if f.resource.is_directory() {
+        let c = coll_of(f.resource);
+        let schema = c.schema();
+        let sel = f.select.unwrap_or(schema.default_mask);
+        let ids: Option<Vec<u64>> = (!f.ids.is_empty()).then(|| {
+            let mut v: Vec<u64> = f
+                .ids
+                .iter()
+                .filter_map(|id| store.index_of(c, id))
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        });
+        match state.kind {
+            Kind::DeltaPage => {
+                let list = store.changes(
+                    c,
+                    state.position,
+                    state.end,
+                    sel,
+                    ids.as_deref().unwrap_or(&[]),
+                );
+                if ids.as_ref().is_some_and(|v| v.is_empty()) {
+                    return Page {
+                        items,
+                        next: None,
+                        dup_from: None,
+                        remaining_after_next: 0,
+                    };
+                }
+                let write = |ch: &Change, items: &mut Vec<Vec<u8>>| {
+                    let mut o = Vec::with_capacity(256);
+                    store.write_change(c, *ch, sel, minimal, &mut o);
+                    items.push(o);
+                };
+                if let Some(d) = state.duplicate_from {
+                    for ch in list
+                        .iter()
+                        .skip(d as usize)
+                        .take(3.min((state.cursor - d.min(state.cursor)) as usize))
+                    {
+                        write(ch, &mut items);
+                    }
+                }
+                let start = state.cursor as usize;
+                for ch in list.iter().skip(start).take(size) {
+                    write(ch, &mut items);
+                }
+                let end = start.saturating_add(size);
+                Page {
+                    items,
+                    next: (end < list.len()).then_some(end as u64),
+                    dup_from: None,
+                    remaining_after_next: list.len().saturating_sub(end),
+                }
+            }
+            _ => {
+                let emit = Emit::Full { sel };
+                let coll = store.coll(c);
+                let write = |idx: u64, items: &mut Vec<Vec<u8>>| {
+                    let mut o = Vec::with_capacity(320);
+                    store.write_object(c, idx, emit, &mut o);
+                    items.push(o);
+                };
+                match &ids {
+                    Some(list) => {
+                        let list: Vec<u64> =
+                            list.iter().copied().filter(|i| *i < state.end).collect();
+                        if let Some(d) = state.duplicate_from {
+                            for &idx in list.iter().skip(d as usize).take(3) {
+                                if coll.status(idx) == Status::Live {
+                                    write(idx, &mut items);
+                                }
+                            }
+                        }
+                        let start = state.cursor as usize;
+                        for &idx in list.iter().skip(start).take(size) {
+                            if coll.status(idx) == Status::Live {
+                                write(idx, &mut items);
+                            }
+                        }
+                        let end = start.saturating_add(size);
+                        Page {
+                            items,
+                            next: (end < list.len()).then_some(end as u64),
+                            dup_from: None,
+                            remaining_after_next: list.len().saturating_sub(end),
+                        }
+                    }
+                    None => {
+                        if let Some(d) = state.duplicate_from {
+                            let mut idx = d;
+                            let mut k = 0;
+                            while idx < state.cursor && k < 3 {
+                                if coll.status(idx) == Status::Live {
+                                    write(idx, &mut items);
+                                    k += 1;
+                                }
+                                idx += 1;
+                            }
+                        }
+                        let mut idx = state.cursor;
+                        let mut k = 0;
+                        while idx < state.end && k < size {
+                            if coll.status(idx) == Status::Live {
+                                write(idx, &mut items);
+                                k += 1;
+                            }
+                            idx += 1;
+                        }
+                        Page {
+                            items,
+                            next: (idx < state.end).then_some(idx),
+                            dup_from: None,
+                            remaining_after_next: state.end.saturating_sub(idx) as usize,
+                        }
+                    }
+                }
+            }
+        }
+    } else {
+        let transcript = f.resource == Resource::Transcripts;
+        let org = f
+            .organizer
+            .as_deref()
+            .and_then(|o| store.index_of(Coll::Users, o))
+            .filter(|i| *i < store.organizers);
+        let start_time = f.start.as_deref().and_then(parse_start);
+        let list = match state.kind {
+            Kind::DeltaPage => {
+                store.artifact_list(org, start_time, Some(state.position), state.end)
+            }
+            _ => store.artifact_list(org, start_time, None, state.position),
+        };
+        let root = links.root();
+        let write = |i: usize, items: &mut Vec<Vec<u8>>| {
+            items.push(
+                serde_json::to_vec(&store.artifact_json(i, transcript, &root)).unwrap_or_default(),
+            );
+        };
+        if let Some(d) = state.duplicate_from {
+            for &i in list.iter().skip(d as usize).take(3) {
+                write(i, &mut items);
+            }
+        }
+        let start = state.cursor as usize;
+        for &i in list.iter().skip(start).take(size) {
+            write(i, &mut items);
+        }
+        let end = start.saturating_add(size);
+        Page {
+            items,
+            next: (end < list.len()).then_some(end as u64),
+            dup_from: None,
+            remaining_after_next: list.len().saturating_sub(end),
+        }
+    }
+}
+
+fn store_page_size(store: &Store) -> usize {
+    store.page_size
+}
