@@ -1,0 +1,295 @@
+//! The tenant's state: lazily generated objects, the modifications made since start (only those
+//! are stored), an append-only change log, and the meeting artifacts (recordings/transcripts).
+//!
+//! Positions: position `p` means "after the first `p` log entries"; the log entry at index `k`
+//! moved the state from position `k` to `k + 1`. A delta round over (`from`, `to`] replays
+//! `log[from..to]`, collapsed per object.
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write as _;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::clock::graph_datetime;
+use super::json::{write_key, write_str, write_value};
+use super::tenant::{
+    Coll, Rng, Schema, generated_values, group_members, guid_from, h3, hex32, object_id,
+    object_index, random_person, random_value, tenant_id, write_generated, write_generated_object,
+};
+
+mod artifacts;
+mod mutate;
+mod objects;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Live,
+    SoftDeleted,
+    HardDeleted,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    /// Current values (aligned with the schema; Null = no value). None: still as generated.
+    vals: Option<Vec<Value>>,
+    status: Status,
+}
+
+#[derive(Debug)]
+pub struct Collection {
+    /// Objects 0..base are generated from the seed.
+    pub base: u64,
+    /// Objects base..next were created while running (their values are always stored).
+    pub next: u64,
+    over: HashMap<u64, Entry>,
+    /// The soft-deleted objects, sorted: a random restore picks from it (the same pick for the
+    /// same seed) without walking every changed object, which made the churn slow down as it
+    /// ran.
+    pub(crate) soft: Vec<u64>,
+    hard: u64,
+}
+
+impl Collection {
+    fn new(base: u64) -> Self {
+        Collection {
+            base,
+            next: base,
+            over: HashMap::new(),
+            soft: Vec::new(),
+            hard: 0,
+        }
+    }
+
+    pub fn status(&self, idx: u64) -> Status {
+        if idx >= self.next {
+            return Status::HardDeleted;
+        }
+        self.over.get(&idx).map_or(Status::Live, |e| e.status)
+    }
+
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let soft = self.soft.len() as u64;
+        (self.next.saturating_sub(soft + self.hard), soft, self.hard)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Update,
+    SoftDelete,
+    HardDelete,
+    Restore,
+    /// A new recording (and its transcript).
+    Artifact,
+    /// Groups: user `member` joined group `idx`.
+    MemberAdd,
+    /// Groups: user `member` left group `idx`.
+    MemberRemove,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    Dir(Coll),
+    Artifact,
+}
+
+#[derive(Clone, Debug)]
+pub struct LogEntry {
+    pub target: Target,
+    pub idx: u64,
+    pub op: Op,
+    /// Update: the properties that changed.
+    pub mask: u32,
+    /// MemberAdd / MemberRemove: the user's index.
+    pub member: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// A meeting's recording and its transcript.
+#[derive(Clone, Debug)]
+pub struct Artifact {
+    /// Index of the organizing user.
+    pub organizer: u64,
+    /// Position at which it appeared (0: part of the initial tenant).
+    pub pos: u64,
+    pub created: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    pub r: u64,
+}
+
+/// One object of a delta round, after collapsing its log entries.
+#[derive(Clone, Copy, Debug)]
+pub struct Change {
+    pub idx: u64,
+    /// Changed properties (updates in the range).
+    pub mask: u32,
+    /// Created or restored in the range: sent in full.
+    pub fresh: bool,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum CtlError {
+    NotFound(String),
+    BadRequest(String),
+    Conflict(String),
+}
+
+impl std::fmt::Display for CtlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CtlError::NotFound(m) | CtlError::BadRequest(m) | CtlError::Conflict(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+/// How an object is written into a page.
+#[derive(Clone, Copy, Debug)]
+pub enum Emit {
+    /// Every selected property that has a value.
+    Full { sel: u32 },
+    /// Default delta behaviour: every selected property with a value, plus changed ones that
+    /// became null (as null).
+    Default { sel: u32, changed: u32 },
+    /// `return=minimal`: only the changed selected properties (null when changed to null).
+    Minimal { sel: u32, changed: u32 },
+}
+
+type CacheKey = (u8, u64, u64, u32, u64);
+
+#[derive(Debug)]
+pub struct Store {
+    pub seed: u64,
+    pub tenant_id: String,
+    pub contacts: Collection,
+    pub users: Collection,
+    pub groups: Collection,
+    /// Current members (user indexes) of every group ever created.
+    pub(crate) members: HashMap<u64, BTreeSet<u64>>,
+    /// Most member links one group item of a full round carries.
+    pub member_slice: usize,
+    pub organizers: u64,
+    pub artifacts: Vec<Artifact>,
+    pub log: Vec<LogEntry>,
+    /// Default page size of directory resources.
+    pub page_size: usize,
+    rng: Rng,
+    /// Random source of group changes (apart, so that contact histories stay as they were).
+    pub(crate) grng: Rng,
+    cache: Option<(CacheKey, Arc<Vec<Change>>)>,
+}
+
+impl Store {
+    pub fn new(
+        seed: u64,
+        contacts: u64,
+        users: u64,
+        organizers: u64,
+        recordings: u64,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let users = users.max(organizers);
+        let mut s = Store {
+            seed,
+            tenant_id: tenant_id(seed),
+            contacts: Collection::new(contacts),
+            users: Collection::new(users),
+            groups: Collection::new(0),
+            members: HashMap::new(),
+            member_slice: 100,
+            organizers,
+            artifacts: Vec::new(),
+            log: Vec::new(),
+            page_size: 100,
+            rng: Rng(seed ^ 0x5EED_C4A2),
+            grng: Rng(seed ^ 0x6E0_C4A2),
+            cache: None,
+        };
+        if organizers > 0 {
+            for i in 0..recordings {
+                let r = h3(seed, 0xA7, i);
+                // Spread over the last ~60 days, oldest first.
+                let age_min = (recordings - i) as i64 * 300 + (r % 240) as i64;
+                let created = now - chrono::Duration::minutes(age_min);
+                s.artifacts.push(Artifact {
+                    organizer: i % organizers,
+                    pos: 0,
+                    created,
+                    ended: created + chrono::Duration::minutes(15 + (r >> 8) as i64 % 75),
+                    r,
+                });
+            }
+        }
+        s
+    }
+
+    /// Adds the `n` generated groups (members drawn from the users generated at start).
+    pub fn with_groups(mut self, n: u64, member_slice: usize) -> Self {
+        self.groups = Collection::new(n);
+        self.member_slice = member_slice.max(1);
+        let users = self.users.base;
+        for g in 0..n {
+            self.members
+                .insert(g, group_members(self.seed, g, users).into_iter().collect());
+        }
+        self
+    }
+
+    pub fn pos(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    pub fn coll(&self, c: Coll) -> &Collection {
+        match c {
+            Coll::Contacts => &self.contacts,
+            Coll::Users => &self.users,
+            Coll::Groups => &self.groups,
+        }
+    }
+
+    fn coll_mut(&mut self, c: Coll) -> &mut Collection {
+        match c {
+            Coll::Contacts => &mut self.contacts,
+            Coll::Users => &mut self.users,
+            Coll::Groups => &mut self.groups,
+        }
+    }
+
+    pub fn id_of(&self, c: Coll, idx: u64) -> String {
+        object_id(self.seed, c, idx)
+    }
+
+    pub fn index_of(&self, c: Coll, id: &str) -> Option<u64> {
+        object_index(self.seed, c, id).filter(|i| *i < self.coll(c).next)
+    }
+
+    pub fn organizer_ids(&self) -> Vec<String> {
+        (0..self.organizers)
+            .map(|i| self.id_of(Coll::Users, i))
+            .collect()
+    }
+
+    fn push_log(&mut self, target: Target, idx: u64, op: Op, mask: u32, at: DateTime<Utc>) {
+        self.log.push(LogEntry {
+            target,
+            idx,
+            op,
+            mask,
+            member: 0,
+            at,
+        });
+    }
+
+    /// The current values of an object (generated or stored).
+    fn values(&self, c: Coll, idx: u64) -> Vec<Value> {
+        match self.coll(c).over.get(&idx).and_then(|e| e.vals.clone()) {
+            Some(v) => v,
+            None => generated_values(self.seed, c, idx),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! How the store writes objects: whole, minimal, removed, and the changes of a delta round.
+use super::*;
+
+impl Store {
+    /// Writes object `idx` of `c` (which must be live) as `emit` says.
+    pub fn write_object(&self, c: Coll, idx: u64, emit: Emit, out: &mut Vec<u8>) {
+        let stored = self.coll(c).over.get(&idx).and_then(|e| e.vals.as_deref());
+        if let (None, Emit::Full { sel }) = (stored, emit) {
+            write_generated_object(self.seed, c, idx, sel, out);
+            return;
+        }
+        let (include, nulls) = match emit {
+            Emit::Full { sel } => (sel, 0),
+            Emit::Default { sel, changed } => (sel, sel & changed),
+            Emit::Minimal { sel, changed } => (sel & changed, sel & changed),
+        };
+        let id = self.id_of(c, idx);
+        let seed = self.seed;
+        write_props(
+            out,
+            &id,
+            c.schema(),
+            include,
+            nulls,
+            |i, out| match stored {
+                Some(vals) => match vals.get(i) {
+                    Some(Value::Null) | None => false,
+                    Some(v) => {
+                        write_value(out, v);
+                        true
+                    }
+                },
+                None => write_generated(seed, c, idx, i, out),
+            },
+        );
+    }
+
+    pub fn write_removed(&self, c: Coll, idx: u64, reason: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"id\":");
+        write_str(out, &self.id_of(c, idx));
+        let _ = write!(out, ",\"@removed\":{{\"reason\":\"{reason}\"}}}}");
+    }
+
+    /// The full current representation of an object, for control replies.
+    pub fn object_json(&self, c: Coll, idx: u64) -> Value {
+        let mut out = Vec::new();
+        self.write_object(
+            c,
+            idx,
+            Emit::Full {
+                sel: c.schema().all_mask(),
+            },
+            &mut out,
+        );
+        let mut v: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
+        if let Some(m) = v.as_object_mut() {
+            let status = match self.coll(c).status(idx) {
+                Status::Live => "live",
+                Status::SoftDeleted => "softDeleted",
+                Status::HardDeleted => "deleted",
+            };
+            m.insert("@emulator.status".into(), json!(status));
+        }
+        v
+    }
+
+    /// The objects of `c` changed in (`from`, `to`], collapsed per object, sorted by index.
+    /// Updates count only when they touch a property of `sel`. `ids` (sorted) restricts.
+    pub fn changes(
+        &mut self,
+        c: Coll,
+        from: u64,
+        to: u64,
+        sel: u32,
+        ids: &[u64],
+    ) -> Arc<Vec<Change>> {
+        let ids_hash = ids
+            .iter()
+            .fold(ids.len() as u64, |h, i| super::super::tenant::mix(h ^ *i));
+        let key: CacheKey = (
+            match c {
+                Coll::Contacts => 0,
+                Coll::Users => 1,
+                Coll::Groups => 2,
+            },
+            from,
+            to,
+            sel,
+            ids_hash,
+        );
+        if let Some((k, v)) = &self.cache
+            && *k == key
+        {
+            return v.clone();
+        }
+        let to = to.min(self.pos());
+        let from = from.min(to);
+        let mut acc: HashMap<u64, (u32, bool)> = HashMap::new();
+        for e in &self.log[from as usize..to as usize] {
+            let Target::Dir(ec) = e.target else { continue };
+            if ec != c || (!ids.is_empty() && ids.binary_search(&e.idx).is_err()) {
+                continue;
+            }
+            if e.op == Op::Update && e.mask & sel == 0 {
+                continue;
+            }
+            let a = acc.entry(e.idx).or_insert((0, false));
+            match e.op {
+                Op::Update => a.0 |= e.mask,
+                Op::Create => a.1 = true,
+                // The client was told the object was removed and may still hold a copy from
+                // before: a restored object comes back whole, every selected property spelled
+                // out (null when it has no value), so that nothing stale survives a merge.
+                Op::Restore => {
+                    a.0 = u32::MAX;
+                    a.1 = true;
+                }
+                _ => {}
+            }
+        }
+        let mut list: Vec<Change> = acc
+            .into_iter()
+            .map(|(idx, (mask, fresh))| Change { idx, mask, fresh })
+            .collect();
+        list.sort_by_key(|ch| ch.idx);
+        let list = Arc::new(list);
+        self.cache = Some((key, list.clone()));
+        list
+    }
+
+    /// Writes one delta-round item for `ch`.
+    pub fn write_change(&self, c: Coll, ch: Change, sel: u32, minimal: bool, out: &mut Vec<u8>) {
+        match self.coll(c).status(ch.idx) {
+            Status::SoftDeleted => self.write_removed(c, ch.idx, "changed", out),
+            Status::HardDeleted => self.write_removed(c, ch.idx, "deleted", out),
+            Status::Live => {
+                // Created or restored in the range: the whole object, plus the properties
+                // changed to null in the range as null (for a restore: every selected property
+                // without a value, so a client holding the pre-delete copy keeps nothing stale).
+                let emit = if ch.fresh {
+                    Emit::Default {
+                        sel,
+                        changed: ch.mask,
+                    }
+                } else if minimal {
+                    Emit::Minimal {
+                        sel,
+                        changed: ch.mask,
+                    }
+                } else {
+                    Emit::Default {
+                        sel,
+                        changed: ch.mask,
+                    }
+                };
+                self.write_object(c, ch.idx, emit, out);
+            }
+        }
+    }
+}
+
+/// Writes `{...}` with `id` in its alphabetical place: the properties of `include` that have a
+/// value, and those of `nulls` without one as `null`.
+fn write_props(
+    out: &mut Vec<u8>,
+    id: &str,
+    schema: &Schema,
+    include: u32,
+    nulls: u32,
+    mut get: impl FnMut(usize, &mut Vec<u8>) -> bool,
+) {
+    out.push(b'{');
+    let mut first = true;
+    let mut id_done = false;
+    for (i, name) in schema.props.iter().enumerate() {
+        if !id_done && *name > "id" {
+            if !first {
+                out.push(b',');
+            }
+            write_key(out, "id");
+            write_str(out, id);
+            first = false;
+            id_done = true;
+        }
+        let bit = 1u32 << i;
+        if (include | nulls) & bit == 0 {
+            continue;
+        }
+        let mark = out.len();
+        if !first {
+            out.push(b',');
+        }
+        write_key(out, name);
+        if get(i, out) {
+            first = false;
+        } else if nulls & bit != 0 {
+            out.truncate(mark);
+            if !first {
+                out.push(b',');
+            }
+            write_key(out, name);
+            out.extend_from_slice(b"null");
+            first = false;
+        } else {
+            out.truncate(mark);
+        }
+    }
+    if !id_done {
+        if !first {
+            out.push(b',');
+        }
+        write_key(out, "id");
+        write_str(out, id);
+    }
+    out.push(b'}');
+}
