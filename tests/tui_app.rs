@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use deltascope::tui::app::{Effect, Focus, Mode, Model, Msg, QueryField, update};
-use deltascope::tui::clipboard::RecordingClipboard;
+use deltascope::tui::clipboard::{CopyMethod, RecordingClipboard};
 use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::runtime::{EffectHandler, Runtime};
@@ -419,7 +419,15 @@ async fn runtime_reports_the_copy_method_and_failures() {
             .unwrap()
             .starts_with("copied deltaLink"),
     );
-    assert!(rt.model.status.as_deref().unwrap().ends_with("via OSC 52"));
+    // The method's own words follow: an OSC 52 copy is not confirmed by anyone.
+    assert!(
+        rt.model
+            .status
+            .as_deref()
+            .unwrap()
+            .ends_with(&format!("via {}", CopyMethod::Osc52 { tmux: false })),
+    );
+    assert!(rt.model.status.as_deref().unwrap().contains("unconfirmed"));
     assert!(terminal.backend().to_string().contains("via OSC 52"));
 
     rt.clipboard.fail_with = Some("no display and not a terminal".into());
