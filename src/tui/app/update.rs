@@ -1,0 +1,246 @@
+//! `update`: the one mutator of the model; routes each message to its handler.
+use super::actions::clamp_scrolls;
+use super::actions::dispatch;
+use super::effect::Effect;
+use super::fetch::{accept, inspector_hint, on_failed, on_page};
+use super::format::human_bytes;
+use super::keys::{on_key, on_mouse, on_paste};
+use super::model::{Mode, Model};
+use super::msg::Msg;
+use super::sign_in::{begin_sign_in, on_sign_in_failed, on_signed_in};
+use crate::tui::keymap::{Action, Context};
+use crate::tui::view::{FetchState, SignInState};
+
+/// Applies one message. Pure: the returned effects are the only way out.
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    let mut out = apply(m, msg);
+    // Whatever changed the selection may have left a large body to format.
+    if let Some(job) = m.json.take_job() {
+        out.push(Effect::FormatJson(job));
+    }
+    out
+}
+
+pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(m, key),
+        Msg::Mouse(ev) => {
+            on_mouse(m, ev);
+            Vec::new()
+        }
+        Msg::Paste(text) => {
+            on_paste(m, &text);
+            Vec::new()
+        }
+        Msg::Resize { width, height } => {
+            m.size = (width, height);
+            clamp_scrolls(m);
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            m.now = now;
+            m.spinner = m.spinner.wrapping_add(1);
+            Vec::new()
+        }
+        Msg::Action(a) => dispatch(m, a),
+        Msg::Status(s) => {
+            m.status = Some(s);
+            Vec::new()
+        }
+        Msg::CopyRequest { what, text } => vec![Effect::Copy { what, text }],
+        Msg::TokenInspected(view) => {
+            m.token = Some(view);
+            Vec::new()
+        }
+        Msg::TokenChecked { run_id, check } => {
+            if accept(m, run_id) {
+                if let Some(first) = check.problems.first() {
+                    let more = match check.problems.len() {
+                        1 => String::new(),
+                        n => format!(" (and {} more)", n - 1),
+                    };
+                    m.status = Some(format!(
+                        "token check: {first}{more}; the request is sent anyway{}",
+                        inspector_hint(m)
+                    ));
+                }
+                m.token_check = Some(check);
+            }
+            Vec::new()
+        }
+        Msg::Started => match m.sign_in_on_start.take() {
+            Some(target) => begin_sign_in(m, target),
+            None => Vec::new(),
+        },
+        Msg::DeviceCode { attempt, prompt } => {
+            match &mut m.sign_in {
+                SignInState::Running {
+                    attempt: a,
+                    prompt: p,
+                    ..
+                } if *a == attempt => *p = Some(prompt),
+                // The sign-in in force needs the person again, in the middle of a request.
+                SignInState::Active { .. }
+                | SignInState::Failed {
+                    previous: Some(_), ..
+                } if attempt == m.signed_in_attempt && attempt > 0 => {
+                    m.sign_in = SignInState::Running {
+                        attempt,
+                        target: m.signed_in_target.clone(),
+                        since: m.now,
+                        prompt: Some(prompt),
+                        previous: m.signed_in_as().map(str::to_owned),
+                        renewal: true,
+                    };
+                }
+                _ => return Vec::new(),
+            }
+            m.status = Some(match m.keymap.key_for(Context::SignIn, Action::CopyCode) {
+                Some(k) => format!("open the page shown and enter the code ({k} copies it)"),
+                None => "open the page shown and enter the code".to_owned(),
+            });
+            Vec::new()
+        }
+        Msg::SignInRenewed { attempt, result } => {
+            if let SignInState::Running {
+                attempt: a,
+                renewal: true,
+                previous,
+                ..
+            } = &m.sign_in
+                && *a == attempt
+            {
+                match result {
+                    Ok(()) => {
+                        let who = previous.clone().unwrap_or_default();
+                        m.status = Some(format!("signed in again: {who}"));
+                        m.sign_in = SignInState::Active { who };
+                    }
+                    Err(error) => on_sign_in_failed(m, attempt, error),
+                }
+            }
+            Vec::new()
+        }
+        Msg::SignedIn {
+            attempt,
+            who,
+            title,
+            root,
+        } => on_signed_in(m, attempt, who, title, &root),
+        Msg::SignInFailed { attempt, error } => {
+            on_sign_in_failed(m, attempt, error);
+            Vec::new()
+        }
+        Msg::JsonFormatted { seq, doc } => {
+            let h = m.json_height();
+            m.json.formatted(seq, doc, h);
+            Vec::new()
+        }
+        Msg::ProfilesLoaded(view) => {
+            if m.mode == Mode::Profiles {
+                m.profile_cursor = m.profile_cursor.min(view.entries.len());
+                m.profiles = Some(view);
+            }
+            Vec::new()
+        }
+        Msg::Copied {
+            what,
+            bytes,
+            result,
+        } => {
+            m.status = Some(match result {
+                Ok(method) => format!("copied {what} ({}) via {method}", human_bytes(bytes)),
+                Err(e) => format!("could not copy {what}: {e}"),
+            });
+            Vec::new()
+        }
+        Msg::Fetching { run_id, page } => {
+            if accept(m, run_id) {
+                m.fetch = FetchState::Fetching { page, since: m.now };
+            }
+            Vec::new()
+        }
+        Msg::PageArrived {
+            run_id,
+            round,
+            page,
+        } => {
+            if accept(m, run_id) {
+                on_page(m, round, page);
+            }
+            Vec::new()
+        }
+        Msg::Throttled {
+            run_id,
+            until,
+            status,
+        } => {
+            if accept(m, run_id) {
+                m.fetch = FetchState::Throttled { until, status };
+            }
+            Vec::new()
+        }
+        Msg::FetchFailed { run_id, error } => {
+            if accept(m, run_id) {
+                on_failed(m, error);
+            }
+            Vec::new()
+        }
+        Msg::RoundStopped {
+            run_id,
+            round,
+            summary_line,
+            error,
+        } => {
+            // The page that stopped the round already arrived (and may have ended a
+            // one-page fetch), so only the run id tells whether this is stale.
+            if run_id == m.current_run {
+                if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
+                    r.summary_line = summary_line;
+                }
+                let resync = error.needs_resync;
+                on_failed(m, error);
+                m.status = Some(match m.keymap.key_for(Context::Global, Action::Resync) {
+                    Some(k) if resync => {
+                        format!("round {round} stopped; press {k} for a full resync")
+                    }
+                    _ => format!("round {round} stopped (why, in the status bar)"),
+                });
+            } else {
+                m.dropped_stale += 1;
+            }
+            Vec::new()
+        }
+        Msg::RoundComplete {
+            run_id,
+            round,
+            summary_line,
+            delta_link,
+        } => {
+            // The round's last page (with the deltaLink) already ended the fetch, so this
+            // arrives with nothing in flight: only the run id tells whether it is stale.
+            if run_id == m.current_run {
+                if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
+                    r.summary_line = summary_line;
+                    if delta_link.is_some() {
+                        r.delta_link = delta_link.clone();
+                    }
+                }
+                m.in_flight = false;
+                m.follow = false;
+                m.fetch = FetchState::RoundComplete {
+                    delta_link: delta_link.clone(),
+                };
+                let next = m
+                    .keymap
+                    .key_for(Context::Global, Action::NextRound)
+                    .map(|k| format!(" ({k}: next round)"))
+                    .unwrap_or_default();
+                m.status = Some(format!("round {round} complete: deltaLink stored{next}"));
+            } else {
+                m.dropped_stale += 1;
+            }
+            Vec::new()
+        }
+    }
+}
