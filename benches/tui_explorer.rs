@@ -204,7 +204,7 @@ async fn wait_frame(seen: &mut watch::Receiver<Frame>, pred: impl Fn(&Frame) -> 
 async fn with_explorer<F, Fut>(
     base: &str,
     script: F,
-) -> Runtime<RecordingClipboard, deltascope::tui::bridge::EngineBridge>
+) -> Runtime<RecordingClipboard, deltascope::tui::engine::EngineExecutor>
 where
     F: FnOnce(mpsc::UnboundedSender<Event>, watch::Receiver<Frame>) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -224,7 +224,7 @@ where
     let mut runtime = Runtime::new(
         explorer.model,
         RecordingClipboard::default(),
-        explorer.bridge,
+        explorer.engine,
     );
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     let (keys, keys_rx) = mpsc::unbounded_channel();

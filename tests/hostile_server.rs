@@ -867,7 +867,7 @@ async fn the_explorers_follow_stops_on_a_link_loop_and_the_round_says_why() {
     let mut runtime = Runtime::new(
         explorer.model,
         support::explorer::SharedClipboard::default(),
-        explorer.bridge,
+        explorer.engine,
     );
     let observe = |m: &deltascope::tui::app::Model, t: &ratatui::Terminal<_>, _: &Seen| Seen {
         screen: support::explorer::screen_text(t),

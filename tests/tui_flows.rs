@@ -132,7 +132,7 @@ where
         deltascope::tui::keymap::Keymap::default(),
         Box::new(deltascope::tui::app::NoPreview),
     );
-    let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
+    let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.engine);
     let extra = Extra { clipboard, control };
     run_scripted(&mut runtime, (200, 50), observe, extra, |d| {
         script(d, probe)

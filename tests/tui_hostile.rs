@@ -16,7 +16,7 @@ use deltascope::auth::AccessToken;
 use deltascope::graph::{Catalog, ClientConfig, GraphRoot};
 use deltascope::text::is_unsafe;
 use deltascope::tui::app::{Mode, Model, Msg, QueryField, update};
-use deltascope::tui::bridge::{EngineBridge, EnginePreviewer, query_view};
+use deltascope::tui::engine::{EngineExecutor, EnginePreviewer, query_view};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::ui;
@@ -70,7 +70,7 @@ where
     F: FnOnce(support::explorer::Driver<Seen>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let bridge = EngineBridge::new(
+    let bridge = EngineExecutor::new(
         Catalog::builtin(),
         GraphRoot::parse(&server.base).unwrap(),
         AccessToken::new("hostile-test-token"),

@@ -16,7 +16,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use deltascope::auth::{AuthArgs, Profiles};
 use deltascope::emulator::{Control, Emulator, EmulatorApp, EmulatorConfig};
 use deltascope::tui::app::{CopyWhat, Effect, Mode, Model, Msg, update};
-use deltascope::tui::bridge::{profile_entry, profiles_view};
+use deltascope::tui::engine::{profile_entry, profiles_view};
 use deltascope::tui::explore::prepare;
 use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::{Action, Keymap};
@@ -662,7 +662,7 @@ async fn explore<F, Fut>(
     let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
     assert!(explorer.emulator.is_none(), "the profile names the root");
     let clipboard = SharedClipboard::default();
-    let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
+    let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.engine);
     let msgs = runtime.sender();
     let leaks = Mutex::new(Vec::new());
     let frame = |m: &Model, t: &Terminal<TestBackend>, _: &Seen| {

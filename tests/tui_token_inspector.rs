@@ -25,8 +25,8 @@ use deltascope::auth::{AccessToken, AuthError, StaticToken, TokenFuture, TokenSo
 use deltascope::emulator::{Emulator, EmulatorApp, EmulatorConfig};
 use deltascope::graph::{Catalog, ClientConfig, GraphRoot};
 use deltascope::tui::app::{Mode, Model};
-use deltascope::tui::bridge::{EngineBridge, query_view, token_view};
 use deltascope::tui::clipboard::{Clipboard, ClipboardError, CopyMethod};
+use deltascope::tui::engine::{EngineExecutor, query_view, token_view};
 use deltascope::tui::explore::prepare;
 use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::Keymap;
@@ -193,7 +193,7 @@ fn shows_a_warning(s: &Seen) -> bool {
 
 async fn drive<F, Fut>(
     model: Model,
-    bridge: EngineBridge,
+    bridge: EngineExecutor,
     token: Option<String>,
     script: F,
 ) -> Frames
@@ -283,7 +283,7 @@ async fn the_demo_emulator_token_is_explained_not_an_error() {
     let demo_token = Some("deltascope-emulator-demo-token".to_owned());
     let frames = drive(
         explorer.model,
-        explorer.bridge,
+        explorer.engine,
         demo_token,
         |mut d| async move {
             // Its token is not a JWT: the first request gets no check and no message.
@@ -636,8 +636,8 @@ fn recordings_view(emu: &Emulator) -> deltascope::tui::view::QueryView {
     query
 }
 
-fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineBridge {
-    EngineBridge::with_source(
+fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineExecutor {
+    EngineExecutor::with_source(
         Catalog::builtin(),
         GraphRoot::parse(&emu.base_url()).unwrap(),
         tokens,
@@ -648,7 +648,7 @@ fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineBridge {
 
 /// The explorer's model on the recordings query of the emulator's first organizer, and its
 /// bridge to the emulator, signed in with `tokens`.
-fn recordings_explorer(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> (Model, EngineBridge) {
+fn recordings_explorer(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> (Model, EngineExecutor) {
     let bridge = bridge_for(emu, tokens);
     let model = Model::new(
         recordings_view(emu),

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::app::Model;
-use super::bridge::{EngineBridge, SignInSetup, Startup, query_view, signed_in_title};
 use super::clipboard::SystemClipboard;
+use super::engine::{EngineExecutor, SignInSetup, Startup, query_view, signed_in_title};
 use super::keymap::Keymap;
 use super::runtime::{Runtime, crossterm_events};
 use super::terminal::TerminalGuard;
@@ -49,7 +49,7 @@ pub struct ExploreArgs {
 /// Everything the explorer runs on, before the terminal is touched.
 pub struct Explorer {
     pub model: Model,
-    pub bridge: EngineBridge,
+    pub engine: EngineExecutor,
     /// The embedded emulator, when no Graph root was given.
     pub emulator: Option<Emulator>,
 }
@@ -59,7 +59,7 @@ pub fn demo_title(base_url: &str) -> String {
     format!("demo tenant on the embedded emulator at {base_url}")
 }
 
-/// Builds the model and the engine bridge (starting the embedded emulator when no root is
+/// Builds the model and the engine executor (starting the embedded emulator when no root is
 /// configured). Must run inside a tokio runtime.
 pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Result<Explorer> {
     let catalog = Catalog::builtin();
@@ -159,10 +159,10 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         ),
     };
     let signs_in = matches!(setup.startup, Startup::SignIn { .. });
-    let bridge = EngineBridge::with_setup(catalog, setup, config)
+    let engine = EngineExecutor::with_setup(catalog, setup, config)
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .with_limits(args.limits.round_limits());
-    let mut model = Model::new(query, keymap, Box::new(bridge.previewer()));
+    let mut model = Model::new(query, keymap, Box::new(engine.previewer()));
     model.title = title;
     model.sign_in = sign_in;
     if signs_in {
@@ -191,7 +191,7 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
     ));
     Ok(Explorer {
         model,
-        bridge,
+        engine,
         emulator: emu,
     })
 }
@@ -205,7 +205,7 @@ pub async fn run(args: ExploreArgs) -> anyhow::Result<()> {
     };
     let explorer = prepare(&args, config).await?;
     let clipboard = SystemClipboard::from_env();
-    let mut runtime = Runtime::new(explorer.model, clipboard, explorer.bridge);
+    let mut runtime = Runtime::new(explorer.model, clipboard, explorer.engine);
     let result = {
         let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
         runtime.run(&mut guard.terminal, crossterm_events()).await

@@ -172,7 +172,7 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
             m.query.select.selected()
         };
         m.columns.retain(|c| c != "id");
-        // The bridge checks the token before this first request; an older answer is stale.
+        // The engine checks the token before this first request; an older answer is stale.
         m.token_check = None;
         let run_id = begin_run(m, follow);
         m.status = Some("first request sent; the options are now frozen in the token".into());
