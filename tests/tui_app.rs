@@ -2,15 +2,19 @@
 //! fake engine answering effects with page messages, and a recording clipboard.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
+
 use std::collections::VecDeque;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use deltascope::tui::app::{Effect, Focus, Mode, Model, Msg, QueryField, update};
 use deltascope::tui::clipboard::RecordingClipboard;
-use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::runtime::{EffectHandler, Runtime};
 use deltascope::tui::view::{FetchState, PageView, QueryView};
+use fixtures::FakePreviewer;
 use futures_util::stream;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

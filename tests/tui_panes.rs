@@ -2,14 +2,18 @@
 //! hand-built view data that looks like real Graph data. Plus: no panic at any size.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
+
 use std::time::{Duration, Instant};
 
 use deltascope::tui::app::{Focus, JsonTarget, LineTarget, Mode, Model, Msg, refresh_json, update};
-use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::panes;
 use deltascope::tui::ui;
 use deltascope::tui::view::{ErrorView, FetchState, QueryView};
+use fixtures::FakePreviewer;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;

@@ -28,7 +28,6 @@ use deltascope::tui::app::{Mode, Model};
 use deltascope::tui::clipboard::{Clipboard, ClipboardError, CopyMethod};
 use deltascope::tui::engine::{EngineExecutor, query_view, token_view};
 use deltascope::tui::explore::prepare;
-use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::ui;
@@ -36,6 +35,7 @@ use deltascope::tui::view::FetchState;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use support::explorer::{DEADLINE, Driver, Frame, explore_args, run_scripted, screen_text};
+use support::fixtures::{self, FakePreviewer};
 use support::identity::{
     client_credentials_token, device_code_token, identity, start_with_identity,
 };

@@ -5,8 +5,6 @@ pub mod app;
 pub mod clipboard;
 pub mod engine;
 pub mod explore;
-#[doc(hidden)]
-pub mod fixtures;
 pub mod ids;
 pub mod json_doc;
 pub mod json_view;
