@@ -233,7 +233,7 @@ where
         tx.send_replace(Frame {
             at: Some(Instant::now()),
             complete: m.rounds.first().is_some_and(|r| r.delta_link.is_some()),
-            in_flight: m.in_flight,
+            in_flight: m.fetch.in_flight(),
             cursor: m.query_cursor,
             pages: m.rounds.iter().map(|r| r.pages.len()).sum(),
         });

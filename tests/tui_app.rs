@@ -299,7 +299,7 @@ fn stale_run_results_are_dropped() {
     );
     assert!(m.rounds.is_empty());
     assert_eq!(m.dropped_stale, 1);
-    assert_eq!(m.fetch, FetchState::Idle);
+    assert_eq!(m.fetch.state, FetchState::Idle);
     // A new fetch gets a new run id; its page is accepted.
     let fx = update(&mut m, key('f'));
     let Effect::FetchNext { run_id: fresh } = fx[0] else {
@@ -318,6 +318,68 @@ fn stale_run_results_are_dropped() {
 }
 
 #[test]
+fn only_messages_that_change_something_move_the_revision() {
+    let mut m = model(fixtures::contacts_query());
+    let moved = |m: &mut Model, msg: Msg| {
+        let before = m.revision();
+        update(m, msg);
+        m.revision() != before
+    };
+    assert!(moved(&mut m, key('f')), "a fetch starts");
+    let run_id = m.fetch.run_id;
+    assert!(moved(&mut m, key('x')), "it is cancelled");
+    let page = fixtures::contacts_round1().pages[0].clone();
+    assert!(
+        !moved(
+            &mut m,
+            Msg::PageArrived {
+                run_id,
+                round: 1,
+                page,
+            }
+        ),
+        "a stale page changes nothing"
+    );
+    assert!(!moved(&mut m, key('§')), "a key bound to nothing");
+    assert!(
+        !moved(
+            &mut m,
+            Msg::Mouse(MouseEvent {
+                kind: MouseEventKind::Moved,
+                column: 5,
+                row: 5,
+                modifiers: KeyModifiers::NONE,
+            })
+        ),
+        "the mouse moving"
+    );
+    assert!(
+        !moved(
+            &mut m,
+            Msg::SignInFailed {
+                attempt: 7,
+                error: "late".into(),
+            }
+        ),
+        "an answer for a sign-in nobody waits for"
+    );
+    assert!(moved(&mut m, code(KeyCode::Tab)), "the focus moves");
+}
+
+#[tokio::test]
+async fn the_runtime_draws_only_when_the_model_changed() {
+    let m = model(fixtures::contacts_query());
+    let mut rt = Runtime::new(m, RecordingClipboard::default(), FakeEngine::default());
+    let keys = stream::iter(vec![ev('§'), ev('§'), ev('§')]);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    rt.run(&mut terminal, keys).await.unwrap();
+    assert_eq!(
+        rt.stats.frames, 1,
+        "only the first frame: no key changed anything"
+    );
+}
+
+#[test]
 fn throttle_then_failure_with_resync() {
     let mut m = model(fixtures::contacts_query());
     let fx = update(&mut m, key('f'));
@@ -333,7 +395,10 @@ fn throttle_then_failure_with_resync() {
             status: 429,
         },
     );
-    assert!(matches!(m.fetch, FetchState::Throttled { status: 429, .. }));
+    assert!(matches!(
+        m.fetch.state,
+        FetchState::Throttled { status: 429, .. }
+    ));
     assert!(m.animating());
     update(
         &mut m,

@@ -49,7 +49,7 @@ impl Frame for Seen {
 }
 
 fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
-    let (failed_status, needs_resync) = match &m.fetch {
+    let (failed_status, needs_resync) = match &m.fetch.state {
         FetchState::Failed { error } => (error.status, error.needs_resync),
         _ => (None, false),
     };
@@ -88,11 +88,12 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
             .iter()
             .flat_map(|r| r.pages.iter().map(|p| p.retries))
             .collect(),
-        fetch: format!("{:?}", m.fetch),
+        fetch: format!("{:?}", m.fetch.state),
         failed_status,
         needs_resync,
-        ever_throttled: prev.ever_throttled || matches!(m.fetch, FetchState::Throttled { .. }),
-        in_flight: m.in_flight,
+        ever_throttled: prev.ever_throttled
+            || matches!(m.fetch.state, FetchState::Throttled { .. }),
+        in_flight: m.fetch.in_flight(),
         status: m.status.clone().unwrap_or_default(),
         preview_url: m.query.preview.url.clone().unwrap_or_default(),
     }

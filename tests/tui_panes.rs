@@ -204,18 +204,23 @@ fn status_bar_states() {
     let mut m = session();
     m.focus = Focus::Json;
     m.now = t0 + Duration::from_secs(3);
-    m.fetch = FetchState::Throttled {
+    m.fetch.state = FetchState::Throttled {
         until: t0 + Duration::from_millis(10_400),
         status: 429,
+        follow: false,
     };
     let throttled = render_pane(&mut m, 150, 2, panes::status::draw);
 
-    m.fetch = FetchState::Fetching { page: 4, since: t0 };
+    m.fetch.state = FetchState::Fetching {
+        page: 4,
+        since: t0,
+        follow: false,
+    };
     m.spinner = 3;
     m.focus = Focus::Query;
     let fetching = render_pane(&mut m, 150, 2, panes::status::draw);
 
-    m.fetch = FetchState::Failed {
+    m.fetch.state = FetchState::Failed {
         error: ErrorView {
             status: Some(410),
             code: Some("syncStateNotFound".into()),
@@ -257,7 +262,7 @@ fn no_panic_at_any_size() {
     ids.mode = Mode::EditIds;
     states.push(ids);
     let mut failed = session();
-    failed.fetch = FetchState::Failed {
+    failed.fetch.state = FetchState::Failed {
         error: ErrorView {
             status: Some(429),
             message: "Too many requests".into(),

@@ -21,7 +21,9 @@ use deltascope::tui::explore::prepare;
 use deltascope::tui::keymap::{Action, Keymap};
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::ui;
-use deltascope::tui::view::{DeviceCodeView, FetchState, ProfilesView, SignInState, SignInTarget};
+use deltascope::tui::view::{
+    DeviceCodeView, FetchState, ProfilesView, SignInState, SignInTarget, SignedIn,
+};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
@@ -78,6 +80,7 @@ fn device_code_overlay() {
         prompt: Some(prompt(now)),
         previous: None,
         renewal: false,
+        fetch_after: None,
     };
     let out = render(&mut m, 110, 32);
     // The clock is fixed: the countdown is stable.
@@ -120,9 +123,9 @@ fn profile_picker() {
     m.title =
         "Graph root https://graph.microsoft.com · the token in $DELTASCOPE_TOKEN, cloud global"
             .into();
-    m.sign_in = SignInState::Active {
-        who: "the token in $DELTASCOPE_TOKEN, cloud global".into(),
-    };
+    m.sign_in = SignInState::Active(SignedIn::at_start(
+        "the token in $DELTASCOPE_TOKEN, cloud global",
+    ));
     m.mode = Mode::Profiles;
     m.profiles = Some(ProfilesView {
         path: Some("/home/admin/.config/deltascope/config.toml".into()),
@@ -209,7 +212,7 @@ fn the_picker_says_plainly_when_there_is_no_config_or_it_is_invalid() {
 
 fn running(m: &mut Model, target: SignInTarget) -> u64 {
     let effects = deltascope::tui::app::begin_sign_in(m, target.clone());
-    let attempt = m.sign_in_attempt;
+    let attempt = m.sign_in.last_attempt();
     assert!(
         effects.contains(&Effect::SignIn {
             attempt,
@@ -234,7 +237,9 @@ fn a_fetch_asked_for_while_signing_in_waits_for_it() {
         "{:?}",
         m.status
     );
-    m.sign_in_on_start = Some(SignInTarget::Startup);
+    m.sign_in = SignInState::Starting {
+        target: SignInTarget::Startup,
+    };
     let effects = update(&mut m, Msg::Started);
     assert!(matches!(effects[..], [Effect::SignIn { attempt: 1, .. }]));
     // Nothing goes out before the sign-in: the fetch is kept and said so.
@@ -362,9 +367,7 @@ fn the_device_code_overlay_copies_and_cancels_and_a_failure_can_be_retried() {
 #[test]
 fn a_switch_drops_the_rounds_and_a_failed_switch_keeps_the_sign_in_in_force() {
     let mut m = model();
-    m.sign_in = SignInState::Active {
-        who: "profile a".into(),
-    };
+    m.sign_in = SignInState::Active(SignedIn::at_start("profile a"));
     m.rounds = vec![fixtures::contacts_round1()];
     m.query.frozen = true;
     // A failed switch: the session and the sign-in in force stay.
@@ -388,7 +391,7 @@ fn a_switch_drops_the_rounds_and_a_failed_switch_keeps_the_sign_in_in_force() {
     );
     // The fetch key still works with the sign-in in force.
     assert!(!press(&mut m, KeyCode::Char('f')).is_empty());
-    m.in_flight = false;
+    m.fetch.state = FetchState::Idle;
     // A switch that succeeds drops the old identity's rounds and says so.
     let attempt = running(&mut m, SignInTarget::Profile("b".into()));
     update(
@@ -402,7 +405,7 @@ fn a_switch_drops_the_rounds_and_a_failed_switch_keeps_the_sign_in_in_force() {
     );
     assert!(m.rounds.is_empty());
     assert!(!m.query.frozen, "the query can be edited again");
-    assert_eq!(m.fetch, FetchState::Idle);
+    assert_eq!(m.fetch.state, FetchState::Idle);
     assert!(
         m.status
             .as_deref()
@@ -450,7 +453,7 @@ fn the_picker_is_driven_by_keys() {
     );
     assert_eq!(m.mode, Mode::Normal);
     // With no fetch running, x cancels the sign-in (before any device code came).
-    let attempt = m.sign_in_attempt;
+    let attempt = m.sign_in.last_attempt();
     assert_eq!(
         press(&mut m, KeyCode::Char('x')),
         vec![Effect::CancelSignIn { attempt }]
@@ -562,7 +565,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
         title: m.title.clone(),
         status: m.status.clone().unwrap_or_default(),
         sign_in: match &m.sign_in {
-            SignInState::SignedOut => "signed out".into(),
+            SignInState::SignedOut | SignInState::Starting { .. } => "signed out".into(),
             SignInState::Active { .. } => "active".into(),
             SignInState::Running { .. } => "running".into(),
             SignInState::Failed { error, .. } => format!("failed: {error}"),
@@ -580,11 +583,11 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
             .flat_map(|r| r.pages.iter())
             .map(|p| p.rows.len())
             .sum(),
-        failed_status: match &m.fetch {
+        failed_status: match &m.fetch.state {
             FetchState::Failed { error } => error.status,
             _ => None,
         },
-        in_flight: m.in_flight,
+        in_flight: m.fetch.in_flight(),
         token_lines: m
             .token
             .as_ref()
@@ -953,9 +956,11 @@ fn a_renewal_that_needs_the_person_shows_the_code_and_closes_when_done() {
     );
     assert_eq!(
         m.sign_in,
-        SignInState::Active {
-            who: "profile b".into()
-        }
+        SignInState::Active(SignedIn {
+            who: "profile b".into(),
+            attempt,
+            target: SignInTarget::Profile("b".into()),
+        })
     );
     // A renewal given up on (esc) leaves nobody signed in: a fresh sign-in is needed.
     update(

@@ -153,7 +153,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
         screen: screen_text(t),
         mode: format!("{:?}", m.mode),
         status: m.status.clone().unwrap_or_default(),
-        failed_status: match &m.fetch {
+        failed_status: match &m.fetch.state {
             FetchState::Failed { error } => error.status,
             _ => None,
         },
@@ -163,7 +163,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
             .map(|t| t.problems.clone())
             .unwrap_or_default(),
         unavailable: m.token.as_ref().and_then(|t| t.unavailable.clone()),
-        in_flight: m.in_flight,
+        in_flight: m.fetch.in_flight(),
         rows: m
             .rounds
             .iter()
@@ -171,7 +171,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
             .map(|p| p.rows.len())
             .sum(),
         checked: m.token_check.as_ref().map(|c| c.problems.clone()),
-        request_id: match &m.fetch {
+        request_id: match &m.fetch.state {
             FetchState::Failed { error } => error.request_id.clone(),
             _ => None,
         },
@@ -335,8 +335,7 @@ fn the_key_asks_for_the_current_resource_and_esc_closes() {
     press(&mut m, KeyCode::Esc);
     assert_eq!(m.mode, Mode::Normal);
     // A 403 points at the inspector key.
-    m.in_flight = true;
-    let run_id = m.current_run;
+    let run_id = m.fetch.begin(1, m.now, false);
     update(
         &mut m,
         Msg::FetchFailed {
@@ -372,9 +371,9 @@ fn recordings_model() -> Model {
     }
     let mut m = Model::new(q, Keymap::default(), Box::new(FakePreviewer));
     m.title = "Graph root https://graph.microsoft.com · the token in $DELTASCOPE_TOKEN".into();
-    m.sign_in = SignInState::Active {
-        who: "the token in $DELTASCOPE_TOKEN".into(),
-    };
+    m.sign_in = SignInState::Active(deltascope::tui::view::SignedIn::at_start(
+        "the token in $DELTASCOPE_TOKEN",
+    ));
     m
 }
 
@@ -438,8 +437,8 @@ fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing
     );
     // Nothing is held back: the request is on its way.
     assert!(effects.is_empty(), "{effects:?}");
-    assert!(m.in_flight);
-    assert!(matches!(m.fetch, FetchState::Fetching { .. }));
+    assert!(m.fetch.in_flight());
+    assert!(matches!(m.fetch.state, FetchState::Fetching { .. }));
     assert_eq!(
         m.status.as_deref().unwrap(),
         format!(

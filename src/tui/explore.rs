@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::app::Model;
+use super::app::{Model, Msg, StartUp, update};
 use super::clipboard::SystemClipboard;
 use super::engine::{EngineExecutor, SignInSetup, Startup, query_view, signed_in_title};
 use super::keymap::Keymap;
@@ -18,7 +18,6 @@ use crate::auth::select::process_env;
 use crate::auth::{AccessToken, Method, PromptFn, StaticToken, TokenSource};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::graph::{Catalog, ClientConfig, GraphRoot};
-use crate::tui::view::{SignInState, SignInTarget};
 
 /// The token sent to the embedded emulator (which accepts any bearer token).
 const EMULATOR_TOKEN: &str = "deltascope-emulator-demo-token";
@@ -149,25 +148,14 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         max_retry_wait: Duration::from_secs(120),
         ..Default::default()
     });
-    let (title, sign_in) = match &setup.startup {
-        Startup::Ready { title, who, .. } => {
-            (title.clone(), SignInState::Active { who: who.clone() })
-        }
-        Startup::SignIn { root } => (
-            format!("Graph root {root} · signing in…"),
-            SignInState::SignedOut,
-        ),
+    let (title, signed_in) = match &setup.startup {
+        Startup::Ready { title, who, .. } => (title.clone(), Some(who.clone())),
+        Startup::SignIn { root } => (format!("Graph root {root} · signing in…"), None),
     };
-    let signs_in = matches!(setup.startup, Startup::SignIn { .. });
     let engine = EngineExecutor::with_setup(catalog, setup, config)
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .with_limits(args.limits.round_limits());
     let mut model = Model::new(query, keymap, Box::new(engine.previewer()));
-    model.title = title;
-    model.sign_in = sign_in;
-    if signs_in {
-        model.sign_in_on_start = Some(SignInTarget::Startup);
-    }
     let fetch = model
         .keymap
         .key_for(
@@ -186,9 +174,17 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
     } else {
         format!("{status}; ")
     };
-    model.status = Some(format!(
-        "{lead}press {fetch} to fetch the first page, {help} for help"
-    ));
+    let greeting = format!("{lead}press {fetch} to fetch the first page, {help} for help");
+    // Start-up is a message like any other: `update` stays the model's only writer.
+    let effects = update(
+        &mut model,
+        Msg::StartUp(StartUp {
+            title,
+            signed_in,
+            greeting,
+        }),
+    );
+    debug_assert!(effects.is_empty(), "start-up runs nothing: {effects:?}");
     Ok(Explorer {
         model,
         engine,

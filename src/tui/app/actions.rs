@@ -8,14 +8,13 @@ use super::json_pane::refresh_json;
 use super::model::{Focus, JsonTarget, LineTarget, Mode, Model, QueryField};
 use super::sign_in::{begin_sign_in, cancel_hint, cancel_sign_in, sign_in_refusal};
 use crate::tui::keymap::Action;
-use crate::tui::view::{FetchState, SignInState};
 
 pub(super) fn quit(m: &mut Model) -> Vec<Effect> {
     m.quit = true;
     let mut out = Vec::new();
-    if m.in_flight {
+    if m.fetch.in_flight() {
         out.push(Effect::Cancel {
-            run_id: m.current_run,
+            run_id: m.fetch.run_id,
         });
     }
     out.push(Effect::Quit);
@@ -77,11 +76,11 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             return vec![Effect::LoadProfiles];
         }
         Action::SignInAgain => {
-            if matches!(m.sign_in, SignInState::Running { .. }) {
+            if m.sign_in.running() {
                 m.status = Some(cancel_hint(m, "a sign-in is already running"));
                 return Vec::new();
             }
-            let target = m.sign_in_target.clone();
+            let target = m.sign_in.target();
             return begin_sign_in(m, target);
         }
         Action::CopyCode | Action::CopyUrl => {
@@ -97,31 +96,28 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::FollowRound => return fetch(m, true),
         Action::NextRound => return next_round(m),
         Action::Cancel => {
-            if m.in_flight {
-                let run_id = m.current_run;
-                m.current_run += 1;
-                m.in_flight = false;
-                m.follow = false;
-                m.fetch = FetchState::Idle;
+            if m.fetch.in_flight() {
+                let run_id = m.fetch.run_id;
+                m.fetch.abandon();
                 m.status = Some("fetch cancelled".to_owned());
                 return vec![Effect::Cancel { run_id }];
             }
-            if matches!(m.sign_in, SignInState::Running { .. }) {
+            if m.sign_in.running() {
                 return cancel_sign_in(m);
             }
             m.status = Some("nothing to cancel".to_owned());
         }
         Action::Resync => {
-            if !m.started() {
+            if !m.query.frozen {
                 return fetch(m, false);
             }
             if sign_in_refusal(m) {
                 return Vec::new();
             }
             let mut out = Vec::new();
-            if m.in_flight {
+            if m.fetch.in_flight() {
                 out.push(Effect::Cancel {
-                    run_id: m.current_run,
+                    run_id: m.fetch.run_id,
                 });
             }
             let run_id = begin_run(m, false);
@@ -389,7 +385,7 @@ pub(super) fn move_page(m: &mut Model, forward: bool) -> Vec<Effect> {
             refresh_json(m);
             Vec::new()
         }
-        None if forward && !m.in_flight && !m.round_complete() => fetch(m, false),
+        None if forward && !m.fetch.in_flight() && !m.round_complete() => fetch(m, false),
         None => Vec::new(),
     }
 }

@@ -16,8 +16,6 @@ pub(super) fn inspector_hint(m: &Model) -> String {
 
 /// A fetch failed, or its round stopped: nothing is in flight any more and the status says why.
 pub(super) fn on_failed(m: &mut Model, error: ErrorView) {
-    m.in_flight = false;
-    m.follow = false;
     m.status = Some(
         match (
             error.needs_resync,
@@ -41,14 +39,15 @@ pub(super) fn on_failed(m: &mut Model, error: ErrorView) {
             },
         },
     );
-    m.fetch = FetchState::Failed { error };
+    m.fetch.state = FetchState::Failed { error };
 }
 
 pub(super) fn accept(m: &mut Model, run_id: u64) -> bool {
-    if run_id == m.current_run && m.in_flight {
+    if run_id == m.fetch.run_id && m.fetch.in_flight() {
         true
     } else {
         m.dropped_stale += 1;
+        m.unchanged();
         false
     }
 }
@@ -86,36 +85,30 @@ pub(super) fn on_page(m: &mut Model, round: u32, page: PageView) {
         refresh_json(m);
     }
     if delta.is_some() {
-        m.in_flight = false;
-        m.follow = false;
-        m.fetch = FetchState::RoundComplete { delta_link: delta };
-    } else if m.follow {
-        m.fetch = FetchState::Fetching {
+        m.fetch.state = FetchState::RoundComplete { delta_link: delta };
+    } else if m.fetch.following() {
+        m.fetch.state = FetchState::Fetching {
             page: index + 1,
             since: m.now,
+            follow: true,
         };
     } else {
-        m.in_flight = false;
-        m.fetch = FetchState::Idle;
+        m.fetch.state = FetchState::Idle;
     }
 }
 
 pub(super) fn begin_run(m: &mut Model, follow: bool) -> u64 {
-    m.current_run += 1;
-    m.in_flight = true;
-    m.follow = follow;
     let page = if m.round_complete() || m.rounds.is_empty() {
         1
     } else {
         m.last_page().map(|p| p.index + 1).unwrap_or(1)
     };
-    m.fetch = FetchState::Fetching { page, since: m.now };
-    m.current_run
+    m.fetch.begin(page, m.now, follow)
 }
 
 /// After a 410 / syncStateNotFound the stored link is dead: only a full resync goes on.
 pub(super) fn needs_resync_refusal(m: &mut Model) -> bool {
-    if let FetchState::Failed { error } = &m.fetch
+    if let FetchState::Failed { error } = &m.fetch.state
         && error.needs_resync
     {
         let k = m
@@ -130,9 +123,9 @@ pub(super) fn needs_resync_refusal(m: &mut Model) -> bool {
 }
 
 pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
-    if matches!(m.sign_in, SignInState::Running { .. }) {
+    if let SignInState::Running { fetch_after, .. } = &mut m.sign_in {
         // Sent with the new sign-in once it is in force, never with the one it replaces.
-        m.pending_fetch = Some(follow);
+        *fetch_after = Some(follow);
         m.status = Some(cancel_hint(
             m,
             "signing in: the fetch starts as soon as the sign-in completes",
@@ -142,14 +135,14 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
     if not_signed_in_refusal(m) {
         return Vec::new();
     }
-    if m.in_flight {
+    if m.fetch.in_flight() {
         m.status = Some("a fetch is already running (x cancels)".to_owned());
         return Vec::new();
     }
     if needs_resync_refusal(m) {
         return Vec::new();
     }
-    if !m.started() {
+    if !m.query.frozen {
         let errors: Vec<String> = m
             .query
             .problems
@@ -197,7 +190,7 @@ pub(super) fn next_round(m: &mut Model) -> Vec<Effect> {
     if sign_in_refusal(m) {
         return Vec::new();
     }
-    if m.in_flight {
+    if m.fetch.in_flight() {
         m.status = Some("a fetch is already running (x cancels)".to_owned());
         return Vec::new();
     }

@@ -12,7 +12,7 @@ use crate::tui::keymap::{Action, Context};
 
 pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
-        return Vec::new();
+        return m.unchanged();
     }
     // Ctrl-C quits from anywhere, text fields included.
     if matches!(key.code, KeyCode::Char('c' | 'C'))
@@ -28,7 +28,7 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             Some(
                 a @ (Action::CopyCode | Action::CopyUrl | Action::CancelSignIn | Action::Quit),
             ) => dispatch(m, a),
-            _ => Vec::new(),
+            _ => m.unchanged(),
         };
     }
     match m.mode.clone() {
@@ -48,7 +48,7 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 Vec::new()
             }
             Some(Action::Quit) => quit(m),
-            _ => Vec::new(),
+            _ => m.unchanged(),
         },
         Mode::Help => {
             if matches!(
@@ -100,7 +100,7 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         Mode::Normal => match m.keymap.action(m.context(), &key) {
             Some(a) => dispatch(m, a),
-            None => Vec::new(),
+            None => m.unchanged(),
         },
     }
 }
@@ -179,6 +179,7 @@ pub(super) fn paste_ids_into(m: &mut Model, text: &str) {
 
 pub(super) fn on_mouse(m: &mut Model, ev: MouseEvent) {
     let Some(a) = areas(m.screen()) else {
+        m.unchanged();
         return;
     };
     let pos = Position::new(ev.column, ev.row);
@@ -191,7 +192,10 @@ pub(super) fn on_mouse(m: &mut Model, ev: MouseEvent) {
     } else {
         None
     };
-    let Some(pane) = pane else { return };
+    let Some(pane) = pane else {
+        m.unchanged();
+        return;
+    };
     match ev.kind {
         MouseEventKind::Down(MouseButton::Left)
             if m.mode == Mode::Normal || (m.mode == Mode::EditIds && pane != Focus::Query) =>
@@ -212,6 +216,8 @@ pub(super) fn on_mouse(m: &mut Model, ev: MouseEvent) {
             }
             m.focus = saved;
         }
-        _ => {}
+        _ => {
+            m.unchanged();
+        }
     }
 }

@@ -27,6 +27,6 @@ pub use layout::{Areas, MIN_HEIGHT, MIN_WIDTH, areas, results_split};
 pub use model::{
     Focus, JsonTarget, LineTarget, Mode, Model, NoPreview, QueryField, QueryPreviewer, query_fields,
 };
-pub use msg::Msg;
+pub use msg::{Msg, StartUp};
 pub use sign_in::begin_sign_in;
-pub use update::update;
+pub use update::{update, update_at};

@@ -7,8 +7,8 @@ use crate::tui::ids::{IdCheck, check_ids};
 use crate::tui::json_view::JsonView;
 use crate::tui::keymap::{Context, Keymap};
 use crate::tui::view::{
-    DeviceCodeView, FetchState, PageView, ProblemView, ProfilesView, QueryDraft, QueryView,
-    RequestPreview, RoundView, SignInState, SignInTarget, TokenCheckView, TokenView,
+    DeviceCodeView, Fetch, PageView, ProblemView, ProfilesView, QueryDraft, QueryView,
+    RequestPreview, RoundView, SignInState, TokenCheckView, TokenView,
 };
 
 /// Which pane has the focus.
@@ -117,12 +117,7 @@ pub struct Model {
     pub json_target: JsonTarget,
     pub json: JsonView,
     pub(super) json_key: Option<(usize, usize, usize, JsonTarget)>,
-    pub fetch: FetchState,
-    /// Messages are accepted only from this run; older ones are stale and dropped.
-    pub current_run: u64,
-    /// A run is in flight (for "already fetching" and cancel).
-    pub in_flight: bool,
-    pub follow: bool,
+    pub fetch: Fetch,
     pub dropped_stale: usize,
     pub now: Instant,
     pub spinner: usize,
@@ -134,21 +129,14 @@ pub struct Model {
     pub token_check: Option<TokenCheckView>,
     /// Who is signed in, or the sign-in running or failed.
     pub sign_in: SignInState,
-    /// Sign-in messages are accepted only for this attempt.
-    pub sign_in_attempt: u64,
-    /// The sign-in "sign in again" repeats (the last one asked for).
-    pub sign_in_target: SignInTarget,
-    /// The attempt and target of the sign-in in force (0: one that never asks the person).
-    pub signed_in_attempt: u64,
-    pub signed_in_target: SignInTarget,
-    /// Sign in with this when the runtime starts (`Msg::Started`).
-    pub sign_in_on_start: Option<SignInTarget>,
-    /// A fetch asked for while signing in (`Some(follow)`): sent once signed in.
-    pub pending_fetch: Option<bool>,
     /// The profile picker's list (`None` while the config file is read).
     pub profiles: Option<ProfilesView>,
     pub profile_cursor: usize,
     pub quit: bool,
+    /// Counts the messages that changed what is shown: the runtime draws only when it moved.
+    pub(super) revision: u64,
+    /// The message being applied changed nothing (a stale answer, a key bound to nothing).
+    pub(super) unchanged: bool,
     pub(super) previewer: Box<dyn QueryPreviewer>,
 }
 
@@ -173,10 +161,7 @@ impl Model {
             json_target: JsonTarget::Page,
             json: JsonView::default(),
             json_key: None,
-            fetch: FetchState::Idle,
-            current_run: 0,
-            in_flight: false,
-            follow: false,
+            fetch: Fetch::default(),
             dropped_stale: 0,
             now: Instant::now(),
             spinner: 0,
@@ -184,15 +169,11 @@ impl Model {
             token: None,
             token_check: None,
             sign_in: SignInState::default(),
-            sign_in_attempt: 0,
-            sign_in_target: SignInTarget::Startup,
-            signed_in_attempt: 0,
-            signed_in_target: SignInTarget::Startup,
-            sign_in_on_start: None,
-            pending_fetch: None,
             profiles: None,
             profile_cursor: 0,
             quit: false,
+            revision: 0,
+            unchanged: false,
             previewer,
         };
         let index = m.query.resource;
@@ -200,6 +181,17 @@ impl Model {
         m.ids_editor = TextArea::new(m.query.ids.clone());
         m.refresh_query();
         m
+    }
+
+    /// Moves on whenever a message changed the model (see [`super::update`]).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// What the message being applied did changes nothing on the screen.
+    pub(super) fn unchanged(&mut self) -> Vec<super::effect::Effect> {
+        self.unchanged = true;
+        Vec::new()
     }
 
     /// The key context in force.
@@ -217,10 +209,7 @@ impl Model {
     /// Something animates: the runtime ticks only then (a fetch, a throttle countdown, a
     /// sign-in's spinner or a device code's expiry countdown).
     pub fn animating(&self) -> bool {
-        matches!(
-            self.fetch,
-            FetchState::Fetching { .. } | FetchState::Throttled { .. }
-        ) || matches!(self.sign_in, SignInState::Running { .. })
+        self.fetch.in_flight() || self.sign_in.running()
     }
 
     /// The device code to show, while a sign-in waits for one to be entered.
@@ -233,13 +222,7 @@ impl Model {
 
     /// The sign-in in force (its description), if any: requests can be sent with it.
     pub fn signed_in_as(&self) -> Option<&str> {
-        match &self.sign_in {
-            SignInState::SignedOut => None,
-            SignInState::Active { who } => Some(who.as_str()),
-            SignInState::Running { previous, .. } | SignInState::Failed { previous, .. } => {
-                previous.as_deref()
-            }
-        }
+        self.sign_in.in_force().map(|s| s.who.as_str())
     }
 
     pub fn selected_page(&self) -> Option<&PageView> {
@@ -252,11 +235,6 @@ impl Model {
 
     pub fn query_fields(&self) -> Vec<QueryField> {
         query_fields(&self.query)
-    }
-
-    /// The session has started: the query lives in the token now.
-    pub fn started(&self) -> bool {
-        self.query.frozen
     }
 
     pub(super) fn last_page(&self) -> Option<&PageView> {

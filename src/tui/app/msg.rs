@@ -82,6 +82,8 @@ pub enum Msg {
         run_id: u64,
         check: TokenCheckView,
     },
+    /// How the explorer starts, decided before the terminal is taken.
+    StartUp(StartUp),
     /// The runtime is about to draw the first frame.
     Started,
     /// Sign-in `attempt` got a device code to show.
@@ -116,4 +118,16 @@ pub enum Msg {
         seq: u64,
         doc: Arc<JsonDoc>,
     },
+}
+
+/// How the explorer starts (`explore::prepare`, before the terminal is taken).
+#[derive(Debug)]
+pub struct StartUp {
+    /// The title bar.
+    pub title: String,
+    /// The start-up sign-in: in force already (`Some(who)`: it needed no step), or to be run
+    /// as the runtime starts.
+    pub signed_in: Option<String>,
+    /// The first status line: how to begin.
+    pub greeting: String,
 }

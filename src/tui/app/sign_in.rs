@@ -4,7 +4,7 @@ use super::fetch::fetch;
 use super::model::{Mode, Model};
 use crate::tui::json_view::JsonView;
 use crate::tui::keymap::{Action, Context};
-use crate::tui::view::{FetchState, SignInState, SignInTarget};
+use crate::tui::view::{DeviceCodeView, SignInState, SignInTarget, SignedIn};
 
 /// `what`, and how to cancel the running sign-in (its key in the device-code overlay).
 pub(super) fn cancel_hint(m: &Model, what: &str) -> String {
@@ -26,27 +26,28 @@ pub(super) fn sign_in_keys(m: &Model) -> String {
     }
 }
 
-/// No sign-in in force (the first one failed or was cancelled): says so and why.
+/// No sign-in in force (none yet, or the first one failed or was cancelled): says so and why.
 pub(super) fn not_signed_in_refusal(m: &mut Model) -> bool {
-    if m.sign_in == SignInState::SignedOut {
-        m.status = Some(format!("not signed in yet: {}", sign_in_keys(m)));
-        return true;
+    match &m.sign_in {
+        SignInState::SignedOut | SignInState::Starting { .. } => {
+            m.status = Some(format!("not signed in yet: {}", sign_in_keys(m)));
+            true
+        }
+        SignInState::Failed {
+            error,
+            previous: None,
+            ..
+        } => {
+            m.status = Some(format!("not signed in ({error}): {}", sign_in_keys(m)));
+            true
+        }
+        _ => false,
     }
-    if let SignInState::Failed {
-        error,
-        previous: None,
-        ..
-    } = &m.sign_in
-    {
-        m.status = Some(format!("not signed in ({error}): {}", sign_in_keys(m)));
-        return true;
-    }
-    false
 }
 
 /// Requests that continue the session wait for no sign-in: a running one replaces the session.
 pub(super) fn sign_in_refusal(m: &mut Model) -> bool {
-    if matches!(m.sign_in, SignInState::Running { .. }) {
+    if m.sign_in.running() {
         m.status = Some(cancel_hint(
             m,
             "signing in: the session starts again with the new sign-in",
@@ -56,26 +57,45 @@ pub(super) fn sign_in_refusal(m: &mut Model) -> bool {
     not_signed_in_refusal(m)
 }
 
-/// Starts sign-in `target` in the background (a running one is cancelled first).
+/// The runtime started: the start-up sign-in begins, when one is to be run.
+pub(super) fn on_started(m: &mut Model) -> Vec<Effect> {
+    match &m.sign_in {
+        SignInState::Starting { target } => {
+            let target = target.clone();
+            begin_sign_in(m, target)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Starts sign-in `target` in the background (a running one is cancelled first; a fetch that
+/// waited for it waits for this one).
 pub fn begin_sign_in(m: &mut Model, target: SignInTarget) -> Vec<Effect> {
     let mut out = Vec::new();
-    let previous = m.signed_in_as().map(str::to_owned);
-    if let SignInState::Running { attempt, .. } = &m.sign_in {
+    let previous = m.sign_in.in_force().cloned();
+    let mut fetch_after = None;
+    if let SignInState::Running {
+        attempt,
+        fetch_after: waiting,
+        ..
+    } = &m.sign_in
+    {
         out.push(Effect::CancelSignIn { attempt: *attempt });
+        fetch_after = *waiting;
     }
-    m.sign_in_attempt += 1;
+    let attempt = m.sign_in.last_attempt() + 1;
     m.sign_in = SignInState::Running {
-        attempt: m.sign_in_attempt,
+        attempt,
         target: target.clone(),
         since: m.now,
         prompt: None,
         previous,
         renewal: false,
+        fetch_after,
     };
-    m.sign_in_target = target.clone();
     m.status = Some(format!("signing in: {target}…"));
     out.push(Effect::SignIn {
-        attempt: m.sign_in_attempt,
+        attempt,
         target,
         resource: m.query.current().map(|r| r.name.clone()),
     });
@@ -91,28 +111,89 @@ pub(super) fn cancel_sign_in(m: &mut Model) -> Vec<Effect> {
     vec![Effect::CancelSignIn { attempt }]
 }
 
+/// Sign-in `attempt` got a device code: shown over the explorer. Also when the sign-in in force
+/// needs the person again, in the middle of a request (a renewal).
+pub(super) fn on_device_code(m: &mut Model, attempt: u64, prompt: DeviceCodeView) {
+    match &mut m.sign_in {
+        SignInState::Running {
+            attempt: a,
+            prompt: p,
+            ..
+        } if *a == attempt => *p = Some(prompt),
+        SignInState::Active(s)
+        | SignInState::Failed {
+            previous: Some(s), ..
+        } if s.attempt == attempt && attempt > 0 => {
+            let previous = s.clone();
+            m.sign_in = SignInState::Running {
+                attempt,
+                target: previous.target.clone(),
+                since: m.now,
+                prompt: Some(prompt),
+                previous: Some(previous),
+                renewal: true,
+                fetch_after: None,
+            };
+        }
+        _ => {
+            m.unchanged();
+            return;
+        }
+    }
+    m.status = Some(match m.keymap.key_for(Context::SignIn, Action::CopyCode) {
+        Some(k) => format!("open the page shown and enter the code ({k} copies it)"),
+        None => "open the page shown and enter the code".to_owned(),
+    });
+}
+
+/// The renewal of the sign-in in force (`attempt`) ended: the overlay closes.
+pub(super) fn on_renewed(m: &mut Model, attempt: u64, result: Result<(), String>) {
+    if let SignInState::Running {
+        attempt: a,
+        renewal: true,
+        previous,
+        ..
+    } = &m.sign_in
+        && *a == attempt
+    {
+        match result {
+            Ok(()) => {
+                let signed_in = previous.clone().unwrap_or_default();
+                m.status = Some(format!("signed in again: {}", signed_in.who));
+                m.sign_in = SignInState::Active(signed_in);
+            }
+            Err(error) => on_sign_in_failed(m, attempt, error),
+        }
+    } else {
+        m.unchanged();
+    }
+}
+
 pub(super) fn on_sign_in_failed(m: &mut Model, attempt: u64, error: String) {
     let SignInState::Running {
         attempt: a,
         target,
         previous,
         renewal,
+        fetch_after,
         ..
     } = m.sign_in.clone()
     else {
+        m.unchanged();
         return;
     };
     if a != attempt {
+        m.unchanged();
         return;
     }
     // A renewal that did not happen leaves no working sign-in: a fresh one is needed.
     let previous = if renewal { None } else { previous };
-    let dropped = if m.pending_fetch.take().is_some() {
+    let dropped = if fetch_after.is_some() {
         "; the fetch that waited for it was not sent"
     } else {
         ""
     };
-    m.status = Some(match &previous {
+    m.status = Some(match previous.as_ref().map(|p| p.who.as_str()) {
         Some(who) if !who.is_empty() => {
             format!("sign-in with {target} failed: {error}{dropped}; still signed in: {who}")
         }
@@ -122,6 +203,7 @@ pub(super) fn on_sign_in_failed(m: &mut Model, attempt: u64, error: String) {
         None => format!("not signed in: {error}{dropped}; {}", sign_in_keys(m)),
     });
     m.sign_in = SignInState::Failed {
+        attempt,
         target,
         error,
         previous,
@@ -136,22 +218,28 @@ pub(super) fn on_signed_in(
     root: &str,
 ) -> Vec<Effect> {
     let SignInState::Running {
-        attempt: a, target, ..
+        attempt: a,
+        target,
+        fetch_after,
+        ..
     } = &m.sign_in
     else {
-        return Vec::new();
+        return m.unchanged();
     };
     if *a != attempt {
-        return Vec::new();
+        return m.unchanged();
     }
-    m.signed_in_attempt = attempt;
-    m.signed_in_target = target.clone();
-    m.sign_in = SignInState::Active { who: who.clone() };
+    let fetch_after = *fetch_after;
+    m.sign_in = SignInState::Active(SignedIn {
+        who: who.clone(),
+        attempt,
+        target: target.clone(),
+    });
     m.title = title;
     m.token = None;
     m.previewer.set_root(root);
     let mut status = format!("signed in: {who}");
-    if m.started() || !m.rounds.is_empty() || m.in_flight {
+    if m.query.frozen || !m.rounds.is_empty() || m.fetch.in_flight() {
         // The runtime dropped its session with the old sign-in; another identity's rounds must
         // not mix with the new ones.
         drop_session(m);
@@ -161,7 +249,7 @@ pub(super) fn on_signed_in(
     }
     m.refresh_query();
     m.status = Some(status);
-    match m.pending_fetch.take() {
+    match fetch_after {
         Some(follow) => fetch(m, follow),
         None => Vec::new(),
     }
@@ -170,10 +258,7 @@ pub(super) fn on_signed_in(
 /// Forgets the session: rounds, selection, the JSON pane, the fetch state; the query can be
 /// edited again. A late answer of the old session carries an old run id and is dropped.
 pub(super) fn drop_session(m: &mut Model) {
-    m.current_run += 1;
-    m.in_flight = false;
-    m.follow = false;
-    m.fetch = FetchState::Idle;
+    m.fetch.abandon();
     m.rounds.clear();
     m.columns.clear();
     m.sel_round = 0;

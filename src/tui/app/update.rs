@@ -1,4 +1,6 @@
 //! `update`: the one mutator of the model; routes each message to its handler.
+use std::time::Instant;
+
 use super::actions::clamp_scrolls;
 use super::actions::dispatch;
 use super::effect::Effect;
@@ -7,18 +9,30 @@ use super::format::human_bytes;
 use super::keys::{on_key, on_mouse, on_paste};
 use super::model::{Mode, Model};
 use super::msg::Msg;
-use super::sign_in::{begin_sign_in, on_sign_in_failed, on_signed_in};
+use super::sign_in::{on_device_code, on_renewed, on_sign_in_failed, on_signed_in, on_started};
 use crate::tui::keymap::{Action, Context};
-use crate::tui::view::{FetchState, SignInState};
+use crate::tui::view::{FetchState, SignInState, SignInTarget, SignedIn};
 
-/// Applies one message. Pure: the returned effects are the only way out.
+/// Applies one message. Pure: the returned effects are the only way out. The model's
+/// [`Model::revision`] moves unless the message changed nothing.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    m.unchanged = false;
     let mut out = apply(m, msg);
     // Whatever changed the selection may have left a large body to format.
     if let Some(job) = m.json.take_job() {
         out.push(Effect::FormatJson(job));
     }
+    if !m.unchanged {
+        m.revision = m.revision.wrapping_add(1);
+    }
     out
+}
+
+/// [`update`] at `now`: the runtime's clock, for the spinners, countdowns and `since`s (the
+/// model reads no clock itself, so tests set the time they want).
+pub fn update_at(m: &mut Model, msg: Msg, now: Instant) -> Vec<Effect> {
+    m.now = now;
+    update(m, msg)
 }
 
 pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -68,57 +82,24 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::Started => match m.sign_in_on_start.take() {
-            Some(target) => begin_sign_in(m, target),
-            None => Vec::new(),
-        },
+        Msg::StartUp(start) => {
+            m.title = start.title;
+            m.sign_in = match start.signed_in {
+                Some(who) => SignInState::Active(SignedIn::at_start(who)),
+                None => SignInState::Starting {
+                    target: SignInTarget::Startup,
+                },
+            };
+            m.status = Some(start.greeting);
+            Vec::new()
+        }
+        Msg::Started => on_started(m),
         Msg::DeviceCode { attempt, prompt } => {
-            match &mut m.sign_in {
-                SignInState::Running {
-                    attempt: a,
-                    prompt: p,
-                    ..
-                } if *a == attempt => *p = Some(prompt),
-                // The sign-in in force needs the person again, in the middle of a request.
-                SignInState::Active { .. }
-                | SignInState::Failed {
-                    previous: Some(_), ..
-                } if attempt == m.signed_in_attempt && attempt > 0 => {
-                    m.sign_in = SignInState::Running {
-                        attempt,
-                        target: m.signed_in_target.clone(),
-                        since: m.now,
-                        prompt: Some(prompt),
-                        previous: m.signed_in_as().map(str::to_owned),
-                        renewal: true,
-                    };
-                }
-                _ => return Vec::new(),
-            }
-            m.status = Some(match m.keymap.key_for(Context::SignIn, Action::CopyCode) {
-                Some(k) => format!("open the page shown and enter the code ({k} copies it)"),
-                None => "open the page shown and enter the code".to_owned(),
-            });
+            on_device_code(m, attempt, prompt);
             Vec::new()
         }
         Msg::SignInRenewed { attempt, result } => {
-            if let SignInState::Running {
-                attempt: a,
-                renewal: true,
-                previous,
-                ..
-            } = &m.sign_in
-                && *a == attempt
-            {
-                match result {
-                    Ok(()) => {
-                        let who = previous.clone().unwrap_or_default();
-                        m.status = Some(format!("signed in again: {who}"));
-                        m.sign_in = SignInState::Active { who };
-                    }
-                    Err(error) => on_sign_in_failed(m, attempt, error),
-                }
-            }
+            on_renewed(m, attempt, result);
             Vec::new()
         }
         Msg::SignedIn {
@@ -133,14 +114,18 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::JsonFormatted { seq, doc } => {
             let h = m.json_height();
-            m.json.formatted(seq, doc, h);
-            Vec::new()
+            if m.json.formatted(seq, doc, h) {
+                Vec::new()
+            } else {
+                m.unchanged()
+            }
         }
         Msg::ProfilesLoaded(view) => {
-            if m.mode == Mode::Profiles {
-                m.profile_cursor = m.profile_cursor.min(view.entries.len());
-                m.profiles = Some(view);
+            if m.mode != Mode::Profiles {
+                return m.unchanged();
             }
+            m.profile_cursor = m.profile_cursor.min(view.entries.len());
+            m.profiles = Some(view);
             Vec::new()
         }
         Msg::Copied {
@@ -156,7 +141,12 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Fetching { run_id, page } => {
             if accept(m, run_id) {
-                m.fetch = FetchState::Fetching { page, since: m.now };
+                let follow = m.fetch.following();
+                m.fetch.state = FetchState::Fetching {
+                    page,
+                    since: m.now,
+                    follow,
+                };
             }
             Vec::new()
         }
@@ -176,7 +166,12 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             status,
         } => {
             if accept(m, run_id) {
-                m.fetch = FetchState::Throttled { until, status };
+                let follow = m.fetch.following();
+                m.fetch.state = FetchState::Throttled {
+                    until,
+                    status,
+                    follow,
+                };
             }
             Vec::new()
         }
@@ -194,7 +189,7 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
         } => {
             // The page that stopped the round already arrived (and may have ended a
             // one-page fetch), so only the run id tells whether this is stale.
-            if run_id == m.current_run {
+            if run_id == m.fetch.run_id {
                 if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
                     r.summary_line = summary_line;
                 }
@@ -208,6 +203,7 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 });
             } else {
                 m.dropped_stale += 1;
+                m.unchanged();
             }
             Vec::new()
         }
@@ -219,16 +215,14 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
         } => {
             // The round's last page (with the deltaLink) already ended the fetch, so this
             // arrives with nothing in flight: only the run id tells whether it is stale.
-            if run_id == m.current_run {
+            if run_id == m.fetch.run_id {
                 if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
                     r.summary_line = summary_line;
                     if delta_link.is_some() {
                         r.delta_link = delta_link.clone();
                     }
                 }
-                m.in_flight = false;
-                m.follow = false;
-                m.fetch = FetchState::RoundComplete {
+                m.fetch.state = FetchState::RoundComplete {
                     delta_link: delta_link.clone(),
                 };
                 let next = m
@@ -239,6 +233,7 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 m.status = Some(format!("round {round} complete: deltaLink stored{next}"));
             } else {
                 m.dropped_stale += 1;
+                m.unchanged();
             }
             Vec::new()
         }

@@ -56,6 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             target,
             error,
             previous: None,
+            ..
         } = &m.sign_in
         {
             let keys = |a: Action| {
@@ -98,7 +99,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
 /// request is sent anyway), and after a 403 that the check explains. Nothing when it found
 /// nothing (or the token is not a JWT).
 fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
-    let (heading, problems) = match (&m.fetch, &m.token_check) {
+    let (heading, problems) = match (&m.fetch.state, &m.token_check) {
         (FetchState::Failed { error }, _)
             if error.status == Some(403) && !error.token_problems.is_empty() =>
         {
@@ -144,7 +145,7 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
         .key_for(Context::Global, Action::InspectToken)
         .map(|k| format!(" {k} shows the token's claims."))
         .unwrap_or_default();
-    let sent = if matches!(m.fetch, FetchState::Failed { .. }) {
+    let sent = if matches!(m.fetch.state, FetchState::Failed { .. }) {
         ""
     } else {
         "The request is sent anyway: the server has the last word (catalogs can lag; a higher permission may do)."

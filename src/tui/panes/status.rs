@@ -16,7 +16,7 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 fn sign_in_spans(m: &Model) -> Option<Span<'_>> {
     match &m.sign_in {
         SignInState::Active { .. } => None,
-        SignInState::SignedOut => Some(Span::styled(
+        SignInState::SignedOut | SignInState::Starting { .. } => Some(Span::styled(
             " not signed in ",
             Style::new().fg(Color::Black).bg(Color::Yellow),
         )),
@@ -54,15 +54,19 @@ pub fn state_spans(m: &Model) -> Vec<Span<'_>> {
 }
 
 fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
-    match &m.fetch {
+    match &m.fetch.state {
         FetchState::Idle => vec![Span::styled(" idle ", Style::new().fg(Color::DarkGray))],
-        FetchState::Fetching { page, since } => {
+        FetchState::Fetching {
+            page,
+            since,
+            follow,
+        } => {
             let secs = m.now.saturating_duration_since(*since).as_secs_f64();
             vec![Span::styled(
                 format!(
                     " {} fetching page {page}{} {secs:.1}s ",
                     SPINNER[m.spinner % SPINNER.len()],
-                    if m.follow {
+                    if *follow {
                         " (following the round)"
                     } else {
                         ""
@@ -71,7 +75,7 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
                 Style::new().fg(Color::Cyan),
             )]
         }
-        FetchState::Throttled { until, status } => {
+        FetchState::Throttled { until, status, .. } => {
             let left = until.saturating_duration_since(m.now).as_secs_f64();
             vec![Span::styled(
                 format!(" ⏳ {status} throttled: retrying in {left:.0}s (Retry-After) "),
@@ -141,7 +145,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     frame.render_widget(Paragraph::new(Line::from(spans)), state);
 
     // After a 403 the token check explains, the second line says what it finds missing.
-    if let FetchState::Failed { error } = &m.fetch
+    if let FetchState::Failed { error } = &m.fetch.state
         && !error.token_problems.is_empty()
         && m.mode == Mode::Normal
     {
@@ -162,7 +166,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         return;
     }
     // After a failure, the second line says what to do (the key hints are in the help).
-    if let FetchState::Failed { error } = &m.fetch
+    if let FetchState::Failed { error } = &m.fetch.state
         && let Some(hint) = &error.hint
         && m.mode == Mode::Normal
     {

@@ -8,13 +8,15 @@ pub mod sign_in;
 pub mod text;
 pub mod token;
 
-pub use fetch::{ErrorView, FetchState};
+pub use fetch::{ErrorView, Fetch, FetchState};
 pub use query::{
     MAX_IDS, ParamView, ProblemView, QueryDraft, QueryView, RequestPreview, ResourceView,
     SelectView, redact_header,
 };
 pub use rows::{ObjectRow, PageView, RoundView, WidthMemo, Widths};
 pub use shared_text::SharedText;
-pub use sign_in::{DeviceCodeView, ProfileEntry, ProfilesView, SignInState, SignInTarget};
+pub use sign_in::{
+    DeviceCodeView, ProfileEntry, ProfilesView, SignInState, SignInTarget, SignedIn,
+};
 pub use text::{LINE, cell_text, clipped};
 pub use token::{TokenCheckView, TokenView};
