@@ -6,7 +6,8 @@
 //! - [`msg`] / [`effect`]: what comes in, what goes out.
 //! - [`update`]: routes each message; [`keys`] turns input into actions, [`actions`] runs them.
 //! - [`fetch`] and [`sign_in`]: the two state machines driven by the engine's answers.
-//! - [`json_pane`], [`layout`], [`format`]: what panes and copies derive from the model.
+//! - [`json_pane`], [`table`], [`layout`], [`format`]: what panes and copies derive from the
+//!   model, prepared here so that drawing only reads.
 pub mod actions;
 pub mod effect;
 pub mod fetch;
@@ -17,6 +18,7 @@ pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod sign_in;
+pub mod table;
 pub mod update;
 
 pub use actions::dispatch;

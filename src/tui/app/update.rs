@@ -10,6 +10,7 @@ use super::keys::{on_key, on_mouse, on_paste};
 use super::model::{Mode, Model};
 use super::msg::Msg;
 use super::sign_in::{on_device_code, on_renewed, on_sign_in_failed, on_signed_in, on_started};
+use super::table::prepare_visible_rows;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::view::{FetchState, SignInState, SignInTarget, SignedIn};
 
@@ -24,6 +25,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     }
     if !m.unchanged {
         m.revision = m.revision.wrapping_add(1);
+        prepare_visible_rows(m);
     }
     out
 }

@@ -13,7 +13,7 @@ pub use query::{
     MAX_IDS, ParamView, ProblemView, QueryDraft, QueryView, RequestPreview, ResourceView,
     SelectView, redact_header,
 };
-pub use rows::{ObjectRow, PageView, RoundView, WidthMemo, Widths};
+pub use rows::{MAX_COLUMN, ObjectRow, PageView, RoundView, ShownRow, WidthMemo, Widths};
 pub use shared_text::SharedText;
 pub use sign_in::{
     DeviceCodeView, ProfileEntry, ProfilesView, SignInState, SignInTarget, SignedIn,

@@ -29,7 +29,7 @@ struct Cells {
 
 /// One object of a page, as the results table shows it. Only the object's place in its page
 /// is kept on arrival; what the table shows (id, removal, cells) is read from the JSON the first
-/// time the row is drawn or asked about, then kept. 100,000 rows of pages nobody opens cost
+/// time the row scrolls into view or is asked about, then kept. 100,000 rows of pages nobody opens cost
 /// ~50 bytes each.
 #[derive(Clone, Debug, Default)]
 pub struct ObjectRow {
@@ -42,6 +42,9 @@ pub struct ObjectRow {
     minimal: bool,
     /// The object's raw JSON text as received (a range of the page body).
     pub json: SharedText,
+    /// Written once, outside drawing: by `update` as the row scrolls into view, or by a
+    /// question about the row (a copy of the page's ids). Drawing reads it through
+    /// [`ObjectRow::shown`], which never fills it.
     data: OnceLock<Box<RowData>>,
 }
 
@@ -204,6 +207,26 @@ impl ObjectRow {
             .get_or_init(|| Box::new(RowData::build(&self.json, self.minimal)))
     }
 
+    /// Reads what the table shows of the object, once: `update` calls it for the rows that
+    /// scroll into view, so that drawing finds them read.
+    pub fn prepare(&self) {
+        self.data();
+    }
+
+    /// What the table shows of the object, for drawing: what [`ObjectRow::prepare`] read, or,
+    /// for a row it did not reach, read now for this frame only (drawing stores nothing).
+    pub fn shown(&self) -> ShownRow<'_> {
+        let data = match self.data.get() {
+            Some(d) => Cow::Borrowed(&**d),
+            None => Cow::Owned(RowData::build(&self.json, self.minimal)),
+        };
+        ShownRow {
+            row: self,
+            json: self.json.as_str(),
+            data,
+        }
+    }
+
     /// The object's `id` (empty when the object had none).
     pub fn id(&self) -> &str {
         self.data().id.as_str()
@@ -226,12 +249,7 @@ impl ObjectRow {
 
     /// The display text of a property, if the object carried it.
     pub fn cell(&self, prop: &str) -> Option<&str> {
-        let c = &self.data().cells;
-        let json = self.json.as_str();
-        c.spans
-            .iter()
-            .find(|s| text(c, json, s.name, s.name_owned) == prop)
-            .map(|s| text(c, json, s.value, s.value_owned))
+        self.data().cell(self.json.as_str(), prop)
     }
 
     /// (property, display text) for every property the object carried, in key order.
@@ -262,6 +280,58 @@ impl ObjectRow {
     }
 }
 
+/// What the table shows of one object, for one frame (see [`ObjectRow::shown`]).
+pub struct ShownRow<'a> {
+    row: &'a ObjectRow,
+    json: &'a str,
+    data: Cow<'a, RowData>,
+}
+
+impl ShownRow<'_> {
+    /// The object's `id` (empty when the object had none).
+    pub fn id(&self) -> &str {
+        self.data.id.as_str()
+    }
+
+    /// `Some(reason)` when the object carried `@removed`.
+    pub fn removed(&self) -> Option<&str> {
+        self.data.removed.as_deref()
+    }
+
+    /// Whether the property came back in a minimal round (so it changed).
+    pub fn changed(&self, prop: &str) -> bool {
+        self.data.changed_props.iter().any(|p| p == prop)
+    }
+
+    /// The display text of a property, if the object carried it.
+    pub fn cell(&self, prop: &str) -> Option<&str> {
+        self.data.cell(self.json, prop)
+    }
+
+    pub fn slice(&self) -> bool {
+        self.row.slice
+    }
+
+    pub fn duplicate(&self) -> bool {
+        self.row.duplicate
+    }
+
+    /// The width of the table's marker for the row ("slice", "✗ reason", "dup"), without
+    /// building it (asked for every visible row of every frame).
+    pub fn marker_width(&self) -> usize {
+        if self.row.slice {
+            return 5;
+        }
+        let removed = self.removed().map_or(0, |r| 2 + r.chars().count());
+        let dup = match (self.row.duplicate, removed) {
+            (false, _) => 0,
+            (true, 0) => 3,
+            (true, _) => 4,
+        };
+        removed + dup
+    }
+}
+
 /// A cell's name or value: a range of the row's JSON (`json`, taken once per call: checking it
 /// is UTF-8 costs a pass over the object) or of the row's own buffer.
 fn text<'a>(c: &'a Cells, json: &'a str, (start, end): (u32, u32), owned: bool) -> &'a str {
@@ -270,6 +340,14 @@ fn text<'a>(c: &'a Cells, json: &'a str, (start, end): (u32, u32), owned: bool) 
 }
 
 impl RowData {
+    fn cell<'a>(&'a self, json: &'a str, prop: &str) -> Option<&'a str> {
+        let c = &self.cells;
+        c.spans
+            .iter()
+            .find(|s| text(c, json, s.name, s.name_owned) == prop)
+            .map(|s| text(c, json, s.value, s.value_owned))
+    }
+
     /// `id`, `@removed.reason`, the changed properties of a minimal row, and the cells.
     fn build(json: &SharedText, minimal: bool) -> RowData {
         let mut row = RowData {
@@ -345,21 +423,72 @@ pub struct Widths {
     pub content: Vec<usize>,
 }
 
+/// A property column is never measured wider than this: one long value must not starve the
+/// others.
+pub const MAX_COLUMN: usize = 32;
+
+impl Widths {
+    /// What `rows` need: the marker column as wide as its widest marker, the id as wide as the
+    /// widest id, each property column as wide as its widest cell (and its header), capped at
+    /// [`MAX_COLUMN`]. Reads through [`ObjectRow::shown`], so drawing may call it too.
+    pub fn measure(rows: &[ObjectRow], columns: &[String]) -> Widths {
+        let text_width = |t: &str| t.chars().count();
+        let shown: Vec<ShownRow<'_>> = rows.iter().map(ObjectRow::shown).collect();
+        let marker = shown
+            .iter()
+            .map(ShownRow::marker_width)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let id = shown
+            .iter()
+            .map(|r| text_width(&cell_text(r.id())))
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        let content = columns
+            .iter()
+            .map(|c| {
+                let cells = shown
+                    .iter()
+                    .filter_map(|r| r.cell(c))
+                    .map(|v| text_width(v) + 1)
+                    .max()
+                    .unwrap_or(1);
+                cells
+                    .max(text_width(&crate::text::one_line(c)))
+                    .clamp(3, MAX_COLUMN)
+            })
+            .collect();
+        Widths {
+            columns: columns.to_vec(),
+            marker,
+            id,
+            content,
+        }
+    }
+}
+
 /// The widths the object table has used for a page so far: they only grow as wider values
 /// scroll into view, so columns do not jump while scrolling (and the table's layout stays the
 /// same from frame to frame). Measured from the visible rows only, so a page is never read
-/// whole for it. Not part of a page's identity: clones start afresh, all memos are equal.
+/// whole for it; grown by `update` as rows scroll into view, read by drawing. Not part of a
+/// page's identity: clones start afresh, all memos are equal.
 #[derive(Default)]
-pub struct WidthMemo(std::sync::Mutex<Option<Widths>>);
+pub struct WidthMemo(Option<Widths>);
 
 impl WidthMemo {
     /// Merges what the visible rows need into the memo (widest wins, per column) and returns
     /// the widths to draw with. Another set of columns starts afresh.
-    pub fn grow(&self, seen: Widths) -> Widths {
-        let Ok(mut memo) = self.0.lock() else {
-            return seen;
-        };
-        let merged = match memo.take() {
+    pub fn grow(&mut self, seen: Widths) -> Widths {
+        let merged = self.merged(seen);
+        self.0 = Some(merged.clone());
+        merged
+    }
+
+    /// The widths to draw `seen` with: [`WidthMemo::grow`] without storing anything.
+    pub fn merged(&self, seen: Widths) -> Widths {
+        match &self.0 {
             Some(old) if old.columns == seen.columns => Widths {
                 marker: old.marker.max(seen.marker),
                 id: old.id.max(seen.id),
@@ -372,9 +501,7 @@ impl WidthMemo {
                 columns: seen.columns,
             },
             _ => seen,
-        };
-        *memo = Some(merged.clone());
-        merged
+        }
     }
 }
 
@@ -415,6 +542,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reading_a_row_for_a_frame_stores_nothing() {
+        let row = ObjectRow::from_json(r#"{"id":"a","mail":"x@y"}"#, false, false);
+        let unread = row.footprint();
+        assert_eq!(row.shown().cell("mail"), Some("x@y"));
+        assert_eq!(row.footprint(), unread, "drawing read the row for good");
+        row.prepare();
+        assert!(row.footprint() > unread);
+        assert_eq!(row.shown().id(), "a");
+    }
+
+    #[test]
     fn table_widths_only_grow_while_the_columns_stay() {
         let w = |cols: &[&str], marker, id, content: &[usize]| Widths {
             columns: cols.iter().map(|c| c.to_string()).collect(),
@@ -422,7 +560,7 @@ mod tests {
             id,
             content: content.to_vec(),
         };
-        let memo = WidthMemo::default();
+        let mut memo = WidthMemo::default();
         assert_eq!(
             memo.grow(w(&["a", "b"], 1, 36, &[5, 9])),
             w(&["a", "b"], 1, 36, &[5, 9])
@@ -441,9 +579,10 @@ mod tests {
         assert_eq!(memo.grow(w(&["c"], 1, 20, &[4])), w(&["c"], 1, 20, &[4]));
         // A clone of a page starts afresh and compares equal.
         assert_eq!(memo.clone(), memo);
-        assert_eq!(
-            memo.clone().grow(w(&["c"], 1, 2, &[3])),
-            w(&["c"], 1, 2, &[3])
-        );
+        let mut fresh = memo.clone();
+        assert_eq!(fresh.grow(w(&["c"], 1, 2, &[3])), w(&["c"], 1, 2, &[3]));
+        // Reading the memo stores nothing.
+        assert_eq!(memo.merged(w(&["c"], 9, 2, &[3])), w(&["c"], 9, 20, &[4]));
+        assert_eq!(memo.merged(w(&["c"], 1, 2, &[3])), w(&["c"], 1, 20, &[4]));
     }
 }
