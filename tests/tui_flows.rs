@@ -94,7 +94,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
         ever_throttled: prev.ever_throttled
             || matches!(m.fetch.state, FetchState::Throttled { .. }),
         in_flight: m.fetch.in_flight(),
-        status: m.status.clone().unwrap_or_default(),
+        status: m.notice_text().unwrap_or_default().to_owned(),
         preview_url: m.query.preview.url.clone().unwrap_or_default(),
     }
 }

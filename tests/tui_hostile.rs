@@ -59,7 +59,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
         doc_bytes: m.json.doc.heap_bytes(),
         body_bytes: m.selected_page().map_or(0, |p| p.raw_json.len()),
         json_top: m.json.top,
-        status: m.status.clone().unwrap_or_default(),
+        status: m.notice_text().unwrap_or_default().to_owned(),
         screen,
     }
 }

@@ -8,7 +8,10 @@ mod fixtures;
 
 use std::time::{Duration, Instant};
 
-use deltascope::tui::app::{Focus, JsonTarget, LineTarget, Mode, Model, Msg, refresh_json, update};
+use deltascope::tui::app::{
+    Focus, JsonTarget, LineTarget, Mode, Model, Msg, Notice, NoticeEnd, NoticeKind, refresh_json,
+    update,
+};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::panes;
 use deltascope::tui::ui;
@@ -231,7 +234,12 @@ fn status_bar_states() {
             token_problems: Vec::new(),
         },
     };
-    m.status = Some("copied deltaLink (84 B) via OSC 52".into());
+    m.notice = Some(Notice {
+        kind: NoticeKind::Info,
+        text: "copied deltaLink (84 B) via OSC 52".into(),
+        since: t0,
+        ends_with: NoticeEnd::Replaced,
+    });
     m.focus = Focus::Results;
     let failed = render_pane(&mut m, 200, 2, panes::status::draw);
     insta::assert_snapshot!(format!("{throttled}\n{fetching}\n{failed}"));

@@ -230,12 +230,9 @@ fn a_fetch_asked_for_while_signing_in_waits_for_it() {
     m.sign_in = SignInState::SignedOut;
     assert!(press(&mut m, KeyCode::Char('f')).is_empty());
     assert!(
-        m.status
-            .as_deref()
-            .unwrap()
-            .starts_with("not signed in yet"),
+        m.notice_text().unwrap().starts_with("not signed in yet"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
     m.sign_in = SignInState::Starting {
         target: SignInTarget::Startup,
@@ -245,12 +242,11 @@ fn a_fetch_asked_for_while_signing_in_waits_for_it() {
     // Nothing goes out before the sign-in: the fetch is kept and said so.
     assert!(press(&mut m, KeyCode::Char('f')).is_empty());
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("the fetch starts as soon as the sign-in completes"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
     // A stale attempt changes nothing.
     let e = update(
@@ -326,24 +322,22 @@ fn the_device_code_overlay_copies_and_cancels_and_a_failure_can_be_retried() {
         matches!(&m.sign_in, SignInState::Failed { error, previous: None, .. } if error == "the sign-in was cancelled")
     );
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("press S to sign in again or p to choose a profile"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
     // The query builder still works; a fetch says why it cannot go.
     press(&mut m, KeyCode::Char('j'));
     assert_eq!(m.query_cursor, 1);
     assert!(press(&mut m, KeyCode::Char('f')).is_empty());
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .starts_with("not signed in (the sign-in was cancelled)"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
     // A late answer of the cancelled attempt is dropped.
     update(
@@ -382,12 +376,11 @@ fn a_switch_drops_the_rounds_and_a_failed_switch_keeps_the_sign_in_in_force() {
     assert_eq!(m.rounds.len(), 1);
     assert_eq!(m.signed_in_as(), Some("profile a"));
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("still signed in: profile a"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
     // The fetch key still works with the sign-in in force.
     assert!(!press(&mut m, KeyCode::Char('f')).is_empty());
@@ -407,12 +400,11 @@ fn a_switch_drops_the_rounds_and_a_failed_switch_keeps_the_sign_in_in_force() {
     assert!(!m.query.frozen, "the query can be edited again");
     assert_eq!(m.fetch.state, FetchState::Idle);
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("previous session's rounds were dropped"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
 }
 
@@ -563,7 +555,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     Seen {
         screen: screen_text(t),
         title: m.title.clone(),
-        status: m.status.clone().unwrap_or_default(),
+        status: m.notice_text().unwrap_or_default().to_owned(),
         sign_in: match &m.sign_in {
             SignInState::SignedOut | SignInState::Starting { .. } => "signed out".into(),
             SignInState::Active { .. } => "active".into(),

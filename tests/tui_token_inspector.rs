@@ -152,7 +152,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     Seen {
         screen: screen_text(t),
         mode: format!("{:?}", m.mode),
-        status: m.status.clone().unwrap_or_default(),
+        status: m.notice_text().unwrap_or_default().to_owned(),
         failed_status: match &m.fetch.state {
             FetchState::Failed { error } => error.status,
             _ => None,
@@ -348,12 +348,11 @@ fn the_key_asks_for_the_current_resource_and_esc_closes() {
         },
     );
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("press i to inspect the token"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
 }
 
@@ -385,7 +384,7 @@ fn start_fetch(m: &mut Model) -> u64 {
         Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
     );
     let [Effect::Start { run_id, .. }] = effects.as_slice() else {
-        panic!("{effects:?} ({:?})", m.status);
+        panic!("{effects:?} ({:?})", m.notice_text());
     };
     *run_id
 }
@@ -440,7 +439,7 @@ fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing
     assert!(m.fetch.in_flight());
     assert!(matches!(m.fetch.state, FetchState::Fetching { .. }));
     assert_eq!(
-        m.status.as_deref().unwrap(),
+        m.notice_text().unwrap(),
         format!(
             "token check: {MISSING}; the request is sent anyway (press i to inspect the token)"
         )
@@ -475,7 +474,7 @@ fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing
         },
     );
     assert_eq!(
-        m.status.as_deref().unwrap(),
+        m.notice_text().unwrap(),
         format!("403 Forbidden: {MISSING} (press i to inspect the token)")
     );
     let bar = render_status(&mut m, 250);
@@ -508,7 +507,7 @@ fn a_check_that_finds_nothing_says_nothing_and_a_403_without_one_points_at_the_i
     use deltascope::tui::view::ErrorView;
     let mut m = recordings_model();
     let run_id = start_fetch(&mut m);
-    let before = m.status.clone();
+    let before = m.notice.clone();
     update(
         &mut m,
         Msg::TokenChecked {
@@ -518,7 +517,7 @@ fn a_check_that_finds_nothing_says_nothing_and_a_403_without_one_points_at_the_i
     );
     assert_eq!(m.token_check, Some(checked(&[])));
     assert_eq!(
-        m.status, before,
+        m.notice, before,
         "a check without problems interrupts nothing"
     );
     let pane = render_results(&mut m, 100, 14);
@@ -536,7 +535,7 @@ fn a_check_that_finds_nothing_says_nothing_and_a_403_without_one_points_at_the_i
         },
     );
     assert_eq!(
-        m.status.as_deref().unwrap(),
+        m.notice_text().unwrap(),
         "403 Forbidden: press i to inspect the token's permissions"
     );
     let bar = render_status(&mut m, 200);

@@ -6,6 +6,7 @@ use super::fetch::{begin_run, fetch, next_round};
 use super::format::{bare_token, curl_command};
 use super::json_pane::refresh_json;
 use super::model::{Focus, JsonTarget, LineTarget, Mode, Model, QueryField};
+use super::notice::{NoticeEnd, NoticeKind};
 use super::sign_in::{begin_sign_in, cancel_hint, cancel_sign_in, sign_in_refusal};
 use crate::tui::keymap::Action;
 
@@ -23,7 +24,9 @@ pub(super) fn quit(m: &mut Model) -> Vec<Effect> {
 
 pub(super) fn frozen_refusal(m: &mut Model) -> bool {
     if m.query.frozen {
-        m.status = Some(
+        m.notify(
+            NoticeKind::Warning,
+            NoticeEnd::QueryFrozen,
             "the query options are frozen in the token (they go on the first request only)"
                 .to_owned(),
         );
@@ -77,7 +80,11 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::SignInAgain => {
             if m.sign_in.running() {
-                m.status = Some(cancel_hint(m, "a sign-in is already running"));
+                m.notify(
+                    NoticeKind::Info,
+                    NoticeEnd::SignInRunning(m.sign_in.last_attempt()),
+                    cancel_hint(m, "a sign-in is already running"),
+                );
                 return Vec::new();
             }
             let target = m.sign_in.target();
@@ -99,13 +106,13 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             if m.fetch.in_flight() {
                 let run_id = m.fetch.run_id;
                 m.fetch.abandon();
-                m.status = Some("fetch cancelled".to_owned());
+                m.inform("fetch cancelled");
                 return vec![Effect::Cancel { run_id }];
             }
             if m.sign_in.running() {
                 return cancel_sign_in(m);
             }
-            m.status = Some("nothing to cancel".to_owned());
+            m.inform("nothing to cancel");
         }
         Action::Resync => {
             if !m.query.frozen {
@@ -121,7 +128,11 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                 });
             }
             let run_id = begin_run(m, false);
-            m.status = Some("full resync: a new initial round".to_owned());
+            m.notify(
+                NoticeKind::Progress,
+                NoticeEnd::RunInFlight(run_id),
+                "full resync: a new initial round",
+            );
             out.push(Effect::Resync { run_id });
             return out;
         }
@@ -185,7 +196,7 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                     text: ids.join("\n"),
                 }],
                 _ => {
-                    m.status = Some("no ids on this page".to_owned());
+                    m.inform("no ids on this page");
                     Vec::new()
                 }
             };
@@ -217,7 +228,7 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             return match request {
                 Some((url, headers)) => vec![Effect::CopyCurlWithToken { url, headers }],
                 None => {
-                    m.status = Some("no request to copy yet".to_owned());
+                    m.inform("no request to copy yet");
                     Vec::new()
                 }
             };
@@ -233,10 +244,10 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::NextMatch | Action::PrevMatch => {
             if m.json.matches.is_empty() {
-                m.status = Some("no matches (/ to search)".to_owned());
+                m.inform("no matches (/ to search)");
             } else {
                 m.json.next_match(action == Action::NextMatch, jh);
-                m.status = Some(format!(
+                m.inform(format!(
                     "match {}/{}",
                     m.json.current + 1,
                     m.json.matches.len()
@@ -293,7 +304,7 @@ pub(super) fn copy_or_say(
     match text {
         Some(text) => vec![Effect::Copy { what, text }],
         None => {
-            m.status = Some(none.to_owned());
+            m.inform(none.to_owned());
             Vec::new()
         }
     }

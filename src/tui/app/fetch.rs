@@ -2,6 +2,7 @@
 use super::effect::Effect;
 use super::json_pane::refresh_json;
 use super::model::{Focus, Model};
+use super::notice::{NoticeEnd, NoticeKind};
 use super::sign_in::{cancel_hint, not_signed_in_refusal, sign_in_refusal};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::view::{ErrorView, FetchState, PageView, RoundView, SignInState};
@@ -16,7 +17,9 @@ pub(super) fn inspector_hint(m: &Model) -> String {
 
 /// A fetch failed, or its round stopped: nothing is in flight any more and the status says why.
 pub(super) fn on_failed(m: &mut Model, error: ErrorView) {
-    m.status = Some(
+    m.notify(
+        NoticeKind::Error,
+        NoticeEnd::Run(m.fetch.run_id),
         match (
             error.needs_resync,
             m.keymap.key_for(Context::Global, Action::Resync),
@@ -116,7 +119,11 @@ pub(super) fn needs_resync_refusal(m: &mut Model) -> bool {
             .key_for(Context::Global, Action::Resync)
             .map(|k| k.to_string())
             .unwrap_or_else(|| "resync".to_owned());
-        m.status = Some(format!("this session needs a full resync: press {k}"));
+        m.notify(
+            NoticeKind::Warning,
+            NoticeEnd::Run(m.fetch.run_id),
+            format!("this session needs a full resync: press {k}"),
+        );
         return true;
     }
     false
@@ -126,17 +133,25 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
     if let SignInState::Running { fetch_after, .. } = &mut m.sign_in {
         // Sent with the new sign-in once it is in force, never with the one it replaces.
         *fetch_after = Some(follow);
-        m.status = Some(cancel_hint(
-            m,
-            "signing in: the fetch starts as soon as the sign-in completes",
-        ));
+        m.notify(
+            NoticeKind::Info,
+            NoticeEnd::SignInRunning(m.sign_in.last_attempt()),
+            cancel_hint(
+                m,
+                "signing in: the fetch starts as soon as the sign-in completes",
+            ),
+        );
         return Vec::new();
     }
     if not_signed_in_refusal(m) {
         return Vec::new();
     }
     if m.fetch.in_flight() {
-        m.status = Some("a fetch is already running (x cancels)".to_owned());
+        m.notify(
+            NoticeKind::Info,
+            NoticeEnd::RunInFlight(m.fetch.run_id),
+            "a fetch is already running (x cancels)",
+        );
         return Vec::new();
     }
     if needs_resync_refusal(m) {
@@ -151,7 +166,11 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
             .map(|p| format!("{}: {}", p.field, p.message))
             .collect();
         if !errors.is_empty() {
-            m.status = Some(format!("fix the query first: {}", errors.join("; ")));
+            m.notify(
+                NoticeKind::Error,
+                NoticeEnd::QueryErrors,
+                format!("fix the query first: {}", errors.join("; ")),
+            );
             m.focus = Focus::Query;
             return Vec::new();
         }
@@ -168,7 +187,11 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
         // The engine checks the token before this first request; an older answer is stale.
         m.token_check = None;
         let run_id = begin_run(m, follow);
-        m.status = Some("first request sent; the options are now frozen in the token".into());
+        m.notify(
+            NoticeKind::Progress,
+            NoticeEnd::RunInFlight(run_id),
+            "first request sent; the options are now frozen in the token",
+        );
         return vec![Effect::Start {
             run_id,
             query: m.query.draft(),
@@ -191,14 +214,18 @@ pub(super) fn next_round(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     }
     if m.fetch.in_flight() {
-        m.status = Some("a fetch is already running (x cancels)".to_owned());
+        m.notify(
+            NoticeKind::Info,
+            NoticeEnd::RunInFlight(m.fetch.run_id),
+            "a fetch is already running (x cancels)",
+        );
         return Vec::new();
     }
     if needs_resync_refusal(m) {
         return Vec::new();
     }
     if !m.round_complete() {
-        m.status = Some("the round is not complete yet: no deltaLink to continue from".into());
+        m.inform("the round is not complete yet: no deltaLink to continue from");
         return Vec::new();
     }
     next_round_with(m, false)
@@ -207,7 +234,11 @@ pub(super) fn next_round(m: &mut Model) -> Vec<Effect> {
 pub(super) fn next_round_with(m: &mut Model, follow: bool) -> Vec<Effect> {
     let run_id = begin_run(m, follow);
     let n = m.rounds.last().map(|r| r.number + 1).unwrap_or(1);
-    m.status = Some(format!("round {n}: calling the deltaLink"));
+    m.notify(
+        NoticeKind::Progress,
+        NoticeEnd::RunInFlight(run_id),
+        format!("round {n}: calling the deltaLink"),
+    );
     if follow {
         // The runtime starts the round from the deltaLink, then keeps following.
         vec![Effect::NextRound { run_id }, Effect::FollowRound { run_id }]

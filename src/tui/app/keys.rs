@@ -6,6 +6,7 @@ use super::actions::{dispatch, quit, scroll};
 use super::effect::Effect;
 use super::layout::areas;
 use super::model::{Focus, LineTarget, Mode, Model, QueryField};
+use super::notice::{NoticeEnd, NoticeKind};
 use super::sign_in::choose_profile;
 use crate::tui::ids::paste_ids;
 use crate::tui::keymap::{Action, Context};
@@ -115,7 +116,7 @@ pub(super) fn commit_line(m: &mut Model, target: LineTarget, input: String) {
         LineTarget::Search => {
             let h = m.json_height();
             let n = m.json.search(&input, h);
-            m.status = Some(if input.is_empty() {
+            m.inform(if input.is_empty() {
                 "search cleared".to_owned()
             } else {
                 let more = if m.json.capped { "+" } else { "" };
@@ -135,7 +136,11 @@ pub(super) fn commit_line(m: &mut Model, target: LineTarget, input: String) {
             } else {
                 match t.parse::<u32>() {
                     Ok(n) if n > 0 => m.query.top = Some(n),
-                    _ => m.status = Some(format!("$top must be a positive number, not {t:?}")),
+                    _ => m.notify(
+                        NoticeKind::Warning,
+                        NoticeEnd::Replaced,
+                        format!("$top must be a positive number, not {t:?}"),
+                    ),
                 }
             }
             m.refresh_query();

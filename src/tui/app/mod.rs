@@ -17,6 +17,7 @@ pub mod keys;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod notice;
 pub mod sign_in;
 pub mod table;
 pub mod update;
@@ -30,5 +31,6 @@ pub use model::{
     Focus, JsonTarget, LineTarget, Mode, Model, NoPreview, QueryField, QueryPreviewer, query_fields,
 };
 pub use msg::{Msg, StartUp};
+pub use notice::{Notice, NoticeEnd, NoticeKind};
 pub use sign_in::begin_sign_in;
 pub use update::{update, update_at};

@@ -121,7 +121,8 @@ pub struct Model {
     pub dropped_stale: usize,
     pub now: Instant,
     pub spinner: usize,
-    pub status: Option<String>,
+    /// What the status bar says besides the states (see [`super::notice`]).
+    pub notice: Option<super::notice::Notice>,
     /// The token inspector's last answer (`None` while it is being asked for).
     pub token: Option<TokenView>,
     /// What the token check before the session's first request found (`None`: not checked,
@@ -165,7 +166,7 @@ impl Model {
             dropped_stale: 0,
             now: Instant::now(),
             spinner: 0,
-            status: None,
+            notice: None,
             token: None,
             token_check: None,
             sign_in: SignInState::default(),

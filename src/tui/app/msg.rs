@@ -5,6 +5,7 @@ use std::time::Instant;
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::effect::CopyWhat;
+use super::notice::NoticeKind;
 use crate::tui::clipboard::CopyMethod;
 use crate::tui::json_view::JsonDoc;
 use crate::tui::keymap::Action;
@@ -66,8 +67,11 @@ pub enum Msg {
         bytes: usize,
         result: Result<CopyMethod, String>,
     },
-    /// A message for the status bar.
-    Status(String),
+    /// A notice for the status bar from the engine side (why nothing was copied).
+    Notice {
+        kind: NoticeKind,
+        text: String,
+    },
     /// Text to copy that only the runtime side has (the access token); becomes `Effect::Copy`
     /// without being stored in the model.
     CopyRequest {

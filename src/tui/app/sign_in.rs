@@ -2,6 +2,7 @@
 use super::effect::Effect;
 use super::fetch::fetch;
 use super::model::{Mode, Model};
+use super::notice::{NoticeEnd, NoticeKind};
 use crate::tui::json_view::JsonView;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::view::{DeviceCodeView, SignInState, SignInTarget, SignedIn};
@@ -30,7 +31,11 @@ pub(super) fn sign_in_keys(m: &Model) -> String {
 pub(super) fn not_signed_in_refusal(m: &mut Model) -> bool {
     match &m.sign_in {
         SignInState::SignedOut | SignInState::Starting { .. } => {
-            m.status = Some(format!("not signed in yet: {}", sign_in_keys(m)));
+            m.notify(
+                NoticeKind::Warning,
+                NoticeEnd::NotSignedIn,
+                format!("not signed in yet: {}", sign_in_keys(m)),
+            );
             true
         }
         SignInState::Failed {
@@ -38,7 +43,11 @@ pub(super) fn not_signed_in_refusal(m: &mut Model) -> bool {
             previous: None,
             ..
         } => {
-            m.status = Some(format!("not signed in ({error}): {}", sign_in_keys(m)));
+            m.notify(
+                NoticeKind::Warning,
+                NoticeEnd::NotSignedIn,
+                format!("not signed in ({error}): {}", sign_in_keys(m)),
+            );
             true
         }
         _ => false,
@@ -48,10 +57,14 @@ pub(super) fn not_signed_in_refusal(m: &mut Model) -> bool {
 /// Requests that continue the session wait for no sign-in: a running one replaces the session.
 pub(super) fn sign_in_refusal(m: &mut Model) -> bool {
     if m.sign_in.running() {
-        m.status = Some(cancel_hint(
-            m,
-            "signing in: the session starts again with the new sign-in",
-        ));
+        m.notify(
+            NoticeKind::Info,
+            NoticeEnd::SignInRunning(m.sign_in.last_attempt()),
+            cancel_hint(
+                m,
+                "signing in: the session starts again with the new sign-in",
+            ),
+        );
         return true;
     }
     not_signed_in_refusal(m)
@@ -93,7 +106,11 @@ pub fn begin_sign_in(m: &mut Model, target: SignInTarget) -> Vec<Effect> {
         renewal: false,
         fetch_after,
     };
-    m.status = Some(format!("signing in: {target}…"));
+    m.notify(
+        NoticeKind::Progress,
+        NoticeEnd::SignInRunning(attempt),
+        format!("signing in: {target}…"),
+    );
     out.push(Effect::SignIn {
         attempt,
         target,
@@ -104,7 +121,7 @@ pub fn begin_sign_in(m: &mut Model, target: SignInTarget) -> Vec<Effect> {
 
 pub(super) fn cancel_sign_in(m: &mut Model) -> Vec<Effect> {
     let SignInState::Running { attempt, .. } = m.sign_in else {
-        m.status = Some("no sign-in to cancel".to_owned());
+        m.inform("no sign-in to cancel");
         return Vec::new();
     };
     on_sign_in_failed(m, attempt, crate::auth::AuthError::Cancelled.to_string());
@@ -140,10 +157,14 @@ pub(super) fn on_device_code(m: &mut Model, attempt: u64, prompt: DeviceCodeView
             return;
         }
     }
-    m.status = Some(match m.keymap.key_for(Context::SignIn, Action::CopyCode) {
-        Some(k) => format!("open the page shown and enter the code ({k} copies it)"),
-        None => "open the page shown and enter the code".to_owned(),
-    });
+    m.notify(
+        NoticeKind::Progress,
+        NoticeEnd::SignInRunning(attempt),
+        match m.keymap.key_for(Context::SignIn, Action::CopyCode) {
+            Some(k) => format!("open the page shown and enter the code ({k} copies it)"),
+            None => "open the page shown and enter the code".to_owned(),
+        },
+    );
 }
 
 /// The renewal of the sign-in in force (`attempt`) ended: the overlay closes.
@@ -159,7 +180,7 @@ pub(super) fn on_renewed(m: &mut Model, attempt: u64, result: Result<(), String>
         match result {
             Ok(()) => {
                 let signed_in = previous.clone().unwrap_or_default();
-                m.status = Some(format!("signed in again: {}", signed_in.who));
+                m.inform(format!("signed in again: {}", signed_in.who));
                 m.sign_in = SignInState::Active(signed_in);
             }
             Err(error) => on_sign_in_failed(m, attempt, error),
@@ -193,7 +214,7 @@ pub(super) fn on_sign_in_failed(m: &mut Model, attempt: u64, error: String) {
     } else {
         ""
     };
-    m.status = Some(match previous.as_ref().map(|p| p.who.as_str()) {
+    m.notify(NoticeKind::Error, if previous.is_some() { NoticeEnd::Replaced } else { NoticeEnd::NotSignedIn }, match previous.as_ref().map(|p| p.who.as_str()) {
         Some(who) if !who.is_empty() => {
             format!("sign-in with {target} failed: {error}{dropped}; still signed in: {who}")
         }
@@ -248,7 +269,7 @@ pub(super) fn on_signed_in(
         );
     }
     m.refresh_query();
-    m.status = Some(status);
+    m.inform(status);
     match fetch_after {
         Some(follow) => fetch(m, follow),
         None => Vec::new(),

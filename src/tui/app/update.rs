@@ -9,6 +9,7 @@ use super::format::human_bytes;
 use super::keys::{on_key, on_mouse, on_paste};
 use super::model::{Mode, Model};
 use super::msg::Msg;
+use super::notice::{NoticeEnd, NoticeKind};
 use super::sign_in::{on_device_code, on_renewed, on_sign_in_failed, on_signed_in, on_started};
 use super::table::prepare_visible_rows;
 use crate::tui::keymap::{Action, Context};
@@ -22,6 +23,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     // Whatever changed the selection may have left a large body to format.
     if let Some(job) = m.json.take_job() {
         out.push(Effect::FormatJson(job));
+    }
+    if m.end_notice() {
+        m.unchanged = false;
     }
     if !m.unchanged {
         m.revision = m.revision.wrapping_add(1);
@@ -59,8 +63,8 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Action(a) => dispatch(m, a),
-        Msg::Status(s) => {
-            m.status = Some(s);
+        Msg::Notice { kind, text } => {
+            m.notify(kind, NoticeEnd::Replaced, text);
             Vec::new()
         }
         Msg::CopyRequest { what, text } => vec![Effect::Copy { what, text }],
@@ -75,10 +79,14 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                         1 => String::new(),
                         n => format!(" (and {} more)", n - 1),
                     };
-                    m.status = Some(format!(
-                        "token check: {first}{more}; the request is sent anyway{}",
-                        inspector_hint(m)
-                    ));
+                    m.notify(
+                        NoticeKind::Warning,
+                        NoticeEnd::Run(run_id),
+                        format!(
+                            "token check: {first}{more}; the request is sent anyway{}",
+                            inspector_hint(m)
+                        ),
+                    );
                 }
                 m.token_check = Some(check);
             }
@@ -92,7 +100,7 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     target: SignInTarget::Startup,
                 },
             };
-            m.status = Some(start.greeting);
+            m.inform(start.greeting);
             Vec::new()
         }
         Msg::Started => on_started(m),
@@ -135,10 +143,17 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             bytes,
             result,
         } => {
-            m.status = Some(match result {
-                Ok(method) => format!("copied {what} ({}) via {method}", human_bytes(bytes)),
-                Err(e) => format!("could not copy {what}: {e}"),
-            });
+            match result {
+                Ok(method) => m.inform(format!(
+                    "copied {what} ({}) via {method}",
+                    human_bytes(bytes)
+                )),
+                Err(e) => m.notify(
+                    NoticeKind::Error,
+                    NoticeEnd::Replaced,
+                    format!("could not copy {what}: {e}"),
+                ),
+            }
             Vec::new()
         }
         Msg::Fetching { run_id, page } => {
@@ -197,12 +212,16 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
                 let resync = error.needs_resync;
                 on_failed(m, error);
-                m.status = Some(match m.keymap.key_for(Context::Global, Action::Resync) {
-                    Some(k) if resync => {
-                        format!("round {round} stopped; press {k} for a full resync")
-                    }
-                    _ => format!("round {round} stopped (why, in the status bar)"),
-                });
+                m.notify(
+                    NoticeKind::Warning,
+                    NoticeEnd::Run(run_id),
+                    match m.keymap.key_for(Context::Global, Action::Resync) {
+                        Some(k) if resync => {
+                            format!("round {round} stopped; press {k} for a full resync")
+                        }
+                        _ => format!("round {round} stopped (why, in the status bar)"),
+                    },
+                );
             } else {
                 m.dropped_stale += 1;
                 m.unchanged();
@@ -232,7 +251,11 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     .key_for(Context::Global, Action::NextRound)
                     .map(|k| format!(" ({k}: next round)"))
                     .unwrap_or_default();
-                m.status = Some(format!("round {round} complete: deltaLink stored{next}"));
+                m.notify(
+                    NoticeKind::Info,
+                    NoticeEnd::Run(run_id),
+                    format!("round {round} complete: deltaLink stored{next}"),
+                );
             } else {
                 m.dropped_stale += 1;
                 m.unchanged();

@@ -17,7 +17,7 @@ use crate::auth::{AccessToken, AuthArgs, StaticToken, TokenSource};
 use crate::graph::{
     Catalog, ClientConfig, GraphClient, GraphError, GraphRoot, RoundLimits, RoundSummary, Session,
 };
-use crate::tui::app::{CopyWhat, Effect, Msg};
+use crate::tui::app::{CopyWhat, Effect, Msg, NoticeKind};
 use crate::tui::runtime::EffectHandler;
 use crate::tui::view::{ErrorView, TokenView};
 
@@ -145,7 +145,10 @@ impl EngineExecutor {
         make: impl FnOnce(&str) -> String + Send + 'static,
     ) {
         let Some(tokens) = self.tokens() else {
-            let _ = tx.send(Msg::Status(format!("nothing copied: {NOT_SIGNED_IN}")));
+            let _ = tx.send(Msg::Notice {
+                kind: NoticeKind::Error,
+                text: format!("nothing copied: {NOT_SIGNED_IN}"),
+            });
             return;
         };
         let tx = tx.clone();
@@ -155,7 +158,10 @@ impl EngineExecutor {
                     what,
                     text: make(t.secret()),
                 },
-                Err(e) => Msg::Status(format!("nothing copied: {e}")),
+                Err(e) => Msg::Notice {
+                    kind: NoticeKind::Error,
+                    text: format!("nothing copied: {e}"),
+                },
             };
             let _ = tx.send(msg);
         });

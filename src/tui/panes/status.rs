@@ -1,4 +1,4 @@
-//! The status bar: fetch state (spinner, Retry-After countdown, error), last message, key hints.
+//! The status bar: fetch state (spinner, Retry-After countdown, error), the notice, key hints.
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::text::one_line;
-use crate::tui::app::{Mode, Model};
+use crate::tui::app::{Mode, Model, NoticeKind};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::view::{FetchState, LINE, SignInState, clipped};
 
@@ -135,11 +135,17 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let [state, hints] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let mut spans = state_spans(m);
-    if let Some(msg) = &m.status {
+    if let Some(notice) = &m.notice {
+        let color = match notice.kind {
+            NoticeKind::Info => Color::White,
+            NoticeKind::Progress => Color::Cyan,
+            NoticeKind::Warning => Color::Yellow,
+            NoticeKind::Error => Color::LightRed,
+        };
         spans.push(Span::raw("  "));
         spans.push(Span::styled(
-            clipped(msg, LINE),
-            Style::new().fg(Color::White),
+            clipped(&notice.text, LINE),
+            Style::new().fg(color),
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), state);
