@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use deltascope::emulator::EmulatorConfig;
-use deltascope::tui::app::{Focus, JsonTarget, refresh_json};
+use deltascope::tui::app::{Focus, JsonTarget, Msg, refresh_json, update};
 use deltascope::tui::clipboard::RecordingClipboard;
 use deltascope::tui::explore::{ExploreArgs, prepare};
 use deltascope::tui::runtime::Runtime;
@@ -204,7 +204,7 @@ async fn wait_frame(seen: &mut watch::Receiver<Frame>, pred: impl Fn(&Frame) -> 
 async fn with_explorer<F, Fut>(
     base: &str,
     script: F,
-) -> Runtime<RecordingClipboard, deltascope::tui::bridge::EngineBridge>
+) -> Runtime<RecordingClipboard, deltascope::tui::engine::EngineExecutor>
 where
     F: FnOnce(mpsc::UnboundedSender<Event>, watch::Receiver<Frame>) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -224,7 +224,7 @@ where
     let mut runtime = Runtime::new(
         explorer.model,
         RecordingClipboard::default(),
-        explorer.bridge,
+        explorer.engine,
     );
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     let (keys, keys_rx) = mpsc::unbounded_channel();
@@ -233,7 +233,7 @@ where
         tx.send_replace(Frame {
             at: Some(Instant::now()),
             complete: m.rounds.first().is_some_and(|r| r.delta_link.is_some()),
-            in_flight: m.in_flight,
+            in_flight: m.fetch.in_flight(),
             cursor: m.query_cursor,
             pages: m.rounds.iter().map(|r| r.pages.len()).sum(),
         });
@@ -336,6 +336,12 @@ fn main() {
         m.json.formatted(job.seq, std::sync::Arc::new(job.run()), h);
     }
     let prepare_json = t.elapsed();
+    // What the runtime does before each frame: update prepares the visible rows.
+    let resize = || Msg::Resize {
+        width: 200,
+        height: 60,
+    };
+    update(m, resize());
     let lines = m.json.doc.line_count();
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     let mut times = Vec::new();
@@ -357,6 +363,7 @@ fn main() {
     for i in 0..500usize {
         m.sel_row = (i * 13) % 1000;
         m.row_offset = m.sel_row.saturating_sub(10);
+        update(m, resize());
         let t = Instant::now();
         terminal.draw(|f| ui::draw(f, m)).unwrap();
         times.push(t.elapsed());

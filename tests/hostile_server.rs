@@ -867,7 +867,7 @@ async fn the_explorers_follow_stops_on_a_link_loop_and_the_round_says_why() {
     let mut runtime = Runtime::new(
         explorer.model,
         support::explorer::SharedClipboard::default(),
-        explorer.bridge,
+        explorer.engine,
     );
     let observe = |m: &deltascope::tui::app::Model, t: &ratatui::Terminal<_>, _: &Seen| Seen {
         screen: support::explorer::screen_text(t),
@@ -876,11 +876,11 @@ async fn the_explorers_follow_stops_on_a_link_loop_and_the_round_says_why() {
             .iter()
             .map(|r| (r.pages.len(), r.summary_line.clone()))
             .collect(),
-        failed: match &m.fetch {
+        failed: match &m.fetch.state {
             FetchState::Failed { error } => Some(error.message.clone()),
             _ => None,
         },
-        follow: m.follow,
+        follow: m.fetch.following(),
     };
     support::explorer::run_scripted(&mut runtime, (160, 45), observe, (), |mut d| async move {
         d.press('F');

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use deltascope::graph::{Page, PageRequest, RequestKind};
 use deltascope::text::is_unsafe;
-use deltascope::tui::bridge::page_view;
+use deltascope::tui::engine::page_view;
 use deltascope::tui::json_view::{JsonDoc, JsonView};
 use proptest::prelude::*;
 

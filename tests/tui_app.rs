@@ -2,15 +2,19 @@
 //! fake engine answering effects with page messages, and a recording clipboard.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
+
 use std::collections::VecDeque;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use deltascope::tui::app::{Effect, Focus, Mode, Model, Msg, QueryField, update};
 use deltascope::tui::clipboard::{CopyMethod, RecordingClipboard};
-use deltascope::tui::fixtures::{self, FakePreviewer};
-use deltascope::tui::keymap::Keymap;
+use deltascope::tui::keymap::{Action, Keymap};
 use deltascope::tui::runtime::{EffectHandler, Runtime};
 use deltascope::tui::view::{FetchState, PageView, QueryView};
+use fixtures::FakePreviewer;
 use futures_util::stream;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -193,7 +197,7 @@ fn copy_delta_link_produces_a_copy_effect() {
     // Nothing to copy: a message, no effect.
     let mut empty = model(fixtures::contacts_query());
     assert!(update(&mut empty, key('D')).is_empty());
-    assert!(empty.status.unwrap().contains("no deltaLink"));
+    assert!(empty.notice_text().unwrap().contains("no deltaLink"));
 }
 
 #[test]
@@ -209,8 +213,8 @@ fn search_in_json_finds_and_steps_through_matches() {
     update(&mut m, code(KeyCode::Enter));
     assert_eq!(m.mode, Mode::Normal);
     // displayName and mail of contact 1 (page 1 has contacts 0..6: Suzuki is 1).
-    assert_eq!(m.json.matches.len(), 2, "{:?}", m.status);
-    assert!(m.status.as_deref().unwrap().contains("2 matches"));
+    assert_eq!(m.json.matches.len(), 2, "{:?}", m.notice_text());
+    assert!(m.notice_text().unwrap().contains("2 matches"));
     update(&mut m, key('n'));
     assert_eq!(m.json.current, 1);
     update(&mut m, key('n'));
@@ -271,7 +275,90 @@ fn ids_editor_counts_validates_and_feeds_the_preview() {
             .any(|p| p.is_error && p.field == "ids")
     );
     assert!(update(&mut m, key('f')).is_empty());
-    assert!(m.status.as_deref().unwrap().contains("fix the query first"));
+    assert!(m.notice_text().unwrap().contains("fix the query first"));
+}
+
+/// Delivers `page` of `round` as the answer of the run in flight.
+fn arrive(m: &mut Model, round: u32, page: PageView) {
+    let run_id = m.fetch.run_id;
+    update(
+        m,
+        Msg::PageArrived {
+            run_id,
+            round,
+            page,
+        },
+    );
+}
+
+#[test]
+fn a_progress_notice_ends_with_the_request_it_describes() {
+    let mut m = model(fixtures::contacts_query());
+    update(&mut m, key('f'));
+    assert!(m.notice_text().unwrap().starts_with("first request sent"));
+    let round1 = fixtures::contacts_round1();
+    arrive(&mut m, 1, round1.pages[0].clone());
+    assert_eq!(m.notice_text(), None, "the first page arrived");
+    for page in &round1.pages[1..] {
+        update(&mut m, key('f'));
+        arrive(&mut m, 1, page.clone());
+    }
+    assert!(matches!(m.fetch.state, FetchState::RoundComplete { .. }));
+    // The next round's first page (of several) answers the call of the deltaLink: the notice
+    // that said it was being called must not stay.
+    update(&mut m, Msg::Action(Action::NextRound));
+    assert_eq!(
+        m.notice_text(),
+        Some("round 2: calling the deltaLink"),
+        "{:?}",
+        m.notice
+    );
+    arrive(&mut m, 2, round1.pages[0].clone());
+    assert_eq!(m.fetch.state, FetchState::Idle);
+    assert_eq!(m.notice_text(), None, "a stale \"calling the deltaLink\"");
+    // A cancelled run says so, and that stays: it is the answer to the key.
+    update(&mut m, key('f'));
+    update(&mut m, key('x'));
+    assert_eq!(m.notice_text(), Some("fetch cancelled"));
+}
+
+#[test]
+fn fix_the_query_first_ends_when_the_query_is_fixed() {
+    let mut m = model(fixtures::contacts_query());
+    let ids_row = m
+        .query_fields()
+        .iter()
+        .position(|f| *f == QueryField::Ids)
+        .unwrap();
+    for _ in 0..ids_row {
+        update(&mut m, code(KeyCode::Down));
+    }
+    let many: Vec<String> = (0..51).map(fixtures::guid).collect();
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, Msg::Paste(many.join("\n")));
+    update(&mut m, code(KeyCode::Esc));
+    assert!(update(&mut m, key('f')).is_empty());
+    assert!(m.notice_text().unwrap().contains("fix the query first"));
+    // Another edit that leaves an error: the refusal still holds.
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, code(KeyCode::Backspace));
+    assert!(m.notice_text().unwrap().contains("fix the query first"));
+    // Removing the 51st line (the rest of its 36 characters and its line break) fixes it:
+    // the refusal goes with the error.
+    for _ in 0..36 {
+        update(&mut m, code(KeyCode::Backspace));
+    }
+    update(&mut m, code(KeyCode::Esc));
+    assert!(
+        m.query.problems.iter().all(|p| !p.is_error),
+        "{:?}",
+        m.query.problems
+    );
+    assert_eq!(m.notice_text(), None, "a stale \"fix the query first\"");
+    assert!(
+        !update(&mut m, key('f')).is_empty(),
+        "the fetch goes out now"
+    );
 }
 
 #[test]
@@ -295,7 +382,7 @@ fn stale_run_results_are_dropped() {
     );
     assert!(m.rounds.is_empty());
     assert_eq!(m.dropped_stale, 1);
-    assert_eq!(m.fetch, FetchState::Idle);
+    assert_eq!(m.fetch.state, FetchState::Idle);
     // A new fetch gets a new run id; its page is accepted.
     let fx = update(&mut m, key('f'));
     let Effect::FetchNext { run_id: fresh } = fx[0] else {
@@ -314,6 +401,68 @@ fn stale_run_results_are_dropped() {
 }
 
 #[test]
+fn only_messages_that_change_something_move_the_revision() {
+    let mut m = model(fixtures::contacts_query());
+    let moved = |m: &mut Model, msg: Msg| {
+        let before = m.revision();
+        update(m, msg);
+        m.revision() != before
+    };
+    assert!(moved(&mut m, key('f')), "a fetch starts");
+    let run_id = m.fetch.run_id;
+    assert!(moved(&mut m, key('x')), "it is cancelled");
+    let page = fixtures::contacts_round1().pages[0].clone();
+    assert!(
+        !moved(
+            &mut m,
+            Msg::PageArrived {
+                run_id,
+                round: 1,
+                page,
+            }
+        ),
+        "a stale page changes nothing"
+    );
+    assert!(!moved(&mut m, key('§')), "a key bound to nothing");
+    assert!(
+        !moved(
+            &mut m,
+            Msg::Mouse(MouseEvent {
+                kind: MouseEventKind::Moved,
+                column: 5,
+                row: 5,
+                modifiers: KeyModifiers::NONE,
+            })
+        ),
+        "the mouse moving"
+    );
+    assert!(
+        !moved(
+            &mut m,
+            Msg::SignInFailed {
+                attempt: 7,
+                error: "late".into(),
+            }
+        ),
+        "an answer for a sign-in nobody waits for"
+    );
+    assert!(moved(&mut m, code(KeyCode::Tab)), "the focus moves");
+}
+
+#[tokio::test]
+async fn the_runtime_draws_only_when_the_model_changed() {
+    let m = model(fixtures::contacts_query());
+    let mut rt = Runtime::new(m, RecordingClipboard::default(), FakeEngine::default());
+    let keys = stream::iter(vec![ev('§'), ev('§'), ev('§')]);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    rt.run(&mut terminal, keys).await.unwrap();
+    assert_eq!(
+        rt.stats.frames, 1,
+        "only the first frame: no key changed anything"
+    );
+}
+
+#[test]
 fn throttle_then_failure_with_resync() {
     let mut m = model(fixtures::contacts_query());
     let fx = update(&mut m, key('f'));
@@ -329,7 +478,10 @@ fn throttle_then_failure_with_resync() {
             status: 429,
         },
     );
-    assert!(matches!(m.fetch, FetchState::Throttled { status: 429, .. }));
+    assert!(matches!(
+        m.fetch.state,
+        FetchState::Throttled { status: 429, .. }
+    ));
     assert!(m.animating());
     update(
         &mut m,
@@ -345,7 +497,7 @@ fn throttle_then_failure_with_resync() {
     assert!(!m.animating());
     // Fetching again is refused with the way out; R resyncs.
     assert!(update(&mut m, key('f')).is_empty());
-    assert!(m.status.as_deref().unwrap().contains("resync"));
+    assert!(m.notice_text().unwrap().contains("resync"));
     let fx = update(&mut m, key('R'));
     assert!(matches!(fx[..], [Effect::Resync { .. }]), "{fx:?}");
 }
@@ -377,12 +529,11 @@ async fn runtime_pages_through_rounds_and_copies() {
     assert_eq!(rt.clipboard.copies[1], "eyJ.token");
     assert!(
         rt.model
-            .status
-            .as_deref()
+            .notice_text()
             .unwrap()
             .contains("copied access token"),
         "{:?}",
-        rt.model.status
+        rt.model.notice_text()
     );
     assert!(matches!(
         rt.handler.effects[0],
@@ -414,20 +565,18 @@ async fn runtime_reports_the_copy_method_and_failures() {
         .unwrap();
     assert!(
         rt.model
-            .status
-            .as_deref()
+            .notice_text()
             .unwrap()
             .starts_with("copied deltaLink"),
     );
     // The method's own words follow: an OSC 52 copy is not confirmed by anyone.
     assert!(
         rt.model
-            .status
-            .as_deref()
+            .notice_text()
             .unwrap()
             .ends_with(&format!("via {}", CopyMethod::Osc52 { tmux: false })),
     );
-    assert!(rt.model.status.as_deref().unwrap().contains("unconfirmed"));
+    assert!(rt.model.notice_text().unwrap().contains("unconfirmed"));
     assert!(terminal.backend().to_string().contains("via OSC 52"));
 
     rt.clipboard.fail_with = Some("no display and not a terminal".into());
@@ -436,8 +585,7 @@ async fn runtime_reports_the_copy_method_and_failures() {
         .unwrap();
     assert!(
         rt.model
-            .status
-            .as_deref()
+            .notice_text()
             .unwrap()
             .contains("could not copy page JSON: no display")
     );

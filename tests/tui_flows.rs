@@ -49,7 +49,7 @@ impl Frame for Seen {
 }
 
 fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
-    let (failed_status, needs_resync) = match &m.fetch {
+    let (failed_status, needs_resync) = match &m.fetch.state {
         FetchState::Failed { error } => (error.status, error.needs_resync),
         _ => (None, false),
     };
@@ -88,12 +88,13 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
             .iter()
             .flat_map(|r| r.pages.iter().map(|p| p.retries))
             .collect(),
-        fetch: format!("{:?}", m.fetch),
+        fetch: format!("{:?}", m.fetch.state),
         failed_status,
         needs_resync,
-        ever_throttled: prev.ever_throttled || matches!(m.fetch, FetchState::Throttled { .. }),
-        in_flight: m.in_flight,
-        status: m.status.clone().unwrap_or_default(),
+        ever_throttled: prev.ever_throttled
+            || matches!(m.fetch.state, FetchState::Throttled { .. }),
+        in_flight: m.fetch.in_flight(),
+        status: m.notice_text().unwrap_or_default().to_owned(),
         preview_url: m.query.preview.url.clone().unwrap_or_default(),
     }
 }
@@ -132,7 +133,7 @@ where
         deltascope::tui::keymap::Keymap::default(),
         Box::new(deltascope::tui::app::NoPreview),
     );
-    let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
+    let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.engine);
     let extra = Extra { clipboard, control };
     run_scripted(&mut runtime, (200, 50), observe, extra, |d| {
         script(d, probe)

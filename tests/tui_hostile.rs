@@ -16,7 +16,7 @@ use deltascope::auth::AccessToken;
 use deltascope::graph::{Catalog, ClientConfig, GraphRoot};
 use deltascope::text::is_unsafe;
 use deltascope::tui::app::{Mode, Model, Msg, QueryField, update};
-use deltascope::tui::bridge::{EngineBridge, EnginePreviewer, query_view};
+use deltascope::tui::engine::{EngineExecutor, EnginePreviewer, query_view};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::ui;
@@ -59,7 +59,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
         doc_bytes: m.json.doc.heap_bytes(),
         body_bytes: m.selected_page().map_or(0, |p| p.raw_json.len()),
         json_top: m.json.top,
-        status: m.status.clone().unwrap_or_default(),
+        status: m.notice_text().unwrap_or_default().to_owned(),
         screen,
     }
 }
@@ -70,7 +70,7 @@ where
     F: FnOnce(support::explorer::Driver<Seen>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let bridge = EngineBridge::new(
+    let bridge = EngineExecutor::new(
         Catalog::builtin(),
         GraphRoot::parse(&server.base).unwrap(),
         AccessToken::new("hostile-test-token"),

@@ -2,14 +2,21 @@
 //! hand-built view data that looks like real Graph data. Plus: no panic at any size.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
+
 use std::time::{Duration, Instant};
 
-use deltascope::tui::app::{Focus, JsonTarget, LineTarget, Mode, Model, Msg, refresh_json, update};
-use deltascope::tui::fixtures::{self, FakePreviewer};
+use deltascope::tui::app::{
+    Focus, JsonTarget, LineTarget, Mode, Model, Msg, Notice, NoticeEnd, NoticeKind, refresh_json,
+    update,
+};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::panes;
 use deltascope::tui::ui;
 use deltascope::tui::view::{ErrorView, FetchState, QueryView};
+use fixtures::FakePreviewer;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -200,18 +207,23 @@ fn status_bar_states() {
     let mut m = session();
     m.focus = Focus::Json;
     m.now = t0 + Duration::from_secs(3);
-    m.fetch = FetchState::Throttled {
+    m.fetch.state = FetchState::Throttled {
         until: t0 + Duration::from_millis(10_400),
         status: 429,
+        follow: false,
     };
     let throttled = render_pane(&mut m, 150, 2, panes::status::draw);
 
-    m.fetch = FetchState::Fetching { page: 4, since: t0 };
+    m.fetch.state = FetchState::Fetching {
+        page: 4,
+        since: t0,
+        follow: false,
+    };
     m.spinner = 3;
     m.focus = Focus::Query;
     let fetching = render_pane(&mut m, 150, 2, panes::status::draw);
 
-    m.fetch = FetchState::Failed {
+    m.fetch.state = FetchState::Failed {
         error: ErrorView {
             status: Some(410),
             code: Some("syncStateNotFound".into()),
@@ -222,7 +234,12 @@ fn status_bar_states() {
             token_problems: Vec::new(),
         },
     };
-    m.status = Some("copied deltaLink (84 B) via OSC 52".into());
+    m.notice = Some(Notice {
+        kind: NoticeKind::Info,
+        text: "copied deltaLink (84 B) via OSC 52".into(),
+        since: t0,
+        ends_with: NoticeEnd::Replaced,
+    });
     m.focus = Focus::Results;
     let failed = render_pane(&mut m, 200, 2, panes::status::draw);
     insta::assert_snapshot!(format!("{throttled}\n{fetching}\n{failed}"));
@@ -253,7 +270,7 @@ fn no_panic_at_any_size() {
     ids.mode = Mode::EditIds;
     states.push(ids);
     let mut failed = session();
-    failed.fetch = FetchState::Failed {
+    failed.fetch.state = FetchState::Failed {
         error: ErrorView {
             status: Some(429),
             message: "Too many requests".into(),

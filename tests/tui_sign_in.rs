@@ -16,17 +16,19 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use deltascope::auth::{AuthArgs, Profiles};
 use deltascope::emulator::{Control, Emulator, EmulatorApp, EmulatorConfig};
 use deltascope::tui::app::{CopyWhat, Effect, Mode, Model, Msg, update};
-use deltascope::tui::bridge::{profile_entry, profiles_view};
+use deltascope::tui::engine::{profile_entry, profiles_view};
 use deltascope::tui::explore::prepare;
-use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::{Action, Keymap};
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::ui;
-use deltascope::tui::view::{DeviceCodeView, FetchState, ProfilesView, SignInState, SignInTarget};
+use deltascope::tui::view::{
+    DeviceCodeView, FetchState, ProfilesView, SignInState, SignInTarget, SignedIn,
+};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 use support::explorer::{Frame, SharedClipboard, explore_args, run_scripted, screen_text};
+use support::fixtures::{self, FakePreviewer};
 use support::identity::{client_credentials_token, identity, start_with_identity};
 use support::temp_dir;
 use tokio::sync::mpsc::UnboundedSender;
@@ -78,6 +80,7 @@ fn device_code_overlay() {
         prompt: Some(prompt(now)),
         previous: None,
         renewal: false,
+        fetch_after: None,
     };
     let out = render(&mut m, 110, 32);
     // The clock is fixed: the countdown is stable.
@@ -120,9 +123,9 @@ fn profile_picker() {
     m.title =
         "Graph root https://graph.microsoft.com · the token in $DELTASCOPE_TOKEN, cloud global"
             .into();
-    m.sign_in = SignInState::Active {
-        who: "the token in $DELTASCOPE_TOKEN, cloud global".into(),
-    };
+    m.sign_in = SignInState::Active(SignedIn::at_start(
+        "the token in $DELTASCOPE_TOKEN, cloud global",
+    ));
     m.mode = Mode::Profiles;
     m.profiles = Some(ProfilesView {
         path: Some("/home/admin/.config/deltascope/config.toml".into()),
@@ -209,7 +212,7 @@ fn the_picker_says_plainly_when_there_is_no_config_or_it_is_invalid() {
 
 fn running(m: &mut Model, target: SignInTarget) -> u64 {
     let effects = deltascope::tui::app::begin_sign_in(m, target.clone());
-    let attempt = m.sign_in_attempt;
+    let attempt = m.sign_in.last_attempt();
     assert!(
         effects.contains(&Effect::SignIn {
             attempt,
@@ -227,25 +230,23 @@ fn a_fetch_asked_for_while_signing_in_waits_for_it() {
     m.sign_in = SignInState::SignedOut;
     assert!(press(&mut m, KeyCode::Char('f')).is_empty());
     assert!(
-        m.status
-            .as_deref()
-            .unwrap()
-            .starts_with("not signed in yet"),
+        m.notice_text().unwrap().starts_with("not signed in yet"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
-    m.sign_in_on_start = Some(SignInTarget::Startup);
+    m.sign_in = SignInState::Starting {
+        target: SignInTarget::Startup,
+    };
     let effects = update(&mut m, Msg::Started);
     assert!(matches!(effects[..], [Effect::SignIn { attempt: 1, .. }]));
     // Nothing goes out before the sign-in: the fetch is kept and said so.
     assert!(press(&mut m, KeyCode::Char('f')).is_empty());
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("the fetch starts as soon as the sign-in completes"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
     // A stale attempt changes nothing.
     let e = update(
@@ -321,24 +322,22 @@ fn the_device_code_overlay_copies_and_cancels_and_a_failure_can_be_retried() {
         matches!(&m.sign_in, SignInState::Failed { error, previous: None, .. } if error == "the sign-in was cancelled")
     );
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("press S to sign in again or p to choose a profile"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
     // The query builder still works; a fetch says why it cannot go.
     press(&mut m, KeyCode::Char('j'));
     assert_eq!(m.query_cursor, 1);
     assert!(press(&mut m, KeyCode::Char('f')).is_empty());
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .starts_with("not signed in (the sign-in was cancelled)"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
     // A late answer of the cancelled attempt is dropped.
     update(
@@ -362,9 +361,7 @@ fn the_device_code_overlay_copies_and_cancels_and_a_failure_can_be_retried() {
 #[test]
 fn a_switch_drops_the_rounds_and_a_failed_switch_keeps_the_sign_in_in_force() {
     let mut m = model();
-    m.sign_in = SignInState::Active {
-        who: "profile a".into(),
-    };
+    m.sign_in = SignInState::Active(SignedIn::at_start("profile a"));
     m.rounds = vec![fixtures::contacts_round1()];
     m.query.frozen = true;
     // A failed switch: the session and the sign-in in force stay.
@@ -379,16 +376,15 @@ fn a_switch_drops_the_rounds_and_a_failed_switch_keeps_the_sign_in_in_force() {
     assert_eq!(m.rounds.len(), 1);
     assert_eq!(m.signed_in_as(), Some("profile a"));
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("still signed in: profile a"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
     // The fetch key still works with the sign-in in force.
     assert!(!press(&mut m, KeyCode::Char('f')).is_empty());
-    m.in_flight = false;
+    m.fetch.state = FetchState::Idle;
     // A switch that succeeds drops the old identity's rounds and says so.
     let attempt = running(&mut m, SignInTarget::Profile("b".into()));
     update(
@@ -402,14 +398,13 @@ fn a_switch_drops_the_rounds_and_a_failed_switch_keeps_the_sign_in_in_force() {
     );
     assert!(m.rounds.is_empty());
     assert!(!m.query.frozen, "the query can be edited again");
-    assert_eq!(m.fetch, FetchState::Idle);
+    assert_eq!(m.fetch.state, FetchState::Idle);
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("previous session's rounds were dropped"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
 }
 
@@ -450,7 +445,7 @@ fn the_picker_is_driven_by_keys() {
     );
     assert_eq!(m.mode, Mode::Normal);
     // With no fetch running, x cancels the sign-in (before any device code came).
-    let attempt = m.sign_in_attempt;
+    let attempt = m.sign_in.last_attempt();
     assert_eq!(
         press(&mut m, KeyCode::Char('x')),
         vec![Effect::CancelSignIn { attempt }]
@@ -560,9 +555,9 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     Seen {
         screen: screen_text(t),
         title: m.title.clone(),
-        status: m.status.clone().unwrap_or_default(),
+        status: m.notice_text().unwrap_or_default().to_owned(),
         sign_in: match &m.sign_in {
-            SignInState::SignedOut => "signed out".into(),
+            SignInState::SignedOut | SignInState::Starting { .. } => "signed out".into(),
             SignInState::Active { .. } => "active".into(),
             SignInState::Running { .. } => "running".into(),
             SignInState::Failed { error, .. } => format!("failed: {error}"),
@@ -580,11 +575,11 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
             .flat_map(|r| r.pages.iter())
             .map(|p| p.rows.len())
             .sum(),
-        failed_status: match &m.fetch {
+        failed_status: match &m.fetch.state {
             FetchState::Failed { error } => error.status,
             _ => None,
         },
-        in_flight: m.in_flight,
+        in_flight: m.fetch.in_flight(),
         token_lines: m
             .token
             .as_ref()
@@ -662,7 +657,7 @@ async fn explore<F, Fut>(
     let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
     assert!(explorer.emulator.is_none(), "the profile names the root");
     let clipboard = SharedClipboard::default();
-    let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.bridge);
+    let mut runtime = Runtime::new(explorer.model, clipboard.clone(), explorer.engine);
     let msgs = runtime.sender();
     let leaks = Mutex::new(Vec::new());
     let frame = |m: &Model, t: &Terminal<TestBackend>, _: &Seen| {
@@ -953,9 +948,11 @@ fn a_renewal_that_needs_the_person_shows_the_code_and_closes_when_done() {
     );
     assert_eq!(
         m.sign_in,
-        SignInState::Active {
-            who: "profile b".into()
-        }
+        SignInState::Active(SignedIn {
+            who: "profile b".into(),
+            attempt,
+            target: SignInTarget::Profile("b".into()),
+        })
     );
     // A renewal given up on (esc) leaves nobody signed in: a fresh sign-in is needed.
     update(

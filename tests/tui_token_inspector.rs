@@ -25,10 +25,9 @@ use deltascope::auth::{AccessToken, AuthError, StaticToken, TokenFuture, TokenSo
 use deltascope::emulator::{Emulator, EmulatorApp, EmulatorConfig};
 use deltascope::graph::{Catalog, ClientConfig, GraphRoot};
 use deltascope::tui::app::{Mode, Model};
-use deltascope::tui::bridge::{EngineBridge, query_view, token_view};
 use deltascope::tui::clipboard::{Clipboard, ClipboardError, CopyMethod};
+use deltascope::tui::engine::{EngineExecutor, query_view, token_view};
 use deltascope::tui::explore::prepare;
-use deltascope::tui::fixtures::{self, FakePreviewer};
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::ui;
@@ -36,6 +35,7 @@ use deltascope::tui::view::FetchState;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use support::explorer::{DEADLINE, Driver, Frame, explore_args, run_scripted, screen_text};
+use support::fixtures::{self, FakePreviewer};
 use support::identity::{
     client_credentials_token, device_code_token, identity, start_with_identity,
 };
@@ -152,8 +152,8 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
     Seen {
         screen: screen_text(t),
         mode: format!("{:?}", m.mode),
-        status: m.status.clone().unwrap_or_default(),
-        failed_status: match &m.fetch {
+        status: m.notice_text().unwrap_or_default().to_owned(),
+        failed_status: match &m.fetch.state {
             FetchState::Failed { error } => error.status,
             _ => None,
         },
@@ -163,7 +163,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
             .map(|t| t.problems.clone())
             .unwrap_or_default(),
         unavailable: m.token.as_ref().and_then(|t| t.unavailable.clone()),
-        in_flight: m.in_flight,
+        in_flight: m.fetch.in_flight(),
         rows: m
             .rounds
             .iter()
@@ -171,7 +171,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>) -> Seen {
             .map(|p| p.rows.len())
             .sum(),
         checked: m.token_check.as_ref().map(|c| c.problems.clone()),
-        request_id: match &m.fetch {
+        request_id: match &m.fetch.state {
             FetchState::Failed { error } => error.request_id.clone(),
             _ => None,
         },
@@ -193,7 +193,7 @@ fn shows_a_warning(s: &Seen) -> bool {
 
 async fn drive<F, Fut>(
     model: Model,
-    bridge: EngineBridge,
+    bridge: EngineExecutor,
     token: Option<String>,
     script: F,
 ) -> Frames
@@ -283,7 +283,7 @@ async fn the_demo_emulator_token_is_explained_not_an_error() {
     let demo_token = Some("deltascope-emulator-demo-token".to_owned());
     let frames = drive(
         explorer.model,
-        explorer.bridge,
+        explorer.engine,
         demo_token,
         |mut d| async move {
             // Its token is not a JWT: the first request gets no check and no message.
@@ -335,8 +335,7 @@ fn the_key_asks_for_the_current_resource_and_esc_closes() {
     press(&mut m, KeyCode::Esc);
     assert_eq!(m.mode, Mode::Normal);
     // A 403 points at the inspector key.
-    m.in_flight = true;
-    let run_id = m.current_run;
+    let run_id = m.fetch.begin(1, m.now, false);
     update(
         &mut m,
         Msg::FetchFailed {
@@ -349,12 +348,11 @@ fn the_key_asks_for_the_current_resource_and_esc_closes() {
         },
     );
     assert!(
-        m.status
-            .as_deref()
+        m.notice_text()
             .unwrap()
             .contains("press i to inspect the token"),
         "{:?}",
-        m.status
+        m.notice_text()
     );
 }
 
@@ -372,9 +370,9 @@ fn recordings_model() -> Model {
     }
     let mut m = Model::new(q, Keymap::default(), Box::new(FakePreviewer));
     m.title = "Graph root https://graph.microsoft.com · the token in $DELTASCOPE_TOKEN".into();
-    m.sign_in = SignInState::Active {
-        who: "the token in $DELTASCOPE_TOKEN".into(),
-    };
+    m.sign_in = SignInState::Active(deltascope::tui::view::SignedIn::at_start(
+        "the token in $DELTASCOPE_TOKEN",
+    ));
     m
 }
 
@@ -386,7 +384,7 @@ fn start_fetch(m: &mut Model) -> u64 {
         Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE)),
     );
     let [Effect::Start { run_id, .. }] = effects.as_slice() else {
-        panic!("{effects:?} ({:?})", m.status);
+        panic!("{effects:?} ({:?})", m.notice_text());
     };
     *run_id
 }
@@ -438,10 +436,10 @@ fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing
     );
     // Nothing is held back: the request is on its way.
     assert!(effects.is_empty(), "{effects:?}");
-    assert!(m.in_flight);
-    assert!(matches!(m.fetch, FetchState::Fetching { .. }));
+    assert!(m.fetch.in_flight());
+    assert!(matches!(m.fetch.state, FetchState::Fetching { .. }));
     assert_eq!(
-        m.status.as_deref().unwrap(),
+        m.notice_text().unwrap(),
         format!(
             "token check: {MISSING}; the request is sent anyway (press i to inspect the token)"
         )
@@ -476,7 +474,7 @@ fn the_check_before_the_first_request_is_shown_and_the_403_names_what_is_missing
         },
     );
     assert_eq!(
-        m.status.as_deref().unwrap(),
+        m.notice_text().unwrap(),
         format!("403 Forbidden: {MISSING} (press i to inspect the token)")
     );
     let bar = render_status(&mut m, 250);
@@ -509,7 +507,7 @@ fn a_check_that_finds_nothing_says_nothing_and_a_403_without_one_points_at_the_i
     use deltascope::tui::view::ErrorView;
     let mut m = recordings_model();
     let run_id = start_fetch(&mut m);
-    let before = m.status.clone();
+    let before = m.notice.clone();
     update(
         &mut m,
         Msg::TokenChecked {
@@ -519,7 +517,7 @@ fn a_check_that_finds_nothing_says_nothing_and_a_403_without_one_points_at_the_i
     );
     assert_eq!(m.token_check, Some(checked(&[])));
     assert_eq!(
-        m.status, before,
+        m.notice, before,
         "a check without problems interrupts nothing"
     );
     let pane = render_results(&mut m, 100, 14);
@@ -537,7 +535,7 @@ fn a_check_that_finds_nothing_says_nothing_and_a_403_without_one_points_at_the_i
         },
     );
     assert_eq!(
-        m.status.as_deref().unwrap(),
+        m.notice_text().unwrap(),
         "403 Forbidden: press i to inspect the token's permissions"
     );
     let bar = render_status(&mut m, 200);
@@ -636,8 +634,8 @@ fn recordings_view(emu: &Emulator) -> deltascope::tui::view::QueryView {
     query
 }
 
-fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineBridge {
-    EngineBridge::with_source(
+fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineExecutor {
+    EngineExecutor::with_source(
         Catalog::builtin(),
         GraphRoot::parse(&emu.base_url()).unwrap(),
         tokens,
@@ -648,7 +646,7 @@ fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineBridge {
 
 /// The explorer's model on the recordings query of the emulator's first organizer, and its
 /// bridge to the emulator, signed in with `tokens`.
-fn recordings_explorer(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> (Model, EngineBridge) {
+fn recordings_explorer(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> (Model, EngineExecutor) {
     let bridge = bridge_for(emu, tokens);
     let model = Model::new(
         recordings_view(emu),

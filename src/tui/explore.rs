@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::app::Model;
-use super::bridge::{EngineBridge, SignInSetup, Startup, query_view, signed_in_title};
+use super::app::{Model, Msg, StartUp, update};
 use super::clipboard::SystemClipboard;
+use super::engine::{EngineExecutor, SignInSetup, Startup, query_view, signed_in_title};
 use super::keymap::Keymap;
 use super::runtime::{Runtime, crossterm_events};
 use super::terminal::TerminalGuard;
@@ -19,9 +19,6 @@ use crate::auth::{Method, PromptFn, StaticToken, TokenSource};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::graph::{Catalog, ClientConfig, GraphRoot};
 use crate::target::Target;
-use crate::tui::view::{SignInState, SignInTarget};
-
-/// The token sent to the embedded emulator (which accepts any bearer token).
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ExploreArgs {
@@ -49,7 +46,7 @@ pub struct ExploreArgs {
 /// Everything the explorer runs on, before the terminal is touched.
 pub struct Explorer {
     pub model: Model,
-    pub bridge: EngineBridge,
+    pub engine: EngineExecutor,
     /// The embedded emulator, when no Graph root was given.
     pub emulator: Option<Emulator>,
 }
@@ -59,7 +56,7 @@ pub fn demo_title(base_url: &str) -> String {
     format!("demo tenant on the embedded emulator at {base_url}")
 }
 
-/// Builds the model and the engine bridge (starting the embedded emulator when no root is
+/// Builds the model and the engine executor (starting the embedded emulator when no root is
 /// configured). Must run inside a tokio runtime.
 pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Result<Explorer> {
     let catalog = Catalog::builtin();
@@ -143,25 +140,14 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         max_retry_wait: Duration::from_secs(120),
         ..Default::default()
     });
-    let (title, sign_in) = match &setup.startup {
-        Startup::Ready { title, who, .. } => {
-            (title.clone(), SignInState::Active { who: who.clone() })
-        }
-        Startup::SignIn { root } => (
-            format!("Graph root {root} · signing in…"),
-            SignInState::SignedOut,
-        ),
+    let (title, signed_in) = match &setup.startup {
+        Startup::Ready { title, who, .. } => (title.clone(), Some(who.clone())),
+        Startup::SignIn { root } => (format!("Graph root {root} · signing in…"), None),
     };
-    let signs_in = matches!(setup.startup, Startup::SignIn { .. });
-    let bridge = EngineBridge::with_setup(catalog, setup, config)
+    let engine = EngineExecutor::with_setup(catalog, setup, config)
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .with_limits(args.limits.round_limits());
-    let mut model = Model::new(query, keymap, Box::new(bridge.previewer()));
-    model.title = title;
-    model.sign_in = sign_in;
-    if signs_in {
-        model.sign_in_on_start = Some(SignInTarget::Startup);
-    }
+    let mut model = Model::new(query, keymap, Box::new(engine.previewer()));
     let fetch = model
         .keymap
         .key_for(
@@ -180,12 +166,20 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
     } else {
         format!("{status}; ")
     };
-    model.status = Some(format!(
-        "{lead}press {fetch} to fetch the first page, {help} for help"
-    ));
+    let greeting = format!("{lead}press {fetch} to fetch the first page, {help} for help");
+    // Start-up is a message like any other: `update` stays the model's only writer.
+    let effects = update(
+        &mut model,
+        Msg::StartUp(StartUp {
+            title,
+            signed_in,
+            greeting,
+        }),
+    );
+    debug_assert!(effects.is_empty(), "start-up runs nothing: {effects:?}");
     Ok(Explorer {
         model,
-        bridge,
+        engine,
         emulator: emu,
     })
 }
@@ -199,7 +193,7 @@ pub async fn run(args: ExploreArgs) -> anyhow::Result<()> {
     };
     let explorer = prepare(&args, config).await?;
     let clipboard = SystemClipboard::from_env();
-    let mut runtime = Runtime::new(explorer.model, clipboard, explorer.bridge);
+    let mut runtime = Runtime::new(explorer.model, clipboard, explorer.engine);
     let result = {
         let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
         runtime.run(&mut guard.terminal, crossterm_events()).await

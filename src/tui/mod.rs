@@ -2,11 +2,9 @@
 //! from a read-only model, a keymap held as data, a clipboard behind a trait, and a runtime that
 //! owns the loop. Engine results reach the model as view data ([`view`]).
 pub mod app;
-pub mod bridge;
 pub mod clipboard;
+pub mod engine;
 pub mod explore;
-#[doc(hidden)]
-pub mod fixtures;
 pub mod ids;
 pub mod json_doc;
 pub mod json_view;

@@ -13,7 +13,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::app::{Effect, Model, Msg, update};
+use super::app::{Effect, Model, Msg, update_at};
 use super::clipboard::Clipboard;
 use super::json_view::FormatJob;
 use super::ui;
@@ -79,13 +79,14 @@ impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
         self.tx.clone()
     }
 
-    /// Applies one message and executes its effects; returns whether the screen must change.
+    /// Applies one message and executes its effects; returns whether the screen must change
+    /// (whether `update` says the model changed).
     pub fn process(&mut self, msg: Msg) -> bool {
+        let before = self.model.revision();
         let mut queue = VecDeque::from([msg]);
         while let Some(msg) = queue.pop_front() {
             self.stats.messages += 1;
-            self.model.now = Instant::now();
-            for effect in update(&mut self.model, msg) {
+            for effect in update_at(&mut self.model, msg, Instant::now()) {
                 match effect {
                     Effect::Copy { what, text } => {
                         let result = self.clipboard.copy(&text).map_err(|e| e.to_string());
@@ -95,7 +96,8 @@ impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
                             result,
                         });
                     }
-                    Effect::Quit => self.model.quit = true,
+                    // `update` has marked the model as quitting: the loop ends at its check.
+                    Effect::Quit => {}
                     Effect::FormatJson(job) => {
                         if let Some(msg) = self.format_json(job) {
                             queue.push_back(msg);
@@ -105,7 +107,7 @@ impl<C: Clipboard, H: EffectHandler> Runtime<C, H> {
                 }
             }
         }
-        true
+        self.model.revision() != before
     }
 
     /// Pretty-prints a large body on a thread of its own (a frame must never wait for it);

@@ -5,6 +5,7 @@
 
 pub mod engine;
 pub mod explorer;
+pub mod fixtures;
 pub mod hostile;
 pub mod identity;
 

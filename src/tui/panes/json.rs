@@ -21,7 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             human_bytes_u64(p.bytes)
         ),
         (JsonTarget::Object, Some(p)) => match p.rows.get(m.sel_row) {
-            Some(r) => format!("· object {} ", cell_text(r.id())),
+            Some(r) => format!("· object {} ", cell_text(r.shown().id())),
             None => "· object ".to_owned(),
         },
         (JsonTarget::Headers, Some(p)) => format!("· headers of page {} ", p.index),

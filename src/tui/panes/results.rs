@@ -11,7 +11,8 @@ use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{ellipsize, pane_block};
 use crate::tui::view::{
-    FetchState, LINE, ObjectRow, PageView, RoundView, SignInState, Widths, cell_text, clipped,
+    FetchState, LINE, ObjectRow, PageView, RoundView, ShownRow, SignInState, Widths, cell_text,
+    clipped,
 };
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
@@ -56,6 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             target,
             error,
             previous: None,
+            ..
         } = &m.sign_in
         {
             let keys = |a: Action| {
@@ -98,7 +100,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
 /// request is sent anyway), and after a 403 that the check explains. Nothing when it found
 /// nothing (or the token is not a JWT).
 fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
-    let (heading, problems) = match (&m.fetch, &m.token_check) {
+    let (heading, problems) = match (&m.fetch.state, &m.token_check) {
         (FetchState::Failed { error }, _)
             if error.status == Some(403) && !error.token_problems.is_empty() =>
         {
@@ -144,7 +146,7 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
         .key_for(Context::Global, Action::InspectToken)
         .map(|k| format!(" {k} shows the token's claims."))
         .unwrap_or_default();
-    let sent = if matches!(m.fetch, FetchState::Failed { .. }) {
+    let sent = if matches!(m.fetch.state, FetchState::Failed { .. }) {
         ""
     } else {
         "The request is sent anyway: the server has the last word (catalogs can lag; a higher permission may do)."
@@ -286,8 +288,8 @@ fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn marker(row: &ObjectRow) -> (String, Style) {
-    if row.slice {
+fn marker(row: &ShownRow<'_>) -> (String, Style) {
+    if row.slice() {
         // A large group's next members: expected, not a duplicate.
         return ("slice".into(), Style::new().fg(Color::Cyan));
     }
@@ -297,7 +299,7 @@ fn marker(row: &ObjectRow) -> (String, Style) {
         text.push_str(&format!("✗ {reason}"));
         style = Style::new().fg(Color::Red);
     }
-    if row.duplicate {
+    if row.duplicate() {
         if !text.is_empty() {
             text.push(' ');
         }
@@ -310,51 +312,21 @@ fn marker(row: &ObjectRow) -> (String, Style) {
 }
 
 /// Column widths from what the visible rows hold (and, for this page, what rows seen before
-/// held: widths only grow while scrolling, see [`crate::tui::view::WidthMemo`]): the marker column as wide as its widest
-/// marker, the id as wide as an id while there is room (a prefix tells GUIDs apart when there is
-/// not), and the property columns sharing the rest in proportion to their content (capped, so
-/// that one long value does not starve the others).
+/// held: widths only grow while scrolling, see [`crate::tui::view::WidthMemo`]): the id as wide
+/// as an id while there is room (a prefix tells GUIDs apart when there is not), and the
+/// property columns sharing the rest in proportion to their content.
 fn column_widths(
     width: u16,
-    m: &Model,
     page: &PageView,
+    visible: &[ObjectRow],
     columns: &[String],
-    visible: usize,
 ) -> Vec<Constraint> {
-    const CAP: usize = 32;
-    let start = m.row_offset.min(page.rows.len());
-    let rows = &page.rows[start..(start + visible).min(page.rows.len())];
-    let text_width = |t: &str| t.chars().count();
-    let mark_w = rows.iter().map(marker_width).max().unwrap_or(0).max(1);
-    let id_full = rows
-        .iter()
-        .map(|r| text_width(&cell_text(r.id())))
-        .max()
-        .unwrap_or(2)
-        .max(2);
-    let content: Vec<usize> = columns
-        .iter()
-        .map(|c| {
-            let cells = rows
-                .iter()
-                .filter_map(|r| r.cell(c))
-                .map(|v| text_width(v) + 1)
-                .max()
-                .unwrap_or(1);
-            cells.max(text_width(&one_line(c))).clamp(3, CAP)
-        })
-        .collect();
     let Widths {
         marker: mark_w,
         id: id_full,
         content,
         ..
-    } = page.widths.grow(Widths {
-        columns: columns.to_vec(),
-        marker: mark_w,
-        id: id_full,
-        content,
-    });
+    } = page.widths.merged(Widths::measure(visible, columns));
     let total = usize::from(width);
     let wanted: usize = content.iter().sum::<usize>() + columns.len();
     // The id gets its full width when the properties still fit; else a short prefix.
@@ -375,28 +347,15 @@ fn column_widths(
     widths
 }
 
-/// The width of [`marker`]'s text, without building it (asked for every visible row of every
-/// frame).
-fn marker_width(row: &ObjectRow) -> usize {
-    if row.slice {
-        return 5;
-    }
-    let removed = row.removed().map_or(0, |r| 2 + r.chars().count());
-    let dup = match (row.duplicate, removed) {
-        (false, _) => 0,
-        (true, 0) => 3,
-        (true, _) => 4,
-    };
-    removed + dup
-}
-
 fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal: bool) {
     if area.height < 2 {
         return;
     }
     let h = usize::from(area.height - 1);
     let columns: &[String] = &m.columns;
-    let widths = column_widths(area.width, m, page, columns, h);
+    let start = m.row_offset.min(page.rows.len());
+    let visible = &page.rows[start..(start + h).min(page.rows.len())];
+    let widths = column_widths(area.width, page, visible, columns);
     let mut header = vec![Cell::from(""), Cell::from("id")];
     header.extend(columns.iter().map(|c| Cell::from(one_line(c))));
     let header = Row::new(header).style(
@@ -404,10 +363,9 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
             .fg(Color::Cyan)
             .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
     );
-    let start = m.row_offset.min(page.rows.len());
-    let rows: Vec<Row> = page.rows[start..]
+    let shown: Vec<ShownRow<'_>> = visible.iter().map(ObjectRow::shown).collect();
+    let rows: Vec<Row> = shown
         .iter()
-        .take(h)
         .enumerate()
         .map(|(k, row)| {
             let (mark, mark_style) = marker(row);
@@ -461,7 +419,7 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
 
 #[cfg(test)]
 mod marker_tests {
-    use super::{marker, marker_width};
+    use super::marker;
     use crate::tui::view::ObjectRow;
 
     #[test]
@@ -473,13 +431,15 @@ mod marker_tests {
             (r#"{"id":"a","@removed":{"reason":"deleted"}}"#, true),
         ] {
             let row = ObjectRow::from_json(json, false, dup);
+            let row = row.shown();
             assert_eq!(
-                marker_width(&row),
+                row.marker_width(),
                 marker(&row).0.chars().count(),
                 "{json} {dup}"
             );
             let slice = ObjectRow::from_json(json, false, dup).as_slice();
-            assert_eq!(marker_width(&slice), marker(&slice).0.chars().count());
+            let slice = slice.shown();
+            assert_eq!(slice.marker_width(), marker(&slice).0.chars().count());
         }
     }
 }

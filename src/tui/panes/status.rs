@@ -1,4 +1,4 @@
-//! The status bar: fetch state (spinner, Retry-After countdown, error), last message, key hints.
+//! The status bar: fetch state (spinner, Retry-After countdown, error), the notice, key hints.
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::text::one_line;
-use crate::tui::app::{Mode, Model};
+use crate::tui::app::{Mode, Model, NoticeKind};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::view::{FetchState, LINE, SignInState, clipped};
 
@@ -16,7 +16,7 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 fn sign_in_spans(m: &Model) -> Option<Span<'_>> {
     match &m.sign_in {
         SignInState::Active { .. } => None,
-        SignInState::SignedOut => Some(Span::styled(
+        SignInState::SignedOut | SignInState::Starting { .. } => Some(Span::styled(
             " not signed in ",
             Style::new().fg(Color::Black).bg(Color::Yellow),
         )),
@@ -54,15 +54,19 @@ pub fn state_spans(m: &Model) -> Vec<Span<'_>> {
 }
 
 fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
-    match &m.fetch {
+    match &m.fetch.state {
         FetchState::Idle => vec![Span::styled(" idle ", Style::new().fg(Color::DarkGray))],
-        FetchState::Fetching { page, since } => {
+        FetchState::Fetching {
+            page,
+            since,
+            follow,
+        } => {
             let secs = m.now.saturating_duration_since(*since).as_secs_f64();
             vec![Span::styled(
                 format!(
                     " {} fetching page {page}{} {secs:.1}s ",
                     SPINNER[m.spinner % SPINNER.len()],
-                    if m.follow {
+                    if *follow {
                         " (following the round)"
                     } else {
                         ""
@@ -71,7 +75,7 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
                 Style::new().fg(Color::Cyan),
             )]
         }
-        FetchState::Throttled { until, status } => {
+        FetchState::Throttled { until, status, .. } => {
             let left = until.saturating_duration_since(m.now).as_secs_f64();
             vec![Span::styled(
                 format!(" ⏳ {status} throttled: retrying in {left:.0}s (Retry-After) "),
@@ -131,17 +135,23 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let [state, hints] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let mut spans = state_spans(m);
-    if let Some(msg) = &m.status {
+    if let Some(notice) = &m.notice {
+        let color = match notice.kind {
+            NoticeKind::Info => Color::White,
+            NoticeKind::Progress => Color::Cyan,
+            NoticeKind::Warning => Color::Yellow,
+            NoticeKind::Error => Color::LightRed,
+        };
         spans.push(Span::raw("  "));
         spans.push(Span::styled(
-            clipped(msg, LINE),
-            Style::new().fg(Color::White),
+            clipped(&notice.text, LINE),
+            Style::new().fg(color),
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), state);
 
     // After a 403 the token check explains, the second line says what it finds missing.
-    if let FetchState::Failed { error } = &m.fetch
+    if let FetchState::Failed { error } = &m.fetch.state
         && !error.token_problems.is_empty()
         && m.mode == Mode::Normal
     {
@@ -162,7 +172,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         return;
     }
     // After a failure, the second line says what to do (the key hints are in the help).
-    if let FetchState::Failed { error } = &m.fetch
+    if let FetchState::Failed { error } = &m.fetch.state
         && let Some(hint) = &error.hint
         && m.mode == Mode::Normal
     {

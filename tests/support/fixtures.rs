@@ -1,12 +1,13 @@
 //! Hand-built view data that looks like real Graph data (contacts, recordings, a minimal round
 //! with removals and a duplicate), for snapshot tests, benchmarks and UI work without the
-//! engine. Not used by the product itself.
+//! engine. Not used by the product itself. Test files that need nothing else of `support`
+//! include this file alone (`#[path]`), so its paths are the crate's public ones.
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::app::QueryPreviewer;
-use super::view::{
+use deltascope::tui::app::QueryPreviewer;
+use deltascope::tui::view::{
     ObjectRow, PageView, ProblemView, QueryDraft, QueryView, RequestPreview, ResourceView,
     RoundView,
 };
@@ -335,7 +336,7 @@ pub fn page_from_items(
         delta_link: delta.map(str::to_owned),
         request_headers: request_headers(minimal),
         response_headers: response_headers(index as usize),
-        raw_json: super::view::SharedText::from(body),
+        raw_json: deltascope::tui::view::SharedText::from(body),
         rows,
         widths: Default::default(),
     }

@@ -1,0 +1,228 @@
+//! Input: keys (through the keymap, by mode), mouse and paste.
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Position;
+
+use super::actions::{dispatch, quit, scroll};
+use super::effect::Effect;
+use super::layout::areas;
+use super::model::{Focus, LineTarget, Mode, Model, QueryField};
+use super::notice::{NoticeEnd, NoticeKind};
+use super::sign_in::choose_profile;
+use crate::tui::ids::paste_ids;
+use crate::tui::keymap::{Action, Context};
+
+pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return m.unchanged();
+    }
+    // Ctrl-C quits from anywhere, text fields included.
+    if matches!(key.code, KeyCode::Char('c' | 'C'))
+        && key
+            .modifiers
+            .contains(crossterm::event::KeyModifiers::CONTROL)
+    {
+        return quit(m);
+    }
+    // A device code on the screen has the keyboard until the sign-in ends or is cancelled.
+    if m.device_code().is_some() {
+        return match m.keymap.action(Context::SignIn, &key) {
+            Some(
+                a @ (Action::CopyCode | Action::CopyUrl | Action::CancelSignIn | Action::Quit),
+            ) => dispatch(m, a),
+            _ => m.unchanged(),
+        };
+    }
+    match m.mode.clone() {
+        Mode::Profiles => match m.keymap.action(Context::Profiles, &key) {
+            Some(Action::ScrollUp) => {
+                m.profile_cursor = m.profile_cursor.saturating_sub(1);
+                Vec::new()
+            }
+            Some(Action::ScrollDown) => {
+                let rows = m.profiles.as_ref().map(|p| p.entries.len()).unwrap_or(0);
+                m.profile_cursor = (m.profile_cursor + 1).min(rows);
+                Vec::new()
+            }
+            Some(Action::Activate) => choose_profile(m),
+            Some(Action::Back) => {
+                m.mode = Mode::Normal;
+                Vec::new()
+            }
+            Some(Action::Quit) => quit(m),
+            _ => m.unchanged(),
+        },
+        Mode::Help => {
+            if matches!(
+                m.keymap.action(m.focus.context(), &key),
+                Some(Action::Help | Action::Quit | Action::Back)
+            ) || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
+            {
+                m.mode = Mode::Normal;
+            }
+            Vec::new()
+        }
+        Mode::Token => {
+            if matches!(
+                m.keymap.action(m.focus.context(), &key),
+                Some(Action::InspectToken | Action::Quit | Action::Back)
+            ) || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
+            {
+                m.mode = Mode::Normal;
+            }
+            Vec::new()
+        }
+        Mode::Line { target, mut input } => {
+            match key.code {
+                KeyCode::Esc => m.mode = Mode::Normal,
+                KeyCode::Enter => {
+                    m.mode = Mode::Normal;
+                    commit_line(m, target, input);
+                }
+                KeyCode::Backspace => {
+                    input.pop();
+                    m.mode = Mode::Line { target, input };
+                }
+                KeyCode::Char(c) => {
+                    input.push(c);
+                    m.mode = Mode::Line { target, input };
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+        Mode::EditIds => {
+            if m.keymap.action(Context::IdsEditor, &key) == Some(Action::Back) {
+                m.mode = Mode::Normal;
+            } else {
+                m.ids_editor.input(key);
+                sync_ids(m);
+            }
+            Vec::new()
+        }
+        Mode::Normal => match m.keymap.action(m.context(), &key) {
+            Some(a) => dispatch(m, a),
+            None => m.unchanged(),
+        },
+    }
+}
+
+pub(super) fn sync_ids(m: &mut Model) {
+    m.query.ids = m.ids_editor.lines().to_vec();
+    m.refresh_query();
+}
+
+pub(super) fn commit_line(m: &mut Model, target: LineTarget, input: String) {
+    match target {
+        LineTarget::Search => {
+            let h = m.json_height();
+            let n = m.json.search(&input, h);
+            m.inform(if input.is_empty() {
+                "search cleared".to_owned()
+            } else {
+                let more = if m.json.capped { "+" } else { "" };
+                format!("{n}{more} matches for {input:?}")
+            });
+        }
+        LineTarget::Param(i) => {
+            if let Some(p) = m.query.params.get_mut(i) {
+                p.value = input.trim().to_owned();
+            }
+            m.refresh_query();
+        }
+        LineTarget::Top => {
+            let t = input.trim();
+            if t.is_empty() {
+                m.query.top = None;
+            } else {
+                match t.parse::<u32>() {
+                    Ok(n) if n > 0 => m.query.top = Some(n),
+                    _ => m.notify(
+                        NoticeKind::Warning,
+                        NoticeEnd::Replaced,
+                        format!("$top must be a positive number, not {t:?}"),
+                    ),
+                }
+            }
+            m.refresh_query();
+        }
+        LineTarget::NewField => {
+            let name = input.trim();
+            if !name.is_empty() {
+                match m.query.select.items.iter_mut().find(|(p, _)| p == name) {
+                    Some(item) => item.1 = true,
+                    None => m.query.select.items.push((name.to_owned(), true)),
+                }
+                m.refresh_query();
+            }
+        }
+    }
+}
+
+pub(super) fn on_paste(m: &mut Model, text: &str) {
+    let on_ids = m.focus == Focus::Query
+        && m.query_fields().get(m.query_cursor) == Some(&QueryField::Ids)
+        && !m.query.frozen;
+    match &mut m.mode {
+        Mode::Line { input, .. } => {
+            // A one-line field: the first line, and not megabytes of it (drawn every frame).
+            let line = text.lines().next().unwrap_or("");
+            input.extend(line.chars().take(4096));
+        }
+        Mode::EditIds => paste_ids_into(m, text),
+        Mode::Normal if on_ids => {
+            m.mode = Mode::EditIds;
+            paste_ids_into(m, text);
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn paste_ids_into(m: &mut Model, text: &str) {
+    paste_ids(&mut m.ids_editor, text);
+    sync_ids(m);
+}
+
+pub(super) fn on_mouse(m: &mut Model, ev: MouseEvent) {
+    let Some(a) = areas(m.screen()) else {
+        m.unchanged();
+        return;
+    };
+    let pos = Position::new(ev.column, ev.row);
+    let pane = if a.query.contains(pos) {
+        Some(Focus::Query)
+    } else if a.results.contains(pos) {
+        Some(Focus::Results)
+    } else if a.json.contains(pos) {
+        Some(Focus::Json)
+    } else {
+        None
+    };
+    let Some(pane) = pane else {
+        m.unchanged();
+        return;
+    };
+    match ev.kind {
+        MouseEventKind::Down(MouseButton::Left)
+            if m.mode == Mode::Normal || (m.mode == Mode::EditIds && pane != Focus::Query) =>
+        {
+            m.mode = Mode::Normal;
+            m.focus = pane;
+        }
+        MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+            let saved = m.focus;
+            m.focus = pane;
+            let action = if ev.kind == MouseEventKind::ScrollUp {
+                Action::ScrollUp
+            } else {
+                Action::ScrollDown
+            };
+            for _ in 0..3 {
+                scroll(m, action);
+            }
+            m.focus = saved;
+        }
+        _ => {
+            m.unchanged();
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The model: everything the explorer shows, and the small enums that say where the keyboard is.
+use std::time::Instant;
+
+use ratatui_textarea::TextArea;
+
+use crate::tui::ids::{IdCheck, check_ids};
+use crate::tui::json_view::JsonView;
+use crate::tui::keymap::{Context, Keymap};
+use crate::tui::view::{
+    DeviceCodeView, Fetch, PageView, ProblemView, ProfilesView, QueryDraft, QueryView,
+    RequestPreview, RoundView, SignInState, TokenCheckView, TokenView,
+};
+
+/// Which pane has the focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Query,
+    Results,
+    Json,
+}
+
+impl Focus {
+    pub(super) const ORDER: [Focus; 3] = [Focus::Query, Focus::Results, Focus::Json];
+    pub(super) fn context(self) -> Context {
+        match self {
+            Focus::Query => Context::Query,
+            Focus::Results => Context::Results,
+            Focus::Json => Context::Json,
+        }
+    }
+}
+
+/// A row of the query builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryField {
+    Resource,
+    Api,
+    Param(usize),
+    Select(usize),
+    Minimal,
+    Ids,
+    Top,
+    Latest,
+}
+
+/// What a one-line text input is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineTarget {
+    Param(usize),
+    Top,
+    NewField,
+    Search,
+}
+
+/// Modal input state; at most one at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Help,
+    /// The token inspector overlay (esc closes).
+    Token,
+    /// A one-line input (search, a parameter, `$top`, a free `$select` field).
+    Line {
+        target: LineTarget,
+        input: String,
+    },
+    /// The id filter editor has the keyboard.
+    EditIds,
+    /// The profile picker (esc closes).
+    Profiles,
+}
+
+/// What the JSON pane shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonTarget {
+    Page,
+    Object,
+    Headers,
+}
+
+/// `DeltaQuery::validate` / `first_request`; tests plug in a fake).
+pub trait QueryPreviewer {
+    fn preview(&self, draft: &QueryDraft) -> (RequestPreview, Vec<ProblemView>);
+    /// The requests now go to `root` (another sign-in, maybe another cloud).
+    fn set_root(&mut self, _root: &str) {}
+}
+
+/// A previewer that knows nothing (before the engine is wired).
+pub struct NoPreview;
+
+impl QueryPreviewer for NoPreview {
+    fn preview(&self, _draft: &QueryDraft) -> (RequestPreview, Vec<ProblemView>) {
+        (RequestPreview::default(), Vec::new())
+    }
+}
+
+/// The whole UI state. Only `update` mutates it; `ui::draw` reads it.
+pub struct Model {
+    pub keymap: Keymap,
+    /// Title bar text (e.g. "demo tenant (embedded emulator) http://127.0.0.1:PORT").
+    pub title: String,
+    pub size: (u16, u16),
+    pub focus: Focus,
+    pub mode: Mode,
+    pub query: QueryView,
+    pub query_cursor: usize,
+    pub ids_editor: TextArea<'static>,
+    /// What is wrong with the ids editor's lines (checked after each edit, not per frame).
+    pub ids_check: IdCheck,
+    pub rounds: Vec<RoundView>,
+    /// Table columns: the `$select` fields frozen at the session start (or the defaults).
+    pub columns: Vec<String>,
+    pub sel_round: usize,
+    pub sel_page: usize,
+    pub sel_row: usize,
+    pub row_offset: usize,
+    pub json_target: JsonTarget,
+    pub json: JsonView,
+    pub(super) json_key: Option<(usize, usize, usize, JsonTarget)>,
+    pub fetch: Fetch,
+    pub dropped_stale: usize,
+    pub now: Instant,
+    pub spinner: usize,
+    /// What the status bar says besides the states (see [`super::notice`]).
+    pub notice: Option<super::notice::Notice>,
+    /// The token inspector's last answer (`None` while it is being asked for).
+    pub token: Option<TokenView>,
+    /// What the token check before the session's first request found (`None`: not checked,
+    /// e.g. a token that is not a JWT).
+    pub token_check: Option<TokenCheckView>,
+    /// Who is signed in, or the sign-in running or failed.
+    pub sign_in: SignInState,
+    /// The profile picker's list (`None` while the config file is read).
+    pub profiles: Option<ProfilesView>,
+    pub profile_cursor: usize,
+    pub quit: bool,
+    /// Counts the messages that changed what is shown: the runtime draws only when it moved.
+    pub(super) revision: u64,
+    /// The message being applied changed nothing (a stale answer, a key bound to nothing).
+    pub(super) unchanged: bool,
+    pub(super) previewer: Box<dyn QueryPreviewer>,
+}
+
+impl Model {
+    pub fn new(query: QueryView, keymap: Keymap, previewer: Box<dyn QueryPreviewer>) -> Self {
+        let mut m = Self {
+            keymap,
+            title: String::new(),
+            size: (80, 24),
+            focus: Focus::Query,
+            mode: Mode::Normal,
+            query,
+            query_cursor: 0,
+            ids_editor: TextArea::default(),
+            ids_check: IdCheck::default(),
+            rounds: Vec::new(),
+            columns: Vec::new(),
+            sel_round: 0,
+            sel_page: 0,
+            sel_row: 0,
+            row_offset: 0,
+            json_target: JsonTarget::Page,
+            json: JsonView::default(),
+            json_key: None,
+            fetch: Fetch::default(),
+            dropped_stale: 0,
+            now: Instant::now(),
+            spinner: 0,
+            notice: None,
+            token: None,
+            token_check: None,
+            sign_in: SignInState::default(),
+            profiles: None,
+            profile_cursor: 0,
+            quit: false,
+            revision: 0,
+            unchanged: false,
+            previewer,
+        };
+        let index = m.query.resource;
+        m.query.set_resource(index);
+        m.ids_editor = TextArea::new(m.query.ids.clone());
+        m.refresh_query();
+        m
+    }
+
+    /// Moves on whenever a message changed the model (see [`super::update`]).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// What the message being applied did changes nothing on the screen.
+    pub(super) fn unchanged(&mut self) -> Vec<super::effect::Effect> {
+        self.unchanged = true;
+        Vec::new()
+    }
+
+    /// The key context in force.
+    pub fn context(&self) -> Context {
+        if self.device_code().is_some() {
+            return Context::SignIn;
+        }
+        match self.mode {
+            Mode::EditIds => Context::IdsEditor,
+            Mode::Profiles => Context::Profiles,
+            _ => self.focus.context(),
+        }
+    }
+
+    /// Something animates: the runtime ticks only then (a fetch, a throttle countdown, a
+    /// sign-in's spinner or a device code's expiry countdown).
+    pub fn animating(&self) -> bool {
+        self.fetch.in_flight() || self.sign_in.running()
+    }
+
+    /// The device code to show, while a sign-in waits for one to be entered.
+    pub fn device_code(&self) -> Option<&DeviceCodeView> {
+        match &self.sign_in {
+            SignInState::Running { prompt, .. } => prompt.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The sign-in in force (its description), if any: requests can be sent with it.
+    pub fn signed_in_as(&self) -> Option<&str> {
+        self.sign_in.in_force().map(|s| s.who.as_str())
+    }
+
+    pub fn selected_page(&self) -> Option<&PageView> {
+        self.rounds.get(self.sel_round)?.pages.get(self.sel_page)
+    }
+
+    pub fn selected_round(&self) -> Option<&RoundView> {
+        self.rounds.get(self.sel_round)
+    }
+
+    pub fn query_fields(&self) -> Vec<QueryField> {
+        query_fields(&self.query)
+    }
+
+    pub(super) fn last_page(&self) -> Option<&PageView> {
+        self.rounds.last()?.pages.last()
+    }
+
+    pub(super) fn round_complete(&self) -> bool {
+        self.rounds.last().is_some_and(|r| r.delta_link.is_some())
+    }
+
+    /// Recomputes preview, problems, param errors and id-line problems after an edit.
+    pub fn refresh_query(&mut self) {
+        let draft = self.query.draft();
+        let (preview, mut problems) = self.previewer.preview(&draft);
+        self.ids_check = check_ids(self.ids_editor.lines());
+        let ours = self.ids_check.problems();
+        if !ours.is_empty() {
+            // The engine says the same per id (10,000 messages for 10,000 ids): one summary
+            // each, the limit first.
+            problems.retain(|p| p.field != "ids");
+            problems.splice(0..0, ours);
+        }
+        for p in &mut self.query.params {
+            p.error = problems
+                .iter()
+                .find(|pr| pr.field == p.name)
+                .map(|pr| pr.message.clone());
+        }
+        self.query.preview = preview;
+        self.query.problems = problems;
+    }
+}
+
+/// The builder's rows for `q`, in display order.
+pub fn query_fields(q: &QueryView) -> Vec<QueryField> {
+    let mut out = vec![QueryField::Resource, QueryField::Api];
+    out.extend((0..q.params.len()).map(QueryField::Param));
+    let res = q.current();
+    if res.is_none_or(|r| r.supports_select) {
+        out.extend((0..q.select.items.len()).map(QueryField::Select));
+    }
+    if res.is_some_and(|r| r.supports_minimal) {
+        out.push(QueryField::Minimal);
+    }
+    if res.is_some_and(|r| r.supports_filter_ids) {
+        out.push(QueryField::Ids);
+    }
+    if res.is_some_and(|r| r.supports_top) {
+        out.push(QueryField::Top);
+    }
+    if res.is_some_and(|r| r.supports_latest) {
+        out.push(QueryField::Latest);
+    }
+    out
+}

@@ -1,0 +1,384 @@
+//! Engine → view: what the engine returns (catalog resources, pages, errors, stops, tokens,
+//! profiles, device codes) as the plain view data the panes draw from. No I/O here.
+
+use std::collections::{BTreeMap, HashSet};
+use std::str::FromStr;
+use std::time::Instant;
+
+use crate::auth::{Check, DevicePrompt, Profile, Profiles, TokenInfo};
+use crate::graph::{
+    ApiVersion, Catalog, DeltaQuery, GraphError, GraphRoot, Page, ResourceSpec, RoundSummary, Stop,
+};
+use crate::tui::view::{
+    DeviceCodeView, ErrorView, ObjectRow, PageView, ProfileEntry, ProfilesView, QueryDraft,
+    QueryView, ResourceView, SharedText, TokenView,
+};
+
+/// The builder's view of one catalog resource.
+pub fn resource_view(spec: &ResourceSpec) -> ResourceView {
+    ResourceView {
+        name: spec.name.clone(),
+        title: spec.title.clone(),
+        params: spec.params.iter().map(|p| p.name.clone()).collect(),
+        known_properties: spec.known_properties.clone(),
+        default_properties: spec.default_properties.clone(),
+        supports_select: spec.supports.select,
+        supports_filter_ids: spec.supports.filter_ids,
+        supports_top: spec.supports.top,
+        supports_latest: spec.supports.latest,
+        supports_minimal: spec.supports.minimal,
+    }
+}
+
+/// A fresh query builder over every resource of the catalog (the first one selected, v1.0).
+pub fn query_view(catalog: &Catalog) -> QueryView {
+    let mut q = QueryView {
+        resources: catalog.resources().iter().map(resource_view).collect(),
+        api: ApiVersion::V1_0.to_string(),
+        ..Default::default()
+    };
+    q.set_resource(0);
+    q
+}
+
+/// The engine's query for a draft. `Err` when the API version is not one Graph has.
+pub fn delta_query(d: &QueryDraft) -> Result<DeltaQuery, String> {
+    let api = ApiVersion::from_str(&d.api)
+        .map_err(|_| format!("unknown API version {:?} (v1.0 or beta)", d.api))?;
+    let params: BTreeMap<String, String> = d
+        .params
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.clone(), v.trim().to_owned()))
+        .collect();
+    Ok(DeltaQuery {
+        resource: d.resource.clone(),
+        api,
+        params,
+        select: d.select.clone(),
+        ids: d.ids.clone(),
+        minimal: d.minimal,
+        top: d.top,
+        latest: d.latest,
+    })
+}
+
+/// A failed fetch as the UI shows it.
+pub fn error_view(e: &GraphError) -> ErrorView {
+    let message = match e {
+        GraphError::Http { message, .. } if !message.is_empty() => message.clone(),
+        other => other.to_string(),
+    };
+    let request_id = match e {
+        GraphError::Http { request_id, .. } => request_id.clone(),
+        _ => None,
+    };
+    ErrorView {
+        status: e.status(),
+        code: e.code().map(str::to_owned),
+        message,
+        request_id,
+        hint: e.hint(),
+        needs_resync: e.needs_resync(),
+        token_problems: Vec::new(),
+    }
+}
+
+/// An object that has only `id`, `@odata.type` and `X@delta` lists (the engine's rule): the
+/// continuation of an earlier occurrence's relationships.
+pub(super) fn is_relationship_slice(json: &str) -> bool {
+    let Ok(map) = serde_json::from_str::<
+        std::collections::BTreeMap<String, &serde_json::value::RawValue>,
+    >(json) else {
+        return false;
+    };
+    crate::graph::round::is_relationship_slice_keys(map.keys().map(String::as_str))
+}
+
+/// A fetched page as the results and JSON panes show it. `minimal_changes`: the page belongs
+/// to a later round fetched with `Prefer: return=minimal`, so the properties that came back are
+/// the changed ones (in a full round every property comes back). `seen` holds the ids met
+/// earlier in the round (for the duplicate flag) and is updated.
+pub fn page_view(
+    page: &Page,
+    index: u32,
+    minimal_changes: bool,
+    seen: &mut HashSet<u64>,
+) -> PageView {
+    let raw = page.body.clone();
+    let rows = page
+        .items
+        .iter()
+        .map(|item| {
+            // Each object is a range of the page body, not a copy of it.
+            let json = SharedText::new(&raw, item.span.clone());
+            let duplicate = item.id(&raw).is_some_and(|id| !seen.insert(id_hash(id)));
+            // A repeat that only carries more links (a large group's next members) is a slice.
+            let slice = duplicate && item.links && is_relationship_slice(json.as_str());
+            let row = ObjectRow::from_json(json, minimal_changes, duplicate);
+            if slice { row.as_slice() } else { row }
+        })
+        .collect();
+    PageView {
+        index,
+        url: page.url.clone(),
+        status: page.status,
+        item_count: page.items.len(),
+        bytes: page.body.len() as u64,
+        elapsed_ms: u64::try_from(page.elapsed.as_millis()).unwrap_or(u64::MAX),
+        retries: page.retries,
+        empty: page.items.is_empty(),
+        next_link: page.next_link.clone(),
+        delta_link: page.delta_link.clone(),
+        request_headers: page.request_headers.clone(),
+        response_headers: page.headers.clone(),
+        raw_json: SharedText::whole(&raw),
+        rows,
+        widths: Default::default(),
+    }
+}
+
+/// Ids seen in a round are kept as 64-bit hashes: a set of 100,000 id strings would cost more
+/// than the flag it computes is worth (a collision only mislabels a row as a duplicate).
+pub(super) fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// What the token inspector shows for `secret`, checked against `resource` (a catalog name)
+/// and the Graph root the requests go to, at `now`. The token is only decoded here; nothing of
+/// it is kept in the returned view.
+pub fn token_view(
+    secret: &str,
+    catalog: &Catalog,
+    resource: Option<&str>,
+    root: &GraphRoot,
+    now: chrono::DateTime<chrono::Utc>,
+) -> TokenView {
+    let spec = resource.and_then(|r| catalog.get(r));
+    match TokenInfo::decode(secret) {
+        Ok(info) => {
+            let check = info.check(spec, Some(root.as_str()), now);
+            TokenView {
+                lines: info
+                    .lines(now)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+                resource: spec.map(|s| s.name.clone()),
+                problems: check.problems,
+                notes: check.notes,
+                unavailable: None,
+            }
+        }
+        Err(e) if is_loopback_root(root) => TokenView {
+            unavailable: Some(
+                "the demo emulator accepts any token; nothing to inspect (its token is not a JWT)"
+                    .into(),
+            ),
+            notes: vec![format!("{e}")],
+            ..Default::default()
+        },
+        Err(e) => TokenView {
+            unavailable: Some(format!("nothing to inspect: {e}")),
+            ..Default::default()
+        },
+    }
+}
+
+/// The token check the explorer runs by itself (before a session's first request, and after a
+/// 403): `secret` decoded and checked against `resource` and the Graph root the requests go to,
+/// at `now`. `None` for a token that is not a JWT (opaque, or the demo emulator's): nothing to
+/// check, and nothing is said. Only conclusions come back, never the token.
+pub fn token_check(
+    secret: &str,
+    resource: Option<&ResourceSpec>,
+    root: &GraphRoot,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Check> {
+    TokenInfo::decode(secret)
+        .ok()
+        .map(|info| info.check(resource, Some(root.as_str()), now))
+}
+
+pub(super) fn is_loopback_root(root: &GraphRoot) -> bool {
+    let r = root.as_str().to_ascii_lowercase();
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| r.starts_with(p))
+}
+
+/// Why a round stopped, as the status lines show an error: what happened and what to do.
+pub fn stop_view(stop: &Stop) -> ErrorView {
+    let hint = if stop.can_go_on() {
+        "fetching again goes on from the last page's link (following stops again at the next loop; --max-idle-pages sets how many pages without anything new are allowed); a full resync starts over"
+    } else {
+        "the round has no way on: start a full resync (the link was not followed, nothing was sent to it)"
+    };
+    ErrorView {
+        message: format!("the round stopped: {stop}"),
+        hint: Some(hint.to_owned()),
+        needs_resync: !stop.can_go_on(),
+        ..Default::default()
+    }
+}
+
+/// The one-line summary of a round.
+pub fn summary_line(summary: &RoundSummary) -> String {
+    summary.to_string()
+}
+
+/// The title bar of a session on `root` signed in as `who`.
+pub fn signed_in_title(root: &GraphRoot, who: &str) -> String {
+    format!("Graph root {root} · {who}")
+}
+
+/// The picker's line for a profile: method, cloud, tenant (names of variables, never values
+/// of secrets: profiles hold none).
+pub fn profile_entry(name: &str, p: &Profile) -> ProfileEntry {
+    let tenant = p
+        .tenant_id
+        .clone()
+        .or_else(|| p.tenant_id_env.as_ref().map(|v| format!("${v}")))
+        .unwrap_or_else(|| match p.method {
+            Some(crate::auth::Method::TokenEnv)
+            | Some(crate::auth::Method::TokenFile)
+            | Some(crate::auth::Method::TokenStdin)
+            | Some(crate::auth::Method::AzureCli) => "(the token's)".to_owned(),
+            _ => "$AZURE_TENANT_ID".to_owned(),
+        });
+    ProfileEntry {
+        name: name.to_owned(),
+        method: p
+            .method
+            .map(|m| m.name().to_owned())
+            .unwrap_or_else(|| "(from the environment)".to_owned()),
+        cloud: p.cloud.unwrap_or_default().name().to_owned(),
+        tenant,
+        graph_root: p.graph_root.clone(),
+    }
+}
+
+/// The profile picker's view of the config file at `path` (`None`: no config directory).
+pub fn profiles_view(path: Option<&std::path::Path>, startup: &str) -> ProfilesView {
+    let mut view = ProfilesView {
+        path: path.map(|p| p.display().to_string()),
+        startup: startup.to_owned(),
+        ..Default::default()
+    };
+    let Some(path) = path else {
+        view.problem = Some(
+            "no config directory (HOME is not set): start with --config FILE or set DELTASCOPE_CONFIG"
+                .to_owned(),
+        );
+        return view;
+    };
+    if !path.exists() {
+        view.problem = Some(format!(
+            "there is no config file at {}: profiles are [profiles.NAME] tables in it (see the README)",
+            path.display()
+        ));
+        return view;
+    }
+    match Profiles::load(path) {
+        Ok(p) if p.profiles.is_empty() => {
+            view.problem = Some(format!(
+                "the config file {} has no profiles",
+                path.display()
+            ));
+        }
+        Ok(p) => {
+            view.entries = p
+                .profiles
+                .iter()
+                .map(|(name, profile)| profile_entry(name, profile))
+                .collect();
+        }
+        Err(e) => view.problem = Some(format!("the config file is not valid: {e}")),
+    }
+    view
+}
+
+/// A device code as the overlay shows it; the expiry becomes a point on the monotonic clock
+/// (the countdown must not jump with the wall clock).
+pub(super) fn device_code_view(p: &DevicePrompt) -> DeviceCodeView {
+    let left = (p.expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    DeviceCodeView {
+        code: p.user_code.clone(),
+        url: p.verification_uri.clone(),
+        message: p.message.clone(),
+        expires_at: Instant::now() + left,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::graph::{PageRequest, RequestKind};
+
+    #[test]
+    fn a_large_groups_further_members_are_slices_not_duplicates() {
+        let body = r#"{"value":[
+            {"id":"g1","displayName":"Big","members@delta":[{"id":"u1"},{"id":"u2"}]},
+            {"id":"g1","members@delta":[{"id":"u3"},{"id":"u4","@removed":{"reason":"deleted"}}]},
+            {"id":"g1","displayName":"Big","members@delta":[{"id":"u1"}]},
+            {"id":"g2","displayName":"Small"}
+        ],"@odata.deltaLink":"https://g/v1.0/groups/delta?$deltatoken=d"}"#;
+        let page = Page::parse(
+            PageRequest {
+                url: "https://g/v1.0/groups/delta".into(),
+                headers: vec![],
+                kind: RequestKind::Initial,
+            },
+            body.as_bytes().to_vec(),
+        )
+        .unwrap();
+        let view = page_view(&page, 1, false, &mut HashSet::new());
+        let flags: Vec<(bool, bool)> = view.rows.iter().map(|r| (r.slice, r.duplicate)).collect();
+        // The second g1 only carries links: a slice; the third restates the group: a duplicate.
+        assert_eq!(
+            flags,
+            [(false, false), (true, false), (false, true), (false, false)]
+        );
+        assert_eq!(view.rows[0].cell("members"), Some("+2 links"));
+        assert_eq!(view.rows[1].cell("members"), Some("+1 -1 links"));
+        assert_eq!(view.rows[3].cell("members"), None);
+    }
+
+    #[test]
+    fn the_builder_offers_every_catalog_resource() {
+        let q = query_view(Catalog::builtin());
+        let names: Vec<&str> = q.resources.iter().map(|r| r.name.as_str()).collect();
+        assert!(names.contains(&"contacts") && names.contains(&"recordings"));
+        assert_eq!(q.api, "v1.0");
+    }
+
+    #[test]
+    fn errors_keep_status_code_request_id_and_hint() {
+        let e = GraphError::Http {
+            status: 410,
+            code: Some("resyncRequired".into()),
+            message: "gone".into(),
+            request_id: Some("rid".into()),
+            client_request_id: None,
+            retry_after: None,
+            longest_wait: None,
+            location: Some("http://127.0.0.1:1/v1.0/contacts/delta".into()),
+            www_authenticate: None,
+            retries: 0,
+            url: "http://127.0.0.1:1/v1.0/contacts/delta?$deltatoken=x".into(),
+            body: String::new(),
+        };
+        let v = error_view(&e);
+        assert_eq!(v.status, Some(410));
+        assert_eq!(v.code.as_deref(), Some("resyncRequired"));
+        assert_eq!(v.request_id.as_deref(), Some("rid"));
+        assert!(v.needs_resync);
+        assert!(v.hint.unwrap().contains("resync"));
+    }
+}

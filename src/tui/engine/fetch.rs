@@ -1,0 +1,267 @@
+//! The fetch worker: one task per run, fetching pages until the run is done, cancelled or
+//! superseded, and turning each outcome into messages.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use super::convert::{error_view, page_view, stop_view, summary_line, token_check};
+use super::shared::{Shared, lock};
+use crate::auth::{AccessToken, Check, TokenSource};
+use crate::graph::{
+    FetchProgress, GraphClient, GraphError, GraphRoot, PageRequest, RequestKind, ResourceSpec,
+    Session,
+};
+use crate::tui::app::Msg;
+use crate::tui::view::{ErrorView, TokenCheckView};
+
+/// What a fetch task checks the token with: the token source of the sign-in in force, the
+/// session's resource and the Graph root.
+pub(super) struct TokenChecker {
+    pub(super) tokens: Arc<dyn TokenSource>,
+    pub(super) resource: Option<&'static ResourceSpec>,
+    pub(super) root: GraphRoot,
+}
+
+impl TokenChecker {
+    /// The check of `token` (dropped here, right after decoding); `None`: not a JWT.
+    pub(super) fn check(&self, token: AccessToken) -> Option<Check> {
+        let check = token_check(
+            token.secret(),
+            self.resource,
+            &self.root,
+            chrono::Utc::now(),
+        );
+        drop(token);
+        check
+    }
+
+    /// After a 403: what the check of the token in force finds wrong (empty: nothing, not a
+    /// JWT, or no token to be had).
+    pub(super) async fn problems(&self, cancel: &CancellationToken) -> Vec<String> {
+        let token = tokio::select! {
+            t = self.tokens.token() => t.ok(),
+            () = cancel.cancelled() => None,
+        };
+        token
+            .and_then(|t| self.check(t))
+            .map(|c| c.problems)
+            .unwrap_or_default()
+    }
+}
+
+pub(super) struct FetchTask {
+    pub(super) run_id: u64,
+    pub(super) cancel: CancellationToken,
+    pub(super) follow: Arc<AtomicBool>,
+    pub(super) client: Arc<GraphClient>,
+    pub(super) checker: TokenChecker,
+    /// Check the token before the first request (the session's initial request).
+    pub(super) preflight: bool,
+    pub(super) shared: Arc<Mutex<Shared>>,
+    pub(super) tx: UnboundedSender<Msg>,
+}
+
+impl FetchTask {
+    pub(super) fn is_active(&self, s: &Shared) -> bool {
+        s.active.as_ref().is_some_and(|a| a.run_id == self.run_id) && !self.cancel.is_cancelled()
+    }
+
+    /// The next request and the 1-based index its page will have in its round.
+    pub(super) fn next(&self) -> Option<(PageRequest, u32)> {
+        let mut s = lock(&self.shared);
+        if !self.is_active(&s) {
+            return None;
+        }
+        let Some(req) = s.session.as_ref().and_then(Session::next_request) else {
+            s.active = None;
+            drop(s);
+            let _ = self.tx.send(Msg::FetchFailed {
+                run_id: self.run_id,
+                error: ErrorView {
+                    message: "the last page left no link to continue from".into(),
+                    hint: Some("start a full resync".into()),
+                    needs_resync: true,
+                    ..Default::default()
+                },
+            });
+            return None;
+        };
+        let session = s.session.as_ref()?;
+        let index = if session.in_round() && req.kind == RequestKind::Next {
+            session
+                .rounds()
+                .last()
+                .map(|r| u32::try_from(r.pages + 1).unwrap_or(u32::MAX))
+                .unwrap_or(1)
+        } else {
+            1
+        };
+        Some((req, index))
+    }
+
+    /// Before the session's first request: gets the token about to be sent (off the UI thread),
+    /// checks it against the resource and the Graph root and tells the UI what it found; a token
+    /// that is not a JWT is not checked and nothing is said. The request goes out whatever the
+    /// check says: the server has the last word (catalogs lag; a higher permission may do).
+    /// `false`: the run ended here (cancelled, or no token could be had, reported as the
+    /// fetch's failure, as the client would have: asking the sign-in twice could show a
+    /// second device code).
+    pub(super) async fn preflight(&self) -> bool {
+        let token = tokio::select! {
+            t = self.checker.tokens.token() => t,
+            () = self.cancel.cancelled() => return false,
+        };
+        match token {
+            Ok(token) => {
+                if let Some(check) = self.checker.check(token) {
+                    if !check.ok() {
+                        tracing::info!(
+                            run_id = self.run_id,
+                            problems = check.problems.len(),
+                            "the token check before the first request found problems; sending it anyway"
+                        );
+                    }
+                    let _ = self.tx.send(Msg::TokenChecked {
+                        run_id: self.run_id,
+                        check: TokenCheckView {
+                            resource: self.checker.resource.map(|r| r.name.clone()),
+                            problems: check.problems,
+                        },
+                    });
+                }
+                true
+            }
+            Err(e) => {
+                let e = GraphError::Auth(e.to_string());
+                let mut s = lock(&self.shared);
+                if self.is_active(&s) {
+                    tracing::info!(run_id = self.run_id, "fetch failed: no token");
+                    let error = error_view(&e);
+                    s.last_error = Some(e);
+                    s.active = None;
+                    let _ = self.tx.send(Msg::FetchFailed {
+                        run_id: self.run_id,
+                        error,
+                    });
+                }
+                false
+            }
+        }
+    }
+
+    pub(super) async fn run(self) {
+        if self.preflight && !self.preflight().await {
+            return;
+        }
+        loop {
+            let Some((request, index)) = self.next() else {
+                return;
+            };
+            let _ = self.tx.send(Msg::Fetching {
+                run_id: self.run_id,
+                page: index,
+            });
+            let (run_id, tx) = (self.run_id, self.tx.clone());
+            let progress = move |p: FetchProgress| match p {
+                FetchProgress::Throttled {
+                    status,
+                    retry_after,
+                    ..
+                } => {
+                    let _ = tx.send(Msg::Throttled {
+                        run_id,
+                        until: Instant::now() + retry_after,
+                        status,
+                    });
+                }
+                FetchProgress::Sending { attempt } if attempt > 1 => {
+                    let _ = tx.send(Msg::Fetching {
+                        run_id,
+                        page: index,
+                    });
+                }
+                _ => {}
+            };
+            let result = self.client.fetch(&request, &self.cancel, &progress).await;
+            // A 403 is checked again (with the token in force): the error names what is missing.
+            let token_problems = match &result {
+                Err(e) if e.status() == Some(403) => self.checker.problems(&self.cancel).await,
+                _ => Vec::new(),
+            };
+            let mut s = lock(&self.shared);
+            if !self.is_active(&s) {
+                return;
+            }
+            match result {
+                Ok(page) => {
+                    let Some(session) = s.session.as_mut() else {
+                        return;
+                    };
+                    let report = session.apply(&page);
+                    let summary = session.rounds().last().cloned();
+                    let round = summary.as_ref().map(|r| r.number).unwrap_or(1);
+                    let index = summary
+                        .as_ref()
+                        .map(|r| u32::try_from(r.pages).unwrap_or(u32::MAX))
+                        .unwrap_or(index);
+                    if s.seen_round != round {
+                        s.seen.clear();
+                        s.seen_round = round;
+                    }
+                    let minimal_changes = summary.as_ref().is_some_and(|r| r.minimal && !r.full);
+                    let view = page_view(&page, index, minimal_changes, &mut s.seen);
+                    for w in &report.warnings {
+                        tracing::warn!(run_id = self.run_id, "{w}");
+                    }
+                    let _ = self.tx.send(Msg::PageArrived {
+                        run_id: self.run_id,
+                        round,
+                        page: view,
+                    });
+                    if let Some(stop) = &report.stop {
+                        s.active = None;
+                        let _ = self.tx.send(Msg::RoundStopped {
+                            run_id: self.run_id,
+                            round,
+                            summary_line: summary.as_ref().map(summary_line),
+                            error: stop_view(stop),
+                        });
+                        return;
+                    }
+                    if report.round_complete {
+                        let _ = self.tx.send(Msg::RoundComplete {
+                            run_id: self.run_id,
+                            round,
+                            summary_line: summary.as_ref().map(summary_line),
+                            delta_link: page.delta_link.clone(),
+                        });
+                    }
+                    if report.round_complete || !self.follow.load(Ordering::SeqCst) {
+                        s.active = None;
+                        return;
+                    }
+                }
+                Err(GraphError::Cancelled) => {
+                    s.active = None;
+                    return;
+                }
+                Err(e) => {
+                    tracing::info!(run_id = self.run_id, status = ?e.status(), "fetch failed");
+                    let mut error = error_view(&e);
+                    error.token_problems = token_problems;
+                    s.last_error = Some(e);
+                    s.active = None;
+                    let _ = self.tx.send(Msg::FetchFailed {
+                        run_id: self.run_id,
+                        error,
+                    });
+                    return;
+                }
+            }
+        }
+    }
+}

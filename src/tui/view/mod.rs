@@ -1,0 +1,22 @@
+//! Plain data the panes draw from. The runtime fills these from the engine once, when the data
+//! arrives; drawing only slices them (nothing here is parsed or formatted per frame).
+pub mod fetch;
+pub mod query;
+pub mod rows;
+pub mod shared_text;
+pub mod sign_in;
+pub mod text;
+pub mod token;
+
+pub use fetch::{ErrorView, Fetch, FetchState};
+pub use query::{
+    MAX_IDS, ParamView, ProblemView, QueryDraft, QueryView, RequestPreview, ResourceView,
+    SelectView, redact_header,
+};
+pub use rows::{MAX_COLUMN, ObjectRow, PageView, RoundView, ShownRow, WidthMemo, Widths};
+pub use shared_text::SharedText;
+pub use sign_in::{
+    DeviceCodeView, ProfileEntry, ProfilesView, SignInState, SignInTarget, SignedIn,
+};
+pub use text::{LINE, cell_text, clipped};
+pub use token::{TokenCheckView, TokenView};

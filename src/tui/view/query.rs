@@ -1,0 +1,249 @@
+//! The query builder's data: the catalog's resources, the draft, its preview and problems.
+
+/// What the catalog says about one resource, as far as the query builder needs it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResourceView {
+    /// Catalog name ("contacts", "recordings", ...).
+    pub name: String,
+    pub title: String,
+    /// The resource's own path parameters, in display order.
+    pub params: Vec<String>,
+    pub known_properties: Vec<String>,
+    pub default_properties: Vec<String>,
+    pub supports_select: bool,
+    pub supports_filter_ids: bool,
+    pub supports_top: bool,
+    pub supports_latest: bool,
+    pub supports_minimal: bool,
+}
+
+/// A path parameter with its current value and the problem with it, if any.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParamView {
+    pub name: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+/// The `$select` checklist: the resource's known properties plus free entries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SelectView {
+    /// (property, checked), known properties first, then free entries.
+    pub items: Vec<(String, bool)>,
+}
+
+impl SelectView {
+    pub fn from_known(known: &[String]) -> Self {
+        Self {
+            items: known.iter().map(|p| (p.clone(), false)).collect(),
+        }
+    }
+
+    /// The checked properties, in checklist order.
+    pub fn selected(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+}
+
+/// The first request as the engine will send it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestPreview {
+    /// `Err(reason)` when no URL can be built yet.
+    pub url: Result<String, String>,
+    /// Never contains Authorization (it is added at send time).
+    pub headers: Vec<(String, String)>,
+}
+
+impl Default for RequestPreview {
+    fn default() -> Self {
+        Self {
+            url: Err("no query yet".to_owned()),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A validation message; `field` names the builder field it belongs to ("ids", "top", a param).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProblemView {
+    pub field: String,
+    pub message: String,
+    pub is_error: bool,
+}
+
+/// Everything the query builder pane draws. The editable values are changed by `update`; the
+/// derived part (`preview`, `problems`, param errors) is refreshed through
+/// [`crate::tui::app::QueryPreviewer`] after each edit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueryView {
+    pub resources: Vec<ResourceView>,
+    /// Index into `resources`.
+    pub resource: usize,
+    /// "v1.0" or "beta".
+    pub api: String,
+    pub params: Vec<ParamView>,
+    pub select: SelectView,
+    pub minimal: bool,
+    /// The ids editor's lines (kept in sync with the text area by `update`).
+    pub ids: Vec<String>,
+    pub top: Option<u32>,
+    pub latest: bool,
+    pub preview: RequestPreview,
+    pub problems: Vec<ProblemView>,
+    /// Once a round has started the options live in the token: shown, not editable.
+    pub frozen: bool,
+    /// Values offered for parameters the person has not filled in (e.g. the demo tenant's
+    /// meeting organizer), by parameter name.
+    pub param_defaults: Vec<(String, String)>,
+}
+
+/// The limit Graph puts on `$filter=id eq ... or ...`.
+pub const MAX_IDS: usize = 50;
+
+impl QueryView {
+    pub fn current(&self) -> Option<&ResourceView> {
+        self.resources.get(self.resource)
+    }
+
+    /// The draft the engine needs to build (or validate) the first request.
+    pub fn draft(&self) -> QueryDraft {
+        QueryDraft {
+            resource: self.current().map(|r| r.name.clone()).unwrap_or_default(),
+            api: self.api.clone(),
+            params: self
+                .params
+                .iter()
+                .map(|p| (p.name.clone(), p.value.clone()))
+                .collect(),
+            select: self.select.selected(),
+            ids: self
+                .ids
+                .iter()
+                .map(|l| l.trim())
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            minimal: self.minimal,
+            top: self.top,
+            latest: self.latest,
+        }
+    }
+
+    /// Switch to resource `index`: its parameters (values kept by name) and its checklist.
+    pub fn set_resource(&mut self, index: usize) {
+        let Some(res) = self.resources.get(index).cloned() else {
+            return;
+        };
+        self.resource = index;
+        let old = std::mem::take(&mut self.params);
+        self.params = res
+            .params
+            .iter()
+            .map(|name| ParamView {
+                name: name.clone(),
+                value: old
+                    .iter()
+                    .find(|p| &p.name == name)
+                    .map(|p| p.value.clone())
+                    .filter(|v| !v.is_empty())
+                    .or_else(|| {
+                        self.param_defaults
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, v)| v.clone())
+                    })
+                    .unwrap_or_default(),
+                error: None,
+            })
+            .collect();
+        let mut select = SelectView::from_known(&res.known_properties);
+        for (prop, on) in &self.select.items {
+            if let Some(item) = select.items.iter_mut().find(|(p, _)| p == prop) {
+                item.1 = *on;
+            }
+        }
+        self.select = select;
+        if !res.supports_top {
+            self.top = None;
+        }
+        if !res.supports_latest {
+            self.latest = false;
+        }
+        if !res.supports_minimal {
+            self.minimal = false;
+        }
+        if !res.supports_filter_ids {
+            self.ids.clear();
+        }
+    }
+}
+
+/// The query as plain values: what the runtime turns into the engine's `DeltaQuery`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryDraft {
+    pub resource: String,
+    pub api: String,
+    pub params: Vec<(String, String)>,
+    pub select: Vec<String>,
+    pub ids: Vec<String>,
+    pub minimal: bool,
+    pub top: Option<u32>,
+    pub latest: bool,
+}
+
+/// Header names whose values never reach the screen.
+pub fn redact_header(name: &str, value: &str) -> String {
+    if name.eq_ignore_ascii_case("authorization") {
+        match value.split_once(' ') {
+            Some((scheme, _)) => format!("{scheme} ***"),
+            None => "***".to_owned(),
+        }
+    } else {
+        value.to_owned()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_is_redacted_whatever_its_case() {
+        assert_eq!(redact_header("Authorization", "Bearer abc"), "Bearer ***");
+        assert_eq!(redact_header("authorization", "abc"), "***");
+        assert_eq!(redact_header("Prefer", "return=minimal"), "return=minimal");
+    }
+
+    #[test]
+    fn switching_resource_keeps_params_and_checks_by_name() {
+        let contacts = ResourceView {
+            name: "contacts".into(),
+            known_properties: vec!["displayName".into(), "mail".into()],
+            supports_select: true,
+            supports_filter_ids: true,
+            ..Default::default()
+        };
+        let users = ResourceView {
+            name: "users".into(),
+            params: vec![],
+            known_properties: vec!["mail".into(), "userPrincipalName".into()],
+            ..Default::default()
+        };
+        let mut q = QueryView {
+            resources: vec![contacts, users],
+            ..Default::default()
+        };
+        q.set_resource(0);
+        q.select.items[1].1 = true;
+        q.ids = vec!["x".into()];
+        q.set_resource(1);
+        assert_eq!(q.select.selected(), vec!["mail".to_string()]);
+        assert!(q.ids.is_empty());
+        assert_eq!(q.draft().resource, "users");
+    }
+}
