@@ -250,13 +250,15 @@ impl Session {
             report.empty = true;
         }
         let mut applying = Applying {
-            merge: round.minimal && !round.full,
-            round_no: round.number,
             replica: &mut self.replica,
             seen,
-            round,
-            report: &mut report,
-            page,
+            c: Ctx {
+                merge: round.minimal && !round.full,
+                round_no: round.number,
+                round,
+                report: &mut report,
+                body: &page.body,
+            },
         };
         for (i, item) in page.items.iter().enumerate() {
             applying.item(i, item);
@@ -375,21 +377,16 @@ impl Session {
 
 /// One page's items being applied to the replica and counted in the round.
 struct Applying<'a> {
-    /// A minimal later round: received properties are merged, not replaced.
-    merge: bool,
-    round_no: u32,
     replica: &'a mut Replica,
     /// Ids removed outright earlier in this round (other ids seen are marked on their entry).
     seen: &'a mut IdSet,
-    round: &'a mut RoundSummary,
-    report: &'a mut PageReport,
-    page: &'a Page,
+    c: Ctx<'a>,
 }
 
 impl Applying<'_> {
     fn item(&mut self, i: usize, item: &Item) {
-        let Some(id) = item.id_bytes(&self.page.body) else {
-            self.report.warnings.push(format!(
+        let Some(id) = item.id_bytes(self.c.body) else {
+            self.c.report.warnings.push(format!(
                 "item #{} has no id; it is not in the replica",
                 i + 1
             ));
@@ -405,13 +402,13 @@ impl Applying<'_> {
     }
 
     fn count_duplicate(&mut self) {
-        self.round.duplicates += 1;
-        self.report.duplicates += 1;
+        self.c.round.duplicates += 1;
+        self.c.report.duplicates += 1;
     }
 
     /// An `@removed` item: out of the replica; `changed` keeps its last state aside.
     fn removal(&mut self, id: &[u8], reason: &RemovedReason, in_seen: bool) {
-        let round_no = self.round_no;
+        let round_no = self.c.round_no;
         let previous = self.replica.active.swap_remove(id);
         let first_time = !(in_seen
             || previous.as_ref().is_some_and(|e| e.seen_in == round_no)
@@ -437,15 +434,15 @@ impl Applying<'_> {
             }
             _ => {
                 self.replica.soft_deleted.swap_remove(id);
-                self.seen.insert(id_key(&self.page.body, id));
+                self.seen.insert(id_key(self.c.body, id));
             }
         }
         if first_time {
-            self.report.removed += 1;
+            self.c.report.removed += 1;
             match reason {
-                RemovedReason::Changed => self.round.removed_changed += 1,
-                RemovedReason::Deleted => self.round.removed_deleted += 1,
-                RemovedReason::Other(_) => self.round.removed_other += 1,
+                RemovedReason::Changed => self.c.round.removed_changed += 1,
+                RemovedReason::Deleted => self.c.round.removed_deleted += 1,
+                RemovedReason::Other(_) => self.c.round.removed_other += 1,
             }
         }
     }
@@ -461,7 +458,7 @@ impl Applying<'_> {
         let seen_before = in_seen
             || restored
                 .as_ref()
-                .is_some_and(|e| e.seen_in == self.round_no);
+                .is_some_and(|e| e.seen_in == self.c.round_no);
         // One hash of the id per item: the entry is looked up once and filled in place.
         let hash = self.replica.active.hasher().hash_one(id);
         let active = &mut self.replica.active;
@@ -471,46 +468,21 @@ impl Applying<'_> {
                 // An updated object is kept parsed, so it holds no page body: neither may its
                 // key (a slice would keep the old page's body alive, or this one's).
                 *key = Bytes::copy_from_slice(id);
-                update(
-                    existing,
-                    i,
-                    item,
-                    id,
-                    seen_before,
-                    Ctx {
-                        merge: self.merge,
-                        round_no: self.round_no,
-                        round: self.round,
-                        report: self.report,
-                        body: &self.page.body,
-                    },
-                );
+                update(existing, i, item, id, seen_before, &mut self.c);
             }
             RawEntryMut::Vacant(slot) => {
                 if seen_before {
-                    self.round.duplicates += 1;
-                    self.report.duplicates += 1;
+                    self.c.round.duplicates += 1;
+                    self.c.report.duplicates += 1;
                 } else {
-                    self.report.added += 1;
-                    self.round.added += 1;
+                    self.c.report.added += 1;
+                    self.c.round.added += 1;
                 }
-                let entry = addition(
-                    restored,
-                    i,
-                    item,
-                    id,
-                    Ctx {
-                        merge: self.merge,
-                        round_no: self.round_no,
-                        round: self.round,
-                        report: self.report,
-                        body: &self.page.body,
-                    },
-                );
+                let entry = addition(restored, i, item, id, &mut self.c);
                 // A key slices the body its object's text is a slice of; an object kept parsed
                 // gets its own copy of the id.
                 let key = if entry.raw.is_some() {
-                    id_key(&self.page.body, id)
+                    id_key(self.c.body, id)
                 } else {
                     Bytes::copy_from_slice(id)
                 };
@@ -523,6 +495,7 @@ impl Applying<'_> {
 /// What updating or adding one object needs of the page being applied (the replica's map is
 /// borrowed by the entry meanwhile).
 struct Ctx<'a> {
+    /// A minimal later round: received properties are merged, not replaced.
     merge: bool,
     round_no: u32,
     round: &'a mut RoundSummary,
@@ -530,21 +503,31 @@ struct Ctx<'a> {
     body: &'a Bytes,
 }
 
+/// Item `i` (`id`) passed the page's reading but not serde's (nested past its depth limit, say):
+/// the replica keeps what it had, and the page says so.
+fn unreadable(report: &mut PageReport, i: usize, id: &[u8], e: &serde_json::Error) {
+    report.warnings.push(format!(
+        "item #{} ({}) cannot be read: {e}",
+        i + 1,
+        String::from_utf8_lossy(id)
+    ));
+}
+
 /// An object the replica holds comes again: replaced (a default or full round) or merged (a
 /// minimal later round, a relationship slice), its links folded, the change counted.
-fn update(existing: &mut Entry, i: usize, item: &Item, id: &[u8], seen_before: bool, c: Ctx<'_>) {
+fn update(
+    existing: &mut Entry,
+    i: usize,
+    item: &Item,
+    id: &[u8],
+    seen_before: bool,
+    c: &mut Ctx<'_>,
+) {
     let first_time = !(seen_before || existing.seen_in == c.round_no);
     let text = c.body.get(item.span.clone()).unwrap_or_default();
     let incoming: Object = match serde_json::from_slice(text) {
         Ok(o) => o,
-        Err(e) => {
-            c.report.warnings.push(format!(
-                "item #{} ({}) cannot be read: {e}",
-                i + 1,
-                String::from_utf8_lossy(id)
-            ));
-            return;
-        }
+        Err(e) => return unreadable(c.report, i, id, &e),
     };
     let slice = is_relationship_slice(&incoming);
     if first_time {
@@ -602,7 +585,7 @@ fn update(existing: &mut Entry, i: usize, item: &Item, id: &[u8], seen_before: b
 
 /// An object the replica does not hold: kept as its text (a slice of the page body) unless it
 /// carries relationship lists to fold or is a restore merged onto its soft-deleted state.
-fn addition(restored: Option<Entry>, i: usize, item: &Item, id: &[u8], c: Ctx<'_>) -> Entry {
+fn addition(restored: Option<Entry>, i: usize, item: &Item, id: &[u8], c: &mut Ctx<'_>) -> Entry {
     // The item's text (checked as part of the body when the page was parsed).
     let text = c.body.get(item.span.clone()).unwrap_or_default();
     let mut entry = match restored {
@@ -618,11 +601,7 @@ fn addition(restored: Option<Entry>, i: usize, item: &Item, id: &[u8], c: Ctx<'_
                 Entry::from_object(fold_links(obj, links, None, true, c.round))
             }
             Err(e) => {
-                c.report.warnings.push(format!(
-                    "item #{} ({}) cannot be read: {e}",
-                    i + 1,
-                    String::from_utf8_lossy(id)
-                ));
+                unreadable(c.report, i, id, &e);
                 Entry::from_object(base.into_object())
             }
         },
