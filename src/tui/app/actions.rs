@@ -202,29 +202,11 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             };
         }
         Action::CopyCurl => {
-            let cmd = match m.selected_page() {
-                Some(p) if !p.url.is_empty() => Some(curl_command(&p.url, &p.request_headers)),
-                _ => m
-                    .query
-                    .preview
-                    .url
-                    .as_ref()
-                    .ok()
-                    .map(|u| curl_command(u, &m.query.preview.headers)),
-            };
+            let cmd = shown_request(m).map(|(url, headers)| curl_command(url, headers));
             return copy_or_say(m, CopyWhat::Curl, cmd, "no request to copy yet");
         }
         Action::CopyCurlWithToken => {
-            let request = match m.selected_page() {
-                Some(p) if !p.url.is_empty() => Some((p.url.clone(), p.request_headers.clone())),
-                _ => m
-                    .query
-                    .preview
-                    .url
-                    .as_ref()
-                    .ok()
-                    .map(|u| (u.clone(), m.query.preview.headers.clone())),
-            };
+            let request = shown_request(m).map(|(url, headers)| (url.to_owned(), headers.to_vec()));
             return match request {
                 Some((url, headers)) => vec![Effect::CopyCurlWithToken { url, headers }],
                 None => {
@@ -254,22 +236,8 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                 ));
             }
         }
-        Action::ToggleHeaders => {
-            m.json_target = if m.json_target == JsonTarget::Headers {
-                JsonTarget::Page
-            } else {
-                JsonTarget::Headers
-            };
-            refresh_json(m);
-        }
-        Action::ToggleObject => {
-            m.json_target = if m.json_target == JsonTarget::Object {
-                JsonTarget::Page
-            } else {
-                JsonTarget::Object
-            };
-            refresh_json(m);
-        }
+        Action::ToggleHeaders => toggle_json_target(m, JsonTarget::Headers),
+        Action::ToggleObject => toggle_json_target(m, JsonTarget::Object),
         Action::ScrollUp
         | Action::ScrollDown
         | Action::PageUp
@@ -293,6 +261,30 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// The request a copy of "the request" means: the selected page's, else the query's preview.
+fn shown_request(m: &Model) -> Option<(&str, &[(String, String)])> {
+    match m.selected_page() {
+        Some(p) if !p.url.is_empty() => Some((p.url.as_str(), p.request_headers.as_slice())),
+        _ => m
+            .query
+            .preview
+            .url
+            .as_ref()
+            .ok()
+            .map(|u| (u.as_str(), m.query.preview.headers.as_slice())),
+    }
+}
+
+/// Shows `target` in the JSON pane, or the page again when it already shows it.
+fn toggle_json_target(m: &mut Model, target: JsonTarget) {
+    m.json_target = if m.json_target == target {
+        JsonTarget::Page
+    } else {
+        target
+    };
+    refresh_json(m);
 }
 
 pub(super) fn copy_or_say(

@@ -129,6 +129,19 @@ pub(super) fn needs_resync_refusal(m: &mut Model) -> bool {
     false
 }
 
+/// A new run cannot start while one is in flight, nor go on from a dead link.
+fn run_refusal(m: &mut Model) -> bool {
+    if m.fetch.in_flight() {
+        m.notify(
+            NoticeKind::Info,
+            NoticeEnd::RunInFlight(m.fetch.run_id),
+            "a fetch is already running (x cancels)",
+        );
+        return true;
+    }
+    needs_resync_refusal(m)
+}
+
 pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
     if let SignInState::Running { fetch_after, .. } = &mut m.sign_in {
         // Sent with the new sign-in once it is in force, never with the one it replaces.
@@ -143,18 +156,7 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    if not_signed_in_refusal(m) {
-        return Vec::new();
-    }
-    if m.fetch.in_flight() {
-        m.notify(
-            NoticeKind::Info,
-            NoticeEnd::RunInFlight(m.fetch.run_id),
-            "a fetch is already running (x cancels)",
-        );
-        return Vec::new();
-    }
-    if needs_resync_refusal(m) {
+    if not_signed_in_refusal(m) || run_refusal(m) {
         return Vec::new();
     }
     if !m.query.frozen {
@@ -210,18 +212,7 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
 }
 
 pub(super) fn next_round(m: &mut Model) -> Vec<Effect> {
-    if sign_in_refusal(m) {
-        return Vec::new();
-    }
-    if m.fetch.in_flight() {
-        m.notify(
-            NoticeKind::Info,
-            NoticeEnd::RunInFlight(m.fetch.run_id),
-            "a fetch is already running (x cancels)",
-        );
-        return Vec::new();
-    }
-    if needs_resync_refusal(m) {
+    if sign_in_refusal(m) || run_refusal(m) {
         return Vec::new();
     }
     if !m.round_complete() {

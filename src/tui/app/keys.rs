@@ -11,6 +11,20 @@ use super::sign_in::choose_profile;
 use crate::tui::ids::paste_ids;
 use crate::tui::keymap::{Action, Context};
 
+/// An overlay (help, the token inspector) closes with the key that opened it, quit, back, esc
+/// or enter; other keys do nothing behind it.
+fn close_overlay(m: &mut Model, key: &KeyEvent, opened_with: Action) -> Vec<Effect> {
+    let action = m.keymap.action(m.focus.context(), key);
+    if action.is_some_and(|a| a == opened_with || matches!(a, Action::Quit | Action::Back))
+        || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
+    {
+        m.mode = Mode::Normal;
+        Vec::new()
+    } else {
+        m.unchanged()
+    }
+}
+
 pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return m.unchanged();
@@ -51,26 +65,8 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             Some(Action::Quit) => quit(m),
             _ => m.unchanged(),
         },
-        Mode::Help => {
-            if matches!(
-                m.keymap.action(m.focus.context(), &key),
-                Some(Action::Help | Action::Quit | Action::Back)
-            ) || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
-            {
-                m.mode = Mode::Normal;
-            }
-            Vec::new()
-        }
-        Mode::Token => {
-            if matches!(
-                m.keymap.action(m.focus.context(), &key),
-                Some(Action::InspectToken | Action::Quit | Action::Back)
-            ) || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
-            {
-                m.mode = Mode::Normal;
-            }
-            Vec::new()
-        }
+        Mode::Help => close_overlay(m, &key, Action::Help),
+        Mode::Token => close_overlay(m, &key, Action::InspectToken),
         Mode::Line { target, mut input } => {
             match key.code {
                 KeyCode::Esc => m.mode = Mode::Normal,

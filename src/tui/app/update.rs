@@ -204,12 +204,7 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             summary_line,
             error,
         } => {
-            // The page that stopped the round already arrived (and may have ended a
-            // one-page fetch), so only the run id tells whether this is stale.
-            if run_id == m.fetch.run_id {
-                if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
-                    r.summary_line = summary_line;
-                }
+            if end_round(m, run_id, round, summary_line, None) {
                 let resync = error.needs_resync;
                 on_failed(m, error);
                 m.notify(
@@ -222,9 +217,6 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                         _ => format!("round {round} stopped (why, in the status bar)"),
                     },
                 );
-            } else {
-                m.dropped_stale += 1;
-                m.unchanged();
             }
             Vec::new()
         }
@@ -234,15 +226,7 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             summary_line,
             delta_link,
         } => {
-            // The round's last page (with the deltaLink) already ended the fetch, so this
-            // arrives with nothing in flight: only the run id tells whether it is stale.
-            if run_id == m.fetch.run_id {
-                if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
-                    r.summary_line = summary_line;
-                    if delta_link.is_some() {
-                        r.delta_link = delta_link.clone();
-                    }
-                }
+            if end_round(m, run_id, round, summary_line, delta_link.clone()) {
                 m.fetch.state = FetchState::RoundComplete {
                     delta_link: delta_link.clone(),
                 };
@@ -256,11 +240,32 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     NoticeEnd::Run(run_id),
                     format!("round {round} complete: deltaLink stored{next}"),
                 );
-            } else {
-                m.dropped_stale += 1;
-                m.unchanged();
             }
             Vec::new()
         }
     }
+}
+
+/// The end of round `round` of run `run_id` (complete, or stopped): its summary and deltaLink
+/// are kept; `false` for a stale run. The round's last page already ended the fetch, so the
+/// run id alone tells whether this is stale.
+fn end_round(
+    m: &mut Model,
+    run_id: u64,
+    round: u32,
+    summary_line: Option<String>,
+    delta_link: Option<String>,
+) -> bool {
+    if run_id != m.fetch.run_id {
+        m.dropped_stale += 1;
+        m.unchanged();
+        return false;
+    }
+    if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
+        r.summary_line = summary_line;
+        if delta_link.is_some() {
+            r.delta_link = delta_link;
+        }
+    }
+    true
 }

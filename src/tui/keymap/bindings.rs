@@ -184,15 +184,7 @@ impl Keymap {
     /// Help overlay lines: (section title, [(keys joined, description)]).
     pub fn help_sections(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
         let mut sections = Vec::new();
-        for ctx in [
-            Context::Global,
-            Context::Query,
-            Context::Results,
-            Context::Json,
-            Context::IdsEditor,
-            Context::SignIn,
-            Context::Profiles,
-        ] {
+        for ctx in Context::ALL {
             let rows: Vec<(String, &'static str)> = self
                 .bindings(ctx)
                 .iter()

@@ -79,6 +79,15 @@ fn label(s: &str) -> Span<'static> {
     )
 }
 
+/// A row that switches an option on and off: its label, the check box, what it sends.
+fn switch_row(name: &str, on: bool, sends: &'static str) -> [Span<'static>; 3] {
+    [
+        label(name),
+        Span::raw(check(on)),
+        Span::styled(sends, Style::new().fg(Color::DarkGray)),
+    ]
+}
+
 fn check(on: bool) -> &'static str {
     if on { "[x] " } else { "[ ] " }
 }
@@ -154,12 +163,7 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                 }
             }
             QueryField::Minimal => {
-                spans.push(label("minimal"));
-                spans.push(Span::raw(check(q.minimal)));
-                spans.push(Span::styled(
-                    "Prefer: return=minimal",
-                    Style::new().fg(Color::DarkGray),
-                ));
+                spans.extend(switch_row("minimal", q.minimal, "Prefer: return=minimal"));
             }
             QueryField::Ids => {
                 let n = q.ids.iter().filter(|l| !l.trim().is_empty()).count();
@@ -189,12 +193,7 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                 }
             }
             QueryField::Latest => {
-                spans.push(label("sync from now"));
-                spans.push(Span::raw(check(q.latest)));
-                spans.push(Span::styled(
-                    "$deltatoken=latest",
-                    Style::new().fg(Color::DarkGray),
-                ));
+                spans.extend(switch_row("sync from now", q.latest, "$deltatoken=latest"));
             }
         }
         let mut line = Line::from(spans);
