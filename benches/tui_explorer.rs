@@ -7,7 +7,7 @@
 //!    emulator + demo tenant) in a pseudo-terminal, from spawn to the first frame showing the
 //!    title; median of `BENCH_RUNS` runs.
 //! 2. Loaded through the real pipeline: an emulator process serves `BENCH_CONTACTS` contacts
-//!    in pages of `BENCH_PAGE`; the explorer (runtime + engine bridge, in this process) follows
+//!    in pages of `BENCH_PAGE`; the explorer (runtime + engine executor, in this process) follows
 //!    the whole round. Reported: load time, resident memory growth against the JSON bytes
 //!    loaded, then the median time to draw a 200x60 frame with the last page in the JSON pane
 //!    (scrolling), and with the object table focused.

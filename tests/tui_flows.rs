@@ -1,4 +1,4 @@
-//! Key-driven flows through the real explorer (the runtime, the engine bridge, a TestBackend)
+//! Key-driven flows through the real explorer (the runtime, the engine executor, a TestBackend)
 //! against the embedded emulator over loopback HTTP. Keys go in through an injected input
 //! stream; the test watches the model and the screen after every frame and waits on conditions
 //! with a deadline (no fixed sleeps).

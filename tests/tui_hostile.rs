@@ -1,4 +1,4 @@
-//! The explorer against a hostile server (issue 11), through the real runtime, engine bridge and
+//! The explorer against a hostile server (issue 11), through the real runtime, engine executor and
 //! a `TestBackend`, with a scripted loopback server: escape sequences and bidi overrides in
 //! values, names, links, headers and error messages are shown escaped and never reach the
 //! screen raw; a deeply nested item is shown folded in memory linear in the body; a paste of

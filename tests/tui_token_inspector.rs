@@ -5,7 +5,7 @@
 //!
 //! The automatic check: before a session's first request the explorer checks the token about
 //! to be sent and says what is missing (status bar, results pane; a snapshot), sends the request
-//! anyway, and a 403 names the same missing permission. Pure `update` tests; the bridge's
+//! anyway, and a 403 names the same missing permission. Pure `update` tests; the engine's
 //! messages in order against the emulator with token enforcement on (its own identity platform
 //! issues the tokens); flows through the real explorer: a delegated token on recordings is
 //! warned about before the request goes out (the request is held until the warning is on the
@@ -645,7 +645,7 @@ fn bridge_for(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> EngineExecutor {
 }
 
 /// The explorer's model on the recordings query of the emulator's first organizer, and its
-/// bridge to the emulator, signed in with `tokens`.
+/// engine executor for the emulator, signed in with `tokens`.
 fn recordings_explorer(emu: &Emulator, tokens: Arc<dyn TokenSource>) -> (Model, EngineExecutor) {
     let bridge = bridge_for(emu, tokens);
     let model = Model::new(
@@ -661,7 +661,7 @@ fn static_token(token: &str) -> Arc<dyn TokenSource> {
     Arc::new(StaticToken::new(AccessToken::new(token.to_owned())))
 }
 
-/// What the bridge says for a session's first request, in order, up to the page or the error.
+/// What the engine executor says for a session's first request, in order, up to the page or the error.
 async fn first_request_messages(emu: &Emulator, token: &str) -> Vec<deltascope::tui::app::Msg> {
     use deltascope::tui::app::{Effect, Msg};
     use deltascope::tui::runtime::EffectHandler;
@@ -679,7 +679,7 @@ async fn first_request_messages(emu: &Emulator, token: &str) -> Vec<deltascope::
     loop {
         let msg = tokio::time::timeout(DEADLINE, rx.recv())
             .await
-            .expect("the bridge answered")
+            .expect("the engine executor answered")
             .unwrap();
         let end = matches!(msg, Msg::PageArrived { .. } | Msg::FetchFailed { .. });
         out.push(msg);

@@ -1,6 +1,6 @@
-//! The real explorer (runtime, bridge, a `TestBackend`) driven by a script: keys go in through
-//! an injected input stream, the script sees what each test extracts from every frame and waits
-//! on conditions with a deadline (no fixed sleeps).
+//! The real explorer (runtime, engine executor, a `TestBackend`) driven by a script: keys go in
+//! through an injected input stream, the script sees what each test extracts from every frame
+//! and waits on conditions with a deadline (no fixed sleeps).
 
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
