@@ -5,129 +5,42 @@
 //! screen (a condition variable signalled on every chunk), with a deadline.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
-use std::sync::{Arc, Condvar, Mutex};
+mod support;
+
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::CommandBuilder;
+use support::pty::{Pty, find};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 const ROWS: u16 = 45;
 const COLS: u16 = 160;
 
-struct Output {
-    bytes: Vec<u8>,
-    parser: vt100::Parser,
-    eof: bool,
-}
-
-struct Pty {
-    out: Arc<(Mutex<Output>, Condvar)>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
-}
-
-impl Pty {
-    fn start() -> Pty {
-        let pty = native_pty_system();
-        let pair = pty
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let home = std::env::temp_dir().join(format!("deltascope-pty-{}", std::process::id()));
-        std::fs::create_dir_all(&home).unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltascope"));
-        // No display: the clipboard must fall back to OSC 52. No user keymap, no Graph root.
-        for var in [
-            "DISPLAY",
-            "WAYLAND_DISPLAY",
-            "TMUX",
-            "DELTASCOPE_GRAPH_ROOT",
-            "DELTASCOPE_TOKEN",
-            "DELTASCOPE_LOG_FILE",
-            "XDG_CONFIG_HOME",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("HOME", &home);
-        cmd.env("TERM", "xterm-256color");
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let out = Arc::new((
-            Mutex::new(Output {
-                bytes: Vec::new(),
-                parser: vt100::Parser::new(
-                    NonZeroU16::new(ROWS).unwrap(),
-                    NonZeroU16::new(COLS).unwrap(),
-                    0,
-                ),
-                eof: false,
-            }),
-            Condvar::new(),
-        ));
-        let shared = out.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                let n = reader.read(&mut buf).unwrap_or(0);
-                let (lock, cv) = &*shared;
-                let mut o = lock.lock().unwrap();
-                if n == 0 {
-                    o.eof = true;
-                    cv.notify_all();
-                    return;
-                }
-                o.bytes.extend_from_slice(&buf[..n]);
-                o.parser.process(&buf[..n]);
-                cv.notify_all();
-            }
-        });
-        Pty {
-            out,
-            writer,
-            child,
-            _master: pair.master,
-        }
+fn start() -> Pty {
+    let home = std::env::temp_dir().join(format!("deltascope-pty-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltascope"));
+    // No display: the clipboard must fall back to OSC 52. No user keymap, no Graph root.
+    for var in [
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "TMUX",
+        "DELTASCOPE_GRAPH_ROOT",
+        "DELTASCOPE_TOKEN",
+        "DELTASCOPE_LOG_FILE",
+        "XDG_CONFIG_HOME",
+    ] {
+        cmd.env_remove(var);
     }
-
-    fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    /// Waits until `pred` holds for the output (screen text, raw bytes).
-    fn wait(&self, what: &str, pred: impl Fn(&str, &[u8], bool) -> bool) -> String {
-        let (lock, cv) = &*self.out;
-        let end = Instant::now() + DEADLINE;
-        let mut o = lock.lock().unwrap();
-        loop {
-            let screen = o.parser.screen().contents();
-            if pred(&screen, &o.bytes, o.eof) {
-                return screen;
-            }
-            let now = Instant::now();
-            assert!(now < end, "timed out waiting for {what}; screen:\n{screen}");
-            o = cv.wait_timeout(o, end - now).unwrap().0;
-        }
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    cmd.env("HOME", &home);
+    cmd.env("TERM", "xterm-256color");
+    Pty::spawn(cmd, ROWS, COLS)
 }
 
 #[test]
 fn the_binary_opens_the_demo_tenant_fetches_copies_over_osc52_and_restores_the_terminal() {
-    let mut pty = Pty::start();
+    let mut pty = start();
 
     let screen = pty.wait("the first frame", |s, _, _| {
         s.contains("demo tenant on the embedded emulator at http://127.0.0.1:")

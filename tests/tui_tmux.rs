@@ -7,17 +7,16 @@
 //! Skipped, with a message, where `tmux` is not installed.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-use std::num::NonZeroU16;
+mod support;
+
 use std::process::{Command, Output};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use deltascope::tui::clipboard::{Clipboard, CopyMethod, SystemClipboard, TmuxServer};
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::CommandBuilder;
+use support::pty::{Pty, find};
 
-const DEADLINE: Duration = Duration::from_secs(30);
 const ROWS: u16 = 45;
 const COLS: u16 = 160;
 
@@ -156,113 +155,16 @@ fn a_copy_inside_tmux_lands_in_tmux_s_buffer_under_default_settings() {
     assert_eq!(server.run(&["show-buffer"]), link);
 }
 
-/// The output of a pseudo-terminal, read by a thread into a vt100 parser.
-struct Received {
-    bytes: Vec<u8>,
-    parser: vt100::Parser,
-    eof: bool,
-}
-
-struct Pty {
-    out: Arc<(Mutex<Received>, Condvar)>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
-}
-
-impl Pty {
-    /// A tmux client attached to `server`, in a pseudo-terminal that says it is an xterm (so
-    /// tmux takes it for a terminal that can set the clipboard with OSC 52).
-    fn attach(server: &PrivateTmux) -> Pty {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new("tmux");
-        cmd.args(["-L", &server.name, "attach-session", "-t", "t"]);
-        for var in OUTSIDE_ENV {
-            cmd.env_remove(var);
-        }
-        cmd.env("TERM", "xterm-256color");
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let out = Arc::new((
-            Mutex::new(Received {
-                bytes: Vec::new(),
-                parser: vt100::Parser::new(
-                    NonZeroU16::new(ROWS).unwrap(),
-                    NonZeroU16::new(COLS).unwrap(),
-                    0,
-                ),
-                eof: false,
-            }),
-            Condvar::new(),
-        ));
-        let shared = out.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                let n = reader.read(&mut buf).unwrap_or(0);
-                let (lock, cv) = &*shared;
-                let mut o = lock.lock().unwrap();
-                if n == 0 {
-                    o.eof = true;
-                    cv.notify_all();
-                    return;
-                }
-                o.bytes.extend_from_slice(&buf[..n]);
-                o.parser.process(&buf[..n]);
-                cv.notify_all();
-            }
-        });
-        Pty {
-            out,
-            writer,
-            child,
-            _master: pair.master,
-        }
+/// A tmux client attached to `server`, in a pseudo-terminal that says it is an xterm (so tmux
+/// takes it for a terminal that can set the clipboard with OSC 52).
+fn attach(server: &PrivateTmux) -> Pty {
+    let mut cmd = CommandBuilder::new("tmux");
+    cmd.args(["-L", &server.name, "attach-session", "-t", "t"]);
+    for var in OUTSIDE_ENV {
+        cmd.env_remove(var);
     }
-
-    fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    /// Waits until `pred` holds for the output (screen text, raw bytes).
-    fn wait(&self, what: &str, pred: impl Fn(&str, &[u8]) -> bool) -> String {
-        let (lock, cv) = &*self.out;
-        let end = Instant::now() + DEADLINE;
-        let mut o = lock.lock().unwrap();
-        loop {
-            let screen = o.parser.screen().contents();
-            if pred(&screen, &o.bytes) {
-                return screen;
-            }
-            let now = Instant::now();
-            assert!(
-                now < end && !o.eof,
-                "{} waiting for {what}; screen:\n{screen}",
-                if o.eof { "EOF" } else { "timed out" }
-            );
-            o = cv.wait_timeout(o, end - now).unwrap().0;
-        }
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    cmd.env("TERM", "xterm-256color");
+    Pty::spawn(cmd, ROWS, COLS)
 }
 
 /// The text of the first OSC 52 in `bytes` (`ESC ] 52 ; <selection> ; <base64> BEL|ST`).
@@ -285,15 +187,17 @@ fn the_explorer_inside_tmux_copies_the_deltalink_into_tmux_and_tmux_passes_it_on
     // One page of demo contacts: the first fetch ends the round with its deltaLink.
     let explorer = format!("'{}' --demo-contacts 5", env!("CARGO_BIN_EXE_deltascope"));
     let server = PrivateTmux::start("explorer", &home, Some(&explorer));
-    let mut pty = Pty::attach(&server);
+    let mut pty = attach(&server);
 
-    pty.wait("the explorer", |s, _| {
+    pty.wait("the explorer", |s, _, _| {
         s.contains("demo tenant on the embedded emulator at http://127.0.0.1:")
     });
     pty.send("f");
-    pty.wait("the end of the round", |s, _| s.contains("round complete"));
+    pty.wait("the end of the round", |s, _, _| {
+        s.contains("round complete")
+    });
     pty.send("D");
-    let screen = pty.wait("the copy", |s, _| s.contains("copied deltaLink"));
+    let screen = pty.wait("the copy", |s, _, _| s.contains("copied deltaLink"));
     assert!(
         screen.contains("via tmux's buffer (prefix ] pastes)"),
         "{screen}"
@@ -306,7 +210,7 @@ fn the_explorer_inside_tmux_copies_the_deltalink_into_tmux_and_tmux_passes_it_on
     );
     // tmux (not the explorer) sends it on to the terminal attached, despite set-clipboard
     // external: `load-buffer -w`.
-    pty.wait("tmux's OSC 52 to the terminal", |_, b| {
+    pty.wait("tmux's OSC 52 to the terminal", |_, b, _| {
         osc52_text(b).is_some()
     });
     let forwarded = osc52_text(&pty.out.0.lock().unwrap().bytes);

@@ -8,6 +8,7 @@ pub mod explorer;
 pub mod fixtures;
 pub mod hostile;
 pub mod identity;
+pub mod pty;
 
 use std::path::PathBuf;
 
