@@ -245,7 +245,9 @@ impl Session {
         round.pages += 1;
         round.items += page.items.len();
         round.bytes += page.body.len() as u64;
-        if page.items.is_empty() {
+        // An empty page is one with no items that still goes on (a nextLink): Graph may send a
+        // few. A last page with no items and a deltaLink is the ordinary "nothing (more)".
+        if page.items.is_empty() && page.next_link.is_some() {
             round.empty_pages += 1;
             report.empty = true;
         }

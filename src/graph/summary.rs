@@ -14,6 +14,7 @@ pub struct PageReport {
     pub updated: usize,
     pub removed: usize,
     pub duplicates: usize,
+    /// No items, and a nextLink: the round goes on past a page that brought nothing.
     pub empty: bool,
     /// The round stopped at this page (a link loop, pages without anything new, a link that
     /// cannot be followed): following must stop; the reason is also on the round.
@@ -42,6 +43,7 @@ pub struct RoundSummary {
     /// Links added and taken out by `X@delta` lists (`members@delta`, ...).
     pub links_added: usize,
     pub links_removed: usize,
+    /// Pages with no items that still went on (a last page with none is not counted).
     pub empty_pages: usize,
     /// Full rounds only: objects in the replica that the round did not return (dropped).
     pub vanished: usize,

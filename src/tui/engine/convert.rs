@@ -127,7 +127,8 @@ pub fn page_view(
         bytes: page.body.len() as u64,
         elapsed_ms: u64::try_from(page.elapsed.as_millis()).unwrap_or(u64::MAX),
         retries: page.retries,
-        empty: page.items.is_empty(),
+        // Only a page that still goes on is an empty page (a last page with no items is not).
+        empty: page.items.is_empty() && page.next_link.is_some(),
         next_link: page.next_link.clone(),
         delta_link: page.delta_link.clone(),
         request_headers: page.request_headers.clone(),
@@ -348,6 +349,28 @@ mod tests {
         assert_eq!(view.rows[0].cell("members"), Some("+2 links"));
         assert_eq!(view.rows[1].cell("members"), Some("+1 -1 links"));
         assert_eq!(view.rows[3].cell("members"), None);
+    }
+
+    #[test]
+    fn only_a_page_with_no_items_that_goes_on_is_an_empty_page() {
+        let page = |body: &str| {
+            Page::parse(
+                PageRequest {
+                    url: "https://g/v1.0/contacts/delta".into(),
+                    headers: vec![],
+                    kind: RequestKind::Next,
+                },
+                body.as_bytes().to_vec(),
+            )
+            .unwrap()
+        };
+        let goes_on =
+            page(r#"{"value":[],"@odata.nextLink":"https://g/v1.0/contacts/delta?$skiptoken=a"}"#);
+        let ends = page(
+            r#"{"value":[],"@odata.deltaLink":"https://g/v1.0/contacts/delta?$deltatoken=d"}"#,
+        );
+        assert!(page_view(&goes_on, 2, false, &mut HashSet::new()).empty);
+        assert!(!page_view(&ends, 2, false, &mut HashSet::new()).empty);
     }
 
     #[test]

@@ -398,7 +398,8 @@ pub struct PageView {
     pub bytes: u64,
     pub elapsed_ms: u64,
     pub retries: u32,
-    /// `value` was empty (a page that still carries a nextLink is legal and worth flagging).
+    /// `value` was empty and the page carries a nextLink (legal, and worth flagging); a last
+    /// page with no items and a deltaLink is not an empty page.
     pub empty: bool,
     pub next_link: Option<String>,
     pub delta_link: Option<String>,
