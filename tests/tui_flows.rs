@@ -312,6 +312,8 @@ async fn recover_from_a_429_and_from_a_410_with_a_full_resync() {
             "the Retry-After countdown was never shown"
         );
         assert_eq!(s.retries, vec![1]);
+        // The page row tells the request's own time from the wait before it.
+        assert!(s.screen.contains("1 retry, waited 0.2 s"), "{}", s.screen);
 
         // Finish the round (F follows it to the deltaLink).
         d.press('F');

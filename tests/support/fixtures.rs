@@ -330,6 +330,7 @@ pub fn page_from_items(
         item_count: items.len(),
         bytes: body.len() as u64,
         elapsed_ms: 100 + u64::from(index) * 37,
+        waited_ms: 0,
         retries: 0,
         empty: items.is_empty(),
         next_link: next.map(str::to_owned),
@@ -387,6 +388,7 @@ pub fn contacts_round1() -> RoundView {
         false,
     );
     p3.retries = 1;
+    p3.waited_ms = 2_000;
     RoundView {
         number: 1,
         pages: vec![p1, p2, p3],

@@ -126,6 +126,7 @@ pub fn page_view(
         item_count: page.items.len(),
         bytes: page.body.len() as u64,
         elapsed_ms: u64::try_from(page.elapsed.as_millis()).unwrap_or(u64::MAX),
+        waited_ms: u64::try_from(page.throttled_for.as_millis()).unwrap_or(u64::MAX),
         retries: page.retries,
         // Only a page that still goes on is an empty page (a last page with no items is not).
         empty: page.items.is_empty() && page.next_link.is_some(),

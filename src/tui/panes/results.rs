@@ -217,8 +217,14 @@ fn page_line(p: &PageView, selected: bool) -> Line<'_> {
         Span::raw(format!("{:>6} ms ", p.elapsed_ms)),
     ];
     if p.retries > 0 {
+        // The request time above is the one that succeeded; the wait before it is its own.
         spans.push(Span::styled(
-            format!("{} retries ", p.retries),
+            format!(
+                "{} {}, waited {:.1} s ",
+                p.retries,
+                if p.retries == 1 { "retry" } else { "retries" },
+                p.waited_ms as f64 / 1000.0
+            ),
             Style::new().fg(Color::Yellow),
         ));
     }

@@ -396,7 +396,10 @@ pub struct PageView {
     pub status: u16,
     pub item_count: usize,
     pub bytes: u64,
+    /// The request that succeeded: from sending it to the end of its body.
     pub elapsed_ms: u64,
+    /// Time spent waiting on `Retry-After` before that request (429/503 retries).
+    pub waited_ms: u64,
     pub retries: u32,
     /// `value` was empty and the page carries a nextLink (legal, and worth flagging); a last
     /// page with no items and a deltaLink is not an empty page.
