@@ -61,23 +61,34 @@ fn last_page(link: &str, items: &str) -> String {
     format!(r#"{{"@odata.context":"c","value":[{items}],"@odata.deltaLink":"{link}"}}"#)
 }
 
-// ---------------------------------------------------------------- the client
-
-#[tokio::test]
-async fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
-    let h = Hostile::start(|_| {
-        |_, _: &Req| Answer::Declared {
-            status: 200,
-            len: 1_500_000_000,
-        }
-    })
-    .await;
+/// A server that answers every request with `answer()`, and the error the client's fetch of
+/// the contacts delta ends in (with a body limit of `max_body_bytes`).
+async fn refused_answer(
+    answer: impl Fn() -> Answer + Send + Sync + 'static,
+    max_body_bytes: usize,
+) -> (Hostile, GraphError) {
+    let h = Hostile::start(|_| move |_, _: &Req| answer()).await;
     let err = fetch(
-        &client(&h.base, 1 << 20),
+        &client(&h.base, max_body_bytes),
         &request(contacts(&h.base), vec![]),
     )
     .await
     .unwrap_err();
+    (h, err)
+}
+
+// ---------------------------------------------------------------- the client
+
+#[tokio::test]
+async fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
+    let (h, err) = refused_answer(
+        || Answer::Declared {
+            status: 200,
+            len: 1_500_000_000,
+        },
+        1 << 20,
+    )
+    .await;
     assert!(
         matches!(
             err,
@@ -103,20 +114,15 @@ async fn a_body_declared_over_the_limit_is_refused_before_it_is_read() {
 
 #[tokio::test]
 async fn a_chunked_body_without_end_is_refused_once_past_the_limit() {
-    let h = Hostile::start(|_| {
-        |_, _: &Req| Answer::Endless {
+    let started = Instant::now();
+    let (h, err) = refused_answer(
+        || Answer::Endless {
             status: 200,
             chunk: 16 * 1024,
-        }
-    })
-    .await;
-    let started = Instant::now();
-    let err = fetch(
-        &client(&h.base, 2 << 20),
-        &request(contacts(&h.base), vec![]),
+        },
+        2 << 20,
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(
         matches!(err, GraphError::TooLarge { declared: None, .. }),
         "{err:?}"
@@ -128,19 +134,14 @@ async fn a_chunked_body_without_end_is_refused_once_past_the_limit() {
 
 #[tokio::test]
 async fn an_endless_error_body_is_read_only_as_far_as_it_is_kept() {
-    let h = Hostile::start(|_| {
-        |_, _: &Req| Answer::Endless {
+    let (h, err) = refused_answer(
+        || Answer::Endless {
             status: 400,
             chunk: 4096,
-        }
-    })
-    .await;
-    let err = fetch(
-        &client(&h.base, 64 << 20),
-        &request(contacts(&h.base), vec![]),
+        },
+        64 << 20,
     )
-    .await
-    .unwrap_err();
+    .await;
     let GraphError::Http { status, body, .. } = &err else {
         panic!("{err:?}");
     };
@@ -217,16 +218,11 @@ async fn a_link_with_userinfo_is_refused_before_anything_is_sent() {
 
 #[tokio::test]
 async fn a_redirect_says_where_it_pointed_and_is_not_followed() {
-    let h = Hostile::start(|_| {
-        |_, _: &Req| Answer::json(302, "").with_header("Location", "https://evil.example/steal?x=1")
-    })
-    .await;
-    let err = fetch(
-        &client(&h.base, 64 << 20),
-        &request(contacts(&h.base), vec![]),
+    let (h, err) = refused_answer(
+        || Answer::json(302, "").with_header("Location", "https://evil.example/steal?x=1"),
+        64 << 20,
     )
-    .await
-    .unwrap_err();
+    .await;
     let said = err.to_string();
     assert!(said.starts_with("HTTP 302 Found"), "{said}");
     assert!(
@@ -241,22 +237,17 @@ async fn a_redirect_says_where_it_pointed_and_is_not_followed() {
 
 #[tokio::test]
 async fn a_retry_after_longer_than_the_client_waits_is_reported_as_the_server_asked() {
-    let h = Hostile::start(|_| {
-        |_, _: &Req| {
+    let (h, err) = refused_answer(
+        || {
             Answer::json(
                 429,
                 r#"{"error":{"code":"TooManyRequests","message":"slow down"}}"#,
             )
             .with_header("Retry-After", "999999")
-        }
-    })
-    .await;
-    let err = fetch(
-        &client(&h.base, 64 << 20),
-        &request(contacts(&h.base), vec![]),
+        },
+        64 << 20,
     )
-    .await
-    .unwrap_err();
+    .await;
     let hint = err.hint().unwrap();
     assert!(hint.contains("999999 s (11.6 days)"), "{hint}");
     assert!(hint.contains("120 s deltascope waits at most"), "{hint}");
