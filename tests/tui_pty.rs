@@ -10,32 +10,15 @@ mod support;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use portable_pty::CommandBuilder;
 use support::pty::{Pty, find};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 const ROWS: u16 = 45;
 const COLS: u16 = 160;
 
+/// No display: the clipboard must fall back to OSC 52. No user keymap, no Graph root.
 fn start() -> Pty {
-    let home = std::env::temp_dir().join(format!("deltascope-pty-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltascope"));
-    // No display: the clipboard must fall back to OSC 52. No user keymap, no Graph root.
-    for var in [
-        "DISPLAY",
-        "WAYLAND_DISPLAY",
-        "TMUX",
-        "DELTASCOPE_GRAPH_ROOT",
-        "DELTASCOPE_TOKEN",
-        "DELTASCOPE_LOG_FILE",
-        "XDG_CONFIG_HOME",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", &home);
-    cmd.env("TERM", "xterm-256color");
-    Pty::spawn(cmd, ROWS, COLS)
+    Pty::spawn(support::pty::explorer_command("pty"), ROWS, COLS)
 }
 
 #[test]

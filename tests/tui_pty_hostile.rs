@@ -10,30 +10,13 @@ mod support;
 mod loopback;
 
 use loopback::{Reply, Server};
-use portable_pty::CommandBuilder;
 use support::pty::{Pty, find};
 
 const ROWS: u16 = 50;
 const COLS: u16 = 240;
 
 fn start(root: &str) -> Pty {
-    let home = std::env::temp_dir().join(format!("deltascope-pty-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltascope"));
-    for var in [
-        "DISPLAY",
-        "WAYLAND_DISPLAY",
-        "TMUX",
-        "DELTASCOPE_LOG_FILE",
-        "XDG_CONFIG_HOME",
-        "AZURE_CLIENT_ID",
-        "AZURE_TENANT_ID",
-        "AZURE_CLIENT_SECRET",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", &home);
-    cmd.env("TERM", "xterm-256color");
+    let mut cmd = support::pty::explorer_command("pty-hostile");
     cmd.env("DELTASCOPE_GRAPH_ROOT", root);
     cmd.env("DELTASCOPE_TOKEN", "hostile-pty-token");
     Pty::spawn(cmd, ROWS, COLS)

@@ -94,10 +94,6 @@ impl RoundGuard {
         }
     }
 
-    pub(crate) fn limits(&self) -> RoundLimits {
-        self.limits
-    }
-
     /// A new round begins: nothing followed yet.
     pub(crate) fn start_round(&mut self) {
         self.followed.clear();

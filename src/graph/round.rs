@@ -115,10 +115,6 @@ impl Session {
         self
     }
 
-    pub fn limits(&self) -> RoundLimits {
-        self.guard.limits()
-    }
-
     /// A person chose to go on from a round that stopped (see [`Stop::can_go_on`]): the stop
     /// is lifted and pages without anything new count afresh. Following stops again at the next
     /// link loop or run of idle pages.

@@ -114,6 +114,37 @@ impl Drop for Pty {
     }
 }
 
+/// Variables of the machine running the tests that would change what the explorer does (a
+/// display, tmux, a Graph root, a token, a sign-in, a keymap): never passed on.
+pub const OUTSIDE_ENV: [&str; 12] = [
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "TMUX",
+    "TMUX_PANE",
+    "DELTASCOPE_GRAPH_ROOT",
+    "DELTASCOPE_TOKEN",
+    "DELTASCOPE_TOKEN_FILE",
+    "DELTASCOPE_LOG_FILE",
+    "XDG_CONFIG_HOME",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+];
+
+/// The real `deltascope` binary with a fresh `HOME` (named after `what`), an xterm `TERM`
+/// and none of [`OUTSIDE_ENV`]: the explorer with nothing configured, as on a new machine.
+pub fn explorer_command(what: &str) -> CommandBuilder {
+    let home = std::env::temp_dir().join(format!("deltascope-{what}-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltascope"));
+    for var in OUTSIDE_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", &home);
+    cmd.env("TERM", "xterm-256color");
+    cmd
+}
+
 /// Where `needle` first stands in `hay`.
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
