@@ -1236,3 +1236,48 @@ fn a_page_body_is_released_when_all_its_objects_have_moved_on() {
         "a soft-deleted object's key is its own"
     );
 }
+
+#[test]
+fn each_item_says_what_it_was_to_the_replica() {
+    use deltascope::graph::round::Outcome::{
+        Added, Duplicate, Removed, Restored, Skipped, Updated,
+    };
+    let mut s = Session::new(req(RequestKind::Initial, R, false));
+    let first = walk(
+        &mut s,
+        vec![(
+            None,
+            Some("https://g/v1.0/contacts/delta?$deltatoken=d1"),
+            json!([
+                {"id": "a", "displayName": "A"},
+                {"id": "b", "displayName": "B"},
+                {"displayName": "no id"},
+                {"id": "a", "displayName": "A again"},
+            ]),
+        )],
+    );
+    assert_eq!(first[0].outcomes, [Added, Added, Skipped, Duplicate]);
+    let second = walk(
+        &mut s,
+        vec![(
+            None,
+            Some("https://g/v1.0/contacts/delta?$deltatoken=d2"),
+            json!([
+                {"id": "a", "@removed": {"reason": "changed"}},
+                {"id": "b", "displayName": "B2"},
+                {"id": "a", "@removed": {"reason": "changed"}},
+            ]),
+        )],
+    );
+    assert_eq!(second[0].outcomes, [Removed, Updated, Duplicate]);
+    let third = walk(
+        &mut s,
+        vec![(
+            None,
+            Some("https://g/v1.0/contacts/delta?$deltatoken=d3"),
+            json!([{"id": "a", "displayName": "A back"}, {"id": "c", "displayName": "C"}]),
+        )],
+    );
+    // Soft-deleted in round 2, back in round 3; c is new.
+    assert_eq!(third[0].outcomes, [Restored, Added]);
+}

@@ -21,4 +21,4 @@ pub use error::GraphError;
 pub use guard::{RoundLimits, Stop};
 pub use page::{Item, Page, PageRequest, RemovedReason, RequestKind};
 pub use query::{ApiVersion, DeltaQuery, GraphRoot, Problem, QueryError, Validation};
-pub use round::{PageReport, Replica, RoundSummary, Session};
+pub use round::{Outcome, PageReport, Replica, RoundSummary, Session};

@@ -8,7 +8,10 @@
 //! - `@removed` takes the object out of the replica. `reason: changed` (soft-deleted, restorable)
 //!   keeps its last state aside, so that a restore in a minimal round merges onto it.
 //! - Last occurrence wins; every occurrence of an id after the first in a round is counted as a
-//!   duplicate (and still applied).
+//!   duplicate (and still applied), except a continuation of its relationships: one that carries
+//!   `X@delta` lists and restates the other properties unchanged (a large group paged across a
+//!   round, delta-query-groups.md), or carries nothing but `id` and the lists.
+//! - Every item gets an [`Outcome`] on its page's report: what it was to the replica.
 //! - When a full round (initial, resync) completes, objects it did not return are dropped
 //!   (counted as `vanished`).
 use indexmap::map::{RawEntryApiV1, raw_entry_v1::RawEntryMut};
@@ -26,7 +29,7 @@ use super::replica::{
     is_tracked_property, split_links,
 };
 pub use super::replica::{Replica, is_relationship_slice_keys};
-pub use super::summary::{PageReport, RoundSummary, plural};
+pub use super::summary::{Outcome, PageReport, RoundSummary, plural};
 
 /// A run of rounds: what to request next, the summaries, the replica.
 #[derive(Clone, Debug)]
@@ -258,8 +261,10 @@ impl Session {
                 body: &page.body,
             },
         };
+        applying.c.report.outcomes.reserve_exact(page.items.len());
         for (i, item) in page.items.iter().enumerate() {
-            applying.item(i, item);
+            let outcome = applying.item(i, item);
+            applying.c.report.outcomes.push(outcome);
         }
         let progressed = progress_of(round) != progress_before;
         self.go_on_from(page, progressed, report)
@@ -382,13 +387,13 @@ struct Applying<'a> {
 }
 
 impl Applying<'_> {
-    fn item(&mut self, i: usize, item: &Item) {
+    fn item(&mut self, i: usize, item: &Item) -> Outcome {
         let Some(id) = item.id_bytes(self.c.body) else {
             self.c.report.warnings.push(format!(
                 "item #{} has no id; it is not in the replica",
                 i + 1
             ));
-            return;
+            return Outcome::Skipped;
         };
         // Removed outright earlier in this round (the set is empty in most rounds: no hashing
         // then).
@@ -405,7 +410,7 @@ impl Applying<'_> {
     }
 
     /// An `@removed` item: out of the replica; `changed` keeps its last state aside.
-    fn removal(&mut self, id: &[u8], reason: &RemovedReason, in_seen: bool) {
+    fn removal(&mut self, id: &[u8], reason: &RemovedReason, in_seen: bool) -> Outcome {
         let round_no = self.c.round_no;
         let previous = self.replica.active.swap_remove(id);
         let first_time = !(in_seen
@@ -442,11 +447,14 @@ impl Applying<'_> {
                 RemovedReason::Deleted => self.c.round.removed_deleted += 1,
                 RemovedReason::Other(_) => self.c.round.removed_other += 1,
             }
+            Outcome::Removed
+        } else {
+            Outcome::Duplicate
         }
     }
 
     /// An object (not removed): an update of one the replica holds, or an addition.
-    fn occurrence(&mut self, i: usize, item: &Item, id: &[u8], in_seen: bool) {
+    fn occurrence(&mut self, i: usize, item: &Item, id: &[u8], in_seen: bool) -> Outcome {
         let restored = if self.replica.soft_deleted.is_empty() {
             None
         } else {
@@ -466,16 +474,22 @@ impl Applying<'_> {
                 // An updated object is kept parsed, so it holds no page body: neither may its
                 // key (a slice would keep the old page's body alive, or this one's).
                 *key = Bytes::copy_from_slice(id);
-                update(existing, i, item, id, seen_before, &mut self.c);
+                update(existing, i, item, id, seen_before, &mut self.c)
             }
             RawEntryMut::Vacant(slot) => {
-                if seen_before {
+                let outcome = if seen_before {
                     self.c.round.duplicates += 1;
                     self.c.report.duplicates += 1;
+                    Outcome::Duplicate
                 } else {
                     self.c.report.added += 1;
                     self.c.round.added += 1;
-                }
+                    if restored.is_some() {
+                        Outcome::Restored
+                    } else {
+                        Outcome::Added
+                    }
+                };
                 let entry = addition(restored, i, item, id, &mut self.c);
                 // A key slices the body its object's text is a slice of; an object kept parsed
                 // gets its own copy of the id.
@@ -485,6 +499,7 @@ impl Applying<'_> {
                     Bytes::copy_from_slice(id)
                 };
                 slot.insert_hashed_nocheck(hash, key, entry);
+                outcome
             }
         }
     }
@@ -520,27 +535,34 @@ fn update(
     id: &[u8],
     seen_before: bool,
     c: &mut Ctx<'_>,
-) {
+) -> Outcome {
     let first_time = !(seen_before || existing.seen_in == c.round_no);
     let text = c.body.get(item.span.clone()).unwrap_or_default();
     let incoming: Object = match serde_json::from_slice(text) {
         Ok(o) => o,
-        Err(e) => return unreadable(c.report, i, id, &e),
+        Err(e) => {
+            unreadable(c.report, i, id, &e);
+            return Outcome::Skipped;
+        }
     };
-    let slice = is_relationship_slice(&incoming);
-    if first_time {
-        // counted below
-    } else if slice {
-        // A large group's further members: expected, not a duplicate.
-        c.round.relationship_slices += 1;
-    } else {
-        c.round.duplicates += 1;
-        c.report.duplicates += 1;
-    }
+    // Only links on a first occurrence (the emulator's and Graph's slice shape): merged.
+    let mut slice = is_relationship_slice(&incoming);
     let (links, plain) = if item.links {
         split_links(incoming)
     } else {
         (Vec::new(), incoming)
+    };
+    let outcome = if first_time {
+        Outcome::Updated
+    } else if slice || continues(existing.object(), &plain, &links, c.merge) {
+        // A large group's further members: expected, not a duplicate.
+        slice = true;
+        c.round.relationship_slices += 1;
+        Outcome::Slice
+    } else {
+        c.round.duplicates += 1;
+        c.report.duplicates += 1;
+        Outcome::Duplicate
     };
     if first_time {
         c.report.updated += 1;
@@ -567,7 +589,7 @@ fn update(
         // A plain replace (no relationships on either side): the old object need not be read.
         *existing = Entry::from_object(plain);
         existing.seen_in = c.round_no;
-        return;
+        return outcome;
     }
     let old = std::mem::take(existing).into_object();
     let obj = if c.merge || slice {
@@ -579,6 +601,25 @@ fn update(
     };
     *existing = Entry::from_object(obj);
     existing.seen_in = c.round_no;
+    outcome
+}
+
+/// A later occurrence in the round continues an object's relationships when it carries
+/// `X@delta` lists and restates its other properties unchanged: Graph pages a large group's
+/// members so, "the same property values … but the expanded `members@delta` property now
+/// contains a different list of users" (delta-query-groups.md). In a minimal round only the
+/// properties that came need to agree; otherwise the two must agree on every property.
+fn continues(held: &Object, plain: &Object, links: &[(String, Value)], merge: bool) -> bool {
+    if links.is_empty() {
+        return false;
+    }
+    let null = Value::Null;
+    let same = |k: &String, v: &Value| !is_tracked_property(k) || held.get(k).unwrap_or(&null) == v;
+    plain.iter().all(|(k, v)| same(k, v))
+        && (merge
+            || held.iter().all(|(k, v)| {
+                is_link_list(k) || !is_tracked_property(k) || v.is_null() || plain.contains_key(k)
+            }))
 }
 
 /// An object the replica does not hold: kept as its text (a slice of the page body) unless it

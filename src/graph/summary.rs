@@ -14,11 +14,35 @@ pub struct PageReport {
     pub updated: usize,
     pub removed: usize,
     pub duplicates: usize,
+    /// What each item of the page was to the replica, in the page's order (one per item).
+    pub outcomes: Vec<Outcome>,
     /// No items, and a nextLink: the round goes on past a page that brought nothing.
     pub empty: bool,
     /// The round stopped at this page (a link loop, pages without anything new, a link that
     /// cannot be followed): following must stop; the reason is also on the round.
     pub stop: Option<Stop>,
+}
+
+/// What one item of a page was to the replica.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// An object the replica did not hold: first seen in the session (or back after a
+    /// hard deletion).
+    Added,
+    /// An object the replica held, restated or changed.
+    Updated,
+    /// An object soft-deleted earlier in the session (`@removed` with reason `changed`) that
+    /// comes back.
+    Restored,
+    /// An object already returned in this round, returned again (applied: last one wins).
+    Duplicate,
+    /// A later occurrence of an object in the round that continues its relationships (a large
+    /// group's next slice of `members@delta`): expected, not a duplicate.
+    Slice,
+    /// `@removed`, the first time in the round.
+    Removed,
+    /// Not applied: no id, or it could not be read.
+    Skipped,
 }
 
 /// What a round brought. The last entry of [`super::Session::rounds`] may be the round in progress.
