@@ -37,11 +37,19 @@ fn members_of(e: &Emu, group: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The ids of a `members@delta` array, split into (added, removed).
+/// The ids of a `members@delta` array, split into (added, removed); none when the item has no
+/// `members@delta`, which is never an empty array (a group without members has no property).
 fn links(item: &Value) -> (Vec<String>, Vec<String>) {
     let mut adds = Vec::new();
     let mut removes = Vec::new();
-    for l in item["members@delta"].as_array().unwrap() {
+    let Some(list) = item.get("members@delta") else {
+        return (adds, removes);
+    };
+    assert!(
+        list.as_array().is_some_and(|l| !l.is_empty()),
+        "members@delta is a non-empty array or absent: {item}"
+    );
+    for l in list.as_array().unwrap() {
         assert_eq!(l["@odata.type"], "#microsoft.graph.user", "{l}");
         let id = l["id"].as_str().unwrap().to_string();
         if l.get("@removed").is_some() {
@@ -81,7 +89,14 @@ fn kinds(e: &Emu) -> (String, String) {
 #[tokio::test]
 async fn default_properties_and_links() {
     let e = start_default().await;
-    let r = e.round(&e.url("/v1.0/groups/delta"), false).await;
+    // With a $select that leaves members out: the group objects alone.
+    let props = DEFAULT_PROPS.join(",");
+    let r = e
+        .round(
+            &e.url(&format!("/v1.0/groups/delta?$select={props}")),
+            false,
+        )
+        .await;
     assert_eq!(r.pages.len(), 1);
     assert_eq!(r.items.len(), 12, "--groups defaults to 12");
     assert_eq!(
@@ -138,6 +153,28 @@ async fn default_properties_and_links() {
     // No change since: the next round is empty.
     let next = e.round(&r.delta_link, false).await;
     assert!(next.items.is_empty());
+
+    // Without $select: the default properties, and members@delta "included in group objects by
+    // default, when the $select query parameter has not been specified" (delta-query-groups.md),
+    // absent for a group without members.
+    let plain = e.round(&e.url("/v1.0/groups/delta"), false).await;
+    let distinct: HashSet<String> = plain.ids().into_iter().collect();
+    assert_eq!(distinct, ids);
+    for item in &plain.items {
+        for k in keys(item) {
+            assert!(
+                DEFAULT_PROPS.contains(&k.as_str()) || k == "members@delta",
+                "unexpected {k}"
+            );
+        }
+        let id = item["id"].as_str().unwrap();
+        assert_eq!(
+            item.get("members@delta").is_some(),
+            !members_of(&e, id).is_empty(),
+            "{item}"
+        );
+        links(item);
+    }
 }
 
 #[tokio::test]
@@ -149,7 +186,9 @@ async fn all_path_spellings_and_top_is_ignored() {
         "/v1.0/groups/microsoft.graph.delta",
         "/beta/groups/microsoft.graph.delta()",
     ] {
-        let r = e.round(&e.url(&format!("{path}?$top=2")), false).await;
+        let r = e
+            .round(&e.url(&format!("{path}?$top=2&$select=displayName")), false)
+            .await;
         assert_eq!(r.pages.len(), 1, "{path}: $top is ignored");
         assert_eq!(r.items.len(), 12, "{path}");
         let version = if path.starts_with("/beta") {
@@ -188,8 +227,16 @@ async fn select_members_gives_members_delta() {
         .into_iter()
         .collect();
     for item in &r.items {
-        assert_eq!(keys(item), vec!["displayName", "id", "members@delta"]);
         let id = item["id"].as_str().unwrap();
+        if members_of(&e, id).is_empty() {
+            assert_eq!(
+                keys(item),
+                vec!["displayName", "id"],
+                "no members: no property"
+            );
+        } else {
+            assert_eq!(keys(item), vec!["displayName", "id", "members@delta"]);
+        }
         let (adds, removes) = links(item);
         assert!(removes.is_empty());
         for a in &adds {
@@ -244,6 +291,7 @@ async fn a_large_group_is_sliced_and_the_slices_are_exactly_its_members() {
     // Page and position of every item, to check the order of a group's items.
     let mut seen: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut firsts: BTreeMap<String, Value> = BTreeMap::new();
     for (pos, item) in r.items.iter().enumerate() {
         let id = item["id"].as_str().unwrap().to_string();
         let (adds, removes) = links(item);
@@ -253,10 +301,15 @@ async fn a_large_group_is_sliced_and_the_slices_are_exactly_its_members() {
             "a slice holds at most --member-slice links"
         );
         let first = !seen.contains_key(&id);
+        assert!(item["displayName"].is_string(), "{item}");
+        let mut plain = item.clone();
+        plain.as_object_mut().unwrap().remove("members@delta");
         if first {
-            assert!(item["displayName"].is_string(), "{item}");
+            firsts.insert(id.clone(), plain);
         } else {
-            assert_eq!(keys(item), vec!["id", "members@delta"], "{item}");
+            // "The same property values will be returned but the expanded members@delta
+            // property now contains a different list of users."
+            assert_eq!(plain, firsts[&id], "{item}");
             assert!(!adds.is_empty());
         }
         seen.entry(id.clone()).or_default().push(pos);
@@ -479,7 +532,9 @@ async fn soft_and_hard_delete_and_restore() {
         &json!({"id": m365, "@removed": {"reason": "deleted"}})
     );
     // A soft-deleted group is not in a full round; it takes no members.
-    let full = e.round(&e.url("/v1.0/groups/delta"), false).await;
+    let full = e
+        .round(&e.url("/v1.0/groups/delta?$select=displayName"), false)
+        .await;
     assert_eq!(full.items.len(), 10);
     let (s, _) = e
         .post(
@@ -773,4 +828,38 @@ async fn random_group_changes_keep_a_replica_in_step() {
     let mut fresh = BTreeMap::new();
     apply(&mut fresh, &full.items);
     assert_eq!(replica, fresh);
+}
+
+#[tokio::test]
+async fn expand_members_tracks_membership_as_the_groups_concept_page_does() {
+    let e = start(EmulatorConfig {
+        users: 420,
+        member_slice: 100,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    // The request of delta-query-groups.md.
+    let r = e
+        .round(
+            &e.url("/v1.0/groups/delta?$select=displayName,description&$expand=members"),
+            false,
+        )
+        .await;
+    let largest = e.emu.demo().sample_group_ids[0].clone();
+    let mut got = BTreeSet::new();
+    for item in find(&r, &largest) {
+        assert_eq!(
+            keys(item),
+            vec!["description", "displayName", "id", "members@delta"]
+        );
+        got.extend(links(item).0);
+    }
+    assert_eq!(got, members_of(&e, &largest));
+    assert!(
+        find(&r, &largest).len() >= 3,
+        "a large group comes in slices"
+    );
+    // Only members can be expanded on a delta query.
+    let bad = e.get(&e.url("/v1.0/groups/delta?$expand=owners")).await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
 }

@@ -7,7 +7,11 @@
 //! Wire format:
 //! - Full round: every group once (its selected properties) with the first slice of its
 //!   members (at most `member_slice` links); a group with more members appears again after all
-//!   groups as `{"id", "members@delta": [next slice]}` until every member was sent.
+//!   groups, with the same property values and the next slice of `members@delta`, until every
+//!   member was sent (delta-query-groups.md, "Paging through members in a large group"). A group
+//!   without members has no `members@delta` property.
+//! - Members are tracked (`members@delta`) when `$select` is absent, when it names `members`, or
+//!   with `$expand=members`, as the groups concept page documents.
 //! - Later rounds: a group whose selected properties or (with `members` selected) membership
 //!   changed appears once; `members@delta` then holds only the changes (removed links carry
 //!   `"@removed": {"reason": "deleted"}`). A created or restored group comes back whole, its
@@ -184,18 +188,17 @@ impl Store {
         let part = |list: &Vec<u64>| -> Vec<u64> {
             list.iter().skip(k * slice).take(slice).copied().collect()
         };
-        if k == 0 {
-            self.write_object(G, g, Emit::Full { sel }, out);
-            if with_members {
-                let members = lists.get(&g).map(part).unwrap_or_default();
+        // Every slice restates the group's properties, as Graph does ("the same property values
+        // will be returned but the expanded members@delta property now contains a different
+        // list of users", delta-query-groups.md); a group without members has no
+        // `members@delta` at all ("TestGroup2 does not contain that property because the group
+        // does not have any members").
+        self.write_object(G, g, Emit::Full { sel }, out);
+        if with_members {
+            let members = lists.get(&g).map(part).unwrap_or_default();
+            if !members.is_empty() {
                 self.append_members(&[], &members, &[], out);
             }
-        } else {
-            let members = lists.get(&g).map(part).unwrap_or_default();
-            out.extend_from_slice(b"{\"id\":");
-            write_str(out, &self.id_of(G, g));
-            out.push(b'}');
-            self.append_members(&[], &members, &[], out);
         }
         true
     }
@@ -349,12 +352,10 @@ impl Store {
             fresh: ch.fresh,
         };
         self.write_change(G, change, sel, minimal, out);
+        // Only link changes make a `members@delta` (a created group without members has none).
         if self.groups.status(ch.idx) == Status::Live
             && members
-            && (ch.fresh
-                || !ch.adds.is_empty()
-                || !ch.removes.is_empty()
-                || !ch.replayed.is_empty())
+            && (!ch.adds.is_empty() || !ch.removes.is_empty() || !ch.replayed.is_empty())
         {
             self.append_members(&ch.replayed, &ch.adds, &ch.removes, out);
         }

@@ -168,6 +168,15 @@ pub(super) fn freeze(
                 }
                 latest = true;
             }
+            // `$expand=members` on groups: the documented way to track membership alongside a
+            // `$select` (delta-query-groups.md).
+            "expand"
+                if path.resource == Resource::Groups
+                    && v.split(',')
+                        .all(|e| e.trim().eq_ignore_ascii_case("members")) =>
+            {
+                f.members = true;
+            }
             "expand" | "orderby" | "search" | "skip" => {
                 return Err(bad(
                     "Request_UnsupportedQuery",
@@ -203,6 +212,12 @@ pub(super) fn freeze(
                 ),
             ));
         }
+    }
+    // With no `$select`, a groups delta returns `members@delta` by default (delta-query-groups.md:
+    // "included in group objects by default, when the $select query parameter has not been
+    // specified").
+    if path.resource == Resource::Groups && f.select.is_none() {
+        f.members = true;
     }
     Ok((f, latest))
 }
