@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::json::write_str;
-use super::store::{Change, CtlError, Emit, LogEntry, Op, Status, Store, Target};
+use super::store::{Change, CtlError, Emit, LogEntry, Op, Status, Store, Target, page_window};
 use super::tenant::Coll;
 use super::token::{Frozen, Kind, TokenState};
 
@@ -377,8 +377,7 @@ impl Store {
             v
         });
         let mut items: Vec<Vec<u8>> = Vec::with_capacity(size + 3);
-        let start = state.cursor as usize;
-        let total = match state.kind {
+        let (next, remaining_after_next) = match state.kind {
             Kind::DeltaPage => {
                 if ids.as_ref().is_some_and(|v| v.is_empty()) {
                     return GroupPage {
@@ -401,54 +400,28 @@ impl Store {
                         ),
                     _ => self.group_changes(state.position, state.end, sel, f.members, ids),
                 };
-                let mut write = |ch: &GroupChange| {
+                let refs: Vec<&GroupChange> = list.iter().collect();
+                page_window(&refs, state.cursor, state.duplicate_from, size, |ch| {
                     let mut o = Vec::with_capacity(256);
                     self.write_group_change(ch, sel, f.members, minimal, &mut o);
                     items.push(o);
-                };
-                if let Some(d) = state.duplicate_from {
-                    for ch in list
-                        .iter()
-                        .skip(d as usize)
-                        .take(3.min(start.saturating_sub(d as usize)))
-                    {
-                        write(ch);
-                    }
-                }
-                for ch in list.iter().skip(start).take(size) {
-                    write(ch);
-                }
-                list.len()
+                })
             }
             _ => {
                 let (list, lists) =
                     self.full_round_items(state.end, state.position, ids.as_deref(), f.members);
-                let mut write = |it: (u64, usize)| {
+                page_window(&list, state.cursor, state.duplicate_from, size, |it| {
                     let mut o = Vec::with_capacity(320);
                     if self.write_full_item(it, sel, &lists, f.members, &mut o) {
                         items.push(o);
                     }
-                };
-                if let Some(d) = state.duplicate_from {
-                    for &it in list
-                        .iter()
-                        .skip(d as usize)
-                        .take(3.min(start.saturating_sub(d as usize)))
-                    {
-                        write(it);
-                    }
-                }
-                for &it in list.iter().skip(start).take(size) {
-                    write(it);
-                }
-                list.len()
+                })
             }
         };
-        let end = start.saturating_add(size);
         GroupPage {
             items,
-            next: (end < total).then_some(end as u64),
-            remaining_after_next: total.saturating_sub(end),
+            next,
+            remaining_after_next,
         }
     }
 

@@ -255,7 +255,11 @@ pub(super) fn fold_links(
         let (added, removed) = apply_links(&mut held, &changes);
         round.links_added += added;
         round.links_removed += removed;
-        obj.insert(k, Value::Array(held));
+        // No links left is no property, as Graph writes a group without members (no
+        // `members@delta`, not `[]`): a replica and a fresh full sync then agree.
+        if !held.is_empty() {
+            obj.insert(k, Value::Array(held));
+        }
     }
     if !restart && let Some(old) = old {
         for (k, v) in old {

@@ -14,7 +14,7 @@ use super::clock::http_date;
 use super::faults::{Answer, FaultKind};
 use super::json::write_str;
 use super::request::{GraphPath, parse_id_filter, parse_path, parse_query};
-use super::store::{Change, Emit, Status, Store};
+use super::store::{Change, Emit, Status, Store, page_window};
 use super::tenant::{Coll, Rng, mix};
 use super::token::{self, Frozen, Kind, Resource, TokenState};
 

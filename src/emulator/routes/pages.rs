@@ -245,30 +245,22 @@ fn collect_items(
                         remaining_after_next: 0,
                     };
                 }
-                let write = |ch: &Change, items: &mut Vec<Vec<u8>>| {
-                    let mut o = Vec::with_capacity(256);
-                    store.write_change(c, *ch, sel, minimal, &mut o);
-                    items.push(o);
-                };
-                if let Some(d) = state.duplicate_from {
-                    for ch in list
-                        .iter()
-                        .skip(d as usize)
-                        .take(3.min((state.cursor - d.min(state.cursor)) as usize))
-                    {
-                        write(ch, &mut items);
-                    }
-                }
-                let start = state.cursor as usize;
-                for ch in list.iter().skip(start).take(size) {
-                    write(ch, &mut items);
-                }
-                let end = start.saturating_add(size);
+                let (next, remaining_after_next) = page_window(
+                    &list,
+                    state.cursor,
+                    state.duplicate_from,
+                    size,
+                    |ch: Change| {
+                        let mut o = Vec::with_capacity(256);
+                        store.write_change(c, ch, sel, minimal, &mut o);
+                        items.push(o);
+                    },
+                );
                 Page {
                     items,
-                    next: (end < list.len()).then_some(end as u64),
+                    next,
                     dup_from: None,
-                    remaining_after_next: list.len().saturating_sub(end),
+                    remaining_after_next,
                 }
             }
             _ => {
@@ -283,25 +275,17 @@ fn collect_items(
                     Some(list) => {
                         let list: Vec<u64> =
                             list.iter().copied().filter(|i| *i < state.end).collect();
-                        if let Some(d) = state.duplicate_from {
-                            for &idx in list.iter().skip(d as usize).take(3) {
+                        let (next, remaining_after_next) =
+                            page_window(&list, state.cursor, state.duplicate_from, size, |idx| {
                                 if coll.status(idx) == Status::Live {
                                     write(idx, &mut items);
                                 }
-                            }
-                        }
-                        let start = state.cursor as usize;
-                        for &idx in list.iter().skip(start).take(size) {
-                            if coll.status(idx) == Status::Live {
-                                write(idx, &mut items);
-                            }
-                        }
-                        let end = start.saturating_add(size);
+                            });
                         Page {
                             items,
-                            next: (end < list.len()).then_some(end as u64),
+                            next,
                             dup_from: None,
-                            remaining_after_next: list.len().saturating_sub(end),
+                            remaining_after_next,
                         }
                     }
                     None => {
@@ -350,26 +334,23 @@ fn collect_items(
             _ => store.artifact_list(org, start_time, None, state.position),
         };
         let root = links.root();
-        let write = |i: usize, items: &mut Vec<Vec<u8>>| {
-            items.push(
-                serde_json::to_vec(&store.artifact_json(i, transcript, &root)).unwrap_or_default(),
-            );
-        };
-        if let Some(d) = state.duplicate_from {
-            for &i in list.iter().skip(d as usize).take(3) {
-                write(i, &mut items);
-            }
-        }
-        let start = state.cursor as usize;
-        for &i in list.iter().skip(start).take(size) {
-            write(i, &mut items);
-        }
-        let end = start.saturating_add(size);
+        let (next, remaining_after_next) = page_window(
+            &list,
+            state.cursor,
+            state.duplicate_from,
+            size,
+            |i: usize| {
+                items.push(
+                    serde_json::to_vec(&store.artifact_json(i, transcript, &root))
+                        .unwrap_or_default(),
+                );
+            },
+        );
         Page {
             items,
-            next: (end < list.len()).then_some(end as u64),
+            next,
             dup_from: None,
-            remaining_after_next: list.len().saturating_sub(end),
+            remaining_after_next,
         }
     }
 }

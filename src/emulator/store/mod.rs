@@ -14,10 +14,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::clock::graph_datetime;
-use super::json::{write_key, write_str, write_value};
+use super::json::{write_props, write_str, write_value};
 use super::tenant::{
-    Coll, Rng, Schema, generated_values, group_members, guid_from, h3, hex32, object_id,
-    object_index, random_person, random_value, tenant_id, write_generated, write_generated_object,
+    Coll, Rng, generated_values, group_members, guid_from, h3, hex32, object_id, object_index,
+    random_person, random_value, tenant_id, write_generated, write_generated_object,
 };
 
 mod artifacts;
@@ -119,6 +119,34 @@ pub struct Artifact {
     pub created: DateTime<Utc>,
     pub ended: DateTime<Utc>,
     pub r: u64,
+}
+
+/// What one page serves of a round's list of items: with the duplicate fault, up to three items
+/// sent before the cursor again (from `dup_from`), then up to `size` items from the cursor, each
+/// handed to `write`. Returns the next cursor (none at the end of the list) and how many items
+/// remain after it.
+pub(crate) fn page_window<T: Copy>(
+    list: &[T],
+    cursor: u64,
+    dup_from: Option<u64>,
+    size: usize,
+    mut write: impl FnMut(T),
+) -> (Option<u64>, usize) {
+    let start = usize::try_from(cursor).unwrap_or(usize::MAX);
+    if let Some(d) = dup_from {
+        let d = usize::try_from(d).unwrap_or(usize::MAX);
+        for &it in list.iter().skip(d).take(3.min(start.saturating_sub(d))) {
+            write(it);
+        }
+    }
+    for &it in list.iter().skip(start).take(size) {
+        write(it);
+    }
+    let end = start.saturating_add(size);
+    (
+        (end < list.len()).then_some(end as u64),
+        list.len().saturating_sub(end),
+    )
 }
 
 /// One object of a delta round, after collapsing its log entries.

@@ -19,7 +19,7 @@ impl Store {
         write_props(
             out,
             &id,
-            c.schema(),
+            c.schema().props,
             include,
             nulls,
             |i, out| match stored {
@@ -157,60 +157,4 @@ impl Store {
             }
         }
     }
-}
-
-/// Writes `{...}` with `id` in its alphabetical place: the properties of `include` that have a
-/// value, and those of `nulls` without one as `null`.
-fn write_props(
-    out: &mut Vec<u8>,
-    id: &str,
-    schema: &Schema,
-    include: u32,
-    nulls: u32,
-    mut get: impl FnMut(usize, &mut Vec<u8>) -> bool,
-) {
-    out.push(b'{');
-    let mut first = true;
-    let mut id_done = false;
-    for (i, name) in schema.props.iter().enumerate() {
-        if !id_done && *name > "id" {
-            if !first {
-                out.push(b',');
-            }
-            write_key(out, "id");
-            write_str(out, id);
-            first = false;
-            id_done = true;
-        }
-        let bit = 1u32 << i;
-        if (include | nulls) & bit == 0 {
-            continue;
-        }
-        let mark = out.len();
-        if !first {
-            out.push(b',');
-        }
-        write_key(out, name);
-        if get(i, out) {
-            first = false;
-        } else if nulls & bit != 0 {
-            out.truncate(mark);
-            if !first {
-                out.push(b',');
-            }
-            write_key(out, name);
-            out.extend_from_slice(b"null");
-            first = false;
-        } else {
-            out.truncate(mark);
-        }
-    }
-    if !id_done {
-        if !first {
-            out.push(b',');
-        }
-        write_key(out, "id");
-        write_str(out, id);
-    }
-    out.push(b'}');
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use super::json::{write_key, write_str, write_value};
+use super::json::{write_props, write_str, write_value};
 
 mod ids;
 mod schema;
@@ -511,54 +511,18 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: u32, out:
         Coll::Users => G::U(UserGen::new(seed, index)),
         Coll::Groups => G::V(group_values(seed, index)),
     };
-    let schema = coll.schema();
     let id = object_id(seed, coll, index);
-    out.push(b'{');
-    let mut first = true;
-    let mut id_done = false;
-    for (i, name) in schema.props.iter().enumerate() {
-        if !id_done && *name > "id" {
-            if !first {
-                out.push(b',');
+    write_props(out, &id, coll.schema().props, mask, 0, |i, out| match &g {
+        G::C(c) => c.write(i, out),
+        G::U(u) => u.write(seed, i, out),
+        G::V(v) => match v.get(i) {
+            None | Some(serde_json::Value::Null) => false,
+            Some(v) => {
+                write_value(out, v);
+                true
             }
-            write_key(out, "id");
-            write_str(out, &id);
-            first = false;
-            id_done = true;
-        }
-        if mask & (1 << i) == 0 {
-            continue;
-        }
-        let mark = out.len();
-        if !first {
-            out.push(b',');
-        }
-        write_key(out, name);
-        let has = match &g {
-            G::C(c) => c.write(i, out),
-            G::U(u) => u.write(seed, i, out),
-            G::V(v) => match v.get(i) {
-                None | Some(serde_json::Value::Null) => false,
-                Some(v) => {
-                    write_value(out, v);
-                    true
-                }
-            },
-        };
-        if has {
-            first = false;
-        } else {
-            out.truncate(mark);
-        }
-    }
-    if !id_done {
-        if !first {
-            out.push(b',');
-        }
-        write_key(out, "id");
-        write_str(out, &id);
-    }
-    out.push(b'}');
+        },
+    });
 }
 
 /// The generated values of an object as JSON values (null: no value), for objects that get
