@@ -43,27 +43,6 @@ pub(crate) fn write_value(out: &mut Vec<u8>, v: &serde_json::Value) {
     let _ = serde_json::to_writer(&mut *out, v);
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    #[test]
-    fn escapes_like_serde() {
-        for s in [
-            "plain",
-            "quo\"te",
-            "back\\slash",
-            "nl\nx",
-            "ctl\u{1}",
-            "日本語 é",
-        ] {
-            let mut out = Vec::new();
-            super::write_str(&mut out, s);
-            let expected = serde_json::to_string(s).unwrap_or_default();
-            assert_eq!(String::from_utf8_lossy(&out), expected);
-        }
-    }
-}
-
 /// Writes `{...}` with `id` in its alphabetical place: the properties of `include` that have a
 /// value, and those of `nulls` without one as `null`.
 pub(crate) fn write_props(
@@ -118,4 +97,25 @@ pub(crate) fn write_props(
         write_str(out, id);
     }
     out.push(b'}');
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[test]
+    fn escapes_like_serde() {
+        for s in [
+            "plain",
+            "quo\"te",
+            "back\\slash",
+            "nl\nx",
+            "ctl\u{1}",
+            "日本語 é",
+        ] {
+            let mut out = Vec::new();
+            super::write_str(&mut out, s);
+            let expected = serde_json::to_string(s).unwrap_or_default();
+            assert_eq!(String::from_utf8_lossy(&out), expected);
+        }
+    }
 }
