@@ -786,3 +786,112 @@ async fn the_same_seed_makes_the_same_tenant_and_history() {
     }
     assert_eq!(snapshots[0], snapshots[1]);
 }
+
+#[tokio::test]
+async fn prefer_maxpagesize_sizes_pages_capped_at_200_and_is_answered() {
+    let e = start(EmulatorConfig {
+        contacts: 450,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    // Walk the round asking for 30 objects a page, then 1000 (capped at 200).
+    for (asked, applied, pages) in [(30usize, 30usize, 15usize), (1000, 200, 3)] {
+        let pref = format!("odata.maxpagesize={asked}");
+        let mut next = e.url("/v1.0/contacts/delta");
+        let mut sizes = Vec::new();
+        let mut ids = HashSet::new();
+        loop {
+            let r = e
+                .get_with(&next, &[("Authorization", "Bearer t"), ("Prefer", &pref)])
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!(
+                r.header("preference-applied"),
+                Some(format!("odata.maxpagesize={applied}").as_str())
+            );
+            let body = r.json();
+            let value = body["value"].as_array().unwrap();
+            sizes.push(value.len());
+            ids.extend(value.iter().map(|v| v["id"].as_str().unwrap().to_owned()));
+            match body["@odata.nextLink"].as_str() {
+                Some(n) => next = n.to_owned(),
+                None => break,
+            }
+        }
+        assert_eq!(sizes.len(), pages, "{sizes:?}");
+        assert!(
+            sizes[..pages - 1].iter().all(|n| *n == applied),
+            "{sizes:?}"
+        );
+        assert_eq!(ids.len(), 450, "every contact once");
+    }
+    // Both preferences in one header, and a page size without return=minimal's header: each
+    // applied one is answered; a value that is not a positive number is ignored.
+    let r = e
+        .get_with(
+            &e.url("/v1.0/contacts/delta"),
+            &[
+                ("Authorization", "Bearer t"),
+                ("Prefer", "return=minimal, odata.maxpagesize=5"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.header("preference-applied"),
+        Some("return=minimal, odata.maxpagesize=5")
+    );
+    assert_eq!(r.json()["value"].as_array().unwrap().len(), 5);
+    let r = e
+        .get_with(
+            &e.url("/v1.0/contacts/delta"),
+            &[
+                ("Authorization", "Bearer t"),
+                ("Prefer", "odata.maxpagesize=0"),
+            ],
+        )
+        .await;
+    assert_eq!(r.header("preference-applied"), None);
+    assert_eq!(r.json()["value"].as_array().unwrap().len(), 100);
+    // Not on a resource that does not document it.
+    let org = e.emu.demo().organizers[0].clone();
+    let r = e
+        .get_with(
+            &e.url(&format!(
+                "/v1.0/users/{org}/onlineMeetings/getAllRecordings(meetingOrganizerUserId='{org}')/delta"
+            )),
+            &[("Authorization", "Bearer t"), ("Prefer", "odata.maxpagesize=1")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("preference-applied"), None);
+}
+
+#[tokio::test]
+async fn the_first_page_context_echoes_the_select_list_as_asked() {
+    let e = start_default().await;
+    let r = e
+        .round(
+            &e.url("/v1.0/contacts/delta?$select=displayName, givenName,surname"),
+            false,
+        )
+        .await;
+    assert_eq!(
+        r.pages[0]["@odata.context"],
+        format!(
+            "{}/v1.0/$metadata#contacts(displayName,givenName,surname)",
+            e.base
+        )
+    );
+    // Later pages and rounds name the collection only.
+    for p in &r.pages[1..] {
+        assert_eq!(
+            p["@odata.context"],
+            format!("{}/v1.0/$metadata#contacts", e.base)
+        );
+    }
+    let next = e.round(&r.delta_link, false).await;
+    assert_eq!(
+        next.pages[0]["@odata.context"],
+        format!("{}/v1.0/$metadata#contacts", e.base)
+    );
+}

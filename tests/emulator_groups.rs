@@ -99,9 +99,10 @@ async fn default_properties_and_links() {
         .await;
     assert_eq!(r.pages.len(), 1);
     assert_eq!(r.items.len(), 12, "--groups defaults to 12");
+    // The first page echoes the $select list as asked.
     assert_eq!(
         r.pages[0]["@odata.context"],
-        format!("{}/v1.0/$metadata#groups", e.base)
+        format!("{}/v1.0/$metadata#groups({props})", e.base)
     );
     assert!(
         r.delta_link

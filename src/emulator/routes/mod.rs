@@ -29,6 +29,65 @@ pub const MAX_FILTER_IDS: usize = 50;
 pub const MAX_TOP: u32 = 999;
 /// Recordings/transcripts page size without `$top`.
 pub const ARTIFACT_PAGE_SIZE: usize = 10;
+/// The most objects a directory delta page holds when `Prefer: odata.maxpagesize` asks for more
+/// (graph-delta.md: capped at 200 objects).
+pub const MAX_DIRECTORY_PAGE: usize = 200;
+
+/// What the request's `Prefer` headers ask for, as far as the resource honours it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Prefs {
+    /// `return=minimal` (directory resources only).
+    pub(super) minimal: bool,
+    /// `odata.maxpagesize=N` (directory resources only), capped at [`MAX_DIRECTORY_PAGE`].
+    pub(super) max_page: Option<usize>,
+}
+
+impl Prefs {
+    /// Reads every `Prefer` header (a header may list several preferences, comma-separated;
+    /// names are case-insensitive). Unknown preferences and unusable values are ignored, as
+    /// preferences are: the server may always answer without them.
+    pub(super) fn read(headers: &HeaderMap, directory: bool) -> Prefs {
+        let mut p = Prefs::default();
+        if !directory {
+            return p;
+        }
+        let prefs = headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim);
+        for pref in prefs {
+            let (name, value) = pref.split_once('=').unwrap_or((pref, ""));
+            let (name, value) = (name.trim(), value.trim().trim_matches('"'));
+            if name.eq_ignore_ascii_case("return") && value.eq_ignore_ascii_case("minimal") {
+                p.minimal = true;
+            } else if name.eq_ignore_ascii_case("odata.maxpagesize")
+                && let Ok(n) = value.parse::<u64>()
+                && n >= 1
+            {
+                p.max_page = Some(
+                    usize::try_from(n)
+                        .unwrap_or(usize::MAX)
+                        .min(MAX_DIRECTORY_PAGE),
+                );
+            }
+        }
+        p
+    }
+
+    /// The `Preference-Applied` header's value, when a preference was applied.
+    pub(super) fn applied(&self) -> Option<String> {
+        let mut out = Vec::new();
+        if self.minimal {
+            out.push("return=minimal".to_owned());
+        }
+        if let Some(n) = self.max_page {
+            out.push(format!("odata.maxpagesize={n}"));
+        }
+        (!out.is_empty()).then(|| out.join(", "))
+    }
+}
 
 pub const SYNC_STATE_NOT_FOUND: &str = "The sync state generation is not found. The delta token is expired and data must be synchronized again.";
 
@@ -184,14 +243,7 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
         version: path.version.clone(),
     };
     let query = parse_query(req.uri().query());
-    let minimal = path.resource.is_directory()
-        && req
-            .headers()
-            .get_all("prefer")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"));
+    let prefs = Prefs::read(req.headers(), path.resource.is_directory());
 
     // The state token, if any: options repeated beside it are ignored.
     let token_param = query
@@ -232,7 +284,10 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
             (state.query.clone(), Start::Token(state))
         }
         None => match freeze(&path, &query) {
-            Ok((f, latest)) => (f, if latest { Start::Latest } else { Start::Fresh }),
+            Ok((f, latest)) => {
+                let start = if latest { Start::Latest } else { Start::Fresh };
+                (f, start)
+            }
             Err((status, code, m)) => return ctx.error(status, code, &m),
         },
     };
@@ -306,7 +361,23 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
         .take(|k| *k == FaultKind::Truncated)
         .is_some();
 
-    let mut body = build_page(&sh, &ctx, &links, &frozen, start, minimal, body_faults);
+    // The first request's `$select`, as asked, for the first page's `@odata.context`.
+    let asked_select = match start {
+        Start::Fresh if path.resource.is_directory() => query
+            .iter()
+            .find(|(k, _)| k == "select")
+            .map(|(_, v)| select_echo(v)),
+        _ => None,
+    };
+    let mut body = build_page(
+        &sh,
+        &ctx,
+        &links,
+        &frozen,
+        start,
+        (prefs, asked_select.as_deref()),
+        body_faults,
+    );
     if malformed {
         body = b"<html><body><h1>Bad gateway</h1></body></html>{\"value\":[".to_vec();
     }
@@ -327,11 +398,20 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
     } else {
         ctx.json(StatusCode::OK, body)
     };
-    if minimal {
-        with_header(resp, "Preference-Applied", "return=minimal")
-    } else {
-        resp
+    match prefs.applied() {
+        Some(applied) => with_header(resp, "Preference-Applied", &applied),
+        None => resp,
     }
+}
+
+/// A `$select` list as Graph echoes it in `@odata.context`: the names as asked, in the order
+/// asked, without blanks.
+fn select_echo(v: &str) -> String {
+    v.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Locks `m`, recovering it when a panic poisoned it: every change to the emulator's state is

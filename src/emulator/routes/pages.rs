@@ -8,7 +8,7 @@ pub(super) fn build_page(
     links: &LinkCtx,
     f: &Frozen,
     start: Start,
-    minimal: bool,
+    (prefs, asked_select): (Prefs, Option<&str>),
     faults: BodyFaults,
 ) -> Vec<u8> {
     let mut store = lock(&sh.store);
@@ -62,7 +62,12 @@ pub(super) fn build_page(
     };
     let mut out = Vec::with_capacity(64 * 1024);
     out.extend_from_slice(b"{\"@odata.context\":");
-    write_str(&mut out, &links.context(f.resource));
+    // The first page echoes the `$select` list (`…/$metadata#users(displayName,givenName)`).
+    let context = match asked_select {
+        Some(list) if !list.is_empty() => format!("{}({list})", links.context(f.resource)),
+        _ => links.context(f.resource),
+    };
+    write_str(&mut out, &context);
     let Some(state) = page_state else {
         let st = TokenState {
             kind: Kind::DeltaLink,
@@ -87,7 +92,7 @@ pub(super) fn build_page(
             remaining_after_next: usize::MAX,
         }
     } else {
-        collect_items(&mut store, links, f, &state, minimal, faults.duplicate)
+        collect_items(&mut store, links, f, &state, prefs)
     };
     drop(store);
     let mut items = page.items;
@@ -184,7 +189,12 @@ struct Page {
     remaining_after_next: usize,
 }
 
-fn page_size(sh_default: usize, f: &Frozen) -> usize {
+/// Objects per page: `Prefer: odata.maxpagesize` where it was given (directory resources),
+/// else `$top` where the resource honours it, else the emulator's page size.
+fn page_size(sh_default: usize, f: &Frozen, max_page: Option<usize>) -> usize {
+    if let Some(n) = max_page {
+        return n.max(1);
+    }
     match f.resource {
         Resource::Contacts => f.top.map_or(sh_default, |t| t as usize),
         Resource::Users | Resource::Groups => sh_default,
@@ -200,10 +210,10 @@ fn collect_items(
     links: &LinkCtx,
     f: &Frozen,
     state: &TokenState,
-    minimal: bool,
-    _duplicate: bool,
+    prefs: Prefs,
 ) -> Page {
-    let size = page_size(store_page_size(store), f);
+    let minimal = prefs.minimal;
+    let size = page_size(store_page_size(store), f, prefs.max_page);
     if f.resource == Resource::Groups {
         let p = store.group_page(f, state, minimal, size);
         return Page {
