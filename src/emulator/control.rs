@@ -6,6 +6,7 @@
 //! | --- | --- | --- |
 //! | `GET /_emulator/state` | | position, clock, counts, organizers, sample ids, faults, churn |
 //! | `POST /_emulator/contacts` | partial contact | creates a contact (unspecified properties generated) → the contact |
+//! | `POST`, `GET`, `PATCH`, `DELETE /_emulator/users…` | as for contacts | users, object by object, as contacts; a deleted user leaves its groups (soft: kept aside), a restored one rejoins the live ones |
 //! | `GET /_emulator/contacts/{id}` | | the contact with `@emulator.status` |
 //! | `PATCH /_emulator/contacts/{id}` | properties (null clears) | updates → the contact |
 //! | `DELETE /_emulator/contacts/{id}` | | soft delete (`@removed` reason `changed`) |
@@ -20,7 +21,7 @@
 //! | `POST /_emulator/groups/{id}/members` | `{"id": userId}` | adds a member (409 if already one) |
 //! | `DELETE /_emulator/groups/{id}/members/{userId}` | | removes a member (404 if not one) |
 //! | `POST /_emulator/recordings` | `{"organizer": id}` (optional) | adds a recording and transcript → the recording |
-//! | `POST /_emulator/mutate` | `{"count": n, "groups": m}` | n (0-100000) random realistic contact/recording changes and m (0-10000) group changes (both optional; count defaults to 1 without groups) → counts |
+//! | `POST /_emulator/mutate` | `{"count": n, "groups": m, "users": u}` | n (0-100000) random realistic contact/recording changes, m (0-10000) group changes and u (0-10000) user changes (all optional; count defaults to 1 without groups or users) → counts |
 //! | `GET /_emulator/faults` | | active faults |
 //! | `POST /_emulator/faults` | `{"spec": "throttle:2:0.5"}` or `{"specs": [...]}` | adds faults (N 1-1000000 or `always`, SECS 0-3600, MS 0-600000; at most 100 active) |
 //! | `DELETE /_emulator/faults` | | clears faults |
@@ -37,7 +38,7 @@ use std::sync::atomic::Ordering;
 use serde_json::{Map, Value, json};
 
 use super::clock::graph_datetime;
-use super::limits::{CHURN, CLOCK_STEP, MUTATE_COUNT, MUTATE_GROUPS};
+use super::limits::{CHURN, CLOCK_STEP, MUTATE_COUNT, MUTATE_GROUPS, MUTATE_USERS};
 use super::routes::lock;
 use super::store::CtlError;
 use super::tenant::Coll;
@@ -126,44 +127,91 @@ impl Control {
         lock(&self.sh.store).id_of(Coll::Users, index)
     }
 
+    /// Object `id` of collection `c` with `@emulator.status` (a group also with
+    /// `@emulator.memberCount`).
+    pub fn get(&self, c: Coll, id: &str) -> Result<Value, ControlError> {
+        let store = lock(&self.sh.store);
+        Ok(match c {
+            Coll::Groups => store.get_group(id)?,
+            _ => store.get(c, id)?,
+        })
+    }
+
+    /// Creates an object of `c` (unspecified properties generated; a group may list its first
+    /// `"members"`) → the object.
+    pub fn create(&self, c: Coll, body: &Value) -> Result<Value, ControlError> {
+        let body = as_object(body)?;
+        let now = self.sh.clock.now();
+        let mut store = lock(&self.sh.store);
+        Ok(match c {
+            Coll::Groups => store.create_group(body, now)?,
+            _ => store.create(c, body, now)?,
+        })
+    }
+
+    /// Updates properties of object `id` of `c` (null clears one) → the object.
+    pub fn update(&self, c: Coll, id: &str, body: &Value) -> Result<Value, ControlError> {
+        let body = as_object(body)?;
+        let now = self.sh.clock.now();
+        lock(&self.sh.store).update(c, id, body, now)?;
+        self.get(c, id)
+    }
+
+    /// Soft-deletes (`@removed` reason `changed`) or, `permanent`, hard-deletes (`deleted`)
+    /// object `id` of `c`; a user also leaves its groups.
+    pub fn delete(&self, c: Coll, id: &str, permanent: bool) -> Result<Value, ControlError> {
+        let now = self.sh.clock.now();
+        let mut store = lock(&self.sh.store);
+        Ok(match c {
+            Coll::Users => store.delete_user(id, permanent, now)?,
+            _ => store.delete(c, id, permanent, now)?,
+        })
+    }
+
+    /// Restores soft-deleted object `id` of `c` (a user rejoins the live groups it left) → the
+    /// object.
+    pub fn restore(&self, c: Coll, id: &str) -> Result<Value, ControlError> {
+        let now = self.sh.clock.now();
+        let restored = {
+            let mut store = lock(&self.sh.store);
+            match c {
+                Coll::Users => store.restore_user(id, now)?,
+                _ => store.restore(c, id, now)?,
+            }
+        };
+        match c {
+            Coll::Groups => self.get(c, id),
+            _ => Ok(restored),
+        }
+    }
+
     pub fn get_group(&self, id: &str) -> Result<Value, ControlError> {
-        Ok(lock(&self.sh.store).get_group(id)?)
+        self.get(Coll::Groups, id)
+    }
+
+    pub fn create_group(&self, body: &Value) -> Result<Value, ControlError> {
+        self.create(Coll::Groups, body)
+    }
+
+    pub fn update_group(&self, id: &str, body: &Value) -> Result<Value, ControlError> {
+        self.update(Coll::Groups, id, body)
+    }
+
+    pub fn soft_delete_group(&self, id: &str) -> Result<Value, ControlError> {
+        self.delete(Coll::Groups, id, false)
+    }
+
+    pub fn hard_delete_group(&self, id: &str) -> Result<Value, ControlError> {
+        self.delete(Coll::Groups, id, true)
+    }
+
+    pub fn restore_group(&self, id: &str) -> Result<Value, ControlError> {
+        self.restore(Coll::Groups, id)
     }
 
     /// The current member ids of a group.
     pub fn group_members(&self, id: &str) -> Result<Vec<String>, ControlError> {
         Ok(lock(&self.sh.store).group_member_ids(id)?)
-    }
-
-    pub fn create_group(&self, body: &Value) -> Result<Value, ControlError> {
-        let body = as_object(body)?;
-        let now = self.sh.clock.now();
-        Ok(lock(&self.sh.store).create_group(body, now)?)
-    }
-
-    pub fn update_group(&self, id: &str, body: &Value) -> Result<Value, ControlError> {
-        let body = as_object(body)?;
-        let now = self.sh.clock.now();
-        let mut store = lock(&self.sh.store);
-        store.update(Coll::Groups, id, body, now)?;
-        Ok(store.get_group(id)?)
-    }
-
-    pub fn soft_delete_group(&self, id: &str) -> Result<Value, ControlError> {
-        let now = self.sh.clock.now();
-        Ok(lock(&self.sh.store).delete(Coll::Groups, id, false, now)?)
-    }
-
-    pub fn hard_delete_group(&self, id: &str) -> Result<Value, ControlError> {
-        let now = self.sh.clock.now();
-        Ok(lock(&self.sh.store).delete(Coll::Groups, id, true, now)?)
-    }
-
-    pub fn restore_group(&self, id: &str) -> Result<Value, ControlError> {
-        let now = self.sh.clock.now();
-        let mut store = lock(&self.sh.store);
-        store.restore(Coll::Groups, id, now)?;
-        Ok(store.get_group(id)?)
     }
 
     /// `count` random realistic group changes (members joining and leaving, edits, deletes,
@@ -173,6 +221,17 @@ impl Control {
         for n in batches(count.min(MUTATE_GROUPS.max)) {
             let now = self.sh.clock.now();
             add_counts(&mut out, lock(&self.sh.store).mutate_groups(n, now));
+        }
+        out
+    }
+
+    /// `count` random realistic user changes (edits, new users, soft deletes that take users out
+    /// of their groups, restores that put them back); at most [`MUTATE_USERS`]`.max`.
+    pub fn mutate_users(&self, count: u64) -> Value {
+        let mut out = json!({});
+        for n in batches(count.min(MUTATE_USERS.max)) {
+            let now = self.sh.clock.now();
+            add_counts(&mut out, lock(&self.sh.store).mutate_users(n, now));
         }
         out
     }
@@ -202,7 +261,7 @@ impl Control {
     pub fn state(&self) -> Value {
         let store = lock(&self.sh.store);
         let (live, soft, hard) = store.contacts.counts();
-        let (ulive, _, _) = store.users.counts();
+        let (ulive, usoft, uhard) = store.users.counts();
         let (glive, gsoft, ghard) = store.groups.counts();
         let sample: Vec<String> = (0..store.contacts.next.min(5))
             .map(|i| store.id_of(Coll::Contacts, i))
@@ -221,7 +280,12 @@ impl Control {
                 "properties": Coll::Contacts.schema().props,
             },
             "lastChange": store.log.last().map(|e| graph_datetime(e.at)),
-            "users": {"live": ulive},
+            "users": {
+                "generated": store.users.base, "live": ulive, "softDeleted": usoft,
+                "deleted": uhard,
+                "defaultProperties": Coll::Users.schema().names(Coll::Users.schema().default_mask),
+                "properties": Coll::Users.schema().props,
+            },
             "groups": {
                 "generated": store.groups.base, "live": glive, "softDeleted": gsoft,
                 "deleted": ghard, "memberSlice": store.member_slice,
@@ -240,34 +304,27 @@ impl Control {
     }
 
     pub fn get_contact(&self, id: &str) -> Result<Value, ControlError> {
-        Ok(lock(&self.sh.store).get(Coll::Contacts, id)?)
+        self.get(Coll::Contacts, id)
     }
 
     pub fn create_contact(&self, body: &Value) -> Result<Value, ControlError> {
-        let body = as_object(body)?;
-        let now = self.sh.clock.now();
-        Ok(lock(&self.sh.store).create(Coll::Contacts, body, now)?)
+        self.create(Coll::Contacts, body)
     }
 
     pub fn update_contact(&self, id: &str, body: &Value) -> Result<Value, ControlError> {
-        let body = as_object(body)?;
-        let now = self.sh.clock.now();
-        Ok(lock(&self.sh.store).update(Coll::Contacts, id, body, now)?)
+        self.update(Coll::Contacts, id, body)
     }
 
     pub fn soft_delete_contact(&self, id: &str) -> Result<Value, ControlError> {
-        let now = self.sh.clock.now();
-        Ok(lock(&self.sh.store).delete(Coll::Contacts, id, false, now)?)
+        self.delete(Coll::Contacts, id, false)
     }
 
     pub fn hard_delete_contact(&self, id: &str) -> Result<Value, ControlError> {
-        let now = self.sh.clock.now();
-        Ok(lock(&self.sh.store).delete(Coll::Contacts, id, true, now)?)
+        self.delete(Coll::Contacts, id, true)
     }
 
     pub fn restore_contact(&self, id: &str) -> Result<Value, ControlError> {
-        let now = self.sh.clock.now();
-        Ok(lock(&self.sh.store).restore(Coll::Contacts, id, now)?)
+        self.restore(Coll::Contacts, id)
     }
 
     /// Adds a recording (and its transcript) for `organizer` (default: the first organizer).

@@ -501,7 +501,7 @@ impl Store {
             .collect())
     }
 
-    fn push_member_log(&mut self, g: u64, u: u64, op: Op, now: DateTime<Utc>) {
+    pub(crate) fn push_member_log(&mut self, g: u64, u: u64, op: Op, now: DateTime<Utc>) {
         self.log.push(LogEntry {
             target: Target::Dir(G),
             idx: g,

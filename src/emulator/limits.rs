@@ -164,6 +164,12 @@ pub const MUTATE_GROUPS: Whole = Whole {
     unit: "group changes",
 };
 
+pub const MUTATE_USERS: Whole = Whole {
+    min: 0,
+    max: 10_000,
+    unit: "user changes",
+};
+
 /// Contacts are generated lazily: ten million cost nothing until paged.
 pub const CONTACTS: Whole = Whole {
     min: 0,

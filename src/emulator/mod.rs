@@ -36,6 +36,7 @@ mod routes;
 mod store;
 mod tenant;
 mod token;
+mod users;
 
 pub use cli::{EmulatorArgs, demo_contacts, run_cli};
 pub use config::{EmulatorConfig, parse_duration};
@@ -182,7 +183,8 @@ const CHURN_TICK: Duration = Duration::from_millis(100);
 const CHURN_BATCH: u64 = 16;
 
 /// Applies `per_sec` random changes per second while the rate is above zero: contacts and
-/// recordings as before, and one group change for every four of those (when there are groups).
+/// recordings as before, and one group change (when there are groups) and one user change for
+/// every four of those.
 ///
 /// A tick's burst is at most `per_sec / 10` changes (a hundred at the largest allowed rate),
 /// made in batches of [`CHURN_BATCH`]; a tick that ran late is not made up for, so the task never
@@ -190,6 +192,7 @@ const CHURN_BATCH: u64 = 16;
 async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: CancellationToken) {
     let mut owed = 0.0f64;
     let mut group_owed = 0.0f64;
+    let mut user_owed = 0.0f64;
     loop {
         // The control API and `start` check the range; clamping again keeps this task bounded
         // whatever reaches the channel.
@@ -225,12 +228,20 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
             group_owed -= g;
             groups = g as u64;
         }
-        while contacts + groups > 0 {
+        let mut users = 0;
+        if n >= 1.0 {
+            user_owed += n / 4.0;
+            let u = user_owed.floor();
+            user_owed -= u;
+            users = u as u64;
+        }
+        while contacts + groups + users > 0 {
             if cancel.is_cancelled() {
                 return;
             }
             let c = contacts.min(CHURN_BATCH);
             let g = groups.min(CHURN_BATCH);
+            let u = users.min(CHURN_BATCH);
             let now = sh.clock.now();
             {
                 let mut store = lock(&sh.store);
@@ -240,9 +251,13 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
                 if g > 0 {
                     store.mutate_groups(g, now);
                 }
+                if u > 0 {
+                    store.mutate_users(u, now);
+                }
             }
             contacts -= c;
             groups -= g;
+            users -= u;
             tokio::task::yield_now().await;
         }
     }

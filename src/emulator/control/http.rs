@@ -12,27 +12,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::super::limits::{CHURN, CLOCK_STEP, MUTATE_COUNT, MUTATE_GROUPS};
+use super::super::limits::{CHURN, CLOCK_STEP, MUTATE_COUNT, MUTATE_GROUPS, MUTATE_USERS};
+use super::super::tenant::Coll;
 use super::super::{Shared, identity, routes};
 use super::{Control, ControlError, add_counts, bad, batches};
 
 pub(crate) fn router(sh: Arc<Shared>) -> Router {
     Router::new()
         .route("/_emulator/state", get(h_state))
-        .route("/_emulator/contacts", post(h_create))
+        // contacts, users and groups, object by object
+        .route("/_emulator/{coll}", post(h_create))
         .route(
-            "/_emulator/contacts/{id}",
+            "/_emulator/{coll}/{id}",
             get(h_get).patch(h_update).delete(h_delete),
         )
-        .route("/_emulator/contacts/{id}/restore", post(h_restore))
-        .route("/_emulator/groups", post(h_group_create))
-        .route(
-            "/_emulator/groups/{id}",
-            get(h_group_get)
-                .patch(h_group_update)
-                .delete(h_group_delete),
-        )
-        .route("/_emulator/groups/{id}/restore", post(h_group_restore))
+        .route("/_emulator/{coll}/{id}/restore", post(h_restore))
         .route(
             "/_emulator/groups/{id}/members",
             get(h_members).post(h_member_add),
@@ -130,38 +124,57 @@ async fn h_state(State(sh): State<Arc<Shared>>) -> Response {
     reply(Ok(ctl(&sh).state()))
 }
 
-async fn h_create(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| ctl(&sh).create_contact(&b)))
+/// The collection a control path names (`contacts`, `users`, `groups`).
+fn coll(name: &str) -> Result<Coll, ControlError> {
+    match name {
+        "contacts" => Ok(Coll::Contacts),
+        "users" => Ok(Coll::Users),
+        "groups" => Ok(Coll::Groups),
+        other => Err(ControlError {
+            status: 404,
+            message: format!(
+                "unknown control endpoint /_emulator/{other} (objects: contacts, users, groups)"
+            ),
+        }),
+    }
 }
 
-async fn h_get(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    reply(ctl(&sh).get_contact(&id))
+async fn h_create(
+    State(sh): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    reply(coll(&name).and_then(|c| parse_body(&body).and_then(|b| ctl(&sh).create(c, &b))))
 }
 
-async fn h_update(State(sh): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| ctl(&sh).update_contact(&id, &b)))
+async fn h_get(
+    State(sh): State<Arc<Shared>>,
+    Path((name, id)): Path<(String, String)>,
+) -> Response {
+    reply(coll(&name).and_then(|c| ctl(&sh).get(c, &id)))
+}
+
+async fn h_update(
+    State(sh): State<Arc<Shared>>,
+    Path((name, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    reply(coll(&name).and_then(|c| parse_body(&body).and_then(|b| ctl(&sh).update(c, &id, &b))))
 }
 
 async fn h_delete(
     State(sh): State<Arc<Shared>>,
-    Path(id): Path<String>,
+    Path((name, id)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let permanent = q.as_deref().is_some_and(|q| {
-        q.split('&').any(|p| {
-            p.eq_ignore_ascii_case("permanent=true") || p.eq_ignore_ascii_case("permanent")
-        })
-    });
-    let c = ctl(&sh);
-    reply(if permanent {
-        c.hard_delete_contact(&id)
-    } else {
-        c.soft_delete_contact(&id)
-    })
+    reply(coll(&name).and_then(|c| ctl(&sh).delete(c, &id, permanent(q.as_deref()))))
 }
 
-async fn h_restore(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    reply(ctl(&sh).restore_contact(&id))
+async fn h_restore(
+    State(sh): State<Arc<Shared>>,
+    Path((name, id)): Path<(String, String)>,
+) -> Response {
+    reply(coll(&name).and_then(|c| ctl(&sh).restore(c, &id)))
 }
 
 fn permanent(q: Option<&str>) -> bool {
@@ -170,39 +183,6 @@ fn permanent(q: Option<&str>) -> bool {
             p.eq_ignore_ascii_case("permanent=true") || p.eq_ignore_ascii_case("permanent")
         })
     })
-}
-
-async fn h_group_create(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
-    reply(parse_body(&body).and_then(|b| ctl(&sh).create_group(&b)))
-}
-
-async fn h_group_get(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    reply(ctl(&sh).get_group(&id))
-}
-
-async fn h_group_update(
-    State(sh): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    reply(parse_body(&body).and_then(|b| ctl(&sh).update_group(&id, &b)))
-}
-
-async fn h_group_delete(
-    State(sh): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let c = ctl(&sh);
-    reply(if permanent(q.as_deref()) {
-        c.hard_delete_group(&id)
-    } else {
-        c.soft_delete_group(&id)
-    })
-}
-
-async fn h_group_restore(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    reply(ctl(&sh).restore_group(&id))
 }
 
 async fn h_members(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
@@ -245,9 +225,10 @@ async fn h_recording(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
 async fn h_mutate(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
     let usage = || {
         format!(
-            "give {{\"count\": n, \"groups\": m}}, count in {}, groups in {}",
+            "give {{\"count\": n, \"groups\": m, \"users\": u}}, count in {}, groups in {}, users in {}",
             MUTATE_COUNT.describe(),
-            MUTATE_GROUPS.describe()
+            MUTATE_GROUPS.describe(),
+            MUTATE_USERS.describe()
         )
     };
     let asked = parse_numbers(&body, usage).and_then(|b| {
@@ -255,14 +236,18 @@ async fn h_mutate(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
             None => 0,
             Some(v) => MUTATE_GROUPS.from_json("groups", v).map_err(bad)?,
         };
+        let users = match b.get("users") {
+            None => 0,
+            Some(v) => MUTATE_USERS.from_json("users", v).map_err(bad)?,
+        };
         let n = match b.get("count") {
-            // Alone, a mutate call makes one change; with "groups", only group changes.
-            None => u64::from(groups == 0),
+            // Alone, a mutate call makes one change; with "groups" or "users", only those.
+            None => u64::from(groups == 0 && users == 0),
             Some(v) => MUTATE_COUNT.from_json("count", v).map_err(bad)?,
         };
-        Ok((n, groups))
+        Ok((n, groups, users))
     });
-    let (n, groups) = match asked {
+    let (n, groups, users) = match asked {
         Ok(a) => a,
         Err(e) => return reply(Err(e)),
     };
@@ -281,6 +266,16 @@ async fn h_mutate(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
             tokio::task::yield_now().await;
         }
         out["groups"] = g;
+    }
+    if users > 0 {
+        let mut u = json!({});
+        for k in batches(users) {
+            add_counts(&mut u, c.mutate_users(k));
+            tokio::task::yield_now().await;
+        }
+        out["users"] = u;
+    }
+    if groups > 0 || users > 0 {
         out["position"] = json!(c.position());
     }
     reply(Ok(out))

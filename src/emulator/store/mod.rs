@@ -209,6 +209,10 @@ pub struct Store {
     rng: Rng,
     /// Random source of group changes (apart, so that contact histories stay as they were).
     pub(crate) grng: Rng,
+    /// Random source of user changes (apart, for the same reason).
+    pub(crate) urng: Rng,
+    /// The groups each soft-deleted user left, to rejoin on a restore.
+    pub(crate) suspended_memberships: HashMap<u64, Vec<u64>>,
     cache: Option<(CacheKey, Arc<Vec<Change>>)>,
 }
 
@@ -236,6 +240,8 @@ impl Store {
             page_size: 100,
             rng: Rng(seed ^ 0x5EED_C4A2),
             grng: Rng(seed ^ 0x6E0_C4A2),
+            urng: Rng(seed ^ 0x05E2_C4A2),
+            suspended_memberships: HashMap::new(),
             cache: None,
         };
         if organizers > 0 {
