@@ -100,6 +100,21 @@ fn check_doc(text: &str, len: usize) -> usize {
             let width: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();
             assert!(width <= 120 + 8, "a line of {width} characters drawn");
         }
+        // Scrolled sideways as far as it goes, then wrapped: still what the pane holds.
+        for _ in 0..100 {
+            view.scroll_sideways(1_000, 40, 120);
+        }
+        for wrap in [false, true] {
+            view.wrap = wrap;
+            let drawn = view.visible_lines(40, 120);
+            assert!(drawn.len() <= 40, "{} rows drawn", drawn.len());
+            for line in drawn {
+                let width: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();
+                assert!(width <= 120, "a line of {width} characters drawn");
+            }
+        }
+        view.wrap = false;
+        view.left = 0;
     }
     bytes
 }

@@ -19,6 +19,10 @@ pub const INLINE_LIMIT: usize = 256 * 1024;
 /// letter.
 pub const MAX_MATCHES: usize = 100_000;
 
+/// Sideways scrolling stops at this column: a frame skips at most this many characters of a
+/// visible line, so a 10 MB line costs a frame no more than a line of this length.
+pub const MAX_LEFT: usize = 4096;
+
 /// Job numbers are unique in the process, so an answer can never be taken for a later job.
 static NEXT_JOB: AtomicU64 = AtomicU64::new(1);
 
@@ -67,6 +71,11 @@ pub struct JsonView {
     pub capped: bool,
     /// The job whose document the pane waits for (a placeholder is shown meanwhile).
     pub pending: Option<u64>,
+    /// First visible column of every line (sideways scroll; at most [`MAX_LEFT`]).
+    pub left: usize,
+    /// Long lines wrap at the pane's width (each on at most as many rows as the pane has)
+    /// instead of being cut; kept from one document to the next.
+    pub wrap: bool,
     /// A job not yet handed to the runtime.
     job: Option<FormatJob>,
 }
@@ -105,7 +114,9 @@ impl JsonView {
     /// Shows `doc` from its top; the search query is kept and run again.
     pub fn show_doc(&mut self, doc: JsonDoc, height: usize) {
         let query = std::mem::take(&mut self.query);
+        let wrap = self.wrap;
         *self = JsonView::new(Arc::new(doc));
+        self.wrap = wrap;
         if !query.is_empty() {
             self.search(&query, height);
             self.top = 0;
@@ -123,7 +134,9 @@ impl JsonView {
             return false;
         }
         let query = std::mem::take(&mut self.query);
+        let wrap = self.wrap;
         *self = JsonView::new(doc);
+        self.wrap = wrap;
         if !query.is_empty() {
             self.search(&query, height);
             self.top = 0;
@@ -132,7 +145,13 @@ impl JsonView {
     }
 
     fn max_top(&self, height: usize) -> usize {
-        self.doc.line_count().saturating_sub(height.max(1))
+        let count = self.doc.line_count();
+        if self.wrap {
+            // Wrapped lines take several rows: the last line may come up to the top.
+            count.saturating_sub(1)
+        } else {
+            count.saturating_sub(height.max(1))
+        }
     }
 
     pub fn scroll_by(&mut self, delta: isize, height: usize) {
@@ -148,8 +167,88 @@ impl JsonView {
         self.top = 0;
     }
 
-    pub fn scroll_bottom(&mut self, height: usize) {
-        self.top = self.max_top(height);
+    /// Shows the last line at the bottom; `width` is the pane body's width (wrapped lines).
+    pub fn scroll_bottom(&mut self, height: usize, width: usize) {
+        let height = height.max(1);
+        if !self.wrap {
+            self.top = self.max_top(height);
+            return;
+        }
+        // Up from the last line while its rows still fit.
+        let text_w = self.text_width(width);
+        let mut rows = 0;
+        let mut top = self.doc.line_count();
+        while top > 0 {
+            let r = self.wrapped_rows(top - 1, text_w, height);
+            if rows + r > height {
+                break;
+            }
+            rows += r;
+            top -= 1;
+        }
+        self.top = top.min(self.max_top(height));
+    }
+
+    /// Moves the first visible column by `delta` (no further than [`MAX_LEFT`], nor past the
+    /// end of the longest visible line); nothing moves while lines wrap.
+    pub fn scroll_sideways(&mut self, delta: isize, height: usize, width: usize) {
+        if self.wrap {
+            return;
+        }
+        let text_w = self.text_width(width).max(1);
+        let end = (self.top + height).min(self.doc.line_count());
+        // Measured no further than the furthest column one can scroll to.
+        let cap = MAX_LEFT + text_w;
+        let longest = (self.top..end)
+            .map(|n| self.doc.indent(n) + self.doc.line(n).chars().take(cap).count())
+            .max()
+            .unwrap_or(0);
+        let max_left = longest.saturating_sub(text_w / 2).min(MAX_LEFT);
+        self.left = if delta < 0 {
+            self.left.saturating_sub(delta.unsigned_abs())
+        } else {
+            // Never moved back by a right step (the lines now in view may be shorter).
+            self.left
+                .saturating_add(delta.unsigned_abs())
+                .min(max_left.max(self.left))
+        };
+    }
+
+    /// Long lines wrap, or are cut again (then from the first column).
+    pub fn toggle_wrap(&mut self, height: usize) {
+        self.wrap = !self.wrap;
+        self.left = 0;
+        self.top = self.top.min(self.max_top(height));
+    }
+
+    /// How many lines, from `top` on, a body of `height` x `width` shows (wrapped lines take
+    /// more than a row; a line only partly shown counts).
+    pub fn lines_shown(&self, height: usize, width: usize) -> usize {
+        let total = self.doc.line_count();
+        if !self.wrap {
+            return height.min(total.saturating_sub(self.top));
+        }
+        let text_w = self.text_width(width);
+        let (mut rows, mut n) = (0, self.top);
+        while rows < height && n < total {
+            rows += self.wrapped_rows(n, text_w, height - rows);
+            n += 1;
+        }
+        n - self.top
+    }
+
+    /// Columns of the pane body left for the text (the rest is the line-number gutter).
+    pub fn text_width(&self, width: usize) -> usize {
+        width.saturating_sub(digits(self.doc.line_count()) + 1)
+    }
+
+    /// Rows line `n` takes when wrapped at `text_w`: at least one, at most `max_rows`;
+    /// counts no more characters than those rows hold.
+    fn wrapped_rows(&self, n: usize, text_w: usize, max_rows: usize) -> usize {
+        let text_w = text_w.max(1);
+        let cap = text_w.saturating_mul(max_rows);
+        let cols = self.doc.indent(n) + self.doc.line(n).chars().take(cap).count();
+        cols.div_ceil(text_w).clamp(1, max_rows.max(1))
     }
 
     /// Finds every ASCII-case-insensitive occurrence of `query` (up to [`MAX_MATCHES`]) and
@@ -213,47 +312,117 @@ impl JsonView {
         }
     }
 
-    /// The ratatui lines for rows `top .. top + height`, with a line-number gutter and search
-    /// highlights, each cut to `width` characters: only what can be seen is built, so a line
+    /// The ratatui lines for the rows from line `top` on, at most `height`, with a line-number
+    /// gutter and search highlights, each `width` characters at most: cut from column `left`,
+    /// or wrapped (a line on at most `height` rows). Only what can be seen is built, so a line
     /// as long as the body costs no more than a short one.
     pub fn visible_lines(&self, height: usize, width: usize) -> Vec<Line<'_>> {
         let total = self.doc.line_count();
-        let end = (self.top + height).min(total);
         let gutter = digits(total);
-        let first_match = self.matches.partition_point(|m| m.line < self.top);
-        let mut mi = first_match;
-        let mut out = Vec::with_capacity(end.saturating_sub(self.top));
-        for n in self.top..end {
-            let mut spans = Vec::with_capacity(8);
-            spans.push(Span::styled(
-                format!("{:>gutter$} ", n + 1),
-                Style::new().fg(Color::DarkGray),
-            ));
-            let mut budget = width.saturating_sub(gutter + 1);
-            let indent = self.doc.indent(n).min(budget);
-            if indent > 0 {
-                spans.push(Span::raw(" ".repeat(indent)));
-                budget -= indent;
-            }
+        let text_w = width.saturating_sub(gutter + 1);
+        let mut mi = self.matches.partition_point(|m| m.line < self.top);
+        let mut out = Vec::with_capacity(height);
+        let mut n = self.top;
+        while out.len() < height && n < total {
             let m0 = mi;
             while mi < self.matches.len() && self.matches[mi].line == n {
                 mi += 1;
             }
-            let line_matches = &self.matches[m0..mi];
-            for (at, text, kind) in self.doc.line_pieces(n) {
-                if budget == 0 {
-                    break;
-                }
-                let text = clip(text, &mut budget);
-                if line_matches.is_empty() {
-                    spans.push(Span::styled(text, kind.style()));
+            let (skip, max_rows) = if self.wrap {
+                (0, height - out.len())
+            } else {
+                (self.left, 1)
+            };
+            let rows = self.cut_line(n, skip, text_w, max_rows, m0..mi);
+            for (k, spans) in rows.into_iter().enumerate() {
+                let number = if k == 0 {
+                    format!("{:>gutter$} ", n + 1)
                 } else {
-                    self.split_highlight(&mut spans, at, text, kind, line_matches, m0);
-                }
+                    " ".repeat(gutter + 1)
+                };
+                let mut line = Vec::with_capacity(spans.len() + 1);
+                line.push(Span::styled(number, Style::new().fg(Color::DarkGray)));
+                line.extend(spans);
+                out.push(Line::from(line));
             }
-            out.push(Line::from(spans));
+            n += 1;
         }
         out
+    }
+
+    /// Line `n` from column `skip` on, in rows of `w` columns, at most `max_rows` of them (at
+    /// least one, maybe empty). The indentation counts as columns. Costs `skip` plus what the
+    /// rows hold, whatever the line's length.
+    fn cut_line(
+        &self,
+        n: usize,
+        mut skip: usize,
+        w: usize,
+        max_rows: usize,
+        matches: std::ops::Range<usize>,
+    ) -> Vec<Vec<Span<'_>>> {
+        let mut rows: Vec<Vec<Span<'_>>> = vec![Vec::new()];
+        if w == 0 {
+            return rows;
+        }
+        let mut room = w;
+        // The next row, if one more may be shown.
+        let next_row = |rows: &mut Vec<Vec<Span<'_>>>, room: &mut usize| {
+            if rows.len() >= max_rows {
+                return false;
+            }
+            rows.push(Vec::new());
+            *room = w;
+            true
+        };
+        let indent = self.doc.indent(n);
+        let mut spaces = indent - skip.min(indent);
+        skip -= skip.min(indent);
+        while spaces > 0 {
+            if room == 0 && !next_row(&mut rows, &mut room) {
+                return rows;
+            }
+            let take = spaces.min(room);
+            if let Some(row) = rows.last_mut() {
+                row.push(Span::raw(" ".repeat(take)));
+            }
+            spaces -= take;
+            room -= take;
+        }
+        let line_matches = &self.matches[matches.clone()];
+        for (mut at, mut text, kind) in self.doc.line_pieces(n) {
+            if skip > 0 {
+                match text.char_indices().nth(skip) {
+                    Some((cut, _)) => {
+                        text = &text[cut..];
+                        at += cut;
+                        skip = 0;
+                    }
+                    // Shorter than `skip`, so counting it costs no more than `skip`.
+                    None => {
+                        skip -= text.chars().count();
+                        continue;
+                    }
+                }
+            }
+            while !text.is_empty() {
+                if room == 0 && !next_row(&mut rows, &mut room) {
+                    return rows;
+                }
+                let head = clip(text, &mut room);
+                let Some(row) = rows.last_mut() else {
+                    return rows;
+                };
+                if line_matches.is_empty() {
+                    row.push(Span::styled(head, kind.style()));
+                } else {
+                    self.split_highlight(row, at, head, kind, line_matches, matches.start);
+                }
+                at += head.len();
+                text = &text[head.len()..];
+            }
+        }
+        rows
     }
 
     fn split_highlight<'a>(
@@ -363,7 +532,7 @@ mod tests {
         assert_eq!(v.top, 12 - 5);
         v.scroll_by(-100, 5);
         assert_eq!(v.top, 0);
-        v.scroll_bottom(5);
+        v.scroll_bottom(5, 80);
         assert_eq!(v.top, 7);
     }
 
@@ -375,6 +544,67 @@ mod tests {
         let lines = texts(&v, 3, 50);
         assert!(lines.iter().all(|l| l.chars().count() <= 50), "{lines:?}");
         assert!(lines[1].starts_with("2   \"éé"), "{lines:?}");
+    }
+
+    #[test]
+    fn a_huge_line_wrapped_or_scrolled_costs_a_frame_what_the_pane_holds() {
+        let long = format!("[\"{}\"]", "é".repeat(10_000_000));
+        let mut v = JsonView::new(Arc::new(JsonDoc::pretty(&long)));
+        v.search("é", 20);
+        // Scrolled as far as it goes: MAX_LEFT, not the end of a 10 MB line.
+        for _ in 0..10_000 {
+            v.scroll_sideways(1_000, 20, 80);
+        }
+        assert_eq!(v.left, MAX_LEFT);
+        let lines = texts(&v, 20, 80);
+        assert!(lines.iter().all(|l| l.chars().count() <= 80), "{lines:?}");
+        assert_eq!(lines[1].chars().filter(|&c| c == 'é').count(), 80 - 2);
+        // Wrapped: the line takes the pane's rows, no more, each at most the width.
+        v.toggle_wrap(20);
+        assert_eq!(v.left, 0);
+        v.top = 1;
+        let lines = texts(&v, 20, 80);
+        assert_eq!(lines.len(), 20);
+        assert!(lines.iter().all(|l| l.chars().count() == 80), "{lines:?}");
+        assert!(lines[0].starts_with("2   \"éé"), "{lines:?}");
+        assert!(lines[1].starts_with("  éé"), "{lines:?}");
+        assert_eq!(v.lines_shown(20, 80), 1);
+        // The last line comes to the bottom, after the wrapped one above it.
+        v.scroll_bottom(20, 80);
+        assert_eq!(v.top, 2);
+    }
+
+    #[test]
+    fn wrapped_rows_keep_the_search_highlight_and_the_gutter() {
+        let doc = Arc::new(JsonDoc::pretty(
+            r#"{"link":"https://x/delta?token=abcdef"}"#,
+        ));
+        let mut v = JsonView::new(doc);
+        v.search("token", 5);
+        v.toggle_wrap(5);
+        let lines = v.visible_lines(5, 20);
+        let texts: Vec<String> = lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "1 {",
+                "2   \"link\": \"https:/",
+                "  /x/delta?token=abc",
+                "  def\"",
+                "3 }"
+            ]
+        );
+        let hit: Vec<&str> = lines[2]
+            .spans
+            .iter()
+            .filter(|s| s.style == CURRENT_STYLE)
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(hit, ["token"]);
+        assert_eq!(v.lines_shown(5, 20), 3);
     }
 
     #[test]

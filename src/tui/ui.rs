@@ -17,7 +17,7 @@ pub fn draw(frame: &mut Frame, m: &Model) {
 
 fn draw_panes(frame: &mut Frame, m: &Model) {
     let area = frame.area();
-    let Some(a) = areas(area) else {
+    let Some(a) = areas(area, m.status_height(area), m.mode == Mode::EditIds) else {
         draw_too_small(frame, area);
         return;
     };

@@ -244,6 +244,7 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         | Action::PageDown
         | Action::ScrollTop
         | Action::ScrollBottom => scroll(m, action),
+        Action::ScrollLeft | Action::ScrollRight | Action::ToggleWrap => json_sideways(m, action),
         Action::PrevPage | Action::NextPage => return move_page(m, action == Action::NextPage),
         Action::PrevChoice | Action::NextChoice => {
             query_choice(m, action == Action::NextChoice);
@@ -313,7 +314,7 @@ pub(super) fn scroll(m: &mut Model, action: Action) {
                 Action::PageUp => m.json.scroll_by(-page, h),
                 Action::PageDown => m.json.scroll_by(page, h),
                 Action::ScrollTop => m.json.scroll_top(),
-                _ => m.json.scroll_bottom(h),
+                _ => m.json.scroll_bottom(h, m.json_width()),
             }
         }
         Focus::Results => {
@@ -344,6 +345,17 @@ pub(super) fn scroll(m: &mut Model, action: Action) {
                 _ => n.saturating_sub(1),
             };
         }
+    }
+}
+
+/// Long lines of the JSON pane: scrolled sideways by half the pane's width, or wrapped.
+fn json_sideways(m: &mut Model, action: Action) {
+    let (h, w) = (m.json_height(), m.json_width());
+    let step = isize::try_from((m.json.text_width(w) / 2).max(1)).unwrap_or(1);
+    match action {
+        Action::ScrollLeft => m.json.scroll_sideways(-step, h, w),
+        Action::ScrollRight => m.json.scroll_sideways(step, h, w),
+        _ => m.json.toggle_wrap(h),
     }
 }
 

@@ -4,7 +4,6 @@ use ratatui::layout::Position;
 
 use super::actions::{dispatch, quit, scroll};
 use super::effect::Effect;
-use super::layout::areas;
 use super::model::{Focus, LineTarget, Mode, Model, QueryField};
 use super::notice::{NoticeEnd, NoticeKind};
 use super::sign_in::choose_profile;
@@ -179,7 +178,7 @@ pub(super) fn paste_ids_into(m: &mut Model, text: &str) {
 }
 
 pub(super) fn on_mouse(m: &mut Model, ev: MouseEvent) {
-    let Some(a) = areas(m.screen()) else {
+    let Some(a) = m.areas() else {
         m.unchanged();
         return;
     };

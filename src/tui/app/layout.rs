@@ -16,7 +16,10 @@ pub struct Areas {
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 
-pub fn areas(area: Rect) -> Option<Areas> {
+/// The areas of a screen `area` whose status bar takes `status_h` rows (see
+/// [`Model::status_height`]). On a narrow screen the query pane grows while the id editor is
+/// open (`editing_ids`), so that the editor shows lines and the request preview its headers.
+pub fn areas(area: Rect, status_h: u16, editing_ids: bool) -> Option<Areas> {
     use ratatui::layout::{Constraint, Layout};
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
@@ -24,7 +27,7 @@ pub fn areas(area: Rect) -> Option<Areas> {
     let [title, main, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
-        Constraint::Length(2),
+        Constraint::Length(status_h),
     ])
     .areas(area);
     let (query, right) = if area.width >= 120 {
@@ -32,8 +35,11 @@ pub fn areas(area: Rect) -> Option<Areas> {
             Layout::horizontal([Constraint::Percentage(34), Constraint::Fill(1)]).areas(main);
         (q, r)
     } else {
-        let [q, r] =
-            Layout::vertical([Constraint::Percentage(40), Constraint::Fill(1)]).areas(main);
+        let [q, r] = Layout::vertical([
+            Constraint::Percentage(if editing_ids { 60 } else { 40 }),
+            Constraint::Fill(1),
+        ])
+        .areas(main);
         (q, r)
     };
     let [results, json] = if area.width >= 120 {
@@ -81,10 +87,33 @@ impl Model {
         Rect::new(0, 0, self.size.0, self.size.1)
     }
 
+    /// Rows of the status bar on `screen`: two, more while a long error wraps.
+    pub fn status_height(&self, screen: Rect) -> u16 {
+        crate::tui::panes::status::height(self, screen)
+    }
+
+    /// The screen's areas at the model's size.
+    pub(super) fn areas(&self) -> Option<Areas> {
+        let screen = self.screen();
+        areas(
+            screen,
+            self.status_height(screen),
+            self.mode == super::model::Mode::EditIds,
+        )
+    }
+
     /// Visible lines of the JSON pane body (one line is kept for the search bar).
     pub fn json_height(&self) -> usize {
-        areas(self.screen())
+        self.areas()
             .map(|a| usize::from(inner(a.json).height.saturating_sub(1)))
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// Columns of the JSON pane body (gutter and text).
+    pub fn json_width(&self) -> usize {
+        self.areas()
+            .map(|a| usize::from(inner(a.json).width))
             .unwrap_or(1)
             .max(1)
     }
@@ -96,7 +125,7 @@ impl Model {
 
     /// Visible rows of the object table (without its header).
     pub fn table_height(&self) -> usize {
-        areas(self.screen())
+        self.areas()
             .map(|a| {
                 let (_, table, _) = results_split(inner(a.results), self.page_lines());
                 usize::from(table.height.saturating_sub(1))
@@ -112,7 +141,7 @@ mod tests {
 
     #[test]
     fn layout_exists_only_above_the_minimum() {
-        assert!(areas(Rect::new(0, 0, 59, 40)).is_none());
-        assert!(areas(Rect::new(0, 0, 60, 15)).is_some());
+        assert!(areas(Rect::new(0, 0, 59, 40), 2, false).is_none());
+        assert!(areas(Rect::new(0, 0, 60, 15), 2, false).is_some());
     }
 }

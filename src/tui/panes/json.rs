@@ -67,7 +67,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             let pos = if total == 0 {
                 String::new()
             } else {
-                let end = (m.json.top + usize::from(body.height)).min(total);
+                let shown = m
+                    .json
+                    .lines_shown(usize::from(body.height), usize::from(body.width));
+                let end = (m.json.top + shown).min(total);
                 format!("lines {}-{end} of {total}", m.json.top + 1)
             };
             let search = if m.json.query.is_empty() {
@@ -83,8 +86,16 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
                     one_line(&m.json.query)
                 )
             };
+            // Where the long lines are: wrapped, or from which column.
+            let sideways = if m.json.wrap {
+                "  wrapped".to_owned()
+            } else if m.json.left > 0 {
+                format!("  from column {}", m.json.left + 1)
+            } else {
+                String::new()
+            };
             let mut spans = vec![Span::styled(
-                format!("{pos}{search}"),
+                format!("{pos}{sideways}{search}"),
                 Style::new().fg(Color::DarkGray),
             )];
             if m.json.pending.is_some() {

@@ -4,14 +4,18 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::wrap::wrap;
 use crate::text::one_line;
 use crate::tui::app::{Focus, LineTarget, Mode, Model, QueryField};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{ellipsize, pane_block};
-use crate::tui::view::{MAX_IDS, redact_header};
+use crate::tui::view::{LINE, MAX_IDS, clipped, redact_header};
 
 const LABEL: usize = 14;
+/// Columns of an object id (a GUID).
+const GUID_WIDTH: u16 = 36;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Query;
@@ -33,19 +37,20 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     }
     let fields = m.query_fields();
     let has_ids = fields.contains(&QueryField::Ids);
-    let preview = preview_lines(m);
-    let width = usize::from(inner.width.max(1));
-    let wrapped: usize = preview
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(width))
-        .sum();
-    let preview_h = u16::try_from(wrapped + 1)
-        .unwrap_or(u16::MAX)
-        .min(inner.height / 2);
-    let ids_h = if has_ids {
-        if m.mode == Mode::EditIds { 10 } else { 5 }.min(inner.height / 4)
+    let preview = Preview::of(m, usize::from(inner.width));
+    let h = inner.height;
+    // The preview's border, the URL's first row and every header: never cut.
+    let least = u16::try_from(2 + preview.headers.len()).unwrap_or(u16::MAX);
+    let wanted = u16::try_from(1 + preview.rows_wanted()).unwrap_or(u16::MAX);
+    let (ids_h, preview_h) = if has_ids && m.mode == Mode::EditIds {
+        // The editor has the keyboard: it comes first, with three lines at least.
+        let ids_h = 10.min(h.saturating_sub(least)).max(5.min(h));
+        (ids_h, wanted.min(h - ids_h))
     } else {
-        0
+        let preview_h = wanted.min((h / 2).max(least)).min(h.saturating_sub(1));
+        let ids_h = if has_ids { 5.min(h / 4) } else { 0 };
+        // The list keeps a row for the cursor.
+        (ids_h.min(h.saturating_sub(preview_h + 1)), preview_h)
     };
     let [list, ids, prev] = Layout::vertical([
         Constraint::Fill(1),
@@ -58,17 +63,22 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         draw_ids(frame, ids, m);
     }
     if prev.height > 0 {
+        let (lines, cut) = preview.lines(usize::from(prev.height.saturating_sub(1)));
+        let mut title = if m.query.frozen {
+            " first request (sent; options frozen in the token) ".to_owned()
+        } else {
+            " first request ".to_owned()
+        };
+        if cut && let Some(k) = m.keymap.key_for(Context::Global, Action::CopyCurl) {
+            title.push_str(&format!("· the URL goes on: {k} copies it ",));
+        }
         let block = Block::new()
             .borders(Borders::TOP)
             .border_style(Style::new().fg(Color::DarkGray))
-            .title(if m.query.frozen {
-                " first request (sent; options frozen in the token) "
-            } else {
-                " first request "
-            });
+            .title(title);
         let body = block.inner(prev);
         frame.render_widget(block, prev);
-        frame.render_widget(Paragraph::new(preview).wrap(Wrap { trim: false }), body);
+        frame.render_widget(Paragraph::new(lines), body);
     }
 }
 
@@ -256,7 +266,10 @@ fn draw_ids(frame: &mut Frame, area: Rect, m: &Model) {
     if inner.width < 4 || inner.height == 0 {
         return;
     }
-    let marker_w = 16.min(inner.width / 3);
+    // A GUID (36 characters and the cursor) is shown whole: the marks get what is left.
+    let marker_w = 16
+        .min(inner.width / 3)
+        .min(inner.width.saturating_sub(GUID_WIDTH + 1));
     let [text, marks] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(marker_w)]).areas(inner);
     frame.render_widget(&m.ids_editor, text);
@@ -276,42 +289,109 @@ fn draw_ids(frame: &mut Frame, area: Rect, m: &Model) {
     frame.render_widget(Paragraph::new(marks_lines), marks);
 }
 
-fn preview_lines(m: &Model) -> Vec<Line<'_>> {
-    let q = &m.query;
-    let mut out = Vec::new();
-    // Problems first: the URL wraps and may be cut in a short pane.
-    for p in &q.problems {
-        let (mark, color) = if p.is_error {
-            ("✗", Color::Red)
-        } else {
-            ("!", Color::Yellow)
-        };
-        out.push(Line::styled(
-            format!("{mark} {}: {}", one_line(&p.field), one_line(&p.message)),
-            Style::new().fg(color),
-        ));
-    }
-    match &q.preview.url {
-        Ok(url) => out.push(Line::from(vec![
-            Span::styled(
-                "GET ",
-                Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+/// The first request, wrapped at the pane's width: the problems, the URL, the headers.
+struct Preview {
+    problems: Vec<Vec<Line<'static>>>,
+    url: Vec<Line<'static>>,
+    headers: Vec<Line<'static>>,
+    width: usize,
+}
+
+impl Preview {
+    fn of(m: &Model, width: usize) -> Self {
+        let q = &m.query;
+        // Rows enough for anything the pane can show (a 50-id filter is some 2,500 characters).
+        let most = 200;
+        let problems = q
+            .problems
+            .iter()
+            .map(|p| {
+                let (mark, color) = if p.is_error {
+                    ("✗", Color::Red)
+                } else {
+                    ("!", Color::Yellow)
+                };
+                let text = format!(
+                    "{mark} {}: {}",
+                    clipped(&p.field, LINE),
+                    clipped(&p.message, LINE)
+                );
+                wrap(&[Span::styled(text, Style::new().fg(color))], width, most)
+            })
+            .collect();
+        let url = match &q.preview.url {
+            Ok(url) => wrap(
+                &[
+                    Span::styled(
+                        "GET ",
+                        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(one_line(url)),
+                ],
+                width,
+                most,
             ),
-            Span::raw(one_line(url)),
-        ])),
-        Err(why) => out.push(Line::styled(
-            format!("(no request: {})", one_line(why)),
+            Err(why) => wrap(
+                &[Span::styled(
+                    format!("(no request: {})", one_line(why)),
+                    Style::new().fg(Color::DarkGray),
+                )],
+                width,
+                most,
+            ),
+        };
+        let mut headers = vec![Line::styled(
+            "Authorization: Bearer ***",
             Style::new().fg(Color::DarkGray),
-        )),
+        )];
+        for (n, v) in &q.preview.headers {
+            headers.extend(wrap(
+                &[Span::raw(
+                    one_line(&format!("{n}: {}", redact_header(n, v))).into_owned(),
+                )],
+                width,
+                3,
+            ));
+        }
+        Self {
+            problems,
+            url,
+            headers,
+            width,
+        }
     }
-    out.push(Line::styled(
-        "Authorization: Bearer ***",
-        Style::new().fg(Color::DarkGray),
-    ));
-    for (n, v) in &q.preview.headers {
-        out.push(Line::raw(
-            one_line(&format!("{n}: {}", redact_header(n, v))).into_owned(),
-        ));
+
+    fn rows_wanted(&self) -> usize {
+        self.problems.iter().map(Vec::len).sum::<usize>() + self.url.len() + self.headers.len()
     }
-    out
+
+    /// At most `rows` rows: every header, the URL's first row, the problems (first rows
+    /// first), then the rest of the URL; a URL cut short ends in '…' (and says so: true).
+    fn lines(&self, rows: usize) -> (Vec<Line<'static>>, bool) {
+        let mut left = rows.saturating_sub(self.headers.len() + 1);
+        let mut problems = Vec::new();
+        for p in &self.problems {
+            let n = p.len().min(left);
+            problems.extend(p.iter().take(n).cloned());
+            left -= n;
+        }
+        let url_rows = (1 + left).min(self.url.len());
+        let mut out = problems;
+        out.extend(self.url.iter().take(url_rows).cloned());
+        let cut = url_rows < self.url.len();
+        if cut && let Some(last) = out.last_mut() {
+            if last.width() >= self.width
+                && let Some(span) = last.spans.last_mut()
+            {
+                let mut text = span.content.to_string();
+                text.pop();
+                span.content = text.into();
+            }
+            last.spans
+                .push(Span::styled("…", Style::new().fg(Color::Yellow)));
+        }
+        out.extend(self.headers.iter().cloned());
+        out.truncate(rows);
+        (out, cut)
+    }
 }

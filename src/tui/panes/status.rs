@@ -5,7 +5,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::text::one_line;
+use super::wrap::wrap;
 use crate::tui::app::{Mode, Model, NoticeKind};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::view::{FetchState, LINE, SignInState, clipped};
@@ -94,7 +94,7 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
                         .status
                         .map(|s| s.to_string())
                         .unwrap_or_else(|| "error".to_owned()),
-                    one_line(error.code.as_deref().unwrap_or(""))
+                    clipped(error.code.as_deref().unwrap_or(""), LINE)
                 ),
                 Style::new()
                     .fg(Color::White)
@@ -119,21 +119,27 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
                     Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
                 ));
             }
-            spans.push(Span::raw(format!(" {}", clipped(&error.message, LINE))));
+            // The request-id before the message: it must be read whole (support tickets).
             if let Some(id) = &error.request_id {
                 spans.push(Span::styled(
-                    format!("  request-id {}", one_line(id)),
-                    Style::new().fg(Color::DarkGray),
+                    format!(" request-id {} ", clipped(id, LINE)),
+                    Style::new().fg(Color::Gray),
                 ));
             }
+            spans.push(Span::raw(format!(" {}", clipped(&error.message, LINE))));
             spans
         }
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
-    let [state, hints] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+/// The most rows the status bar takes on a screen `screen_h` rows high: a long error, its
+/// request-id and what to do wrap onto up to this many rows (a row for each part at least).
+pub fn max_rows(screen_h: u16) -> usize {
+    usize::from(screen_h / 3).clamp(2, 8)
+}
+
+/// The state line (sign-in, fetch, error with its request-id, the notice), unwrapped.
+fn state_line(m: &Model) -> Vec<Span<'_>> {
     let mut spans = state_spans(m);
     if let Some(notice) = &m.notice {
         let color = match notice.kind {
@@ -148,14 +154,21 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             Style::new().fg(color),
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), state);
+    spans
+}
 
+/// After a failure the second part says what the token check finds missing, or what to do;
+/// otherwise it is the key hints (`None` here).
+fn failure_line(m: &Model) -> Option<Vec<Span<'_>>> {
+    let FetchState::Failed { error } = &m.fetch.state else {
+        return None;
+    };
+    if m.mode != Mode::Normal {
+        return None;
+    }
     // After a 403 the token check explains, the second line says what it finds missing.
-    if let FetchState::Failed { error } = &m.fetch.state
-        && !error.token_problems.is_empty()
-        && m.mode == Mode::Normal
-    {
-        let line = Line::from(vec![
+    if !error.token_problems.is_empty() {
+        return Some(vec![
             Span::styled(
                 " token check ",
                 Style::new()
@@ -164,31 +177,54 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
                     .add_modifier(Modifier::BOLD),
             ),
             Span::styled(
-                format!(" {}", one_line(&error.token_problems.join("; "))),
+                format!(" {}", clipped(&error.token_problems.join("; "), LINE)),
                 Style::new().fg(Color::Yellow),
             ),
         ]);
-        frame.render_widget(Paragraph::new(line), hints);
-        return;
     }
     // After a failure, the second line says what to do (the key hints are in the help).
-    if let FetchState::Failed { error } = &m.fetch.state
-        && let Some(hint) = &error.hint
-        && m.mode == Mode::Normal
-    {
-        let line = Line::from(vec![
-            Span::styled(
-                " what to do ",
-                Style::new().fg(Color::Black).bg(Color::Yellow),
-            ),
-            Span::styled(
-                format!(" {}", clipped(hint, LINE)),
-                Style::new().fg(Color::Yellow),
-            ),
-        ]);
-        frame.render_widget(Paragraph::new(line), hints);
+    let hint = error.hint.as_ref()?;
+    Some(vec![
+        Span::styled(
+            " what to do ",
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        ),
+        Span::styled(
+            format!(" {}", clipped(hint, LINE)),
+            Style::new().fg(Color::Yellow),
+        ),
+    ])
+}
+
+/// The status bar's rows at `width` with at most `max` of them: the state line wrapped, then
+/// what to do wrapped (or the key hints, one row).
+fn rows(m: &Model, width: usize, max: usize) -> (Vec<Line<'static>>, Option<Vec<Line<'static>>>) {
+    let max = max.max(2);
+    let failure = failure_line(m);
+    // What to do keeps a row; the state line (with the request-id) comes first.
+    let state = wrap(&state_line(m), width, max - 1);
+    let second = failure.map(|f| wrap(&f, width, max - state.len()));
+    (state, second)
+}
+
+/// Rows the status bar needs on `screen` (at least 2, at most [`max_rows`]).
+pub fn height(m: &Model, screen: Rect) -> u16 {
+    let (state, second) = rows(m, usize::from(screen.width), max_rows(screen.height));
+    let n = state.len() + second.map_or(1, |s| s.len());
+    u16::try_from(n).unwrap_or(2).max(2)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
+    let (state, second) = rows(m, usize::from(area.width), usize::from(area.height));
+    let state_h = u16::try_from(state.len()).unwrap_or(1);
+    let [state_area, rest] =
+        Layout::vertical([Constraint::Length(state_h), Constraint::Fill(1)]).areas(area);
+    frame.render_widget(Paragraph::new(state), state_area);
+    if let Some(second) = second {
+        frame.render_widget(Paragraph::new(second), rest);
         return;
     }
+    let hints = rest;
     let pairs: Vec<(String, &str)> = match &m.mode {
         _ if m.device_code().is_some() => m.keymap.hints(Context::SignIn),
         Mode::Line { .. } => vec![
