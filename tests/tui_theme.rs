@@ -12,11 +12,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use deltascope::emulator::EmulatorConfig;
 use deltascope::tui::app::{
     Focus, JsonTarget, LineTarget, Mode, Model, Msg, Notice, NoticeEnd, NoticeKind, QueryField,
     refresh_json, update,
 };
+use deltascope::tui::explore::{ExploreArgs, prepare};
 use deltascope::tui::keymap::{Action, Keymap};
+use deltascope::tui::theme::Theme;
 use deltascope::tui::ui;
 use deltascope::tui::view::{
     DeviceCodeView, ErrorView, FetchState, ProfileEntry, ProfilesView, SignInState, SignInTarget,
@@ -26,7 +29,7 @@ use fixtures::FakePreviewer;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Modifier, Style};
 
 fn model(q: deltascope::tui::view::QueryView) -> Model {
     let mut m = Model::new(q, Keymap::default(), Box::new(FakePreviewer));
@@ -194,7 +197,10 @@ fn scenes() -> Vec<Scene> {
     m.token = Some(TokenView {
         lines: vec![
             ("kind".into(), "delegated (adele@contoso.example)".into()),
-            ("tenant".into(), "11111111-2222-3333-4444-555555555555".into()),
+            (
+                "tenant".into(),
+                "11111111-2222-3333-4444-555555555555".into(),
+            ),
         ],
         resource: Some("recordings".into()),
         problems: vec!["callRecording delta needs the application permission".into()],
@@ -343,4 +349,171 @@ fn the_scenes_use_many_styles() {
     // A guard on the scenes themselves: they must exercise the panes' styles, not a few.
     let used = styles_used(|_| {});
     assert!(used.len() >= 35, "{used:#?}");
+}
+
+fn light(m: &mut Model) {
+    m.theme = Theme::light();
+}
+
+fn mono(m: &mut Model) {
+    m.theme = Theme::mono();
+}
+
+#[test]
+fn the_light_theme_styles() {
+    insta::assert_snapshot!(all_style_maps(light));
+}
+
+#[test]
+fn the_mono_theme_styles() {
+    insta::assert_snapshot!(all_style_maps(mono));
+}
+
+/// The scene called `name`, drawn with `prepare`.
+fn scene(name: &str, prepare: impl Fn(&mut Model)) -> (Buffer, String) {
+    let (_, mut m, w, h) = scenes().into_iter().find(|s| s.0 == name).unwrap();
+    prepare(&mut m);
+    let buf = buffer(&mut m, w, h);
+    let mut text = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            text.push_str(buf[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    (buf, text)
+}
+
+/// Where `needle` starts on the screen (row, column in cells).
+fn find(text: &str, needle: &str) -> (u16, u16) {
+    for (y, line) in text.lines().enumerate() {
+        if let Some(i) = line.find(needle) {
+            let x = line[..i].chars().count();
+            return (u16::try_from(y).unwrap(), u16::try_from(x).unwrap());
+        }
+    }
+    panic!("{needle:?} is not on the screen:\n{text}");
+}
+
+#[test]
+fn mono_draws_no_colour_anywhere() {
+    let used = styles_used(mono);
+    for style in used.keys() {
+        assert!(
+            !style.contains("fg ") && !style.contains("bg "),
+            "a colour in mono: {style}"
+        );
+    }
+    // Still more than one look: the emphasis is there.
+    assert!(used.len() >= 6, "{used:#?}");
+}
+
+#[test]
+fn without_colour_the_selection_and_the_current_match_still_show() {
+    let (buf, text) = scene("results focused, minimal round", mono);
+    // The selected page line and the selected object row are reversed, their neighbours not.
+    let (y, x) = find(&text, "▶ #1");
+    assert!(buf[(x + 3, y)].modifier.contains(Modifier::REVERSED));
+    // The objects table: the rows under its header (the first object is row 0).
+    let header = text
+        .lines()
+        .enumerate()
+        .skip(usize::from(y) + 1)
+        .find_map(|(hy, l)| l.find("displayName").map(|_| hy))
+        .unwrap();
+    let (hy, hx) = find(
+        &text.lines().skip(header).collect::<Vec<_>>().join("\n"),
+        "displayName",
+    );
+    let row = |k: u16| buf[(hx, u16::try_from(header).unwrap() + hy + 1 + k)].modifier;
+    assert!(!row(0).contains(Modifier::REVERSED), "row 0");
+    assert!(row(1).contains(Modifier::REVERSED), "the selected row");
+    assert!(!row(2).contains(Modifier::REVERSED), "row 2");
+    // Search matches are reversed; the current one is also bold and underlined.
+    let matches: Vec<Modifier> = buf
+        .content
+        .iter()
+        .filter(|c| c.modifier.contains(Modifier::REVERSED) && c.symbol() == "z")
+        .map(|c| c.modifier)
+        .collect();
+    assert!(matches.iter().any(|m| m.contains(Modifier::UNDERLINED)));
+    assert!(matches.iter().any(|m| !m.contains(Modifier::UNDERLINED)));
+    // The focused pane's title is bold.
+    let (y, x) = find(&text, "2 Results");
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+}
+
+#[test]
+fn light_has_no_dark_selection_and_no_white_text() {
+    let (buf, text) = scene("results focused, minimal round", light);
+    let (y, x) = find(&text, "▶ #1");
+    let sel = buf[(x + 3, y)].bg;
+    assert_eq!(sel, Color::Rgb(0xdd, 0xe6, 0xff));
+    for (_, mut m, w, h) in scenes() {
+        light(&mut m);
+        for cell in &buffer(&mut m, w, h).content {
+            assert_ne!(
+                cell.bg,
+                Color::Rgb(40, 44, 60),
+                "the dark selection in light"
+            );
+            // White text would vanish on a white background unless it has its own.
+            if cell.fg == Color::White || cell.fg == Color::Indexed(231) {
+                assert_ne!(cell.bg, Color::Reset, "white text on the page at {cell:?}");
+            }
+            assert!(
+                !matches!(cell.fg, Color::Yellow | Color::LightYellow | Color::Gray),
+                "{:?} does not read on white",
+                cell.fg
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorer_starts_with_the_theme_of_its_flag_or_its_config_file() {
+    let dir = std::env::temp_dir().join(format!("deltascope-tui-theme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "theme = \"mono\"\n").unwrap();
+    let args = |theme: Option<&str>| ExploreArgs {
+        keymap: Some("/nonexistent/deltascope-test-keymap.toml".into()),
+        theme: theme.map(str::to_owned),
+        auth: deltascope::auth::AuthArgs {
+            config: Some(config.clone()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let small = || EmulatorConfig {
+        contacts: 3,
+        ..Default::default()
+    };
+    let e = prepare(&args(Some("light")), small()).await.unwrap();
+    assert_eq!(e.model.theme, Theme::light());
+    if let Some(emu) = e.emulator {
+        emu.shutdown().await;
+    }
+    // Unless DELTASCOPE_THEME is set where the tests run, the config file's theme.
+    if std::env::var("DELTASCOPE_THEME").is_ok_and(|v| !v.is_empty()) {
+        return;
+    }
+    let e = prepare(&args(None), small()).await.unwrap();
+    assert_eq!(e.model.theme, Theme::mono());
+    if let Some(emu) = e.emulator {
+        emu.shutdown().await;
+    }
+    // A bad theme file stops the start, naming the file and the line.
+    std::fs::write(dir.join("t.toml"), "[colors]\nselction = \"blue\"\n").unwrap();
+    let flag = dir.join("t.toml").display().to_string();
+    let err = prepare(&args(Some(&flag)), small())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("theme: --theme {flag}: the theme file {flag} is not valid:\nline 2: \"selction\" is not a role")),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

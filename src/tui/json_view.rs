@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 pub use super::json_doc::{JsonDoc, TokenKind};
+use super::theme::Theme;
 use super::view::SharedText;
 
 /// Bodies up to this size are pretty-printed at once (a few milliseconds); larger ones in the
@@ -70,12 +71,6 @@ pub struct JsonView {
     /// A job not yet handed to the runtime.
     job: Option<FormatJob>,
 }
-
-const MATCH_STYLE: Style = Style::new().fg(Color::Black).bg(Color::Yellow);
-const CURRENT_STYLE: Style = Style::new()
-    .fg(Color::Black)
-    .bg(Color::LightRed)
-    .add_modifier(Modifier::BOLD);
 
 impl JsonView {
     pub fn new(doc: Arc<JsonDoc>) -> Self {
@@ -216,7 +211,7 @@ impl JsonView {
     /// The ratatui lines for rows `top .. top + height`, with a line-number gutter and search
     /// highlights, each cut to `width` characters: only what can be seen is built, so a line
     /// as long as the body costs no more than a short one.
-    pub fn visible_lines(&self, height: usize, width: usize) -> Vec<Line<'_>> {
+    pub fn visible_lines(&self, height: usize, width: usize, t: &Theme) -> Vec<Line<'_>> {
         let total = self.doc.line_count();
         let end = (self.top + height).min(total);
         let gutter = digits(total);
@@ -225,10 +220,7 @@ impl JsonView {
         let mut out = Vec::with_capacity(end.saturating_sub(self.top));
         for n in self.top..end {
             let mut spans = Vec::with_capacity(8);
-            spans.push(Span::styled(
-                format!("{:>gutter$} ", n + 1),
-                Style::new().fg(Color::DarkGray),
-            ));
+            spans.push(Span::styled(format!("{:>gutter$} ", n + 1), t.line_number));
             let mut budget = width.saturating_sub(gutter + 1);
             let indent = self.doc.indent(n).min(budget);
             if indent > 0 {
@@ -246,9 +238,15 @@ impl JsonView {
                 }
                 let text = clip(text, &mut budget);
                 if line_matches.is_empty() {
-                    spans.push(Span::styled(text, kind.style()));
+                    spans.push(Span::styled(text, kind.style(t)));
                 } else {
-                    self.split_highlight(&mut spans, at, text, kind, line_matches, m0);
+                    self.split_highlight(
+                        &mut spans,
+                        (at, text, kind.style(t)),
+                        line_matches,
+                        m0,
+                        t,
+                    );
                 }
             }
             out.push(Line::from(spans));
@@ -259,11 +257,10 @@ impl JsonView {
     fn split_highlight<'a>(
         &self,
         spans: &mut Vec<Span<'a>>,
-        at: usize,
-        text: &'a str,
-        kind: TokenKind,
+        (at, text, style): (usize, &'a str, Style),
         matches: &[Match],
         first_index: usize,
+        t: &Theme,
     ) {
         let end = at + text.len();
         let mut pos = at;
@@ -276,22 +273,22 @@ impl JsonView {
             if a > pos
                 && let Some(s) = text.get(pos - at..a - at)
             {
-                spans.push(Span::styled(s, kind.style()));
+                spans.push(Span::styled(s, style));
             }
-            let style = if first_index + k == self.current {
-                CURRENT_STYLE
+            let mark = if first_index + k == self.current {
+                t.search_current
             } else {
-                MATCH_STYLE
+                t.search_match
             };
             if let Some(s) = text.get(a - at..b - at) {
-                spans.push(Span::styled(s, style));
+                spans.push(Span::styled(s, mark));
             }
             pos = b;
         }
         if pos < end
             && let Some(s) = text.get(pos - at..)
         {
-            spans.push(Span::styled(s, kind.style()));
+            spans.push(Span::styled(s, style));
         }
     }
 }
@@ -327,7 +324,7 @@ mod tests {
     use super::*;
 
     fn texts(v: &JsonView, height: usize, width: usize) -> Vec<String> {
-        v.visible_lines(height, width)
+        v.visible_lines(height, width, &crate::tui::theme::Theme::dark())
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
             .collect()
