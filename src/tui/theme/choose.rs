@@ -27,7 +27,14 @@ fn resolve(spec: &str, dir: Option<&Path>) -> Result<Theme, ThemeError> {
         Some(dir) if path.is_relative() => dir.join(path),
         _ => path,
     };
-    Theme::load(&path)
+    Theme::load(&path).map_err(|e| {
+        if path.exists() {
+            e
+        } else {
+            // A misspelt built-in name reads better as one.
+            ThemeError(format!("not dark, light or mono, and {}", e.0))
+        }
+    })
 }
 
 /// The config file's `theme` key, if the file exists and says one. A file that is not valid

@@ -302,12 +302,14 @@ fn a_bad_choice_says_where_it_was_made() {
     );
     let e = choose_with(None, &[("DELTASCOPE_THEME", "/nonexistent/t.toml")]);
     assert!(
-        e.starts_with("theme: DELTASCOPE_THEME: cannot read the theme file /nonexistent/t.toml"),
+        e.starts_with("theme: DELTASCOPE_THEME: not dark, light or mono, and cannot read the theme file /nonexistent/t.toml"),
         "{e}"
     );
     let e = choose_with(Some("sepia"), &[]);
     assert!(
-        e.starts_with("theme: --theme sepia: cannot read the theme file sepia"),
+        e.starts_with(
+            "theme: --theme sepia: not dark, light or mono, and cannot read the theme file sepia"
+        ),
         "{e}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
