@@ -96,7 +96,7 @@ fn check_doc(text: &str, len: usize) -> usize {
     let mut view = JsonView::new(Arc::new(doc));
     for top in [0, lines / 2, lines.saturating_sub(40)] {
         view.top = top;
-        for line in view.visible_lines(40, 120) {
+        for line in view.visible_lines(40, 120, &deltascope::tui::theme::Theme::dark()) {
             let width: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();
             assert!(width <= 120 + 8, "a line of {width} characters drawn");
         }
@@ -106,7 +106,7 @@ fn check_doc(text: &str, len: usize) -> usize {
         }
         for wrap in [false, true] {
             view.wrap = wrap;
-            let drawn = view.visible_lines(40, 120);
+            let drawn = view.visible_lines(40, 120, &deltascope::tui::theme::Theme::dark());
             assert!(drawn.len() <= 40, "{} rows drawn", drawn.len());
             for line in drawn {
                 let width: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();

@@ -88,6 +88,9 @@ pub struct Profile {
 struct File {
     #[serde(default)]
     profiles: BTreeMap<String, toml::Value>,
+    /// The explorer's theme (`dark`, `light`, `mono` or a file), read by `tui::theme`.
+    #[serde(default, rename = "theme")]
+    _theme: Option<toml::Value>,
 }
 
 /// The profiles of a config file.
@@ -213,6 +216,8 @@ mod tests {
     fn profiles_parse() {
         let p = Profiles::parse(
             r#"
+theme = "light"   # the explorer's, beside the profiles
+
 [profiles.rec]
 cloud = "usgov-dod"
 method = "client-certificate"

@@ -39,6 +39,10 @@ pub struct ExploreArgs {
     /// Keymap overlay file (default: ~/.config/deltascope/keymap.toml when it exists).
     #[arg(long, value_name = "FILE")]
     pub keymap: Option<std::path::PathBuf>,
+    /// Colours: dark, light, mono (no colour) or a theme file. Default: DELTASCOPE_THEME, else
+    /// the config file's `theme`, else mono when NO_COLOR is set, else dark.
+    #[arg(long, value_name = "dark|light|mono|FILE")]
+    pub theme: Option<String>,
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
 }
@@ -65,6 +69,12 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         None => Keymap::load(Keymap::user_path().as_deref()),
     }
     .map_err(|e| anyhow::anyhow!("keymap: {}", e.0))?;
+    let theme = super::theme::choose(&super::theme::ThemeSettings {
+        flag: args.theme.as_deref(),
+        env: &|name| std::env::var(name).ok(),
+        config_file: args.auth.config_path().as_deref(),
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut query = query_view(catalog);
     let target = crate::target::choose(args.graph_root.as_deref(), &args.auth)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -174,6 +184,7 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
             title,
             signed_in,
             greeting,
+            theme: Box::new(theme),
         }),
     );
     debug_assert!(effects.is_empty(), "start-up runs nothing: {effects:?}");

@@ -13,9 +13,10 @@
 //!   shown escaped as JSON escapes it (`\u202e`), which inside a JSON string means the same.
 use std::borrow::Cow;
 
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 
 use crate::text::one_line;
+use crate::tui::theme::Theme;
 
 /// Containers nested deeper than this are shown unindented, on the line they start on.
 pub const MAX_DEPTH: usize = 64;
@@ -36,13 +37,13 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    pub fn style(self) -> Style {
+    pub fn style(self, t: &Theme) -> Style {
         match self {
-            TokenKind::Key => Style::new().fg(Color::Cyan),
-            TokenKind::Str => Style::new().fg(Color::Green),
-            TokenKind::Num => Style::new().fg(Color::Magenta),
-            TokenKind::Lit => Style::new().fg(Color::Yellow),
-            TokenKind::Punct => Style::new().fg(Color::DarkGray),
+            TokenKind::Key => t.json_key,
+            TokenKind::Str => t.json_string,
+            TokenKind::Num => t.json_number,
+            TokenKind::Lit => t.json_literal,
+            TokenKind::Punct => t.json_punct,
             TokenKind::Plain => Style::new(),
         }
     }

@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 pub use super::json_doc::{JsonDoc, TokenKind};
+use super::theme::Theme;
 use super::view::SharedText;
 
 /// Bodies up to this size are pretty-printed at once (a few milliseconds); larger ones in the
@@ -79,12 +80,6 @@ pub struct JsonView {
     /// A job not yet handed to the runtime.
     job: Option<FormatJob>,
 }
-
-const MATCH_STYLE: Style = Style::new().fg(Color::Black).bg(Color::Yellow);
-const CURRENT_STYLE: Style = Style::new()
-    .fg(Color::Black)
-    .bg(Color::LightRed)
-    .add_modifier(Modifier::BOLD);
 
 impl JsonView {
     pub fn new(doc: Arc<JsonDoc>) -> Self {
@@ -316,7 +311,7 @@ impl JsonView {
     /// gutter and search highlights, each `width` characters at most: cut from column `left`,
     /// or wrapped (a line on at most `height` rows). Only what can be seen is built, so a line
     /// as long as the body costs no more than a short one.
-    pub fn visible_lines(&self, height: usize, width: usize) -> Vec<Line<'_>> {
+    pub fn visible_lines(&self, height: usize, width: usize, t: &Theme) -> Vec<Line<'_>> {
         let total = self.doc.line_count();
         let gutter = digits(total);
         let text_w = width.saturating_sub(gutter + 1);
@@ -333,7 +328,7 @@ impl JsonView {
             } else {
                 (self.left, 1)
             };
-            let rows = self.cut_line(n, skip, text_w, max_rows, m0..mi);
+            let rows = self.cut_line(n, skip, text_w, max_rows, m0..mi, t);
             for (k, spans) in rows.into_iter().enumerate() {
                 let number = if k == 0 {
                     format!("{:>gutter$} ", n + 1)
@@ -341,7 +336,7 @@ impl JsonView {
                     " ".repeat(gutter + 1)
                 };
                 let mut line = Vec::with_capacity(spans.len() + 1);
-                line.push(Span::styled(number, Style::new().fg(Color::DarkGray)));
+                line.push(Span::styled(number, t.line_number));
                 line.extend(spans);
                 out.push(Line::from(line));
             }
@@ -360,6 +355,7 @@ impl JsonView {
         w: usize,
         max_rows: usize,
         matches: std::ops::Range<usize>,
+        t: &Theme,
     ) -> Vec<Vec<Span<'_>>> {
         let mut rows: Vec<Vec<Span<'_>>> = vec![Vec::new()];
         if w == 0 {
@@ -414,9 +410,15 @@ impl JsonView {
                     return rows;
                 };
                 if line_matches.is_empty() {
-                    row.push(Span::styled(head, kind.style()));
+                    row.push(Span::styled(head, kind.style(t)));
                 } else {
-                    self.split_highlight(row, at, head, kind, line_matches, matches.start);
+                    self.split_highlight(
+                        row,
+                        (at, head, kind.style(t)),
+                        line_matches,
+                        matches.start,
+                        t,
+                    );
                 }
                 at += head.len();
                 text = &text[head.len()..];
@@ -428,11 +430,10 @@ impl JsonView {
     fn split_highlight<'a>(
         &self,
         spans: &mut Vec<Span<'a>>,
-        at: usize,
-        text: &'a str,
-        kind: TokenKind,
+        (at, text, style): (usize, &'a str, Style),
         matches: &[Match],
         first_index: usize,
+        t: &Theme,
     ) {
         let end = at + text.len();
         let mut pos = at;
@@ -445,22 +446,22 @@ impl JsonView {
             if a > pos
                 && let Some(s) = text.get(pos - at..a - at)
             {
-                spans.push(Span::styled(s, kind.style()));
+                spans.push(Span::styled(s, style));
             }
-            let style = if first_index + k == self.current {
-                CURRENT_STYLE
+            let mark = if first_index + k == self.current {
+                t.search_current
             } else {
-                MATCH_STYLE
+                t.search_match
             };
             if let Some(s) = text.get(a - at..b - at) {
-                spans.push(Span::styled(s, style));
+                spans.push(Span::styled(s, mark));
             }
             pos = b;
         }
         if pos < end
             && let Some(s) = text.get(pos - at..)
         {
-            spans.push(Span::styled(s, kind.style()));
+            spans.push(Span::styled(s, style));
         }
     }
 }
@@ -496,7 +497,7 @@ mod tests {
     use super::*;
 
     fn texts(v: &JsonView, height: usize, width: usize) -> Vec<String> {
-        v.visible_lines(height, width)
+        v.visible_lines(height, width, &crate::tui::theme::Theme::dark())
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
             .collect()
@@ -582,7 +583,8 @@ mod tests {
         let mut v = JsonView::new(doc);
         v.search("token", 5);
         v.toggle_wrap(5);
-        let lines = v.visible_lines(5, 20);
+        let theme = crate::tui::theme::Theme::dark();
+        let lines = v.visible_lines(5, 20, &theme);
         let texts: Vec<String> = lines
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
@@ -600,7 +602,7 @@ mod tests {
         let hit: Vec<&str> = lines[2]
             .spans
             .iter()
-            .filter(|s| s.style == CURRENT_STYLE)
+            .filter(|s| s.style == theme.search_current)
             .map(|s| s.content.as_ref())
             .collect();
         assert_eq!(hit, ["token"]);

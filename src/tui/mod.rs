@@ -12,5 +12,6 @@ pub mod keymap;
 pub mod panes;
 pub mod runtime;
 pub mod terminal;
+pub mod theme;
 pub mod ui;
 pub mod view;

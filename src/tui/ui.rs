@@ -2,12 +2,12 @@
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 use super::app::{MIN_HEIGHT, MIN_WIDTH, Mode, Model, areas};
 use super::panes;
+use super::theme::Theme;
 use crate::text::{is_unsafe, one_line};
 
 pub fn draw(frame: &mut Frame, m: &Model) {
@@ -42,13 +42,7 @@ fn draw_panes(frame: &mut Frame, m: &Model) {
 }
 
 fn draw_title(frame: &mut Frame, area: Rect, m: &Model) {
-    let mut spans = vec![Span::styled(
-        " deltascope ",
-        Style::new()
-            .fg(Color::Black)
-            .bg(Color::Cyan)
-            .add_modifier(Modifier::BOLD),
-    )];
+    let mut spans = vec![Span::styled(" deltascope ", m.theme.title_badge)];
     if !m.title.is_empty() {
         spans.push(Span::raw(" "));
         spans.push(Span::raw(one_line(&m.title)));
@@ -123,11 +117,11 @@ fn stand_in_for(c: char) -> char {
 }
 
 /// The bordered block of a pane; the focused one stands out.
-pub fn pane_block(title: Line<'_>, focused: bool) -> Block<'_> {
+pub fn pane_block<'a>(title: Line<'a>, focused: bool, t: &Theme) -> Block<'a> {
     let (border, ty) = if focused {
-        (Style::new().fg(Color::Cyan), BorderType::Thick)
+        (t.border_focused, BorderType::Thick)
     } else {
-        (Style::new().fg(Color::DarkGray), BorderType::Plain)
+        (t.border, BorderType::Plain)
     };
     Block::new()
         .borders(Borders::ALL)

@@ -6,6 +6,7 @@ use ratatui_textarea::TextArea;
 use crate::tui::ids::{IdCheck, check_ids};
 use crate::tui::json_view::JsonView;
 use crate::tui::keymap::{Context, Keymap};
+use crate::tui::theme::Theme;
 use crate::tui::view::{
     DeviceCodeView, Fetch, PageView, ProblemView, ProfilesView, QueryDraft, QueryView,
     RequestPreview, RoundView, SignInState, TokenCheckView, TokenView,
@@ -97,6 +98,8 @@ impl QueryPreviewer for NoPreview {
 /// The whole UI state. Only `update` mutates it; `ui::draw` reads it.
 pub struct Model {
     pub keymap: Keymap,
+    /// Every style the panes draw with (dark until start-up says otherwise).
+    pub theme: Theme,
     /// Title bar text (e.g. "demo tenant (embedded emulator) http://127.0.0.1:PORT").
     pub title: String,
     pub size: (u16, u16),
@@ -145,6 +148,7 @@ impl Model {
     pub fn new(query: QueryView, keymap: Keymap, previewer: Box<dyn QueryPreviewer>) -> Self {
         let mut m = Self {
             keymap,
+            theme: Theme::default(),
             title: String::new(),
             size: (80, 24),
             focus: Focus::Query,

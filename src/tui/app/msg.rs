@@ -134,4 +134,7 @@ pub struct StartUp {
     pub signed_in: Option<String>,
     /// The first status line: how to begin.
     pub greeting: String,
+    /// The colours (`--theme`, `DELTASCOPE_THEME`, the config file, `NO_COLOR`); boxed, a
+    /// theme is a kilobyte and messages are moved around.
+    pub theme: Box<crate::tui::theme::Theme>,
 }

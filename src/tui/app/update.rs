@@ -94,6 +94,7 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::StartUp(start) => {
             m.title = start.title;
+            m.theme = *start.theme;
             m.sign_in = match start.signed_in {
                 Some(who) => SignInState::Active(SignedIn::at_start(who)),
                 None => SignInState::Starting {

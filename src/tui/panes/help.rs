@@ -1,7 +1,6 @@
 //! The help overlay, generated from the keymap.
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -14,17 +13,15 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         area.width.saturating_sub(4).min(120),
         area.height.saturating_sub(2),
         " Keys (from the keymap; ? or esc closes; ctrl-c always quits) ",
+        &m.theme,
     );
     let sections = m.keymap.help_sections();
     let mut all: Vec<Vec<Line>> = Vec::new();
     for (title, rows) in &sections {
-        let mut lines = vec![Line::styled(
-            *title,
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        )];
+        let mut lines = vec![Line::styled(*title, m.theme.overlay_heading)];
         for (keys, what) in rows {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<18}"), Style::new().fg(Color::Cyan)),
+                Span::styled(format!("  {keys:<18}"), m.theme.key),
                 Span::raw(*what),
             ]));
         }

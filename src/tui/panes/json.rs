@@ -1,7 +1,6 @@
 //! Raw JSON of the selected page or object (prepared once), or the page's headers.
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -12,6 +11,7 @@ use crate::tui::view::cell_text;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Json;
+    let t = &m.theme;
     let what = match (m.json_target, m.selected_page()) {
         (_, None) => String::new(),
         (JsonTarget::Page, Some(p)) => format!(
@@ -27,10 +27,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         (JsonTarget::Headers, Some(p)) => format!("· headers of page {} ", p.index),
     };
     let title = Line::from(vec![
-        Span::styled(" 3 Raw JSON ", Style::new().add_modifier(Modifier::BOLD)),
-        Span::styled(what, Style::new().fg(Color::DarkGray)),
+        Span::styled(" 3 Raw JSON ", t.heading),
+        Span::styled(what, t.muted),
     ]);
-    let block = pane_block(title, focused);
+    let block = pane_block(title, focused, t);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height < 2 || inner.width == 0 {
@@ -41,14 +41,14 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         frame.render_widget(
             Paragraph::new(Line::styled(
                 "The selected page's JSON shows here.",
-                Style::new().fg(Color::DarkGray),
+                t.muted,
             )),
             body,
         );
     } else {
         let lines = m
             .json
-            .visible_lines(usize::from(body.height), usize::from(body.width));
+            .visible_lines(usize::from(body.height), usize::from(body.width), t);
         frame.render_widget(Paragraph::new(lines), body);
     }
     let bar_line = match &m.mode {
@@ -56,11 +56,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             target: LineTarget::Search,
             input,
         } => Line::from(vec![
-            Span::styled("/", Style::new().fg(Color::Yellow)),
-            Span::styled(
-                format!("{input}▏"),
-                Style::new().fg(Color::Black).bg(Color::White),
-            ),
+            Span::styled("/", t.prompt),
+            Span::styled(format!("{input}▏"), t.input),
         ]),
         _ => {
             let total = m.json.doc.line_count();
@@ -94,18 +91,12 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             } else {
                 String::new()
             };
-            let mut spans = vec![Span::styled(
-                format!("{pos}{sideways}{search}"),
-                Style::new().fg(Color::DarkGray),
-            )];
+            let mut spans = vec![Span::styled(format!("{pos}{sideways}{search}"), t.muted)];
             if m.json.pending.is_some() {
-                spans.push(Span::styled("  formatting…", Style::new().fg(Color::Cyan)));
+                spans.push(Span::styled("  formatting…", t.busy));
             }
             if let Some(note) = m.json.doc.note() {
-                spans.push(Span::styled(
-                    format!("  {note}"),
-                    Style::new().fg(Color::Yellow),
-                ));
+                spans.push(Span::styled(format!("  {note}"), t.warning));
             }
             Line::from(spans)
         }

@@ -11,12 +11,13 @@ pub mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
 use ratatui::widgets::{Block, BorderType, Borders, Clear};
 
+use crate::tui::theme::Theme;
+
 /// Draws an overlay box of at most `w` x `h`, centred in `area` over what is there, with a
-/// double cyan border and `title`; returns the area inside it.
-pub fn overlay(frame: &mut Frame, area: Rect, w: u16, h: u16, title: &str) -> Rect {
+/// double border (the focused border's style) and `title`; returns the area inside it.
+pub fn overlay(frame: &mut Frame, area: Rect, w: u16, h: u16, title: &str, t: &Theme) -> Rect {
     let (w, h) = (w.min(area.width), h.min(area.height));
     let rect = Rect {
         x: area.x + (area.width - w) / 2,
@@ -28,7 +29,7 @@ pub fn overlay(frame: &mut Frame, area: Rect, w: u16, h: u16, title: &str) -> Re
     let block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
-        .border_style(Style::new().fg(Color::Cyan))
+        .border_style(t.border_focused)
         .title(title.to_owned());
     let inner = block.inner(rect);
     frame.render_widget(block, rect);

@@ -2,7 +2,7 @@
 //! file with its method, cloud and tenant (profiles hold no secrets), or why there are none.
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -19,8 +19,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         area.width.saturating_sub(4).min(122),
         height.min(area.height.saturating_sub(2)),
         " Sign in with a profile (enter signs in, esc closes) ",
+        &m.theme,
     ));
-    let dim = Style::new().fg(Color::DarkGray);
+    let t = &m.theme;
+    let dim = t.muted;
     let mut lines: Vec<Line> = Vec::new();
     let Some(view) = &m.profiles else {
         lines.push(Line::styled("reading the config file…", dim));
@@ -28,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         return;
     };
     lines.push(Line::from(vec![
-        Span::styled("config file ", Style::new().fg(Color::Cyan)),
+        Span::styled("config file ", t.label),
         Span::raw(one_line(view.path.as_deref().unwrap_or("(none)"))),
     ]));
     lines.push(Line::raw(""));
@@ -36,10 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let selected = |i: usize| i == m.profile_cursor;
     let row_style = |i: usize| {
         if selected(i) {
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Cyan)
-                .add_modifier(Modifier::BOLD)
+            t.picker_selection
         } else {
             Style::new()
         }
@@ -50,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             "  {:<18} {:<20} {:<10} {:<38} {}",
             "profile", "method", "cloud", "tenant", "Graph root"
         ),
-        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        t.overlay_heading,
     ));
     let startup = format!("{}{:<18} {}", marker(0), "(start-up)", view.startup);
     lines.push(Line::styled(
@@ -74,10 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     }
     if let Some(problem) = &view.problem {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            one_line(problem),
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        ));
+        lines.push(Line::styled(one_line(problem), t.warning_strong));
     }
     lines.push(Line::raw(""));
     let in_use = match m.signed_in_as() {
@@ -86,7 +82,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         None => "nobody (not signed in)".to_owned(),
     };
     lines.push(Line::from(vec![
-        Span::styled("in use now  ", Style::new().fg(Color::Cyan)),
+        Span::styled("in use now  ", t.label),
         Span::raw(one_line(&in_use).into_owned()),
     ]));
     lines.push(Line::styled(

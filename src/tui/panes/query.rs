@@ -2,7 +2,7 @@
 //! id filter editor, `$top`, "sync from now", and the exact first request it makes.
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
@@ -10,6 +10,7 @@ use super::wrap::wrap;
 use crate::text::one_line;
 use crate::tui::app::{Focus, LineTarget, Mode, Model, QueryField};
 use crate::tui::keymap::{Action, Context};
+use crate::tui::theme::Theme;
 use crate::tui::ui::{ellipsize, pane_block};
 use crate::tui::view::{LINE, MAX_IDS, clipped, redact_header};
 
@@ -19,17 +20,12 @@ const GUID_WIDTH: u16 = 36;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Query;
-    let mut title = vec![Span::styled(
-        " 1 Query ",
-        Style::new().add_modifier(Modifier::BOLD),
-    )];
+    let t = &m.theme;
+    let mut title = vec![Span::styled(" 1 Query ", t.heading)];
     if m.query.frozen {
-        title.push(Span::styled(
-            "· frozen in the token ",
-            Style::new().fg(Color::Yellow),
-        ));
+        title.push(Span::styled("· frozen in the token ", t.warning));
     }
-    let block = pane_block(Line::from(title), focused);
+    let block = pane_block(Line::from(title), focused, t);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 || inner.width == 0 {
@@ -74,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         }
         let block = Block::new()
             .borders(Borders::TOP)
-            .border_style(Style::new().fg(Color::DarkGray))
+            .border_style(t.border)
             .title(title);
         let body = block.inner(prev);
         frame.render_widget(block, prev);
@@ -82,19 +78,16 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     }
 }
 
-fn label(s: &str) -> Span<'static> {
-    Span::styled(
-        format!("{:<LABEL$}", ellipsize(s, LABEL - 1)),
-        Style::new().fg(Color::DarkGray),
-    )
+fn label(s: &str, t: &Theme) -> Span<'static> {
+    Span::styled(format!("{:<LABEL$}", ellipsize(s, LABEL - 1)), t.muted)
 }
 
 /// A row that switches an option on and off: its label, the check box, what it sends.
-fn switch_row(name: &str, on: bool, sends: &'static str) -> [Span<'static>; 3] {
+fn switch_row(name: &str, on: bool, sends: &'static str, t: &Theme) -> [Span<'static>; 3] {
     [
-        label(name),
+        label(name, t),
         Span::raw(check(on)),
-        Span::styled(sends, Style::new().fg(Color::DarkGray)),
+        Span::styled(sends, t.muted),
     ]
 }
 
@@ -104,6 +97,7 @@ fn check(on: bool) -> &'static str {
 
 fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], focused: bool) {
     let q = &m.query;
+    let t = &m.theme;
     let editing = |t: LineTarget| match &m.mode {
         Mode::Line { target, input } if *target == t => Some(input.as_str()),
         _ => None,
@@ -113,88 +107,75 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
         let mut spans: Vec<Span> = Vec::with_capacity(4);
         match *f {
             QueryField::Resource => {
-                spans.push(label("resource"));
+                spans.push(label("resource", t));
                 match q.current() {
                     Some(r) => {
-                        spans.push(Span::styled(
-                            format!("◀ {} ▶", r.name),
-                            Style::new().add_modifier(Modifier::BOLD),
-                        ));
-                        spans.push(Span::styled(
-                            format!("  {}", r.title),
-                            Style::new().fg(Color::DarkGray),
-                        ));
+                        spans.push(Span::styled(format!("◀ {} ▶", r.name), t.heading));
+                        spans.push(Span::styled(format!("  {}", r.title), t.muted));
                     }
                     None => spans.push(Span::raw("(no resources)")),
                 }
             }
             QueryField::Api => {
-                spans.push(label("api"));
+                spans.push(label("api", t));
                 spans.push(Span::raw(format!("◀ {} ▶", q.api)));
             }
             QueryField::Param(p) => {
                 let Some(param) = q.params.get(p) else {
                     continue;
                 };
-                spans.push(label(&param.name));
+                spans.push(label(&param.name, t));
                 match editing(LineTarget::Param(p)) {
-                    Some(input) => spans.push(edit_span(input)),
-                    None if param.value.is_empty() => {
-                        spans.push(Span::styled("(empty)", Style::new().fg(Color::DarkGray)))
-                    }
+                    Some(input) => spans.push(edit_span(input, t)),
+                    None if param.value.is_empty() => spans.push(Span::styled("(empty)", t.muted)),
                     None => spans.push(Span::raw(one_line(&param.value))),
                 }
                 if let Some(e) = &param.error {
-                    spans.push(Span::styled(
-                        format!("  ✗ {}", one_line(e)),
-                        Style::new().fg(Color::Red),
-                    ));
+                    spans.push(Span::styled(format!("  ✗ {}", one_line(e)), t.error));
                 }
             }
             QueryField::Select(s) => {
                 let Some((prop, on)) = q.select.items.get(s) else {
                     continue;
                 };
-                spans.push(label(if s == 0 { "$select" } else { "" }));
+                spans.push(label(if s == 0 { "$select" } else { "" }, t));
                 spans.push(Span::raw(check(*on)));
                 let known = q
                     .current()
                     .is_some_and(|r| r.known_properties.iter().any(|k| k == prop));
-                let style = if known {
-                    Style::new()
-                } else {
-                    Style::new().fg(Color::Magenta)
-                };
+                let style = if known { Style::new() } else { t.flag };
                 spans.push(Span::styled(one_line(prop), style));
                 if q.current()
                     .is_some_and(|r| r.default_properties.iter().any(|k| k == prop))
                 {
-                    spans.push(Span::styled(" (default)", Style::new().fg(Color::DarkGray)));
+                    spans.push(Span::styled(" (default)", t.muted));
                 }
             }
             QueryField::Minimal => {
-                spans.extend(switch_row("minimal", q.minimal, "Prefer: return=minimal"));
+                spans.extend(switch_row(
+                    "minimal",
+                    q.minimal,
+                    "Prefer: return=minimal",
+                    t,
+                ));
             }
             QueryField::Ids => {
                 let n = q.ids.iter().filter(|l| !l.trim().is_empty()).count();
-                spans.push(label("id filter"));
+                spans.push(label("id filter", t));
                 let style = if n > MAX_IDS {
-                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+                    t.error_strong
                 } else {
                     Style::new()
                 };
                 spans.push(Span::styled(format!("{n}/{MAX_IDS} ids"), style));
                 if m.mode != Mode::EditIds {
-                    spans.push(Span::styled(
-                        "  (enter to edit, paste a list)",
-                        Style::new().fg(Color::DarkGray),
-                    ));
+                    spans.push(Span::styled("  (enter to edit, paste a list)", t.muted));
                 }
             }
             QueryField::Top => {
-                spans.push(label("$top"));
+                spans.push(label("$top", t));
                 match editing(LineTarget::Top) {
-                    Some(input) => spans.push(edit_span(input)),
+                    Some(input) => spans.push(edit_span(input, t)),
                     None => spans.push(Span::raw(
                         q.top
                             .map(|t| t.to_string())
@@ -203,17 +184,22 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                 }
             }
             QueryField::Latest => {
-                spans.extend(switch_row("sync from now", q.latest, "$deltatoken=latest"));
+                spans.extend(switch_row(
+                    "sync from now",
+                    q.latest,
+                    "$deltatoken=latest",
+                    t,
+                ));
             }
         }
         let mut line = Line::from(spans);
         if focused && i == m.query_cursor && m.mode != Mode::EditIds {
-            line = line.style(Style::new().bg(Color::Rgb(40, 44, 60)));
+            line = line.style(t.selection);
         }
         lines.push(line);
     }
     if let Some(input) = editing(LineTarget::NewField) {
-        lines.push(Line::from(vec![label("new field"), edit_span(input)]));
+        lines.push(Line::from(vec![label("new field", t), edit_span(input, t)]));
     }
     // Keep the cursor row in view.
     let h = usize::from(area.height);
@@ -226,14 +212,12 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
     frame.render_widget(Paragraph::new(visible), area);
 }
 
-fn edit_span(input: &str) -> Span<'static> {
-    Span::styled(
-        format!("{input}▏"),
-        Style::new().fg(Color::Black).bg(Color::White),
-    )
+fn edit_span(input: &str, t: &Theme) -> Span<'static> {
+    Span::styled(format!("{input}▏"), t.input)
 }
 
 fn draw_ids(frame: &mut Frame, area: Rect, m: &Model) {
+    let t = &m.theme;
     let lines = m.ids_editor.lines();
     let count = lines.iter().filter(|l| !l.trim().is_empty()).count();
     let editing = m.mode == Mode::EditIds;
@@ -242,24 +226,13 @@ fn draw_ids(frame: &mut Frame, area: Rect, m: &Model) {
         Span::raw(" ids "),
         Span::styled(
             format!("{count}/{MAX_IDS} "),
-            if over {
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
-            } else {
-                Style::new().fg(Color::Green)
-            },
+            if over { t.error_strong } else { t.ok },
         ),
-        Span::styled(
-            if editing { "· esc: done " } else { "" },
-            Style::new().fg(Color::DarkGray),
-        ),
+        Span::styled(if editing { "· esc: done " } else { "" }, t.muted),
     ]);
     let block = Block::new()
         .borders(Borders::ALL)
-        .border_style(if editing {
-            Style::new().fg(Color::Yellow)
-        } else {
-            Style::new().fg(Color::DarkGray)
-        })
+        .border_style(if editing { t.border_editing } else { t.border })
         .title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -282,8 +255,8 @@ fn draw_ids(frame: &mut Frame, area: Rect, m: &Model) {
         .take(usize::from(marks.height))
         .map(|(p, l)| match p {
             _ if l.trim().is_empty() => Line::raw(""),
-            None => Line::styled(" ✓", Style::new().fg(Color::Green)),
-            Some(why) => Line::styled(format!(" ✗ {why}"), Style::new().fg(Color::Red)),
+            None => Line::styled(" ✓", t.ok),
+            Some(why) => Line::styled(format!(" ✗ {why}"), t.error),
         })
         .collect();
     frame.render_widget(Paragraph::new(marks_lines), marks);
@@ -295,37 +268,37 @@ struct Preview {
     url: Vec<Line<'static>>,
     headers: Vec<Line<'static>>,
     width: usize,
+    /// The style of the '…' that ends a URL cut short.
+    ellipsis: Style,
 }
 
 impl Preview {
     fn of(m: &Model, width: usize) -> Self {
         let q = &m.query;
+        let t = &m.theme;
         // Rows enough for anything the pane can show (a 50-id filter is some 2,500 characters).
         let most = 200;
         let problems = q
             .problems
             .iter()
             .map(|p| {
-                let (mark, color) = if p.is_error {
-                    ("✗", Color::Red)
+                let (mark, style) = if p.is_error {
+                    ("✗", t.error)
                 } else {
-                    ("!", Color::Yellow)
+                    ("!", t.warning)
                 };
                 let text = format!(
                     "{mark} {}: {}",
                     clipped(&p.field, LINE),
                     clipped(&p.message, LINE)
                 );
-                wrap(&[Span::styled(text, Style::new().fg(color))], width, most)
+                wrap(&[Span::styled(text, style)], width, most)
             })
             .collect();
         let url = match &q.preview.url {
             Ok(url) => wrap(
                 &[
-                    Span::styled(
-                        "GET ",
-                        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
-                    ),
+                    Span::styled("GET ", t.http_method),
                     Span::raw(one_line(url)),
                 ],
                 width,
@@ -334,16 +307,13 @@ impl Preview {
             Err(why) => wrap(
                 &[Span::styled(
                     format!("(no request: {})", one_line(why)),
-                    Style::new().fg(Color::DarkGray),
+                    t.muted,
                 )],
                 width,
                 most,
             ),
         };
-        let mut headers = vec![Line::styled(
-            "Authorization: Bearer ***",
-            Style::new().fg(Color::DarkGray),
-        )];
+        let mut headers = vec![Line::styled("Authorization: Bearer ***", t.muted)];
         for (n, v) in &q.preview.headers {
             headers.extend(wrap(
                 &[Span::raw(
@@ -358,6 +328,7 @@ impl Preview {
             url,
             headers,
             width,
+            ellipsis: t.warning,
         }
     }
 
@@ -387,8 +358,7 @@ impl Preview {
                 text.pop();
                 span.content = text.into();
             }
-            last.spans
-                .push(Span::styled("…", Style::new().fg(Color::Yellow)));
+            last.spans.push(Span::styled("…", self.ellipsis));
         }
         out.extend(self.headers.iter().cloned());
         out.truncate(rows);

@@ -1,7 +1,7 @@
 //! Results: the session's rounds and their pages, the selected page's objects, the round summary.
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
@@ -9,6 +9,7 @@ use crate::graph::round::plural;
 use crate::text::one_line;
 use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
 use crate::tui::keymap::{Action, Context};
+use crate::tui::theme::Theme;
 use crate::tui::ui::{ellipsize, pane_block};
 use crate::tui::view::{
     FetchState, LINE, ObjectRow, PageView, RoundView, ShownRow, SignInState, Widths, cell_text,
@@ -17,19 +18,20 @@ use crate::tui::view::{
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Results;
+    let t = &m.theme;
     let pages: usize = m.rounds.iter().map(|r| r.pages.len()).sum();
     let title = Line::from(vec![
-        Span::styled(" 2 Results ", Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(" 2 Results ", t.heading),
         Span::styled(
             format!(
                 "· {}, {} ",
                 plural(m.rounds.len(), "round", "rounds"),
                 plural(pages, "page", "pages")
             ),
-            Style::new().fg(Color::DarkGray),
+            t.muted,
         ),
     ]);
-    let block = pane_block(title, focused);
+    let block = pane_block(title, focused, t);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height < 3 || inner.width < 10 {
@@ -48,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             Line::raw("No pages yet."),
             Line::styled(
                 format!("Build the query, then press {fetch} to fetch the first page."),
-                Style::new().fg(Color::DarkGray),
+                t.muted,
             ),
         ];
         // Nothing can be fetched without a sign-in: the whole reason, wrapped, where the pages
@@ -69,16 +71,16 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             lines.push(Line::raw(""));
             lines.push(Line::styled(
                 format!("Not signed in ({target}):"),
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                t.error_strong,
             ));
-            lines.push(Line::styled(one_line(error), Style::new().fg(Color::Red)));
+            lines.push(Line::styled(one_line(error), t.error));
             lines.push(Line::styled(
                 format!(
                     "{} signs in again, {} chooses a profile.",
                     keys(Action::SignInAgain),
                     keys(Action::SwitchProfile)
                 ),
-                Style::new().fg(Color::Yellow),
+                t.warning,
             ));
         }
         lines.extend(token_check_lines(m));
@@ -92,7 +94,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         draw_table(frame, table, m, page, minimal);
     }
     if let Some(round) = m.selected_round() {
-        frame.render_widget(Paragraph::new(summary_line(round)), summary);
+        frame.render_widget(Paragraph::new(summary_line(round, t)), summary);
     }
 }
 
@@ -100,6 +102,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
 /// request is sent anyway), and after a 403 that the check explains. Nothing when it found
 /// nothing (or the token is not a JWT).
 fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
+    let t = &m.theme;
     let (heading, problems) = match (&m.fetch.state, &m.token_check) {
         (FetchState::Failed { error }, _)
             if error.status == Some(403) && !error.token_problems.is_empty() =>
@@ -129,17 +132,11 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
         ),
         _ => return Vec::new(),
     };
-    let mut lines = vec![
-        Line::raw(""),
-        Line::styled(
-            heading,
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        ),
-    ];
+    let mut lines = vec![Line::raw(""), Line::styled(heading, t.error_strong)];
     lines.extend(
         problems
             .iter()
-            .map(|p| Line::styled(format!("✗ {}", one_line(p)), Style::new().fg(Color::Red))),
+            .map(|p| Line::styled(format!("✗ {}", one_line(p)), t.error)),
     );
     let inspect = m
         .keymap
@@ -153,14 +150,14 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
     };
     lines.push(Line::styled(
         format!("{sent}{inspect}").trim_start().to_owned(),
-        Style::new().fg(Color::Yellow),
+        t.warning,
     ));
     lines
 }
 
-fn summary_line(r: &RoundView) -> Line<'_> {
+fn summary_line<'a>(r: &'a RoundView, t: &Theme) -> Line<'a> {
     match &r.summary_line {
-        Some(s) => Line::styled(clipped(s, LINE), Style::new().fg(Color::Green)),
+        Some(s) => Line::styled(clipped(s, LINE), t.ok),
         None => {
             let items: usize = r.pages.iter().map(|p| p.item_count).sum();
             Line::styled(
@@ -170,43 +167,34 @@ fn summary_line(r: &RoundView) -> Line<'_> {
                     plural(r.pages.len(), "page", "pages"),
                     plural(items, "item", "items")
                 ),
-                Style::new().fg(Color::Yellow),
+                t.pending,
             )
         }
     }
 }
 
-fn round_header(r: &RoundView) -> Line<'_> {
-    let mut spans = vec![Span::styled(
-        format!("Round {}", r.number),
-        Style::new().add_modifier(Modifier::BOLD),
-    )];
+fn round_header<'a>(r: &'a RoundView, t: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(format!("Round {}", r.number), t.heading)];
     spans.push(Span::styled(
         format!(" · {}", if r.number == 1 { "initial" } else { "changes" }),
-        Style::new().fg(Color::DarkGray),
+        t.muted,
     ));
     if r.minimal {
-        spans.push(Span::styled(" · minimal", Style::new().fg(Color::Magenta)));
+        spans.push(Span::styled(" · minimal", t.flag));
     }
     if r.delta_link.is_some() {
-        spans.push(Span::styled(
-            " · complete, deltaLink ✓",
-            Style::new().fg(Color::Green),
-        ));
+        spans.push(Span::styled(" · complete, deltaLink ✓", t.ok));
     } else {
-        spans.push(Span::styled(
-            " · in progress",
-            Style::new().fg(Color::Yellow),
-        ));
+        spans.push(Span::styled(" · in progress", t.pending));
     }
     Line::from(spans)
 }
 
-fn page_line(p: &PageView, selected: bool) -> Line<'_> {
+fn page_line<'a>(p: &'a PageView, selected: bool, t: &Theme) -> Line<'a> {
     let status_style = if (200..300).contains(&p.status) {
-        Style::new().fg(Color::Green)
+        t.ok
     } else {
-        Style::new().fg(Color::Red)
+        t.error
     };
     let mut spans = vec![
         Span::raw(if selected { "▶ " } else { "  " }),
@@ -225,32 +213,26 @@ fn page_line(p: &PageView, selected: bool) -> Line<'_> {
                 if p.retries == 1 { "retry" } else { "retries" },
                 p.waited_ms as f64 / 1000.0
             ),
-            Style::new().fg(Color::Yellow),
+            t.warning,
         ));
     }
     if p.empty {
-        spans.push(Span::styled("empty ", Style::new().fg(Color::Magenta)));
+        spans.push(Span::styled("empty ", t.flag));
     }
     match (&p.next_link, &p.delta_link) {
         (_, Some(d)) => {
-            spans.push(Span::styled("deltaLink ", Style::new().fg(Color::Green)));
-            spans.push(Span::styled(
-                clipped(d, LINE),
-                Style::new().fg(Color::DarkGray),
-            ));
+            spans.push(Span::styled("deltaLink ", t.delta_link));
+            spans.push(Span::styled(clipped(d, LINE), t.muted));
         }
         (Some(n), None) => {
-            spans.push(Span::styled("nextLink ", Style::new().fg(Color::Cyan)));
-            spans.push(Span::styled(
-                clipped(n, LINE),
-                Style::new().fg(Color::DarkGray),
-            ));
+            spans.push(Span::styled("nextLink ", t.next_link));
+            spans.push(Span::styled(clipped(n, LINE), t.muted));
         }
-        (None, None) => spans.push(Span::styled("no link", Style::new().fg(Color::Red))),
+        (None, None) => spans.push(Span::styled("no link", t.error)),
     }
     let line = Line::from(spans);
     if selected {
-        line.style(Style::new().bg(Color::Rgb(40, 44, 60)))
+        line.style(t.selection)
     } else {
         line
     }
@@ -275,7 +257,7 @@ fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
     let mut idx = 0;
     'outer: for (ri, r) in m.rounds.iter().enumerate() {
         if idx >= offset {
-            lines.push(round_header(r));
+            lines.push(round_header(r, &m.theme));
         }
         idx += 1;
         if lines.len() >= h {
@@ -283,7 +265,11 @@ fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
         }
         for (pi, p) in r.pages.iter().enumerate() {
             if idx >= offset {
-                lines.push(page_line(p, ri == m.sel_round && pi == m.sel_page));
+                lines.push(page_line(
+                    p,
+                    ri == m.sel_round && pi == m.sel_page,
+                    &m.theme,
+                ));
             }
             idx += 1;
             if lines.len() >= h {
@@ -294,16 +280,16 @@ fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn marker(row: &ShownRow<'_>) -> (String, Style) {
+fn marker(row: &ShownRow<'_>, t: &Theme) -> (String, Style) {
     if row.slice() {
         // A large group's next members: expected, not a duplicate.
-        return ("slice".into(), Style::new().fg(Color::Cyan));
+        return ("slice".into(), t.slice);
     }
     let mut text = String::new();
     let mut style = Style::new();
     if let Some(reason) = row.removed() {
         text.push_str(&format!("✗ {reason}"));
-        style = Style::new().fg(Color::Red);
+        style = t.removed;
     }
     if row.duplicate() {
         if !text.is_empty() {
@@ -311,7 +297,7 @@ fn marker(row: &ShownRow<'_>) -> (String, Style) {
         }
         text.push_str("dup");
         if row.removed().is_none() {
-            style = Style::new().fg(Color::Magenta);
+            style = t.duplicate;
         }
     }
     (text, style)
@@ -364,40 +350,36 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
     let widths = column_widths(area.width, page, visible, columns);
     let mut header = vec![Cell::from(""), Cell::from("id")];
     header.extend(columns.iter().map(|c| Cell::from(one_line(c))));
-    let header = Row::new(header).style(
-        Style::new()
-            .fg(Color::Cyan)
-            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
-    );
+    let t = &m.theme;
+    let header = Row::new(header).style(t.table_header);
     let shown: Vec<ShownRow<'_>> = visible.iter().map(ObjectRow::shown).collect();
     let rows: Vec<Row> = shown
         .iter()
         .enumerate()
         .map(|(k, row)| {
-            let (mark, mark_style) = marker(row);
+            let (mark, mark_style) = marker(row, t);
             let mut cells = vec![
                 Cell::from(Span::styled(mark, mark_style)),
                 Cell::from(cell_text(row.id())),
             ];
             for c in columns {
                 let cell = match row.cell(c) {
-                    Some(v) if minimal && row.changed(c) => Cell::from(Span::styled(
-                        format!("*{v}"),
-                        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-                    )),
+                    Some(v) if minimal && row.changed(c) => {
+                        Cell::from(Span::styled(format!("*{v}"), t.changed))
+                    }
                     Some(v) => Cell::from(v),
-                    None => Cell::from(Span::styled("·", Style::new().fg(Color::DarkGray))),
+                    None => Cell::from(Span::styled("·", t.muted)),
                 };
                 cells.push(cell);
             }
             let mut r = Row::new(cells);
             if row.removed().is_some() {
-                r = r.style(Style::new().add_modifier(Modifier::DIM));
+                r = r.style(t.removed_row);
             }
             if start + k == m.sel_row && m.focus == Focus::Results {
-                r = r.style(Style::new().bg(Color::Rgb(40, 44, 60)));
+                r = r.style(t.selection);
             } else if start + k == m.sel_row {
-                r = r.style(Style::new().add_modifier(Modifier::UNDERLINED));
+                r = r.style(t.selection_unfocused);
             }
             r
         })
@@ -411,7 +393,7 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
         frame.render_widget(
             Paragraph::new(Line::styled(
                 ellipsize(text, usize::from(area.width)),
-                Style::new().fg(Color::DarkGray),
+                t.muted,
             )),
             area,
         );
@@ -426,6 +408,7 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
 #[cfg(test)]
 mod marker_tests {
     use super::marker;
+    use crate::tui::theme::Theme;
     use crate::tui::view::ObjectRow;
 
     #[test]
@@ -438,14 +421,15 @@ mod marker_tests {
         ] {
             let row = ObjectRow::from_json(json, false, dup);
             let row = row.shown();
+            let t = Theme::dark();
             assert_eq!(
                 row.marker_width(),
-                marker(&row).0.chars().count(),
+                marker(&row, &t).0.chars().count(),
                 "{json} {dup}"
             );
             let slice = ObjectRow::from_json(json, false, dup).as_slice();
             let slice = slice.shown();
-            assert_eq!(slice.marker_width(), marker(&slice).0.chars().count());
+            assert_eq!(slice.marker_width(), marker(&slice, &t).0.chars().count());
         }
     }
 }

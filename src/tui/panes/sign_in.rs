@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -45,38 +44,31 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
         area.width.saturating_sub(4).min(86),
         area.height.saturating_sub(2).min(15),
         &format!(" Sign in{again} with a device code ({target}{cancel}) "),
+        &m.theme,
     ));
-    let label = Style::new().fg(Color::Cyan);
+    let t = &m.theme;
+    let label = t.label;
     let left = prompt.expires_at.saturating_duration_since(m.now);
     let expiry = if left.is_zero() {
         Span::styled(
             "expired: the sign-in will fail; sign in again for a new code",
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            t.error_strong,
         )
     } else {
         Span::raw(format!("in {}", countdown(left)))
     };
     let mut lines = vec![
-        Line::styled(one_line(&prompt.message), Style::new().fg(Color::Gray)),
+        Line::styled(one_line(&prompt.message), t.quote),
         Line::raw(""),
         Line::from(vec![
             // The highlight's own space lines the code up with the values below.
             Span::styled("code     ", label),
-            Span::styled(
-                format!(" {} ", one_line(&prompt.code)),
-                Style::new()
-                    .fg(Color::Black)
-                    .bg(Color::Yellow)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            Span::styled(format!(" {} ", one_line(&prompt.code)), t.device_code),
         ]),
         Line::raw(""),
         Line::from(vec![
             Span::styled("page      ", label),
-            Span::styled(
-                one_line(&prompt.url),
-                Style::new().add_modifier(Modifier::UNDERLINED),
-            ),
+            Span::styled(one_line(&prompt.url), t.link),
         ]),
         Line::from(vec![Span::styled("expires   ", label), expiry]),
         Line::raw(""),
@@ -88,10 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
         (Action::CancelSignIn, "cancel the sign-in"),
     ] {
         if let Some(k) = m.keymap.key_for(Context::SignIn, ctx_action) {
-            keys.push(Span::styled(
-                format!(" {k} "),
-                Style::new().fg(Color::Black).bg(Color::DarkGray),
-            ));
+            keys.push(Span::styled(format!(" {k} "), t.key_badge));
             keys.push(Span::raw(format!(" {what}   ")));
         }
     }
@@ -99,7 +88,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, prompt: &DeviceCodeView) {
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         "waiting for the sign-in on that page; this closes by itself when it is done",
-        Style::new().fg(Color::DarkGray),
+        t.muted,
     ));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

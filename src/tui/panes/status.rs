@@ -1,7 +1,6 @@
 //! The status bar: fetch state (spinner, Retry-After countdown, error), the notice, key hints.
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -16,10 +15,9 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 fn sign_in_spans(m: &Model) -> Option<Span<'_>> {
     match &m.sign_in {
         SignInState::Active { .. } => None,
-        SignInState::SignedOut | SignInState::Starting { .. } => Some(Span::styled(
-            " not signed in ",
-            Style::new().fg(Color::Black).bg(Color::Yellow),
-        )),
+        SignInState::SignedOut | SignInState::Starting { .. } => {
+            Some(Span::styled(" not signed in ", m.theme.badge_warning))
+        }
         SignInState::Running { since, prompt, .. } => {
             let spin = SPINNER[m.spinner % SPINNER.len()];
             let text = if prompt.is_some() {
@@ -28,22 +26,14 @@ fn sign_in_spans(m: &Model) -> Option<Span<'_>> {
                 let secs = m.now.saturating_duration_since(*since).as_secs_f64();
                 format!(" {spin} signing in… {secs:.0}s ")
             };
-            Some(Span::styled(
-                text,
-                Style::new().fg(Color::Black).bg(Color::Cyan),
-            ))
+            Some(Span::styled(text, m.theme.badge_busy))
         }
-        SignInState::Failed { previous: None, .. } => Some(Span::styled(
-            " ✗ not signed in ",
-            Style::new()
-                .fg(Color::White)
-                .bg(Color::Red)
-                .add_modifier(Modifier::BOLD),
-        )),
-        SignInState::Failed { .. } => Some(Span::styled(
-            " ! sign-in failed ",
-            Style::new().fg(Color::Black).bg(Color::Yellow),
-        )),
+        SignInState::Failed { previous: None, .. } => {
+            Some(Span::styled(" ✗ not signed in ", m.theme.badge_error))
+        }
+        SignInState::Failed { .. } => {
+            Some(Span::styled(" ! sign-in failed ", m.theme.badge_warning))
+        }
     }
 }
 
@@ -55,7 +45,7 @@ pub fn state_spans(m: &Model) -> Vec<Span<'_>> {
 
 fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
     match &m.fetch.state {
-        FetchState::Idle => vec![Span::styled(" idle ", Style::new().fg(Color::DarkGray))],
+        FetchState::Idle => vec![Span::styled(" idle ", m.theme.muted)],
         FetchState::Fetching {
             page,
             since,
@@ -72,20 +62,19 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
                         ""
                     }
                 ),
-                Style::new().fg(Color::Cyan),
+                m.theme.busy,
             )]
         }
         FetchState::Throttled { until, status, .. } => {
             let left = until.saturating_duration_since(m.now).as_secs_f64();
             vec![Span::styled(
                 format!(" ⏳ {status} throttled: retrying in {left:.0}s (Retry-After) "),
-                Style::new().fg(Color::Black).bg(Color::Yellow),
+                m.theme.badge_warning,
             )]
         }
-        FetchState::RoundComplete { .. } => vec![Span::styled(
-            " ✓ round complete ",
-            Style::new().fg(Color::Black).bg(Color::Green),
-        )],
+        FetchState::RoundComplete { .. } => {
+            vec![Span::styled(" ✓ round complete ", m.theme.badge_ok)]
+        }
         FetchState::Failed { error } => {
             let mut spans = vec![Span::styled(
                 format!(
@@ -96,10 +85,7 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
                         .unwrap_or_else(|| "error".to_owned()),
                     clipped(error.code.as_deref().unwrap_or(""), LINE)
                 ),
-                Style::new()
-                    .fg(Color::White)
-                    .bg(Color::Red)
-                    .add_modifier(Modifier::BOLD),
+                m.theme.badge_error,
             )];
             // The way out first: a long message must not push the resync key off the line.
             if error.needs_resync
@@ -107,7 +93,7 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
             {
                 spans.push(Span::styled(
                     format!(" [{k}: full resync]"),
-                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                    m.theme.action_hint,
                 ));
             }
             // A 403 is usually a missing permission: the token inspector says which.
@@ -116,14 +102,14 @@ fn fetch_spans(m: &Model) -> Vec<Span<'_>> {
             {
                 spans.push(Span::styled(
                     format!(" [{k}: inspect the token]"),
-                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                    m.theme.action_hint,
                 ));
             }
             // The request-id before the message: it must be read whole (support tickets).
             if let Some(id) = &error.request_id {
                 spans.push(Span::styled(
                     format!(" request-id {} ", clipped(id, LINE)),
-                    Style::new().fg(Color::Gray),
+                    m.theme.quote,
                 ));
             }
             spans.push(Span::raw(format!(" {}", clipped(&error.message, LINE))));
@@ -142,17 +128,14 @@ pub fn max_rows(screen_h: u16) -> usize {
 fn state_line(m: &Model) -> Vec<Span<'_>> {
     let mut spans = state_spans(m);
     if let Some(notice) = &m.notice {
-        let color = match notice.kind {
-            NoticeKind::Info => Color::White,
-            NoticeKind::Progress => Color::Cyan,
-            NoticeKind::Warning => Color::Yellow,
-            NoticeKind::Error => Color::LightRed,
+        let style = match notice.kind {
+            NoticeKind::Info => m.theme.notice_info,
+            NoticeKind::Progress => m.theme.notice_progress,
+            NoticeKind::Warning => m.theme.notice_warning,
+            NoticeKind::Error => m.theme.notice_error,
         };
         spans.push(Span::raw("  "));
-        spans.push(Span::styled(
-            clipped(&notice.text, LINE),
-            Style::new().fg(color),
-        ));
+        spans.push(Span::styled(clipped(&notice.text, LINE), style));
     }
     spans
 }
@@ -169,30 +152,18 @@ fn failure_line(m: &Model) -> Option<Vec<Span<'_>>> {
     // After a 403 the token check explains, the second line says what it finds missing.
     if !error.token_problems.is_empty() {
         return Some(vec![
-            Span::styled(
-                " token check ",
-                Style::new()
-                    .fg(Color::White)
-                    .bg(Color::Red)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            Span::styled(" token check ", m.theme.badge_error),
             Span::styled(
                 format!(" {}", clipped(&error.token_problems.join("; "), LINE)),
-                Style::new().fg(Color::Yellow),
+                m.theme.warning,
             ),
         ]);
     }
     // After a failure, the second line says what to do (the key hints are in the help).
     let hint = error.hint.as_ref()?;
     Some(vec![
-        Span::styled(
-            " what to do ",
-            Style::new().fg(Color::Black).bg(Color::Yellow),
-        ),
-        Span::styled(
-            format!(" {}", clipped(hint, LINE)),
-            Style::new().fg(Color::Yellow),
-        ),
+        Span::styled(" what to do ", m.theme.badge_warning),
+        Span::styled(format!(" {}", clipped(hint, LINE)), m.theme.warning),
     ])
 }
 
@@ -238,14 +209,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     };
     let mut hint_spans = Vec::with_capacity(pairs.len() * 2);
     for (k, what) in pairs {
-        hint_spans.push(Span::styled(
-            format!(" {k} "),
-            Style::new().fg(Color::Black).bg(Color::DarkGray),
-        ));
-        hint_spans.push(Span::styled(
-            format!(" {what} "),
-            Style::new().fg(Color::Gray),
-        ));
+        hint_spans.push(Span::styled(format!(" {k} "), m.theme.key_badge));
+        hint_spans.push(Span::styled(format!(" {what} "), m.theme.key_hint));
     }
     frame.render_widget(Paragraph::new(Line::from(hint_spans)), hints);
 }

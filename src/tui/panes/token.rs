@@ -2,7 +2,6 @@
 //! token), and what they mean for the query's resource.
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -16,57 +15,50 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         area.width.saturating_sub(4).min(110),
         area.height.saturating_sub(4).min(24),
         " Access token (decoded claims; the token itself is never shown; esc closes) ",
+        &m.theme,
     );
-    let label = Style::new().fg(Color::Cyan);
+    let t = &m.theme;
+    let label = t.label;
     let mut lines: Vec<Line> = Vec::new();
     match &m.token {
-        None => lines.push(Line::styled(
-            "asking the sign-in for the token…",
-            Style::new().fg(Color::DarkGray),
-        )),
-        Some(t) => {
-            if let Some(why) = &t.unavailable {
-                lines.push(Line::styled(
-                    one_line(why),
-                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-                ));
+        None => lines.push(Line::styled("asking the sign-in for the token…", t.muted)),
+        Some(tv) => {
+            if let Some(why) = &tv.unavailable {
+                lines.push(Line::styled(one_line(why), t.warning_strong));
             }
-            for (k, v) in &t.lines {
+            for (k, v) in &tv.lines {
                 lines.push(Line::from(vec![
                     Span::styled(format!("{:<10}", one_line(k)), label),
                     Span::raw(one_line(v)),
                 ]));
             }
-            if let Some(r) = &t.resource
-                && t.unavailable.is_none()
+            if let Some(r) = &tv.resource
+                && tv.unavailable.is_none()
             {
-                let (verdict, style) = if t.problems.is_empty() {
-                    ("OK", Style::new().fg(Color::Green))
+                let (verdict, style) = if tv.problems.is_empty() {
+                    ("OK", t.ok_strong)
                 } else {
-                    ("CANNOT READ", Style::new().fg(Color::Red))
+                    ("CANNOT READ", t.error_strong)
                 };
                 lines.push(Line::from(vec![
                     Span::styled(format!("{:<10}", "resource"), label),
                     Span::raw(format!("{} (", one_line(r))),
-                    Span::styled(verdict, style.add_modifier(Modifier::BOLD)),
+                    Span::styled(verdict, style),
                     Span::raw(")"),
                 ]));
             }
-            if !t.problems.is_empty() || !t.notes.is_empty() {
+            if !tv.problems.is_empty() || !tv.notes.is_empty() {
                 lines.push(Line::raw(""));
             }
-            for p in &t.problems {
+            for p in &tv.problems {
                 lines.push(Line::from(vec![
-                    Span::styled(
-                        "problem   ",
-                        Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-                    ),
-                    Span::styled(one_line(p), Style::new().fg(Color::Red)),
+                    Span::styled("problem   ", t.error_strong),
+                    Span::styled(one_line(p), t.error),
                 ]));
             }
-            for n in &t.notes {
+            for n in &tv.notes {
                 lines.push(Line::from(vec![
-                    Span::styled("note      ", Style::new().fg(Color::Yellow)),
+                    Span::styled("note      ", t.warning),
                     Span::raw(one_line(n)),
                 ]));
             }
