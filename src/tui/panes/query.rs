@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::text::one_line;
 use crate::tui::app::{Focus, LineTarget, Mode, Model, QueryField};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{ellipsize, pane_block};
 use crate::tui::view::{MAX_IDS, redact_header};
 
@@ -176,7 +177,10 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                 spans.push(Span::styled(format!("{n}/{MAX_IDS} ids"), style));
                 if m.mode != Mode::EditIds {
                     spans.push(Span::styled(
-                        "  (enter to edit, paste a list)",
+                        format!(
+                            "  ({} to edit, paste a list)",
+                            m.keymap.key_label(Context::Query, Action::Activate)
+                        ),
                         Style::new().fg(Color::DarkGray),
                     ));
                 }
@@ -239,7 +243,14 @@ fn draw_ids(frame: &mut Frame, area: Rect, m: &Model) {
             },
         ),
         Span::styled(
-            if editing { "· esc: done " } else { "" },
+            if editing {
+                format!(
+                    "· {}: done ",
+                    m.keymap.key_label(Context::IdsEditor, Action::Back)
+                )
+            } else {
+                String::new()
+            },
             Style::new().fg(Color::DarkGray),
         ),
     ]);

@@ -36,14 +36,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         return;
     }
     if m.rounds.is_empty() {
-        let fetch = m
-            .keymap
-            .key_for(
-                crate::tui::keymap::Context::Global,
-                crate::tui::keymap::Action::FetchNext,
-            )
-            .map(|k| k.to_string())
-            .unwrap_or_default();
+        let fetch = m.keymap.key_label(Context::Global, Action::FetchNext);
         let mut lines = vec![
             Line::raw("No pages yet."),
             Line::styled(
@@ -176,11 +169,19 @@ fn summary_line(r: &RoundView) -> Line<'_> {
     }
 }
 
-fn round_header(r: &RoundView) -> Line<'_> {
+/// A round's line in the list; `earlier`: kept from an earlier query (the builder holds
+/// another one now).
+fn round_header(r: &RoundView, earlier: bool) -> Line<'_> {
     let mut spans = vec![Span::styled(
         format!("Round {}", r.number),
         Style::new().add_modifier(Modifier::BOLD),
     )];
+    if earlier {
+        spans.push(Span::styled(
+            " · earlier query",
+            Style::new().fg(Color::Magenta),
+        ));
+    }
     spans.push(Span::styled(
         format!(" · {}", if r.number == 1 { "initial" } else { "changes" }),
         Style::new().fg(Color::DarkGray),
@@ -275,7 +276,7 @@ fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
     let mut idx = 0;
     'outer: for (ri, r) in m.rounds.iter().enumerate() {
         if idx >= offset {
-            lines.push(round_header(r));
+            lines.push(round_header(r, ri < m.kept_rounds));
         }
         idx += 1;
         if lines.len() >= h {

@@ -196,8 +196,6 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
             ("esc".to_owned(), "cancel"),
             ("ctrl-c".to_owned(), "quit"),
         ],
-        Mode::Help => vec![("?/esc".to_owned(), "close help")],
-        Mode::Token => vec![("esc".to_owned(), "close the token inspector")],
         _ => m.keymap.hints(m.context()),
     };
     let mut hint_spans = Vec::with_capacity(pairs.len() * 2);
