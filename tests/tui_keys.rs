@@ -103,7 +103,7 @@ fn help_at_80x24_says_there_is_more_and_scrolls_to_its_end() {
     assert!(!top.contains("more above"), "{top}");
     insta::assert_snapshot!("help_80x24_top", top);
     // The last section is out of sight at first; the page key brings it in.
-    let last = Context::NewQuery.title();
+    let last = Context::ALL[Context::ALL.len() - 1].title();
     assert!(!top.contains(last), "{top}");
     let page = help_page(&m.keymap, Rect::new(0, 0, 80, 24));
     let mut presses = 0;
@@ -178,6 +178,10 @@ back = ["f10"]
 
 [query]
 activate = ["e"]
+
+[line_input]
+activate = ["ctrl-s"]
+back = ["f9"]
 "#;
 
 #[test]
@@ -212,6 +216,27 @@ fn every_hint_names_the_remapped_key() {
     update(&mut m, Msg::Action(Action::FocusJson));
     ch(&mut m, 'n');
     assert_eq!(notice(&m), "no matches (s to search)");
+
+    // A one-line input: its confirm and cancel keys, in the status bar and in effect.
+    ch(&mut m, 's');
+    assert!(matches!(m.mode, Mode::Line { .. }));
+    let typing = render(&mut m, 160, 45);
+    assert!(
+        typing.contains(" ctrl-s  confirm  f9  cancel  ctrl-c  quit "),
+        "{typing}"
+    );
+    press(&mut m, KeyCode::Esc);
+    assert!(
+        matches!(m.mode, Mode::Line { .. }),
+        "esc is not this keymap's"
+    );
+    press(&mut m, KeyCode::F(9));
+    assert_eq!(m.mode, Mode::Normal);
+    ch(&mut m, 's');
+    ch(&mut m, 'D');
+    ctrl(&mut m, 's');
+    assert_eq!(m.mode, Mode::Normal);
+    assert!(notice(&m).contains("matches for \"D\""), "{}", notice(&m));
 
     // The help's title, and its hints in the status bar.
     press(&mut m, KeyCode::F(2));

@@ -110,17 +110,17 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => m.unchanged(),
         },
         Mode::Line { target, mut input } => {
-            match key.code {
-                KeyCode::Esc => m.mode = Mode::Normal,
-                KeyCode::Enter => {
+            match (m.keymap.action(Context::LineInput, &key), key.code) {
+                (Some(Action::Back), _) => m.mode = Mode::Normal,
+                (Some(Action::Activate), _) => {
                     m.mode = Mode::Normal;
                     commit_line(m, target, input);
                 }
-                KeyCode::Backspace => {
+                (_, KeyCode::Backspace) => {
                     input.pop();
                     m.mode = Mode::Line { target, input };
                 }
-                KeyCode::Char(c) => {
+                (_, KeyCode::Char(c)) => {
                     input.push(c);
                     m.mode = Mode::Line { target, input };
                 }

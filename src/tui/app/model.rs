@@ -214,7 +214,8 @@ impl Model {
             Mode::Profiles => Context::Profiles,
             Mode::Help | Mode::Token => Context::Overlay,
             Mode::NewQuery => Context::NewQuery,
-            Mode::Normal | Mode::Line { .. } => self.focus.context(),
+            Mode::Line { .. } => Context::LineInput,
+            Mode::Normal => self.focus.context(),
         }
     }
 

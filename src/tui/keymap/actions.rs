@@ -177,7 +177,12 @@ actions! {
         name: "activate",
         does: "edit / toggle the field; show the object",
         hint: "edit",
-        keys: [Query: ["enter"], Results: ["enter"], Profiles: ["enter"]],
+        keys: [
+            Query: ["enter"],
+            Results: ["enter"],
+            Profiles: ["enter"],
+            LineInput: ["enter"],
+        ],
     },
     Toggle {
         name: "toggle",
@@ -236,6 +241,7 @@ actions! {
             Profiles: ["esc", "p"],
             Overlay: ["esc", "enter"],
             NewQuery: ["esc"],
+            LineInput: ["esc"],
         ],
     },
     KeepRounds {
@@ -404,6 +410,8 @@ impl Action {
             (Context::Profiles, Action::ScrollDown) => "next profile",
             (Context::Overlay, Action::Back) => "close the overlay",
             (Context::NewQuery, Action::Back) => "cancel: the query stays as it is",
+            (Context::LineInput, Action::Activate) => "confirm the input",
+            (Context::LineInput, Action::Back) => "cancel the input",
             (Context::Results, Action::Activate) => "show the object in the JSON pane",
             (Context::Query, Action::Activate) => "edit a parameter, $top or the ids",
             _ => self.description(),
@@ -414,7 +422,8 @@ impl Action {
         match (ctx, self) {
             (Context::Profiles, Action::Activate) => "sign in with it",
             (Context::Profiles | Context::Overlay, Action::Back) => "close",
-            (Context::NewQuery, Action::Back) => "cancel",
+            (Context::NewQuery | Context::LineInput, Action::Back) => "cancel",
+            (Context::LineInput, Action::Activate) => "confirm",
             _ => self.hint(),
         }
     }

@@ -16,10 +16,13 @@ pub enum Context {
     Overlay,
     /// The question a new query asks when there are rounds: keep them or drop them.
     NewQuery,
+    /// A one-line input (search, a parameter, `$top`, a free `$select` field): other keys
+    /// type text.
+    LineInput,
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Query,
         Context::Results,
@@ -29,6 +32,7 @@ impl Context {
         Context::Profiles,
         Context::Overlay,
         Context::NewQuery,
+        Context::LineInput,
     ];
     /// The section's name in the keymap file.
     pub fn name(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Context {
             Context::Profiles => "profiles",
             Context::Overlay => "overlay",
             Context::NewQuery => "new_query",
+            Context::LineInput => "line_input",
         }
     }
     /// The section's title in the help and the README.
@@ -56,6 +61,7 @@ impl Context {
             Context::Profiles => "Profile picker",
             Context::Overlay => "Help and token inspector",
             Context::NewQuery => "New query (when there are rounds)",
+            Context::LineInput => "One-line input",
         }
     }
     /// When the section's keys apply, in a sentence for the README and the keymap file.
@@ -72,6 +78,9 @@ impl Context {
                 "while the help or the token inspector is shown (the key that opened it, and quit, close it too)"
             }
             Context::NewQuery => "while the new query asks what becomes of the rounds",
+            Context::LineInput => {
+                "while typing a search, a parameter, $top or a field name (other keys type text)"
+            }
         }
     }
     pub(super) fn from_name(s: &str) -> Option<Context> {
@@ -88,6 +97,7 @@ impl Context {
                 | Context::Profiles
                 | Context::Overlay
                 | Context::NewQuery
+                | Context::LineInput
         )
     }
 }

@@ -14,8 +14,9 @@ const TOML_HEAD: &str = "\
 # [query], [results] and [json] apply when that pane has the focus and win over [global];
 # [ids_editor] applies while editing the id filter (every other key types text); [sign_in]
 # while a device code is shown, [profiles] in the profile picker, [overlay] in the help and
-# the token inspector, [new_query] while a new query asks what becomes of the rounds (only
-# their own keys work there). Ctrl-C always quits, even inside a text field.
+# the token inspector, [new_query] while a new query asks what becomes of the rounds,
+# [line_input] while typing a search, a parameter, $top or a field name (only their own keys
+# work there). Ctrl-C always quits, even inside a text field.
 #
 # Keys: a character (\"q\", \"?\", \"D\" = shift-d), or a name: enter esc tab backtab space
 # backspace delete up down left right pgup pgdn home end f1..f12, with optional ctrl- / alt-

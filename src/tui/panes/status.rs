@@ -189,15 +189,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         frame.render_widget(Paragraph::new(line), hints);
         return;
     }
-    let pairs: Vec<(String, &str)> = match &m.mode {
-        _ if m.device_code().is_some() => m.keymap.hints(Context::SignIn),
-        Mode::Line { .. } => vec![
-            ("enter".to_owned(), "confirm"),
-            ("esc".to_owned(), "cancel"),
-            ("ctrl-c".to_owned(), "quit"),
-        ],
-        _ => m.keymap.hints(m.context()),
-    };
+    // The keys of where the keyboard is (the device code's, an overlay's, a pane's).
+    let pairs = m.keymap.hints(m.context());
     let mut hint_spans = Vec::with_capacity(pairs.len() * 2);
     for (k, what) in pairs {
         hint_spans.push(Span::styled(
