@@ -357,9 +357,16 @@ fn a_new_query_asks_then_keeps_the_rounds_as_an_earlier_query() {
     let shown = render(&mut m, 160, 45);
     assert_eq!(shown.matches("· earlier query").count(), 2, "{shown}");
     assert!(
-        notice(&m).contains("the 2 rounds so far stay, marked \"earlier query\""),
+        notice(&m).contains("2 rounds kept, marked \"earlier query\""),
         "{}",
         notice(&m)
+    );
+    // The kept rounds are never continued: r has nothing of this query to go on from.
+    let effects = ch(&mut m, 'r');
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(
+        notice(&m),
+        "this query has no round yet: f sends its first request"
     );
     // The builder is editable again: minimal toggles.
     let before = m.query.minimal;

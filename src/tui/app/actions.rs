@@ -164,7 +164,13 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             let link = m
                 .selected_round()
                 .and_then(|r| r.delta_link.clone())
-                .or_else(|| m.rounds.iter().rev().find_map(|r| r.delta_link.clone()));
+                // Never an earlier query's: its link continues that other query.
+                .or_else(|| {
+                    m.current_rounds()
+                        .iter()
+                        .rev()
+                        .find_map(|r| r.delta_link.clone())
+                });
             return copy_or_say(
                 m,
                 CopyWhat::DeltaLink,

@@ -223,6 +223,13 @@ pub(super) fn next_round(m: &mut Model) -> Vec<Effect> {
     if sign_in_refusal(m) || run_refusal(m) {
         return Vec::new();
     }
+    if !m.query.frozen {
+        let fetch = m.keymap.key_label(Context::Global, Action::FetchNext);
+        m.inform(format!(
+            "this query has no round yet: {fetch} sends its first request"
+        ));
+        return Vec::new();
+    }
     if !m.round_complete() {
         m.inform("the round is not complete yet: no deltaLink to continue from");
         return Vec::new();

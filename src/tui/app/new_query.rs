@@ -53,7 +53,7 @@ pub(super) fn new_query(m: &mut Model, keep: bool) -> Vec<Effect> {
     let what = match (keep, rounds) {
         (_, 0) => String::new(),
         (true, n) => format!(
-            "; the {} so far stay, marked \"earlier query\"",
+            "; {} kept, marked \"earlier query\"",
             plural(n, "round", "rounds")
         ),
         (false, n) => format!("; {} dropped", plural(n, "round", "rounds")),
