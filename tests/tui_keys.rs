@@ -457,3 +457,40 @@ fn a_new_query_before_anything_was_sent_has_nothing_to_do() {
         notice(&m)
     );
 }
+
+#[test]
+fn a_new_sign_in_drops_the_kept_rounds_too() {
+    let mut m = session();
+    ctrl(&mut m, 'n');
+    ch(&mut m, 'k');
+    assert_eq!(m.kept_rounds, 2);
+    let effects = update(&mut m, Msg::Action(Action::SignInAgain));
+    let attempt = match effects[..] {
+        [Effect::SignIn { attempt, .. }] => attempt,
+        _ => panic!("{effects:?}"),
+    };
+    update(
+        &mut m,
+        Msg::SignedIn {
+            attempt,
+            who: "someone else".into(),
+            title: "another tenant".into(),
+            root: "https://graph.microsoft.com".into(),
+        },
+    );
+    assert!(m.rounds.is_empty());
+    assert_eq!(m.kept_rounds, 0, "rounds to come would count as kept");
+    // The next session's first page is a round of this query, selected.
+    ch(&mut m, 'f');
+    let run_id = m.fetch.run_id;
+    let page = fixtures::contacts_round1().pages[0].clone();
+    update(
+        &mut m,
+        Msg::PageArrived {
+            run_id,
+            round: 1,
+            page,
+        },
+    );
+    assert_eq!(m.current_rounds().len(), 1);
+}

@@ -6,7 +6,6 @@ use super::model::{Focus, Mode, Model};
 use super::notice::{NoticeEnd, NoticeKind};
 use super::sign_in::drop_session;
 use crate::graph::round::plural;
-use crate::tui::json_view::JsonView;
 use crate::tui::keymap::{Action, Context};
 
 /// The new-query key: with rounds on the screen, asks whether to keep them first; without,
@@ -44,8 +43,6 @@ pub(super) fn new_query(m: &mut Model, keep: bool) -> Vec<Effect> {
         m.token_check = None;
     } else {
         drop_session(m);
-        m.kept_rounds = 0;
-        m.json = JsonView::default();
     }
     m.focus = Focus::Query;
     m.refresh_query();
