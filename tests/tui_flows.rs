@@ -37,6 +37,11 @@ struct Seen {
     in_flight: bool,
     status: String,
     preview_url: String,
+    /// The selected (round index, page index).
+    selected: (usize, usize),
+    /// Rounds kept from an earlier query.
+    kept: usize,
+    frozen: bool,
 }
 
 impl Frame for Seen {
@@ -96,6 +101,9 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
         in_flight: m.fetch.in_flight(),
         status: m.notice_text().unwrap_or_default().to_owned(),
         preview_url: m.query.preview.url.clone().unwrap_or_default(),
+        selected: (m.sel_round, m.sel_page),
+        kept: m.kept_rounds,
+        frozen: m.query.frozen,
     }
 }
 
@@ -394,6 +402,110 @@ async fn a_cancelled_fetch_is_dropped_and_the_ui_answers_while_fetching() {
             summary.starts_with("round 1: 3 pages, 250 items: 250 added"),
             "{summary}"
         );
+        d.press('q');
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_selection_follows_eleven_rounds_without_a_key_to_move_it() {
+    explore(EmulatorConfig::default(), |mut d, _| async move {
+        d.press('F');
+        let s = d.wait("round 1 complete", |s| round_complete(s, 1)).await;
+        assert_eq!(s.selected, (0, 2), "the followed round's last page");
+        for n in 2..=11u32 {
+            d.press('r');
+            d.wait(&format!("round {n} complete"), |s| round_complete(s, n))
+                .await;
+        }
+        let s = d.wait("idle", |s| !s.in_flight).await;
+        assert_eq!(s.rounds.len(), 11);
+        assert_eq!(s.selected, (10, 0), "round 11 is not the one selected");
+        assert!(s.screen.contains("Round 11"), "{}", s.screen);
+        // Looking elsewhere, the selection stays; '>' goes back to the latest page.
+        d.key(KeyCode::Char('2'));
+        d.press('h');
+        let s = d.wait("round 10 selected", |s| s.selected == (9, 0)).await;
+        assert_eq!(s.rounds.len(), 11);
+        d.press('r');
+        let s = d.wait("round 12 complete", |s| round_complete(s, 12)).await;
+        assert_eq!(s.selected, (9, 0), "the selection moved away from round 10");
+        d.press('>');
+        d.wait("round 12 selected", |s| s.selected == (11, 0)).await;
+        d.press('q');
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_query_without_a_restart_keeps_or_drops_the_rounds() {
+    let config = EmulatorConfig {
+        latency: Duration::from_millis(200),
+        ..Default::default()
+    };
+    explore(config, |mut d, _| async move {
+        let new_query = || Event::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL));
+        d.press('F');
+        d.wait("round 1 complete", |s| round_complete(s, 1)).await;
+        // Follow on the complete round starts nothing and says what does.
+        d.press('F');
+        let s = d
+            .wait("the complete round's answer", |s| {
+                s.status.contains("round 1 is complete")
+            })
+            .await;
+        assert!(s.status.contains("r starts round 2"), "{}", s.status);
+        assert!(!s.in_flight && s.rounds.len() == 1);
+
+        // A new query, keeping the round: the options can be edited, the round stays.
+        let _ = d.keys.send(new_query());
+        let s = d
+            .wait("the question", |s| s.screen.contains("New query"))
+            .await;
+        assert!(s.screen.contains("keep the rounds"), "{}", s.screen);
+        d.press('k');
+        let s = d.wait("unfrozen", |s| !s.frozen).await;
+        assert_eq!((s.kept, s.rounds.len()), (1, 1));
+        assert!(s.screen.contains("earlier query"), "{}", s.screen);
+        // minimal on ('m' in the query builder): the new session's first request has it.
+        d.press('m');
+        d.wait("minimal in the preview", |s| {
+            s.screen.contains("Prefer: return=minimal")
+        })
+        .await;
+        d.press('f');
+        let s = d
+            .wait("the new query's first page", |s| {
+                s.rounds.len() == 2 && !s.in_flight
+            })
+            .await;
+        assert!(s.frozen);
+        assert_eq!(s.rounds[0].1, 3, "the kept round changed");
+        assert_eq!((s.rounds[1].0, s.rounds[1].1), (1, 1), "{:?}", s.rounds);
+        assert_eq!(s.rows.len(), 350);
+
+        // Again while a page is on the wire: it is cancelled, and the rounds dropped.
+        d.press('f');
+        d.wait("fetching", |s| s.in_flight).await;
+        let _ = d.keys.send(new_query());
+        d.wait("the question", |s| s.screen.contains("New query"))
+            .await;
+        d.press('d');
+        let s = d
+            .wait("dropped", |s| s.rounds.is_empty() && !s.frozen)
+            .await;
+        assert!(!s.in_flight);
+        assert_eq!(s.kept, 0);
+        assert!(
+            s.status.contains("the running fetch was cancelled"),
+            "{}",
+            s.status
+        );
+        // The next fetch is a first request again: round 1, page 1.
+        d.press('f');
+        let s = d.wait("page 1 again", |s| pages_arrived(s, 1, 1)).await;
+        assert_eq!(s.rounds.len(), 1);
+        assert_eq!(s.rows.len(), 100);
         d.press('q');
     })
     .await;

@@ -158,19 +158,13 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .with_limits(args.limits.round_limits());
     let mut model = Model::new(query, keymap, Box::new(engine.previewer()));
-    let fetch = model
-        .keymap
-        .key_for(
-            super::keymap::Context::Global,
-            super::keymap::Action::FetchNext,
-        )
-        .map(|k| k.to_string())
-        .unwrap_or_else(|| "f".into());
+    let fetch = model.keymap.key_label(
+        super::keymap::Context::Global,
+        super::keymap::Action::FetchNext,
+    );
     let help = model
         .keymap
-        .key_for(super::keymap::Context::Global, super::keymap::Action::Help)
-        .map(|k| k.to_string())
-        .unwrap_or_else(|| "?".into());
+        .key_label(super::keymap::Context::Global, super::keymap::Action::Help);
     let lead = if status.is_empty() {
         String::new()
     } else {

@@ -35,6 +35,9 @@ fn draw_panes(frame: &mut Frame, m: &Model) {
     if m.mode == Mode::Profiles {
         panes::profiles::draw(frame, area, m);
     }
+    if m.mode == Mode::NewQuery {
+        panes::new_query::draw(frame, area, m);
+    }
     // On top of everything: it has the keyboard while it is shown.
     if let Some(prompt) = m.device_code() {
         panes::sign_in::draw(frame, area, m, prompt);

@@ -6,9 +6,10 @@ use super::fetch::{begin_run, fetch, next_round};
 use super::format::{bare_token, curl_command};
 use super::json_pane::refresh_json;
 use super::model::{Focus, JsonTarget, LineTarget, Mode, Model, QueryField};
+use super::new_query::{ask_new_query, new_query};
 use super::notice::{NoticeEnd, NoticeKind};
 use super::sign_in::{begin_sign_in, cancel_hint, cancel_sign_in, sign_in_refusal};
-use crate::tui::keymap::Action;
+use crate::tui::keymap::{Action, Context};
 
 pub(super) fn quit(m: &mut Model) -> Vec<Effect> {
     m.quit = true;
@@ -45,9 +46,19 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             m.mode = if m.mode == Mode::Help {
                 Mode::Normal
             } else {
+                m.help_scroll = 0;
                 Mode::Help
             }
         }
+        Action::NewQuery => return ask_new_query(m),
+        Action::KeepRounds | Action::DropRounds => {
+            // Only the new query's question has these keys.
+            if m.mode == Mode::NewQuery {
+                return new_query(m, action == Action::KeepRounds);
+            }
+            return m.unchanged();
+        }
+        Action::LatestPage => select_latest_page(m),
         Action::Back => m.mode = Mode::Normal,
         Action::InspectToken => {
             if m.mode == Mode::Token {
@@ -153,7 +164,13 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             let link = m
                 .selected_round()
                 .and_then(|r| r.delta_link.clone())
-                .or_else(|| m.rounds.iter().rev().find_map(|r| r.delta_link.clone()));
+                // Never an earlier query's: its link continues that other query.
+                .or_else(|| {
+                    m.current_rounds()
+                        .iter()
+                        .rev()
+                        .find_map(|r| r.delta_link.clone())
+                });
             return copy_or_say(
                 m,
                 CopyWhat::DeltaLink,
@@ -226,7 +243,8 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::NextMatch | Action::PrevMatch => {
             if m.json.matches.is_empty() {
-                m.inform("no matches (/ to search)");
+                let search = m.keymap.key_label(Context::Json, Action::Search);
+                m.inform(format!("no matches ({search} to search)"));
             } else {
                 m.json.next_match(action == Action::NextMatch, jh);
                 m.inform(format!(
@@ -403,6 +421,25 @@ pub(super) fn move_page(m: &mut Model, forward: bool) -> Vec<Effect> {
         None if forward && !m.fetch.in_flight() && !m.round_complete() => fetch(m, false),
         None => Vec::new(),
     }
+}
+
+/// Selects the last page of the last round (and its first row): from there, each new page and
+/// round is selected as it arrives.
+fn select_latest_page(m: &mut Model) {
+    let Some(ri) = m.rounds.len().checked_sub(1) else {
+        m.inform("no pages yet");
+        return;
+    };
+    let pi = m.rounds[ri].pages.len().saturating_sub(1);
+    if (m.sel_round, m.sel_page) == (ri, pi) {
+        m.unchanged();
+        return;
+    }
+    m.sel_round = ri;
+    m.sel_page = pi;
+    m.sel_row = 0;
+    m.row_offset = 0;
+    refresh_json(m);
 }
 
 pub(super) fn activate(m: &mut Model) -> Vec<Effect> {

@@ -64,8 +64,10 @@ pub(super) fn on_page(m: &mut Model, round: u32, page: PageView) {
     let minimal = page.minimal();
     let delta = page.delta_link.clone();
     let index = page.index;
-    let ri = match m.rounds.iter().position(|r| r.number == round) {
-        Some(i) => i,
+    // Rounds kept from an earlier query have numbers of their own: only this query's count.
+    let kept = m.kept_rounds;
+    let ri = match m.current_rounds().iter().position(|r| r.number == round) {
+        Some(i) => kept + i,
         None => {
             m.rounds.push(RoundView {
                 number: round,
@@ -132,10 +134,11 @@ pub(super) fn needs_resync_refusal(m: &mut Model) -> bool {
 /// A new run cannot start while one is in flight, nor go on from a dead link.
 fn run_refusal(m: &mut Model) -> bool {
     if m.fetch.in_flight() {
+        let cancel = m.keymap.key_label(Context::Global, Action::Cancel);
         m.notify(
             NoticeKind::Info,
             NoticeEnd::RunInFlight(m.fetch.run_id),
-            "a fetch is already running (x cancels)",
+            format!("a fetch is already running ({cancel} cancels)"),
         );
         return true;
     }
@@ -201,6 +204,11 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
         }];
     }
     if m.round_complete() {
+        if follow {
+            // Following is for the round under way: the next round is asked for by name.
+            refuse_follow_of_complete_round(m);
+            return Vec::new();
+        }
         return next_round_with(m, follow);
     }
     let run_id = begin_run(m, follow);
@@ -215,6 +223,13 @@ pub(super) fn next_round(m: &mut Model) -> Vec<Effect> {
     if sign_in_refusal(m) || run_refusal(m) {
         return Vec::new();
     }
+    if !m.query.frozen {
+        let fetch = m.keymap.key_label(Context::Global, Action::FetchNext);
+        m.inform(format!(
+            "this query has no round yet: {fetch} sends its first request"
+        ));
+        return Vec::new();
+    }
     if !m.round_complete() {
         m.inform("the round is not complete yet: no deltaLink to continue from");
         return Vec::new();
@@ -222,9 +237,25 @@ pub(super) fn next_round(m: &mut Model) -> Vec<Effect> {
     next_round_with(m, false)
 }
 
+/// Follow on a round that already has its deltaLink: nothing to follow; says that the round is
+/// complete and which key starts the next one.
+fn refuse_follow_of_complete_round(m: &mut Model) {
+    let n = m.last_round().map(|r| r.number).unwrap_or(1);
+    let next = m.keymap.key_label(Context::Global, Action::NextRound);
+    let follow = m.keymap.key_label(Context::Global, Action::FollowRound);
+    m.notify(
+        NoticeKind::Info,
+        NoticeEnd::Run(m.fetch.run_id),
+        format!(
+            "round {n} is complete (deltaLink stored): {next} starts round {}, then {follow} follows it",
+            n + 1
+        ),
+    );
+}
+
 pub(super) fn next_round_with(m: &mut Model, follow: bool) -> Vec<Effect> {
     let run_id = begin_run(m, follow);
-    let n = m.rounds.last().map(|r| r.number + 1).unwrap_or(1);
+    let n = m.last_round().map(|r| r.number + 1).unwrap_or(1);
     m.notify(
         NoticeKind::Progress,
         NoticeEnd::RunInFlight(run_id),

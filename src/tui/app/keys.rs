@@ -4,24 +4,60 @@ use ratatui::layout::Position;
 
 use super::actions::{dispatch, quit, scroll};
 use super::effect::Effect;
+use super::help::help_page;
 use super::model::{Focus, LineTarget, Mode, Model, QueryField};
+use super::new_query::{keep_query, new_query};
 use super::notice::{NoticeEnd, NoticeKind};
 use super::sign_in::choose_profile;
 use crate::tui::ids::paste_ids;
 use crate::tui::keymap::{Action, Context};
 
-/// An overlay (help, the token inspector) closes with the key that opened it, quit, back, esc
-/// or enter; other keys do nothing behind it.
-fn close_overlay(m: &mut Model, key: &KeyEvent, opened_with: Action) -> Vec<Effect> {
+/// An overlay (help, the token inspector) has the keyboard: its own keys scroll the help or
+/// close it; the key that opened it, and quit, close it too; other keys do nothing behind it.
+fn on_overlay_key(m: &mut Model, key: &KeyEvent, opened_with: Action) -> Vec<Effect> {
+    match m.keymap.action(Context::Overlay, key) {
+        Some(Action::Back) => {
+            m.mode = Mode::Normal;
+            return Vec::new();
+        }
+        Some(
+            a @ (Action::ScrollUp
+            | Action::ScrollDown
+            | Action::PageUp
+            | Action::PageDown
+            | Action::ScrollTop
+            | Action::ScrollBottom),
+        ) if m.mode == Mode::Help => return scroll_help(m, a),
+        _ => {}
+    }
     let action = m.keymap.action(m.focus.context(), key);
-    if action.is_some_and(|a| a == opened_with || matches!(a, Action::Quit | Action::Back))
-        || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
-    {
+    if action.is_some_and(|a| a == opened_with || a == Action::Quit) {
         m.mode = Mode::Normal;
         Vec::new()
     } else {
         m.unchanged()
     }
+}
+
+/// Scrolls the help, within what the screen leaves of it.
+fn scroll_help(m: &mut Model, action: Action) -> Vec<Effect> {
+    let page = help_page(&m.keymap, m.screen());
+    let max = page.max_scroll();
+    let step = page.visible.saturating_sub(1).max(1);
+    let was = m.help_scroll;
+    m.help_scroll = match action {
+        Action::ScrollUp => was.saturating_sub(1),
+        Action::ScrollDown => was + 1,
+        Action::PageUp => was.saturating_sub(step),
+        Action::PageDown => was + step,
+        Action::ScrollTop => 0,
+        _ => max,
+    }
+    .min(max);
+    if m.help_scroll == was {
+        return m.unchanged();
+    }
+    Vec::new()
 }
 
 pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
@@ -64,20 +100,26 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             Some(Action::Quit) => quit(m),
             _ => m.unchanged(),
         },
-        Mode::Help => close_overlay(m, &key, Action::Help),
-        Mode::Token => close_overlay(m, &key, Action::InspectToken),
+        Mode::Help => on_overlay_key(m, &key, Action::Help),
+        Mode::Token => on_overlay_key(m, &key, Action::InspectToken),
+        Mode::NewQuery => match m.keymap.action(Context::NewQuery, &key) {
+            Some(Action::KeepRounds) => new_query(m, true),
+            Some(Action::DropRounds) => new_query(m, false),
+            Some(Action::Back) => keep_query(m),
+            _ => m.unchanged(),
+        },
         Mode::Line { target, mut input } => {
-            match key.code {
-                KeyCode::Esc => m.mode = Mode::Normal,
-                KeyCode::Enter => {
+            match (m.keymap.action(Context::LineInput, &key), key.code) {
+                (Some(Action::Back), _) => m.mode = Mode::Normal,
+                (Some(Action::Activate), _) => {
                     m.mode = Mode::Normal;
                     commit_line(m, target, input);
                 }
-                KeyCode::Backspace => {
+                (_, KeyCode::Backspace) => {
                     input.pop();
                     m.mode = Mode::Line { target, input };
                 }
-                KeyCode::Char(c) => {
+                (_, KeyCode::Char(c)) => {
                     input.push(c);
                     m.mode = Mode::Line { target, input };
                 }

@@ -5,18 +5,21 @@
 //! - [`model`]: the state, and where the keyboard is ([`Focus`], [`Mode`]).
 //! - [`msg`] / [`effect`]: what comes in, what goes out.
 //! - [`update`]: routes each message; [`keys`] turns input into actions, [`actions`] runs them.
-//! - [`fetch`] and [`sign_in`]: the two state machines driven by the engine's answers.
-//! - [`json_pane`], [`table`], [`layout`], [`format`]: what panes and copies derive from the
+//! - [`fetch`] and [`sign_in`]: the two state machines driven by the engine's answers;
+//!   [`new_query`]: a new query, keeping or dropping the rounds so far.
+//! - [`json_pane`], [`table`], [`layout`], [`help`], [`format`]: what panes and copies derive from the
 //!   model, prepared here so that drawing only reads.
 pub mod actions;
 pub mod effect;
 pub mod fetch;
 pub mod format;
+pub mod help;
 pub mod json_pane;
 pub mod keys;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod new_query;
 pub mod notice;
 pub mod sign_in;
 pub mod table;
@@ -25,6 +28,7 @@ pub mod update;
 pub use actions::dispatch;
 pub use effect::{CopyWhat, Effect};
 pub use format::{bare_token, curl_command, curl_command_with_token, human_bytes, human_bytes_u64};
+pub use help::{HelpLine, HelpPage, help_page};
 pub use json_pane::refresh_json;
 pub use layout::{Areas, MIN_HEIGHT, MIN_WIDTH, areas, results_split};
 pub use model::{

@@ -69,6 +69,8 @@ pub enum Mode {
     EditIds,
     /// The profile picker (esc closes).
     Profiles,
+    /// A new query asks whether the rounds fetched so far are kept or dropped.
+    NewQuery,
 }
 
 /// What the JSON pane shows.
@@ -111,6 +113,9 @@ pub struct Model {
     /// What is wrong with the ids editor's lines (checked after each edit, not per frame).
     pub ids_check: IdCheck,
     pub rounds: Vec<RoundView>,
+    /// The first `kept_rounds` rounds were fetched by an earlier query and kept when a new
+    /// one started (shown, labelled as such, never continued).
+    pub kept_rounds: usize,
     /// Table columns: the `$select` fields frozen at the session start (or the defaults).
     pub columns: Vec<String>,
     pub sel_round: usize,
@@ -136,6 +141,8 @@ pub struct Model {
     /// The profile picker's list (`None` while the config file is read).
     pub profiles: Option<ProfilesView>,
     pub profile_cursor: usize,
+    /// The help overlay's first line shown.
+    pub help_scroll: usize,
     pub quit: bool,
     /// Counts the messages that changed what is shown: the runtime draws only when it moved.
     pub(super) revision: u64,
@@ -158,6 +165,7 @@ impl Model {
             ids_editor: TextArea::default(),
             ids_check: IdCheck::default(),
             rounds: Vec::new(),
+            kept_rounds: 0,
             columns: Vec::new(),
             sel_round: 0,
             sel_page: 0,
@@ -176,6 +184,7 @@ impl Model {
             sign_in: SignInState::default(),
             profiles: None,
             profile_cursor: 0,
+            help_scroll: 0,
             quit: false,
             revision: 0,
             unchanged: false,
@@ -207,7 +216,10 @@ impl Model {
         match self.mode {
             Mode::EditIds => Context::IdsEditor,
             Mode::Profiles => Context::Profiles,
-            _ => self.focus.context(),
+            Mode::Help | Mode::Token => Context::Overlay,
+            Mode::NewQuery => Context::NewQuery,
+            Mode::Line { .. } => Context::LineInput,
+            Mode::Normal => self.focus.context(),
         }
     }
 
@@ -242,12 +254,23 @@ impl Model {
         query_fields(&self.query)
     }
 
+    /// The newest round of the query in the builder (rounds kept from an earlier query are
+    /// not continued).
+    pub(super) fn last_round(&self) -> Option<&RoundView> {
+        self.current_rounds().last()
+    }
+
     pub(super) fn last_page(&self) -> Option<&PageView> {
-        self.rounds.last()?.pages.last()
+        self.last_round()?.pages.last()
     }
 
     pub(super) fn round_complete(&self) -> bool {
-        self.rounds.last().is_some_and(|r| r.delta_link.is_some())
+        self.last_round().is_some_and(|r| r.delta_link.is_some())
+    }
+
+    /// The rounds fetched by the query in the builder.
+    pub fn current_rounds(&self) -> &[RoundView] {
+        self.rounds.get(self.kept_rounds..).unwrap_or(&[])
     }
 
     /// Recomputes preview, problems, param errors and id-line problems after an edit.

@@ -281,6 +281,7 @@ pub(super) fn on_signed_in(
 pub(super) fn drop_session(m: &mut Model) {
     m.fetch.abandon();
     m.rounds.clear();
+    m.kept_rounds = 0;
     m.columns.clear();
     m.sel_round = 0;
     m.sel_page = 0;

@@ -6,6 +6,7 @@ use super::actions::dispatch;
 use super::effect::Effect;
 use super::fetch::{accept, inspector_hint, on_failed, on_page};
 use super::format::human_bytes;
+use super::help::help_page;
 use super::keys::{on_key, on_mouse, on_paste};
 use super::model::{Mode, Model};
 use super::msg::Msg;
@@ -55,6 +56,9 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Resize { width, height } => {
             m.size = (width, height);
             clamp_scrolls(m);
+            m.help_scroll = m
+                .help_scroll
+                .min(help_page(&m.keymap, m.screen()).max_scroll());
             Vec::new()
         }
         Msg::Tick(now) => {
@@ -262,7 +266,8 @@ fn end_round(
         m.unchanged();
         return false;
     }
-    if let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
+    let kept = m.kept_rounds;
+    if let Some(r) = m.rounds.iter_mut().skip(kept).find(|r| r.number == round) {
         r.summary_line = summary_line;
         if delta_link.is_some() {
             r.delta_link = delta_link;

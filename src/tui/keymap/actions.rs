@@ -1,322 +1,437 @@
-//! What a key can ask for ([`Action`], with its name, description and hint) and where the
-//! keyboard is when it asks ([`Context`]).
+//! What a key can ask for: [`Action`], declared once with everything that belongs to it (its
+//! name in the keymap file, what it does, its status-bar hint and its default keys per
+//! context). A new action that lacks one of them does not compile, and every table derived
+//! from them (the default keymap, the help, the README's keys) follows by itself.
+use super::context::Context;
 
-/// Everything a key can ask for. The order here is the order of help and hints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Action {
-    FetchNext,
-    FollowRound,
-    NextRound,
-    Cancel,
-    Resync,
-    ScrollUp,
-    ScrollDown,
-    PageUp,
-    PageDown,
-    ScrollTop,
-    ScrollBottom,
-    ScrollLeft,
-    ScrollRight,
-    ToggleWrap,
-    PrevPage,
-    NextPage,
-    PrevChoice,
-    NextChoice,
-    Activate,
-    Toggle,
-    AddField,
-    ToggleMinimal,
-    Search,
-    NextMatch,
-    PrevMatch,
-    ToggleHeaders,
-    ToggleObject,
-    Back,
-    CopyNextLink,
-    CopyDeltaLink,
-    CopyToken,
-    CopyObject,
-    CopyPage,
-    CopyIds,
-    CopyCurl,
-    CopyCurlWithToken,
-    CopyAccessToken,
-    InspectToken,
-    SwitchProfile,
-    SignInAgain,
-    CopyCode,
-    CopyUrl,
-    CancelSignIn,
-    FocusNext,
-    FocusPrev,
-    FocusQuery,
-    FocusResults,
-    FocusJson,
-    Help,
-    Quit,
+/// Everything the explorer knows about one action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActionSpec {
+    /// Its name in the keymap file.
+    pub name: &'static str,
+    /// What it does, for the help and the README.
+    pub description: &'static str,
+    /// A word or two for the status bar.
+    pub hint: &'static str,
+    /// Its default keys, per context (in the keymap file's names; never empty).
+    pub defaults: &'static [(Context, &'static [&'static str])],
 }
 
-/// (action, name in the TOML file, what it does, short hint for the status bar)
-pub(super) const ACTIONS: &[(Action, &str, &str, &str)] = &[
-    (
-        Action::FetchNext,
-        "fetch_next",
-        "fetch the next page (starts the query)",
-        "fetch",
-    ),
-    (
-        Action::FollowRound,
-        "follow_round",
-        "follow the whole round to its deltaLink",
-        "follow",
-    ),
-    (
-        Action::NextRound,
-        "next_round",
-        "start the next round from the deltaLink",
-        "next round",
-    ),
-    (
-        Action::Cancel,
-        "cancel",
-        "cancel the running fetch",
-        "cancel",
-    ),
-    (
-        Action::Resync,
-        "resync",
-        "full resync (after 410 / syncStateNotFound)",
-        "resync",
-    ),
-    (Action::ScrollUp, "scroll_up", "move up", "up"),
-    (Action::ScrollDown, "scroll_down", "move down", "down"),
-    (Action::PageUp, "page_up", "page up", "pg up"),
-    (Action::PageDown, "page_down", "page down", "pg down"),
-    (Action::ScrollTop, "scroll_top", "go to top", "top"),
-    (
-        Action::ScrollBottom,
-        "scroll_bottom",
-        "go to bottom",
-        "bottom",
-    ),
-    (
-        Action::ScrollLeft,
-        "scroll_left",
-        "scroll left (long lines)",
-        "left",
-    ),
-    (
-        Action::ScrollRight,
-        "scroll_right",
-        "scroll right (long lines)",
-        "right",
-    ),
-    (
-        Action::ToggleWrap,
-        "toggle_wrap",
-        "wrap long lines / cut them",
-        "wrap",
-    ),
-    (Action::PrevPage, "prev_page", "previous page", "prev page"),
-    (
-        Action::NextPage,
-        "next_page",
-        "next page (past the last one: fetch it)",
-        "next page",
-    ),
-    (
-        Action::PrevChoice,
-        "prev_choice",
-        "previous value",
-        "prev value",
-    ),
-    (
-        Action::NextChoice,
-        "next_choice",
-        "next value",
-        "next value",
-    ),
-    (
-        Action::Activate,
-        "activate",
-        "edit / toggle the field; show the object",
-        "edit",
-    ),
-    (Action::Toggle, "toggle", "toggle the checkbox", "toggle"),
-    (
-        Action::AddField,
-        "add_field",
-        "add a $select field by name",
-        "add field",
-    ),
-    (
-        Action::ToggleMinimal,
-        "toggle_minimal",
-        "toggle Prefer: return=minimal",
-        "minimal",
-    ),
-    (Action::Search, "search", "search in the JSON", "search"),
-    (Action::NextMatch, "next_match", "next match", "next match"),
-    (
-        Action::PrevMatch,
-        "prev_match",
-        "previous match",
-        "prev match",
-    ),
-    (
-        Action::ToggleHeaders,
-        "toggle_headers",
-        "toggle body / request+response headers",
-        "headers",
-    ),
-    (
-        Action::ToggleObject,
-        "toggle_object",
-        "toggle page JSON / selected object JSON",
-        "page/object",
-    ),
-    (Action::Back, "back", "leave the editor", "done"),
-    (
-        Action::CopyNextLink,
-        "copy_next_link",
-        "copy the current nextLink",
-        "copy nextLink",
-    ),
-    (
-        Action::CopyDeltaLink,
-        "copy_delta_link",
-        "copy the deltaLink",
-        "copy deltaLink",
-    ),
-    (
-        Action::CopyToken,
-        "copy_token",
-        "copy the bare skip/delta token",
-        "copy token",
-    ),
-    (
-        Action::CopyObject,
-        "copy_object",
-        "copy the selected object's JSON",
-        "copy object",
-    ),
-    (
-        Action::CopyPage,
-        "copy_page",
-        "copy the page's JSON",
-        "copy page",
-    ),
-    (
-        Action::CopyIds,
-        "copy_ids",
-        "copy the ids of the page",
-        "copy ids",
-    ),
-    (
-        Action::CopyCurl,
-        "copy_curl",
-        "copy the request as curl (token placeholder)",
-        "copy curl",
-    ),
-    (
-        Action::CopyCurlWithToken,
-        "copy_curl_with_token",
-        "copy the request as curl, real token",
-        "copy curl + token",
-    ),
-    (
-        Action::CopyAccessToken,
-        "copy_access_token",
-        "copy the access token",
-        "copy access token",
-    ),
-    (
-        Action::FocusNext,
-        "focus_next",
-        "focus the next pane",
-        "next pane",
-    ),
-    (
-        Action::FocusPrev,
-        "focus_prev",
-        "focus the previous pane",
-        "prev pane",
-    ),
-    (
-        Action::FocusQuery,
-        "focus_query",
-        "focus the query builder",
-        "query",
-    ),
-    (
-        Action::FocusResults,
-        "focus_results",
-        "focus the results",
-        "results",
-    ),
-    (
-        Action::FocusJson,
-        "focus_json",
-        "focus the raw JSON",
-        "json",
-    ),
-    (
-        Action::InspectToken,
-        "inspect_token",
-        "inspect the access token (claims only)",
-        "token",
-    ),
-    (
-        Action::SwitchProfile,
-        "switch_profile",
-        "sign in with a profile (config file)",
-        "profiles",
-    ),
-    (
-        Action::SignInAgain,
-        "sign_in_again",
-        "sign in again (after a failure)",
-        "sign in again",
-    ),
-    (
-        Action::CopyCode,
-        "copy_code",
-        "copy the device code",
-        "copy code",
-    ),
-    (
-        Action::CopyUrl,
-        "copy_url",
-        "copy the sign-in page's URL",
-        "copy URL",
-    ),
-    (
-        Action::CancelSignIn,
-        "cancel_sign_in",
-        "cancel the sign-in",
-        "cancel sign-in",
-    ),
-    (Action::Help, "help", "show / hide this help", "help"),
-    (Action::Quit, "quit", "quit", "quit"),
-];
+/// Declares [`Action`], [`Action::ALL`] and [`Action::spec`] from one list: each variant must
+/// come with `name`, `does`, `hint` and at least one context with at least one key.
+macro_rules! actions {
+    ($(
+        $(#[$meta:meta])*
+        $variant:ident {
+            name: $name:literal,
+            does: $does:literal,
+            hint: $hint:literal,
+            keys: [$($ctx:ident: [$($key:literal),+ $(,)?]),+ $(,)?] $(,)?
+        }
+    ),+ $(,)?) => {
+        /// Everything a key can ask for. The order here is the order of help and hints.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Action {
+            $($(#[$meta])* $variant,)+
+        }
+
+        impl Action {
+            /// Every action, in declaration order.
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)+];
+
+            /// Its name, description, hint and default keys.
+            pub fn spec(self) -> ActionSpec {
+                match self {
+                    $(Action::$variant => ActionSpec {
+                        name: $name,
+                        description: $does,
+                        hint: $hint,
+                        defaults: &[$((Context::$ctx, &[$($key),+])),+],
+                    },)+
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    FetchNext {
+        name: "fetch_next",
+        does: "fetch the next page (or the next round)",
+        hint: "fetch",
+        keys: [Global: ["f", "f5"]],
+    },
+    FollowRound {
+        name: "follow_round",
+        does: "follow the round to its deltaLink",
+        hint: "follow",
+        keys: [Global: ["F"]],
+    },
+    NextRound {
+        name: "next_round",
+        does: "next round from the stored deltaLink",
+        hint: "next round",
+        keys: [Global: ["r"]],
+    },
+    LatestPage {
+        name: "latest_page",
+        does: "go to the latest page (new ones follow)",
+        hint: "latest",
+        keys: [Global: [">"]],
+    },
+    Cancel {
+        name: "cancel",
+        does: "cancel the running fetch",
+        hint: "cancel",
+        keys: [Global: ["x"]],
+    },
+    Resync {
+        name: "resync",
+        does: "full resync (410, syncStateNotFound)",
+        hint: "resync",
+        keys: [Global: ["R"]],
+    },
+    NewQuery {
+        name: "new_query",
+        does: "new query (keep or drop the rounds)",
+        hint: "new query",
+        keys: [Global: ["ctrl-n"]],
+    },
+    ScrollUp {
+        name: "scroll_up",
+        does: "move up",
+        hint: "up",
+        keys: [
+            Query: ["up", "k"],
+            Results: ["up", "k"],
+            Json: ["up", "k"],
+            Profiles: ["up", "k"],
+            Overlay: ["up", "k"],
+        ],
+    },
+    ScrollDown {
+        name: "scroll_down",
+        does: "move down",
+        hint: "down",
+        keys: [
+            Query: ["down", "j"],
+            Results: ["down", "j"],
+            Json: ["down", "j"],
+            Profiles: ["down", "j"],
+            Overlay: ["down", "j"],
+        ],
+    },
+    PageUp {
+        name: "page_up",
+        does: "page up",
+        hint: "pg up",
+        keys: [Results: ["pgup"], Json: ["pgup", "ctrl-b"], Overlay: ["pgup", "ctrl-b"]],
+    },
+    PageDown {
+        name: "page_down",
+        does: "page down",
+        hint: "pg down",
+        keys: [
+            Results: ["pgdn"],
+            Json: ["pgdn", "ctrl-f", "space"],
+            Overlay: ["pgdn", "ctrl-f", "space"],
+        ],
+    },
+    ScrollTop {
+        name: "scroll_top",
+        does: "go to the top",
+        hint: "top",
+        keys: [Results: ["home", "g"], Json: ["home", "g"], Overlay: ["home", "g"]],
+    },
+    ScrollBottom {
+        name: "scroll_bottom",
+        does: "go to the bottom",
+        hint: "bottom",
+        keys: [Results: ["end", "G"], Json: ["end", "G"], Overlay: ["end", "G"]],
+    },
+    ScrollLeft {
+        name: "scroll_left",
+        does: "scroll long lines left",
+        hint: "left",
+        keys: [Json: ["left", "h"]],
+    },
+    ScrollRight {
+        name: "scroll_right",
+        does: "scroll long lines right",
+        hint: "right",
+        keys: [Json: ["right", "l"]],
+    },
+    ToggleWrap {
+        name: "toggle_wrap",
+        does: "wrap long lines / cut them",
+        hint: "wrap",
+        keys: [Json: ["w"]],
+    },
+    PrevPage {
+        name: "prev_page",
+        does: "previous page",
+        hint: "prev page",
+        keys: [Results: ["left", "h", "["]],
+    },
+    NextPage {
+        name: "next_page",
+        does: "next page (past the last one: fetch it)",
+        hint: "next page",
+        keys: [Results: ["right", "l", "]"]],
+    },
+    PrevChoice {
+        name: "prev_choice",
+        does: "previous resource / API version",
+        hint: "prev value",
+        keys: [Query: ["left", "h"]],
+    },
+    NextChoice {
+        name: "next_choice",
+        does: "next resource / API version",
+        hint: "next value",
+        keys: [Query: ["right", "l"]],
+    },
+    Activate {
+        name: "activate",
+        does: "edit / toggle the field; show the object",
+        hint: "edit",
+        keys: [
+            Query: ["enter"],
+            Results: ["enter"],
+            Profiles: ["enter"],
+            LineInput: ["enter"],
+        ],
+    },
+    Toggle {
+        name: "toggle",
+        does: "toggle the checkbox",
+        hint: "toggle",
+        keys: [Query: ["space"]],
+    },
+    AddField {
+        name: "add_field",
+        does: "add a $select field by name",
+        hint: "add field",
+        keys: [Query: ["+"]],
+    },
+    ToggleMinimal {
+        name: "toggle_minimal",
+        does: "toggle Prefer: return=minimal",
+        hint: "minimal",
+        keys: [Query: ["m"]],
+    },
+    Search {
+        name: "search",
+        does: "search in the JSON",
+        hint: "search",
+        keys: [Json: ["/"]],
+    },
+    NextMatch {
+        name: "next_match",
+        does: "next match",
+        hint: "next match",
+        keys: [Json: ["n"]],
+    },
+    PrevMatch {
+        name: "prev_match",
+        does: "previous match",
+        hint: "prev match",
+        keys: [Json: ["N"]],
+    },
+    ToggleHeaders {
+        name: "toggle_headers",
+        does: "toggle body / request+response headers",
+        hint: "headers",
+        keys: [Json: ["H"]],
+    },
+    ToggleObject {
+        name: "toggle_object",
+        does: "toggle page JSON / selected object JSON",
+        hint: "page/object",
+        keys: [Results: ["o"], Json: ["o"]],
+    },
+    Back {
+        name: "back",
+        does: "leave the editor",
+        hint: "done",
+        keys: [
+            IdsEditor: ["esc"],
+            Profiles: ["esc", "p"],
+            Overlay: ["esc", "enter"],
+            NewQuery: ["esc"],
+            LineInput: ["esc"],
+        ],
+    },
+    KeepRounds {
+        name: "keep_rounds",
+        does: "keep the rounds (as an earlier query)",
+        hint: "keep rounds",
+        keys: [NewQuery: ["k"]],
+    },
+    DropRounds {
+        name: "drop_rounds",
+        does: "drop the rounds",
+        hint: "drop rounds",
+        keys: [NewQuery: ["d"]],
+    },
+    CopyNextLink {
+        name: "copy_next_link",
+        does: "copy the nextLink",
+        hint: "copy nextLink",
+        keys: [Global: ["L"]],
+    },
+    CopyDeltaLink {
+        name: "copy_delta_link",
+        does: "copy the deltaLink",
+        hint: "copy deltaLink",
+        keys: [Global: ["D"]],
+    },
+    CopyToken {
+        name: "copy_token",
+        does: "copy the bare skip/delta token",
+        hint: "copy token",
+        keys: [Global: ["T"]],
+    },
+    CopyObject {
+        name: "copy_object",
+        does: "copy the selected object's JSON",
+        hint: "copy object",
+        keys: [Global: ["O"]],
+    },
+    CopyPage {
+        name: "copy_page",
+        does: "copy the page's JSON",
+        hint: "copy page",
+        keys: [Global: ["P"]],
+    },
+    CopyIds {
+        name: "copy_ids",
+        does: "copy the ids of the page",
+        hint: "copy ids",
+        keys: [Global: ["I"]],
+    },
+    CopyCurl {
+        name: "copy_curl",
+        does: "copy the request as curl ($TOKEN)",
+        hint: "copy curl",
+        keys: [Global: ["C"]],
+    },
+    CopyCurlWithToken {
+        name: "copy_curl_with_token",
+        does: "copy the request as curl, real token",
+        hint: "copy curl + token",
+        keys: [Global: ["ctrl-k"]],
+    },
+    CopyAccessToken {
+        name: "copy_access_token",
+        does: "copy the access token",
+        hint: "copy access token",
+        keys: [Global: ["ctrl-t"]],
+    },
+    InspectToken {
+        name: "inspect_token",
+        does: "inspect the access token (claims only)",
+        hint: "token",
+        keys: [Global: ["i"]],
+    },
+    SwitchProfile {
+        name: "switch_profile",
+        does: "sign in with a profile (config file)",
+        hint: "profiles",
+        keys: [Global: ["p"]],
+    },
+    SignInAgain {
+        name: "sign_in_again",
+        does: "sign in again (after a failure)",
+        hint: "sign in again",
+        keys: [Global: ["S"]],
+    },
+    CopyCode {
+        name: "copy_code",
+        does: "copy the device code",
+        hint: "copy code",
+        keys: [SignIn: ["c"]],
+    },
+    CopyUrl {
+        name: "copy_url",
+        does: "copy the sign-in page's URL",
+        hint: "copy URL",
+        keys: [SignIn: ["u"]],
+    },
+    CancelSignIn {
+        name: "cancel_sign_in",
+        does: "cancel the sign-in",
+        hint: "cancel sign-in",
+        keys: [SignIn: ["esc"]],
+    },
+    FocusNext {
+        name: "focus_next",
+        does: "focus the next pane",
+        hint: "next pane",
+        keys: [Global: ["tab"]],
+    },
+    FocusPrev {
+        name: "focus_prev",
+        does: "focus the previous pane",
+        hint: "prev pane",
+        keys: [Global: ["backtab"]],
+    },
+    FocusQuery {
+        name: "focus_query",
+        does: "focus the query builder",
+        hint: "query",
+        keys: [Global: ["1"]],
+    },
+    FocusResults {
+        name: "focus_results",
+        does: "focus the results",
+        hint: "results",
+        keys: [Global: ["2"]],
+    },
+    FocusJson {
+        name: "focus_json",
+        does: "focus the raw JSON",
+        hint: "json",
+        keys: [Global: ["3"]],
+    },
+    Help {
+        name: "help",
+        does: "show / hide this help",
+        hint: "help",
+        keys: [Global: ["?", "f1"]],
+    },
+    /// Ctrl-C quits too, everywhere, whatever the keymap says.
+    Quit {
+        name: "quit",
+        does: "quit (ctrl-c: also in text fields)",
+        hint: "quit",
+        keys: [Global: ["q"]],
+    },
+}
 
 impl Action {
     pub fn name(self) -> &'static str {
-        entry(self).1
+        self.spec().name
     }
     pub fn description(self) -> &'static str {
-        entry(self).2
+        self.spec().description
     }
     pub fn hint(self) -> &'static str {
-        entry(self).3
+        self.spec().hint
     }
-    /// What the action does in `ctx` (the picker's keys mean something of their own there).
+    /// What the action does in `ctx` (some keys mean something of their own there).
     pub fn description_in(self, ctx: Context) -> &'static str {
         match (ctx, self) {
             (Context::Profiles, Action::Activate) => "sign in with the selected profile",
             (Context::Profiles, Action::Back) => "close the picker",
             (Context::Profiles, Action::ScrollUp) => "previous profile",
             (Context::Profiles, Action::ScrollDown) => "next profile",
+            (Context::Overlay, Action::Back) => "close the overlay",
+            (Context::NewQuery, Action::Back) => "cancel: the query stays as it is",
+            (Context::LineInput, Action::Activate) => "confirm the input",
+            (Context::LineInput, Action::Back) => "cancel the input",
+            (Context::Results, Action::Activate) => "show the object in the JSON pane",
+            (Context::Query, Action::Activate) => "edit a parameter, $top or the ids",
             _ => self.description(),
         }
     }
@@ -324,78 +439,38 @@ impl Action {
     pub fn hint_in(self, ctx: Context) -> &'static str {
         match (ctx, self) {
             (Context::Profiles, Action::Activate) => "sign in with it",
-            (Context::Profiles, Action::Back) => "close",
+            (Context::Profiles | Context::Overlay, Action::Back) => "close",
+            (Context::NewQuery | Context::LineInput, Action::Back) => "cancel",
+            (Context::LineInput, Action::Activate) => "confirm",
             _ => self.hint(),
         }
     }
+    /// The action named `name` in the keymap file; `None` for a name no action has.
     pub fn from_name(name: &str) -> Option<Action> {
-        ACTIONS.iter().find(|e| e.1 == name).map(|e| e.0)
+        Action::ALL.iter().copied().find(|a| a.name() == name)
     }
 }
 
-pub(super) fn entry(a: Action) -> &'static (Action, &'static str, &'static str, &'static str) {
-    // ACTIONS lists every variant (checked by a test); fall back to Quit's entry otherwise.
-    ACTIONS
-        .iter()
-        .find(|e| e.0 == a)
-        .unwrap_or(&ACTIONS[ACTIONS.len() - 1])
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
 
-/// Where the keyboard focus is, as far as key lookup is concerned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Context {
-    Global,
-    Query,
-    Results,
-    Json,
-    IdsEditor,
-    /// The device-code overlay of a sign-in in progress.
-    SignIn,
-    /// The profile picker.
-    Profiles,
-}
-
-impl Context {
-    pub const ALL: [Context; 7] = [
-        Context::Global,
-        Context::Query,
-        Context::Results,
-        Context::Json,
-        Context::IdsEditor,
-        Context::SignIn,
-        Context::Profiles,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            Context::Global => "global",
-            Context::Query => "query",
-            Context::Results => "results",
-            Context::Json => "json",
-            Context::IdsEditor => "ids_editor",
-            Context::SignIn => "sign_in",
-            Context::Profiles => "profiles",
+    #[test]
+    fn names_are_unique_and_find_their_action() {
+        let names: BTreeSet<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        assert_eq!(names.len(), Action::ALL.len(), "two actions share a name");
+        for a in Action::ALL {
+            assert_eq!(Action::from_name(a.name()), Some(*a));
+            let spec = a.spec();
+            assert!(
+                !spec.description.is_empty() && !spec.hint.is_empty(),
+                "{a:?}"
+            );
+            assert!(spec.defaults.iter().all(|(_, k)| !k.is_empty()), "{a:?}");
         }
-    }
-    pub fn title(self) -> &'static str {
-        match self {
-            Context::Global => "Everywhere",
-            Context::Query => "Query builder",
-            Context::Results => "Results",
-            Context::Json => "Raw JSON",
-            Context::IdsEditor => "Id filter editor",
-            Context::SignIn => "Device-code sign-in",
-            Context::Profiles => "Profile picker",
-        }
-    }
-    pub(super) fn from_name(s: &str) -> Option<Context> {
-        Context::ALL.into_iter().find(|c| c.name() == s)
-    }
-    /// Contexts that see only their own bindings: a text field (other keys type text) and the
-    /// sign-in overlays (a stray key must not start a fetch behind them).
-    pub fn is_exclusive(self) -> bool {
-        matches!(
-            self,
-            Context::IdsEditor | Context::SignIn | Context::Profiles
-        )
+        // An unknown name is no action at all (never a stand-in such as quit).
+        assert_eq!(Action::from_name("fly"), None);
+        assert_eq!(Action::from_name(""), None);
     }
 }

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::actions::{Action, Context};
+use super::actions::Action;
 use super::chord::KeyChord;
+use super::context::Context;
 
-/// The default bindings, embedded at build time.
+/// The default keymap file as shipped in `assets/keymap.toml`: what [`Keymap::defaults_toml`]
+/// writes from the actions' own defaults (a test keeps the two the same), for users to copy.
 pub const DEFAULT_KEYMAP: &str = include_str!("../../../assets/keymap.toml");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +31,26 @@ pub struct Keymap {
     contexts: BTreeMap<Context, Vec<(Action, Vec<KeyChord>)>>,
 }
 
+/// A row of the help: the keys' names and what they do.
+pub type HelpRow = (Vec<String>, &'static str);
+
 type RawKeymap = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 
 impl Default for Keymap {
+    /// Every action's default keys, from its declaration ([`Action::spec`]).
     fn default() -> Self {
-        // The embedded file is checked by a unit test; an empty map is the impossible fallback.
-        Self::parse(DEFAULT_KEYMAP).unwrap_or(Self {
-            contexts: BTreeMap::new(),
-        })
+        let mut contexts: BTreeMap<Context, Vec<(Action, Vec<KeyChord>)>> = BTreeMap::new();
+        for &action in Action::ALL {
+            for (ctx, keys) in action.spec().defaults {
+                // Every default key parses (a unit test checks them all).
+                let chords = keys
+                    .iter()
+                    .filter_map(|k| KeyChord::parse(k).ok())
+                    .collect();
+                contexts.entry(*ctx).or_default().push((action, chords));
+            }
+        }
+        Self { contexts }
     }
 }
 
@@ -181,22 +195,33 @@ impl Keymap {
         out
     }
 
-    /// Help overlay lines: (section title, [(keys joined, description)]).
-    pub fn help_sections(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
-        let mut sections = Vec::new();
-        for ctx in Context::ALL {
-            let rows: Vec<(String, &'static str)> = self
-                .bindings(ctx)
-                .iter()
-                .filter(|(_, keys)| !keys.is_empty())
-                .map(|(a, keys)| {
-                    let k: Vec<String> = keys.iter().map(ToString::to_string).collect();
-                    (k.join(" "), a.description_in(ctx))
-                })
-                .collect();
-            sections.push((ctx.title(), rows));
+    /// The key to name in a sentence about `action` in `ctx` (hints in notices, titles and
+    /// overlays): its first key, or, when the user's keymap left it without one, its name in
+    /// the keymap file, so that the sentence never names a key that does something else.
+    pub fn key_label(&self, ctx: Context, action: Action) -> String {
+        match self.key_for(ctx, action) {
+            Some(k) => k.to_string(),
+            None => format!("[{} has no key]", action.name()),
         }
-        sections
+    }
+
+    /// The help's sections: each context with its bindings, as (key names, what it does there).
+    pub fn help_sections(&self) -> Vec<(Context, Vec<HelpRow>)> {
+        Context::ALL
+            .into_iter()
+            .map(|ctx| {
+                let rows = self
+                    .bindings(ctx)
+                    .iter()
+                    .filter(|(_, keys)| !keys.is_empty())
+                    .map(|(a, keys)| {
+                        let k: Vec<String> = keys.iter().map(ToString::to_string).collect();
+                        (k, a.description_in(ctx))
+                    })
+                    .collect();
+                (ctx, rows)
+            })
+            .collect()
     }
 }
 
@@ -204,72 +229,44 @@ impl Keymap {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::tui::keymap::actions::ACTIONS;
 
     fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, mods)
     }
 
     #[test]
-    fn every_action_has_an_entry_and_default_parses() {
-        let all = [
-            Action::FetchNext,
-            Action::FollowRound,
-            Action::NextRound,
-            Action::Cancel,
-            Action::Resync,
-            Action::ScrollUp,
-            Action::ScrollDown,
-            Action::PageUp,
-            Action::PageDown,
-            Action::ScrollTop,
-            Action::ScrollBottom,
-            Action::ScrollLeft,
-            Action::ScrollRight,
-            Action::ToggleWrap,
-            Action::PrevPage,
-            Action::NextPage,
-            Action::PrevChoice,
-            Action::NextChoice,
-            Action::Activate,
-            Action::Toggle,
-            Action::AddField,
-            Action::ToggleMinimal,
-            Action::Search,
-            Action::NextMatch,
-            Action::PrevMatch,
-            Action::ToggleHeaders,
-            Action::ToggleObject,
-            Action::Back,
-            Action::CopyNextLink,
-            Action::CopyDeltaLink,
-            Action::CopyToken,
-            Action::CopyObject,
-            Action::CopyPage,
-            Action::CopyIds,
-            Action::CopyCurl,
-            Action::CopyCurlWithToken,
-            Action::CopyAccessToken,
-            Action::InspectToken,
-            Action::SwitchProfile,
-            Action::SignInAgain,
-            Action::CopyCode,
-            Action::CopyUrl,
-            Action::CancelSignIn,
-            Action::FocusNext,
-            Action::FocusPrev,
-            Action::FocusQuery,
-            Action::FocusResults,
-            Action::FocusJson,
-            Action::Help,
-            Action::Quit,
-        ];
-        assert_eq!(all.len(), ACTIONS.len());
-        for a in all {
-            assert_eq!(Action::from_name(a.name()), Some(a));
+    fn every_action_has_a_default_key_in_a_context_that_reaches_it() {
+        let map = Keymap::default();
+        for &a in Action::ALL {
+            let bound = Context::ALL.iter().any(|&c| map.key_for(c, a).is_some());
+            assert!(bound, "{a:?} has no default key");
         }
-        let map = Keymap::parse(DEFAULT_KEYMAP).unwrap();
-        assert!(!map.bindings(Context::Global).is_empty());
+    }
+
+    #[test]
+    fn no_pane_hides_a_global_default_key() {
+        // A global key that a pane binds to something else would make every hint that names
+        // it wrong in that pane.
+        let map = Keymap::default();
+        for (action, keys) in map.bindings(Context::Global) {
+            for ctx in [Context::Query, Context::Results, Context::Json] {
+                for k in keys {
+                    let ev = KeyEvent::new(k.code, k.mods);
+                    assert_eq!(map.action(ctx, &ev), Some(*action), "{k} in {ctx:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_unbound_action_is_named_not_given_a_key() {
+        let map = Keymap::with_overlay("[global]\ncancel = []\n").unwrap();
+        assert_eq!(map.key_for(Context::Results, Action::Cancel), None);
+        assert_eq!(
+            map.key_label(Context::Results, Action::Cancel),
+            "[cancel has no key]"
+        );
+        assert_eq!(map.key_label(Context::Results, Action::Quit), "q");
     }
 
     #[test]
@@ -316,8 +313,8 @@ mod tests {
         assert_eq!(map.action(Context::Profiles, &k('f')), None);
         let ctrl_c = key(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(map.action(Context::SignIn, &ctrl_c), Some(Action::Quit));
-        let sections: Vec<&str> = map.help_sections().iter().map(|s| s.0).collect();
-        assert!(sections.contains(&"Device-code sign-in") && sections.contains(&"Profile picker"));
+        let sections: Vec<Context> = map.help_sections().iter().map(|s| s.0).collect();
+        assert!(sections.contains(&Context::SignIn) && sections.contains(&Context::Profiles));
     }
 
     #[test]

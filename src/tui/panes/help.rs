@@ -1,52 +1,74 @@
-//! The help overlay, generated from the keymap.
+//! The help overlay, generated from the keymap, scrolled by its own keys (with a mark on its
+//! lower border while there is more below, or above).
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::tui::app::Model;
+use crate::tui::app::{HelpLine, Model, help_page};
+use crate::tui::keymap::{Action, Context};
+use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
+    let page = help_page(&m.keymap, area);
+    let close = m.keymap.key_label(Context::Overlay, Action::Back);
+    let help = m.keymap.key_label(Context::Global, Action::Help);
     let inner = super::overlay(
         frame,
         area,
-        area.width.saturating_sub(4).min(120),
-        area.height.saturating_sub(2),
-        " Keys (from the keymap; ? or esc closes; ctrl-c always quits) ",
+        page.rect.width,
+        page.rect.height,
+        &format!(" Keys (from the keymap; {help} or {close} closes; ctrl-c always quits) "),
         &m.theme,
     );
-    let sections = m.keymap.help_sections();
-    let mut all: Vec<Vec<Line>> = Vec::new();
-    for (title, rows) in &sections {
-        let mut lines = vec![Line::styled(*title, m.theme.overlay_heading)];
-        for (keys, what) in rows {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<18}"), m.theme.key),
-                Span::raw(*what),
-            ]));
-        }
-        lines.push(Line::raw(""));
-        all.push(lines);
-    }
-    // Global keys on the left, the pane keys on the right when there is room.
-    let [left, right] = if inner.width >= 90 {
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(inner)
+    let scroll = m.help_scroll.min(page.max_scroll());
+    let areas: Vec<Rect> = if page.columns.len() == 2 {
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)])
+            .split(inner)
+            .to_vec()
     } else {
-        [inner, Rect::default()]
+        vec![inner]
     };
-    // A pane section goes on the right while it fits there, else under the global keys.
-    let mut left_lines: Vec<Line> = Vec::new();
-    let mut right_lines: Vec<Line> = Vec::new();
-    let height = usize::from(inner.height);
-    for (i, lines) in all.into_iter().enumerate() {
-        if i == 0 || right.width == 0 || right_lines.len() + lines.len() > height {
-            left_lines.extend(lines);
-        } else {
-            right_lines.extend(lines);
-        }
+    for (column, area) in page.columns.iter().zip(areas) {
+        let lines: Vec<Line> = column
+            .iter()
+            .skip(scroll)
+            .take(page.visible)
+            .map(|l| help_line(l, &m.theme))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), area);
     }
-    frame.render_widget(Paragraph::new(left_lines), left);
-    if right.width > 0 {
-        frame.render_widget(Paragraph::new(right_lines), right);
+    // On the lower border: whether there is more, and the keys that show it.
+    let more_above = scroll > 0;
+    let more_below = scroll < page.max_scroll();
+    if (more_above || more_below) && inner.width > 4 && inner.height > 0 {
+        let down = m.keymap.key_label(Context::Overlay, Action::PageDown);
+        let up = m.keymap.key_label(Context::Overlay, Action::PageUp);
+        let text = match (more_above, more_below) {
+            (true, true) => format!(" ↑ more above ({up}) · ↓ more below ({down}) "),
+            (false, true) => format!(" ↓ more below ({down}) "),
+            _ => format!(" ↑ more above ({up}) "),
+        };
+        let border = Rect {
+            x: inner.x + 1,
+            y: inner.y + inner.height,
+            width: inner.width - 2,
+            height: 1,
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, m.theme.warning_strong)).alignment(Alignment::Right),
+            border,
+        );
+    }
+}
+
+fn help_line<'a>(line: &'a HelpLine, t: &Theme) -> Line<'a> {
+    match line {
+        HelpLine::Title(ctx) => Line::styled(ctx.title(), t.overlay_heading),
+        HelpLine::Key(keys, what) => Line::from(vec![
+            Span::styled(format!("  {keys:<18}"), t.key),
+            Span::raw(*what),
+        ]),
+        HelpLine::Blank => Line::raw(""),
     }
 }

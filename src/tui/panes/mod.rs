@@ -1,6 +1,7 @@
 //! One file per pane; each draws from `&Model` only.
 pub mod help;
 pub mod json;
+pub mod new_query;
 pub mod profiles;
 pub mod query;
 pub mod results;

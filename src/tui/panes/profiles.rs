@@ -8,6 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::text::one_line;
 use crate::tui::app::Model;
+use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::ellipsize;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
@@ -18,7 +19,11 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         area,
         area.width.saturating_sub(4).min(122),
         height.min(area.height.saturating_sub(2)),
-        " Sign in with a profile (enter signs in, esc closes) ",
+        &format!(
+            " Sign in with a profile ({} signs in, {} closes) ",
+            m.keymap.key_label(Context::Profiles, Action::Activate),
+            m.keymap.key_label(Context::Profiles, Action::Back)
+        ),
         &m.theme,
     ));
     let t = &m.theme;

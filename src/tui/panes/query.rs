@@ -169,7 +169,13 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                 };
                 spans.push(Span::styled(format!("{n}/{MAX_IDS} ids"), style));
                 if m.mode != Mode::EditIds {
-                    spans.push(Span::styled("  (enter to edit, paste a list)", t.muted));
+                    spans.push(Span::styled(
+                        format!(
+                            "  ({} to edit, paste a list)",
+                            m.keymap.key_label(Context::Query, Action::Activate)
+                        ),
+                        t.muted,
+                    ));
                 }
             }
             QueryField::Top => {
@@ -228,7 +234,17 @@ fn draw_ids(frame: &mut Frame, area: Rect, m: &Model) {
             format!("{count}/{MAX_IDS} "),
             if over { t.error_strong } else { t.ok },
         ),
-        Span::styled(if editing { "· esc: done " } else { "" }, t.muted),
+        Span::styled(
+            if editing {
+                format!(
+                    "· {}: done ",
+                    m.keymap.key_label(Context::IdsEditor, Action::Back)
+                )
+            } else {
+                String::new()
+            },
+            t.muted,
+        ),
     ]);
     let block = Block::new()
         .borders(Borders::ALL)

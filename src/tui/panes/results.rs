@@ -38,14 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         return;
     }
     if m.rounds.is_empty() {
-        let fetch = m
-            .keymap
-            .key_for(
-                crate::tui::keymap::Context::Global,
-                crate::tui::keymap::Action::FetchNext,
-            )
-            .map(|k| k.to_string())
-            .unwrap_or_default();
+        let fetch = m.keymap.key_label(Context::Global, Action::FetchNext);
         let mut lines = vec![
             Line::raw("No pages yet."),
             Line::styled(
@@ -173,8 +166,13 @@ fn summary_line<'a>(r: &'a RoundView, t: &Theme) -> Line<'a> {
     }
 }
 
-fn round_header<'a>(r: &'a RoundView, t: &Theme) -> Line<'a> {
+/// A round's line in the list; `earlier`: kept from an earlier query (the builder holds
+/// another one now).
+fn round_header<'a>(r: &'a RoundView, earlier: bool, t: &Theme) -> Line<'a> {
     let mut spans = vec![Span::styled(format!("Round {}", r.number), t.heading)];
+    if earlier {
+        spans.push(Span::styled(" · earlier query", t.slice));
+    }
     spans.push(Span::styled(
         format!(" · {}", if r.number == 1 { "initial" } else { "changes" }),
         t.muted,
@@ -257,7 +255,7 @@ fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
     let mut idx = 0;
     'outer: for (ri, r) in m.rounds.iter().enumerate() {
         if idx >= offset {
-            lines.push(round_header(r, &m.theme));
+            lines.push(round_header(r, ri < m.kept_rounds, &m.theme));
         }
         idx += 1;
         if lines.len() >= h {

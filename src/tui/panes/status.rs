@@ -195,22 +195,12 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         frame.render_widget(Paragraph::new(second), rest);
         return;
     }
-    let hints = rest;
-    let pairs: Vec<(String, &str)> = match &m.mode {
-        _ if m.device_code().is_some() => m.keymap.hints(Context::SignIn),
-        Mode::Line { .. } => vec![
-            ("enter".to_owned(), "confirm"),
-            ("esc".to_owned(), "cancel"),
-            ("ctrl-c".to_owned(), "quit"),
-        ],
-        Mode::Help => vec![("?/esc".to_owned(), "close help")],
-        Mode::Token => vec![("esc".to_owned(), "close the token inspector")],
-        _ => m.keymap.hints(m.context()),
-    };
+    // The keys of where the keyboard is (the device code's, an overlay's, a pane's).
+    let pairs = m.keymap.hints(m.context());
     let mut hint_spans = Vec::with_capacity(pairs.len() * 2);
     for (k, what) in pairs {
         hint_spans.push(Span::styled(format!(" {k} "), m.theme.key_badge));
         hint_spans.push(Span::styled(format!(" {what} "), m.theme.key_hint));
     }
-    frame.render_widget(Paragraph::new(Line::from(hint_spans)), hints);
+    frame.render_widget(Paragraph::new(Line::from(hint_spans)), rest);
 }

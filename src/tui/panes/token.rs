@@ -7,6 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::text::one_line;
 use crate::tui::app::Model;
+use crate::tui::keymap::{Action, Context};
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let inner = super::overlay(
@@ -14,7 +15,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         area,
         area.width.saturating_sub(4).min(110),
         area.height.saturating_sub(4).min(24),
-        " Access token (decoded claims; the token itself is never shown; esc closes) ",
+        &format!(
+            " Access token (decoded claims; the token itself is never shown; {} closes) ",
+            m.keymap.key_label(Context::Overlay, Action::Back)
+        ),
         &m.theme,
     );
     let t = &m.theme;
