@@ -238,12 +238,19 @@ impl Model {
         query_fields(&self.query)
     }
 
+    /// The last page fetched (the rows of failed requests are not pages).
     pub(super) fn last_page(&self) -> Option<&PageView> {
-        self.rounds.last()?.pages.last()
+        self.last_fetched_round()?.fetched().last()
+    }
+
+    /// The last round that brought a page: a round whose first request failed has none yet.
+    pub(super) fn last_fetched_round(&self) -> Option<&RoundView> {
+        self.rounds.iter().rev().find(|r| r.fetched().next().is_some())
     }
 
     pub(super) fn round_complete(&self) -> bool {
-        self.rounds.last().is_some_and(|r| r.delta_link.is_some())
+        self.last_fetched_round()
+            .is_some_and(|r| r.delta_link.is_some())
     }
 
     /// Recomputes preview, problems, param errors and id-line problems after an edit.

@@ -4,7 +4,7 @@ use std::time::Instant;
 use super::actions::clamp_scrolls;
 use super::actions::dispatch;
 use super::effect::Effect;
-use super::fetch::{accept, inspector_hint, on_failed, on_page};
+use super::fetch::{accept, inspector_hint, on_failed, on_page, on_request_failed};
 use super::format::human_bytes;
 use super::keys::{on_key, on_mouse, on_paste};
 use super::model::{Mode, Model};
@@ -189,6 +189,12 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     status,
                     follow,
                 };
+            }
+            Vec::new()
+        }
+        Msg::RequestFailed { run_id, round, row } => {
+            if accept(m, run_id) {
+                on_request_failed(m, round, row);
             }
             Vec::new()
         }

@@ -31,6 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         lines.push(Line::raw(""));
         all.push(lines);
     }
+    all.push(marks_section());
     // Global keys on the left, the pane keys on the right when there is room.
     let [left, right] = if inner.width >= 90 {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(inner)
@@ -52,4 +53,20 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     if right.width > 0 {
         frame.render_widget(Paragraph::new(right_lines), right);
     }
+}
+
+/// What the marks of the results pane mean (the line under the table explains a page's own).
+fn marks_section() -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(
+        "Marks in the results",
+        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+    )];
+    for mark in crate::tui::view::Mark::ALL {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<18}", mark.symbol()), Style::new().fg(Color::Cyan)),
+            Span::raw(mark.meaning()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines
 }

@@ -7,17 +7,17 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use crate::graph::round::plural;
 use crate::text::one_line;
-use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
+use crate::tui::app::{Focus, Model, human_bytes_u64};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{ellipsize, pane_block};
 use crate::tui::view::{
-    FetchState, LINE, ObjectRow, PageView, RoundView, ShownRow, SignInState, Widths, cell_text,
-    clipped,
+    ErrorView, FetchState, LINE, Mark, ObjectRow, PageView, RoundView, ShownRow, SignInState,
+    Widths, cell_text, clipped,
 };
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Results;
-    let pages: usize = m.rounds.iter().map(|r| r.pages.len()).sum();
+    let pages: usize = m.rounds.iter().map(|r| r.fetched().count()).sum();
     let title = Line::from(vec![
         Span::styled(" 2 Results ", Style::new().add_modifier(Modifier::BOLD)),
         Span::styled(
@@ -85,15 +85,95 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         return;
     }
-    let (list, table, summary) = results_split(inner, m.page_lines());
+    let (list, table, bottom) = m.results_areas(inner);
     draw_pages(frame, list, m);
     if let Some(page) = m.selected_page() {
         let minimal = m.selected_round().is_some_and(|r| r.minimal);
-        draw_table(frame, table, m, page, minimal);
+        match &page.failure {
+            Some(error) => draw_failure(frame, table, page, error),
+            None => draw_table(frame, table, m, page, minimal),
+        }
+    }
+    let (legend, summary) = m.results_bottom(inner);
+    let mut lines = Vec::with_capacity(summary.len() + 1);
+    if legend && let Some(page) = m.selected_page() {
+        lines.push(legend_line(page));
     }
     if let Some(round) = m.selected_round() {
-        frame.render_widget(Paragraph::new(summary_line(round)), summary);
+        let style = if round.summary_line.is_some() && round.known_issue().is_none() {
+            Style::new().fg(Color::Green)
+        } else {
+            Style::new().fg(Color::Yellow)
+        };
+        lines.extend(summary.into_iter().map(|l| Line::styled(l, style)));
     }
+    frame.render_widget(Paragraph::new(lines), bottom);
+}
+
+/// What the marks of the page's objects mean (only those on this page; `?` lists them all).
+fn legend_line(page: &PageView) -> Line<'static> {
+    let mut spans = Vec::new();
+    for mark in page.marks.legend() {
+        if !spans.is_empty() {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(mark.symbol(), mark_style(mark)));
+        spans.push(Span::styled(
+            format!(" {}", mark.short()),
+            Style::new().fg(Color::DarkGray),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn mark_style(mark: Mark) -> Style {
+    match mark {
+        Mark::Changed => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        Mark::Absent => Style::new().fg(Color::DarkGray),
+        Mark::RemovedChanged | Mark::RemovedDeleted | Mark::RemovedOther | Mark::Failed => {
+            Style::new().fg(Color::Red)
+        }
+        Mark::Duplicate | Mark::EmptyPage => Style::new().fg(Color::Magenta),
+        Mark::Slice => Style::new().fg(Color::Cyan),
+    }
+}
+
+/// A failed request in the table's place: what failed, the whole message and what to do,
+/// wrapped (the JSON pane has its body, `H` its headers).
+fn draw_failure(frame: &mut Frame, area: Rect, page: &PageView, e: &ErrorView) {
+    let mut lines = vec![Line::styled(
+        failure_title(page, e),
+        Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+    )];
+    lines.push(Line::styled(one_line(&e.message).into_owned(), Style::new().fg(Color::Red)));
+    if let Some(id) = &e.request_id {
+        lines.push(Line::raw(format!("request-id {}", one_line(id))));
+    }
+    for p in &e.token_problems {
+        lines.push(Line::styled(format!("✗ {}", one_line(p)), Style::new().fg(Color::Red)));
+    }
+    if let Some(hint) = &e.hint {
+        lines.push(Line::styled(one_line(hint).into_owned(), Style::new().fg(Color::Yellow)));
+    }
+    lines.push(Line::styled(
+        "The JSON pane shows the response body; H there shows the headers.",
+        Style::new().fg(Color::DarkGray),
+    ));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// "410 Gone, resyncRequired": the status (or what kept the request from being sent) and the
+/// Graph error code.
+fn failure_title(page: &PageView, e: &ErrorView) -> String {
+    let mut s = match (page.status, e.status) {
+        (0, None) => "not sent".to_owned(),
+        (status, _) if (200..300).contains(&status) => format!("{status}, not a delta page"),
+        (0, Some(status)) | (status, _) => status.to_string(),
+    };
+    if let Some(code) = &e.code {
+        s.push_str(&format!(" {}", clipped(code, 64)));
+    }
+    s
 }
 
 /// What the token check found, where the first page would be: before the first request (the
@@ -158,41 +238,31 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
     lines
 }
 
-fn summary_line(r: &RoundView) -> Line<'_> {
-    match &r.summary_line {
-        Some(s) => Line::styled(clipped(s, LINE), Style::new().fg(Color::Green)),
-        None => {
-            let items: usize = r.pages.iter().map(|p| p.item_count).sum();
-            Line::styled(
-                format!(
-                    "round {} in progress: {}, {} so far",
-                    r.number,
-                    plural(r.pages.len(), "page", "pages"),
-                    plural(items, "item", "items")
-                ),
-                Style::new().fg(Color::Yellow),
-            )
-        }
-    }
-}
-
 fn round_header(r: &RoundView) -> Line<'_> {
     let mut spans = vec![Span::styled(
         format!("Round {}", r.number),
         Style::new().add_modifier(Modifier::BOLD),
     )];
     spans.push(Span::styled(
-        format!(" · {}", if r.number == 1 { "initial" } else { "changes" }),
+        format!(" · {}", r.kind()),
         Style::new().fg(Color::DarkGray),
     ));
     if r.minimal {
         spans.push(Span::styled(" · minimal", Style::new().fg(Color::Magenta)));
     }
-    if r.delta_link.is_some() {
+    if r.delta_link.is_some() && r.known_issue().is_some() {
+        // The deltaLink came, but the $top known issue may have ended the round early.
+        spans.push(Span::styled(
+            " · deltaLink ✓, may be incomplete ($top known issue)",
+            Style::new().fg(Color::Yellow),
+        ));
+    } else if r.delta_link.is_some() {
         spans.push(Span::styled(
             " · complete, deltaLink ✓",
             Style::new().fg(Color::Green),
         ));
+    } else if r.fetched().next().is_none() {
+        spans.push(Span::styled(" · not started", Style::new().fg(Color::Red)));
     } else {
         spans.push(Span::styled(
             " · in progress",
@@ -202,7 +272,49 @@ fn round_header(r: &RoundView) -> Line<'_> {
     Line::from(spans)
 }
 
+/// A failed request's row: its status and error code, its time and its request-id.
+fn failure_line<'a>(p: &'a PageView, e: &'a ErrorView, selected: bool) -> Line<'a> {
+    let mut spans = vec![
+        Span::raw(if selected { "▶ " } else { "  " }),
+        Span::raw(format!("#{:<3} ", p.index)),
+        Span::styled(
+            format!("✗ {} ", failure_title(p, e)),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!("{:>6} ms ", p.elapsed_ms)),
+    ];
+    if p.retries > 0 {
+        spans.push(Span::styled(
+            format!(
+                "{} {} ",
+                p.retries,
+                if p.retries == 1 { "retry" } else { "retries" }
+            ),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    match &e.request_id {
+        Some(id) => spans.push(Span::styled(
+            format!("request-id {}", clipped(id, 64)),
+            Style::new().fg(Color::DarkGray),
+        )),
+        None => spans.push(Span::styled(
+            clipped(&e.message, LINE),
+            Style::new().fg(Color::DarkGray),
+        )),
+    }
+    let line = Line::from(spans);
+    if selected {
+        line.style(Style::new().bg(Color::Rgb(40, 44, 60)))
+    } else {
+        line
+    }
+}
+
 fn page_line(p: &PageView, selected: bool) -> Line<'_> {
+    if let Some(e) = &p.failure {
+        return failure_line(p, e, selected);
+    }
     let status_style = if (200..300).contains(&p.status) {
         Style::new().fg(Color::Green)
     } else {
@@ -230,6 +342,12 @@ fn page_line(p: &PageView, selected: bool) -> Line<'_> {
     }
     if p.empty {
         spans.push(Span::styled("empty ", Style::new().fg(Color::Magenta)));
+    }
+    if !p.warnings.is_empty() {
+        spans.push(Span::styled(
+            format!("⚠ {} ", plural(p.warnings.len(), "warning", "warnings")),
+            Style::new().fg(Color::Yellow),
+        ));
     }
     match (&p.next_link, &p.delta_link) {
         (_, Some(d)) => {
@@ -335,8 +453,9 @@ fn column_widths(
     } = page.widths.merged(Widths::measure(visible, columns));
     let total = usize::from(width);
     let wanted: usize = content.iter().sum::<usize>() + columns.len();
-    // The id gets its full width when the properties still fit; else a short prefix.
-    let id_w = if mark_w + id_full + wanted + 2 <= total {
+    // The id gets its full width when the properties still fit, or when it takes at most half
+    // of the table (a GUID's 36 characters at 160 columns); else a short prefix.
+    let id_w = if mark_w + id_full + wanted + 2 <= total || mark_w + id_full + 1 <= total / 2 {
         id_full
     } else {
         id_full.min((total / 5).max(8))
