@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use deltascope::tui::app::QueryPreviewer;
 use deltascope::tui::view::{
-    ObjectRow, PageMarks, PageView, ProblemView, QueryDraft, QueryView, RequestPreview, ResourceView,
-    RoundView,
+    ObjectRow, PageMarks, PageView, ProblemView, QueryDraft, QueryView, RequestPreview,
+    ResourceView, RoundView,
 };
 
 const ROOT: &str = "https://graph.microsoft.com";

@@ -60,8 +60,7 @@ pub(super) fn accept(m: &mut Model, run_id: u64) -> bool {
 fn add_row(m: &mut Model, round: u32, page: PageView) {
     let at_end = m.rounds.is_empty()
         || (m.sel_round + 1 == m.rounds.len()
-            && m
-                .rounds
+            && m.rounds
                 .last()
                 .is_some_and(|r| m.sel_page + 1 >= r.pages.len()));
     let minimal = page.minimal();

@@ -245,7 +245,10 @@ impl Model {
 
     /// The last round that brought a page: a round whose first request failed has none yet.
     pub(super) fn last_fetched_round(&self) -> Option<&RoundView> {
-        self.rounds.iter().rev().find(|r| r.fetched().next().is_some())
+        self.rounds
+            .iter()
+            .rev()
+            .find(|r| r.fetched().next().is_some())
     }
 
     pub(super) fn round_complete(&self) -> bool {

@@ -193,8 +193,13 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::RequestFailed { run_id, round, row } => {
-            if accept(m, run_id) {
+            // Of the newest run only (a refused link is reported after the page that carried
+            // it ended the run's fetching).
+            if run_id == m.fetch.run_id {
                 on_request_failed(m, round, row);
+            } else {
+                m.dropped_stale += 1;
+                m.unchanged();
             }
             Vec::new()
         }
@@ -212,6 +217,10 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
         } => {
             if end_round(m, run_id, round, summary_line, None) {
                 let resync = error.needs_resync;
+                if resync && let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
+                    // The round has no way on: a deltaLink that is refused does not complete it.
+                    r.delta_link = None;
+                }
                 on_failed(m, error);
                 m.notify(
                     NoticeKind::Warning,

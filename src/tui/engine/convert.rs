@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use crate::auth::{Check, DevicePrompt, Profile, Profiles, TokenInfo};
 use crate::graph::{
-    ApiVersion, Catalog, DeltaQuery, GraphError, GraphRoot, Page, PageRequest, RequestKind,
-    RemovedReason, ResourceSpec, RoundSummary, Stop,
+    ApiVersion, Catalog, DeltaQuery, GraphError, GraphRoot, Page, PageRequest, RemovedReason,
+    RequestKind, ResourceSpec, RoundSummary, Stop,
 };
 use crate::tui::view::{
-    DeviceCodeView, ErrorView, ObjectRow, PageMarks, PageView, ProfileEntry, ProfilesView, QueryDraft,
-    QueryView, ResourceView, SharedText, TokenView,
+    DeviceCodeView, ErrorView, ObjectRow, PageMarks, PageView, ProfileEntry, ProfilesView,
+    QueryDraft, QueryView, ResourceView, SharedText, TokenView,
 };
 
 /// The builder's view of one catalog resource.
@@ -193,7 +193,8 @@ pub fn failed_page_view(
         GraphError::ForeignLink { .. } | GraphError::BadLink { .. } | GraphError::InvalidRequest(_)
     );
     if sent {
-        view.request_headers.push(("Authorization".into(), "Bearer ***".into()));
+        view.request_headers
+            .push(("Authorization".into(), "Bearer ***".into()));
     }
     view.request_headers.extend(request.headers.iter().cloned());
     let body = match e {
@@ -239,6 +240,28 @@ pub fn failed_page_view(
     view.raw_json = SharedText::from(body.as_str());
     view.failure = Some(error);
     view
+}
+
+/// A link the round refused to follow (another origin, credentials in it, not a URL), as the
+/// row of the request that was not sent: page `index` of the round, after `page`, which
+/// carried the link.
+pub fn refused_link_view(stop: &Stop, index: u32, page: &Page) -> Option<PageView> {
+    let Stop::RefusedLink { which, link, why } = stop else {
+        return None;
+    };
+    Some(PageView {
+        index,
+        url: link.clone(),
+        request_headers: page.request.headers.clone(),
+        full_round: page.request.kind == RequestKind::Initial,
+        failure: Some(ErrorView {
+            message: format!("the {which} was not followed, nothing was sent: {why}"),
+            hint: Some("start a full resync".into()),
+            needs_resync: true,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
 }
 
 /// Ids seen in a round are kept as 64-bit hashes: a set of 100,000 id strings would cost more

@@ -9,7 +9,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::convert::{
-    error_view, failed_page_view, page_view, stop_view, summary_line, token_check,
+    error_view, failed_page_view, page_view, refused_link_view, stop_view, summary_line,
+    token_check,
 };
 use super::shared::{Shared, lock};
 use crate::auth::{AccessToken, Check, TokenSource};
@@ -199,9 +200,7 @@ impl FetchTask {
             };
             // A 403 is checked again (with the token in force): the error names what is missing.
             let token_problems = match &result {
-                Err((e, _)) if e.status() == Some(403) => {
-                    self.checker.problems(&self.cancel).await
-                }
+                Err((e, _)) if e.status() == Some(403) => self.checker.problems(&self.cancel).await,
                 _ => Vec::new(),
             };
             let mut s = lock(&self.shared);
@@ -238,6 +237,13 @@ impl FetchTask {
                     });
                     if let Some(stop) = &report.stop {
                         s.active = None;
+                        if let Some(row) = refused_link_view(stop, index + 1, &page) {
+                            let _ = self.tx.send(Msg::RequestFailed {
+                                run_id: self.run_id,
+                                round,
+                                row,
+                            });
+                        }
                         let _ = self.tx.send(Msg::RoundStopped {
                             run_id: self.run_id,
                             round,
@@ -305,9 +311,9 @@ const PARSE_OFF_RUNTIME_FROM: usize = 256 * 1024;
 
 /// The page, or why the body is not a delta page together with the response as received (its
 /// status, headers and whole body: the failed request's row shows them).
-async fn parse_keeping_response(
-    unparsed: Unparsed,
-) -> Result<Page, (GraphError, Option<Page>)> {
+// Once per failed page, like the engine's own (GraphError carries what a support case needs).
+#[allow(clippy::result_large_err)]
+async fn parse_keeping_response(unparsed: Unparsed) -> Result<Page, (GraphError, Option<Page>)> {
     let len = unparsed.body().len();
     let parse = move || match unparsed.read() {
         Ok(parsed) => Ok(unparsed.into_page(parsed)),
@@ -325,10 +331,12 @@ async fn parse_keeping_response(
     if len < PARSE_OFF_RUNTIME_FROM {
         return parse();
     }
-    tokio::task::spawn_blocking(parse).await.unwrap_or_else(|e| {
-        Err((
-            GraphError::Network(format!("the page could not be parsed: {e}")),
-            None,
-        ))
-    })
+    tokio::task::spawn_blocking(parse)
+        .await
+        .unwrap_or_else(|e| {
+            Err((
+                GraphError::Network(format!("the page could not be parsed: {e}")),
+                None,
+            ))
+        })
 }

@@ -63,7 +63,10 @@ fn marks_section() -> Vec<Line<'static>> {
     )];
     for mark in crate::tui::view::Mark::ALL {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {:<18}", mark.symbol()), Style::new().fg(Color::Cyan)),
+            Span::styled(
+                format!("  {:<18}", mark.symbol()),
+                Style::new().fg(Color::Cyan),
+            ),
             Span::raw(mark.meaning()),
         ]));
     }

@@ -90,7 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     if let Some(page) = m.selected_page() {
         let minimal = m.selected_round().is_some_and(|r| r.minimal);
         match &page.failure {
-            Some(error) => draw_failure(frame, table, page, error),
+            Some(error) => draw_failure(frame, table, m, page, error),
             None => draw_table(frame, table, m, page, minimal),
         }
     }
@@ -140,23 +140,37 @@ fn mark_style(mark: Mark) -> Style {
 
 /// A failed request in the table's place: what failed, the whole message and what to do,
 /// wrapped (the JSON pane has its body, `H` its headers).
-fn draw_failure(frame: &mut Frame, area: Rect, page: &PageView, e: &ErrorView) {
+fn draw_failure(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, e: &ErrorView) {
     let mut lines = vec![Line::styled(
         failure_title(page, e),
         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
     )];
-    lines.push(Line::styled(one_line(&e.message).into_owned(), Style::new().fg(Color::Red)));
+    lines.push(Line::styled(
+        one_line(&e.message).into_owned(),
+        Style::new().fg(Color::Red),
+    ));
     if let Some(id) = &e.request_id {
         lines.push(Line::raw(format!("request-id {}", one_line(id))));
     }
     for p in &e.token_problems {
-        lines.push(Line::styled(format!("✗ {}", one_line(p)), Style::new().fg(Color::Red)));
+        lines.push(Line::styled(
+            format!("✗ {}", one_line(p)),
+            Style::new().fg(Color::Red),
+        ));
     }
     if let Some(hint) = &e.hint {
-        lines.push(Line::styled(one_line(hint).into_owned(), Style::new().fg(Color::Yellow)));
+        lines.push(Line::styled(
+            one_line(hint).into_owned(),
+            Style::new().fg(Color::Yellow),
+        ));
     }
+    let headers = m
+        .keymap
+        .key_for(Context::Json, Action::ToggleHeaders)
+        .map(|k| format!("; {k} there shows the headers"))
+        .unwrap_or_default();
     lines.push(Line::styled(
-        "The JSON pane shows the response body; H there shows the headers.",
+        format!("The JSON pane shows the response body{headers}."),
         Style::new().fg(Color::DarkGray),
     ));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
@@ -262,7 +276,15 @@ fn round_header(r: &RoundView) -> Line<'_> {
             Style::new().fg(Color::Green),
         ));
     } else if r.fetched().next().is_none() {
-        spans.push(Span::styled(" · not started", Style::new().fg(Color::Red)));
+        spans.push(Span::styled(
+            " · not started: its request failed",
+            Style::new().fg(Color::Red),
+        ));
+    } else if r.pages.last().is_some_and(|p| p.failure.is_some()) {
+        spans.push(Span::styled(
+            " · stopped: the last request failed",
+            Style::new().fg(Color::Red),
+        ));
     } else {
         spans.push(Span::styled(
             " · in progress",
@@ -455,7 +477,7 @@ fn column_widths(
     let wanted: usize = content.iter().sum::<usize>() + columns.len();
     // The id gets its full width when the properties still fit, or when it takes at most half
     // of the table (a GUID's 36 characters at 160 columns); else a short prefix.
-    let id_w = if mark_w + id_full + wanted + 2 <= total || mark_w + id_full + 1 <= total / 2 {
+    let id_w = if mark_w + id_full + wanted + 2 <= total || mark_w + id_full < total / 2 {
         id_full
     } else {
         id_full.min((total / 5).max(8))

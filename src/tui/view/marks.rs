@@ -67,18 +67,18 @@ impl Mark {
         }
     }
 
-    /// The meaning in a line of the help overlay (at most 40 columns).
+    /// The meaning in a line of the help overlay (at most 36 columns).
     pub fn meaning(self) -> &'static str {
         match self {
-            Mark::Changed => "changed (minimal rounds send only those)",
-            Mark::Absent => "the object did not carry the property",
+            Mark::Changed => "changed (in a minimal round)",
+            Mark::Absent => "the object does not carry it",
             Mark::RemovedChanged => "removed: soft-deleted, restorable",
             Mark::RemovedDeleted => "removed: hard-deleted, gone for good",
-            Mark::RemovedOther => "removed, for the reason the server gave",
+            Mark::RemovedOther => "removed, for the reason given",
             Mark::Duplicate => "the id came earlier in this round",
             Mark::Slice => "more links of an object (not a dup)",
-            Mark::EmptyPage => "no items on the page, still a nextLink",
-            Mark::Failed => "a failed request: body in the JSON pane",
+            Mark::EmptyPage => "no items, but a nextLink",
+            Mark::Failed => "failed request; JSON pane: its body",
         }
     }
 }
@@ -120,7 +120,7 @@ mod tests {
     #[test]
     fn every_meaning_fits_a_line_of_the_help() {
         for m in Mark::ALL {
-            assert!(m.meaning().chars().count() <= 40, "{m:?}");
+            assert!(m.meaning().chars().count() <= 36, "{m:?}");
             assert!(m.symbol().chars().count() <= 16, "{m:?}");
         }
     }

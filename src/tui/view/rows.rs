@@ -595,6 +595,9 @@ impl RoundView {
     pub fn summary_text(&self) -> String {
         let mut text = match &self.summary_line {
             Some(s) => clipped(s, 4 * LINE).into_owned(),
+            None if self.fetched().next().is_none() => {
+                format!("round {}: no page yet, its request failed", self.number)
+            }
             None => {
                 let items: usize = self.fetched().map(|p| p.item_count).sum();
                 format!(

@@ -57,15 +57,14 @@ mod tests {
 
     #[test]
     fn words_wrap_at_spaces_and_long_words_are_cut_at_the_edge() {
-        assert_eq!(wrap("round 1: 3 pages, 250 items", 12, 9), [
-            "round 1: 3",
-            "pages, 250",
-            "items"
-        ]);
+        assert_eq!(
+            wrap("round 1: 3 pages, 250 items", 12, 9),
+            ["round 1: 3", "pages, 250", "items"]
+        );
         assert_eq!(wrap("abcdefghij xy", 4, 9), ["abcd", "efgh", "ij", "xy"]);
         assert!(wrap("", 10, 3).is_empty());
         // More than the lines allowed: the last one says text was left out.
-        assert_eq!(wrap("aa bb cc dd", 5, 2), ["aa bb", "cc…"]);
+        assert_eq!(wrap("aa bb cc dd ee", 5, 2), ["aa bb", "cc d…"]);
         assert_eq!(wrap("aaaaa bbbbb ccccc", 5, 2), ["aaaaa", "bbbb…"]);
     }
 }
