@@ -473,3 +473,22 @@ fn a_recordings_round_that_the_top_known_issue_may_have_cut_says_so() {
     assert!(!out.contains("complete, deltaLink"), "{out}");
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn a_query_with_errors_says_no_request_once_and_points_up_to_the_errors() {
+    use deltascope::graph::{Catalog, GraphRoot};
+    use deltascope::tui::engine::EnginePreviewer;
+    let root = GraphRoot::parse("https://graph.microsoft.com").unwrap();
+    let mut m = Model::new(
+        fixtures::recordings_query(),
+        Keymap::default(),
+        Box::new(EnginePreviewer::new(Catalog::builtin(), root)),
+    );
+    m.refresh_query();
+    let out = render_pane(&mut m, 100, 30, panes::query::draw);
+    let errors = out.find("✗ meetingOrganizerUserId").expect(&out);
+    let no_request = out.find("(no request yet: fix the 1 error above)").expect(&out);
+    // The errors come first: "above" is where they are.
+    assert!(errors < no_request, "{out}");
+    assert!(!out.contains("no request: no request"), "{out}");
+}

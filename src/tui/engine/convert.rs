@@ -274,13 +274,13 @@ pub(super) fn id_hash(id: &str) -> u64 {
 }
 
 /// What the token inspector shows for `secret`, checked against `resource` (a catalog name)
-/// and the Graph root the requests go to, at `now`. The token is only decoded here; nothing of
-/// it is kept in the returned view.
+/// and the Graph root the requests go to (`demo`: the embedded emulator with its demo token),
+/// at `now`. The token is only decoded here; nothing of it is kept in the returned view.
 pub fn token_view(
     secret: &str,
     catalog: &Catalog,
     resource: Option<&str>,
-    root: &GraphRoot,
+    (root, demo): (&GraphRoot, bool),
     now: chrono::DateTime<chrono::Utc>,
 ) -> TokenView {
     let spec = resource.and_then(|r| catalog.get(r));
@@ -299,7 +299,7 @@ pub fn token_view(
                 unavailable: None,
             }
         }
-        Err(e) if is_loopback_root(root) => TokenView {
+        Err(e) if demo => TokenView {
             unavailable: Some(
                 "the demo emulator accepts any token; nothing to inspect (its token is not a JWT)"
                     .into(),
@@ -307,8 +307,11 @@ pub fn token_view(
             notes: vec![format!("{e}")],
             ..Default::default()
         },
+        // An emulator the user started, or a real Graph: the token is theirs, and opaque.
         Err(e) => TokenView {
-            unavailable: Some(format!("nothing to inspect: {e}")),
+            unavailable: Some(format!(
+                "the token is opaque (not a JWT): it cannot be decoded, so there is nothing to inspect ({e})"
+            )),
             ..Default::default()
         },
     }
@@ -327,13 +330,6 @@ pub fn token_check(
     TokenInfo::decode(secret)
         .ok()
         .map(|info| info.check(resource, Some(root.as_str()), now))
-}
-
-pub(super) fn is_loopback_root(root: &GraphRoot) -> bool {
-    let r = root.as_str().to_ascii_lowercase();
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| r.starts_with(p))
 }
 
 /// Why a round stopped, as the status lines show an error: what happened and what to do.

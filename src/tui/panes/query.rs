@@ -300,7 +300,7 @@ fn preview_lines(m: &Model) -> Vec<Line<'_>> {
             Span::raw(one_line(url)),
         ])),
         Err(why) => out.push(Line::styled(
-            format!("(no request: {})", one_line(why)),
+            format!("({})", one_line(why)),
             Style::new().fg(Color::DarkGray),
         )),
     }
