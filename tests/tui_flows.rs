@@ -24,8 +24,12 @@ use support::explorer::{Frame, SharedClipboard, explore_args, run_scripted, scre
 struct Seen {
     frames: u64,
     screen: String,
-    /// (round number, pages, summary line, deltaLink)
+    /// (round number, pages fetched, summary line, deltaLink)
     rounds: Vec<(u32, usize, Option<String>, Option<String>)>,
+    /// The rows of failed requests: (round, status, error code, request-id).
+    failed_rows: Vec<(u32, u16, Option<String>, Option<String>)>,
+    /// The selected row is a failed request's.
+    failed_selected: bool,
     /// Every row of every page, as (round, id, displayName).
     rows: Vec<(u32, String, Option<String>)>,
     /// Retries of each page, in order.
@@ -67,12 +71,24 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, prev: &Seen) -> Seen {
             .map(|r| {
                 (
                     r.number,
-                    r.pages.len(),
+                    r.fetched().count(),
                     r.summary_line.clone(),
                     r.delta_link.clone(),
                 )
             })
             .collect(),
+        failed_rows: m
+            .rounds
+            .iter()
+            .flat_map(|r| {
+                r.pages.iter().filter_map(move |p| {
+                    p.failure
+                        .as_ref()
+                        .map(|e| (r.number, p.status, e.code.clone(), e.request_id.clone()))
+                })
+            })
+            .collect(),
+        failed_selected: m.selected_page().is_some_and(|p| p.failure.is_some()),
         rows: m
             .rounds
             .iter()
@@ -186,6 +202,12 @@ impl Driver {
         assert!(
             summary.starts_with("round 2: 3 pages, 250 items"),
             "{summary}"
+        );
+        // Labelled as what it is: a new initial round, not a round of changes.
+        assert!(
+            s.screen.contains("Round 2 · full resync · complete"),
+            "{}",
+            s.screen
         );
         s
     }
@@ -358,6 +380,14 @@ async fn an_expired_delta_token_offers_a_full_resync_from_the_first_request() {
             .await;
         assert!(s.needs_resync, "{}", s.fetch);
         assert!(s.screen.contains("syncStateNotFound"), "{}", s.screen);
+        // The 400 is a row of the round it would have started.
+        assert_eq!(
+            s.failed_rows
+                .iter()
+                .map(|r| (r.0, r.1, r.2.as_deref()))
+                .collect::<Vec<_>>(),
+            [(2, 400, Some("syncStateNotFound"))]
+        );
         // f and r refuse to go on from the dead link; R starts over from the query's first
         // request.
         d.press('f');
@@ -506,6 +536,93 @@ async fn a_new_query_without_a_restart_keeps_or_drops_the_rounds() {
         let s = d.wait("page 1 again", |s| pages_arrived(s, 1, 1)).await;
         assert_eq!(s.rounds.len(), 1);
         assert_eq!(s.rows.len(), 100);
+        d.press('q');
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_request_is_a_row_of_its_round_with_its_body_and_headers() {
+    explore(EmulatorConfig::default(), |mut d, _| async move {
+        d.press('F');
+        d.wait("round 1 complete", |s| round_complete(s, 1)).await;
+
+        // A 410 on the deltaLink: a row of round 2 (the round it would have started), selected.
+        d.control.add_fault("gone:1").unwrap();
+        d.press('r');
+        let s = d
+            .wait("the 410's row", |s| {
+                s.failed_status == Some(410) && s.failed_selected
+            })
+            .await;
+        assert_eq!(s.failed_rows.len(), 1, "{:?}", s.failed_rows);
+        let (round_no, status, code, rid) = s.failed_rows[0].clone();
+        assert_eq!((round_no, status), (2, 410));
+        assert_eq!(code.as_deref(), Some("resyncRequired"));
+        let rid = rid.expect("the 410 carries a request-id");
+        assert!(s.screen.contains("✗ 410 resyncRequired"), "{}", s.screen);
+        // The JSON pane shows the error body, as received.
+        assert!(
+            s.screen.contains(r#""code": "resyncRequired""#),
+            "{}",
+            s.screen
+        );
+        // H: its headers, with its request-id and the Authorization redacted.
+        d.press('3');
+        d.press('H');
+        let s = d
+            .wait("the 410's headers", |s| {
+                s.screen.contains(&format!("request-id: {rid}"))
+            })
+            .await;
+        assert!(
+            s.screen.contains("Response headers (HTTP 410)"),
+            "{}",
+            s.screen
+        );
+        assert!(
+            s.screen.contains("Authorization: Bearer ***"),
+            "{}",
+            s.screen
+        );
+        d.press('H');
+
+        // The full resync goes on in round 2, after the failed row; nothing is lost.
+        d.full_resync_as_round_2().await;
+
+        // A body that is not a delta page: its row keeps the response as received.
+        d.control.add_fault("malformed:1").unwrap();
+        d.press('r');
+        let s = d
+            .wait("the malformed page's row", |s| s.failed_rows.len() == 2)
+            .await;
+        assert_eq!(s.failed_rows[1].0, 3, "{:?}", s.failed_rows);
+        assert_eq!(s.failed_rows[1].1, 200, "{:?}", s.failed_rows);
+        assert!(s.screen.contains("200, not a delta page"), "{}", s.screen);
+        d.press('H');
+        d.wait("the malformed page's own headers", |s| {
+            s.screen.contains("Response headers (HTTP 200)") && s.screen.contains("request-id: ")
+        })
+        .await;
+        d.press('H');
+
+        // A link to another origin is refused: a row that says nothing was sent.
+        d.control.add_fault("foreign-link:1").unwrap();
+        d.press('r');
+        let s = d
+            .wait("the refused link's row", |s| {
+                s.failed_rows.len() == 3 && s.needs_resync
+            })
+            .await;
+        assert_eq!(s.failed_rows[2].0, 3, "{:?}", s.failed_rows);
+        assert!(s.screen.contains("✗ not sent"), "{}", s.screen);
+        // The page that carried the link did not complete its round.
+        assert!(
+            s.screen
+                .contains("Round 3 · changes · stopped: the last request failed"),
+            "{}",
+            s.screen
+        );
         d.press('q');
     })
     .await;

@@ -15,7 +15,7 @@ use deltascope::tui::app::{
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::panes;
 use deltascope::tui::ui;
-use deltascope::tui::view::{ErrorView, FetchState, QueryView};
+use deltascope::tui::view::{ErrorView, FetchState, PageView, QueryView};
 use fixtures::FakePreviewer;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -343,4 +343,154 @@ fn frame_time_with_a_big_page() {
         times[times.len() / 2],
         times[times.len() * 95 / 100]
     );
+}
+
+/// The demo tenant's default contact columns and a long round summary (property changes):
+/// ids are whole at 160 columns, the summary wraps instead of being cut (at 80x24 it keeps
+/// the lines it has room for and says it was cut).
+fn many_columns_session() -> Model {
+    let mut m = session();
+    m.columns = [
+        "companyName",
+        "department",
+        "displayName",
+        "givenName",
+        "jobTitle",
+        "mail",
+        "mailNickname",
+        "surname",
+    ]
+    .map(String::from)
+    .to_vec();
+    m.rounds[1].summary_line = Some(
+        "round 2: 1 page, 6 items: 1 added, 2 updated (mail 2, displayName 1, department 1, jobTitle 1, companyName 1), 2 removed (1 changed, 1 deleted), 1 duplicate, 0 empty pages, 3 no longer returned (dropped)".to_owned(),
+    );
+    m.focus = Focus::Results;
+    m.sel_round = 1;
+    m.sel_page = 0;
+    refresh_json(&mut m);
+    m
+}
+
+#[test]
+fn full_screen_ids_whole_and_summary_wrapped_at_160x45() {
+    let mut m = many_columns_session();
+    let out = render(&mut m, 160, 45);
+    assert!(out.contains(&fixtures::guid(20)), "{out}");
+    assert!(out.contains("(dropped)"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn full_screen_ids_and_summary_at_80x24() {
+    let mut m = many_columns_session();
+    insta::assert_snapshot!(render(&mut m, 80, 24));
+}
+
+/// Round 2 began with a 410 on the deltaLink (its row, selected), then the full resync's page.
+fn failed_request_session() -> Model {
+    let mut m = session();
+    let mut round2 = fixtures::contacts_round1();
+    round2.number = 2;
+    round2.pages.truncate(1);
+    round2.summary_line = None;
+    round2.delta_link = None;
+    let failed = PageView {
+        index: 1,
+        url: "https://graph.microsoft.com/v1.0/contacts/delta?$deltatoken=oEcOySpF_hWYmTIUZBOIfPzcwisr".into(),
+        status: 410,
+        elapsed_ms: 42,
+        request_headers: vec![("Authorization".into(), "Bearer ***".into())],
+        response_headers: vec![(
+            "request-id".into(),
+            "5b2c1e44-0000-4000-8000-000000000410".into(),
+        )],
+        raw_json: r#"{"error":{"code":"resyncRequired","message":"The sync state was reset."}}"#.into(),
+        failure: Some(ErrorView {
+            status: Some(410),
+            code: Some("resyncRequired".into()),
+            message: "The sync state was reset.".into(),
+            request_id: Some("5b2c1e44-0000-4000-8000-000000000410".into()),
+            hint: Some("start a full resync".into()),
+            needs_resync: true,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    round2.pages.insert(0, failed);
+    m.rounds = vec![fixtures::contacts_round1(), round2];
+    m.focus = Focus::Results;
+    m.sel_round = 1;
+    m.sel_page = 0;
+    refresh_json(&mut m);
+    m
+}
+
+#[test]
+fn results_pane_a_failed_request_is_a_row_and_a_resync_is_labelled() {
+    let mut m = failed_request_session();
+    let out = render_pane(&mut m, 130, 20, panes::results::draw);
+    assert!(out.contains("Round 2 · full resync · in progress"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn json_pane_shows_a_failed_requests_body_and_headers() {
+    let mut m = failed_request_session();
+    let body = render_pane(&mut m, 90, 12, panes::json::draw);
+    assert!(body.contains(r#""code": "resyncRequired""#), "{body}");
+    m.json_target = JsonTarget::Headers;
+    refresh_json(&mut m);
+    let headers = render_pane(&mut m, 90, 12, panes::json::draw);
+    assert!(
+        headers.contains("request-id: 5b2c1e44-0000-4000-8000-000000000410"),
+        "{headers}"
+    );
+    insta::assert_snapshot!(format!("{body}\n{headers}"));
+}
+
+#[test]
+fn a_recordings_round_that_the_top_known_issue_may_have_cut_says_so() {
+    let mut m = model(fixtures::recordings_query());
+    m.query.frozen = true;
+    m.columns = vec!["meetingId".into(), "createdDateTime".into()];
+    let mut round = fixtures::recordings_round();
+    let page = &mut round.pages[0];
+    page.next_link = None;
+    page.delta_link = Some("https://graph.microsoft.com/v1.0/users/x/delta?skipToken=d".into());
+    page.warnings = vec!["known issue: the round ended on a full page of $top=3 items; with $top, callRecording/callTranscript delta may drop the nextLink although items remain, so some may be missing (run the query without $top to be sure)".into()];
+    round.delta_link = page.delta_link.clone();
+    round.summary_line = Some(
+        "round 1: 1 page, 3 items: 3 added, 0 updated, 0 removed, 0 duplicates, 0 empty pages"
+            .into(),
+    );
+    m.rounds = vec![round];
+    let out = render_pane(&mut m, 140, 16, panes::results::draw);
+    assert!(
+        out.contains("may be incomplete ($top known issue)"),
+        "{out}"
+    );
+    assert!(!out.contains("complete, deltaLink"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_query_with_errors_says_no_request_once_and_points_up_to_the_errors() {
+    use deltascope::graph::{Catalog, GraphRoot};
+    use deltascope::tui::engine::EnginePreviewer;
+    let root = GraphRoot::parse("https://graph.microsoft.com").unwrap();
+    let mut m = Model::new(
+        fixtures::recordings_query(),
+        Keymap::default(),
+        Box::new(EnginePreviewer::new(Catalog::builtin(), root)),
+    );
+    m.refresh_query();
+    let out = render_pane(&mut m, 100, 30, panes::query::draw);
+    let errors = out.find("✗ meetingOrganizerUserId").expect(&out);
+    let no_request = out
+        .find("(no request yet: fix the 1 error above)")
+        .expect(&out);
+    // The errors come first: "above" is where they are.
+    assert!(errors < no_request, "{out}");
+    assert!(!out.contains("no request: no request"), "{out}");
 }

@@ -76,7 +76,13 @@ fn token_inspector_overlay_delegated_token_on_recordings() {
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
     let token = delegated_token(now.timestamp() + 3000);
     let root = GraphRoot::parse("https://graph.microsoft.com").unwrap();
-    let view = token_view(&token, Catalog::builtin(), Some("recordings"), &root, now);
+    let view = token_view(
+        &token,
+        Catalog::builtin(),
+        Some("recordings"),
+        (&root, false),
+        now,
+    );
     assert!(view.problems.iter().any(|p| p == MISSING), "{view:?}");
     let mut m = Model::new(
         fixtures::contacts_query(),
@@ -100,11 +106,12 @@ fn token_inspector_overlay_delegated_token_on_recordings() {
 fn an_opaque_token_is_explained() {
     let now = Utc::now();
     let emu = GraphRoot::parse("http://127.0.0.1:9").unwrap();
+    // The embedded emulator with its demo token.
     let v = token_view(
         "demo-token",
         Catalog::builtin(),
         Some("contacts"),
-        &emu,
+        (&emu, true),
         now,
     );
     assert!(
@@ -114,9 +121,50 @@ fn an_opaque_token_is_explained() {
             .starts_with("the demo emulator accepts any token; nothing to inspect"),
         "{v:?}"
     );
-    let graph = GraphRoot::parse("https://graph.microsoft.com").unwrap();
-    let v = token_view("opaque", Catalog::builtin(), None, &graph, now);
-    assert!(v.unavailable.unwrap().contains("not a JWT"));
+    // An emulator the user started (or any root): the token is theirs, and opaque.
+    for root in [
+        emu,
+        GraphRoot::parse("https://graph.microsoft.com").unwrap(),
+    ] {
+        let v = token_view("opaque", Catalog::builtin(), None, (&root, false), now);
+        let why = v.unavailable.unwrap();
+        assert!(
+            why.starts_with("the token is opaque (not a JWT): it cannot be decoded"),
+            "{why}"
+        );
+        assert!(!why.contains("demo"), "{why}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opaque_token_on_an_emulator_the_user_started_is_not_called_the_demo_token() {
+    let emu = deltascope::emulator::start(EmulatorConfig::default(), ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let (model, bridge) = recordings_explorer(&emu, static_token("opaque-zq81-value"));
+    drive(
+        model,
+        bridge,
+        Some("opaque-zq81-value".into()),
+        |mut d| async move {
+            d.key(KeyCode::Char('i'));
+            let s = d
+                .wait("the inspector's answer", |s| s.unavailable.is_some())
+                .await;
+            assert!(
+                s.screen
+                    .contains("the token is opaque (not a JWT): it cannot be decoded"),
+                "{}",
+                s.screen
+            );
+            assert!(!s.screen.contains("demo emulator"), "{}", s.screen);
+            d.key(KeyCode::Esc);
+            d.wait("closed", |s| s.mode == "Normal").await;
+            d.key(KeyCode::Char('q'));
+        },
+    )
+    .await;
+    emu.shutdown().await;
 }
 
 struct NoClipboard;
@@ -821,9 +869,15 @@ async fn a_delegated_token_on_recordings_is_warned_about_before_the_request_then
         assert!(s.screen.contains("✗ 403 Forbidden"), "{}", s.screen);
         // The request-id, whole, in the results pane (the bar may run out of room for it).
         let id = s.request_id.clone().expect("the 403 has a request-id");
+        // The failed request is a row of round 1; the table's place says what failed and why.
+        assert!(s.screen.contains("✗ 403 Forbidden"), "{}", s.screen);
         assert!(
+            s.screen.contains("The token check says why:"),
+            "{}",
             s.screen
-                .contains("The server refused the request: 403 Forbidden, request-id "),
+        );
+        assert!(
+            s.screen.contains(&format!("request-id {id}")),
             "{}",
             s.screen
         );

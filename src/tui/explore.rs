@@ -154,9 +154,13 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         Startup::Ready { title, who, .. } => (title.clone(), Some(who.clone())),
         Startup::SignIn { root } => (format!("Graph root {root} · signing in…"), None),
     };
-    let engine = EngineExecutor::with_setup(catalog, setup, config)
+    let mut engine = EngineExecutor::with_setup(catalog, setup, config)
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .with_limits(args.limits.round_limits());
+    if let Some(emu) = &emu {
+        engine = engine
+            .with_embedded(GraphRoot::parse(&emu.base_url()).map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
     let mut model = Model::new(query, keymap, Box::new(engine.previewer()));
     let fetch = model.keymap.key_label(
         super::keymap::Context::Global,

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use deltascope::tui::app::QueryPreviewer;
 use deltascope::tui::view::{
-    ObjectRow, PageView, ProblemView, QueryDraft, QueryView, RequestPreview, ResourceView,
-    RoundView,
+    ObjectRow, PageMarks, PageView, ProblemView, QueryDraft, QueryView, RequestPreview,
+    ResourceView, RoundView,
 };
 
 const ROOT: &str = "https://graph.microsoft.com";
@@ -314,12 +314,24 @@ pub fn page_from_items(
 ) -> PageView {
     let body = page_body(context, items, next, delta);
     let mut seen: Vec<String> = Vec::new();
+    // The marks the runtime finds on arrival (deltascope::tui::engine::page_view).
+    let mut marks = PageMarks {
+        changed: minimal && items.iter().any(|v| v.get("@removed").is_none()),
+        ..Default::default()
+    };
     let rows: Vec<ObjectRow> = items
         .iter()
         .map(|v| {
             let id = v.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
             let dup = seen.contains(&id);
             seen.push(id);
+            marks.duplicate |= dup;
+            match v.pointer("/@removed/reason").and_then(Value::as_str) {
+                Some("changed") => marks.removed_changed = true,
+                Some("deleted") => marks.removed_deleted = true,
+                Some(_) => marks.removed_other = true,
+                None => {}
+            }
             ObjectRow::from_json(Arc::from(v.to_string()), minimal, dup)
         })
         .collect();
@@ -339,7 +351,9 @@ pub fn page_from_items(
         response_headers: response_headers(index as usize),
         raw_json: deltascope::tui::view::SharedText::from(body),
         rows,
-        widths: Default::default(),
+        marks,
+        full_round: !minimal,
+        ..Default::default()
     }
 }
 
@@ -395,6 +409,7 @@ pub fn contacts_round1() -> RoundView {
         summary_line: Some("round 1: 3 pages, 9 items: 9 added, 1 empty page".to_owned()),
         delta_link: Some(delta),
         minimal: false,
+        full: true,
     }
 }
 
@@ -428,6 +443,7 @@ pub fn contacts_round2_minimal() -> RoundView {
         ),
         delta_link: Some(delta),
         minimal: true,
+        full: false,
     }
 }
 
@@ -473,6 +489,7 @@ pub fn recordings_round() -> RoundView {
         summary_line: None,
         delta_link: None,
         minimal: false,
+        full: true,
     }
 }
 

@@ -55,15 +55,15 @@ pub(super) fn accept(m: &mut Model, run_id: u64) -> bool {
     }
 }
 
-pub(super) fn on_page(m: &mut Model, round: u32, page: PageView) {
+/// Puts a row (a page, or a failed request) at the end of round `round`, selected when the
+/// selection was on the last row.
+fn add_row(m: &mut Model, round: u32, page: PageView) {
     let at_end = m.rounds.is_empty()
         || (m.sel_round + 1 == m.rounds.len()
             && m.rounds
                 .last()
                 .is_some_and(|r| m.sel_page + 1 >= r.pages.len()));
     let minimal = page.minimal();
-    let delta = page.delta_link.clone();
-    let index = page.index;
     // Rounds kept from an earlier query have numbers of their own: only this query's count.
     let kept = m.kept_rounds;
     let ri = match m.current_rounds().iter().position(|r| r.number == round) {
@@ -78,10 +78,14 @@ pub(super) fn on_page(m: &mut Model, round: u32, page: PageView) {
         }
     };
     let r = &mut m.rounds[ri];
-    r.pages.push(page);
-    if delta.is_some() {
-        r.delta_link = delta.clone();
+    // A round that began with a failed request is what its first page says it is.
+    if page.failure.is_none() || r.fetched().next().is_none() {
+        r.full = page.full_round;
     }
+    if page.delta_link.is_some() {
+        r.delta_link = page.delta_link.clone();
+    }
+    r.pages.push(page);
     if at_end {
         m.sel_round = ri;
         m.sel_page = m.rounds[ri].pages.len() - 1;
@@ -89,6 +93,18 @@ pub(super) fn on_page(m: &mut Model, round: u32, page: PageView) {
         m.row_offset = 0;
         refresh_json(m);
     }
+}
+
+/// A request of the run failed: it becomes a row of the round it was for (the fetch's state
+/// follows with `FetchFailed`).
+pub(super) fn on_request_failed(m: &mut Model, round: u32, row: PageView) {
+    add_row(m, round, row);
+}
+
+pub(super) fn on_page(m: &mut Model, round: u32, page: PageView) {
+    let delta = page.delta_link.clone();
+    let index = page.index;
+    add_row(m, round, page);
     if delta.is_some() {
         m.fetch.state = FetchState::RoundComplete { delta_link: delta };
     } else if m.fetch.following() {
@@ -240,7 +256,7 @@ pub(super) fn next_round(m: &mut Model) -> Vec<Effect> {
 /// Follow on a round that already has its deltaLink: nothing to follow; says that the round is
 /// complete and which key starts the next one.
 fn refuse_follow_of_complete_round(m: &mut Model) {
-    let n = m.last_round().map(|r| r.number).unwrap_or(1);
+    let n = m.last_fetched_round().map(|r| r.number).unwrap_or(1);
     let next = m.keymap.key_label(Context::Global, Action::NextRound);
     let follow = m.keymap.key_label(Context::Global, Action::FollowRound);
     m.notify(
@@ -255,7 +271,7 @@ fn refuse_follow_of_complete_round(m: &mut Model) {
 
 pub(super) fn next_round_with(m: &mut Model, follow: bool) -> Vec<Effect> {
     let run_id = begin_run(m, follow);
-    let n = m.last_round().map(|r| r.number + 1).unwrap_or(1);
+    let n = m.last_fetched_round().map(|r| r.number + 1).unwrap_or(1);
     m.notify(
         NoticeKind::Progress,
         NoticeEnd::RunInFlight(run_id),

@@ -4,12 +4,15 @@
 use ratatui::layout::Rect;
 
 use crate::tui::keymap::{Context, Keymap};
+use crate::tui::view::Mark;
 
 /// A line of the help.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HelpLine {
     /// A section's title.
     Title(Context),
+    /// The title of a section that is not a context's keys (the results pane's marks).
+    Heading(&'static str),
     /// Keys (joined) and what they do.
     Key(String, &'static str),
     Blank,
@@ -38,7 +41,7 @@ impl HelpPage {
 }
 
 /// The help for a `screen` of that size: global keys first, then each context's section in
-/// the column that is shorter so far (one column when narrow).
+/// the column that is shorter so far (one column when narrow), then the marks of the results.
 pub fn help_page(keymap: &Keymap, screen: Rect) -> HelpPage {
     let w = screen.width.saturating_sub(4).min(120);
     let h = screen.height.saturating_sub(2);
@@ -52,7 +55,8 @@ pub fn help_page(keymap: &Keymap, screen: Rect) -> HelpPage {
     let visible = usize::from(rect.height.saturating_sub(2));
     let two = inner_width >= TWO_COLUMNS;
     let mut columns: Vec<Vec<HelpLine>> = vec![Vec::new(); if two { 2 } else { 1 }];
-    for (i, (ctx, rows)) in keymap.help_sections().into_iter().enumerate() {
+    let mut sections: Vec<Vec<HelpLine>> = Vec::new();
+    for (ctx, rows) in keymap.help_sections() {
         if rows.is_empty() {
             continue;
         }
@@ -62,6 +66,17 @@ pub fn help_page(keymap: &Keymap, screen: Rect) -> HelpPage {
                 .map(|(keys, what)| HelpLine::Key(keys.join(" "), what)),
         );
         lines.push(HelpLine::Blank);
+        sections.push(lines);
+    }
+    let mut marks = vec![HelpLine::Heading("Marks in the results")];
+    marks.extend(
+        Mark::ALL
+            .iter()
+            .map(|m| HelpLine::Key(m.symbol().to_owned(), m.meaning())),
+    );
+    marks.push(HelpLine::Blank);
+    sections.push(marks);
+    for (i, lines) in sections.into_iter().enumerate() {
         let column = if i == 0 || !two || columns[0].len() <= columns[1].len() {
             0
         } else {

@@ -56,9 +56,10 @@ pub fn areas(area: Rect, status_h: u16, editing_ids: bool) -> Option<Areas> {
     })
 }
 
-/// Rows of the results pane: the pages list on top, the object table under it, the summary at
-/// the bottom. Returns (pages list, table incl. header row, summary line) inside the border.
-pub fn results_split(inner: Rect, page_lines: usize) -> (Rect, Rect, Rect) {
+/// Rows of the results pane: the pages list on top, the object table under it, the legend of
+/// its marks and the round's summary (wrapped) at the bottom. Returns (pages list, table incl.
+/// header row, legend and summary) inside the border.
+pub fn results_split(inner: Rect, page_lines: usize, bottom_lines: usize) -> (Rect, Rect, Rect) {
     use ratatui::layout::{Constraint, Layout};
     let max_list = (inner.height / 3).max(3);
     let list_h = u16::try_from(page_lines)
@@ -67,7 +68,7 @@ pub fn results_split(inner: Rect, page_lines: usize) -> (Rect, Rect, Rect) {
     let [list, table, summary] = Layout::vertical([
         Constraint::Length(list_h),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(u16::try_from(bottom_lines.max(1)).unwrap_or(1)),
     ])
     .areas(inner);
     (list, table, summary)
@@ -123,11 +124,32 @@ impl Model {
         self.rounds.iter().map(|r| 1 + r.pages.len()).sum()
     }
 
+    /// The lines under the object table in the results pane's `inner` area: the legend of
+    /// the selected page's marks (when it has objects), then the selected round's summary.
+    pub fn results_bottom(&self, inner: Rect) -> (bool, Vec<String>) {
+        let legend = self.selected_page().is_some_and(|p| !p.rows.is_empty());
+        let summary = self
+            .selected_round()
+            .map(|r| r.summary_lines(usize::from(inner.width), usize::from(inner.height)))
+            .unwrap_or_default();
+        (legend, summary)
+    }
+
+    /// The results pane's rows inside `inner` (see [`results_split`]).
+    pub fn results_areas(&self, inner: Rect) -> (Rect, Rect, Rect) {
+        let (legend, summary) = self.results_bottom(inner);
+        results_split(
+            inner,
+            self.page_lines(),
+            usize::from(legend) + summary.len(),
+        )
+    }
+
     /// Visible rows of the object table (without its header).
     pub fn table_height(&self) -> usize {
         self.areas()
             .map(|a| {
-                let (_, table, _) = results_split(inner(a.results), self.page_lines());
+                let (_, table, _) = self.results_areas(inner(a.results));
                 usize::from(table.height.saturating_sub(1))
             })
             .unwrap_or(1)

@@ -254,18 +254,23 @@ impl Model {
         query_fields(&self.query)
     }
 
-    /// The newest round of the query in the builder (rounds kept from an earlier query are
-    /// not continued).
-    pub(super) fn last_round(&self) -> Option<&RoundView> {
-        self.current_rounds().last()
+    /// The last page fetched (the rows of failed requests are not pages).
+    pub(super) fn last_page(&self) -> Option<&PageView> {
+        self.last_fetched_round()?.fetched().last()
     }
 
-    pub(super) fn last_page(&self) -> Option<&PageView> {
-        self.last_round()?.pages.last()
+    /// The newest round of the query in the builder that brought a page: rounds kept from an
+    /// earlier query are not continued, and a round whose first request failed has none yet.
+    pub(super) fn last_fetched_round(&self) -> Option<&RoundView> {
+        self.current_rounds()
+            .iter()
+            .rev()
+            .find(|r| r.fetched().next().is_some())
     }
 
     pub(super) fn round_complete(&self) -> bool {
-        self.last_round().is_some_and(|r| r.delta_link.is_some())
+        self.last_fetched_round()
+            .is_some_and(|r| r.delta_link.is_some())
     }
 
     /// The rounds fetched by the query in the builder.

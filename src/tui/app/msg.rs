@@ -47,6 +47,13 @@ pub enum Msg {
         run_id: u64,
         error: ErrorView,
     },
+    /// A request of run `run_id` failed (an error status, a body that is not a delta page, a
+    /// refused link): `row` stands for it in round `round` (sent before `FetchFailed`).
+    RequestFailed {
+        run_id: u64,
+        round: u32,
+        row: PageView,
+    },
     RoundComplete {
         run_id: u64,
         round: u32,

@@ -4,7 +4,7 @@ use std::time::Instant;
 use super::actions::clamp_scrolls;
 use super::actions::dispatch;
 use super::effect::Effect;
-use super::fetch::{accept, inspector_hint, on_failed, on_page};
+use super::fetch::{accept, inspector_hint, on_failed, on_page, on_request_failed};
 use super::format::human_bytes;
 use super::help::help_page;
 use super::keys::{on_key, on_mouse, on_paste};
@@ -197,6 +197,17 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::RequestFailed { run_id, round, row } => {
+            // Of the newest run only (a refused link is reported after the page that carried
+            // it ended the run's fetching).
+            if run_id == m.fetch.run_id {
+                on_request_failed(m, round, row);
+            } else {
+                m.dropped_stale += 1;
+                m.unchanged();
+            }
+            Vec::new()
+        }
         Msg::FetchFailed { run_id, error } => {
             if accept(m, run_id) {
                 on_failed(m, error);
@@ -211,6 +222,10 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
         } => {
             if end_round(m, run_id, round, summary_line, None) {
                 let resync = error.needs_resync;
+                if resync && let Some(r) = m.rounds.iter_mut().find(|r| r.number == round) {
+                    // The round has no way on: a deltaLink that is refused does not complete it.
+                    r.delta_link = None;
+                }
                 on_failed(m, error);
                 m.notify(
                     NoticeKind::Warning,

@@ -7,11 +7,12 @@ use std::time::Instant;
 
 use crate::auth::{Check, DevicePrompt, Profile, Profiles, TokenInfo};
 use crate::graph::{
-    ApiVersion, Catalog, DeltaQuery, GraphError, GraphRoot, Page, ResourceSpec, RoundSummary, Stop,
+    ApiVersion, Catalog, DeltaQuery, GraphError, GraphRoot, Page, PageRequest, RemovedReason,
+    RequestKind, ResourceSpec, RoundSummary, Stop,
 };
 use crate::tui::view::{
-    DeviceCodeView, ErrorView, ObjectRow, PageView, ProfileEntry, ProfilesView, QueryDraft,
-    QueryView, ResourceView, SharedText, TokenView,
+    DeviceCodeView, ErrorView, ObjectRow, PageMarks, PageView, ProfileEntry, ProfilesView,
+    QueryDraft, QueryView, ResourceView, SharedText, TokenView,
 };
 
 /// The builder's view of one catalog resource.
@@ -106,6 +107,10 @@ pub fn page_view(
     seen: &mut HashSet<u64>,
 ) -> PageView {
     let raw = page.body.clone();
+    let mut marks = PageMarks {
+        changed: minimal_changes && page.items.iter().any(|i| i.removed.is_none()),
+        ..Default::default()
+    };
     let rows = page
         .items
         .iter()
@@ -115,6 +120,14 @@ pub fn page_view(
             let duplicate = item.id(&raw).is_some_and(|id| !seen.insert(id_hash(id)));
             // A repeat that only carries more links (a large group's next members) is a slice.
             let slice = duplicate && item.links && is_relationship_slice(json.as_str());
+            match &item.removed {
+                Some(RemovedReason::Changed) => marks.removed_changed = true,
+                Some(RemovedReason::Deleted) => marks.removed_deleted = true,
+                Some(RemovedReason::Other(_)) => marks.removed_other = true,
+                None => {}
+            }
+            marks.slice |= slice;
+            marks.duplicate |= duplicate && !slice;
             let row = ObjectRow::from_json(json, minimal_changes, duplicate);
             if slice { row.as_slice() } else { row }
         })
@@ -136,8 +149,119 @@ pub fn page_view(
         response_headers: page.headers.clone(),
         raw_json: SharedText::whole(&raw),
         rows,
-        widths: Default::default(),
+        marks,
+        ..Default::default()
     }
+}
+
+/// A request that failed, as a row of its round: its status (when there was a response), the
+/// error (code, message, request-id), the error body for the JSON pane and the headers the
+/// error kept. `index` is the page the request was for; `elapsed` the time from sending it to
+/// its failure; `page`: the response, when one came whole but is not a delta page (its body and
+/// headers as received).
+pub fn failed_page_view(
+    e: &GraphError,
+    request: &PageRequest,
+    index: u32,
+    elapsed: std::time::Duration,
+    page: Option<&Page>,
+) -> PageView {
+    let error = error_view(e);
+    let mut view = PageView {
+        index,
+        url: request.url.clone(),
+        elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        full_round: request.kind == RequestKind::Initial,
+        ..Default::default()
+    };
+    if let Some(page) = page {
+        view.url = page.url.clone();
+        view.status = page.status;
+        view.bytes = page.body.len() as u64;
+        view.elapsed_ms = u64::try_from(page.elapsed.as_millis()).unwrap_or(u64::MAX);
+        view.waited_ms = u64::try_from(page.throttled_for.as_millis()).unwrap_or(u64::MAX);
+        view.retries = page.retries;
+        view.request_headers = page.request_headers.clone();
+        view.response_headers = page.headers.clone();
+        view.raw_json = SharedText::whole(&page.body);
+        view.failure = Some(error);
+        return view;
+    }
+    // Nothing was sent for a link that was refused: no Authorization went out either.
+    let sent = !matches!(
+        e,
+        GraphError::ForeignLink { .. } | GraphError::BadLink { .. } | GraphError::InvalidRequest(_)
+    );
+    if sent {
+        view.request_headers
+            .push(("Authorization".into(), "Bearer ***".into()));
+    }
+    view.request_headers.extend(request.headers.iter().cloned());
+    let body = match e {
+        GraphError::Http {
+            status,
+            request_id,
+            client_request_id,
+            retry_after,
+            location,
+            www_authenticate,
+            retries,
+            url,
+            body,
+            ..
+        } => {
+            view.status = *status;
+            view.retries = *retries;
+            view.url = url.clone();
+            if let Some(crid) = client_request_id {
+                view.request_headers
+                    .push(("client-request-id".into(), crid.clone()));
+            }
+            let kept = [
+                ("request-id", request_id.clone()),
+                ("client-request-id", client_request_id.clone()),
+                ("Location", location.clone()),
+                ("WWW-Authenticate", www_authenticate.clone()),
+                (
+                    "Retry-After",
+                    retry_after.map(|d| format!("{}", d.as_secs_f64())),
+                ),
+            ];
+            view.response_headers = kept
+                .into_iter()
+                .filter_map(|(n, v)| v.map(|v| (n.to_owned(), v)))
+                .collect();
+            body.clone()
+        }
+        GraphError::Malformed { body_prefix, .. } => body_prefix.clone(),
+        _ => String::new(),
+    };
+    view.bytes = body.len() as u64;
+    view.raw_json = SharedText::from(body.as_str());
+    view.failure = Some(error);
+    view
+}
+
+/// A link the round refused to follow (another origin, credentials in it, not a URL), as the
+/// row of the request that was not sent: page `index` of the round, after `page`, which
+/// carried the link.
+pub fn refused_link_view(stop: &Stop, index: u32, page: &Page) -> Option<PageView> {
+    let Stop::RefusedLink { which, link, why } = stop else {
+        return None;
+    };
+    Some(PageView {
+        index,
+        url: link.clone(),
+        request_headers: page.request.headers.clone(),
+        full_round: page.request.kind == RequestKind::Initial,
+        failure: Some(ErrorView {
+            message: format!("the {which} was not followed, nothing was sent: {why}"),
+            hint: Some("start a full resync".into()),
+            needs_resync: true,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
 }
 
 /// Ids seen in a round are kept as 64-bit hashes: a set of 100,000 id strings would cost more
@@ -150,13 +274,13 @@ pub(super) fn id_hash(id: &str) -> u64 {
 }
 
 /// What the token inspector shows for `secret`, checked against `resource` (a catalog name)
-/// and the Graph root the requests go to, at `now`. The token is only decoded here; nothing of
-/// it is kept in the returned view.
+/// and the Graph root the requests go to (`demo`: the embedded emulator with its demo token),
+/// at `now`. The token is only decoded here; nothing of it is kept in the returned view.
 pub fn token_view(
     secret: &str,
     catalog: &Catalog,
     resource: Option<&str>,
-    root: &GraphRoot,
+    (root, demo): (&GraphRoot, bool),
     now: chrono::DateTime<chrono::Utc>,
 ) -> TokenView {
     let spec = resource.and_then(|r| catalog.get(r));
@@ -175,7 +299,7 @@ pub fn token_view(
                 unavailable: None,
             }
         }
-        Err(e) if is_loopback_root(root) => TokenView {
+        Err(e) if demo => TokenView {
             unavailable: Some(
                 "the demo emulator accepts any token; nothing to inspect (its token is not a JWT)"
                     .into(),
@@ -183,8 +307,11 @@ pub fn token_view(
             notes: vec![format!("{e}")],
             ..Default::default()
         },
+        // An emulator the user started, or a real Graph: the token is theirs, and opaque.
         Err(e) => TokenView {
-            unavailable: Some(format!("nothing to inspect: {e}")),
+            unavailable: Some(format!(
+                "the token is opaque (not a JWT): it cannot be decoded, so there is nothing to inspect ({e})"
+            )),
             ..Default::default()
         },
     }
@@ -203,13 +330,6 @@ pub fn token_check(
     TokenInfo::decode(secret)
         .ok()
         .map(|info| info.check(resource, Some(root.as_str()), now))
-}
-
-pub(super) fn is_loopback_root(root: &GraphRoot) -> bool {
-    let r = root.as_str().to_ascii_lowercase();
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| r.starts_with(p))
 }
 
 /// Why a round stopped, as the status lines show an error: what happened and what to do.
@@ -321,7 +441,6 @@ pub(super) fn device_code_view(p: &DevicePrompt) -> DeviceCodeView {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::graph::{PageRequest, RequestKind};
 
     #[test]
     fn a_large_groups_further_members_are_slices_not_duplicates() {

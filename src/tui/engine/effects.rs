@@ -27,6 +27,9 @@ pub struct EngineExecutor {
     pub(super) config: ClientConfig,
     /// What stops a round going nowhere (link loops, idle pages).
     pub(super) limits: RoundLimits,
+    /// The embedded emulator's root, when the explorer started one (its demo token is not a
+    /// JWT, by design).
+    pub(super) embedded: Option<GraphRoot>,
     pub(super) setup: Arc<SignInSetup>,
     pub(super) shared: Arc<Mutex<Shared>>,
     pub(super) runtime: tokio::runtime::Handle,
@@ -106,6 +109,7 @@ impl EngineExecutor {
             catalog,
             config,
             limits: RoundLimits::default(),
+            embedded: None,
             setup: Arc::new(setup),
             shared: Arc::new(Mutex::new(shared)),
             runtime,
@@ -115,6 +119,12 @@ impl EngineExecutor {
     /// Sets what stops a round going nowhere (`--max-idle-pages`).
     pub fn with_limits(mut self, limits: RoundLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Tells the executor that `root` is the embedded emulator it runs with its demo token.
+    pub fn with_embedded(mut self, root: GraphRoot) -> Self {
+        self.embedded = Some(root);
         self
     }
 
@@ -179,6 +189,7 @@ impl EngineExecutor {
         };
         let tx = tx.clone();
         let (catalog, root) = (self.catalog, self.root());
+        let demo = self.embedded.as_ref() == Some(&root);
         self.runtime.spawn(async move {
             let view = match tokens.token().await {
                 Ok(t) => {
@@ -186,7 +197,7 @@ impl EngineExecutor {
                         t.secret(),
                         catalog,
                         resource.as_deref(),
-                        &root,
+                        (&root, demo),
                         chrono::Utc::now(),
                     );
                     drop(t);

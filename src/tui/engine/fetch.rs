@@ -8,12 +8,15 @@ use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::convert::{error_view, page_view, stop_view, summary_line, token_check};
+use super::convert::{
+    error_view, failed_page_view, page_view, refused_link_view, stop_view, summary_line,
+    token_check,
+};
 use super::shared::{Shared, lock};
 use crate::auth::{AccessToken, Check, TokenSource};
 use crate::graph::{
-    FetchProgress, GraphClient, GraphError, GraphRoot, PageRequest, RequestKind, ResourceSpec,
-    Session,
+    FetchProgress, GraphClient, GraphError, GraphRoot, Page, PageRequest, RequestKind,
+    ResourceSpec, Session, Unparsed,
 };
 use crate::tui::app::Msg;
 use crate::tui::view::{ErrorView, TokenCheckView};
@@ -186,10 +189,18 @@ impl FetchTask {
                 }
                 _ => {}
             };
-            let result = self.client.fetch(&request, &self.cancel, &progress).await;
+            let sent = Instant::now();
+            let result = match self
+                .client
+                .fetch_unparsed(&request, &self.cancel, &progress)
+                .await
+            {
+                Ok(unparsed) => parse_keeping_response(unparsed).await,
+                Err(e) => Err((e, None)),
+            };
             // A 403 is checked again (with the token in force): the error names what is missing.
             let token_problems = match &result {
-                Err(e) if e.status() == Some(403) => self.checker.problems(&self.cancel).await,
+                Err((e, _)) if e.status() == Some(403) => self.checker.problems(&self.cancel).await,
                 _ => Vec::new(),
             };
             let mut s = lock(&self.shared);
@@ -213,10 +224,12 @@ impl FetchTask {
                         s.seen_round = round;
                     }
                     let minimal_changes = summary.as_ref().is_some_and(|r| r.minimal && !r.full);
-                    let view = page_view(&page, index, minimal_changes, &mut s.seen);
+                    let mut view = page_view(&page, index, minimal_changes, &mut s.seen);
+                    view.full_round = summary.as_ref().is_some_and(|r| r.full);
                     for w in &report.warnings {
                         tracing::warn!(run_id = self.run_id, "{w}");
                     }
+                    view.warnings = report.warnings.clone();
                     let _ = self.tx.send(Msg::PageArrived {
                         run_id: self.run_id,
                         round,
@@ -224,6 +237,13 @@ impl FetchTask {
                     });
                     if let Some(stop) = &report.stop {
                         s.active = None;
+                        if let Some(row) = refused_link_view(stop, index + 1, &page) {
+                            let _ = self.tx.send(Msg::RequestFailed {
+                                run_id: self.run_id,
+                                round,
+                                row,
+                            });
+                        }
                         let _ = self.tx.send(Msg::RoundStopped {
                             run_id: self.run_id,
                             round,
@@ -245,16 +265,35 @@ impl FetchTask {
                         return;
                     }
                 }
-                Err(GraphError::Cancelled) => {
+                Err((GraphError::Cancelled, _)) => {
                     s.active = None;
                     return;
                 }
-                Err(e) => {
+                Err((e, response)) => {
                     tracing::info!(run_id = self.run_id, status = ?e.status(), "fetch failed");
+                    let mut row =
+                        failed_page_view(&e, &request, index, sent.elapsed(), response.as_ref());
                     let mut error = error_view(&e);
                     error.token_problems = token_problems;
+                    if let Some(failure) = &mut row.failure {
+                        failure.token_problems = error.token_problems.clone();
+                    }
+                    // The round the request was for: a nextLink's is the round in progress; a
+                    // first request or a deltaLink would have started the next one.
+                    let rounds = s.session.as_ref().map_or(&[][..], |s| s.rounds());
+                    let last = rounds.last().map_or(0, |r| r.number);
+                    let round = if request.kind == RequestKind::Next {
+                        last.max(1)
+                    } else {
+                        last + 1
+                    };
                     s.last_error = Some(e);
                     s.active = None;
+                    let _ = self.tx.send(Msg::RequestFailed {
+                        run_id: self.run_id,
+                        round,
+                        row,
+                    });
                     let _ = self.tx.send(Msg::FetchFailed {
                         run_id: self.run_id,
                         error,
@@ -264,4 +303,40 @@ impl FetchTask {
             }
         }
     }
+}
+
+/// Bodies from this size on are parsed on tokio's blocking pool (the runtime's threads stay
+/// free for the network meanwhile).
+const PARSE_OFF_RUNTIME_FROM: usize = 256 * 1024;
+
+/// The page, or why the body is not a delta page together with the response as received (its
+/// status, headers and whole body: the failed request's row shows them).
+// Once per failed page, like the engine's own (GraphError carries what a support case needs).
+#[allow(clippy::result_large_err)]
+async fn parse_keeping_response(unparsed: Unparsed) -> Result<Page, (GraphError, Option<Page>)> {
+    let len = unparsed.body().len();
+    let parse = move || match unparsed.read() {
+        Ok(parsed) => Ok(unparsed.into_page(parsed)),
+        Err(e) => {
+            let nothing = crate::graph::page::ParsedBody {
+                items: Vec::new(),
+                next_link: None,
+                delta_link: None,
+                count: None,
+                context: None,
+            };
+            Err((e, Some(unparsed.into_page(nothing))))
+        }
+    };
+    if len < PARSE_OFF_RUNTIME_FROM {
+        return parse();
+    }
+    tokio::task::spawn_blocking(parse)
+        .await
+        .unwrap_or_else(|e| {
+            Err((
+                GraphError::Network(format!("the page could not be parsed: {e}")),
+                None,
+            ))
+        })
 }

@@ -1,6 +1,7 @@
 //! The request previewer: the engine's own `validate` and `first_request` for a draft.
 
 use super::convert::delta_query;
+use crate::graph::round::plural;
 use crate::graph::{Catalog, GraphRoot};
 use crate::tui::app::QueryPreviewer;
 use crate::tui::view::{ProblemView, QueryDraft, RequestPreview};
@@ -63,9 +64,10 @@ impl QueryPreviewer for EnginePreviewer {
                 headers: req.headers,
             },
             Err(_) => RequestPreview {
+                // The problems are listed first, above the request.
                 url: Err(format!(
-                    "no request yet: fix {} error(s) below",
-                    v.errors.len().max(1)
+                    "no request yet: fix the {} above",
+                    plural(v.errors.len().max(1), "error", "errors")
                 )),
                 headers: Vec::new(),
             },
@@ -106,7 +108,10 @@ mod tests {
             ..Default::default()
         };
         let (preview, problems) = p.preview(&recordings);
-        assert!(preview.url.is_err());
+        assert_eq!(
+            preview.url.unwrap_err(),
+            "no request yet: fix the 1 error above"
+        );
         assert!(
             problems
                 .iter()

@@ -65,6 +65,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
 fn help_line<'a>(line: &'a HelpLine, t: &Theme) -> Line<'a> {
     match line {
         HelpLine::Title(ctx) => Line::styled(ctx.title(), t.overlay_heading),
+        HelpLine::Heading(title) => Line::styled(*title, t.overlay_heading),
         HelpLine::Key(keys, what) => Line::from(vec![
             Span::styled(format!("  {keys:<18}"), t.key),
             Span::raw(*what),

@@ -321,10 +321,7 @@ impl Preview {
                 most,
             ),
             Err(why) => wrap(
-                &[Span::styled(
-                    format!("(no request: {})", one_line(why)),
-                    t.muted,
-                )],
+                &[Span::styled(format!("({})", one_line(why)), t.muted)],
                 width,
                 most,
             ),

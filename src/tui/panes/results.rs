@@ -7,19 +7,19 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use crate::graph::round::plural;
 use crate::text::one_line;
-use crate::tui::app::{Focus, Model, human_bytes_u64, results_split};
+use crate::tui::app::{Focus, Model, human_bytes_u64};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::theme::Theme;
 use crate::tui::ui::{ellipsize, pane_block};
 use crate::tui::view::{
-    FetchState, LINE, ObjectRow, PageView, RoundView, ShownRow, SignInState, Widths, cell_text,
-    clipped,
+    ErrorView, FetchState, LINE, Mark, ObjectRow, PageView, RoundView, ShownRow, SignInState,
+    Widths, cell_text, clipped,
 };
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Results;
     let t = &m.theme;
-    let pages: usize = m.rounds.iter().map(|r| r.pages.len()).sum();
+    let pages: usize = m.rounds.iter().map(|r| r.fetched().count()).sum();
     let title = Line::from(vec![
         Span::styled(" 2 Results ", t.heading),
         Span::styled(
@@ -80,15 +80,97 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         return;
     }
-    let (list, table, summary) = results_split(inner, m.page_lines());
+    let (list, table, bottom) = m.results_areas(inner);
     draw_pages(frame, list, m);
     if let Some(page) = m.selected_page() {
         let minimal = m.selected_round().is_some_and(|r| r.minimal);
-        draw_table(frame, table, m, page, minimal);
+        match &page.failure {
+            Some(error) => draw_failure(frame, table, m, page, error),
+            None => draw_table(frame, table, m, page, minimal),
+        }
+    }
+    let (legend, summary) = m.results_bottom(inner);
+    let mut lines = Vec::with_capacity(summary.len() + 1);
+    if legend && let Some(page) = m.selected_page() {
+        lines.push(legend_line(page, t));
     }
     if let Some(round) = m.selected_round() {
-        frame.render_widget(Paragraph::new(summary_line(round, t)), summary);
+        let style = match (&round.summary_line, round.known_issue()) {
+            (Some(_), None) => t.ok,
+            (Some(_), Some(_)) => t.warning,
+            (None, _) => t.pending,
+        };
+        lines.extend(summary.into_iter().map(|l| Line::styled(l, style)));
     }
+    frame.render_widget(Paragraph::new(lines), bottom);
+}
+
+/// What the marks of the page's objects mean (only those on this page; `?` lists them all).
+fn legend_line(page: &PageView, t: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    for mark in page.marks.legend() {
+        if !spans.is_empty() {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(mark.symbol(), mark_style(mark, t)));
+        spans.push(Span::styled(format!(" {}", mark.short()), t.muted));
+    }
+    Line::from(spans)
+}
+
+fn mark_style(mark: Mark, t: &Theme) -> Style {
+    match mark {
+        Mark::Changed => t.changed,
+        Mark::Absent => t.muted,
+        Mark::RemovedChanged | Mark::RemovedDeleted | Mark::RemovedOther => t.removed,
+        Mark::Failed => t.error,
+        Mark::Duplicate | Mark::EmptyPage => t.duplicate,
+        Mark::Slice => t.slice,
+    }
+}
+
+/// A failed request in the table's place: what failed, the whole message and what to do,
+/// wrapped (the JSON pane has its body, `H` its headers).
+fn draw_failure(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, e: &ErrorView) {
+    let t = &m.theme;
+    let mut lines = vec![Line::styled(failure_title(page, e), t.error_strong)];
+    lines.push(Line::styled(one_line(&e.message).into_owned(), t.error));
+    if let Some(id) = &e.request_id {
+        lines.push(Line::raw(format!("request-id {}", one_line(id))));
+    }
+    if !e.token_problems.is_empty() {
+        lines.push(Line::styled("The token check says why:", t.error_strong));
+    }
+    for p in &e.token_problems {
+        lines.push(Line::styled(format!("✗ {}", one_line(p)), t.error));
+    }
+    if let Some(hint) = &e.hint {
+        lines.push(Line::styled(one_line(hint).into_owned(), t.warning));
+    }
+    let headers = m
+        .keymap
+        .key_for(Context::Json, Action::ToggleHeaders)
+        .map(|k| format!("; {k} there shows the headers"))
+        .unwrap_or_default();
+    lines.push(Line::styled(
+        format!("The JSON pane shows the response body{headers}."),
+        t.muted,
+    ));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// "410 Gone, resyncRequired": the status (or what kept the request from being sent) and the
+/// Graph error code.
+fn failure_title(page: &PageView, e: &ErrorView) -> String {
+    let mut s = match (page.status, e.status) {
+        (0, None) => "not sent".to_owned(),
+        (status, _) if (200..300).contains(&status) => format!("{status}, not a delta page"),
+        (0, Some(status)) | (status, _) => status.to_string(),
+    };
+    if let Some(code) = &e.code {
+        s.push_str(&format!(" {}", clipped(code, 64)));
+    }
+    s
 }
 
 /// What the token check found, where the first page would be: before the first request (the
@@ -148,24 +230,6 @@ fn token_check_lines(m: &Model) -> Vec<Line<'_>> {
     lines
 }
 
-fn summary_line<'a>(r: &'a RoundView, t: &Theme) -> Line<'a> {
-    match &r.summary_line {
-        Some(s) => Line::styled(clipped(s, LINE), t.ok),
-        None => {
-            let items: usize = r.pages.iter().map(|p| p.item_count).sum();
-            Line::styled(
-                format!(
-                    "round {} in progress: {}, {} so far",
-                    r.number,
-                    plural(r.pages.len(), "page", "pages"),
-                    plural(items, "item", "items")
-                ),
-                t.pending,
-            )
-        }
-    }
-}
-
 /// A round's line in the list; `earlier`: kept from an earlier query (the builder holds
 /// another one now).
 fn round_header<'a>(r: &'a RoundView, earlier: bool, t: &Theme) -> Line<'a> {
@@ -173,22 +237,65 @@ fn round_header<'a>(r: &'a RoundView, earlier: bool, t: &Theme) -> Line<'a> {
     if earlier {
         spans.push(Span::styled(" · earlier query", t.slice));
     }
-    spans.push(Span::styled(
-        format!(" · {}", if r.number == 1 { "initial" } else { "changes" }),
-        t.muted,
-    ));
+    spans.push(Span::styled(format!(" · {}", r.kind()), t.muted));
     if r.minimal {
         spans.push(Span::styled(" · minimal", t.flag));
     }
-    if r.delta_link.is_some() {
+    if r.delta_link.is_some() && r.known_issue().is_some() {
+        // The deltaLink came, but the $top known issue may have ended the round early.
+        spans.push(Span::styled(
+            " · deltaLink ✓, may be incomplete ($top known issue)",
+            t.warning,
+        ));
+    } else if r.delta_link.is_some() {
         spans.push(Span::styled(" · complete, deltaLink ✓", t.ok));
+    } else if r.fetched().next().is_none() {
+        spans.push(Span::styled(" · not started: its request failed", t.error));
+    } else if r.pages.last().is_some_and(|p| p.failure.is_some()) {
+        spans.push(Span::styled(" · stopped: the last request failed", t.error));
     } else {
         spans.push(Span::styled(" · in progress", t.pending));
     }
     Line::from(spans)
 }
 
+/// A failed request's row: its status and error code, its time and its request-id.
+fn failure_line<'a>(p: &'a PageView, e: &'a ErrorView, selected: bool, t: &Theme) -> Line<'a> {
+    let mut spans = vec![
+        Span::raw(if selected { "▶ " } else { "  " }),
+        Span::raw(format!("#{:<3} ", p.index)),
+        Span::styled(format!("✗ {} ", failure_title(p, e)), t.error_strong),
+        Span::raw(format!("{:>6} ms ", p.elapsed_ms)),
+    ];
+    if p.retries > 0 {
+        spans.push(Span::styled(
+            format!(
+                "{} {} ",
+                p.retries,
+                if p.retries == 1 { "retry" } else { "retries" }
+            ),
+            t.warning,
+        ));
+    }
+    match &e.request_id {
+        Some(id) => spans.push(Span::styled(
+            format!("request-id {}", clipped(id, 64)),
+            t.muted,
+        )),
+        None => spans.push(Span::styled(clipped(&e.message, LINE), t.muted)),
+    }
+    let line = Line::from(spans);
+    if selected {
+        line.style(t.selection)
+    } else {
+        line
+    }
+}
+
 fn page_line<'a>(p: &'a PageView, selected: bool, t: &Theme) -> Line<'a> {
+    if let Some(e) = &p.failure {
+        return failure_line(p, e, selected, t);
+    }
     let status_style = if (200..300).contains(&p.status) {
         t.ok
     } else {
@@ -216,6 +323,12 @@ fn page_line<'a>(p: &'a PageView, selected: bool, t: &Theme) -> Line<'a> {
     }
     if p.empty {
         spans.push(Span::styled("empty ", t.flag));
+    }
+    if !p.warnings.is_empty() {
+        spans.push(Span::styled(
+            format!("⚠ {} ", plural(p.warnings.len(), "warning", "warnings")),
+            t.warning,
+        ));
     }
     match (&p.next_link, &p.delta_link) {
         (_, Some(d)) => {
@@ -319,8 +432,9 @@ fn column_widths(
     } = page.widths.merged(Widths::measure(visible, columns));
     let total = usize::from(width);
     let wanted: usize = content.iter().sum::<usize>() + columns.len();
-    // The id gets its full width when the properties still fit; else a short prefix.
-    let id_w = if mark_w + id_full + wanted + 2 <= total {
+    // The id gets its full width when the properties still fit, or when it takes at most half
+    // of the table (a GUID's 36 characters at 160 columns); else a short prefix.
+    let id_w = if mark_w + id_full + wanted + 2 <= total || mark_w + id_full < total / 2 {
         id_full
     } else {
         id_full.min((total / 5).max(8))

@@ -1,14 +1,17 @@
 //! Plain data the panes draw from. The runtime fills these from the engine once, when the data
 //! arrives; drawing only slices them (nothing here is parsed or formatted per frame).
 pub mod fetch;
+pub mod marks;
 pub mod query;
 pub mod rows;
 pub mod shared_text;
 pub mod sign_in;
 pub mod text;
 pub mod token;
+pub mod wrap;
 
 pub use fetch::{ErrorView, Fetch, FetchState};
+pub use marks::{Mark, PageMarks};
 pub use query::{
     MAX_IDS, ParamView, ProblemView, QueryDraft, QueryView, RequestPreview, ResourceView,
     SelectView, redact_header,
@@ -20,3 +23,4 @@ pub use sign_in::{
 };
 pub use text::{LINE, cell_text, clipped};
 pub use token::{TokenCheckView, TokenView};
+pub use wrap::wrap;

@@ -5,8 +5,12 @@ use std::sync::OnceLock;
 
 use serde_json::value::RawValue;
 
+use super::fetch::ErrorView;
+use super::marks::PageMarks;
 use super::shared_text::SharedText;
-use super::text::cell_text;
+use super::text::{LINE, cell_text, clipped};
+use super::wrap::wrap;
+use crate::graph::round::plural;
 
 /// A table cell: the property name and its display text, as ranges into the object's JSON
 /// (or, for text that had escapes or needed compacting, into the row's own buffer).
@@ -414,6 +418,29 @@ pub struct PageView {
     pub rows: Vec<ObjectRow>,
     /// The object table's column widths for this page so far (see [`WidthMemo`]).
     pub widths: WidthMemo,
+    /// The page belongs to a full round (the query's first round or a full resync), in which
+    /// every object comes back.
+    pub full_round: bool,
+    /// What the engine found odd about the page (the `$top` known issue, a page with neither
+    /// link, ...), in its own sentences.
+    pub warnings: Vec<String>,
+    /// The request failed: this row stands for it (its status, error code and request-id;
+    /// `raw_json` holds the error body and the headers view its headers). Not a page of the
+    /// round: it brought nothing, and the next request is for the same page.
+    pub failure: Option<ErrorView>,
+    /// The marks the page's objects carry (what the legend under the table explains).
+    pub marks: PageMarks,
+}
+
+impl PageView {
+    /// The engine's warning that the `$top` known issue may have cut the round short (a round
+    /// of callRecording/callTranscript delta with `$top` that ended on a full page).
+    pub fn known_issue(&self) -> Option<&str> {
+        self.warnings
+            .iter()
+            .map(String::as_str)
+            .find(|w| w.starts_with("known issue"))
+    }
 }
 
 /// Column widths of one page's object table, as the table has measured them.
@@ -538,6 +565,61 @@ pub struct RoundView {
     pub delta_link: Option<String>,
     /// The round was fetched with `Prefer: return=minimal`.
     pub minimal: bool,
+    /// A full round: the query's first round, or a full resync later on.
+    pub full: bool,
+}
+
+impl RoundView {
+    /// What the round is, as its header says: the query's first round, a full resync (a new
+    /// initial round later in the session), or the changes since the round before.
+    pub fn kind(&self) -> &'static str {
+        match (self.full, self.number) {
+            (false, _) => "changes",
+            (true, 1) => "initial",
+            (true, _) => "full resync",
+        }
+    }
+
+    /// The pages the round brought (without the rows of failed requests).
+    pub fn fetched(&self) -> impl Iterator<Item = &PageView> {
+        self.pages.iter().filter(|p| p.failure.is_none())
+    }
+
+    /// The `$top` known issue's warning, when it may have cut this round short.
+    pub fn known_issue(&self) -> Option<&str> {
+        self.pages.iter().find_map(PageView::known_issue)
+    }
+
+    /// The round's summary as the results pane shows it: the engine's line once the round
+    /// ended (else what came so far), and the `$top` known issue's warning when it applies.
+    pub fn summary_text(&self) -> String {
+        let mut text = match &self.summary_line {
+            Some(s) => clipped(s, 4 * LINE).into_owned(),
+            None if self.fetched().next().is_none() => {
+                format!("round {}: no page yet, its request failed", self.number)
+            }
+            None => {
+                let items: usize = self.fetched().map(|p| p.item_count).sum();
+                format!(
+                    "round {} in progress: {}, {} so far",
+                    self.number,
+                    plural(self.fetched().count(), "page", "pages"),
+                    plural(items, "item", "items")
+                )
+            }
+        };
+        if let Some(w) = self.known_issue() {
+            text.push_str(" ⚠ ");
+            text.push_str(&clipped(w, LINE));
+        }
+        text
+    }
+
+    /// [`RoundView::summary_text`] wrapped to `width` columns, in at most a quarter of the
+    /// results pane's `height` (at least a line).
+    pub fn summary_lines(&self, width: usize, height: usize) -> Vec<String> {
+        wrap(&self.summary_text(), width, (height / 4).max(1))
+    }
 }
 
 #[cfg(test)]
