@@ -8,7 +8,6 @@ pub mod results;
 pub mod sign_in;
 pub mod status;
 pub mod token;
-pub mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -6,12 +6,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::wrap::wrap;
 use crate::text::one_line;
 use crate::tui::app::{Focus, LineTarget, Mode, Model, QueryField};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::theme::Theme;
 use crate::tui::ui::{ellipsize, pane_block};
+use crate::tui::view::wrap_spans;
 use crate::tui::view::{LINE, MAX_IDS, clipped, redact_header};
 
 const LABEL: usize = 14;
@@ -308,11 +308,11 @@ impl Preview {
                     clipped(&p.field, LINE),
                     clipped(&p.message, LINE)
                 );
-                wrap(&[Span::styled(text, style)], width, most)
+                wrap_spans(&[Span::styled(text, style)], width, most)
             })
             .collect();
         let url = match &q.preview.url {
-            Ok(url) => wrap(
+            Ok(url) => wrap_spans(
                 &[
                     Span::styled("GET ", t.http_method),
                     Span::raw(one_line(url)),
@@ -320,7 +320,7 @@ impl Preview {
                 width,
                 most,
             ),
-            Err(why) => wrap(
+            Err(why) => wrap_spans(
                 &[Span::styled(format!("({})", one_line(why)), t.muted)],
                 width,
                 most,
@@ -328,7 +328,7 @@ impl Preview {
         };
         let mut headers = vec![Line::styled("Authorization: Bearer ***", t.muted)];
         for (n, v) in &q.preview.headers {
-            headers.extend(wrap(
+            headers.extend(wrap_spans(
                 &[Span::raw(
                     one_line(&format!("{n}: {}", redact_header(n, v))).into_owned(),
                 )],

@@ -4,9 +4,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::wrap::wrap;
 use crate::tui::app::{Mode, Model, NoticeKind};
 use crate::tui::keymap::{Action, Context};
+use crate::tui::view::wrap_spans;
 use crate::tui::view::{FetchState, LINE, SignInState, clipped};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -173,8 +173,8 @@ fn rows(m: &Model, width: usize, max: usize) -> (Vec<Line<'static>>, Option<Vec<
     let max = max.max(2);
     let failure = failure_line(m);
     // What to do keeps a row; the state line (with the request-id) comes first.
-    let state = wrap(&state_line(m), width, max - 1);
-    let second = failure.map(|f| wrap(&f, width, max - state.len()));
+    let state = wrap_spans(&state_line(m), width, max - 1);
+    let second = failure.map(|f| wrap_spans(&f, width, max - state.len()));
     (state, second)
 }
 

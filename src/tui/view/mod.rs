@@ -23,4 +23,4 @@ pub use sign_in::{
 };
 pub use text::{LINE, cell_text, clipped};
 pub use token::{TokenCheckView, TokenView};
-pub use wrap::wrap;
+pub use wrap::{wrap, wrap_spans};
