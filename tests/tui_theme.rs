@@ -193,7 +193,7 @@ fn scenes() -> Vec<Scene> {
     out.push(("help", m, 130, 50));
 
     let mut m = session();
-    m.mode = Mode::Token;
+    m.mode = Mode::TokenInspector;
     m.token = Some(TokenView {
         lines: vec![
             ("kind".into(), "delegated (adele@contoso.example)".into()),
@@ -210,7 +210,7 @@ fn scenes() -> Vec<Scene> {
     out.push(("token inspector, cannot read", m, 120, 30));
 
     let mut m = session();
-    m.mode = Mode::Token;
+    m.mode = Mode::TokenInspector;
     m.token = Some(TokenView {
         lines: vec![("kind".into(), "app-only".into())],
         resource: Some("contacts".into()),
@@ -219,7 +219,7 @@ fn scenes() -> Vec<Scene> {
     out.push(("token inspector, ok", m, 120, 30));
 
     let mut m = session();
-    m.mode = Mode::Token;
+    m.mode = Mode::TokenInspector;
     m.token = Some(TokenView {
         unavailable: Some("not a JWT: nothing to inspect".into()),
         ..Default::default()

@@ -90,7 +90,7 @@ fn token_inspector_overlay_delegated_token_on_recordings() {
         Box::new(FakePreviewer),
     );
     m.title = "Graph root https://graph.microsoft.com".into();
-    m.mode = Mode::Token;
+    m.mode = Mode::TokenInspector;
     m.token = Some(view);
     m.size = (130, 40);
     let mut t = Terminal::new(TestBackend::new(130, 40)).unwrap();
@@ -378,7 +378,7 @@ fn the_key_asks_for_the_current_resource_and_esc_closes() {
             resource: Some("contacts".into())
         }]
     );
-    assert_eq!(m.mode, Mode::Token);
+    assert_eq!(m.mode, Mode::TokenInspector);
     assert!(m.token.is_none(), "the last answer is cleared while asking");
     press(&mut m, KeyCode::Esc);
     assert_eq!(m.mode, Mode::Normal);

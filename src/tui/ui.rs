@@ -29,7 +29,7 @@ fn draw_panes(frame: &mut Frame, m: &Model) {
     if m.mode == Mode::Help {
         panes::help::draw(frame, area, m);
     }
-    if m.mode == Mode::Token {
+    if m.mode == Mode::TokenInspector {
         panes::token::draw(frame, area, m);
     }
     if m.mode == Mode::Profiles {

@@ -3,7 +3,7 @@ use ratatui_textarea::TextArea;
 
 use super::effect::{CopyWhat, Effect};
 use super::fetch::{begin_run, fetch, next_round};
-use super::format::{bare_token, curl_command};
+use super::format::{curl_command, state_token};
 use super::json_pane::refresh_json;
 use super::model::{Focus, JsonTarget, LineTarget, Mode, Model, QueryField};
 use super::new_query::{ask_new_query, new_query};
@@ -61,11 +61,11 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::LatestPage => select_latest_page(m),
         Action::Back => m.mode = Mode::Normal,
         Action::InspectToken => {
-            if m.mode == Mode::Token {
+            if m.mode == Mode::TokenInspector {
                 m.mode = Mode::Normal;
                 return Vec::new();
             }
-            m.mode = Mode::Token;
+            m.mode = Mode::TokenInspector;
             m.token = None;
             let resource = m.query.current().map(|r| r.name.clone());
             return vec![Effect::InspectToken { resource }];
@@ -178,15 +178,20 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                 "no deltaLink yet: finish a round",
             );
         }
-        Action::CopyToken => {
+        Action::CopyStateToken => {
             let token = m.selected_page().and_then(|p| {
                 p.next_link
                     .as_deref()
                     .or(p.delta_link.as_deref())
-                    .and_then(bare_token)
+                    .and_then(state_token)
                     .map(str::to_owned)
             });
-            return copy_or_say(m, CopyWhat::Token, token, "no token in this page's links");
+            return copy_or_say(
+                m,
+                CopyWhat::StateToken,
+                token,
+                "no state token ($skiptoken / $deltatoken) in this page's links",
+            );
         }
         Action::CopyObject => {
             let json = m

@@ -8,7 +8,7 @@ use crate::tui::view::{QueryDraft, SignInTarget};
 pub enum CopyWhat {
     NextLink,
     DeltaLink,
-    Token,
+    StateToken,
     Object,
     Page,
     Ids(usize),
@@ -24,7 +24,7 @@ impl fmt::Display for CopyWhat {
         match self {
             CopyWhat::NextLink => f.write_str("nextLink"),
             CopyWhat::DeltaLink => f.write_str("deltaLink"),
-            CopyWhat::Token => f.write_str("token"),
+            CopyWhat::StateToken => f.write_str("state token"),
             CopyWhat::Object => f.write_str("object JSON"),
             CopyWhat::Page => f.write_str("page JSON"),
             CopyWhat::Ids(n) => f.write_str(&crate::graph::round::plural(*n, "id", "ids")),

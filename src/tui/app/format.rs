@@ -1,8 +1,8 @@
-//! Text that copy actions and panes derive from requests: bare tokens, curl commands, sizes.
+//! Text that copy actions and panes derive from requests: state tokens, curl commands, sizes.
 
 /// The bare state token of a link: the value of `$skiptoken`, `$deltatoken`, `skipToken`,
 /// `deltaToken` or `token` (names matched case-insensitively), as it appears in the link.
-pub fn bare_token(link: &str) -> Option<&str> {
+pub fn state_token(link: &str) -> Option<&str> {
     let query = link.split_once('?')?.1;
     let query = query.split('#').next().unwrap_or(query);
     query.split('&').find_map(|pair| {
@@ -70,22 +70,22 @@ mod tests {
     #[test]
     fn bare_token_handles_every_spelling() {
         assert_eq!(
-            bare_token("https://g/v1.0/contacts/delta?$skiptoken=abc"),
+            state_token("https://g/v1.0/contacts/delta?$skiptoken=abc"),
             Some("abc")
         );
         assert_eq!(
-            bare_token("https://g/v1.0/contacts/delta?$deltaToken=x1&$select=a"),
+            state_token("https://g/v1.0/contacts/delta?$deltaToken=x1&$select=a"),
             Some("x1")
         );
         assert_eq!(
-            bare_token("https://g/v1.0/users({u})/x/delta?skipToken=s2"),
+            state_token("https://g/v1.0/users({u})/x/delta?skipToken=s2"),
             Some("s2")
         );
         assert_eq!(
-            bare_token("https://g/drives/1/root/delta?token=t"),
+            state_token("https://g/drives/1/root/delta?token=t"),
             Some("t")
         );
-        assert_eq!(bare_token("https://g/v1.0/contacts/delta"), None);
+        assert_eq!(state_token("https://g/v1.0/contacts/delta"), None);
     }
 
     #[test]

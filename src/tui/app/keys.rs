@@ -101,7 +101,7 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => m.unchanged(),
         },
         Mode::Help => on_overlay_key(m, &key, Action::Help),
-        Mode::Token => on_overlay_key(m, &key, Action::InspectToken),
+        Mode::TokenInspector => on_overlay_key(m, &key, Action::InspectToken),
         Mode::NewQuery => match m.keymap.action(Context::NewQuery, &key) {
             Some(Action::KeepRounds) => new_query(m, true),
             Some(Action::DropRounds) => new_query(m, false),

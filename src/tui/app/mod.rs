@@ -27,7 +27,9 @@ pub mod update;
 
 pub use actions::dispatch;
 pub use effect::{CopyWhat, Effect};
-pub use format::{bare_token, curl_command, curl_command_with_token, human_bytes, human_bytes_u64};
+pub use format::{
+    curl_command, curl_command_with_token, human_bytes, human_bytes_u64, state_token,
+};
 pub use help::{HelpLine, HelpPage, help_page};
 pub use json_pane::refresh_json;
 pub use layout::{Areas, MIN_HEIGHT, MIN_WIDTH, areas, results_split};

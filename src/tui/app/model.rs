@@ -59,7 +59,7 @@ pub enum Mode {
     Normal,
     Help,
     /// The token inspector overlay (esc closes).
-    Token,
+    TokenInspector,
     /// A one-line input (search, a parameter, `$top`, a free `$select` field).
     Line {
         target: LineTarget,
@@ -216,7 +216,7 @@ impl Model {
         match self.mode {
             Mode::EditIds => Context::IdsEditor,
             Mode::Profiles => Context::Profiles,
-            Mode::Help | Mode::Token => Context::Overlay,
+            Mode::Help | Mode::TokenInspector => Context::Overlay,
             Mode::NewQuery => Context::NewQuery,
             Mode::Line { .. } => Context::LineInput,
             Mode::Normal => self.focus.context(),

@@ -286,10 +286,10 @@ actions! {
         hint: "copy deltaLink",
         keys: [Global: ["D"]],
     },
-    CopyToken {
-        name: "copy_token",
-        does: "copy the bare skip/delta token",
-        hint: "copy token",
+    CopyStateToken {
+        name: "copy_state_token",
+        does: "copy the $skiptoken/$deltatoken",
+        hint: "copy state token",
         keys: [Global: ["T"]],
     },
     CopyObject {
@@ -318,7 +318,7 @@ actions! {
     },
     CopyCurlWithToken {
         name: "copy_curl_with_token",
-        does: "copy the request as curl, real token",
+        does: "copy the request as curl, access token",
         hint: "copy curl + token",
         keys: [Global: ["ctrl-k"]],
     },
@@ -331,7 +331,7 @@ actions! {
     InspectToken {
         name: "inspect_token",
         does: "inspect the access token (claims only)",
-        hint: "token",
+        hint: "access token",
         keys: [Global: ["i"]],
     },
     SwitchProfile {
@@ -447,6 +447,12 @@ impl Action {
     }
     /// The action named `name` in the keymap file; `None` for a name no action has.
     pub fn from_name(name: &str) -> Option<Action> {
+        // Its name before "token" meant only the access token.
+        let name = if name == "copy_token" {
+            "copy_state_token"
+        } else {
+            name
+        };
         Action::ALL.iter().copied().find(|a| a.name() == name)
     }
 }
@@ -455,6 +461,29 @@ impl Action {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn every_description_fits_a_column_of_the_help() {
+        // The help's two columns are 59 wide at most: 2 of indent, 18 of keys, 39 left.
+        for &a in Action::ALL {
+            for &(ctx, _) in a.spec().defaults {
+                let d = a.description_in(ctx);
+                assert!(
+                    d.chars().count() <= 39,
+                    "{a:?} in {ctx:?}: {d:?} is too long"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_old_name_of_the_state_token_copy_still_reads() {
+        assert_eq!(
+            Action::from_name("copy_token"),
+            Some(Action::CopyStateToken)
+        );
+        assert_eq!(Action::CopyStateToken.name(), "copy_state_token");
+    }
 
     #[test]
     fn names_are_unique_and_find_their_action() {
