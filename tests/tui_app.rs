@@ -224,6 +224,46 @@ fn search_in_json_finds_and_steps_through_matches() {
 }
 
 #[test]
+fn ids_typed_on_one_line_with_commas_or_spaces_are_each_an_id() {
+    let mut m = model(fixtures::contacts_query());
+    let ids_row = m
+        .query_fields()
+        .iter()
+        .position(|f| *f == QueryField::Ids)
+        .unwrap();
+    for _ in 0..ids_row {
+        update(&mut m, code(KeyCode::Down));
+    }
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.mode, Mode::EditIds);
+    // Typed, not pasted: three ids on one line.
+    let typed = format!(
+        "{}, {} {}",
+        fixtures::guid(1),
+        fixtures::guid(2),
+        fixtures::guid(3)
+    );
+    for c in typed.chars() {
+        update(&mut m, key(c));
+    }
+    assert_eq!(m.ids_check.count, 3);
+    assert_eq!(m.ids_check.lines, vec![None]);
+    assert_eq!(m.query.draft().ids.len(), 3);
+    assert!(
+        m.query.problems.iter().all(|p| p.field != "ids"),
+        "{:?}",
+        m.query.problems
+    );
+    let url = m.query.preview.url.clone().unwrap();
+    for i in 1..=3 {
+        assert!(
+            url.contains(&format!("id eq '{}'", fixtures::guid(i))),
+            "{url}"
+        );
+    }
+}
+
+#[test]
 fn ids_editor_counts_validates_and_feeds_the_preview() {
     let mut m = model(fixtures::contacts_query());
     let ids_row = m
@@ -251,7 +291,7 @@ fn ids_editor_counts_validates_and_feeds_the_preview() {
         m.query
             .problems
             .iter()
-            .any(|p| p.field == "ids" && p.message.contains("1 id line")),
+            .any(|p| p.field == "ids" && p.message.contains("1 id is not a GUID")),
         "{:?}",
         m.query.problems
     );

@@ -355,7 +355,7 @@ fn pasting_10000_ids_is_linear_and_says_the_limit_first() {
         "{messages:?}"
     );
     assert!(
-        messages[1].starts_with("1 id line is not a GUID on line 10001"),
+        messages[1].starts_with("1 id is not a GUID on line 10001"),
         "{messages:?}"
     );
     assert_eq!(messages[2], "1 id is given twice on line 10002");

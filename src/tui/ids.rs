@@ -13,7 +13,7 @@ use crate::graph::round::plural;
 pub struct IdCheck {
     /// Per line: `None` (fine or blank) or what is wrong with it.
     pub lines: Vec<Option<&'static str>>,
-    /// Non-blank lines.
+    /// Ids, on every line (a line may hold several).
     pub count: usize,
     /// Lines that are not GUIDs, and the first of them (0-based line, its text).
     pub not_guids: usize,
@@ -27,8 +27,9 @@ pub const NOT_A_GUID: &str = "not a GUID";
 pub const DUPLICATE: &str = "duplicate";
 pub const OVER_THE_LIMIT: &str = "over the limit";
 
-/// Checks every line. A line is marked with its worst problem: not a GUID, then given twice,
-/// then past the limit of [`MAX_IDS`].
+/// Checks every line. A line may hold several ids (typed with commas, semicolons, spaces or
+/// quotes between them, as a paste is split); each counts. A line is marked with the worst
+/// problem of its ids: not a GUID, then given twice, then past the limit of [`MAX_IDS`].
 pub fn check_ids(lines: &[String]) -> IdCheck {
     let mut out = IdCheck {
         lines: Vec::with_capacity(lines.len()),
@@ -36,31 +37,51 @@ pub fn check_ids(lines: &[String]) -> IdCheck {
     };
     let mut seen: HashSet<[u8; 36]> = HashSet::with_capacity(lines.len().min(1 << 16));
     for (n, line) in lines.iter().enumerate() {
-        let id = line.trim();
-        if id.is_empty() {
-            out.lines.push(None);
-            continue;
-        }
-        out.count += 1;
-        let problem = match guid_key(id) {
-            None => {
-                out.not_guids += 1;
-                if out.first_not_guid.is_none() {
-                    out.first_not_guid = Some((n, id.to_owned()));
+        let mut worst: Option<&'static str> = None;
+        for id in split_pasted_ids(line) {
+            out.count += 1;
+            let problem = match guid_key(id) {
+                None => {
+                    out.not_guids += 1;
+                    if out.first_not_guid.is_none() {
+                        out.first_not_guid = Some((n, id.to_owned()));
+                    }
+                    Some(NOT_A_GUID)
                 }
-                Some(NOT_A_GUID)
-            }
-            Some(key) if !seen.insert(key) => {
-                out.duplicates += 1;
-                out.first_duplicate.get_or_insert(n);
-                Some(DUPLICATE)
-            }
-            Some(_) if out.count > MAX_IDS => Some(OVER_THE_LIMIT),
-            Some(_) => None,
-        };
-        out.lines.push(problem);
+                Some(key) if !seen.insert(key) => {
+                    out.duplicates += 1;
+                    out.first_duplicate.get_or_insert(n);
+                    Some(DUPLICATE)
+                }
+                Some(_) if out.count > MAX_IDS => Some(OVER_THE_LIMIT),
+                Some(_) => None,
+            };
+            worst = match (worst, problem) {
+                (Some(w), Some(p)) => Some(if rank(p) > rank(w) { p } else { w }),
+                (w, p) => w.or(p),
+            };
+        }
+        out.lines.push(worst);
     }
     out
+}
+
+/// How bad a line's problem is (the worst one marks the line).
+fn rank(problem: &str) -> u8 {
+    match problem {
+        NOT_A_GUID => 3,
+        DUPLICATE => 2,
+        _ => 1,
+    }
+}
+
+/// The ids of the editor's lines, in order (a line may hold several).
+pub fn ids_of(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .flat_map(|l| split_pasted_ids(l))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The GUID lowercased (GUIDs compare case-insensitively), or `None` for anything else.
@@ -98,8 +119,8 @@ impl IdCheck {
             let shown: String = text.chars().take(40).collect();
             let cut = if shown.len() < text.len() { "…" } else { "" };
             let what = match self.not_guids {
-                1 => "1 id line is not a GUID".to_owned(),
-                n => format!("{n} id lines are not GUIDs, the first"),
+                1 => "1 id is not a GUID".to_owned(),
+                n => format!("{n} ids are not GUIDs, the first"),
             };
             say(
                 format!(
@@ -189,10 +210,25 @@ mod tests {
             messages,
             [
                 "10002 ids: at most 50 are allowed (Graph's limit for an id filter)",
-                "1 id line is not a GUID on line 10001: \"nope\" (an object id looks like 477e9fc6-5de7-4406-bb2a-7e5c83c9ffff)",
+                "1 id is not a GUID on line 10001: \"nope\" (an object id looks like 477e9fc6-5de7-4406-bb2a-7e5c83c9ffff)",
                 "1 id is given twice on line 10002",
             ]
         );
+    }
+
+    #[test]
+    fn ids_typed_on_one_line_count_one_by_one() {
+        let (a, b, c) = (guid(1), guid(2), guid(3));
+        let lines = vec![format!("{a}, {b} {c}"), format!("'{a}'; nope")];
+        let check = check_ids(&lines);
+        assert_eq!(check.count, 5);
+        assert_eq!(check.lines, vec![None, Some(NOT_A_GUID)]);
+        assert_eq!((check.duplicates, check.not_guids), (1, 1));
+        assert_eq!(ids_of(&lines), [a.clone(), b, c, a, "nope".into()]);
+        // Three valid ids on one line are three ids, not one malformed one.
+        let one_line = vec![(1..=3).map(guid).collect::<Vec<_>>().join(",")];
+        assert_eq!(check_ids(&one_line).lines, vec![None]);
+        assert_eq!(check_ids(&one_line).count, 3);
     }
 
     #[test]

@@ -120,13 +120,7 @@ impl QueryView {
                 .map(|p| (p.name.clone(), p.value.clone()))
                 .collect(),
             select: self.select.selected(),
-            ids: self
-                .ids
-                .iter()
-                .map(|l| l.trim())
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            ids: crate::tui::ids::ids_of(&self.ids),
             minimal: self.minimal,
             top: self.top,
             latest: self.latest,
