@@ -10,13 +10,12 @@
 //! 100, a few seconds).
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use deltascope::graph::{Page, PageRequest, RequestKind};
+use deltascope::graph::{Page, PageRequest, RequestKind, Session};
 use deltascope::text::is_unsafe;
-use deltascope::tui::engine::page_view;
+use deltascope::tui::engine::{RoundShape, page_view};
 use deltascope::tui::json_view::{JsonDoc, JsonView};
 use proptest::prelude::*;
 
@@ -62,7 +61,9 @@ fn show(body: &[u8]) -> (Duration, usize) {
     let started = Instant::now();
     let mut largest = 0;
     if let Ok(page) = Page::parse(request(), body.to_vec()) {
-        let view = page_view(&page, 1, false, &mut HashSet::new());
+        // As the fetch worker does: the session applies the page, its outcomes mark the rows.
+        let report = Session::new(request()).apply(&page);
+        let view = page_view(&page, 1, RoundShape::default(), &report.outcomes);
         for row in &view.rows {
             for (name, value) in row.cells() {
                 assert_safe(name);

@@ -627,3 +627,50 @@ async fn a_failed_request_is_a_row_of_its_round_with_its_body_and_headers() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_and_restored_objects_have_marks_of_their_own() {
+    explore(EmulatorConfig::default(), |mut d, _| async move {
+        d.press('F');
+        let s = d.wait("round 1 complete", |s| round_complete(s, 1)).await;
+        // The initial round brings everything: nothing in it is marked new.
+        assert!(
+            !s.screen.contains("new since the last round"),
+            "{}",
+            s.screen
+        );
+        let victim = s.rows[0].1.clone();
+        let created = d
+            .control
+            .create_contact(&serde_json::json!({"displayName": "Zed Newcomer"}))
+            .unwrap();
+        let created_id = created["id"].as_str().unwrap().to_owned();
+        d.control.soft_delete_contact(&victim).unwrap();
+        d.press('r');
+        let s = d.wait("round 2 complete", |s| round_complete(s, 2)).await;
+        let row = |s: &Seen, id: &str| {
+            s.screen
+                .lines()
+                .find(|l| l.contains(&id[..8]))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(row(&s, &created_id).contains("new"), "{}", s.screen);
+        assert!(row(&s, &victim).contains("✗ changed"), "{}", s.screen);
+        assert!(
+            s.screen.contains("new since the last round"),
+            "{}",
+            s.screen
+        );
+        // Back from the soft deletion: restored, not new.
+        d.control.restore_contact(&victim).unwrap();
+        d.press('r');
+        let s = d.wait("round 3 complete", |s| round_complete(s, 3)).await;
+        let line = row(&s, &victim);
+        assert!(line.contains("restored"), "{}", s.screen);
+        assert!(!line.contains("new "), "{}", s.screen);
+        assert!(s.screen.contains("back from soft-deletion"), "{}", s.screen);
+        d.press('q');
+    })
+    .await;
+}

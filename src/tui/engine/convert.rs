@@ -1,14 +1,14 @@
 //! Engine → view: what the engine returns (catalog resources, pages, errors, stops, tokens,
 //! profiles, device codes) as the plain view data the panes draw from. No I/O here.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Instant;
 
 use crate::auth::{Check, DevicePrompt, Profile, Profiles, TokenInfo};
 use crate::graph::{
-    ApiVersion, Catalog, DeltaQuery, GraphError, GraphRoot, Page, PageRequest, RemovedReason,
-    RequestKind, ResourceSpec, RoundSummary, Stop,
+    ApiVersion, Catalog, DeltaQuery, GraphError, GraphRoot, Outcome, Page, PageRequest,
+    RemovedReason, RequestKind, ResourceSpec, RoundSummary, Stop,
 };
 use crate::tui::view::{
     DeviceCodeView, ErrorView, ObjectRow, PageMarks, PageView, ProfileEntry, ProfilesView,
@@ -85,51 +85,54 @@ pub fn error_view(e: &GraphError) -> ErrorView {
     }
 }
 
-/// An object that has only `id`, `@odata.type` and `X@delta` lists (the engine's rule): the
-/// continuation of an earlier occurrence's relationships.
-pub(super) fn is_relationship_slice(json: &str) -> bool {
-    let Ok(map) = serde_json::from_str::<
-        std::collections::BTreeMap<String, &serde_json::value::RawValue>,
-    >(json) else {
-        return false;
-    };
-    crate::graph::round::is_relationship_slice_keys(map.keys().map(String::as_str))
-}
-
-/// A fetched page as the results and JSON panes show it. `minimal_changes`: the page belongs
-/// to a later round fetched with `Prefer: return=minimal`, so the properties that came back are
-/// the changed ones (in a full round every property comes back). `seen` holds the ids met
-/// earlier in the round (for the duplicate flag) and is updated.
-pub fn page_view(
-    page: &Page,
-    index: u32,
-    minimal_changes: bool,
-    seen: &mut HashSet<u64>,
-) -> PageView {
+/// A fetched page as the results and JSON panes show it. `round`: what the page's round is
+/// (a later minimal round: the properties that came back are the changed ones; in a full round
+/// every property comes back and every object is new to the session). `outcomes`: what each
+/// item was to the engine's replica ([`crate::graph::PageReport::outcomes`], in the page's
+/// order): the marks for duplicates, slices, new and restored objects are the engine's own
+/// verdicts, never worked out again here.
+pub fn page_view(page: &Page, index: u32, round: RoundShape, outcomes: &[Outcome]) -> PageView {
     let raw = page.body.clone();
     let mut marks = PageMarks {
-        changed: minimal_changes && page.items.iter().any(|i| i.removed.is_none()),
+        changed: round.minimal_changes && page.items.iter().any(|i| i.removed.is_none()),
         ..Default::default()
     };
     let rows = page
         .items
         .iter()
-        .map(|item| {
+        .enumerate()
+        .map(|(i, item)| {
             // Each object is a range of the page body, not a copy of it.
             let json = SharedText::new(&raw, item.span.clone());
-            let duplicate = item.id(&raw).is_some_and(|id| !seen.insert(id_hash(id)));
-            // A repeat that only carries more links (a large group's next members) is a slice.
-            let slice = duplicate && item.links && is_relationship_slice(json.as_str());
             match &item.removed {
                 Some(RemovedReason::Changed) => marks.removed_changed = true,
                 Some(RemovedReason::Deleted) => marks.removed_deleted = true,
                 Some(RemovedReason::Other(_)) => marks.removed_other = true,
                 None => {}
             }
-            marks.slice |= slice;
-            marks.duplicate |= duplicate && !slice;
-            let row = ObjectRow::from_json(json, minimal_changes, duplicate);
-            if slice { row.as_slice() } else { row }
+            let outcome = outcomes.get(i).copied().unwrap_or(Outcome::Updated);
+            let row =
+                ObjectRow::from_json(json, round.minimal_changes, outcome == Outcome::Duplicate);
+            match outcome {
+                Outcome::Slice => {
+                    marks.slice = true;
+                    row.as_slice()
+                }
+                Outcome::Duplicate => {
+                    marks.duplicate = true;
+                    row
+                }
+                // In a full round everything is new: only a change round marks it.
+                Outcome::Added if !round.full => {
+                    marks.new = true;
+                    row.as_new()
+                }
+                Outcome::Restored => {
+                    marks.restored = true;
+                    row.as_restored()
+                }
+                _ => row,
+            }
         })
         .collect();
     PageView {
@@ -150,8 +153,18 @@ pub fn page_view(
         raw_json: SharedText::whole(&raw),
         rows,
         marks,
+        full_round: round.full,
         ..Default::default()
     }
+}
+
+/// What a page's round is, for its view.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RoundShape {
+    /// A full round (the query's first request, or a resync).
+    pub full: bool,
+    /// A later round fetched with `Prefer: return=minimal`.
+    pub minimal_changes: bool,
 }
 
 /// A request that failed, as a row of its round: its status (when there was a response), the
@@ -262,15 +275,6 @@ pub fn refused_link_view(stop: &Stop, index: u32, page: &Page) -> Option<PageVie
         }),
         ..Default::default()
     })
-}
-
-/// Ids seen in a round are kept as 64-bit hashes: a set of 100,000 id strings would cost more
-/// than the flag it computes is worth (a collision only mislabels a row as a duplicate).
-pub(super) fn id_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
 }
 
 /// What the token inspector shows for `secret`, checked against `resource` (a catalog name)
@@ -442,33 +446,100 @@ pub(super) fn device_code_view(p: &DevicePrompt) -> DeviceCodeView {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_large_groups_further_members_are_slices_not_duplicates() {
-        let body = r#"{"value":[
-            {"id":"g1","displayName":"Big","members@delta":[{"id":"u1"},{"id":"u2"}]},
-            {"id":"g1","members@delta":[{"id":"u3"},{"id":"u4","@removed":{"reason":"deleted"}}]},
-            {"id":"g1","displayName":"Big","members@delta":[{"id":"u1"}]},
-            {"id":"g2","displayName":"Small"}
-        ],"@odata.deltaLink":"https://g/v1.0/groups/delta?$deltatoken=d"}"#;
+    /// The page's view as the fetch worker makes it: applied by a session first, its outcomes
+    /// given to the view.
+    fn applied(session: &mut crate::graph::Session, body: &str, kind: RequestKind) -> PageView {
         let page = Page::parse(
             PageRequest {
                 url: "https://g/v1.0/groups/delta".into(),
                 headers: vec![],
-                kind: RequestKind::Initial,
+                kind,
             },
             body.as_bytes().to_vec(),
         )
         .unwrap();
-        let view = page_view(&page, 1, false, &mut HashSet::new());
-        let flags: Vec<(bool, bool)> = view.rows.iter().map(|r| (r.slice, r.duplicate)).collect();
-        // The second g1 only carries links: a slice; the third restates the group: a duplicate.
+        let report = session.apply(&page);
+        let full = session.rounds().last().is_some_and(|r| r.full);
+        let shape = RoundShape {
+            full,
+            minimal_changes: false,
+        };
+        page_view(&page, 1, shape, &report.outcomes)
+    }
+
+    #[test]
+    fn the_rows_marks_are_the_engines_outcomes() {
+        let first = PageRequest {
+            url: "https://g/v1.0/groups/delta".into(),
+            headers: vec![],
+            kind: RequestKind::Initial,
+        };
+        let mut session = crate::graph::Session::new(first);
+        // A large group paged across a round (the documented continuation: the group again
+        // with the same values and the next members), then a real repeat with a new name.
+        let view = applied(
+            &mut session,
+            r#"{"value":[
+            {"id":"g1","displayName":"Big","members@delta":[{"id":"u1"},{"id":"u2"}]},
+            {"id":"g1","members@delta":[{"id":"u3"},{"id":"u4","@removed":{"reason":"deleted"}}]},
+            {"id":"g1","displayName":"Big","members@delta":[{"id":"u5"}]},
+            {"id":"g1","displayName":"Renamed"},
+            {"id":"g2","displayName":"Small"},
+            {"id":"g3","displayName":"Gone soon"}
+        ],"@odata.deltaLink":"https://g/v1.0/groups/delta?$deltatoken=d"}"#,
+            RequestKind::Initial,
+        );
+        let flags: Vec<(bool, bool, bool)> = view
+            .rows
+            .iter()
+            .map(|r| (r.slice, r.duplicate, r.new_object))
+            .collect();
+        // In the initial round nothing is marked new (everything is).
         assert_eq!(
             flags,
-            [(false, false), (true, false), (false, true), (false, false)]
+            [
+                (false, false, false),
+                (true, false, false),
+                (true, false, false),
+                (false, true, false),
+                (false, false, false),
+                (false, false, false),
+            ]
         );
+        assert!(view.full_round);
         assert_eq!(view.rows[0].cell("members"), Some("+2 links"));
         assert_eq!(view.rows[1].cell("members"), Some("+1 -1 links"));
-        assert_eq!(view.rows[3].cell("members"), None);
+        // The next round: g3 soft-deleted.
+        let view = applied(
+            &mut session,
+            r#"{"value":[{"id":"g3","@removed":{"reason":"changed"}}],
+            "@odata.deltaLink":"https://g/v1.0/groups/delta?$deltatoken=e"}"#,
+            RequestKind::Delta,
+        );
+        assert!(!view.full_round && view.marks.removed_changed);
+        // Then a new group, and g3 restored.
+        let view = applied(
+            &mut session,
+            r#"{"value":[{"id":"g4","displayName":"New"},{"id":"g3","displayName":"Gone soon"},
+            {"id":"g2","displayName":"Small again"}],
+            "@odata.deltaLink":"https://g/v1.0/groups/delta?$deltatoken=f"}"#,
+            RequestKind::Delta,
+        );
+        let kinds: Vec<(bool, bool)> = view
+            .rows
+            .iter()
+            .map(|r| (r.new_object, r.restored))
+            .collect();
+        assert_eq!(kinds, [(true, false), (false, true), (false, false)]);
+        assert!(view.marks.new && view.marks.restored);
+        assert_eq!(
+            view.marks.legend()[..3],
+            [
+                crate::tui::view::Mark::New,
+                crate::tui::view::Mark::Restored,
+                crate::tui::view::Mark::Absent
+            ]
+        );
     }
 
     #[test]
@@ -489,8 +560,8 @@ mod tests {
         let ends = page(
             r#"{"value":[],"@odata.deltaLink":"https://g/v1.0/contacts/delta?$deltatoken=d"}"#,
         );
-        assert!(page_view(&goes_on, 2, false, &mut HashSet::new()).empty);
-        assert!(!page_view(&ends, 2, false, &mut HashSet::new()).empty);
+        assert!(page_view(&goes_on, 2, RoundShape::default(), &[]).empty);
+        assert!(!page_view(&ends, 2, RoundShape::default(), &[]).empty);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The effect executor: carries out the model's engine effects (fetch, cancel, resync, the
 //! access token, sign-in, profiles) by spawning tasks that answer with messages.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -101,8 +100,6 @@ impl EngineExecutor {
             session: None,
             active: None,
             last_error: None,
-            seen: HashSet::new(),
-            seen_round: 0,
             resource: None,
         };
         Ok(Self {
@@ -296,8 +293,6 @@ impl EffectHandler for EngineExecutor {
                         let mut s = lock(&shared);
                         s.session = Some(Session::new(first).with_limits(self.limits));
                         s.last_error = None;
-                        s.seen.clear();
-                        s.seen_round = 0;
                         s.resource = self.catalog.get(&query.resource);
                         self.spawn(&mut s, run_id, follow, true, tx);
                     }
@@ -362,7 +357,6 @@ impl EffectHandler for EngineExecutor {
                     Self::fail_now(tx, run_id, e.to_string());
                     return;
                 }
-                s.seen.clear();
                 self.spawn(&mut s, run_id, false, false, tx);
             }
             Effect::Cancel { run_id } => {

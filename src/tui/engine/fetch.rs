@@ -9,8 +9,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::convert::{
-    error_view, failed_page_view, page_view, refused_link_view, stop_view, summary_line,
-    token_check,
+    RoundShape, error_view, failed_page_view, page_view, refused_link_view, stop_view,
+    summary_line, token_check,
 };
 use super::shared::{Shared, lock};
 use crate::auth::{AccessToken, Check, TokenSource};
@@ -219,13 +219,12 @@ impl FetchTask {
                         .as_ref()
                         .map(|r| u32::try_from(r.pages).unwrap_or(u32::MAX))
                         .unwrap_or(index);
-                    if s.seen_round != round {
-                        s.seen.clear();
-                        s.seen_round = round;
-                    }
-                    let minimal_changes = summary.as_ref().is_some_and(|r| r.minimal && !r.full);
-                    let mut view = page_view(&page, index, minimal_changes, &mut s.seen);
-                    view.full_round = summary.as_ref().is_some_and(|r| r.full);
+                    let full = summary.as_ref().is_some_and(|r| r.full);
+                    let shape = RoundShape {
+                        full,
+                        minimal_changes: !full && summary.as_ref().is_some_and(|r| r.minimal),
+                    };
+                    let mut view = page_view(&page, index, shape, &report.outcomes);
                     for w in &report.warnings {
                         tracing::warn!(run_id = self.run_id, "{w}");
                     }

@@ -32,8 +32,8 @@ pub mod shared;
 pub mod sign_in;
 
 pub use convert::{
-    delta_query, error_view, page_view, profile_entry, profiles_view, query_view, resource_view,
-    signed_in_title, stop_view, summary_line, token_check, token_view,
+    RoundShape, delta_query, error_view, page_view, profile_entry, profiles_view, query_view,
+    resource_view, signed_in_title, stop_view, summary_line, token_check, token_view,
 };
 pub use effects::EngineExecutor;
 pub use preview::EnginePreviewer;

@@ -1,7 +1,6 @@
 //! What the fetch and sign-in tasks share with the effect executor, behind one lock that is
 //! held between awaits, never across one.
 
-use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -34,10 +33,6 @@ pub(super) struct Shared {
     pub(super) active: Option<Active>,
     /// The last failure (a 410's Location is where the resync starts).
     pub(super) last_error: Option<GraphError>,
-    /// Ids seen in the round in progress (for the duplicate flag).
-    pub(super) seen: HashSet<u64>,
-    /// The round number the ids in `seen` belong to.
-    pub(super) seen_round: u32,
     /// The session's resource (what the token is checked against).
     pub(super) resource: Option<&'static ResourceSpec>,
 }

@@ -217,8 +217,6 @@ impl EngineExecutor {
                     }
                     s.session = None;
                     s.last_error = None;
-                    s.seen.clear();
-                    s.seen_round = 0;
                     s.root = d.root.clone();
                     s.connection = Some(Connection {
                         client: Arc::new(client),

@@ -120,6 +120,8 @@ fn legend_line(page: &PageView, t: &Theme) -> Line<'static> {
 
 fn mark_style(mark: Mark, t: &Theme) -> Style {
     match mark {
+        Mark::New => t.added,
+        Mark::Restored => t.restored,
         Mark::Changed => t.changed,
         Mark::Absent => t.muted,
         Mark::RemovedChanged | Mark::RemovedDeleted | Mark::RemovedOther => t.removed,
@@ -395,6 +397,12 @@ fn marker(row: &ShownRow<'_>, t: &Theme) -> (String, Style) {
     if row.slice() {
         // A large group's next members: expected, not a duplicate.
         return ("slice".into(), t.slice);
+    }
+    if row.new_object() {
+        return ("new".into(), t.added);
+    }
+    if row.restored() {
+        return ("restored".into(), t.restored);
     }
     let mut text = String::new();
     let mut style = Style::new();

@@ -126,6 +126,10 @@ roles! {
     key_hint,
     /// The header row of the objects table.
     table_header,
+    /// The mark of an object new to the session in a change round (`new`).
+    added,
+    /// The mark of an object back after a soft deletion (`restored`).
+    restored,
     /// The mark of a removed object.
     removed,
     /// The row of a removed object (on top of the row's other styles).

@@ -4,6 +4,10 @@
 /// A mark of the results pane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mark {
+    /// `new`: new to the session in a change round (created since the last round).
+    New,
+    /// `restored`: back after a soft deletion earlier in the session.
+    Restored,
     /// `*` before a value: the property changed (a later minimal round sends only those).
     Changed,
     /// `·` in a cell: the object did not carry the property.
@@ -25,7 +29,9 @@ pub enum Mark {
 }
 
 impl Mark {
-    pub const ALL: [Mark; 9] = [
+    pub const ALL: [Mark; 11] = [
+        Mark::New,
+        Mark::Restored,
         Mark::Changed,
         Mark::Absent,
         Mark::RemovedChanged,
@@ -40,6 +46,8 @@ impl Mark {
     /// The mark as shown.
     pub fn symbol(self) -> &'static str {
         match self {
+            Mark::New => "new",
+            Mark::Restored => "restored",
             Mark::Changed => "*",
             Mark::Absent => "·",
             Mark::RemovedChanged => "✗ changed",
@@ -55,6 +63,8 @@ impl Mark {
     /// A few words, for the legend line under the table.
     pub fn short(self) -> &'static str {
         match self {
+            Mark::New => "new since the last round",
+            Mark::Restored => "back from soft-deletion",
             Mark::Changed => "changed",
             Mark::Absent => "not in the object",
             Mark::RemovedChanged => "soft-deleted (restorable)",
@@ -70,6 +80,8 @@ impl Mark {
     /// The meaning in a line of the help overlay (at most 36 columns).
     pub fn meaning(self) -> &'static str {
         match self {
+            Mark::New => "new since the last round",
+            Mark::Restored => "restored after a soft deletion",
             Mark::Changed => "changed (in a minimal round)",
             Mark::Absent => "the object does not carry it",
             Mark::RemovedChanged => "removed: soft-deleted, restorable",
@@ -87,6 +99,8 @@ impl Mark {
 /// table explains these and no others.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PageMarks {
+    pub new: bool,
+    pub restored: bool,
     pub changed: bool,
     pub removed_changed: bool,
     pub removed_deleted: bool,
@@ -100,6 +114,8 @@ impl PageMarks {
     /// [`Mark::ALL`]; `·` always (nearly every table has a property some object lacks).
     pub fn legend(&self) -> Vec<Mark> {
         let present = |m: Mark| match m {
+            Mark::New => self.new,
+            Mark::Restored => self.restored,
             Mark::Changed => self.changed,
             Mark::Absent => true,
             Mark::RemovedChanged => self.removed_changed,
@@ -116,6 +132,15 @@ impl PageMarks {
 #[cfg(test)]
 mod tests {
     use super::Mark;
+
+    #[test]
+    fn the_readme_lists_every_mark_with_its_meaning() {
+        let readme = include_str!("../../../README.md");
+        for m in Mark::ALL {
+            let row = format!("| `{}` | {} |", m.symbol(), m.meaning());
+            assert!(readme.contains(&row), "README.md lacks the row {row}");
+        }
+    }
 
     #[test]
     fn every_meaning_fits_a_line_of_the_help() {

@@ -42,6 +42,11 @@ pub struct ObjectRow {
     /// A further occurrence that only continues the object's relationships (a large group's
     /// next slice of `members@delta`): expected, not a duplicate.
     pub slice: bool,
+    /// New to the session in a change round (created since the last round, or back after a
+    /// hard deletion).
+    pub new_object: bool,
+    /// Back after a soft deletion earlier in the session.
+    pub restored: bool,
     /// Fetched in a later minimal round: the properties present are the changed ones.
     minimal: bool,
     /// The object's raw JSON text as received (a range of the page body).
@@ -56,6 +61,8 @@ impl PartialEq for ObjectRow {
     fn eq(&self, other: &Self) -> bool {
         self.duplicate == other.duplicate
             && self.slice == other.slice
+            && self.new_object == other.new_object
+            && self.restored == other.restored
             && self.minimal == other.minimal
             && self.json == other.json
     }
@@ -193,6 +200,8 @@ impl ObjectRow {
         ObjectRow {
             duplicate,
             slice: false,
+            new_object: false,
+            restored: false,
             minimal,
             json: json.into(),
             data: OnceLock::new(),
@@ -203,6 +212,18 @@ impl ObjectRow {
     pub fn as_slice(mut self) -> Self {
         self.slice = true;
         self.duplicate = false;
+        self
+    }
+
+    /// Marks the row as new to the session (see [`ObjectRow::new_object`]).
+    pub fn as_new(mut self) -> Self {
+        self.new_object = true;
+        self
+    }
+
+    /// Marks the row as restored (see [`ObjectRow::restored`]).
+    pub fn as_restored(mut self) -> Self {
+        self.restored = true;
         self
     }
 
@@ -320,11 +341,25 @@ impl ShownRow<'_> {
         self.row.duplicate
     }
 
-    /// The width of the table's marker for the row ("slice", "✗ reason", "dup"), without
-    /// building it (asked for every visible row of every frame).
+    pub fn new_object(&self) -> bool {
+        self.row.new_object
+    }
+
+    pub fn restored(&self) -> bool {
+        self.row.restored
+    }
+
+    /// The width of the table's marker for the row ("slice", "new", "restored", "✗ reason",
+    /// "dup"), without building it (asked for every visible row of every frame).
     pub fn marker_width(&self) -> usize {
         if self.row.slice {
             return 5;
+        }
+        if self.row.new_object {
+            return 3;
+        }
+        if self.row.restored {
+            return 8;
         }
         let removed = self.removed().map_or(0, |r| 2 + r.chars().count());
         let dup = match (self.row.duplicate, removed) {
