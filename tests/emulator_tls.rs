@@ -20,6 +20,10 @@ use deltascope::graph::{
     RequestKind, Session,
 };
 use deltascope::trust::CaCerts;
+use deltascope::tui::explore::prepare;
+use deltascope::tui::runtime::Runtime;
+use deltascope::tui::view::FetchState;
+use ratatui::backend::TestBackend;
 use support::engine::static_token_client;
 use support::temp_dir;
 use tokio_util::sync::CancellationToken;
@@ -331,6 +335,122 @@ fn the_ca_comes_from_the_flag_else_the_profile_else_the_environment() {
     let e = missing.ca_certs(&env).unwrap_err().to_string();
     assert!(e.contains("nope.pem"), "{e}");
     rt.block_on(emu.shutdown());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// ----- the explorer ----------------------------------------------------------------------------
+
+/// What the explorer test sees after a frame.
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    title: String,
+    /// (round number, pages, deltaLink)
+    rounds: Vec<(u32, usize, Option<String>)>,
+    failed: Option<String>,
+    in_flight: bool,
+}
+
+impl support::explorer::Frame for Seen {
+    fn context(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+fn observe(m: &deltascope::tui::app::Model, _: &ratatui::Terminal<TestBackend>, _: &Seen) -> Seen {
+    Seen {
+        title: m.title.clone(),
+        rounds: m
+            .rounds
+            .iter()
+            .map(|r| (r.number, r.pages.len(), r.delta_link.clone()))
+            .collect(),
+        failed: match &m.fetch.state {
+            FetchState::Failed { error } => Some(format!(
+                "{} / {}",
+                error.message,
+                error.hint.clone().unwrap_or_default()
+            )),
+            _ => None,
+        },
+        in_flight: m.fetch.in_flight(),
+    }
+}
+
+/// The explorer on the https emulator (`--graph-root https://…`, a token file), with `ca_cert`:
+/// `f` fetches the first page, `F` follows the round to its deltaLink, or the fetch fails.
+async fn explore_tls(emu: &Emulator, dir: &Path, ca_cert: Option<PathBuf>) -> Seen {
+    let token = dir.join("token");
+    std::fs::write(&token, TOKEN).unwrap();
+    let mut args = support::explorer::explore_args(AuthArgs {
+        token_file: Some(token),
+        ca_cert,
+        ..Default::default()
+    });
+    args.graph_root = Some(emu.base_url());
+    let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
+    assert!(explorer.emulator.is_none());
+    let mut runtime = Runtime::new(
+        explorer.model,
+        support::explorer::SharedClipboard::default(),
+        explorer.engine,
+    );
+    let last = Arc::new(std::sync::Mutex::new(Seen::default()));
+    let out = last.clone();
+    support::explorer::run_scripted(&mut runtime, (160, 45), observe, (), |mut d| async move {
+        d.wait("signed in", |s| !s.title.contains("signing in"))
+            .await;
+        d.press('f');
+        let s = d
+            .wait("page 1 or a failure", |s| {
+                s.failed.is_some() || s.rounds.iter().any(|r| r.1 == 1 && !s.in_flight)
+            })
+            .await;
+        let s = if s.failed.is_none() {
+            d.press('F');
+            d.wait("the round complete or a failure", |s| {
+                s.failed.is_some() || s.rounds.iter().any(|r| r.2.is_some())
+            })
+            .await
+        } else {
+            s
+        };
+        *out.lock().unwrap() = s;
+        d.press('q');
+    })
+    .await;
+    last.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorer_walks_a_round_over_https_with_ca_cert_and_says_what_to_do_without() {
+    let emu = start_tls(small()).await;
+    let dir = temp_dir("tls-explorer");
+    let (path, _) = ca_file(&emu, &dir, "ca.pem");
+    let s = explore_tls(&emu, &dir, Some(path)).await;
+    assert_eq!(s.failed, None, "{s:?}");
+    let (_, pages, delta) = s.rounds[0].clone();
+    assert_eq!(pages, 5);
+    assert!(delta.unwrap().starts_with(&emu.base_url()));
+
+    let s = explore_tls(&emu, &dir, None).await;
+    let failed = s.failed.clone().unwrap_or_default();
+    assert!(failed.contains("not trusted"), "{failed}");
+    assert!(failed.contains("--ca-cert"), "{failed}");
+    assert!(s.rounds.iter().all(|r| r.1 == 0), "{s:?}");
+
+    // A bad --ca-cert stops the explorer before the screen is taken, naming the file.
+    let mut args = support::explorer::explore_args(AuthArgs {
+        ca_cert: Some(dir.join("absent.pem")),
+        ..Default::default()
+    });
+    args.graph_root = Some(emu.base_url());
+    let e = prepare(&args, EmulatorConfig::default())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("absent.pem"), "{e}");
+    emu.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
 
