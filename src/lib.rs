@@ -13,6 +13,7 @@
 //! - [`fsutil`]: private, atomic file writes for saved state.
 //! - [`signals`]: waiting for Ctrl-C / SIGTERM in the long-running commands.
 //! - [`text`]: text from outside made safe for a terminal (control characters, bidi overrides).
+//! - [`trust`]: extra certificate authorities (`--ca-cert`) for the Graph and sign-in requests.
 pub mod auth;
 pub mod dirs;
 pub mod emulator;
@@ -24,4 +25,5 @@ pub mod sync;
 pub mod target;
 pub mod text;
 pub mod token_cmd;
+pub mod trust;
 pub mod tui;

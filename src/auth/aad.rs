@@ -9,10 +9,19 @@ use super::{AccessToken, AuthError, Secret};
 
 /// The HTTP client for sign-in requests: no redirects (a secret never follows one), a timeout.
 pub fn http_client() -> Result<reqwest::Client, AuthError> {
-    reqwest::Client::builder()
+    http_client_trusting(None)
+}
+
+/// [`http_client`] trusting `cas` besides the platform's roots (`--ca-cert`: the sign-in goes
+/// through the same proxy, or to the same https emulator, as the Graph requests).
+pub fn http_client_trusting(
+    cas: Option<&crate::trust::CaCerts>,
+) -> Result<reqwest::Client, AuthError> {
+    let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))
-        .user_agent(concat!("deltascope/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("deltascope/", env!("CARGO_PKG_VERSION")));
+    crate::trust::with_cas(builder, cas)
         .build()
         .map_err(|e| AuthError::Failed(format!("cannot build the HTTP client: {e}")))
 }
@@ -125,6 +134,11 @@ fn transport(e: &reqwest::Error) -> String {
         s.push_str(": ");
         s.push_str(&inner.to_string());
         src = inner.source();
+    }
+    if crate::trust::is_untrusted_certificate(e) {
+        s.push_str(" (");
+        s.push_str(crate::trust::UNTRUSTED_HINT);
+        s.push(')');
     }
     s
 }

@@ -56,6 +56,14 @@ impl ClientCredentials {
         })
     }
 
+    /// Sends the token requests trusting `cas` besides the platform's roots (`--ca-cert`).
+    pub fn with_trust(mut self, cas: Option<&crate::trust::CaCerts>) -> Result<Self, AuthError> {
+        if cas.is_some() {
+            self.http = super::aad::http_client_trusting(cas)?;
+        }
+        Ok(self)
+    }
+
     pub fn scope(&self) -> &str {
         &self.scope
     }

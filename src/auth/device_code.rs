@@ -127,6 +127,14 @@ impl DeviceCode {
         })
     }
 
+    /// Sends the sign-in requests trusting `cas` besides the platform's roots (`--ca-cert`).
+    pub fn with_trust(mut self, cas: Option<&crate::trust::CaCerts>) -> Result<Self, AuthError> {
+        if cas.is_some() {
+            self.http = super::aad::http_client_trusting(cas)?;
+        }
+        Ok(self)
+    }
+
     pub fn with_options(mut self, options: DeviceCodeOptions) -> Self {
         self.options = options;
         self

@@ -329,15 +329,17 @@ impl TokenInfo {
 }
 
 /// An audience on this machine (the emulator): `http://127.0.0.1:…`, `http://localhost:…`,
-/// `http://[::1]:…`.
+/// `http://[::1]:…`, and the same with `https` (`deltascope emulator --tls`).
 fn is_loopback(aud: &str) -> bool {
     let a = aud.to_ascii_lowercase();
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| {
-            a.strip_prefix(p)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
-        })
+    let a = a
+        .strip_prefix("https://")
+        .or_else(|| a.strip_prefix("http://"))
+        .unwrap_or("");
+    ["127.0.0.1", "localhost", "[::1]"].iter().any(|p| {
+        a.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+    })
 }
 
 /// What the inspector found: `problems` stop the request, `notes` are worth knowing.
@@ -456,6 +458,28 @@ mod tests {
         );
         let t = jwt(serde_json::json!({"aud": "http://127.0.0.1.evil.example", "roles": []}));
         assert!(!TokenInfo::decode(&t).unwrap().is_graph_audience());
+        // The https emulator (--tls) too, with the same care about look-alike hosts.
+        let t = jwt(
+            serde_json::json!({"aud": "https://[::1]:4000", "idtyp": "app", "roles": ["OrgContact.Read.All"]}),
+        );
+        let info = TokenInfo::decode(&t).unwrap();
+        assert!(info.clouds.is_empty() && info.is_graph_audience());
+        assert!(
+            info.check(
+                Catalog::builtin().get("contacts"),
+                Some("https://[::1]:4000"),
+                now()
+            )
+            .ok()
+        );
+        for aud in [
+            "https://localhost.evil.example",
+            "ftp://127.0.0.1",
+            "127.0.0.1",
+        ] {
+            let t = jwt(serde_json::json!({ "aud": aud, "roles": [] }));
+            assert!(!TokenInfo::decode(&t).unwrap().is_graph_audience(), "{aud}");
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! tenant_id_env = "GCCH_TENANT_ID"
 //! client_id_env = "GCCH_CLIENT_ID"
 //! scopes = ["OrgContact.Read.All"]
+//! ca_cert = "/etc/ssl/corp-proxy-ca.pem"  # a TLS-inspecting proxy's CA, trusted besides the system's
 //! ```
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -81,6 +82,9 @@ pub struct Profile {
     pub login_host: Option<String>,
     /// The Graph root the token is for (default: the cloud's).
     pub graph_root: Option<String>,
+    /// PEM file of certificate authorities trusted besides the system's (a TLS-inspecting
+    /// proxy's, an https emulator's); `--ca-cert` overrides it.
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]

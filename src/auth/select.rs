@@ -12,6 +12,7 @@ use super::{
     AuthError, Authority, AzureCli, Cached, ClientCertificate, ClientCredential, ClientCredentials,
     Cloud, DeviceCode, EnvToken, FileToken, PromptFn, Secret, TokenSource,
 };
+use crate::trust::CaCerts;
 
 /// Sign-in options shared by the commands (`#[command(flatten)]`).
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -62,6 +63,12 @@ pub struct AuthArgs {
     /// Sign-in host instead of the cloud's (https, or loopback http for the emulator).
     #[arg(long, value_name = "URL")]
     pub login_host: Option<String>,
+    /// Also trust the certificate authorities in this PEM file, for the Graph and the sign-in
+    /// requests: an https emulator's (`deltascope emulator --tls`) or a TLS-inspecting proxy's.
+    /// The system's roots stay trusted. Default: the profile's `ca_cert`, else
+    /// $DELTASCOPE_CA_CERT.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// A resolved sign-in: everything needed to build the token source. Holds no secret.
@@ -81,6 +88,8 @@ pub struct AuthPlan {
     pub scopes: Vec<String>,
     pub login_host: Option<String>,
     pub profile: Option<String>,
+    /// Certificate authorities trusted besides the system's (`--ca-cert`), read and checked.
+    pub ca_certs: Option<CaCerts>,
 }
 
 /// How environment variables are read (tests pass a map).
@@ -116,6 +125,27 @@ impl AuthArgs {
             m.push(Method::AzureCli);
         }
         m
+    }
+
+    /// The extra certificate authorities: `--ca-cert`, else the profile's `ca_cert`, else
+    /// `DELTASCOPE_CA_CERT`; read and checked now (a bad file is an error naming it).
+    pub fn ca_certs(&self, env: Lookup<'_>) -> Result<Option<CaCerts>, AuthError> {
+        let profile = self.load_profile()?.map(|(_, p)| p);
+        self.ca_certs_with(profile.as_ref(), env)
+    }
+
+    fn ca_certs_with(
+        &self,
+        profile: Option<&Profile>,
+        env: Lookup<'_>,
+    ) -> Result<Option<CaCerts>, AuthError> {
+        let path = self
+            .ca_cert
+            .clone()
+            .or_else(|| profile.and_then(|p| p.ca_cert.clone()))
+            .or_else(|| env("DELTASCOPE_CA_CERT").map(PathBuf::from));
+        path.map(|p| CaCerts::load(&p).map_err(AuthError::Missing))
+            .transpose()
     }
 
     /// Loads the profile named by `--profile` (or none).
@@ -232,6 +262,7 @@ impl AuthArgs {
                 .login_host
                 .clone()
                 .or_else(|| profile.login_host.clone()),
+            ca_certs: self.ca_certs_with(Some(&profile), env)?,
             profile: profile_name,
         })
     }
@@ -426,6 +457,12 @@ impl AuthPlan {
             s.push_str(&format!(", tenant {t}"));
         }
         s.push_str(&format!(", cloud {}", self.cloud));
+        if let Some(c) = &self.ca_certs {
+            s.push_str(&format!(
+                ", also trusting the CAs in {}",
+                c.path().display()
+            ));
+        }
         if let Some(p) = &self.profile {
             s.push_str(&format!(" (profile {p})"));
         }
@@ -446,12 +483,15 @@ impl AuthPlan {
                 let secret = env(var).ok_or_else(|| {
                     AuthError::Missing(format!("the client secret variable {var} is not set"))
                 })?;
-                Arc::new(Cached::new(ClientCredentials::new(
-                    self.authority()?,
-                    self.client_id()?,
-                    ClientCredential::Secret(Secret::new(secret)),
-                    &self.resource,
-                )?))
+                Arc::new(Cached::new(
+                    ClientCredentials::new(
+                        self.authority()?,
+                        self.client_id()?,
+                        ClientCredential::Secret(Secret::new(secret)),
+                        &self.resource,
+                    )?
+                    .with_trust(self.ca_certs.as_ref())?,
+                ))
             }
             Method::ClientCertificate => {
                 let cert = self.certificate.as_deref().ok_or_else(|| {
@@ -461,21 +501,27 @@ impl AuthPlan {
                     )
                 })?;
                 let c = ClientCertificate::load(cert, self.key.as_deref())?;
-                Arc::new(Cached::new(ClientCredentials::new(
+                Arc::new(Cached::new(
+                    ClientCredentials::new(
+                        self.authority()?,
+                        self.client_id()?,
+                        ClientCredential::Certificate(c),
+                        &self.resource,
+                    )?
+                    .with_trust(self.ca_certs.as_ref())?,
+                ))
+            }
+            Method::DeviceCode => Arc::new(Cached::new(
+                DeviceCode::new(
                     self.authority()?,
                     self.client_id()?,
-                    ClientCredential::Certificate(c),
                     &self.resource,
-                )?))
-            }
-            Method::DeviceCode => Arc::new(Cached::new(DeviceCode::new(
-                self.authority()?,
-                self.client_id()?,
-                &self.resource,
-                &self.scopes,
-                prompt,
-                cancel,
-            )?)),
+                    &self.scopes,
+                    prompt,
+                    cancel,
+                )?
+                .with_trust(self.ca_certs.as_ref())?,
+            )),
             Method::TokenEnv => {
                 let var = self.token_env.as_deref().unwrap_or_default();
                 Arc::new(Cached::new(EnvToken::new(var)))

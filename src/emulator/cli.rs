@@ -95,6 +95,15 @@ pub struct EmulatorArgs {
     /// /{tenant}/oauth2/v2.0/token): expiry, audience and the resource's permissions.
     #[arg(long)]
     pub enforce_auth: bool,
+    /// Serve https: a certificate authority is made at start and signs a certificate for
+    /// localhost, 127.0.0.1 and ::1; its certificate (never its key) is written to --ca-out for
+    /// the clients to trust (`deltascope --ca-cert FILE`, `curl --cacert FILE`).
+    #[arg(long)]
+    pub tls: bool,
+    /// With --tls: where to write the CA certificate (PEM). Default: a new file in the system's
+    /// temporary directory, removed when the emulator stops.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub ca_out: Option<std::path::PathBuf>,
 }
 
 impl EmulatorArgs {
@@ -116,12 +125,14 @@ impl EmulatorArgs {
                 enforce: self.enforce_auth,
                 ..Default::default()
             },
+            tls: self.tls,
         }
     }
 }
 
 /// Runs the emulator until Ctrl-C or SIGTERM. The first stdout line is
-/// `deltascope emulator listening on http://HOST:PORT`.
+/// `deltascope emulator listening on http://HOST:PORT` (`https://` with `--tls`, and then a
+/// second line: `deltascope emulator CA certificate: FILE`).
 pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
     if !args.listen.ip().is_loopback() {
         anyhow::bail!(
@@ -145,10 +156,29 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
     // stop the emulator as soon as it reads it.
     let stop = crate::signals::interrupted();
     let emu = super::start(args.to_config(), args.listen).await?;
+    // The CA file is written before the "listening" line: a client that reads the line can use
+    // the file at once.
+    let ca_file = match emu.ca_pem() {
+        Some(pem) => Some(CaFile::write(args.ca_out.as_deref(), pem)?),
+        None => None,
+    };
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "deltascope emulator listening on {}", emu.base_url())?;
+        if let Some(f) = &ca_file {
+            writeln!(
+                out,
+                "deltascope emulator CA certificate: {}",
+                f.path.display()
+            )?;
+        }
         out.flush()?;
+    }
+    if let (Some(f), Some(name)) = (&ca_file, emu.ca_name()) {
+        eprintln!(
+            "https with a certificate of this run's CA \"{name}\", written to {path}; trust it with: deltascope --ca-cert {path}, curl --cacert {path}, SSL_CERT_FILE={path} (Python); nothing else trusts it",
+            path = f.path.display()
+        );
     }
     let demo = emu.demo();
     eprintln!(
@@ -169,5 +199,55 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
     );
     stop.await;
     emu.shutdown().await;
+    drop(ca_file);
     Ok(())
+}
+
+/// The CA certificate's file: `--ca-out`, or a new file in the temporary directory (removed
+/// when the emulator stops: the CA is good for this run only).
+struct CaFile {
+    path: std::path::PathBuf,
+    remove: bool,
+}
+
+impl CaFile {
+    fn write(to: Option<&std::path::Path>, pem: &str) -> anyhow::Result<CaFile> {
+        use anyhow::Context as _;
+        if let Some(path) = to {
+            std::fs::write(path, pem).with_context(|| {
+                format!("cannot write the CA certificate to {}", path.display())
+            })?;
+            return Ok(CaFile {
+                path: path.to_path_buf(),
+                remove: false,
+            });
+        }
+        let path = std::env::temp_dir().join(format!(
+            "deltascope-emulator-ca-{}-{}.pem",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        ));
+        // A new file (never one that is there already, nor through a link someone left).
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("cannot create the CA certificate file {}", path.display()))?;
+        let written = file
+            .write_all(pem.as_bytes())
+            .and_then(|()| file.sync_all());
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&path);
+            return Err(e).with_context(|| format!("cannot write {}", path.display()));
+        }
+        Ok(CaFile { path, remove: true })
+    }
+}
+
+impl Drop for CaFile {
+    fn drop(&mut self) {
+        if self.remove {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }

@@ -30,6 +30,8 @@ pub struct EmulatorConfig {
     pub latency: Duration,
     /// The identity platform (token and device-code endpoints) and token enforcement.
     pub identity: super::identity::IdentityConfig,
+    /// Serve https with a certificate authority made at start (see [`super::Emulator::ca_pem`]).
+    pub tls: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -48,6 +50,7 @@ impl Default for EmulatorConfig {
             faults: Vec::new(),
             latency: Duration::ZERO,
             identity: Default::default(),
+            tls: false,
         }
     }
 }

@@ -102,7 +102,7 @@ impl Control {
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.sh.local_addr)
+        self.sh.origin(None)
     }
 
     pub fn demo(&self) -> DemoInfo {

@@ -35,6 +35,7 @@ mod request;
 mod routes;
 mod store;
 mod tenant;
+mod tls;
 mod token;
 mod users;
 
@@ -60,6 +61,8 @@ pub(crate) struct Shared {
     pub instance: u64,
     pub churn: watch::Sender<f64>,
     pub local_addr: SocketAddr,
+    /// `https` with `config.tls`, else `http`: the scheme of every link and origin written.
+    pub scheme: &'static str,
     pub requests: AtomicU64,
     pub identity: identity::IdentityState,
 }
@@ -82,6 +85,7 @@ pub struct Emulator {
     cancel: CancellationToken,
     server: Option<tokio::task::JoinHandle<()>>,
     churn: tokio::task::JoinHandle<()>,
+    tls: Option<tls::TlsMaterial>,
 }
 
 /// Binds `addr` (loopback) and serves the emulator in the background.
@@ -97,6 +101,11 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
+    let tls = if config.tls {
+        Some(tls::make(local_addr.ip())?)
+    } else {
+        None
+    };
     let clock = Clock::default();
     let mut store = Store::new(
         config.seed,
@@ -118,30 +127,65 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
         clock,
         churn: churn_tx,
         local_addr,
+        scheme: if tls.is_some() { "https" } else { "http" },
         requests: AtomicU64::new(0),
         identity: Default::default(),
     });
     let cancel = CancellationToken::new();
     let app = control::router(shared.clone());
     let stop = cancel.clone();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
-    });
+    let server = match &tls {
+        None => tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+        }),
+        Some(material) => {
+            let listener =
+                tls::TlsListener::new(listener, material.server.clone(), cancel.clone())?;
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await;
+            })
+        }
+    };
     let churn = tokio::spawn(churn_task(shared.clone(), churn_rx, cancel.clone()));
     Ok(Emulator {
         shared,
         cancel,
         server: Some(server),
         churn,
+        tls,
     })
 }
 
+impl Shared {
+    /// `{scheme}://{host}`: `host` as the request's Host header gave it, else the address
+    /// listened on.
+    pub(crate) fn origin(&self, host: Option<&str>) -> String {
+        match host {
+            Some(h) => format!("{}://{h}", self.scheme),
+            None => format!("{}://{}", self.scheme, self.local_addr),
+        }
+    }
+}
+
 impl Emulator {
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT`, or `https://…` with TLS (no trailing slash).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.shared.local_addr)
+        self.shared.origin(None)
+    }
+
+    /// With TLS: the PEM of this run's certificate authority, the one certificate a client
+    /// must trust to reach it (made at start; its key never leaves this process).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.ca_pem.as_str())
+    }
+
+    /// With TLS: the CA's common name (`deltascope emulator CA (made …)`).
+    pub fn ca_name(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.ca_name.as_str())
     }
 
     pub fn local_addr(&self) -> SocketAddr {

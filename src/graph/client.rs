@@ -31,6 +31,9 @@ pub struct ClientConfig {
     /// (or at once, when its `Content-Length` says so), before it takes the memory.
     pub max_body_bytes: usize,
     pub user_agent: String,
+    /// Certificate authorities trusted besides the platform's (`--ca-cert`): an https emulator's
+    /// or a TLS-inspecting proxy's.
+    pub ca_certs: Option<crate::trust::CaCerts>,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +44,7 @@ impl Default for ClientConfig {
             max_retry_wait: Duration::from_secs(120),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             user_agent: format!("deltascope/{}", env!("CARGO_PKG_VERSION")),
+            ca_certs: None,
         }
     }
 }
@@ -260,6 +264,8 @@ impl GraphClient {
             // request stays on the root: no trust roots to load (loading the system's
             // certificates was most of the start-up time of a sync against the emulator).
             builder = builder.tls_certs_only(std::iter::empty());
+        } else {
+            builder = crate::trust::with_cas(builder, cfg.ca_certs.as_ref());
         }
         let http = builder
             .build()
@@ -510,6 +516,12 @@ impl GraphClient {
                 url: url.to_owned(),
             }
         } else {
+            if crate::trust::is_untrusted_certificate(e) {
+                return GraphError::Untrusted {
+                    url: url.to_owned(),
+                    reason: error_chain(e),
+                };
+            }
             GraphError::Network(error_chain(e))
         }
     }

@@ -54,6 +54,10 @@ pub enum GraphError {
     },
     #[error("network error: {0}")]
     Network(String),
+    /// The server's TLS certificate was not accepted (unknown issuer, wrong name, expired...):
+    /// nothing was sent. Not retried: the same certificate would come back.
+    #[error("the TLS certificate of the server at {url} is not trusted: {reason}")]
+    Untrusted { url: String, reason: String },
     #[error("no complete response from {url} within the timeout")]
     Timeout { url: String },
     #[error("cancelled")]
@@ -271,6 +275,7 @@ impl GraphError {
             GraphError::Network(_) => {
                 Some("check the network and the Graph root, then retry the same link".into())
             }
+            GraphError::Untrusted { .. } => Some(crate::trust::UNTRUSTED_HINT.into()),
             GraphError::Auth(_) => Some("provide a valid access token".into()),
             GraphError::Cancelled | GraphError::InvalidRequest(_) => None,
         }

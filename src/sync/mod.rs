@@ -170,6 +170,16 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         ));
     }
 
+    // `--ca-cert` (or the profile's, or DELTASCOPE_CA_CERT): read and checked before anything
+    // starts; a bad file is a bad command line.
+    let ca_certs = args
+        .auth
+        .ca_certs(&crate::auth::select::process_env)
+        .map_err(|e| match e {
+            AuthError::Missing(m) => fail(exit::USAGE, m),
+            other => fail(exit::USAGE, other.to_string()),
+        })?;
+
     // Without a Graph root, run against an embedded emulator for the length of this run.
     let mut embedded = None;
     let target = crate::target::choose(args.graph_root.as_deref(), &args.auth)
@@ -272,7 +282,10 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         GraphClient::new(
             root.clone(),
             tokens,
-            args.limits.client_config(ClientConfig::default()),
+            args.limits.client_config(ClientConfig {
+                ca_certs,
+                ..ClientConfig::default()
+            }),
         )
         .map_err(|e| fail(exit::TRANSPORT, e.to_string()))?,
     );

@@ -78,6 +78,11 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
     let mut query = query_view(catalog);
     let target = crate::target::choose(args.graph_root.as_deref(), &args.auth)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // `--ca-cert`: checked before the screen is taken (a bad file is said on the terminal).
+    let ca_certs = args.auth.ca_certs(&process_env).map_err(|e| match e {
+        crate::auth::AuthError::Missing(m) => anyhow::anyhow!("{m}"),
+        other => anyhow::anyhow!("{other}"),
+    })?;
     let (setup, status, emu) = match target {
         Target::Graph(root) => {
             let plan =
@@ -148,6 +153,7 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
     };
     let config = args.limits.client_config(ClientConfig {
         max_retry_wait: Duration::from_secs(120),
+        ca_certs,
         ..Default::default()
     });
     let (title, signed_in) = match &setup.startup {

@@ -2,7 +2,7 @@
 use super::*;
 
 /// Checks a bearer token against a resource when enforcement is on. `origin` is the
-/// `http://host:port` the request reached.
+/// `http(s)://host:port` the request reached.
 pub(crate) fn enforce(
     sh: &Shared,
     ctx: &Ctx,
@@ -44,7 +44,7 @@ pub(crate) fn enforce(
         )));
     }
     let aud = claims["aud"].as_str().unwrap_or("").trim_end_matches('/');
-    let local = format!("http://{}", sh.local_addr);
+    let local = sh.origin(None);
     if !(aud.eq_ignore_ascii_case(origin)
         || aud.eq_ignore_ascii_case(&local)
         || aud.eq_ignore_ascii_case("https://graph.microsoft.com")

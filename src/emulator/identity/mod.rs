@@ -237,12 +237,7 @@ fn form(body: &Bytes) -> HashMap<String, String> {
 }
 
 fn origin(sh: &Shared, headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| sh.local_addr.to_string());
-    format!("http://{host}")
+    sh.origin(headers.get(header::HOST).and_then(|v| v.to_str().ok()))
 }
 
 fn tenant_id(sh: &Shared) -> String {

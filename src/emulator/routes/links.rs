@@ -258,10 +258,11 @@ pub(super) fn foreignize(link: String, on: bool) -> String {
     if !on {
         return link;
     }
-    let Some(rest) = link.strip_prefix("http://") else {
+    let Some((scheme, rest)) = link.split_once("://") else {
         return link;
     };
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let port = host.rsplit_once(':').map(|(_, p)| p).unwrap_or("80");
-    format!("http://127.0.0.2:{port}{path}")
+    let default = if scheme == "https" { "443" } else { "80" };
+    let port = host.rsplit_once(':').map(|(_, p)| p).unwrap_or(default);
+    format!("{scheme}://127.0.0.2:{port}{path}")
 }

@@ -226,20 +226,18 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
     let Some(bearer) = bearer else {
         return unauthorized(&ctx, "Access token is empty.");
     };
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| sh.local_addr.to_string());
+    let origin = sh.origin(
+        req.headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok()),
+    );
     if sh.config.identity.enforce
-        && let Err(resp) =
-            super::identity::enforce(&sh, &ctx, &format!("http://{host}"), bearer, path.resource)
+        && let Err(resp) = super::identity::enforce(&sh, &ctx, &origin, bearer, path.resource)
     {
         return *resp;
     }
     let links = LinkCtx {
-        base: format!("http://{host}"),
+        base: origin,
         version: path.version.clone(),
     };
     let query = parse_query(req.uri().query());
