@@ -362,7 +362,7 @@ fn observe(m: &deltascope::tui::app::Model, _: &ratatui::Terminal<TestBackend>, 
         rounds: m
             .rounds
             .iter()
-            .map(|r| (r.number, r.pages.len(), r.delta_link.clone()))
+            .map(|r| (r.number, r.fetched().count(), r.delta_link.clone()))
             .collect(),
         failed: match &m.fetch.state {
             FetchState::Failed { error } => Some(format!(
@@ -436,6 +436,7 @@ async fn the_explorer_walks_a_round_over_https_with_ca_cert_and_says_what_to_do_
     let failed = s.failed.clone().unwrap_or_default();
     assert!(failed.contains("not trusted"), "{failed}");
     assert!(failed.contains("--ca-cert"), "{failed}");
+    // No page: the refused request is the round's one row.
     assert!(s.rounds.iter().all(|r| r.1 == 0), "{s:?}");
 
     // A bad --ca-cert stops the explorer before the screen is taken, naming the file.

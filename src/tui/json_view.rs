@@ -108,9 +108,14 @@ impl JsonView {
 
     /// Shows `doc` from its top; the search query is kept and run again.
     pub fn show_doc(&mut self, doc: JsonDoc, height: usize) {
+        self.replace_doc(Arc::new(doc), height);
+    }
+
+    /// A fresh view of `doc` that keeps the wrap setting and runs the search again.
+    fn replace_doc(&mut self, doc: Arc<JsonDoc>, height: usize) {
         let query = std::mem::take(&mut self.query);
         let wrap = self.wrap;
-        *self = JsonView::new(Arc::new(doc));
+        *self = JsonView::new(doc);
         self.wrap = wrap;
         if !query.is_empty() {
             self.search(&query, height);
@@ -128,14 +133,7 @@ impl JsonView {
         if self.pending != Some(seq) {
             return false;
         }
-        let query = std::mem::take(&mut self.query);
-        let wrap = self.wrap;
-        *self = JsonView::new(doc);
-        self.wrap = wrap;
-        if !query.is_empty() {
-            self.search(&query, height);
-            self.top = 0;
-        }
+        self.replace_doc(doc, height);
         true
     }
 

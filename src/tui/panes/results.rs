@@ -269,16 +269,7 @@ fn failure_line<'a>(p: &'a PageView, e: &'a ErrorView, selected: bool, t: &Theme
         Span::styled(format!("✗ {} ", failure_title(p, e)), t.error_strong),
         Span::raw(format!("{:>6} ms ", p.elapsed_ms)),
     ];
-    if p.retries > 0 {
-        spans.push(Span::styled(
-            format!(
-                "{} {} ",
-                p.retries,
-                if p.retries == 1 { "retry" } else { "retries" }
-            ),
-            t.warning,
-        ));
-    }
+    spans.extend(retries_span(p, t));
     match &e.request_id {
         Some(id) => spans.push(Span::styled(
             format!("request-id {}", clipped(id, 64)),
@@ -292,6 +283,26 @@ fn failure_line<'a>(p: &'a PageView, e: &'a ErrorView, selected: bool, t: &Theme
     } else {
         line
     }
+}
+
+/// "2 retries, waited 1.5 s": the retries a request took and the wait before it (the request's
+/// own time is shown apart); nothing when it took none.
+fn retries_span(p: &PageView, t: &Theme) -> Option<Span<'static>> {
+    (p.retries > 0).then(|| {
+        let waited = if p.waited_ms > 0 {
+            format!(", waited {:.1} s", p.waited_ms as f64 / 1000.0)
+        } else {
+            String::new()
+        };
+        Span::styled(
+            format!(
+                "{} {}{waited} ",
+                p.retries,
+                if p.retries == 1 { "retry" } else { "retries" },
+            ),
+            t.warning,
+        )
+    })
 }
 
 fn page_line<'a>(p: &'a PageView, selected: bool, t: &Theme) -> Line<'a> {
@@ -311,18 +322,7 @@ fn page_line<'a>(p: &'a PageView, selected: bool, t: &Theme) -> Line<'a> {
         Span::raw(format!("{:>9} ", human_bytes_u64(p.bytes))),
         Span::raw(format!("{:>6} ms ", p.elapsed_ms)),
     ];
-    if p.retries > 0 {
-        // The request time above is the one that succeeded; the wait before it is its own.
-        spans.push(Span::styled(
-            format!(
-                "{} {}, waited {:.1} s ",
-                p.retries,
-                if p.retries == 1 { "retry" } else { "retries" },
-                p.waited_ms as f64 / 1000.0
-            ),
-            t.warning,
-        ));
-    }
+    spans.extend(retries_span(p, t));
     if p.empty {
         spans.push(Span::styled("empty ", t.flag));
     }
