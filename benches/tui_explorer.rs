@@ -31,6 +31,8 @@ use deltascope::tui::ui;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 use tokio::sync::{mpsc, watch};
 
 const BIN: &str = env!("CARGO_BIN_EXE_deltascope");
@@ -343,6 +345,25 @@ fn main() {
     };
     update(m, resize());
     let lines = m.json.doc.line_count();
+    // The baseline, measured in this run on this machine: ratatui alone drawing a 200x60
+    // screen of text that changes every frame (the least any frame of that size costs).
+    let filler: Vec<Line> = (0..60)
+        .map(|i| Line::raw(format!("{i:>4} {}", "x".repeat(200))))
+        .collect();
+    let mut bare = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let mut base = Vec::new();
+    for i in 0..500u16 {
+        let text = Paragraph::new(filler.clone()).scroll((0, i % 7));
+        let t = Instant::now();
+        bare.draw(|f| f.render_widget(text, f.area())).unwrap();
+        base.push(t.elapsed());
+    }
+    let base = median(&mut base);
+    println!(
+        "baseline: ratatui alone drawing a 200x60 screen of text: median {}",
+        ms(base)
+    );
+    let ratio = |d: Duration| d.as_secs_f64() / base.as_secs_f64().max(1e-9);
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     let mut times = Vec::new();
     for i in 0..500usize {
@@ -351,11 +372,13 @@ fn main() {
         terminal.draw(|f| ui::draw(f, m)).unwrap();
         times.push(t.elapsed());
     }
+    let med = median(&mut times);
     println!(
-        "frame 200x60, JSON pane on a {}-object page ({lines} lines, pretty-printed once in {}): median {}, p95 {}",
+        "frame 200x60, JSON pane on a {}-object page ({lines} lines, pretty-printed once in {}): median {} ({:.2}x the baseline), p95 {}",
         m.rounds[0].pages[m.sel_page].item_count,
         ms(prepare_json),
-        ms(median(&mut times)),
+        ms(med),
+        ratio(med),
         ms(p95(&mut times))
     );
     m.focus = Focus::Results;
@@ -368,9 +391,11 @@ fn main() {
         terminal.draw(|f| ui::draw(f, m)).unwrap();
         times.push(t.elapsed());
     }
+    let med = median(&mut times);
     println!(
-        "frame 200x60, object table focused and scrolling: median {}, p95 {}",
-        ms(median(&mut times)),
+        "frame 200x60, object table focused and scrolling: median {} ({:.2}x the baseline), p95 {}",
+        ms(med),
+        ratio(med),
         ms(p95(&mut times))
     );
     // The pass over every frame that keeps control characters off the terminal, alone.
