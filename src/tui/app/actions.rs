@@ -28,7 +28,7 @@ pub(super) fn frozen_refusal(m: &mut Model) -> bool {
         m.notify(
             NoticeKind::Warning,
             NoticeEnd::QueryFrozen,
-            "the query options are frozen in the token (they go on the first request only)"
+            "the query options are frozen in the state token (they go on the first request only)"
                 .to_owned(),
         );
         true

@@ -211,7 +211,7 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
         m.notify(
             NoticeKind::Progress,
             NoticeEnd::RunInFlight(run_id),
-            "first request sent; the options are now frozen in the token",
+            "first request sent; the options are now frozen in the state token",
         );
         return vec![Effect::Start {
             run_id,

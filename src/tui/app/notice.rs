@@ -34,7 +34,7 @@ pub enum NoticeEnd {
     NotSignedIn,
     /// The query has errors: ends when it has none.
     QueryErrors,
-    /// The query's options are frozen in the token: ends when the session is dropped.
+    /// The query's options are frozen in the state token: ends when the session is dropped.
     QueryFrozen,
 }
 

@@ -23,7 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let t = &m.theme;
     let mut title = vec![Span::styled(" 1 Query ", t.heading)];
     if m.query.frozen {
-        title.push(Span::styled("· frozen in the token ", t.warning));
+        title.push(Span::styled("· frozen in the state token ", t.warning));
     }
     let block = pane_block(Line::from(title), focused, t);
     let inner = block.inner(area);
@@ -61,7 +61,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     if prev.height > 0 {
         let (lines, cut) = preview.lines(usize::from(prev.height.saturating_sub(1)));
         let mut title = if m.query.frozen {
-            " first request (sent; options frozen in the token) ".to_owned()
+            // The pane's title says the options are frozen, and why.
+            " first request (sent) ".to_owned()
         } else {
             " first request ".to_owned()
         };

@@ -94,7 +94,7 @@ pub struct QueryView {
     pub latest: bool,
     pub preview: RequestPreview,
     pub problems: Vec<ProblemView>,
-    /// Once a round has started the options live in the token: shown, not editable.
+    /// Once a round has started the options live in the state token: shown, not editable.
     pub frozen: bool,
     /// Values offered for parameters the person has not filled in (e.g. the demo tenant's
     /// meeting organizer), by parameter name.
