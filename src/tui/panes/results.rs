@@ -305,7 +305,7 @@ fn retries_span(p: &PageView, t: &Theme) -> Option<Span<'static>> {
     })
 }
 
-fn page_line<'a>(p: &'a PageView, selected: bool, t: &Theme) -> Line<'a> {
+fn page_line<'a>(p: &'a PageView, selected: bool, width: usize, t: &Theme) -> Line<'a> {
     if let Some(e) = &p.failure {
         return failure_line(p, e, selected, t);
     }
@@ -332,16 +332,24 @@ fn page_line<'a>(p: &'a PageView, selected: bool, t: &Theme) -> Line<'a> {
             t.warning,
         ));
     }
-    match (&p.next_link, &p.delta_link) {
-        (_, Some(d)) => {
-            spans.push(Span::styled("deltaLink ", t.delta_link));
-            spans.push(Span::styled(clipped(d, LINE), t.muted));
+    let link = match (&p.next_link, &p.delta_link) {
+        (_, Some(d)) => Some(("deltaLink ", t.delta_link, d)),
+        (Some(n), None) => Some(("nextLink ", t.next_link, n)),
+        (None, None) => None,
+    };
+    match link {
+        Some((label, style, link)) => {
+            spans.push(Span::styled(label, style));
+            // Every link of a round has the same root and path: what tells them apart is the
+            // query (the state token), so that is what the row shows, cut with '…' at the
+            // pane's edge (L / D copy the whole link; the JSON pane shows it).
+            let shown = link.split_once('?').map_or(link.as_str(), |(_, q)| q);
+            let used: usize = spans.iter().map(Span::width).sum();
+            let room = width.saturating_sub(used + 1).max(1);
+            let text = ellipsize(&clipped(shown, LINE), room);
+            spans.push(Span::styled(format!("?{text}"), t.muted));
         }
-        (Some(n), None) => {
-            spans.push(Span::styled("nextLink ", t.next_link));
-            spans.push(Span::styled(clipped(n, LINE), t.muted));
-        }
-        (None, None) => spans.push(Span::styled("no link", t.error)),
+        None => spans.push(Span::styled("no link", t.error)),
     }
     let line = Line::from(spans);
     if selected {
@@ -381,6 +389,7 @@ fn draw_pages(frame: &mut Frame, area: Rect, m: &Model) {
                 lines.push(page_line(
                     p,
                     ri == m.sel_round && pi == m.sel_page,
+                    usize::from(area.width),
                     &m.theme,
                 ));
             }
@@ -526,10 +535,10 @@ fn draw_table(frame: &mut Frame, area: Rect, m: &Model, page: &PageView, minimal
 }
 
 #[cfg(test)]
-mod marker_tests {
-    use super::marker;
+mod tests {
+    use super::{marker, page_line};
     use crate::tui::theme::Theme;
-    use crate::tui::view::ObjectRow;
+    use crate::tui::view::{ObjectRow, PageView};
 
     #[test]
     fn marker_width_is_the_width_of_the_marker() {
@@ -551,5 +560,38 @@ mod marker_tests {
             let slice = slice.shown();
             assert_eq!(slice.marker_width(), marker(&slice, &t).0.chars().count());
         }
+    }
+
+    #[test]
+    fn a_page_row_shows_its_links_query_cut_with_an_ellipsis_at_the_edge() {
+        let p = PageView {
+            index: 2,
+            status: 200,
+            next_link: Some(format!(
+                "https://graph.microsoft.com/v1.0/contacts/delta?$skiptoken={}",
+                "A".repeat(300)
+            )),
+            ..Default::default()
+        };
+        let t = Theme::dark();
+        for width in [60, 100, 160] {
+            let line = page_line(&p, false, width, &t);
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            assert!(line.width() <= width, "{width}: {text}");
+            assert!(text.contains("nextLink ?$skipt"), "{text}");
+            assert!(text.ends_with('…'), "{text}");
+            assert!(!text.contains("graph.microsoft.com"), "{text}");
+        }
+        // A link that fits is shown whole.
+        let short = PageView {
+            delta_link: Some("https://g/v1.0/contacts/delta?$deltatoken=x1".into()),
+            ..Default::default()
+        };
+        let text: String = page_line(&short, false, 160, &t)
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert!(text.ends_with("deltaLink ?$deltatoken=x1"), "{text}");
     }
 }
