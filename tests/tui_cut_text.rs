@@ -12,33 +12,21 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use deltascope::tui::app::{
     Focus, JsonTarget, Model, Msg, QueryField, areas, refresh_json, update,
 };
-use deltascope::tui::keymap::{Action, Keymap};
+use deltascope::tui::keymap::Action;
 use deltascope::tui::ui;
-use deltascope::tui::view::{ErrorView, FetchState, QueryView};
-use fixtures::FakePreviewer;
+use deltascope::tui::view::{ErrorView, FetchState};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 
 const SIZES: [(u16, u16); 2] = [(160, 45), (80, 24)];
 
-fn model(q: QueryView) -> Model {
-    let mut m = Model::new(q, Keymap::default(), Box::new(FakePreviewer));
-    m.title = "demo tenant (embedded emulator) http://127.0.0.1:PORT".into();
-    m
-}
+use fixtures::model;
 
 /// A contacts session: round 1 (3 pages, the last with the deltaLink) and round 2.
 fn session() -> Model {
     let mut m = model(fixtures::contacts_query());
-    m.query.frozen = true;
-    m.refresh_query();
-    m.columns = vec!["displayName".into(), "mail".into(), "department".into()];
-    m.rounds = vec![
-        fixtures::contacts_round1(),
-        fixtures::contacts_round2_minimal(),
-    ];
-    refresh_json(&mut m);
+    fixtures::with_contacts_session(&mut m, false);
     m
 }
 

@@ -42,13 +42,7 @@ fn keymap_label(m: &Model, a: Action) -> String {
 /// Round 1 complete and round 2 (minimal) complete, as a session that fetched them.
 fn session_with(keymap: Keymap) -> Model {
     let mut m = model_with(fixtures::contacts_query(), keymap);
-    m.query.frozen = true;
-    m.refresh_query();
-    m.columns = vec!["displayName".into(), "mail".into(), "department".into()];
-    m.rounds = vec![
-        fixtures::contacts_round1(),
-        fixtures::contacts_round2_minimal(),
-    ];
+    fixtures::with_contacts_session(&mut m, false);
     m.fetch.state = FetchState::RoundComplete {
         delta_link: m.rounds[1].delta_link.clone(),
     };

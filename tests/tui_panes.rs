@@ -15,32 +15,17 @@ use deltascope::tui::app::{
 use deltascope::tui::keymap::Keymap;
 use deltascope::tui::panes;
 use deltascope::tui::ui;
-use deltascope::tui::view::{ErrorView, FetchState, PageView, QueryView};
-use fixtures::FakePreviewer;
+use deltascope::tui::view::{ErrorView, FetchState, PageView};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 
-fn model(q: QueryView) -> Model {
-    let mut m = Model::new(q, Keymap::default(), Box::new(FakePreviewer));
-    m.title = "demo tenant (embedded emulator) http://127.0.0.1:PORT".into();
-    m
-}
+use fixtures::model;
 
 /// A model in the middle of a contacts session: round 1 complete, round 2 (minimal) complete.
 fn session() -> Model {
     let mut m = model(fixtures::contacts_query());
-    m.query.minimal = true;
-    m.query.frozen = true;
-    m.refresh_query();
-    m.columns = vec!["displayName".into(), "mail".into(), "department".into()];
-    m.rounds = vec![
-        fixtures::contacts_round1(),
-        fixtures::contacts_round2_minimal(),
-    ];
-    m.sel_round = 0;
-    m.sel_page = 0;
-    refresh_json(&mut m);
+    fixtures::with_contacts_session(&mut m, true);
     m
 }
 

@@ -18,37 +18,24 @@ use deltascope::tui::app::{
     refresh_json, update,
 };
 use deltascope::tui::explore::{ExploreArgs, prepare};
-use deltascope::tui::keymap::{Action, Keymap};
+use deltascope::tui::keymap::Action;
 use deltascope::tui::theme::Theme;
 use deltascope::tui::ui;
 use deltascope::tui::view::{
     DeviceCodeView, ErrorView, FetchState, ProfileEntry, ProfilesView, SignInState, SignInTarget,
     TokenCheckView, TokenView,
 };
-use fixtures::FakePreviewer;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
 
-fn model(q: deltascope::tui::view::QueryView) -> Model {
-    let mut m = Model::new(q, Keymap::default(), Box::new(FakePreviewer));
-    m.title = "demo tenant (embedded emulator) http://127.0.0.1:PORT".into();
-    m
-}
+use fixtures::model;
 
 /// A contacts session: round 1 complete, round 2 (minimal, with removals and a duplicate).
 fn session() -> Model {
     let mut m = model(fixtures::contacts_query());
-    m.query.minimal = true;
-    m.query.frozen = true;
-    m.refresh_query();
-    m.columns = vec!["displayName".into(), "mail".into(), "department".into()];
-    m.rounds = vec![
-        fixtures::contacts_round1(),
-        fixtures::contacts_round2_minimal(),
-    ];
-    refresh_json(&mut m);
+    fixtures::with_contacts_session(&mut m, true);
     m
 }
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use deltascope::tui::app::QueryPreviewer;
+use deltascope::tui::app::{Model, QueryPreviewer, refresh_json};
+use deltascope::tui::keymap::Keymap;
 use deltascope::tui::view::{
     ObjectRow, PageMarks, PageView, ProblemView, QueryDraft, QueryView, RequestPreview,
     ResourceView, RoundView,
@@ -135,6 +136,27 @@ pub fn recordings_query() -> QueryView {
     }
     q.top = Some(10);
     q
+}
+
+/// A model on `q` with the default keymap and the [`FakePreviewer`], titled as the demo tenant.
+pub fn model(q: QueryView) -> Model {
+    let mut m = Model::new(q, Keymap::default(), Box::new(FakePreviewer));
+    m.title = "demo tenant (embedded emulator) http://127.0.0.1:PORT".into();
+    m
+}
+
+/// Makes `m` a contacts session as one that fetched it: the options frozen (`minimal`: the
+/// builder's minimal toggle on), three columns, round 1 complete and round 2 (minimal, with
+/// removals and a duplicate) complete, the first page in the JSON pane.
+pub fn with_contacts_session(m: &mut Model, minimal: bool) {
+    m.query.minimal = minimal;
+    m.query.frozen = true;
+    m.refresh_query();
+    m.columns = vec!["displayName".into(), "mail".into(), "department".into()];
+    m.rounds = vec![contacts_round1(), contacts_round2_minimal()];
+    m.sel_round = 0;
+    m.sel_page = 0;
+    refresh_json(m);
 }
 
 /// Builds the first request the way the engine does (close enough for the builder's preview).
