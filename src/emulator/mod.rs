@@ -31,6 +31,7 @@ mod hardening_tests;
 mod identity;
 mod json;
 pub mod limits;
+mod managers;
 mod request;
 mod routes;
 mod store;

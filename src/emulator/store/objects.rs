@@ -65,7 +65,9 @@ impl Store {
     }
 
     /// The objects of `c` changed in (`from`, `to`], collapsed per object, sorted by index.
-    /// Updates count only when they touch a property of `sel`. `ids` (sorted) restricts.
+    /// Updates count only when they touch a property of `sel`, manager changes only with
+    /// `links` (users with `manager` selected) and when the manager at `to` differs from the
+    /// one at `from`. `ids` (sorted) restricts.
     pub fn changes(
         &mut self,
         c: Coll,
@@ -73,6 +75,7 @@ impl Store {
         to: u64,
         sel: u32,
         ids: &[u64],
+        links: bool,
     ) -> Arc<Vec<Change>> {
         let ids_hash = ids
             .iter()
@@ -82,7 +85,7 @@ impl Store {
                 Coll::Contacts => 0,
                 Coll::Users => 1,
                 Coll::Groups => 2,
-            },
+            } | if links { 4 } else { 0 },
             from,
             to,
             sel,
@@ -95,7 +98,8 @@ impl Store {
         }
         let to = to.min(self.pos());
         let from = from.min(to);
-        let mut acc: HashMap<u64, (u32, bool)> = HashMap::new();
+        // (changed properties, fresh, manager changed, anything but a manager change)
+        let mut acc: HashMap<u64, (u32, bool, bool, bool)> = HashMap::new();
         for e in &self.log[from as usize..to as usize] {
             let Target::Dir(ec) = e.target else { continue };
             if ec != c || (!ids.is_empty() && ids.binary_search(&e.idx).is_err()) {
@@ -104,7 +108,15 @@ impl Store {
             if e.op == Op::Update && e.mask & sel == 0 {
                 continue;
             }
-            let a = acc.entry(e.idx).or_insert((0, false));
+            if e.op == Op::ManagerChange && !links {
+                continue;
+            }
+            let a = acc.entry(e.idx).or_insert((0, false, false, false));
+            if e.op == Op::ManagerChange {
+                a.2 = true;
+            } else {
+                a.3 = true;
+            }
             match e.op {
                 Op::Update => a.0 |= e.mask,
                 Op::Create => a.1 = true,
@@ -118,9 +130,19 @@ impl Store {
                 _ => {}
             }
         }
+        // A manager changed and changed back, and nothing else: no change to show. (This
+        // depends on the log range only, so the list and its cursor stay the same on every page.)
         let mut list: Vec<Change> = acc
             .into_iter()
-            .map(|(idx, (mask, fresh))| Change { idx, mask, fresh })
+            .filter(|(idx, (_, _, touched, other))| {
+                *other || !*touched || self.manager_at(*idx, from) != self.manager_at(*idx, to)
+            })
+            .map(|(idx, (mask, fresh, links, _))| Change {
+                idx,
+                mask,
+                fresh,
+                links,
+            })
             .collect();
         list.sort_by_key(|ch| ch.idx);
         let list = Arc::new(list);
