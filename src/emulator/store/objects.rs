@@ -66,8 +66,7 @@ impl Store {
 
     /// The objects of `c` changed in (`from`, `to`], collapsed per object, sorted by index.
     /// Updates count only when they touch a property of `sel`, manager changes only with
-    /// `links` (users with `manager` selected) and when the manager at `to` differs from the
-    /// one at `from`. `ids` (sorted) restricts.
+    /// `links` (users with `manager` selected). `ids` (sorted) restricts.
     pub fn changes(
         &mut self,
         c: Coll,
@@ -98,8 +97,8 @@ impl Store {
         }
         let to = to.min(self.pos());
         let from = from.min(to);
-        // (changed properties, fresh, manager changed, anything but a manager change)
-        let mut acc: HashMap<u64, (u32, bool, bool, bool)> = HashMap::new();
+        // (changed properties, fresh, manager changed)
+        let mut acc: HashMap<u64, (u32, bool, bool)> = HashMap::new();
         for e in &self.log[from as usize..to as usize] {
             let Target::Dir(ec) = e.target else { continue };
             if ec != c || (!ids.is_empty() && ids.binary_search(&e.idx).is_err()) {
@@ -111,13 +110,9 @@ impl Store {
             if e.op == Op::ManagerChange && !links {
                 continue;
             }
-            let a = acc.entry(e.idx).or_insert((0, false, false, false));
-            if e.op == Op::ManagerChange {
-                a.2 = true;
-            } else {
-                a.3 = true;
-            }
+            let a = acc.entry(e.idx).or_insert((0, false, false));
             match e.op {
+                Op::ManagerChange => a.2 = true,
                 Op::Update => a.0 |= e.mask,
                 Op::Create => a.1 = true,
                 // The client was told the object was removed and may still hold a copy from
@@ -130,14 +125,11 @@ impl Store {
                 _ => {}
             }
         }
-        // A manager changed and changed back, and nothing else: no change to show. (This
-        // depends on the log range only, so the list and its cursor stay the same on every page.)
+        // A manager changed and changed back still counts: under the replay fault the round
+        // starts before the client's position, and the client may hold the manager in between.
         let mut list: Vec<Change> = acc
             .into_iter()
-            .filter(|(idx, (_, _, touched, other))| {
-                *other || !*touched || self.manager_at(*idx, from) != self.manager_at(*idx, to)
-            })
-            .map(|(idx, (mask, fresh, links, _))| Change {
+            .map(|(idx, (mask, fresh, links))| Change {
                 idx,
                 mask,
                 fresh,
