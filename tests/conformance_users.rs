@@ -3,7 +3,9 @@
 //! 1. The client: a loopback server replays the documented response bodies (verbatim in
 //!    `tests/fixtures/users_delta/`, only `https://graph.microsoft.com` replaced by the server's
 //!    base so that the links lead back to it) and the engine's `Session` walks them; every page
-//!    is checked item by item (its outcomes) and every round summary by summary.
+//!    is checked item by item (its outcomes) and every round summary by summary; the real
+//!    `deltascope sync` binary walks the concepts page's sequence too (items on stdout, summary
+//!    lines on stderr).
 //! 2. The emulator: the same documented requests against the emulator, each response compared
 //!    in shape with the documented one (property names and JSON types, link spellings,
 //!    `@odata.context`, `@removed`, `manager@delta`).
@@ -796,4 +798,85 @@ async fn the_emulator_serves_manager_delta_in_the_documented_shape() {
         .await;
     assert!(plain.items.iter().all(|u| u.get("manager@delta").is_none()));
     e.emu.shutdown().await;
+}
+
+/// `deltascope sync`, the real binary, over the concepts page's sequence: every item on stdout
+/// as received, and one summary line per round on stderr with the documented page's counts.
+#[tokio::test]
+async fn sync_walks_the_concepts_page_sequence_round_by_round() {
+    let server = serve(|base| {
+        [
+            "concepts_initial_response.json",
+            "concepts_nextlink_response.json",
+            "concepts_final_nextlink_response.json",
+            "concepts_deltalink_response_empty.json",
+            "concepts_deltalink_response_changes.json",
+        ]
+        .iter()
+        .map(|f| fixture(base, f))
+        .collect()
+    })
+    .await;
+    let base = server.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_deltascope"))
+            .args([
+                "sync",
+                "--graph-root",
+                &base,
+                "--resource",
+                "users",
+                "--select",
+                "displayName,givenName,surname",
+                "--rounds",
+                "3",
+            ])
+            .env_remove("DELTASCOPE_GRAPH_ROOT")
+            .env("DELTASCOPE_TOKEN", "conformance-token")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let items: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 8 + 0 + 2 items, in the order of the documented pages.
+    let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "ffff7b1a-13b6-477b-8c0c-380905cd99f7",
+            "605d1257-ffff-40b6-8e6f-528a53f5dc55",
+            "86462606-fde0-4fc4-9e0c-a20eb73e54c6",
+            "6ea91a8d-e32e-41a1-b7bd-d2d185eed0e0",
+            "d8c37826-ffff-4cae-b348-e2725b1e814b",
+            "8b1ee412-cd8f-4d59-ffff-24010edb9f1f",
+            "25dcffff-959e-4ece-9973-e5d9b800e8cc",
+            "f6ede700-27d0-4c42-bfb9-4dffff43c74a",
+            "25dcffff-959e-4ece-9973-e5d9b800e8cc",
+            "8ffff70c-1c63-4860-b963-e34ec660931d",
+        ]
+    );
+    let rounds: Vec<&str> = stderr.lines().filter(|l| l.starts_with("round ")).collect();
+    assert_eq!(rounds.len(), 3, "{stderr}");
+    assert!(
+        rounds[0].starts_with(
+            "round 1 (full): 3 pages, 8 items: 7 added, 0 updated, 1 removed (0 changed, 1 deleted), 0 duplicates"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        rounds[1].starts_with("round 2: 1 page, 0 items: 0 added, 0 updated, 0 removed"),
+        "{stderr}"
+    );
+    assert!(
+        rounds[2].starts_with(
+            "round 3: 1 page, 2 items: 0 added, 1 updated (displayName 1, givenName 1, surname 1), 1 removed (1 changed, 0 deleted)"
+        ),
+        "{stderr}"
+    );
 }
