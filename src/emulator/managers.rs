@@ -66,7 +66,7 @@ impl Store {
         let first = m.saturating_mul(SPAN).saturating_add(1);
         let generated = (first..first.saturating_add(SPAN).min(self.users.base))
             .filter(|u| !self.manager_history.contains_key(u));
-        let changed = self.manager_history.keys().copied();
+        let changed = self.set_reports.get(&m).into_iter().flatten().copied();
         let mut out: Vec<u64> = generated
             .chain(changed)
             .filter(|&u| {
@@ -82,6 +82,17 @@ impl Store {
     fn log_manager(&mut self, u: u64, m: Option<u64>, now: DateTime<Utc>) -> bool {
         if self.manager_now(u) == m {
             return false;
+        }
+        if let Some(old) = self.manager_now(u)
+            && let Some(set) = self.set_reports.get_mut(&old)
+        {
+            set.remove(&u);
+            if set.is_empty() {
+                self.set_reports.remove(&old);
+            }
+        }
+        if let Some(new) = m {
+            self.set_reports.entry(new).or_default().insert(u);
         }
         let at = self.pos();
         self.manager_history.entry(u).or_default().push((at, m));
@@ -306,5 +317,39 @@ mod tests {
             s.set_manager(&id, &id, now),
             Err(CtlError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn a_deleted_manager_loses_its_reports_and_a_restored_one_gets_them_back() {
+        let now = Utc::now();
+        let mut s = Store::new(5, 0, 40, 0, 0, now);
+        // Manager 1: its generated reports and one set through the control API.
+        let generated: Vec<u64> = (2..40)
+            .filter(|u| generated_manager(5, *u, 40) == Some(1))
+            .collect();
+        assert!(!generated.is_empty());
+        let moved = (2..40)
+            .find(|u| generated_manager(5, *u, 40) != Some(1) && *u != 1)
+            .unwrap();
+        let (m_id, moved_id) = (s.id_of(U, 1), s.id_of(U, moved));
+        s.set_manager(&moved_id, &m_id, now).unwrap();
+        let mut all = generated.clone();
+        all.push(moved);
+        all.sort_unstable();
+        assert_eq!(s.reports_of(1), all);
+        let out = s.delete_user(&m_id, false, now).unwrap();
+        assert_eq!(out["lostReports"], all.len());
+        assert!(all.iter().all(|u| s.manager_now(*u).is_none()));
+        assert!(s.reports_of(1).is_empty());
+        // One of them gets another manager meanwhile: it keeps it on the restore.
+        let other = s.id_of(U, 0);
+        s.set_manager(&moved_id, &other, now).unwrap();
+        let out = s.restore_user(&m_id, now).unwrap();
+        assert_eq!(out["@emulator.regainedReports"], generated.len());
+        assert_eq!(s.reports_of(1), generated);
+        assert_eq!(s.manager_now(moved), Some(0));
+        // A permanent deletion: gone for good.
+        s.delete_user(&m_id, true, now).unwrap();
+        assert!(generated.iter().all(|u| s.manager_now(*u).is_none()));
     }
 }

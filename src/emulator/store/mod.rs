@@ -224,6 +224,9 @@ pub struct Store {
     /// Users whose manager changed since start: every change as (index of its log entry, the
     /// new manager). The others have their generated manager (`tenant::generated_manager`).
     pub(crate) manager_history: HashMap<u64, Vec<(u64, Option<u64>)>>,
+    /// The reverse of `manager_history`'s current managers: manager → the users whose manager
+    /// was set to it (generated reports are found from the org chart's formula).
+    pub(crate) set_reports: HashMap<u64, BTreeSet<u64>>,
     /// The direct reports each soft-deleted user lost as their manager, to get back on a
     /// restore.
     pub(crate) suspended_reports: HashMap<u64, Vec<u64>>,
@@ -257,6 +260,7 @@ impl Store {
             urng: Rng(seed ^ 0x05E2_C4A2),
             suspended_memberships: HashMap::new(),
             manager_history: HashMap::new(),
+            set_reports: HashMap::new(),
             suspended_reports: HashMap::new(),
             cache: None,
         };
