@@ -185,7 +185,12 @@ async fn mutate_changes_users_and_the_replica_matches_a_fresh_sync() {
     let root = GraphRoot::parse(&e.base).unwrap();
     let client = static_token_client(&root, "users-test", ClientConfig::default());
     let mut q = DeltaQuery::new("users", ApiVersion::V1_0);
-    q.select = vec!["displayName".into(), "jobTitle".into(), "department".into()];
+    q.select = vec![
+        "displayName".into(),
+        "jobTitle".into(),
+        "department".into(),
+        "manager".into(),
+    ];
     let first = q.first_request(Catalog::builtin(), &root).unwrap();
     let mut session = Session::new(first.clone());
     walk(&client, &mut session).await;
@@ -198,6 +203,7 @@ async fn mutate_changes_users_and_the_replica_matches_a_fresh_sync() {
             "usersCreated",
             "usersSoftDeleted",
             "usersRestored",
+            "usersManagerChanged",
         ]
         .iter()
         .map(|k| v["users"][k].as_u64().unwrap())
@@ -223,4 +229,209 @@ async fn mutate_changes_users_and_the_replica_matches_a_fresh_sync() {
     let (s, v) = e.post("/_emulator/mutate", json!({"users": 10_001})).await;
     assert_eq!(s, 400);
     assert!(v.to_string().contains("users"), "{v}");
+}
+
+/// A manager link as the emulator writes it (and as the documented example has it).
+fn link(id: &str) -> serde_json::Value {
+    json!({"@odata.type": "#microsoft.graph.user", "id": id})
+}
+
+fn link_removed(id: &str) -> serde_json::Value {
+    json!({"@odata.type": "#microsoft.graph.user", "id": id, "@removed": {"reason": "deleted"}})
+}
+
+#[tokio::test]
+async fn managers_are_served_as_manager_delta_and_change_through_the_control_api() {
+    let e = start_default().await;
+    let c = e.emu.control();
+    let url = e.url("/v1.0/users/delta?$select=displayName,manager");
+    let first = e.round(&url, false).await;
+    assert!(
+        first.pages[0]["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("/v1.0/$metadata#users(displayName,manager)")
+    );
+    // A realistic org chart: the head and a few top-level users have no manager, most have one.
+    let with: Vec<&serde_json::Value> = first
+        .items
+        .iter()
+        .filter(|u| u.get("manager@delta").is_some())
+        .collect();
+    assert!(with.len() * 10 >= first.items.len() * 8, "{}", with.len());
+    assert!(with.len() < first.items.len());
+    assert!(
+        first
+            .by_id(&c.user_id(0))
+            .unwrap()
+            .get("manager@delta")
+            .is_none()
+    );
+    for u in &with {
+        let list = u["manager@delta"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "{u}");
+        assert_eq!(keys(&list[0]), ["@odata.type", "id"]);
+        assert_eq!(list[0]["@odata.type"], "#microsoft.graph.user");
+    }
+    // Without `manager` in `$select`, no manager@delta.
+    let plain = e
+        .round(&e.url("/v1.0/users/delta?$select=displayName"), false)
+        .await;
+    assert!(plain.items.iter().all(|u| u.get("manager@delta").is_none()));
+
+    let id = plain_user(&e);
+    let boss = c.user_id(3);
+    let (s, v) = e
+        .put(
+            &format!("/_emulator/users/{id}/manager"),
+            json!({"id": boss}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["manager"], boss.as_str());
+    let shown: serde_json::Value = e
+        .http
+        .get(e.url(&format!("/_emulator/users/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["@emulator.manager"], boss.as_str());
+    let got: serde_json::Value = e
+        .http
+        .get(e.url(&format!("/_emulator/users/{id}/manager")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got, link(&boss));
+    // The errors: itself, an unknown manager, an unknown user, no body.
+    let (s, v) = e
+        .put(&format!("/_emulator/users/{id}/manager"), json!({"id": id}))
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let unknown = "00000000-0000-0000-0000-000000000000";
+    let (s, v) = e
+        .put(
+            &format!("/_emulator/users/{id}/manager"),
+            json!({"id": unknown}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = e
+        .put(
+            &format!("/_emulator/users/{unknown}/manager"),
+            json!({"id": boss}),
+        )
+        .await;
+    assert_eq!(s, 404, "{v}");
+    let (s, v) = e
+        .put(&format!("/_emulator/users/{id}/manager"), json!({}))
+        .await;
+    assert_eq!(s, 400, "{v}");
+
+    let second = e.round(&first.delta_link, false).await;
+    assert_eq!(second.ids(), vec![id.clone()]);
+    let item = second.by_id(&id).unwrap();
+    assert_eq!(item["manager@delta"], json!([link(&boss)]));
+    assert!(
+        item.get("displayName").is_some(),
+        "default: the selected properties too"
+    );
+    // Minimal: the id and the link only.
+    let minimal = e.round(&first.delta_link, true).await;
+    assert_eq!(keys(minimal.by_id(&id).unwrap()), ["id", "manager@delta"]);
+
+    let (s, v) = e.delete(&format!("/_emulator/users/{id}/manager")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["manager"], serde_json::Value::Null);
+    let (s, _) = e.delete(&format!("/_emulator/users/{id}/manager")).await;
+    assert_eq!(s, 404, "no manager to remove");
+    let third = e.round(&second.delta_link, true).await;
+    assert_eq!(
+        third.by_id(&id).unwrap()["manager@delta"],
+        json!([link_removed(&boss)])
+    );
+
+    // A deleted manager: its reports lose it (each shows the link removed) and a deleted user
+    // cannot become a manager; the restore gives them back.
+    let boss_reports: Vec<String> = first
+        .items
+        .iter()
+        .filter(|u| u["manager@delta"] == json!([link(&boss)]))
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!boss_reports.is_empty());
+    let (s, v) = e.delete(&format!("/_emulator/users/{boss}")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["lostReports"], boss_reports.len());
+    let (s, v) = e
+        .put(
+            &format!("/_emulator/users/{id}/manager"),
+            json!({"id": boss}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let fourth = e.round(&third.delta_link, false).await;
+    for r in &boss_reports {
+        assert_eq!(
+            fourth.by_id(r).unwrap()["manager@delta"],
+            json!([link_removed(&boss)])
+        );
+    }
+    assert_eq!(
+        fourth.by_id(&boss).unwrap()["@removed"]["reason"],
+        "changed"
+    );
+    let (s, v) = e
+        .post(&format!("/_emulator/users/{boss}/restore"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["@emulator.regainedReports"], boss_reports.len());
+    let fifth = e.round(&fourth.delta_link, false).await;
+    for r in &boss_reports {
+        assert_eq!(
+            fifth.by_id(r).unwrap()["manager@delta"],
+            json!([link(&boss)])
+        );
+    }
+
+    // The engine follows all of it to the same replica as a fresh full sync.
+    let root = GraphRoot::parse(&e.base).unwrap();
+    let client = static_token_client(&root, "users-test", ClientConfig::default());
+    let mut q = DeltaQuery::new("users", ApiVersion::V1_0);
+    q.select = vec!["displayName".into(), "manager".into()];
+    q.minimal = true;
+    let req = q.first_request(Catalog::builtin(), &root).unwrap();
+    let mut session = Session::new(req.clone());
+    walk(&client, &mut session).await;
+    let (s, _) = e
+        .put(
+            &format!("/_emulator/users/{id}/manager"),
+            json!({"id": boss}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let other = c.user_id(7);
+    let (s, _) = e
+        .put(
+            &format!("/_emulator/users/{id}/manager"),
+            json!({"id": other}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = e
+        .delete(&format!("/_emulator/users/{}/manager", c.user_id(12)))
+        .await;
+    assert_eq!(s, 200);
+    walk(&client, &mut session).await;
+    let held = session.replica().get(&id).unwrap()["manager@delta"].clone();
+    assert_eq!(held, json!([link(&other)]), "replaced, not accumulated");
+    let mut fresh = Session::new(req);
+    walk(&client, &mut fresh).await;
+    assert_eq!(session.replica().normalized(), fresh.replica().normalized());
 }

@@ -1286,3 +1286,118 @@ fn each_item_says_what_it_was_to_the_replica() {
     // Soft-deleted in round 2, back in round 3; c is new.
     assert_eq!(third[0].outcomes, [Restored, Added]);
 }
+
+const U: &str = "https://g/v1.0/users/delta?$select=displayName,manager";
+
+/// The manager the replica holds for `user`: the ids of its `manager@delta` list (one or none).
+fn manager_ids(session: &Session, user: &str) -> Vec<String> {
+    obj(session, user)
+        .get("manager@delta")
+        .map(|m| {
+            m.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `manager@delta` is a single-valued relationship served as a one-element delta list: a new
+/// manager replaces the one held (never a growing list), a `@removed` entry clears it, in
+/// default and minimal rounds alike, and a full round restates it.
+#[test]
+fn a_users_manager_is_replaced_and_cleared_not_accumulated() {
+    for minimal in [false, true] {
+        let mut s = Session::new(req(RequestKind::Initial, U, minimal));
+        walk(
+            &mut s,
+            vec![(
+                None,
+                Some("https://g/v1.0/users/delta?$deltatoken=d1"),
+                json!([
+                    {"id": "u1", "displayName": "One", "manager@delta": [member("m1")]},
+                    {"id": "u2", "displayName": "Two", "manager@delta": [member("m1")]},
+                    {"id": "u3", "displayName": "Three"},
+                ]),
+            )],
+        );
+        assert_eq!(manager_ids(&s, "u1"), ["m1"]);
+        assert!(manager_ids(&s, "u3").is_empty());
+        assert_eq!(
+            (s.rounds()[0].links_added, s.rounds()[0].links_removed),
+            (2, 0)
+        );
+
+        // A new manager for u1 (id and the link only, as a minimal round sends it), the old
+        // one taken out of u2, a first manager for u3.
+        walk(
+            &mut s,
+            vec![(
+                None,
+                Some("https://g/v1.0/users/delta?$deltatoken=d2"),
+                json!([
+                    {"id": "u1", "manager@delta": [member("m2")]},
+                    {"id": "u2", "displayName": "Two", "manager@delta": [member_gone("m1")]},
+                    {"id": "u3", "displayName": "Three", "manager@delta": [member("m3")]},
+                ]),
+            )],
+        );
+        assert_eq!(manager_ids(&s, "u1"), ["m2"], "minimal={minimal}");
+        assert!(manager_ids(&s, "u2").is_empty(), "minimal={minimal}");
+        assert!(obj(&s, "u2").get("manager@delta").is_none());
+        assert_eq!(manager_ids(&s, "u3"), ["m3"]);
+        assert_eq!(obj(&s, "u1")["displayName"], "One");
+        let r = &s.rounds()[1];
+        // u1: replaced (one in, one out); u2: cleared; u3: a first one.
+        assert_eq!((r.links_added, r.links_removed), (2, 2), "{r}");
+        assert_eq!(r.property_changes.get("manager@delta"), Some(&3), "{r}");
+
+        // The old manager removed after the new one is named, in one list: the new one stays;
+        // a removal naming a manager never held, with nothing set in the list, clears the
+        // stale one; the same manager again changes nothing.
+        walk(
+            &mut s,
+            vec![(
+                None,
+                Some("https://g/v1.0/users/delta?$deltatoken=d3"),
+                json!([
+                    {"id": "u1", "manager@delta": [member("m4"), member_gone("m2")]},
+                    {"id": "u3", "manager@delta": [member_gone("m9")]},
+                    {"id": "u2", "manager@delta": [member("m1")]},
+                ]),
+            )],
+        );
+        assert_eq!(manager_ids(&s, "u1"), ["m4"], "minimal={minimal}");
+        assert!(manager_ids(&s, "u3").is_empty(), "minimal={minimal}");
+        assert_eq!(manager_ids(&s, "u2"), ["m1"]);
+        walk(
+            &mut s,
+            vec![(
+                None,
+                Some("https://g/v1.0/users/delta?$deltatoken=d4"),
+                json!([{"id": "u2", "manager@delta": [member("m1")]}]),
+            )],
+        );
+        assert_eq!(manager_ids(&s, "u2"), ["m1"]);
+        let r = &s.rounds()[3];
+        assert_eq!((r.links_added, r.links_removed), (0, 0), "{r}");
+
+        // A resync restates the manager: the first occurrence starts it afresh.
+        s.restart_from(format!("{U}&r=1"));
+        walk(
+            &mut s,
+            vec![(
+                None,
+                Some("https://g/v1.0/users/delta?$deltatoken=d5"),
+                json!([
+                    {"id": "u1", "displayName": "One", "manager@delta": [member("m5")]},
+                    {"id": "u2", "displayName": "Two"},
+                    {"id": "u3", "displayName": "Three", "manager@delta": [member("m1")]},
+                ]),
+            )],
+        );
+        assert_eq!(manager_ids(&s, "u1"), ["m5"], "minimal={minimal}");
+        assert_eq!(manager_ids(&s, "u3"), ["m1"]);
+    }
+}

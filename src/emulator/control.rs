@@ -6,7 +6,7 @@
 //! | --- | --- | --- |
 //! | `GET /_emulator/state` | | position, clock, counts, organizers, sample ids, faults, churn |
 //! | `POST /_emulator/contacts` | partial contact | creates a contact (unspecified properties generated) → the contact |
-//! | `POST`, `GET`, `PATCH`, `DELETE /_emulator/users…` | as for contacts | users, object by object, as contacts; a deleted user leaves its groups (soft: kept aside), a restored one rejoins the live ones |
+//! | `POST`, `GET`, `PATCH`, `DELETE /_emulator/users…` | as for contacts | users, object by object, as contacts; a deleted user leaves its groups and stops managing its reports (soft: both kept aside), a restored one rejoins the live groups and manages again those reports that have no manager; `GET` shows `@emulator.manager` |
 //! | `GET /_emulator/contacts/{id}` | | the contact with `@emulator.status` |
 //! | `PATCH /_emulator/contacts/{id}` | properties (null clears) | updates → the contact |
 //! | `DELETE /_emulator/contacts/{id}` | | soft delete (`@removed` reason `changed`) |
@@ -20,6 +20,9 @@
 //! | `GET /_emulator/groups/{id}/members` | | `{"value": [user ids]}` (current members) |
 //! | `POST /_emulator/groups/{id}/members` | `{"id": userId}` | adds a member (409 if already one) |
 //! | `DELETE /_emulator/groups/{id}/members/{userId}` | | removes a member (404 if not one) |
+//! | `GET /_emulator/users/{id}/manager` | | `{"@odata.type", "id"}` of the user's manager (404 if none) |
+//! | `PUT /_emulator/users/{id}/manager` | `{"id": managerId}` | sets the manager (400 for an unknown or deleted manager or the user itself, 404 unknown user, 409 soft-deleted user) → `{"id", "manager", "changed"}`; logged |
+//! | `DELETE /_emulator/users/{id}/manager` | | removes the manager (404 if none); logged |
 //! | `POST /_emulator/recordings` | `{"organizer": id}` (optional) | adds a recording and transcript → the recording |
 //! | `POST /_emulator/mutate` | `{"count": n, "groups": m, "users": u}` | n (0-100000) random realistic contact/recording changes, m (0-10000) group changes and u (0-10000) user changes (all optional; count defaults to 1 without groups or users) → counts |
 //! | `GET /_emulator/faults` | | active faults |
@@ -133,8 +136,35 @@ impl Control {
         let store = lock(&self.sh.store);
         Ok(match c {
             Coll::Groups => store.get_group(id)?,
+            Coll::Users => {
+                let mut v = store.get(c, id)?;
+                if let (Some(m), Some(u)) = (v.as_object_mut(), store.index_of(c, id)) {
+                    let manager = store.manager_now(u).map(|m| store.id_of(c, m));
+                    m.insert("@emulator.manager".into(), json!(manager));
+                }
+                v
+            }
             _ => store.get(c, id)?,
         })
+    }
+
+    /// User `id`'s manager as a link `{"@odata.type", "id"}` (404 when it has none).
+    pub fn manager(&self, id: &str) -> Result<Value, ControlError> {
+        Ok(lock(&self.sh.store).get_manager(id)?)
+    }
+
+    /// Makes user `manager` the manager of user `id` (logged: the next users delta with
+    /// `manager` selected shows it) → `{"id", "manager", "changed"}`. 400 for an unknown or
+    /// deleted manager or a user managing itself, 404 for an unknown user.
+    pub fn set_manager(&self, id: &str, manager: &str) -> Result<Value, ControlError> {
+        let now = self.sh.clock.now();
+        Ok(lock(&self.sh.store).set_manager(id, manager, now)?)
+    }
+
+    /// Takes user `id`'s manager away (logged; 404 when it has none).
+    pub fn remove_manager(&self, id: &str) -> Result<Value, ControlError> {
+        let now = self.sh.clock.now();
+        Ok(lock(&self.sh.store).remove_manager(id, now)?)
     }
 
     /// Creates an object of `c` (unspecified properties generated; a group may list its first

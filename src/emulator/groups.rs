@@ -350,6 +350,7 @@ impl Store {
             idx: ch.idx,
             mask: ch.mask,
             fresh: ch.fresh,
+            links: false,
         };
         self.write_change(G, change, sel, minimal, out);
         // Only link changes make a `members@delta` (a created group without members has none).

@@ -6,8 +6,9 @@
 //!
 //! Graph routes (`{v}` = `v1.0` | `beta`; the last segment may be `delta`, `delta()`,
 //! `microsoft.graph.delta` or `microsoft.graph.delta()`):
-//! - `/{v}/contacts/delta` (orgContact), `/{v}/users/delta` (user), `/{v}/groups/delta` (group,
-//!   with `members@delta` when `members` is selected)
+//! - `/{v}/contacts/delta` (orgContact), `/{v}/users/delta` (user, with `manager@delta` when
+//!   `manager` is selected, see `managers`), `/{v}/groups/delta` (group, with `members@delta`
+//!   when `members` is selected)
 //! - `/{v}/users/{id}/onlineMeetings/getAllRecordings(meetingOrganizerUserId='{id}',startDateTime={dt})/delta`
 //!   and `getAllTranscripts(...)`, also with `users({id})`.
 //!
@@ -31,6 +32,7 @@ mod hardening_tests;
 mod identity;
 mod json;
 pub mod limits;
+mod managers;
 mod request;
 mod routes;
 mod store;

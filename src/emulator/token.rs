@@ -52,7 +52,8 @@ pub struct Frozen {
     pub ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top: Option<u32>,
-    /// Groups: `members` was selected (membership is tracked as `members@delta`).
+    /// The relationship was selected: groups' `members` (tracked as `members@delta`), users'
+    /// `manager` (tracked as `manager@delta`).
     #[serde(rename = "m", default, skip_serializing_if = "std::ops::Not::not")]
     pub members: bool,
 }

@@ -1,5 +1,6 @@
-//! Users that change: deletion and restore with their group memberships, and the users' part
-//! of `mutate` and the churn. Creates and updates are any directory object's (`store::mutate`).
+//! Users that change: deletion and restore with their group memberships and direct reports, and
+//! the users' part of `mutate` and the churn (which also moves users between managers, see
+//! `managers`). Creates and updates are any directory object's (`store::mutate`).
 //!
 //! Entra takes a deleted user out of every group it belongs to and puts a restored one back:
 //! deleting a user here logs a membership removal for each of its groups (so groups delta shows
@@ -43,6 +44,7 @@ impl Store {
             self.push_member_log(g, u, Op::MemberRemove, now);
         }
         out["leftGroups"] = json!(groups.len());
+        out["lostReports"] = json!(self.drop_reports(u, permanent, now));
         if permanent {
             self.suspended_memberships.remove(&u);
         } else {
@@ -65,6 +67,7 @@ impl Store {
             }
         }
         out["@emulator.rejoinedGroups"] = json!(rejoined);
+        out["@emulator.regainedReports"] = json!(self.regain_reports(u, now));
         Ok(out)
     }
 
@@ -82,12 +85,14 @@ impl Store {
     }
 
     /// `n` random realistic user changes: mostly edits (job title, department, office, phone),
-    /// some new users, now and then a soft delete or a restore. Returns counts per kind.
+    /// some manager changes and new users, now and then a soft delete or a restore. Returns
+    /// counts per kind.
     pub fn mutate_users(&mut self, n: u64, now: DateTime<Utc>) -> Value {
-        let mut counts = [0u64; 4];
+        let mut counts = [0u64; 5];
         for _ in 0..n {
             let kind = match self.urng.below(100) {
-                0..=69 => 0,
+                0..=59 => 0,
+                60..=69 => 4,
                 70..=79 => 1,
                 80..=89 => 2,
                 _ => 3,
@@ -102,10 +107,12 @@ impl Store {
         json!({
             "usersUpdated": counts[0], "usersCreated": counts[1],
             "usersSoftDeleted": counts[2], "usersRestored": counts[3],
+            "usersManagerChanged": counts[4],
         })
     }
 
-    /// One user change of `kind` (0 update, 1 create, 2 soft delete, 3 restore); the kind made.
+    /// One user change of `kind` (0 update, 1 create, 2 soft delete, 3 restore, 4 manager);
+    /// the kind made.
     fn mutate_user(&mut self, kind: usize, now: DateTime<Utc>) -> Option<usize> {
         const TITLES: &[&str] = &[
             "Account Manager",
@@ -123,6 +130,10 @@ impl Store {
                 let u = self.random_plain_user()?;
                 let id = self.id_of(U, u);
                 self.delete_user(&id, false, now).ok().map(|_| 2)
+            }
+            4 => {
+                let u = self.random_plain_user()?;
+                self.mutate_manager(u, now).then_some(4)
             }
             3 => {
                 let soft = &self.users.soft;

@@ -252,7 +252,11 @@ pub(super) fn fold_links(
             Some(Value::Array(a)) => a,
             _ => Vec::new(),
         };
-        let (added, removed) = apply_links(&mut held, &changes);
+        let (added, removed) = if is_single_valued(&k) {
+            apply_single_link(&mut held, &changes)
+        } else {
+            apply_links(&mut held, &changes)
+        };
         round.links_added += added;
         round.links_removed += removed;
         // No links left is no property, as Graph writes a group without members (no
@@ -269,6 +273,56 @@ pub(super) fn fold_links(
         }
     }
     obj
+}
+
+/// A single-valued relationship served as a one-element delta list: a user's `manager@delta`
+/// (delta-query-overview.md: `$select` "supports **manager** … Selecting those properties allows
+/// tracking of changes to user's manager"). A user has one manager or none, so a new entry
+/// replaces the one held rather than joining it.
+pub(super) fn is_single_valued(key: &str) -> bool {
+    key == "manager@delta"
+}
+
+/// Applies a single-valued relationship's list onto the link held (at most one): an entry
+/// without `@removed` replaces the link (the last such entry wins); one with `@removed` clears
+/// the link when it names the link held, or when the link held came from an earlier round (the
+/// server says the relationship is gone: what the replica held is stale); a removal of another
+/// id after a new link in the same list (the old manager taken out after the new one was named)
+/// leaves the new link. Returns (links added, links removed); a replacement counts as both.
+fn apply_single_link(held: &mut Vec<Value>, changes: &Value) -> (usize, usize) {
+    let Some(changes) = changes.as_array() else {
+        return (0, 0);
+    };
+    let link_id = |v: &Value| v.get("id").and_then(Value::as_str).map(str::to_owned);
+    // Only a link with an id counts as held (Graph's links always carry one).
+    let mut current: Option<Value> = held.drain(..).rev().find(|v| link_id(v).is_some());
+    let mut set_here = false;
+    let (mut added, mut removed) = (0, 0);
+    for change in changes {
+        let Some(id) = link_id(change) else {
+            continue;
+        };
+        let held_id = current.as_ref().and_then(link_id);
+        if change.get("@removed").is_some() {
+            if held_id.is_some() && (held_id.as_deref() == Some(id.as_str()) || !set_here) {
+                current = None;
+                removed += 1;
+            }
+        } else {
+            match held_id {
+                Some(h) if h == id => {}
+                Some(_) => {
+                    removed += 1;
+                    added += 1;
+                }
+                None => added += 1,
+            }
+            current = Some(change.clone());
+            set_here = true;
+        }
+    }
+    held.extend(current);
+    (added, removed)
 }
 
 /// Applies one `X@delta` list onto the links held. Returns (links added, links removed).

@@ -175,6 +175,11 @@ impl Emu {
         self.send(reqwest::Method::PATCH, path, Some(body)).await
     }
 
+    /// PUTs `body` to `path`: the status and the JSON answer.
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
     /// DELETEs `path`: the status and the JSON answer.
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::DELETE, path, None).await

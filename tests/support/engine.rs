@@ -21,11 +21,16 @@ pub static PROPERTY_RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 /// a bounded shrink, and no failure files in the source tree (a failing history is printed in
 /// full instead).
 pub fn history_config() -> proptest::prelude::ProptestConfig {
+    history_config_or(1000)
+}
+
+/// [`history_config`] with `default_cases` histories when `PROPTEST_CASES` is not set.
+pub fn history_config_or(default_cases: u32) -> proptest::prelude::ProptestConfig {
     proptest::prelude::ProptestConfig {
         cases: std::env::var("PROPTEST_CASES")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(1000),
+            .unwrap_or(default_cases),
         max_shrink_iters: 200,
         failure_persistence: None,
         ..proptest::prelude::ProptestConfig::default()

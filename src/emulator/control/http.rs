@@ -35,6 +35,10 @@ pub(crate) fn router(sh: Arc<Shared>) -> Router {
             "/_emulator/groups/{id}/members/{user}",
             axum::routing::delete(h_member_remove),
         )
+        .route(
+            "/_emulator/users/{id}/manager",
+            get(h_manager).put(h_manager_set).delete(h_manager_remove),
+        )
         .route("/_emulator/recordings", post(h_recording))
         .route("/_emulator/mutate", post(h_mutate))
         .route(
@@ -213,6 +217,29 @@ async fn h_member_remove(
     Path((id, user)): Path<(String, String)>,
 ) -> Response {
     reply(ctl(&sh).remove_member(&id, &user))
+}
+
+async fn h_manager(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    reply(ctl(&sh).manager(&id))
+}
+
+async fn h_manager_set(
+    State(sh): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    reply(parse_body(&body).and_then(|b| {
+        let manager = b
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("give {\"id\": managerId}"))?
+            .to_string();
+        ctl(&sh).set_manager(&id, &manager)
+    }))
+}
+
+async fn h_manager_remove(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    reply(ctl(&sh).remove_manager(&id))
 }
 
 async fn h_recording(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {

@@ -112,6 +112,11 @@ pub(super) fn freeze(
                             continue;
                         }
                     }
+                    // Users: the manager is tracked as manager@delta.
+                    if path.resource == Resource::Users && p.eq_ignore_ascii_case("manager") {
+                        f.members = true;
+                        continue;
+                    }
                     let i = schema.index(p).ok_or_else(|| {
                         bad(
                             "BadRequest",

@@ -240,12 +240,14 @@ fn collect_items(
         });
         match state.kind {
             Kind::DeltaPage => {
+                let manager = c == Coll::Users && f.members;
                 let list = store.changes(
                     c,
                     state.position,
                     state.end,
                     sel,
                     ids.as_deref().unwrap_or(&[]),
+                    manager,
                 );
                 if ids.as_ref().is_some_and(|v| v.is_empty()) {
                     return Page {
@@ -263,6 +265,9 @@ fn collect_items(
                     |ch: Change| {
                         let mut o = Vec::with_capacity(256);
                         store.write_change(c, ch, sel, minimal, &mut o);
+                        if manager {
+                            store.append_manager_change(ch, state.position, state.end, &mut o);
+                        }
                         items.push(o);
                     },
                 );
@@ -279,6 +284,9 @@ fn collect_items(
                 let write = |idx: u64, items: &mut Vec<Vec<u8>>| {
                     let mut o = Vec::with_capacity(320);
                     store.write_object(c, idx, emit, &mut o);
+                    if c == Coll::Users && f.members {
+                        store.append_current_manager(idx, &mut o);
+                    }
                     items.push(o);
                 };
                 match &ids {

@@ -89,7 +89,12 @@ pub enum Op {
     MemberAdd,
     /// Groups: user `member` left group `idx`.
     MemberRemove,
+    /// Users: user `idx`'s manager became user `member` ([`NO_MANAGER`]: none).
+    ManagerChange,
 }
+
+/// The `member` of a [`Op::ManagerChange`] entry that took the manager away.
+pub const NO_MANAGER: u64 = u64::MAX;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Target {
@@ -104,7 +109,8 @@ pub struct LogEntry {
     pub op: Op,
     /// Update: the properties that changed.
     pub mask: u32,
-    /// MemberAdd / MemberRemove: the user's index.
+    /// MemberAdd / MemberRemove: the user's index. ManagerChange: the new manager's index
+    /// ([`NO_MANAGER`]: none).
     pub member: u64,
     pub at: DateTime<Utc>,
 }
@@ -157,6 +163,8 @@ pub struct Change {
     pub mask: u32,
     /// Created or restored in the range: sent in full.
     pub fresh: bool,
+    /// Users: the manager changed in the range (only counted when `manager` is selected).
+    pub links: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -213,6 +221,15 @@ pub struct Store {
     pub(crate) urng: Rng,
     /// The groups each soft-deleted user left, to rejoin on a restore.
     pub(crate) suspended_memberships: HashMap<u64, Vec<u64>>,
+    /// Users whose manager changed since start: every change as (index of its log entry, the
+    /// new manager). The others have their generated manager (`tenant::generated_manager`).
+    pub(crate) manager_history: HashMap<u64, Vec<(u64, Option<u64>)>>,
+    /// The reverse of `manager_history`'s current managers: manager → the users whose manager
+    /// was set to it (generated reports are found from the org chart's formula).
+    pub(crate) set_reports: HashMap<u64, BTreeSet<u64>>,
+    /// The direct reports each soft-deleted user lost as their manager, to get back on a
+    /// restore.
+    pub(crate) suspended_reports: HashMap<u64, Vec<u64>>,
     cache: Option<(CacheKey, Arc<Vec<Change>>)>,
 }
 
@@ -242,6 +259,9 @@ impl Store {
             grng: Rng(seed ^ 0x6E0_C4A2),
             urng: Rng(seed ^ 0x05E2_C4A2),
             suspended_memberships: HashMap::new(),
+            manager_history: HashMap::new(),
+            set_reports: HashMap::new(),
+            suspended_reports: HashMap::new(),
             cache: None,
         };
         if organizers > 0 {

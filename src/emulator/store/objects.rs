@@ -65,7 +65,8 @@ impl Store {
     }
 
     /// The objects of `c` changed in (`from`, `to`], collapsed per object, sorted by index.
-    /// Updates count only when they touch a property of `sel`. `ids` (sorted) restricts.
+    /// Updates count only when they touch a property of `sel`, manager changes only with
+    /// `links` (users with `manager` selected). `ids` (sorted) restricts.
     pub fn changes(
         &mut self,
         c: Coll,
@@ -73,6 +74,7 @@ impl Store {
         to: u64,
         sel: u32,
         ids: &[u64],
+        links: bool,
     ) -> Arc<Vec<Change>> {
         let ids_hash = ids
             .iter()
@@ -82,7 +84,7 @@ impl Store {
                 Coll::Contacts => 0,
                 Coll::Users => 1,
                 Coll::Groups => 2,
-            },
+            } | if links { 4 } else { 0 },
             from,
             to,
             sel,
@@ -95,7 +97,8 @@ impl Store {
         }
         let to = to.min(self.pos());
         let from = from.min(to);
-        let mut acc: HashMap<u64, (u32, bool)> = HashMap::new();
+        // (changed properties, fresh, manager changed)
+        let mut acc: HashMap<u64, (u32, bool, bool)> = HashMap::new();
         for e in &self.log[from as usize..to as usize] {
             let Target::Dir(ec) = e.target else { continue };
             if ec != c || (!ids.is_empty() && ids.binary_search(&e.idx).is_err()) {
@@ -104,8 +107,12 @@ impl Store {
             if e.op == Op::Update && e.mask & sel == 0 {
                 continue;
             }
-            let a = acc.entry(e.idx).or_insert((0, false));
+            if e.op == Op::ManagerChange && !links {
+                continue;
+            }
+            let a = acc.entry(e.idx).or_insert((0, false, false));
             match e.op {
+                Op::ManagerChange => a.2 = true,
                 Op::Update => a.0 |= e.mask,
                 Op::Create => a.1 = true,
                 // The client was told the object was removed and may still hold a copy from
@@ -118,9 +125,16 @@ impl Store {
                 _ => {}
             }
         }
+        // A manager changed and changed back still counts: under the replay fault the round
+        // starts before the client's position, and the client may hold the manager in between.
         let mut list: Vec<Change> = acc
             .into_iter()
-            .map(|(idx, (mask, fresh))| Change { idx, mask, fresh })
+            .map(|(idx, (mask, fresh, links))| Change {
+                idx,
+                mask,
+                fresh,
+                links,
+            })
             .collect();
         list.sort_by_key(|ch| ch.idx);
         let list = Arc::new(list);
