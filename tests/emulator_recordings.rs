@@ -219,3 +219,37 @@ async fn an_unknown_organizer_has_no_recordings() {
     let r = e.round(&recordings_path(&e, nobody, ""), false).await;
     assert!(r.items.is_empty());
 }
+
+#[tokio::test]
+async fn beta_recordings_and_transcripts_carry_meeting_organizer_id() {
+    // The beta callRecording and callTranscript resource pages (and the beta delta example)
+    // show meetingOrganizerId; v1.0 has no such property.
+    let e = start_default().await;
+    let org = e.emu.demo().organizers[0].clone();
+    for (fun, kind) in [
+        ("getAllRecordings", "callRecording"),
+        ("getAllTranscripts", "callTranscript"),
+    ] {
+        for version in ["v1.0", "beta"] {
+            let url = e.url(&format!(
+                "/{version}/users/{org}/onlineMeetings/{fun}(meetingOrganizerUserId='{org}')/delta"
+            ));
+            let r = e.round(&url, false).await;
+            assert_eq!(r.items.len(), 14, "{version} {kind}");
+            assert_eq!(
+                r.pages[0]["@odata.context"],
+                format!("{}/{version}/$metadata#Collection({kind})", e.base)
+            );
+            for item in &r.items {
+                assert_eq!(item["@odata.type"], format!("#microsoft.graph.{kind}"));
+                assert_eq!(item["meetingOrganizer"]["user"]["id"], org.as_str());
+                if version == "beta" {
+                    assert_eq!(item["meetingOrganizerId"], org.as_str(), "{item}");
+                } else {
+                    assert!(item.get("meetingOrganizerId").is_none(), "{item}");
+                }
+            }
+            assert!(r.delta_link.starts_with(&format!("{}/{version}/", e.base)));
+        }
+    }
+}

@@ -352,6 +352,7 @@ fn collect_items(
             _ => store.artifact_list(org, start_time, None, state.position),
         };
         let root = links.root();
+        let beta = links.version == "beta";
         let (next, remaining_after_next) = page_window(
             &list,
             state.cursor,
@@ -359,7 +360,7 @@ fn collect_items(
             size,
             |i: usize| {
                 items.push(
-                    serde_json::to_vec(&store.artifact_json(i, transcript, &root))
+                    serde_json::to_vec(&store.artifact_json(i, transcript, &root, beta))
                         .unwrap_or_default(),
                 );
             },

@@ -44,7 +44,9 @@ impl Store {
     }
 
     /// A recording (or transcript) as Graph shows it; content URLs under `root` (`{base}/{v}`).
-    pub fn artifact_json(&self, i: usize, transcript: bool, root: &str) -> Value {
+    /// `beta`: as the beta endpoint shows it, with `meetingOrganizerId` besides the v1.0
+    /// properties (the beta callRecording and callTranscript resource pages).
+    pub fn artifact_json(&self, i: usize, transcript: bool, root: &str, beta: bool) -> Value {
         let a = &self.artifacts[i];
         let (org, meeting_id, rec_id, tr_id) = self.artifact_ids(i);
         let call_id = guid_from(h3(self.seed, 0x60, a.r), h3(self.seed, 0x61, a.r));
@@ -60,7 +62,7 @@ impl Store {
                 "tenantId": self.tenant_id,
             }
         });
-        if transcript {
+        let mut v = if transcript {
             json!({
                 "@odata.type": "#microsoft.graph.callTranscript",
                 "id": tr_id,
@@ -84,6 +86,10 @@ impl Store {
                 "recordingContentUrl": format!("{root}/users/{org}/onlineMeetings/{meeting_id}/recordings/{rec_id}/content"),
                 "meetingOrganizer": organizer,
             })
+        };
+        if beta && let Some(o) = v.as_object_mut() {
+            o.insert("meetingOrganizerId".into(), Value::String(org));
         }
+        v
     }
 }

@@ -234,7 +234,7 @@ impl Store {
         });
         let i = self.artifacts.len() - 1;
         self.push_log(Target::Artifact, i as u64, Op::Artifact, 0, now);
-        Ok(self.artifact_json(i, false, root))
+        Ok(self.artifact_json(i, false, root, false))
     }
 
     /// `n` random realistic changes. Returns counts per kind.
