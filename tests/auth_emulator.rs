@@ -366,3 +366,76 @@ async fn without_enforcement_any_bearer_is_accepted() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_openid_configuration_points_at_the_emulator_and_its_token_endpoint_works() {
+    // What MSAL (azure-identity, the SDKs' credentials) reads before asking for a token.
+    let (emu, base, http) = start(false).await;
+    let tenant = emu.demo().tenant_id;
+    for segment in [
+        tenant.to_string(),
+        "contoso.onmicrosoft.com".into(),
+        "organizations".into(),
+    ] {
+        let r = http
+            .get(format!(
+                "{base}/{segment}/v2.0/.well-known/openid-configuration"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{segment}");
+        let meta: Value = r.json().await.unwrap();
+        assert_eq!(
+            meta["token_endpoint"],
+            format!("{base}/{segment}/oauth2/v2.0/token")
+        );
+        assert_eq!(
+            meta["device_authorization_endpoint"],
+            format!("{base}/{segment}/oauth2/v2.0/devicecode")
+        );
+        assert_eq!(meta["issuer"], format!("{base}/{tenant}/v2.0"));
+        assert!(
+            meta["authorization_endpoint"]
+                .as_str()
+                .unwrap()
+                .starts_with(&base)
+        );
+    }
+    // The token endpoint it names answers a client-credentials grant.
+    let meta: Value = http
+        .get(format!(
+            "{base}/{tenant}/v2.0/.well-known/openid-configuration"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (status, tok) = post_form(
+        &http,
+        meta["token_endpoint"].as_str().unwrap(),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "11111111-1111-1111-1111-111111111111"),
+            ("client_secret", SECRET),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tok}");
+    assert!(tok["access_token"].as_str().is_some());
+    // Another tenant: the AAD error, as for the sign-ins.
+    let r = http
+        .get(format!(
+            "{base}/not-this-tenant/v2.0/.well-known/openid-configuration"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let err: Value = r.json().await.unwrap();
+    assert!(err["error_codes"].is_array(), "{err}");
+    emu.shutdown().await;
+}

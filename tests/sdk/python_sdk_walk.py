@@ -2,8 +2,9 @@
 """The official Microsoft Graph Python SDK (msgraph-sdk, from PyPI) against
 `deltascope emulator --tls`.
 
-Starts the emulator with https (a CA made at start, written to a file), signs in at the
-emulator's token endpoint over https (client credentials), and with a GraphServiceClient whose
+Starts the emulator with https (a CA made at start, written to a file), signs in with
+azure-identity's ClientSecretCredential whose authority is the emulator (MSAL reads the
+emulator's OpenID metadata, then its token endpoint, over https), and with a GraphServiceClient whose
 base URL is the emulator and whose httpx client trusts that CA only, walks the delta rounds of
 users, groups and contacts: every nextLink to the deltaLink, then, after changes made through the
 emulator's control API (/_emulator/...), one more round from each deltaLink that must bring
@@ -26,11 +27,10 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 
 try:
     import httpx
-    from azure.core.credentials import AccessToken
+    from azure.identity import ClientSecretCredential
     from kiota_authentication_azure.azure_identity_authentication_provider import (
         AzureIdentityAuthenticationProvider,
     )
@@ -85,38 +85,27 @@ def trusting(ca):
     return ctx
 
 
-class EmulatorCredential:
-    """An async TokenCredential: client credentials at the emulator's token endpoint (https).
+class Counting:
+    """azure-identity's ClientSecretCredential, as an app would use it, counting the SDK's
+    token requests. Its authority is the emulator: MSAL reads the emulator's OpenID metadata
+    (`/{tenant}/v2.0/.well-known/openid-configuration`) and then its token endpoint, over https
+    with the emulator's CA (`connection_verify`)."""
 
-    azure-identity's ClientSecretCredential would first fetch the authority's OpenID metadata,
-    which the emulator does not serve; this is the part of it the SDK needs.
-    """
-
-    def __init__(self, base, tenant, http):
-        self.url = f"{base}/{tenant}/oauth2/v2.0/token"
-        self.http = http
+    def __init__(self, base, tenant, ca):
+        self.inner = ClientSecretCredential(
+            tenant, CLIENT_ID, SECRET,
+            authority=base,
+            disable_instance_discovery=True,
+            connection_verify=ca,
+        )
         self.calls = 0
 
-    async def get_token(self, *scopes, **_kwargs):
+    def get_token(self, *scopes, **kwargs):
         self.calls += 1
-        r = await self.http.post(self.url, data={
-            "grant_type": "client_credentials",
-            "client_id": CLIENT_ID,
-            "client_secret": SECRET,
-            "scope": " ".join(scopes),
-        })
-        check(r.status_code == 200, f"token endpoint: HTTP {r.status_code}: {r.text[:300]}")
-        body = r.json()
-        return AccessToken(body["access_token"], int(time.time()) + int(body["expires_in"]))
+        return self.inner.get_token(*scopes, **kwargs)
 
-    async def close(self):
-        pass
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *_):
-        pass
+    def close(self):
+        self.inner.close()
 
 
 def graph_client(base, credential, ssl_context):
@@ -161,7 +150,7 @@ async def run(binary):
         async with httpx.AsyncClient(verify=ctx, base_url=f"{base}/_emulator") as control:
             state = (await control.get("/state")).json()
             tenant = state["tenantId"]
-            cred = EmulatorCredential(base, tenant, control)
+            cred = Counting(base, tenant, ca)
             gc, http = graph_client(base, cred, ctx)
             summary = []
             rounds = {}

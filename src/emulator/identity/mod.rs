@@ -9,6 +9,7 @@
 //! | --- | --- |
 //! | `POST /{tenant}/oauth2/v2.0/token` | `client_credentials` (`client_secret`, or `client_assertion` RS256 JWT), `urn:ietf:params:oauth:grant-type:device_code`, `refresh_token` |
 //! | `POST /{tenant}/oauth2/v2.0/devicecode` | starts a device-code sign-in (`client_id`, `scope`) |
+//! | `GET /{tenant}/v2.0/.well-known/openid-configuration` | the authority's OpenID metadata (what MSAL and azure-identity read first), pointing at this emulator |
 //! | `GET /_emulator/devicecode` | pending device-code sign-ins (user codes, clients, scopes) |
 //! | `POST /_emulator/devicecode/approve` | `{"user_code"?: "...", "scopes"?: [...], "user"?: "upn"}`: the user signs in (default: the latest pending code) |
 //! | `POST /_emulator/devicecode/deny` | `{"user_code"?: "..."}`: the user declines |
@@ -217,6 +218,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(h_token))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(h_devicecode))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(h_openid_configuration),
+        )
         .route("/_emulator/devicecode", get(h_list))
         .route("/_emulator/devicecode/approve", post(h_approve))
         .route("/_emulator/devicecode/deny", post(h_deny))
@@ -447,10 +452,12 @@ fn token_reply(access: &str, lifetime: i64, refresh: Option<&str>, scope: &str) 
 
 mod device_code;
 mod device_control;
+mod discovery;
 mod enforce;
 mod token;
 use device_code::*;
 use device_control::*;
+use discovery::*;
 pub(super) use enforce::*;
 use token::*;
 
