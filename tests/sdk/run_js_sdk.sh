@@ -25,7 +25,7 @@ mkdir -p "$DIR"
 if [ ! -d "$DIR/node_modules/@microsoft/microsoft-graph-client" ]; then
     echo "installing @microsoft/microsoft-graph-client into $DIR"
     [ -f "$DIR/package.json" ] || echo '{"private": true, "type": "module"}' > "$DIR/package.json"
-    if ! npm install --prefix "$DIR" --silent --no-audit --no-fund @microsoft/microsoft-graph-client@3; then
+    if ! npm install --prefix "$DIR" --silent --no-audit --no-fund --fetch-timeout=60000 --fetch-retries=1 @microsoft/microsoft-graph-client@3; then
         [ "${JS_SDK_OFFLINE_OK:-0}" = 1 ] && skip "@microsoft/microsoft-graph-client could not be installed from npm"
         exit 1
     fi
