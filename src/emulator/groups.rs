@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 
 use super::json::write_str;
 use super::store::{Change, CtlError, Emit, LogEntry, Op, Status, Store, Target, page_window};
-use super::tenant::Coll;
+use super::tenant::{Coll, Mask};
 use super::token::{Frozen, Kind, TokenState};
 
 const G: Coll = Coll::Groups;
@@ -41,8 +41,8 @@ const USER_TYPE: &str = "#microsoft.graph.user";
 #[derive(Clone, Debug)]
 struct GroupChange {
     idx: u64,
-    /// Changed selected properties (u32::MAX for a restore: every selected one).
-    mask: u32,
+    /// Changed selected properties (Mask::MAX for a restore: every selected one).
+    mask: Mask,
     /// Created or restored in the range: sent whole.
     fresh: bool,
     /// Live at the start of the range (its first lifecycle entry in the range is a soft
@@ -176,7 +176,7 @@ impl Store {
     fn write_full_item(
         &self,
         (g, k): (u64, usize),
-        sel: u32,
+        sel: Mask,
         lists: &HashMap<u64, Vec<u64>>,
         with_members: bool,
         out: &mut Vec<u8>,
@@ -209,7 +209,7 @@ impl Store {
         &self,
         from: u64,
         to: u64,
-        sel: u32,
+        sel: Mask,
         members: bool,
         ids: &[u64],
     ) -> Vec<GroupChange> {
@@ -250,7 +250,7 @@ impl Store {
                 Op::Update => a.mask |= e.mask,
                 Op::Create => a.fresh = true,
                 Op::Restore => {
-                    a.mask = u32::MAX;
+                    a.mask = Mask::MAX;
                     a.fresh = true;
                 }
                 Op::MemberAdd | Op::MemberRemove => a.touched = true,
@@ -298,7 +298,7 @@ impl Store {
         from: u64,
         client_at: u64,
         to: u64,
-        sel: u32,
+        sel: Mask,
         members: bool,
         ids: &[u64],
     ) -> Vec<GroupChange> {
@@ -340,7 +340,7 @@ impl Store {
     fn write_group_change(
         &self,
         ch: &GroupChange,
-        sel: u32,
+        sel: Mask,
         members: bool,
         minimal: bool,
         out: &mut Vec<u8>,

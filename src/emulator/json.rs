@@ -49,8 +49,8 @@ pub(crate) fn write_props(
     out: &mut Vec<u8>,
     id: &str,
     props: &[&str],
-    include: u32,
-    nulls: u32,
+    include: crate::emulator::tenant::Mask,
+    nulls: crate::emulator::tenant::Mask,
     mut get: impl FnMut(usize, &mut Vec<u8>) -> bool,
 ) {
     out.push(b'{');
@@ -66,7 +66,7 @@ pub(crate) fn write_props(
             first = false;
             id_done = true;
         }
-        let bit = 1u32 << i;
+        let bit = crate::emulator::tenant::bit(i);
         if (include | nulls) & bit == 0 {
             continue;
         }

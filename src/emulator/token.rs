@@ -46,7 +46,7 @@ pub struct Frozen {
     pub start: Option<String>,
     /// Selected properties as a bit mask over the schema (None: the default set).
     #[serde(rename = "sel", default, skip_serializing_if = "Option::is_none")]
-    pub select: Option<u32>,
+    pub select: Option<crate::emulator::tenant::Mask>,
     /// The `$filter=id eq` ids.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<String>,

@@ -103,13 +103,45 @@ pub struct TokenSpelling {
 
 static BUILTIN: OnceLock<Catalog> = OnceLock::new();
 
+/// The directory resources' property lists, generated from Graph's CSDL metadata by
+/// `assets/schema/generate.py` (the same lists the emulator serves).
+const SCHEMAS: &[(&str, &str)] = &[
+    (
+        "contacts",
+        include_str!("../../assets/schema/orgContact.v1.0.json"),
+    ),
+    ("users", include_str!("../../assets/schema/user.v1.0.json")),
+    (
+        "groups",
+        include_str!("../../assets/schema/group.v1.0.json"),
+    ),
+];
+
+#[derive(Deserialize)]
+struct SchemaFile {
+    properties: Vec<SchemaProp>,
+}
+
+#[derive(Deserialize)]
+struct SchemaProp {
+    name: String,
+    #[serde(default)]
+    delta: bool,
+}
+
 impl Catalog {
     /// The catalog shipped with deltascope.
     pub fn builtin() -> &'static Catalog {
         BUILTIN.get_or_init(|| {
             // The asset is part of the build and checked by a unit test; it cannot vary at run time.
-            Catalog::from_json(include_str!("../../assets/catalog.json"))
-                .unwrap_or_else(|e| panic!("assets/catalog.json is invalid: {e}"))
+            let mut c = Catalog::from_json(include_str!("../../assets/catalog.json"))
+                .unwrap_or_else(|e| panic!("assets/catalog.json is invalid: {e}"));
+            for (name, schema) in SCHEMAS {
+                if let Some(r) = c.resources.iter_mut().find(|r| r.name == *name) {
+                    r.merge_schema(schema);
+                }
+            }
+            c
         })
     }
 
@@ -133,6 +165,21 @@ impl Catalog {
 }
 
 impl ResourceSpec {
+    /// Adds the properties a generated schema list accepts in delta to `known_properties`
+    /// (the catalog's own entries, `id` and relationships, stay), sorted as Graph lists them.
+    fn merge_schema(&mut self, json: &str) {
+        let Ok(file) = serde_json::from_str::<SchemaFile>(json) else {
+            return;
+        };
+        for p in file.properties.into_iter().filter(|p| p.delta) {
+            if !self.known_properties.contains(&p.name) {
+                self.known_properties.push(p.name);
+            }
+        }
+        self.known_properties
+            .sort_by_key(|p| p.to_ascii_lowercase());
+    }
+
     pub fn param(&self, name: &str) -> Option<&ParamSpec> {
         self.params.iter().find(|p| p.name == name)
     }
@@ -175,6 +222,15 @@ mod tests {
             }
             assert!(r.doc_url.starts_with("https://learn.microsoft.com/"));
         }
+        let users = c
+            .get("users")
+            .map(|r| r.known_properties.clone())
+            .unwrap_or_default();
+        for p in ["employeeHireDate", "onPremisesImmutableId", "manager", "id"] {
+            assert!(users.iter().any(|u| u == p), "{p}");
+        }
+        assert!(!users.iter().any(|u| u == "aboutMe"));
+        assert_eq!(users.len(), 66 + 2);
         let rec = c.get("recordings").map(|r| &r.permissions);
         assert_eq!(
             rec.map(|p| p.application.clone()),

@@ -7,7 +7,7 @@ pub(super) enum Start {
     Fresh,
     /// `$deltatoken=latest`: no objects, a deltaLink at the current position.
     Latest,
-    Token(TokenState),
+    Token(Box<TokenState>),
 }
 
 /// Everything needed to build links.
@@ -96,7 +96,7 @@ pub(super) fn freeze(
         match k.as_str() {
             "select" if path.resource.is_directory() => {
                 let schema = coll_of(path.resource).schema();
-                let mut mask = 0u32;
+                let mut mask = 0 as crate::emulator::tenant::Mask;
                 for p in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     if p.eq_ignore_ascii_case("id") {
                         continue;
@@ -126,7 +126,19 @@ pub(super) fn freeze(
                             ),
                         )
                     })?;
-                    mask |= 1 << i;
+                    let b = crate::emulator::tenant::bit(i);
+                    if schema.delta_mask & b == 0 {
+                        // Read only for a single object: Graph's answer as reported in
+                        // microsoft-graph-docs issue 4746.
+                        return Err(bad(
+                            "Request_UnsupportedQuery",
+                            format!(
+                                "Invalid Request: $select is not supported for these properties: {}.",
+                                schema.props.get(i).copied().unwrap_or(p)
+                            ),
+                        ));
+                    }
+                    mask |= b;
                 }
                 f.select = Some(mask);
             }

@@ -279,7 +279,7 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
             if !state.fits(pos, next) {
                 return ctx.error(StatusCode::BAD_REQUEST, "BadRequest", "Badly formed token.");
             }
-            (state.query.clone(), Start::Token(state))
+            (state.query.clone(), Start::Token(Box::new(state)))
         }
         None => match freeze(&path, &query) {
             Ok((f, latest)) => {

@@ -39,7 +39,7 @@ pub(super) fn build_page(
         Start::Token(t) => match t.kind {
             Kind::Initial | Kind::DeltaPage => Some(TokenState {
                 issued_at: now_ts,
-                ..t
+                ..*t
             }),
             Kind::DeltaLink => {
                 let from = if faults.replay {
@@ -55,7 +55,7 @@ pub(super) fn build_page(
                     previous_position: Some(t.position),
                     duplicate_from: None,
                     issued_at: now_ts,
-                    ..t
+                    ..*t
                 })
             }
         },

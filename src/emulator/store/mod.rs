@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 use super::clock::graph_datetime;
 use super::json::{write_props, write_str, write_value};
 use super::tenant::{
-    Coll, Rng, generated_values, group_members, guid_from, h3, hex32, object_id, object_index,
-    random_person, random_value, tenant_id, write_generated, write_generated_object,
+    Coll, Mask, Rng, bit, generated_values, group_members, guid_from, h3, hex32, object_id,
+    object_index, random_person, random_value, tenant_id, write_generated, write_generated_object,
 };
 
 mod artifacts;
@@ -108,7 +108,7 @@ pub struct LogEntry {
     pub idx: u64,
     pub op: Op,
     /// Update: the properties that changed.
-    pub mask: u32,
+    pub mask: Mask,
     /// MemberAdd / MemberRemove: the user's index. ManagerChange: the new manager's index
     /// ([`NO_MANAGER`]: none).
     pub member: u64,
@@ -160,7 +160,7 @@ pub(crate) fn page_window<T: Copy>(
 pub struct Change {
     pub idx: u64,
     /// Changed properties (updates in the range).
-    pub mask: u32,
+    pub mask: Mask,
     /// Created or restored in the range: sent in full.
     pub fresh: bool,
     /// Users: the manager changed in the range (only counted when `manager` is selected).
@@ -188,15 +188,15 @@ impl std::fmt::Display for CtlError {
 #[derive(Clone, Copy, Debug)]
 pub enum Emit {
     /// Every selected property that has a value.
-    Full { sel: u32 },
+    Full { sel: Mask },
     /// Default delta behaviour: every selected property with a value, plus changed ones that
     /// became null (as null).
-    Default { sel: u32, changed: u32 },
+    Default { sel: Mask, changed: Mask },
     /// `return=minimal`: only the changed selected properties (null when changed to null).
-    Minimal { sel: u32, changed: u32 },
+    Minimal { sel: Mask, changed: Mask },
 }
 
-type CacheKey = (u8, u64, u64, u32, u64);
+type CacheKey = (u8, u64, u64, Mask, u64);
 
 #[derive(Debug)]
 pub struct Store {
@@ -328,7 +328,7 @@ impl Store {
             .collect()
     }
 
-    fn push_log(&mut self, target: Target, idx: u64, op: Op, mask: u32, at: DateTime<Utc>) {
+    fn push_log(&mut self, target: Target, idx: u64, op: Op, mask: Mask, at: DateTime<Utc>) {
         self.log.push(LogEntry {
             target,
             idx,

@@ -86,11 +86,11 @@ impl Store {
 
     fn apply_update(&mut self, c: Coll, idx: u64, props: Vec<(usize, Value)>, now: DateTime<Utc>) {
         let mut vals = self.values(c, idx);
-        let mut mask = 0u32;
+        let mut mask = 0 as Mask;
         for (i, v) in props {
             if vals[i] != v {
                 vals[i] = v;
-                mask |= 1 << i;
+                mask |= bit(i);
             }
         }
         if mask == 0 {

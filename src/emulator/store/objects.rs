@@ -9,9 +9,10 @@ impl Store {
             write_generated_object(self.seed, c, idx, sel, out);
             return;
         }
+        let always = c.schema().null_mask;
         let (include, nulls) = match emit {
-            Emit::Full { sel } => (sel, 0),
-            Emit::Default { sel, changed } => (sel, sel & changed),
+            Emit::Full { sel } => (sel, sel & always),
+            Emit::Default { sel, changed } => (sel, sel & (changed | always)),
             Emit::Minimal { sel, changed } => (sel & changed, sel & changed),
         };
         let id = self.id_of(c, idx);
@@ -72,7 +73,7 @@ impl Store {
         c: Coll,
         from: u64,
         to: u64,
-        sel: u32,
+        sel: Mask,
         ids: &[u64],
         links: bool,
     ) -> Arc<Vec<Change>> {
@@ -98,7 +99,7 @@ impl Store {
         let to = to.min(self.pos());
         let from = from.min(to);
         // (changed properties, fresh, manager changed)
-        let mut acc: HashMap<u64, (u32, bool, bool)> = HashMap::new();
+        let mut acc: HashMap<u64, (Mask, bool, bool)> = HashMap::new();
         for e in &self.log[from as usize..to as usize] {
             let Target::Dir(ec) = e.target else { continue };
             if ec != c || (!ids.is_empty() && ids.binary_search(&e.idx).is_err()) {
@@ -119,7 +120,7 @@ impl Store {
                 // before: a restored object comes back whole, every selected property spelled
                 // out (null when it has no value), so that nothing stale survives a merge.
                 Op::Restore => {
-                    a.0 = u32::MAX;
+                    a.0 = Mask::MAX;
                     a.1 = true;
                 }
                 _ => {}
@@ -143,7 +144,7 @@ impl Store {
     }
 
     /// Writes one delta-round item for `ch`.
-    pub fn write_change(&self, c: Coll, ch: Change, sel: u32, minimal: bool, out: &mut Vec<u8>) {
+    pub fn write_change(&self, c: Coll, ch: Change, sel: Mask, minimal: bool, out: &mut Vec<u8>) {
         match self.coll(c).status(ch.idx) {
             Status::SoftDeleted => self.write_removed(c, ch.idx, "changed", out),
             Status::HardDeleted => self.write_removed(c, ch.idx, "deleted", out),

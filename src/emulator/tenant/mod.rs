@@ -6,8 +6,10 @@ use std::io::Write as _;
 
 use super::json::{write_props, write_str, write_value};
 
+mod admin;
 mod ids;
 mod schema;
+use admin::{group_admin, write_empty};
 pub use ids::*;
 pub use schema::*;
 
@@ -172,10 +174,16 @@ impl ContactGen {
         )
     }
 
-    /// Writes the value of property `prop` (index into CONTACT_PROPS); false when it has none.
+    /// Writes the value of property `prop` (index into the orgContact schema); false when it has none.
     fn write(&self, prop: usize, out: &mut Vec<u8>) -> bool {
-        match prop {
-            0 => {
+        let name = Coll::Contacts
+            .schema()
+            .props
+            .get(prop)
+            .copied()
+            .unwrap_or("");
+        match name {
+            "addresses" => {
                 let (city, country, state, postal, street) = self.city;
                 let _ = write!(out, "[{{\"city\":");
                 write_str(out, city);
@@ -195,26 +203,26 @@ impl ContactGen {
                 write_str(out, &s);
                 out.extend_from_slice(b"}]");
             }
-            1 => write_str(out, self.company.0),
-            2 => match self.department {
+            "companyName" => write_str(out, self.company.0),
+            "department" => match self.department {
                 Some(d) => write_str(out, d),
                 None => return false,
             },
-            3 => {
+            "displayName" => {
                 let s = format!("{} {}", self.given, self.surname);
                 write_str(out, &s);
             }
-            4 => write_str(out, self.given),
-            5 => match self.title {
+            "givenName" => write_str(out, self.given),
+            "jobTitle" => match self.title {
                 Some(t) => write_str(out, t),
                 None => return false,
             },
-            6 => {
+            "mail" => {
                 let s = format!("{}@{}", self.nickname(), self.company.1);
                 write_str(out, &s);
             }
-            7 => write_str(out, &self.nickname()),
-            8 => {
+            "mailNickname" => write_str(out, &self.nickname()),
+            "onPremisesLastSyncDateTime" => {
                 if !self.synced {
                     return false;
                 }
@@ -228,14 +236,16 @@ impl ContactGen {
                     (self.r >> 53) % 60
                 );
             }
-            9 | 13 => out.extend_from_slice(b"[]"),
-            10 => {
+            "onPremisesProvisioningErrors" | "serviceProvisioningErrors" => {
+                out.extend_from_slice(b"[]")
+            }
+            "onPremisesSyncEnabled" => {
                 if !self.synced {
                     return false;
                 }
                 out.extend_from_slice(b"true");
             }
-            11 => {
+            "phones" => {
                 let _ = write!(
                     out,
                     "[{{\"type\":\"business\",\"number\":\"+1 425 555 {:04}\"}}",
@@ -250,7 +260,7 @@ impl ContactGen {
                 }
                 out.push(b']');
             }
-            12 => {
+            "proxyAddresses" => {
                 let nick = self.nickname();
                 let s1 = format!("SMTP:{nick}@{}", self.company.1);
                 let s2 = format!("smtp:{nick}@mail.{}", self.company.1);
@@ -260,8 +270,8 @@ impl ContactGen {
                 write_str(out, &s2);
                 out.push(b']');
             }
-            14 => write_str(out, self.surname),
-            _ => return false,
+            "surname" => write_str(out, self.surname),
+            _ => return write_empty(Coll::Contacts, prop, out),
         }
         true
     }
@@ -303,30 +313,33 @@ impl UserGen {
     }
 
     fn write(&self, seed: u64, prop: usize, out: &mut Vec<u8>) -> bool {
-        match prop {
-            0 => out.extend_from_slice(if self.r.is_multiple_of(20) {
+        let name = Coll::Users.schema().props.get(prop).copied().unwrap_or("");
+        match name {
+            "accountEnabled" => out.extend_from_slice(if self.r.is_multiple_of(20) {
                 b"false"
             } else {
                 b"true"
             }),
-            1 => {
+            "businessPhones" => {
                 let _ = write!(out, "[\"+1 425 555 {:04}\"]", self.r % 10000);
             }
-            2 => write_str(out, self.department),
-            3 => write_str(out, &format!("{} {}", self.given, self.surname)),
-            4 => write_str(out, self.given),
-            5 => write_str(out, self.title),
-            6 | 11 => write_str(out, &self.upn(seed)),
-            7 => {
+            "department" => write_str(out, self.department),
+            "displayName" => write_str(out, &format!("{} {}", self.given, self.surname)),
+            "givenName" => write_str(out, self.given),
+            "jobTitle" => write_str(out, self.title),
+            "mail" | "userPrincipalName" => write_str(out, &self.upn(seed)),
+            "mobilePhone" => {
                 if self.r.is_multiple_of(4) {
                     return false;
                 }
                 let _ = write!(out, "\"+1 206 555 {:04}\"", (self.r >> 16) % 10000);
             }
-            8 => write_str(out, &format!("{} {}", self.city, (self.r >> 24) % 40 + 1)),
-            9 => write_str(out, pick(LANGS, self.r >> 30)),
-            10 => write_str(out, self.surname),
-            _ => return false,
+            "officeLocation" => {
+                write_str(out, &format!("{} {}", self.city, (self.r >> 24) % 40 + 1))
+            }
+            "preferredLanguage" => write_str(out, pick(LANGS, self.r >> 30)),
+            "surname" => write_str(out, self.surname),
+            _ => return self.write_admin(seed, name, out) || write_empty(Coll::Users, prop, out),
         }
         true
     }
@@ -355,7 +368,8 @@ const GROUP_NAMES: &[(&str, bool)] = &[
 /// Share of the users (per mille) a generated group holds; group 0 holds everyone.
 const GROUP_RATES: &[u64] = &[600, 40, 150, 300, 80, 20, 0, 250, 10, 120, 60, 400];
 
-/// The generated values of group `index` (aligned with GROUP_PROPS; Null = no value).
+/// The generated values of group `index` (aligned with the group schema; Null = no value, `[]`
+/// for collections).
 pub fn group_values(seed: u64, index: u64) -> Vec<serde_json::Value> {
     use serde_json::{Value, json};
     let r = h3(seed, 0x60, index);
@@ -404,70 +418,109 @@ pub fn group_values(seed: u64, index: u64) -> Vec<serde_json::Value> {
             b >> 32
         )
     };
-    let mut v = vec![Value::Null; GROUP_PROPS.len()];
-    v[0] = if unified && r2 % 4 == 1 {
-        json!("Confidential")
-    } else if unified && r2 % 4 == 2 {
-        json!("General")
-    } else {
-        Value::Null
+    let schema = Coll::Groups.schema();
+    let mut v: Vec<Value> = (0..schema.props.len())
+        .map(|i| {
+            if schema.is_collection(i) {
+                json!([])
+            } else {
+                Value::Null
+            }
+        })
+        .collect();
+    let mut set = |name: &str, val: Value| {
+        if let Some(i) = schema.index(name) {
+            v[i] = val;
+        }
     };
-    v[1] = json!(created);
-    v[2] = json!(if index == 0 {
-        "Everyone in the company: announcements and company-wide conversations.".to_string()
-    } else if unified {
-        format!("{name}: team site, files and conversations.")
-    } else {
-        format!("Security group for {name}.")
-    });
-    v[3] = json!(name);
-    v[5] = if unified {
-        json!(["Unified"])
-    } else {
-        json!([])
-    };
-    if unified {
-        v[6] = json!(format!("{nick}@{domain}"));
-    }
-    v[7] = json!(unified);
-    v[8] = json!(nick);
-    if synced {
-        v[10] = json!(format!(
-            "2024-{:02}-{:02}T{:02}:{:02}:00Z",
-            (r2 >> 8) % 12 + 1,
-            (r2 >> 12) % 28 + 1,
-            (r2 >> 17) % 24,
-            (r2 >> 22) % 60
-        ));
-        v[11] = json!(format!(
-            "S-1-5-21-{}-{}-{}-{}",
-            (r2 >> 3) % 4_000_000_000,
-            (r2 >> 7) % 4_000_000_000,
-            (r2 >> 11) % 4_000_000_000,
-            1000 + (r2 >> 40) % 9000
-        ));
-        v[12] = json!(true);
-    }
-    v[13] = if unified {
-        json!([
-            format!("SMTP:{nick}@{domain}"),
-            format!("smtp:{nick}@{stem}.mail.onmicrosoft.com")
-        ])
-    } else {
-        json!([])
-    };
-    if unified {
-        v[14] = json!(created);
-    }
-    v[15] = json!(!unified);
-    v[16] = json!(sid(h3(seed, 0x62, index), h3(seed, 0x63, index)));
-    if unified {
-        v[17] = json!(if r2.is_multiple_of(5) {
-            "Private"
+    set(
+        "classification",
+        if unified && r2 % 4 == 1 {
+            json!("Confidential")
+        } else if unified && r2 % 4 == 2 {
+            json!("General")
         } else {
-            "Public"
-        });
+            Value::Null
+        },
+    );
+    set("createdDateTime", json!(created));
+    set(
+        "description",
+        json!(if index == 0 {
+            "Everyone in the company: announcements and company-wide conversations.".to_string()
+        } else if unified {
+            format!("{name}: team site, files and conversations.")
+        } else {
+            format!("Security group for {name}.")
+        }),
+    );
+    set("displayName", json!(name));
+    set(
+        "groupTypes",
+        if unified {
+            json!(["Unified"])
+        } else {
+            json!([])
+        },
+    );
+    if unified {
+        set("mail", json!(format!("{nick}@{domain}")));
     }
+    set("mailEnabled", json!(unified));
+    set("mailNickname", json!(nick));
+    if synced {
+        set(
+            "onPremisesLastSyncDateTime",
+            json!(format!(
+                "2024-{:02}-{:02}T{:02}:{:02}:00Z",
+                (r2 >> 8) % 12 + 1,
+                (r2 >> 12) % 28 + 1,
+                (r2 >> 17) % 24,
+                (r2 >> 22) % 60
+            )),
+        );
+        set(
+            "onPremisesSecurityIdentifier",
+            json!(format!(
+                "S-1-5-21-{}-{}-{}-{}",
+                (r2 >> 3) % 4_000_000_000,
+                (r2 >> 7) % 4_000_000_000,
+                (r2 >> 11) % 4_000_000_000,
+                1000 + (r2 >> 40) % 9000
+            )),
+        );
+        set("onPremisesSyncEnabled", json!(true));
+    }
+    set(
+        "proxyAddresses",
+        if unified {
+            json!([
+                format!("SMTP:{nick}@{domain}"),
+                format!("smtp:{nick}@{stem}.mail.onmicrosoft.com")
+            ])
+        } else {
+            json!([])
+        },
+    );
+    if unified {
+        set("renewedDateTime", json!(created));
+    }
+    set("securityEnabled", json!(!unified));
+    set(
+        "securityIdentifier",
+        json!(sid(h3(seed, 0x62, index), h3(seed, 0x63, index))),
+    );
+    if unified {
+        set(
+            "visibility",
+            json!(if r2.is_multiple_of(5) {
+                "Private"
+            } else {
+                "Public"
+            }),
+        );
+    }
+    group_admin(seed, index, unified, synced, &mut set);
     v
 }
 
@@ -498,9 +551,9 @@ pub fn write_generated(seed: u64, coll: Coll, index: u64, prop: usize, out: &mut
     }
 }
 
-/// A generated object written in full: every property of `mask` that has a value, `id` in its
-/// alphabetical place.
-pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: u32, out: &mut Vec<u8>) {
+/// A generated object written in full: every property of `mask` that has a value (and the
+/// schema's always-written ones as `null`), `id` in its alphabetical place.
+pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: Mask, out: &mut Vec<u8>) {
     enum G {
         C(ContactGen),
         U(UserGen),
@@ -512,17 +565,25 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: u32, out:
         Coll::Groups => G::V(group_values(seed, index)),
     };
     let id = object_id(seed, coll, index);
-    write_props(out, &id, coll.schema().props, mask, 0, |i, out| match &g {
-        G::C(c) => c.write(i, out),
-        G::U(u) => u.write(seed, i, out),
-        G::V(v) => match v.get(i) {
-            None | Some(serde_json::Value::Null) => false,
-            Some(v) => {
-                write_value(out, v);
-                true
-            }
+    let schema = coll.schema();
+    write_props(
+        out,
+        &id,
+        schema.props,
+        mask,
+        mask & schema.null_mask,
+        |i, out| match &g {
+            G::C(c) => c.write(i, out),
+            G::U(u) => u.write(seed, i, out),
+            G::V(v) => match v.get(i) {
+                None | Some(serde_json::Value::Null) => false,
+                Some(v) => {
+                    write_value(out, v);
+                    true
+                }
+            },
         },
-    });
+    );
 }
 
 /// The generated values of an object as JSON values (null: no value), for objects that get
@@ -615,98 +676,4 @@ pub(crate) fn hex32(a: u64, b: u64) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_map_back() {
-        for coll in [Coll::Contacts, Coll::Users, Coll::Groups] {
-            for i in [0u64, 1, 2, 999, 123_456, 999_999] {
-                let id = object_id(7, coll, i);
-                assert_eq!(id.len(), 36);
-                assert_eq!(object_index(7, coll, &id), Some(i));
-                assert_eq!(object_index(8, coll, &id), None);
-            }
-        }
-        assert_eq!(object_index(7, Coll::Contacts, "not-an-id"), None);
-    }
-
-    #[test]
-    fn generated_objects_are_valid_json() {
-        for i in 0..200 {
-            for coll in [Coll::Contacts, Coll::Users, Coll::Groups] {
-                let mut out = Vec::new();
-                write_generated_object(3, coll, i, coll.schema().all_mask(), &mut out);
-                let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-                assert!(v["id"].is_string());
-                assert!(v["displayName"].is_string());
-            }
-        }
-    }
-
-    #[test]
-    fn default_masks() {
-        assert_eq!(
-            CONTACT_SCHEMA.names(CONTACT_SCHEMA.default_mask),
-            vec![
-                "companyName",
-                "department",
-                "displayName",
-                "givenName",
-                "jobTitle",
-                "mail",
-                "mailNickname",
-                "surname"
-            ]
-        );
-        assert_eq!(
-            USER_SCHEMA.names(USER_SCHEMA.default_mask),
-            vec![
-                "businessPhones",
-                "displayName",
-                "givenName",
-                "jobTitle",
-                "mail",
-                "mobilePhone",
-                "officeLocation",
-                "preferredLanguage",
-                "surname",
-                "userPrincipalName"
-            ]
-        );
-        assert_eq!(
-            GROUP_SCHEMA.names(GROUP_SCHEMA.default_mask),
-            vec![
-                "classification",
-                "createdDateTime",
-                "description",
-                "displayName",
-                "groupTypes",
-                "mail",
-                "mailEnabled",
-                "mailNickname",
-                "onPremisesLastSyncDateTime",
-                "onPremisesSecurityIdentifier",
-                "onPremisesSyncEnabled",
-                "proxyAddresses",
-                "securityEnabled",
-                "visibility"
-            ]
-        );
-    }
-
-    #[test]
-    fn groups_vary_in_kind_and_size() {
-        let users = 400;
-        let sizes: Vec<usize> = (0..12).map(|g| group_members(5, g, users).len()).collect();
-        assert_eq!(sizes[0], 400);
-        assert!(sizes.iter().any(|s| *s < 50), "{sizes:?}");
-        let kinds: Vec<bool> = (0..12).map(|g| group_values(5, g)[7] == true).collect();
-        assert!(kinds.contains(&true) && kinds.contains(&false));
-        let names: std::collections::HashSet<String> = (0..40)
-            .map(|g| group_values(5, g)[3].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(names.len(), 40);
-    }
-}
+mod tests;
