@@ -14,14 +14,11 @@
 mod loopback;
 mod support;
 
-use deltascope::graph::client::ClientConfig;
 use deltascope::graph::page::{PageRequest, RequestKind};
-use deltascope::graph::query::GraphRoot;
 use deltascope::graph::round::{Outcome, PageReport, Session};
-use loopback::{Reply, Server};
+use loopback::Server;
 use serde_json::{Value, json};
-use support::engine::static_token_client;
-use tokio_util::sync::CancellationToken;
+use support::engine::walk_round;
 
 const LARGE: &str = "2e5807ce-58f3-4a94-9b37-ffff2e085957";
 const GROUP1: &str = "c2f798fd-f95d-4623-8824-63aec21fffff";
@@ -59,36 +56,11 @@ fn page(base: &str, token: &str, next: bool, value: Vec<Value>) -> String {
     .to_string()
 }
 
-/// Serves `pages(base)` one per request, in order.
-async fn serve(pages: impl FnOnce(&str) -> Vec<String> + Send + 'static) -> Server {
-    Server::start_with(|base| {
-        let bodies = pages(base);
-        move |n, _| match bodies.get(n) {
-            Some(b) => Reply::json(200, b.clone()),
-            None => Reply::json(404, r#"{"error":{"code":"NotFound","message":"no more"}}"#),
-        }
-    })
-    .await
-}
-
-/// Walks one round; returns each page's report.
+/// One round; the documented bodies warn of nothing.
 async fn round(server: &Server, session: &mut Session) -> Vec<PageReport> {
-    let root = GraphRoot::parse(&server.base).unwrap();
-    let client = static_token_client(&root, "conformance", ClientConfig::default());
-    let cancel = CancellationToken::new();
-    let mut reports = Vec::new();
-    loop {
-        let req = session.next_request().unwrap();
-        let page = client.fetch(&req, &cancel, &|_| {}).await.unwrap();
-        let report = session.apply(&page);
-        let done = report.round_complete;
-        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-        reports.push(report);
-        if done {
-            return reports;
-        }
-        assert!(reports.len() < 20, "the round does not end");
-    }
+    let reports = walk_round(&server.base, session).await;
+    assert!(reports.iter().all(|r| r.warnings.is_empty()), "{reports:?}");
+    reports
 }
 
 fn first_request(base: &str) -> PageRequest {
@@ -121,7 +93,7 @@ fn outcomes(reports: &[PageReport]) -> Vec<Vec<Outcome>> {
 
 #[tokio::test]
 async fn the_documented_example_round_has_no_duplicates_and_a_memberless_group_no_links() {
-    let server = serve(|base| {
+    let server = Server::serving_in_order(|base| {
         vec![
             page(
                 base,
@@ -278,7 +250,7 @@ fn large_group_round(base: &str, token: &str, description: &str) -> Vec<String> 
 
 #[tokio::test]
 async fn a_large_group_continued_with_the_same_values_is_a_slice_not_a_duplicate() {
-    let server = serve(|base| {
+    let server = Server::serving_in_order(|base| {
         let mut pages = large_group_round(base, "initial", "A group containing thousands of users");
         // "This pattern applies to both the initial retrieval of group state as well as to
         // subsequent calls to get delta changes": a later round pages the group again, with a
@@ -334,7 +306,7 @@ async fn a_large_group_continued_with_the_same_values_is_a_slice_not_a_duplicate
 
 #[tokio::test]
 async fn a_group_restated_with_other_values_or_without_links_is_still_a_duplicate() {
-    let server = serve(|base| {
+    let server = Server::serving_in_order(|base| {
         vec![
             page(
                 base,

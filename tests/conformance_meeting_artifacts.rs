@@ -15,14 +15,11 @@
 mod loopback;
 mod support;
 
-use deltascope::graph::client::ClientConfig;
 use deltascope::graph::page::{PageRequest, RequestKind};
-use deltascope::graph::query::GraphRoot;
 use deltascope::graph::round::{Outcome, PageReport, Session};
-use loopback::{Reply, Server};
+use loopback::Server;
 use serde_json::{Value, json};
-use support::engine::static_token_client;
-use tokio_util::sync::CancellationToken;
+use support::engine::walk_round;
 
 const ORGANIZER: &str = "8b081ef6-4792-4def-b2c9-c363a1bf41d5";
 const ID: &str = "VjIjIzExYzkxNjVmZi1hZTkyLTQ5YWYtODliNC00MTU1NTRhMzZhNTFhMWQyODZkYi02MTQ5LTRiM2QtOTVhZC0yM2M5ZTFiZjY4NTMwNDAwMDAwMDgyMDBFMDAwNzRDNUI3MTAxQTgyRTAwODA3ZTcwYzAyM2U4MGEwOWVmN2ZmZDkwMTAwMDAwMDAwMDAwMDAwMDAxMDAwMDAwMDI3N2Q3NzZjYmNmMjQ5NGNiNDk0NDExZGE3YzRhMmM1IyM3YTM2NDRjYi1mMDA3LTRjMDAtOWJiMy1jMTUzYzE4ODY4NGY=";
@@ -124,35 +121,15 @@ impl Doc {
     }
 }
 
-/// Walks one round; returns each page's report.
+/// One round; the documented bodies warn of nothing.
 async fn round(server: &Server, session: &mut Session) -> Vec<PageReport> {
-    let root = GraphRoot::parse(&server.base).unwrap();
-    let client = static_token_client(&root, "conformance", ClientConfig::default());
-    let cancel = CancellationToken::new();
-    let mut reports = Vec::new();
-    loop {
-        let req = session.next_request().unwrap();
-        let page = client.fetch(&req, &cancel, &|_| {}).await.unwrap();
-        let report = session.apply(&page);
-        let done = report.round_complete;
-        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-        reports.push(report);
-        if done {
-            return reports;
-        }
-        assert!(reports.len() < 10, "the round does not end");
-    }
+    let reports = walk_round(&server.base, session).await;
+    assert!(reports.iter().all(|r| r.warnings.is_empty()), "{reports:?}");
+    reports
 }
 
-async fn walk_the_documented_examples(doc: &Doc) {
-    let server = Server::start_with(|base| {
-        let bodies = doc.bodies(base);
-        move |n, _| match bodies.get(n) {
-            Some(b) => Reply::json(200, b.clone()),
-            None => Reply::json(404, r#"{"error":{"code":"NotFound","message":"no more"}}"#),
-        }
-    })
-    .await;
+async fn walk_the_documented_examples(doc: &'static Doc) {
+    let server = Server::serving_in_order(|base| doc.bodies(base)).await;
     let mut session = Session::new(doc.first_request(&server.base));
 
     // Example 1: three pages, the same object on each; the deltaLink (skipToken=) ends it.

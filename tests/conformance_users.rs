@@ -35,14 +35,12 @@ mod support;
 use std::collections::BTreeMap;
 
 use deltascope::graph::catalog::Catalog;
-use deltascope::graph::client::ClientConfig;
 use deltascope::graph::page::PageRequest;
 use deltascope::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use deltascope::graph::round::{Outcome, PageReport, Session};
-use loopback::{Reply, Server};
+use loopback::Server;
 use serde_json::{Value, json};
-use support::engine::static_token_client;
-use tokio_util::sync::CancellationToken;
+use support::engine::walk_round;
 
 const GRAPH: &str = "https://graph.microsoft.com";
 
@@ -74,35 +72,9 @@ fn end_page(base: &str, api: &str) -> String {
     .to_string()
 }
 
-/// Serves `pages(base)` one per request, in order.
-async fn serve(pages: impl FnOnce(&str) -> Vec<String> + Send + 'static) -> Server {
-    Server::start_with(|base| {
-        let bodies = pages(base);
-        move |n, _| match bodies.get(n) {
-            Some(b) => Reply::json(200, b.clone()),
-            None => Reply::json(404, r#"{"error":{"code":"NotFound","message":"no more"}}"#),
-        }
-    })
-    .await
-}
-
-/// Walks one round; returns each page's report.
+/// One round (the reference examples without ids warn, and are checked for it).
 async fn round(server: &Server, session: &mut Session) -> Vec<PageReport> {
-    let root = GraphRoot::parse(&server.base).unwrap();
-    let client = static_token_client(&root, "conformance", ClientConfig::default());
-    let cancel = CancellationToken::new();
-    let mut reports = Vec::new();
-    for _ in 0..20 {
-        let req = session.next_request().unwrap();
-        let page = client.fetch(&req, &cancel, &|_| {}).await.unwrap();
-        let report = session.apply(&page);
-        let done = report.round_complete;
-        reports.push(report);
-        if done {
-            return reports;
-        }
-    }
-    panic!("the round does not end");
+    walk_round(&server.base, session).await
 }
 
 fn outcomes(reports: &[PageReport]) -> Vec<Vec<Outcome>> {
@@ -129,7 +101,7 @@ fn obj(session: &Session, id: &str) -> Value {
 
 #[tokio::test]
 async fn concepts_page_sequence_initial_nextlink_final_and_deltalink_rounds() {
-    let server = serve(|base| {
+    let server = Server::serving_in_order(|base| {
         [
             "concepts_initial_response.json",
             "concepts_nextlink_response.json",
@@ -247,8 +219,10 @@ async fn concepts_page_sequence_initial_nextlink_final_and_deltalink_rounds() {
 /// Example 1 of a reference page: the default property set, one page with a nextLink.
 async fn reference_example_1(api: ApiVersion, fixture_name: &'static str, id: &'static str) {
     let api_path = api.to_string();
-    let server =
-        serve(move |base| vec![fixture(base, fixture_name), end_page(base, &api_path)]).await;
+    let server = Server::serving_in_order(move |base| {
+        vec![fixture(base, fixture_name), end_page(base, &api_path)]
+    })
+    .await;
     let q = users_query(api, &[], false);
     let mut session = Session::new(first_request(&server.base, &q));
     let reports = round(&server, &mut session).await;
@@ -274,7 +248,7 @@ async fn reference_example_1(api: ApiVersion, fixture_name: &'static str, id: &'
 /// documented objects have no `id`: skipped, with a warning, nothing applied.
 async fn reference_examples_2_and_3(api: ApiVersion, select: &'static str, minimal: &'static str) {
     let api_path = api.to_string();
-    let server = serve(move |base| {
+    let server = Server::serving_in_order(move |base| {
         vec![
             fixture(base, select),
             end_page(base, &api_path),
@@ -365,7 +339,7 @@ fn manager_of(session: &Session, id: &str) -> Option<Value> {
 #[tokio::test]
 async fn the_documented_manager_delta_and_later_manager_changes() {
     let new_manager = "5f2c0c2e-0000-4a4a-9a9a-0000000000aa";
-    let server = serve(move |base| {
+    let server = Server::serving_in_order(move |base| {
         vec![
             fixture(base, "guidelines_manager_delta.json"),
             manager_change(
@@ -449,7 +423,7 @@ async fn the_documented_manager_delta_and_later_manager_changes() {
 /// as received, and one summary line per round on stderr with the documented page's counts.
 #[tokio::test]
 async fn sync_walks_the_concepts_page_sequence_round_by_round() {
-    let server = serve(|base| {
+    let server = Server::serving_in_order(|base| {
         [
             "concepts_initial_response.json",
             "concepts_nextlink_response.json",

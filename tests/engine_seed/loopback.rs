@@ -120,6 +120,20 @@ impl Server {
         Server::start_with(|_| responder).await
     }
 
+    /// Serves `pages(base)` as 200 JSON bodies, one per request in order; a 404 after the last.
+    pub async fn serving_in_order(
+        pages: impl FnOnce(&str) -> Vec<String> + Send + 'static,
+    ) -> Server {
+        Server::start_with(|base| {
+            let bodies = pages(base);
+            move |n, _| match bodies.get(n) {
+                Some(b) => Reply::json(200, b.clone()),
+                None => Reply::json(404, r#"{"error":{"code":"NotFound","message":"no more"}}"#),
+            }
+        })
+        .await
+    }
+
     /// Like `start`, for responders that need the server's own base URL (links in bodies).
     pub async fn start_with<R>(make: impl FnOnce(&str) -> R) -> Server
     where

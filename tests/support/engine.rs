@@ -5,7 +5,7 @@ use std::sync::{Arc, LazyLock};
 use deltascope::auth::{AccessToken, StaticToken};
 use deltascope::graph::client::{ClientConfig, GraphClient};
 use deltascope::graph::query::GraphRoot;
-use deltascope::graph::round::Session;
+use deltascope::graph::round::{PageReport, Session};
 use tokio_util::sync::CancellationToken;
 
 /// The runtime the property tests run their histories on (two workers).
@@ -59,4 +59,24 @@ pub async fn complete_round(client: &GraphClient, session: &mut Session) {
         }
     }
     panic!("round never completed");
+}
+
+/// Walks one round of `session` against the Graph root `base` with a static token: each page's
+/// report, in order. Panics past 20 pages (a round that does not end).
+pub async fn walk_round(base: &str, session: &mut Session) -> Vec<PageReport> {
+    let root = GraphRoot::parse(base).unwrap();
+    let client = static_token_client(&root, "conformance", ClientConfig::default());
+    let cancel = CancellationToken::new();
+    let mut reports = Vec::new();
+    for _ in 0..20 {
+        let req = session.next_request().unwrap();
+        let page = client.fetch(&req, &cancel, &|_| {}).await.unwrap();
+        let report = session.apply(&page);
+        let done = report.round_complete;
+        reports.push(report);
+        if done {
+            return reports;
+        }
+    }
+    panic!("the round does not end");
 }
