@@ -17,7 +17,9 @@ use deltascope::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use deltascope::graph::round::Session;
 use proptest::prelude::*;
 use serde_json::json;
-use support::engine::{PROPERTY_RT, complete_round, history_config, static_token_client};
+use support::engine::{
+    Live, PROPERTY_RT, complete_round, history_config, pick, static_token_client,
+};
 
 const USERS: u64 = 24;
 
@@ -70,16 +72,6 @@ fn history() -> impl Strategy<Value = History> {
             minimal,
             ops,
         })
-}
-
-/// Which groups exist, so that operations pick valid targets (a refused one is skipped).
-struct Live {
-    active: Vec<String>,
-    soft_deleted: Vec<String>,
-}
-
-fn pick(list: &[String], n: usize) -> Option<String> {
-    (!list.is_empty()).then(|| list[n % list.len()].clone())
 }
 
 fn apply_op(ctl: &Control, live: &mut Live, op: &Op) {

@@ -16,7 +16,9 @@ use deltascope::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use deltascope::graph::round::Session;
 use proptest::prelude::*;
 use serde_json::json;
-use support::engine::{PROPERTY_RT, complete_round, history_config, static_token_client};
+use support::engine::{
+    Live, PROPERTY_RT, complete_round, history_config, pick, static_token_client,
+};
 
 const PROPS: [&str; 4] = ["jobTitle", "department", "mail", "companyName"];
 
@@ -124,17 +126,6 @@ impl Harness {
         self.round(&mut session).await;
         session
     }
-}
-
-/// The test's own model of which contacts exist, so that operations pick valid targets.
-#[derive(Default)]
-struct Live {
-    active: Vec<String>,
-    soft_deleted: Vec<String>,
-}
-
-fn pick(list: &[String], who: usize) -> Option<String> {
-    (!list.is_empty()).then(|| list[who % list.len()].clone())
 }
 
 async fn run_history(h: History) -> Result<(), TestCaseError> {

@@ -19,7 +19,9 @@ use deltascope::graph::query::{ApiVersion, DeltaQuery, GraphRoot};
 use deltascope::graph::round::Session;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use support::engine::{PROPERTY_RT, complete_round, history_config_or, static_token_client};
+use support::engine::{
+    Live, PROPERTY_RT, complete_round, history_config_or, pick, static_token_client,
+};
 
 const PROPS: [&str; 3] = ["jobTitle", "department", "displayName"];
 
@@ -89,16 +91,6 @@ fn history() -> impl Strategy<Value = History> {
             minimal,
             ops,
         })
-}
-
-/// Which users exist, so that operations pick valid targets (a refused one is skipped).
-struct Live {
-    active: Vec<String>,
-    soft_deleted: Vec<String>,
-}
-
-fn pick(list: &[String], n: usize) -> Option<String> {
-    (!list.is_empty()).then(|| list[n % list.len()].clone())
 }
 
 struct Harness {

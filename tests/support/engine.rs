@@ -80,3 +80,16 @@ pub async fn walk_round(base: &str, session: &mut Session) -> Vec<PageReport> {
     }
     panic!("the round does not end");
 }
+
+/// Which objects of a random history exist, so that its operations pick valid targets (a
+/// refused one is skipped).
+#[derive(Default)]
+pub struct Live {
+    pub active: Vec<String>,
+    pub soft_deleted: Vec<String>,
+}
+
+/// The `n`th entry of `list`, wrapping; `None` for an empty list.
+pub fn pick(list: &[String], n: usize) -> Option<String> {
+    (!list.is_empty()).then(|| list[n % list.len()].clone())
+}
