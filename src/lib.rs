@@ -21,6 +21,7 @@ pub mod fsutil;
 pub mod graph;
 pub mod limits;
 pub mod signals;
+pub mod store;
 pub mod sync;
 pub mod target;
 pub mod text;

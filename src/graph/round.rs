@@ -567,19 +567,26 @@ fn update(
     if first_time {
         c.report.updated += 1;
         c.round.updated += 1;
-        if c.merge || slice {
-            for k in plain.keys().filter(|k| is_tracked_property(k)) {
-                *c.round.property_changes.entry(k.clone()).or_default() += 1;
-            }
+        let mut changed: Vec<String> = if c.merge || slice {
+            plain
+                .keys()
+                .filter(|k| is_tracked_property(k))
+                .cloned()
+                .collect()
         } else {
-            for k in changed_properties(existing.object(), &plain) {
-                *c.round.property_changes.entry(k).or_default() += 1;
-            }
+            changed_properties(existing.object(), &plain)
+        };
+        changed.extend(
+            links
+                .iter()
+                .filter(|(_, changes)| changes.as_array().is_some_and(|a| !a.is_empty()))
+                .map(|(k, _)| k.clone()),
+        );
+        for k in &changed {
+            *c.round.property_changes.entry(k.clone()).or_default() += 1;
         }
-        for (k, changes) in &links {
-            if changes.as_array().is_some_and(|a| !a.is_empty()) {
-                *c.round.property_changes.entry(k.clone()).or_default() += 1;
-            }
+        if !changed.is_empty() {
+            c.report.changes.push((i, changed));
         }
     }
     // A full round restates every relationship: its first occurrence of an object starts the

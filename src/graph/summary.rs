@@ -16,6 +16,10 @@ pub struct PageReport {
     pub duplicates: usize,
     /// What each item of the page was to the replica, in the page's order (one per item).
     pub outcomes: Vec<Outcome>,
+    /// The properties (and `X@delta` relationships) each updated item changed: its index on
+    /// the page and their names, for the items whose first occurrence in the round changed
+    /// something (minimal rounds: the properties that came).
+    pub changes: Vec<(usize, Vec<String>)>,
     /// No items, and a nextLink: the round goes on past a page that brought nothing.
     pub empty: bool,
     /// The round stopped at this page (a link loop, pages without anything new, a link that
