@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub mod args;
 pub mod export;
 pub mod history;
 pub mod read;
@@ -25,6 +26,7 @@ pub mod record;
 pub mod replay;
 pub mod schema;
 
+pub use args::StoreArgs;
 pub use read::{Occurrence, SessionRow, StoredPage, StoredSession};
 pub use record::{Recorder, SessionInfo};
 

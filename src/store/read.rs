@@ -146,6 +146,36 @@ impl Store {
             .flatten())
     }
 
+    /// The stored session that `link` continues (a `sync` run again from its state file): the
+    /// newest one on `graph_root` with the same first request whose last round ended with
+    /// `link`, or whose last page's nextLink it is. With the number of rounds the engine's new
+    /// numbering starts after (the last round's own number when it is continued mid-way).
+    pub fn continued_by(
+        &self,
+        graph_root: &str,
+        first_url: &str,
+        link: &str,
+    ) -> Result<Option<(i64, u32)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT s.id, r.number, r.delta_link = ?3
+                 FROM sessions s JOIN rounds r ON r.session_id = s.id
+                 WHERE s.graph_root = ?1 AND s.first_url = ?2
+                   AND r.number = (SELECT max(number) FROM rounds WHERE session_id = s.id)
+                   AND (r.delta_link = ?3 OR EXISTS (
+                        SELECT 1 FROM requests q WHERE q.round_id = r.id AND q.next_link = ?3
+                          AND q.id = (SELECT max(id) FROM requests WHERE round_id = r.id AND error IS NULL)))
+                 ORDER BY s.id DESC LIMIT 1",
+                params![graph_root, first_url, link],
+                |r| {
+                    let (id, number, ended): (i64, u32, bool) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                    Ok((id, if ended { number } else { number.saturating_sub(1) }))
+                },
+            )
+            .optional()?)
+    }
+
     /// A session with every request, pages rebuilt from their bodies. A body that no longer
     /// parses (a damaged row) is kept as a failed request that says why.
     pub fn load(&self, id: i64) -> Result<StoredSession, StoreError> {

@@ -28,6 +28,7 @@ use crate::target::Target;
 mod ahead;
 mod failure;
 mod output;
+mod record;
 mod state;
 use ahead::*;
 use failure::*;
@@ -114,6 +115,15 @@ pub struct SyncArgs {
     /// peak resident memory). Used by the benchmarks.
     #[arg(long)]
     pub stats: bool,
+    /// Record every page, round and failed request into the session store, so that the
+    /// explorer can open the session afterwards (`deltascope --resume`). A run from a --state
+    /// file continues the stored session that file's link belongs to.
+    #[arg(long)]
+    pub record: bool,
+    /// The session store for --record (default: sessions.sqlite in the data directory,
+    /// $XDG_DATA_HOME/deltascope on Linux).
+    #[arg(long = "store", env = "DELTASCOPE_STORE", value_name = "FILE")]
+    pub store: Option<PathBuf>,
     /// Embedded emulator only: number of demo contacts (0-10000000).
     #[arg(long, default_value_t = 250, value_parser = crate::emulator::demo_contacts)]
     pub demo_contacts: usize,
@@ -278,6 +288,17 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         crate::safe_eprintln!("warning: the token: {p}");
     }
 
+    let recorder = record::start_recording(
+        &args,
+        &root,
+        embedded.is_some(),
+        &query,
+        &first,
+        saved.as_ref(),
+        tokens.as_ref(),
+    )
+    .await?;
+
     let client = Arc::new(
         GraphClient::new(
             root.clone(),
@@ -310,6 +331,8 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     let mut ahead: Option<Ahead> = None;
     // Set when saving the state itself failed: it is said once, not tried and said again.
     let mut state_unsaved = false;
+    // A recording that stopped is said once.
+    let mut store_warned = false;
     'rounds: while done_rounds < args.rounds {
         if done_rounds > 0 && args.interval > 0.0 {
             tokio::select! {
@@ -337,6 +360,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                     launch(&chain, request.clone())
                 }
             };
+            let waited_from = Instant::now();
             let (fetched, permit) = match current.task.await {
                 Ok(done) => done,
                 Err(e) => (
@@ -353,6 +377,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
             let processed: Processed = match fetched {
                 Ok((unparsed, parsed)) => {
                     let quiet = args.quiet;
+                    let rec = recorder.clone();
                     let (back, processed) = match tokio::task::spawn_blocking(move || {
                         // A panic here (a bug) must not take the session with it: the state
                         // file is still saved, at the page that was being applied.
@@ -364,7 +389,13 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                             // state then continues from it, and the next run writes them again.
                             Ok(write_page(&mut stdout, &page, quiet).map(|()| {
                                 let report = session.apply(&page);
-                                (report, page.body.len() as u64, page.items.len() as u64)
+                                let (bytes, items) =
+                                    (page.body.len() as u64, page.items.len() as u64);
+                                if let (Some(rec), Some(round)) = (&rec, session.rounds().last())
+                                {
+                                    rec.page(page, &report, round);
+                                }
+                                (report, bytes, items)
                             }))
                         }));
                         ((session, stdout), processed)
@@ -409,6 +440,13 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                     break 'rounds;
                 }
                 Err(e) => {
+                    record::record_failure(
+                        recorder.as_ref(),
+                        &session,
+                        &request,
+                        &e,
+                        waited_from.elapsed(),
+                    );
                     // Whatever was fetched ahead of a failed page is not needed.
                     ahead = None;
                     chain.cancel.cancel();
@@ -485,6 +523,14 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         if let Some(summary) = session.rounds().last() {
             crate::safe_eprintln!("{}", describe_round(summary, rounds_before_run));
         }
+        // The round is in the store before its deltaLink is saved to the state file.
+        if let Some(rec) = &recorder
+            && let Err(e) = rec.flush()
+            && !store_warned
+        {
+            store_warned = true;
+            crate::safe_eprintln!("warning: session store: {e}");
+        }
         if let Some(path) = &args.state
             && let Err(e) = save_session(path, &session, &root, &query, &first, rounds_completed)
         {
@@ -497,6 +543,15 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     drop(ahead);
     let _ = stdout.flush();
     drop(stdout);
+    if let Some(rec) = recorder {
+        // Said once per round already; a failure in the last, unfinished round is said here.
+        if let Err(e) = rec.flush()
+            && !store_warned
+        {
+            crate::safe_eprintln!("warning: session store: {e}");
+        }
+        drop(rec);
+    }
 
     // An interrupted or failed round keeps its place: save the link it would continue from.
     if outcome.as_ref().map_or(true, |c| *c != exit::OK)
