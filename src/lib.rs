@@ -22,6 +22,7 @@ pub mod graph;
 pub mod limits;
 pub mod signals;
 pub mod store;
+pub mod store_cmd;
 pub mod sync;
 pub mod target;
 pub mod text;

@@ -34,6 +34,10 @@ enum Command {
     Sync(Box<deltascope::sync::SyncArgs>),
     /// Get an access token and show what it can do: kind, tenant, cloud, permissions, expiry.
     Token(Box<deltascope::token_cmd::TokenArgs>),
+    /// List the sessions of the session store (what the explorer and `sync --record` recorded).
+    Sessions(deltascope::store_cmd::SessionsArgs),
+    /// Export a stored session: its items (NDJSON), its replica (NDJSON, CSV) or its requests (HAR).
+    Export(deltascope::store_cmd::ExportArgs),
 }
 
 /// Parses the command line. The explorer's options belong to `deltascope` alone, so one given
@@ -103,6 +107,8 @@ fn main() -> ExitCode {
         Some(Command::Token(args)) => {
             ExitCode::from(runtime.block_on(deltascope::token_cmd::run(*args)))
         }
+        Some(Command::Sessions(args)) => ExitCode::from(deltascope::store_cmd::run_sessions(args)),
+        Some(Command::Export(args)) => ExitCode::from(deltascope::store_cmd::run_export(args)),
         None => match runtime.block_on(deltascope::tui::explore::run(cli.explore)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -19,6 +19,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub mod args;
+pub mod describe;
 pub mod export;
 pub mod history;
 pub mod read;
