@@ -132,9 +132,10 @@ pub fn run_export(args: ExportArgs) -> u8 {
 fn export_session(args: &ExportArgs) -> Result<(), Failure> {
     let store = open(&args.store)?;
     let io = |e: ExportError| match e {
-        ExportError::Store(crate::store::StoreError::NoSession(n)) => {
-            Failure(exit::NOT_FOUND, format!("no session {n} in the store (see `deltascope sessions`)"))
-        }
+        ExportError::Store(crate::store::StoreError::NoSession(n)) => Failure(
+            exit::NOT_FOUND,
+            format!("no session {n} in the store (see `deltascope sessions`)"),
+        ),
         other => Failure(exit::IO, other.to_string()),
     };
     let id = match args.session {
@@ -142,7 +143,12 @@ fn export_session(args: &ExportArgs) -> Result<(), Failure> {
         None => store
             .latest_session()
             .map_err(|e| io(e.into()))?
-            .ok_or_else(|| Failure(exit::NOT_FOUND, format!("no session in {}", store.path().display())))?,
+            .ok_or_else(|| {
+                Failure(
+                    exit::NOT_FOUND,
+                    format!("no session in {}", store.path().display()),
+                )
+            })?,
     };
     let mut out: Vec<u8> = Vec::new();
     let written = match args.format {
@@ -159,7 +165,11 @@ fn export_session(args: &ExportArgs) -> Result<(), Failure> {
                 let columns = if args.columns.is_empty() {
                     export::default_columns(replica)
                 } else {
-                    args.columns.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
+                    args.columns
+                        .iter()
+                        .map(|c| c.trim().to_owned())
+                        .filter(|c| !c.is_empty())
+                        .collect()
                 };
                 export::replica_csv(replica, &columns, &mut out).map_err(io)?
             } else {

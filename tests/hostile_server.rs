@@ -852,6 +852,10 @@ async fn the_explorers_follow_stops_on_a_link_loop_and_the_round_says_why() {
             ..Default::default()
         },
         keymap: Some("/nonexistent/keymap.toml".into()),
+        store: deltascope::store::StoreArgs {
+            no_store: true,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let explorer = prepare(&args, Default::default()).await.unwrap();

@@ -30,6 +30,7 @@ fn model_with(q: QueryView, keymap: Keymap) -> Model {
             signed_in: Some("the demo token".into()),
             greeting,
             theme: Box::new(deltascope::tui::theme::Theme::dark()),
+            resume: None,
         }),
     );
     m

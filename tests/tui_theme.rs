@@ -470,6 +470,10 @@ async fn the_explorer_starts_with_the_theme_of_its_flag_or_its_config_file() {
             config: Some(config.clone()),
             ..Default::default()
         },
+        store: deltascope::store::StoreArgs {
+            no_store: true,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let small = || EmulatorConfig {

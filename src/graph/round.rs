@@ -213,6 +213,30 @@ impl Session {
         Ok(())
     }
 
+    /// Moves the requests to come onto `origin` (`scheme://host:port`), the rest of each link
+    /// kept verbatim: a session recorded against a server that now listens elsewhere (the
+    /// embedded emulator takes a new port each time it starts).
+    pub fn move_to_origin(&mut self, origin: &str) {
+        let Ok(to) = url::Url::parse(origin) else {
+            return;
+        };
+        let to = to.origin().ascii_serialization();
+        let moved = |link: &mut String| {
+            if let Ok(u) = url::Url::parse(link) {
+                let from = u.origin().ascii_serialization();
+                if let Some(rest) = link.strip_prefix(&from) {
+                    *link = format!("{to}{rest}");
+                }
+            }
+        };
+        for request in [&mut self.next, &mut self.first].into_iter().flatten() {
+            moved(&mut request.url);
+        }
+        if let Some(link) = &mut self.last_delta_link {
+            moved(link);
+        }
+    }
+
     /// Starts a new full round from `location` (a 410 Gone's Location header).
     pub fn restart_from(&mut self, location: String) {
         self.abandon_current();

@@ -28,7 +28,9 @@ pub fn link_age(row: &SessionRow, catalog: &Catalog, now: DateTime<Utc>) -> Stri
         };
     };
     let age = age_text(at, now);
-    let lifetime = catalog.get(&row.resource).and_then(|r| r.token_lifetime_days);
+    let lifetime = catalog
+        .get(&row.resource)
+        .and_then(|r| r.token_lifetime_days);
     match lifetime {
         Some(days) if (now - at).num_days() >= i64::from(days) => format!(
             "deltaLink saved {age} ago: older than the about {days} days such tokens live, so expect 410 Gone / syncStateNotFound and a full resync"
@@ -60,7 +62,11 @@ pub fn one_line(row: &SessionRow, catalog: &Catalog, now: DateTime<Utc>) -> Stri
         (None, Some(i)) => format!(" · {i}"),
         (None, None) => String::new(),
     };
-    let minimal = if row.headers.iter().any(|(_, v)| v.contains("return=minimal")) {
+    let minimal = if row
+        .headers
+        .iter()
+        .any(|(_, v)| v.contains("return=minimal"))
+    {
         ", minimal"
     } else {
         ""

@@ -28,9 +28,9 @@ impl From<rusqlite::Error> for ExportError {
 /// the pages came. Returns the number of lines. Reads one page body at a time.
 pub fn items_ndjson(store: &Store, session: i64, out: &mut dyn Write) -> Result<u64, ExportError> {
     store.session(session)?;
-    let mut pages = store
-        .conn
-        .prepare("SELECT id, body FROM requests WHERE session_id = ?1 AND error IS NULL ORDER BY id")?;
+    let mut pages = store.conn.prepare(
+        "SELECT id, body FROM requests WHERE session_id = ?1 AND error IS NULL ORDER BY id",
+    )?;
     let mut spans = store
         .conn
         .prepare_cached("SELECT start, len FROM items WHERE request_id = ?1 ORDER BY position")?;
@@ -40,7 +40,9 @@ pub fn items_ndjson(store: &Store, session: i64, out: &mut dyn Write) -> Result<
         let id: i64 = row.get(0)?;
         let body: Option<Vec<u8>> = row.get(1)?;
         let body = body.unwrap_or_default();
-        let items = spans.query_map(params![id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+        let items = spans.query_map(params![id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        })?;
         for span in items {
             let (start, len) = span?;
             let (Ok(start), Ok(len)) = (usize::try_from(start), usize::try_from(len)) else {
@@ -88,7 +90,11 @@ pub fn default_columns(replica: &Replica) -> Vec<String> {
 /// as they are, other values as JSON, absent and `null` as an empty cell. A text cell that a
 /// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
 /// return: the tenant's data is not trusted) is written with a leading `'`. Returns the rows.
-pub fn replica_csv(replica: &Replica, columns: &[String], out: &mut dyn Write) -> Result<u64, ExportError> {
+pub fn replica_csv(
+    replica: &Replica,
+    columns: &[String],
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
     let header: Vec<String> = columns.iter().map(|c| csv_cell(c)).collect();
     writeln!(out, "{}", header.join(","))?;
     let mut rows = 0;
@@ -132,7 +138,11 @@ pub fn har(stored: &StoredSession, out: &mut dyn Write) -> Result<u64, ExportErr
         .iter()
         .map(|r| {
             let page = &r.page;
-            let url = if page.url.is_empty() { &page.request.url } else { &page.url };
+            let url = if page.url.is_empty() {
+                &page.request.url
+            } else {
+                &page.url
+            };
             let query: Vec<Value> = url::Url::parse(url)
                 .map(|u| {
                     u.query_pairs()

@@ -93,7 +93,10 @@ pub fn timeline(occurrences: &[Occurrence]) -> Vec<Event> {
                 }
                 (
                     EventKind::Removed,
-                    format!("@removed, reason \"{reason}\": {}", removal_meaning(&reason)),
+                    format!(
+                        "@removed, reason \"{reason}\": {}",
+                        removal_meaning(&reason)
+                    ),
                     Vec::new(),
                 )
             }

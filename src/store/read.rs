@@ -200,7 +200,10 @@ impl Store {
                     kind: parse_kind(&kind),
                 },
                 r.get::<_, Option<u16>>(5)?,
-                (parse_headers(&request_headers), parse_headers(&response_headers)),
+                (
+                    parse_headers(&request_headers),
+                    parse_headers(&response_headers),
+                ),
                 (
                     parse_time(r.get(8)?),
                     r.get::<_, f64>(9)?,
@@ -214,13 +217,25 @@ impl Store {
         })?;
         let mut requests = Vec::new();
         for row in rows {
-            let (request_id, round_number, page_number, request, status, headers, times, error, body) =
-                row?;
+            let (
+                request_id,
+                round_number,
+                page_number,
+                request,
+                status,
+                headers,
+                times,
+                error,
+                body,
+            ) = row?;
             let (started, elapsed, throttled, retries, crid) = times;
             let (mut page, error) = match (&error, page_number) {
                 (None, Some(_)) => match Page::parse(request.clone(), body.clone()) {
                     Ok(page) => (page, None),
-                    Err(e) => (empty_page(request.clone(), body), Some(format!("stored body: {e}"))),
+                    Err(e) => (
+                        empty_page(request.clone(), body),
+                        Some(format!("stored body: {e}")),
+                    ),
                 },
                 _ => (empty_page(request.clone(), body), error),
             };
@@ -245,7 +260,11 @@ impl Store {
     }
 
     /// Every item of a session about one object, in the order received.
-    pub fn occurrences(&self, session: i64, object_id: &str) -> Result<Vec<Occurrence>, StoreError> {
+    pub fn occurrences(
+        &self,
+        session: i64,
+        object_id: &str,
+    ) -> Result<Vec<Occurrence>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT q.round_number, r.kind, r.minimal, q.page, i.position, i.outcome, i.removed, i.changed, q.started_at,
                     CAST(substr(q.body, i.start + 1, i.len) AS TEXT)

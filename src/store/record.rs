@@ -51,15 +51,23 @@ impl SessionInfo {
     /// The tenant and identity an access token names (its claims; the token is not kept). A
     /// token that is not a JWT (the emulator's demo token) names neither.
     pub fn with_token_claims(mut self, access_token: &str) -> SessionInfo {
-        if let Ok(info) = TokenInfo::decode(access_token) {
-            self.tenant_id = info.tenant;
-            self.identity = match (info.user, info.app_id) {
+        (self.tenant_id, self.identity) = claims(access_token);
+        self
+    }
+}
+
+/// The tenant and the user or app an access token names (`None`s: not a JWT).
+fn claims(access_token: &str) -> (Option<String>, Option<String>) {
+    match TokenInfo::decode(access_token) {
+        Ok(info) => (
+            info.tenant,
+            match (info.user, info.app_id) {
                 (Some(user), _) => Some(format!("user {user}")),
                 (None, Some(app)) => Some(format!("app {app}")),
                 (None, None) => None,
-            };
-        }
-        self
+            },
+        ),
+        Err(_) => (None, None),
     }
 }
 
@@ -76,6 +84,7 @@ pub struct FailedRequest {
 }
 
 enum Job {
+    Identity(Option<String>, Option<String>),
     Page(Box<PageJob>),
     Failure(Box<FailedRequest>),
     Flush(mpsc::Sender<()>),
@@ -100,7 +109,8 @@ impl Recorder {
     /// Starts a new session in the store.
     pub fn start(store: Store, info: &SessionInfo) -> Result<Recorder, StoreError> {
         let cloud = crate::auth::cloud::Cloud::from_graph_root(&info.graph_root).map(|c| c.name());
-        let query = serde_json::to_string(&info.query).map_err(|e| StoreError::Sql(e.to_string()))?;
+        let query =
+            serde_json::to_string(&info.query).map_err(|e| StoreError::Sql(e.to_string()))?;
         let headers = headers_json(&info.first.headers);
         store.conn.execute(
             "INSERT INTO sessions (created_at, graph_root, embedded, cloud, tenant_id, identity, resource, api_version, query, first_url, headers, origin)
@@ -128,10 +138,16 @@ impl Recorder {
     /// when the session was replayed (the engine numbers its rounds as stored), the number of
     /// stored rounds when the engine starts counting afresh (a `sync` continuing from a state
     /// file).
-    pub fn continue_session(store: Store, session_id: i64, offset: u32) -> Result<Recorder, StoreError> {
+    pub fn continue_session(
+        store: Store,
+        session_id: i64,
+        offset: u32,
+    ) -> Result<Recorder, StoreError> {
         let exists: Option<i64> = store
             .conn
-            .query_row("SELECT id FROM sessions WHERE id = ?1", [session_id], |r| r.get(0))
+            .query_row("SELECT id FROM sessions WHERE id = ?1", [session_id], |r| {
+                r.get(0)
+            })
             .optional()?;
         if exists.is_none() {
             return Err(StoreError::NoSession(session_id));
@@ -177,6 +193,15 @@ impl Recorder {
             changes: report.changes.clone(),
             round: round.clone(),
         })));
+    }
+
+    /// Names the session's tenant and identity from the access token about to be sent (its
+    /// claims only; nothing when it is not a JWT).
+    pub fn identify(&self, access_token: &str) {
+        let (tenant, identity) = claims(access_token);
+        if tenant.is_some() || identity.is_some() {
+            self.send(Job::Identity(tenant, identity));
+        }
     }
 
     /// Records a request that got no page.
@@ -239,9 +264,14 @@ pub(crate) fn headers_json(headers: &[(String, String)]) -> String {
 }
 
 fn is_credential_header(name: &str) -> bool {
-    ["authorization", "proxy-authorization", "cookie", "set-cookie"]
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(name))
+    [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+    ]
+    .iter()
+    .any(|h| h.eq_ignore_ascii_case(name))
 }
 
 pub(crate) fn outcome_text(o: Outcome) -> &'static str {
@@ -310,6 +340,15 @@ impl Writer {
                 }
                 _ if failed => continue,
                 Job::Page(p) => self.page(&p),
+                Job::Identity(tenant, identity) => self
+                    .store
+                    .conn
+                    .execute(
+                        "UPDATE sessions SET tenant_id = coalesce(?2, tenant_id), identity = coalesce(?3, identity) WHERE id = ?1",
+                        params![self.session_id, tenant, identity],
+                    )
+                    .map(|_| ())
+                    .map_err(StoreError::from),
                 Job::Failure(f) => self.failure(&f),
             };
             if let Err(e) = result {
@@ -393,9 +432,7 @@ impl Writer {
             )?;
             for (i, item) in page.items.iter().enumerate() {
                 let outcome = job.outcomes.get(i).copied().unwrap_or(Outcome::Skipped);
-                let changed = changes
-                    .get(&i)
-                    .and_then(|c| serde_json::to_string(c).ok());
+                let changed = changes.get(&i).and_then(|c| serde_json::to_string(c).ok());
                 insert.execute(params![
                     request_id,
                     i as i64,

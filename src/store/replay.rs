@@ -26,14 +26,16 @@ pub fn replay(stored: StoredSession, limits: RoundLimits) -> Replayed {
             kind: RequestKind::Initial,
         }),
         // One that started from a saved link (a `sync` run from a state file).
-        Some(p) => {
-            Session::resume_as(p.page.request.url.clone(), headers.clone(), p.page.request.kind)
-                .with_first_request(PageRequest {
-                    url: stored.info.first_url.clone(),
-                    headers: headers.clone(),
-                    kind: RequestKind::Initial,
-                })
-        }
+        Some(p) => Session::resume_as(
+            p.page.request.url.clone(),
+            headers.clone(),
+            p.page.request.kind,
+        )
+        .with_first_request(PageRequest {
+            url: stored.info.first_url.clone(),
+            headers: headers.clone(),
+            kind: RequestKind::Initial,
+        }),
         None => Session::new(PageRequest {
             url: stored.info.first_url.clone(),
             headers: headers.clone(),

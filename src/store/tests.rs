@@ -69,21 +69,41 @@ fn pages() -> Vec<Page> {
         page
     };
     vec![
-        p(&first, RequestKind::Initial, &format!(
-            r#"{{"value":[{{"id":"a","displayName":"Ann","mail":"ann@x"}}],"@odata.nextLink":"{ROOT}/v1.0/contacts/delta?$skiptoken=1"}}"#
-        )),
-        p(&format!("{ROOT}/v1.0/contacts/delta?$skiptoken=1"), RequestKind::Next, &format!(
-            r#"{{"value":[{{"id":"b","displayName":"Bob"}}],"@odata.deltaLink":"{ROOT}/v1.0/contacts/delta?$deltatoken=2"}}"#
-        )),
-        p(&format!("{ROOT}/v1.0/contacts/delta?$deltatoken=2"), RequestKind::Delta, &format!(
-            r#"{{"value":[{{"id":"a","displayName":"Anne"}},{{"id":"b","@removed":{{"reason":"deleted"}}}}],"@odata.deltaLink":"{ROOT}/v1.0/contacts/delta?$deltatoken=3"}}"#
-        )),
-        p(&format!("{ROOT}/v1.0/contacts/delta?$deltatoken=3"), RequestKind::Delta, &format!(
-            r#"{{"value":[{{"id":"a","@removed":{{"reason":"changed"}}}}],"@odata.deltaLink":"{ROOT}/v1.0/contacts/delta?$deltatoken=4"}}"#
-        )),
-        p(&format!("{ROOT}/v1.0/contacts/delta?$deltatoken=4"), RequestKind::Delta, &format!(
-            r#"{{"value":[{{"id":"a","mail":"anne@x"}}],"@odata.deltaLink":"{ROOT}/v1.0/contacts/delta?$deltatoken=5"}}"#
-        )),
+        p(
+            &first,
+            RequestKind::Initial,
+            &format!(
+                r#"{{"value":[{{"id":"a","displayName":"Ann","mail":"ann@x"}}],"@odata.nextLink":"{ROOT}/v1.0/contacts/delta?$skiptoken=1"}}"#
+            ),
+        ),
+        p(
+            &format!("{ROOT}/v1.0/contacts/delta?$skiptoken=1"),
+            RequestKind::Next,
+            &format!(
+                r#"{{"value":[{{"id":"b","displayName":"Bob"}}],"@odata.deltaLink":"{ROOT}/v1.0/contacts/delta?$deltatoken=2"}}"#
+            ),
+        ),
+        p(
+            &format!("{ROOT}/v1.0/contacts/delta?$deltatoken=2"),
+            RequestKind::Delta,
+            &format!(
+                r#"{{"value":[{{"id":"a","displayName":"Anne"}},{{"id":"b","@removed":{{"reason":"deleted"}}}}],"@odata.deltaLink":"{ROOT}/v1.0/contacts/delta?$deltatoken=3"}}"#
+            ),
+        ),
+        p(
+            &format!("{ROOT}/v1.0/contacts/delta?$deltatoken=3"),
+            RequestKind::Delta,
+            &format!(
+                r#"{{"value":[{{"id":"a","@removed":{{"reason":"changed"}}}}],"@odata.deltaLink":"{ROOT}/v1.0/contacts/delta?$deltatoken=4"}}"#
+            ),
+        ),
+        p(
+            &format!("{ROOT}/v1.0/contacts/delta?$deltatoken=4"),
+            RequestKind::Delta,
+            &format!(
+                r#"{{"value":[{{"id":"a","mail":"anne@x"}}],"@odata.deltaLink":"{ROOT}/v1.0/contacts/delta?$deltatoken=5"}}"#
+            ),
+        ),
     ]
 }
 
@@ -98,7 +118,10 @@ fn record_all(path: &Path) -> (i64, Session) {
         recorder.page(page, &report, &round);
     }
     recorder.failure(FailedRequest {
-        request: request(&format!("{ROOT}/v1.0/contacts/delta?$deltatoken=5"), RequestKind::Delta),
+        request: request(
+            &format!("{ROOT}/v1.0/contacts/delta?$deltatoken=5"),
+            RequestKind::Delta,
+        ),
         round: 5,
         error: "HTTP 503".into(),
         response: None,
@@ -118,7 +141,11 @@ fn a_new_store_is_created_owner_only_with_its_directory() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let dir_mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+        let dir_mode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(dir_mode, 0o700);
     }
     drop(store);
@@ -161,7 +188,11 @@ fn a_newer_schema_another_database_and_a_damaged_file_are_each_said() {
     assert!(matches!(e, StoreError::NotOurs { .. }), "{e}");
 
     let junk = path.with_file_name("junk.sqlite");
-    std::fs::write(&junk, b"this is not a database, just text that fills a page ".repeat(100)).unwrap();
+    std::fs::write(
+        &junk,
+        b"this is not a database, just text that fills a page ".repeat(100),
+    )
+    .unwrap();
     let e = Store::open(&junk).unwrap_err();
     assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
     assert!(e.to_string().contains("move it aside"), "{e}");
@@ -177,8 +208,14 @@ fn pages_rounds_and_items_are_recorded_without_the_authorization_header() {
     let s = &sessions[0];
     assert_eq!((s.id, s.rounds, s.requests), (id, 4, 6));
     assert_eq!(s.resource, "contacts");
-    assert_eq!(s.last_delta_link.as_deref(), Some("http://127.0.0.1:9/v1.0/contacts/delta?$deltatoken=5"));
-    assert_eq!(s.headers, vec![("Prefer".to_owned(), "return=minimal".to_owned())]);
+    assert_eq!(
+        s.last_delta_link.as_deref(),
+        Some("http://127.0.0.1:9/v1.0/contacts/delta?$deltatoken=5")
+    );
+    assert_eq!(
+        s.headers,
+        vec![("Prefer".to_owned(), "return=minimal".to_owned())]
+    );
     let kinds: Vec<(u32, String, bool)> = store
         .conn
         .prepare("SELECT number, kind, complete FROM rounds ORDER BY number")
@@ -204,7 +241,12 @@ fn pages_rounds_and_items_are_recorded_without_the_authorization_header() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert!(headers.iter().all(|h| !h.to_ascii_lowercase().contains("authorization")), "{headers:?}");
+    assert!(
+        headers
+            .iter()
+            .all(|h| !h.to_ascii_lowercase().contains("authorization")),
+        "{headers:?}"
+    );
     let outcomes: Vec<(String, String, Option<String>)> = store
         .conn
         .prepare("SELECT object_id, outcome, changed FROM items ORDER BY request_id, position")
@@ -218,7 +260,11 @@ fn pages_rounds_and_items_are_recorded_without_the_authorization_header() {
         vec![
             ("a".into(), "added".into(), None),
             ("b".into(), "added".into(), None),
-            ("a".into(), "updated".into(), Some(r#"["displayName"]"#.into())),
+            (
+                "a".into(),
+                "updated".into(),
+                Some(r#"["displayName"]"#.into())
+            ),
             ("b".into(), "removed".into(), None),
             ("a".into(), "removed".into(), None),
             ("a".into(), "restored".into(), None),
@@ -235,7 +281,10 @@ fn a_replayed_session_has_the_same_replica_and_goes_on_from_the_last_delta_link(
     assert_eq!(stored.requests.len(), 6);
     assert_eq!(stored.requests[5].error.as_deref(), Some("HTTP 503"));
     let replayed = replay::replay(stored, Default::default());
-    assert_eq!(replayed.session.replica().normalized(), live.replica().normalized());
+    assert_eq!(
+        replayed.session.replica().normalized(),
+        live.replica().normalized()
+    );
     assert_eq!(replayed.session.rounds(), live.rounds());
     assert_eq!(
         replayed.session.next_request().unwrap().url,
@@ -258,17 +307,33 @@ fn an_objects_history_tells_each_step_with_values_before_and_after() {
     let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
-        vec![EventKind::FirstSeen, EventKind::Changed, EventKind::Removed, EventKind::Restored]
+        vec![
+            EventKind::FirstSeen,
+            EventKind::Changed,
+            EventKind::Removed,
+            EventKind::Restored
+        ]
     );
     let change = &events[1].changes[0];
     assert_eq!(change.property, "displayName");
     assert_eq!(change.before, Some(serde_json::json!("Ann")));
     assert_eq!(change.after, Some(serde_json::json!("Anne")));
-    assert!(events[2].summary.contains("soft-deleted"), "{}", events[2].summary);
-    assert!(events[3].summary.contains("in round 3"), "{}", events[3].summary);
+    assert!(
+        events[2].summary.contains("soft-deleted"),
+        "{}",
+        events[2].summary
+    );
+    assert!(
+        events[3].summary.contains("in round 3"),
+        "{}",
+        events[3].summary
+    );
     // Restored in a minimal round: merged onto its last state, mail changed.
     assert_eq!(events[3].changes[0].property, "mail");
-    assert_eq!(events[3].changes[0].before, Some(serde_json::json!("ann@x")));
+    assert_eq!(
+        events[3].changes[0].before,
+        Some(serde_json::json!("ann@x"))
+    );
     let b = timeline(&store.occurrences(id, "b").unwrap());
     assert_eq!(b[1].kind, EventKind::Removed);
     assert!(b[1].summary.contains("for good"), "{}", b[1].summary);
@@ -292,7 +357,10 @@ fn exports_parse_back() {
     let columns = export::default_columns(live.replica());
     assert_eq!(columns, vec!["id", "displayName", "mail"]);
     export::replica_csv(live.replica(), &columns, &mut csv).unwrap();
-    assert_eq!(String::from_utf8(csv).unwrap(), "id,displayName,mail\na,Anne,anne@x\n");
+    assert_eq!(
+        String::from_utf8(csv).unwrap(),
+        "id,displayName,mail\na,Anne,anne@x\n"
+    );
 
     let mut har = Vec::new();
     let stored = store.load(id).unwrap();
@@ -301,7 +369,12 @@ fn exports_parse_back() {
     assert_eq!(har["log"]["version"], "1.2");
     let entries = har["log"]["entries"].as_array().unwrap();
     assert_eq!(entries[5]["response"]["status"], 0);
-    assert!(!serde_json::to_string(&har).unwrap().to_ascii_lowercase().contains("bearer"));
+    assert!(
+        !serde_json::to_string(&har)
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("bearer")
+    );
 }
 
 #[test]

@@ -391,8 +391,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
                                 let report = session.apply(&page);
                                 let (bytes, items) =
                                     (page.body.len() as u64, page.items.len() as u64);
-                                if let (Some(rec), Some(round)) = (&rec, session.rounds().last())
-                                {
+                                if let (Some(rec), Some(round)) = (&rec, session.rounds().last()) {
                                     rec.page(page, &report, round);
                                 }
                                 (report, bytes, items)

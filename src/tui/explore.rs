@@ -45,6 +45,12 @@ pub struct ExploreArgs {
     pub theme: Option<String>,
     #[command(flatten)]
     pub limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub store: crate::store::StoreArgs,
+    /// Resume a stored session (its number from `deltascope sessions`; without one, the newest):
+    /// its rounds come back and the next round starts from its last deltaLink.
+    #[arg(long, value_name = "SESSION", num_args = 0..=1, default_missing_value = "latest")]
+    pub resume: Option<String>,
 }
 
 /// Everything the explorer runs on, before the terminal is touched.
@@ -167,6 +173,9 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         engine = engine
             .with_embedded(GraphRoot::parse(&emu.base_url()).map_err(|e| anyhow::anyhow!("{e}"))?);
     }
+    let store_path = args.store.path();
+    let resume = resume_target(args, store_path.as_deref())?;
+    engine = engine.with_store(store_path);
     let mut model = Model::new(query, keymap, Box::new(engine.previewer()));
     let fetch = model.keymap.key_label(
         super::keymap::Context::Global,
@@ -189,6 +198,7 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
             signed_in,
             greeting,
             theme: Box::new(theme),
+            resume,
         }),
     );
     debug_assert!(effects.is_empty(), "start-up runs nothing: {effects:?}");
@@ -197,6 +207,32 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
         engine,
         emulator: emu,
     })
+}
+
+/// `--resume [SESSION]` as a session number, checked before the terminal is taken.
+fn resume_target(
+    args: &ExploreArgs,
+    store: Option<&std::path::Path>,
+) -> anyhow::Result<Option<i64>> {
+    let Some(which) = &args.resume else {
+        return Ok(None);
+    };
+    let Some(path) = store else {
+        anyhow::bail!("--resume reads the session store, which is off (--no-store)");
+    };
+    let store = crate::store::Store::open(path)?;
+    let id = if which == "latest" {
+        store
+            .latest_session()?
+            .ok_or_else(|| anyhow::anyhow!("--resume: no stored session in {}", path.display()))?
+    } else {
+        let id: i64 = which.trim().trim_start_matches('#').parse().map_err(|_| {
+            anyhow::anyhow!("--resume {which}: give a session number (see `deltascope sessions`)")
+        })?;
+        store.session(id)?;
+        id
+    };
+    Ok(Some(id))
 }
 
 /// Runs the explorer in the terminal until the person quits.

@@ -35,6 +35,12 @@ fn draw_panes(frame: &mut Frame, m: &Model) {
     if m.mode == Mode::Profiles {
         panes::profiles::draw(frame, area, m);
     }
+    if m.mode == Mode::Sessions {
+        panes::sessions::draw(frame, area, m);
+    }
+    if m.mode == Mode::History {
+        panes::history::draw(frame, area, m);
+    }
     if m.mode == Mode::NewQuery {
         panes::new_query::draw(frame, area, m);
     }

@@ -23,10 +23,15 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Explorer arguments with the default keymap (the keymap file named does not exist), signed
 /// in as `auth` says.
+/// The session store is off (a test of the store names its own file).
 pub fn explore_args(auth: AuthArgs) -> ExploreArgs {
     ExploreArgs {
         keymap: Some("/nonexistent/deltascope-test-keymap.toml".into()),
         auth,
+        store: deltascope::store::StoreArgs {
+            no_store: true,
+            ..Default::default()
+        },
         ..Default::default()
     }
 }

@@ -116,7 +116,7 @@ impl Drop for Pty {
 
 /// Variables of the machine running the tests that would change what the explorer does (a
 /// display, tmux, a Graph root, a token, a sign-in, a keymap): never passed on.
-pub const OUTSIDE_ENV: [&str; 12] = [
+pub const OUTSIDE_ENV: [&str; 14] = [
     "DISPLAY",
     "WAYLAND_DISPLAY",
     "TMUX",
@@ -126,6 +126,8 @@ pub const OUTSIDE_ENV: [&str; 12] = [
     "DELTASCOPE_TOKEN_FILE",
     "DELTASCOPE_LOG_FILE",
     "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "DELTASCOPE_STORE",
     "AZURE_CLIENT_ID",
     "AZURE_TENANT_ID",
     "AZURE_CLIENT_SECRET",

@@ -83,6 +83,9 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::FocusQuery => m.focus = Focus::Query,
         Action::FocusResults => m.focus = Focus::Results,
         Action::FocusJson => m.focus = Focus::Json,
+        Action::OpenSessions => return super::store::open_sessions(m),
+        Action::ObjectHistory => return super::store::object_history(m),
+        Action::ExportSession => return super::store::export(m),
         Action::SwitchProfile => {
             m.mode = Mode::Profiles;
             m.profiles = None;

@@ -100,6 +100,23 @@ pub enum Effect {
     },
     /// Read the profiles of the config file; answered with `Msg::ProfilesLoaded`.
     LoadProfiles,
+    /// List the session store's sessions; answered with `Msg::SessionsLoaded`.
+    LoadSessions,
+    /// Bring stored session `session` back (its rounds replayed), tagged `run_id`; answered
+    /// with `Msg::Resumed` or `Msg::FetchFailed`.
+    Resume {
+        run_id: u64,
+        session: i64,
+    },
+    /// The history of one object across the session's rounds; answered with `Msg::History`.
+    History {
+        object_id: String,
+    },
+    /// Export the session (items, replica, HAR) with these table columns; answered with a
+    /// notice.
+    Export {
+        columns: Vec<String>,
+    },
     /// Pretty-print a large body off the UI thread; answered with `Msg::JsonFormatted`.
     FormatJson(FormatJob),
     Quit,

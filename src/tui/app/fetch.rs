@@ -57,7 +57,7 @@ pub(super) fn accept(m: &mut Model, run_id: u64) -> bool {
 
 /// Puts a row (a page, or a failed request) at the end of round `round`, selected when the
 /// selection was on the last row.
-fn add_row(m: &mut Model, round: u32, page: PageView) {
+pub(super) fn add_row(m: &mut Model, round: u32, page: PageView) {
     let at_end = m.rounds.is_empty()
         || (m.sel_round + 1 == m.rounds.len()
             && m.rounds
@@ -148,7 +148,7 @@ pub(super) fn needs_resync_refusal(m: &mut Model) -> bool {
 }
 
 /// A new run cannot start while one is in flight, nor go on from a dead link.
-fn run_refusal(m: &mut Model) -> bool {
+pub(super) fn run_refusal(m: &mut Model) -> bool {
     if m.fetch.in_flight() {
         let cancel = m.keymap.key_label(Context::Global, Action::Cancel);
         m.notify(

@@ -100,6 +100,8 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             Some(Action::Quit) => quit(m),
             _ => m.unchanged(),
         },
+        Mode::Sessions => super::store::on_sessions_key(m, &key),
+        Mode::History => super::store::on_history_key(m, &key),
         Mode::Help => on_overlay_key(m, &key, Action::Help),
         Mode::TokenInspector => on_overlay_key(m, &key, Action::InspectToken),
         Mode::NewQuery => match m.keymap.action(Context::NewQuery, &key) {

@@ -22,6 +22,7 @@ pub mod msg;
 pub mod new_query;
 pub mod notice;
 pub mod sign_in;
+pub mod store;
 pub mod table;
 pub mod update;
 

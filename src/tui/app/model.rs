@@ -69,6 +69,10 @@ pub enum Mode {
     EditIds,
     /// The profile picker (esc closes).
     Profiles,
+    /// The stored sessions picker (esc closes).
+    Sessions,
+    /// An object's history overlay (esc closes).
+    History,
     /// A new query asks whether the rounds fetched so far are kept or dropped.
     NewQuery,
 }
@@ -141,6 +145,16 @@ pub struct Model {
     /// The profile picker's list (`None` while the config file is read).
     pub profiles: Option<ProfilesView>,
     pub profile_cursor: usize,
+    /// The stored sessions picker's list (`None` while the store is read).
+    pub sessions: Option<crate::tui::view::SessionsView>,
+    pub session_cursor: usize,
+    /// The stored session the rounds on screen belong to, once resumed.
+    pub resumed: Option<i64>,
+    /// The history overlay's object (`None` while it is read) and first line shown.
+    pub history: Option<crate::tui::view::HistoryView>,
+    pub history_scroll: usize,
+    /// `--resume`: the stored session to bring back when the runtime starts.
+    pub resume_at_start: Option<i64>,
     /// The help overlay's first line shown.
     pub help_scroll: usize,
     pub quit: bool,
@@ -184,6 +198,12 @@ impl Model {
             sign_in: SignInState::default(),
             profiles: None,
             profile_cursor: 0,
+            sessions: None,
+            session_cursor: 0,
+            resumed: None,
+            history: None,
+            history_scroll: 0,
+            resume_at_start: None,
             help_scroll: 0,
             quit: false,
             revision: 0,
@@ -216,7 +236,8 @@ impl Model {
         match self.mode {
             Mode::EditIds => Context::IdsEditor,
             Mode::Profiles => Context::Profiles,
-            Mode::Help | Mode::TokenInspector => Context::Overlay,
+            Mode::Sessions => Context::Sessions,
+            Mode::Help | Mode::TokenInspector | Mode::History => Context::Overlay,
             Mode::NewQuery => Context::NewQuery,
             Mode::Line { .. } => Context::LineInput,
             Mode::Normal => self.focus.context(),

@@ -10,7 +10,8 @@ use crate::tui::clipboard::CopyMethod;
 use crate::tui::json_view::JsonDoc;
 use crate::tui::keymap::Action;
 use crate::tui::view::{
-    DeviceCodeView, ErrorView, PageView, ProfilesView, TokenCheckView, TokenView,
+    DeviceCodeView, ErrorView, HistoryView, PageView, ProfilesView, ResumedView, SessionsView,
+    TokenCheckView, TokenView,
 };
 
 /// Everything that can change the model.
@@ -123,6 +124,15 @@ pub enum Msg {
     },
     /// The profiles of the config file (or why there are none).
     ProfilesLoaded(ProfilesView),
+    /// The session store's sessions (or why there are none).
+    SessionsLoaded(SessionsView),
+    /// Stored session brought back by run `run_id` (`Effect::Resume`).
+    Resumed {
+        run_id: u64,
+        view: Box<ResumedView>,
+    },
+    /// An object's history (`Effect::History`).
+    History(HistoryView),
     /// The document of `Effect::FormatJson` job `seq` (dropped unless the pane still waits
     /// for it).
     JsonFormatted {
@@ -144,4 +154,6 @@ pub struct StartUp {
     /// The colours (`--theme`, `DELTASCOPE_THEME`, the config file, `NO_COLOR`); boxed, a
     /// theme is a kilobyte and messages are moved around.
     pub theme: Box<crate::tui::theme::Theme>,
+    /// `--resume`: the stored session to bring back once the screen is up.
+    pub resume: Option<i64>,
 }

@@ -106,9 +106,20 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 },
             };
             m.inform(start.greeting);
+            m.resume_at_start = start.resume;
             Vec::new()
         }
-        Msg::Started => on_started(m),
+        Msg::Started => {
+            let mut effects = on_started(m);
+            // A start-up sign-in would drop the resumed rounds when it completes: the session
+            // is resumed once it is in force.
+            if !m.sign_in.running()
+                && let Some(id) = m.resume_at_start.take()
+            {
+                effects.extend(super::store::resume(m, id));
+            }
+            effects
+        }
         Msg::DeviceCode { attempt, prompt } => {
             on_device_code(m, attempt, prompt);
             Vec::new()
@@ -122,7 +133,15 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             who,
             title,
             root,
-        } => on_signed_in(m, attempt, who, title, &root),
+        } => {
+            let mut effects = on_signed_in(m, attempt, who, title, &root);
+            if m.sign_in.in_force().is_some()
+                && let Some(id) = m.resume_at_start.take()
+            {
+                effects.extend(super::store::resume(m, id));
+            }
+            effects
+        }
         Msg::SignInFailed { attempt, error } => {
             on_sign_in_failed(m, attempt, error);
             Vec::new()
@@ -130,6 +149,24 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::JsonFormatted { seq, doc } => {
             let h = m.json_height();
             if m.json.formatted(seq, doc, h) {
+                Vec::new()
+            } else {
+                m.unchanged()
+            }
+        }
+        Msg::SessionsLoaded(view) => {
+            if super::store::on_sessions_loaded(m, view) {
+                Vec::new()
+            } else {
+                m.unchanged()
+            }
+        }
+        Msg::Resumed { run_id, view } => {
+            super::store::on_resumed(m, run_id, *view);
+            Vec::new()
+        }
+        Msg::History(view) => {
+            if super::store::on_history(m, view) {
                 Vec::new()
             } else {
                 m.unchanged()

@@ -32,6 +32,8 @@ pub struct EngineExecutor {
     pub(super) setup: Arc<SignInSetup>,
     pub(super) shared: Arc<Mutex<Shared>>,
     pub(super) runtime: tokio::runtime::Handle,
+    /// The session store's file (`None`: off).
+    pub(super) store: Option<std::path::PathBuf>,
 }
 
 impl EngineExecutor {
@@ -101,6 +103,8 @@ impl EngineExecutor {
             active: None,
             last_error: None,
             resource: None,
+            recorder: None,
+            store_warned: false,
         };
         Ok(Self {
             catalog,
@@ -110,6 +114,7 @@ impl EngineExecutor {
             setup: Arc::new(setup),
             shared: Arc::new(Mutex::new(shared)),
             runtime,
+            store: None,
         })
     }
 
@@ -291,9 +296,12 @@ impl EffectHandler for EngineExecutor {
                     Ok(first) => {
                         let shared = self.shared.clone();
                         let mut s = lock(&shared);
-                        s.session = Some(Session::new(first).with_limits(self.limits));
+                        s.session = Some(Session::new(first.clone()).with_limits(self.limits));
                         s.last_error = None;
                         s.resource = self.catalog.get(&query.resource);
+                        if let Ok(q) = delta_query(&query) {
+                            self.start_recording(&mut s, &q, &first, tx);
+                        }
                         self.spawn(&mut s, run_id, follow, true, tx);
                     }
                     Err(message) => Self::fail_now(tx, run_id, message),
@@ -394,6 +402,10 @@ impl EffectHandler for EngineExecutor {
                 }
             }
             Effect::LoadProfiles => self.load_profiles(tx),
+            Effect::LoadSessions => self.load_sessions(tx),
+            Effect::Resume { run_id, session } => self.resume(run_id, session, tx),
+            Effect::History { object_id } => self.history(object_id, tx),
+            Effect::Export { columns } => self.export(columns, tx),
             // Handled by the runtime itself.
             Effect::Copy { .. } | Effect::FormatJson(_) | Effect::Quit => {}
         }

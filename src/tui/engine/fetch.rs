@@ -120,6 +120,10 @@ impl FetchTask {
         };
         match token {
             Ok(token) => {
+                // The store names the session's tenant and identity from the token's claims.
+                if let Some(rec) = lock(&self.shared).recorder.clone() {
+                    rec.identify(token.secret());
+                }
                 if let Some(check) = self.checker.check(token) {
                     if !check.ok() {
                         tracing::info!(
@@ -229,6 +233,18 @@ impl FetchTask {
                         tracing::warn!(run_id = self.run_id, "{w}");
                     }
                     view.warnings = report.warnings.clone();
+                    if let (Some(rec), Some(summary)) = (&s.recorder, &summary) {
+                        rec.page(page.clone(), &report, summary);
+                        if let Some(e) = rec.error()
+                            && !s.store_warned
+                        {
+                            s.store_warned = true;
+                            let _ = self.tx.send(Msg::Notice {
+                                kind: crate::tui::app::NoticeKind::Warning,
+                                text: format!("session store: {e}"),
+                            });
+                        }
+                    }
                     let _ = self.tx.send(Msg::PageArrived {
                         run_id: self.run_id,
                         round,
@@ -286,6 +302,15 @@ impl FetchTask {
                     } else {
                         last + 1
                     };
+                    if let Some(rec) = &s.recorder {
+                        rec.failure(crate::store::record::FailedRequest {
+                            request: request.clone(),
+                            round,
+                            error: e.to_string(),
+                            response,
+                            elapsed: sent.elapsed(),
+                        });
+                    }
                     s.last_error = Some(e);
                     s.active = None;
                     let _ = self.tx.send(Msg::RequestFailed {

@@ -30,6 +30,7 @@ pub mod fetch;
 pub mod preview;
 pub mod shared;
 pub mod sign_in;
+pub mod store;
 
 pub use convert::{
     RoundShape, delta_query, error_view, page_view, profile_entry, profiles_view, query_view,

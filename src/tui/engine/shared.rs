@@ -35,6 +35,10 @@ pub(super) struct Shared {
     pub(super) last_error: Option<GraphError>,
     /// The session's resource (what the token is checked against).
     pub(super) resource: Option<&'static ResourceSpec>,
+    /// Records the session into the store (`None`: the store is off or failed to open).
+    pub(super) recorder: Option<Arc<crate::store::Recorder>>,
+    /// The recording's failure was said (once).
+    pub(super) store_warned: bool,
 }
 
 pub(super) struct Active {

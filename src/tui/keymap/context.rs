@@ -12,6 +12,8 @@ pub enum Context {
     SignIn,
     /// The profile picker.
     Profiles,
+    /// The stored sessions picker.
+    Sessions,
     /// The help and the token inspector overlays.
     Overlay,
     /// The question a new query asks when there are rounds: keep them or drop them.
@@ -22,7 +24,7 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Query,
         Context::Results,
@@ -30,6 +32,7 @@ impl Context {
         Context::IdsEditor,
         Context::SignIn,
         Context::Profiles,
+        Context::Sessions,
         Context::Overlay,
         Context::NewQuery,
         Context::LineInput,
@@ -44,6 +47,7 @@ impl Context {
             Context::IdsEditor => "ids_editor",
             Context::SignIn => "sign_in",
             Context::Profiles => "profiles",
+            Context::Sessions => "sessions",
             Context::Overlay => "overlay",
             Context::NewQuery => "new_query",
             Context::LineInput => "line_input",
@@ -59,6 +63,7 @@ impl Context {
             Context::IdsEditor => "Id filter editor",
             Context::SignIn => "Device-code sign-in",
             Context::Profiles => "Profile picker",
+            Context::Sessions => "Stored sessions",
             Context::Overlay => "Help and token inspector",
             Context::NewQuery => "New query (when there are rounds)",
             Context::LineInput => "One-line input",
@@ -74,8 +79,9 @@ impl Context {
             Context::IdsEditor => "while editing the id filter (every other key types text)",
             Context::SignIn => "while a device code is shown (no other key acts behind it)",
             Context::Profiles => "in the profile picker",
+            Context::Sessions => "in the stored sessions picker",
             Context::Overlay => {
-                "while the help or the token inspector is shown (the key that opened it, and quit, close it too)"
+                "while the help, the token inspector or an object's history is shown (the key that opened it, and quit, close it too)"
             }
             Context::NewQuery => "while the new query asks what becomes of the rounds",
             Context::LineInput => {
@@ -95,6 +101,7 @@ impl Context {
             Context::IdsEditor
                 | Context::SignIn
                 | Context::Profiles
+                | Context::Sessions
                 | Context::Overlay
                 | Context::NewQuery
                 | Context::LineInput

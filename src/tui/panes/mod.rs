@@ -1,10 +1,12 @@
 //! One file per pane; each draws from `&Model` only.
 pub mod help;
+pub mod history;
 pub mod json;
 pub mod new_query;
 pub mod profiles;
 pub mod query;
 pub mod results;
+pub mod sessions;
 pub mod sign_in;
 pub mod status;
 pub mod token;

@@ -6,6 +6,7 @@ pub mod query;
 pub mod rows;
 pub mod shared_text;
 pub mod sign_in;
+pub mod store;
 pub mod text;
 pub mod token;
 pub mod wrap;
@@ -21,6 +22,7 @@ pub use shared_text::SharedText;
 pub use sign_in::{
     DeviceCodeView, ProfileEntry, ProfilesView, SignInState, SignInTarget, SignedIn,
 };
+pub use store::{HistoryRole, HistoryView, ResumedRound, ResumedView, SessionEntry, SessionsView};
 pub use text::{LINE, cell_text, clipped};
 pub use token::{TokenCheckView, TokenView};
 pub use wrap::{wrap, wrap_spans};

