@@ -64,7 +64,7 @@ impl Context {
             Context::SignIn => "Device-code sign-in",
             Context::Profiles => "Profile picker",
             Context::Sessions => "Stored sessions",
-            Context::Overlay => "Help and token inspector",
+            Context::Overlay => "Help, token inspector, history",
             Context::NewQuery => "New query (when there are rounds)",
             Context::LineInput => "One-line input",
         }
