@@ -33,6 +33,8 @@ struct Seen {
     history_unavailable: Option<String>,
     resumed: Option<i64>,
     sessions: usize,
+    sessions_unavailable: Option<String>,
+    recording: Option<Result<i64, String>>,
 }
 
 impl Frame for Seen {
@@ -76,6 +78,8 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, _prev: &Seen) -> Seen {
         history_unavailable: m.history.as_ref().and_then(|h| h.unavailable.clone()),
         resumed: m.resumed,
         sessions: m.sessions.as_ref().map_or(0, |s| s.entries.len()),
+        recording: m.recording.clone(),
+        sessions_unavailable: m.sessions.as_ref().and_then(|s| s.unavailable.clone()),
     }
 }
 
@@ -295,4 +299,153 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
     assert_eq!(sessions[0].rounds, 4);
     assert_eq!(sessions[0].origin, "explorer");
     let _ = Mode::Normal;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_store_is_said_and_the_explorer_runs_without_it() {
+    let dir = TempDir::new("store-damaged");
+    let store = dir.0.join("sessions.sqlite");
+    std::fs::write(&store, b"not a database at all, just text ".repeat(200)).unwrap();
+    let emu = deltascope::emulator::start(
+        EmulatorConfig {
+            contacts: 5,
+            ..Default::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .unwrap();
+    // --resume asks for the store: refused before the terminal is taken, with the reason.
+    let e = prepare(
+        &args(&emu, &store, Some("latest")),
+        EmulatorConfig::default(),
+    )
+    .await
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        e.contains("is damaged") && e.contains("move it aside"),
+        "{e}"
+    );
+    explore(args(&emu, &store, None), |mut d| async move {
+        d.press('F');
+        let s = d.wait("round 1", |s| round_done(s, 1)).await;
+        // Said for as long as it lasts, and why on the sessions key.
+        assert!(
+            s.screen.contains("✗ not recording (s: why)"),
+            "{}",
+            s.screen
+        );
+        assert!(
+            s.recording
+                .as_ref()
+                .unwrap()
+                .as_ref()
+                .unwrap_err()
+                .contains("is damaged")
+        );
+        d.press('s');
+        let s = d
+            .wait("the picker says why", |s| {
+                s.screen.contains("Stored sessions") && s.sessions_unavailable.is_some()
+            })
+            .await;
+        assert!(s.screen.contains("is damaged"), "{}", s.screen);
+        d.press('q');
+    })
+    .await;
+    // The file is left as it was.
+    assert!(
+        std::fs::read(&store)
+            .unwrap()
+            .starts_with(b"not a database")
+    );
+    emu.shutdown().await;
+}
+
+/// `deltascope sync --record` into `store`, against `root`: its stderr.
+fn sync_record(root: &str, store: &std::path::Path, state: &std::path::Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_deltascope"))
+        .args([
+            "sync",
+            "--record",
+            "--quiet",
+            "--graph-root",
+            root,
+            "--token-env",
+            "PATH",
+        ])
+        .arg("--store")
+        .arg(store)
+        .arg("--state")
+        .arg(state)
+        .env_remove("DELTASCOPE_STORE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rounds_recorded_by_sync_open_in_the_explorer_while_it_records_its_own() {
+    let dir = TempDir::new("store-sync");
+    let store = dir.0.join("sessions.sqlite");
+    let state = dir.0.join("contacts.state");
+    let emu = deltascope::emulator::start(
+        EmulatorConfig {
+            contacts: 40,
+            ..Default::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .unwrap();
+    let c = emu.control();
+    let root = emu.base_url();
+    // A cron job: one round now, one later from the state file: one stored session.
+    let said = sync_record(&root, &store, &state);
+    assert!(said.contains("recording into session 1 of"), "{said}");
+    c.update_contact(&c.contact_id(3), &json!({"displayName": "Changed By Cron"}))
+        .unwrap();
+    let said = sync_record(&root, &store, &state);
+    assert!(said.contains("recording into session 1 of"), "{said}");
+
+    let (root2, store2, state2) = (root.clone(), store.clone(), state.clone());
+    let changed = c.contact_id(3);
+    explore(args(&emu, &store, Some("1")), |mut d| async move {
+        let s = d
+            .wait("the sync's session resumed", |s| {
+                s.resumed == Some(1) && s.rounds.len() == 2 && s.complete
+            })
+            .await;
+        assert!(
+            s.status.contains("resumed session #1 (2 rounds)"),
+            "{}",
+            s.status
+        );
+        d.select(&changed).await;
+        let text = d.history().await.join("\n");
+        assert!(text.contains("\"Changed By Cron\""), "{text}");
+        // Meanwhile another sync records its own session into the same file.
+        let other = tokio::task::spawn_blocking(move || {
+            sync_record(&root2, &store2, &state2.with_extension("other"))
+        });
+        d.press('r');
+        d.wait("round 3 of the resumed session", |s| round_done(s, 3))
+            .await;
+        let said = other.await.unwrap();
+        assert!(said.contains("recording into session 2 of"), "{said}");
+        d.press('q');
+    })
+    .await;
+    let st = deltascope::store::Store::open(&store).unwrap();
+    let sessions = st.sessions().unwrap();
+    assert_eq!(sessions.len(), 2);
+    let first = sessions.iter().find(|s| s.id == 1).unwrap();
+    assert_eq!((first.rounds, first.origin.as_str()), (3, "sync"));
+    let second = sessions.iter().find(|s| s.id == 2).unwrap();
+    assert_eq!(second.rounds, 1);
+    emu.shutdown().await;
 }

@@ -153,6 +153,9 @@ pub struct Model {
     /// The history overlay's object (`None` while it is read) and first line shown.
     pub history: Option<crate::tui::view::HistoryView>,
     pub history_scroll: usize,
+    /// Whether the session on screen is being recorded: its stored session, or why not (a
+    /// badge says so while it lasts).
+    pub recording: Option<Result<i64, String>>,
     /// `--resume`: the stored session to bring back when the runtime starts.
     pub resume_at_start: Option<i64>,
     /// The help overlay's first line shown.
@@ -204,6 +207,7 @@ impl Model {
             history: None,
             history_scroll: 0,
             resume_at_start: None,
+            recording: None,
             help_scroll: 0,
             quit: false,
             revision: 0,

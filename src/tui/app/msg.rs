@@ -133,6 +133,8 @@ pub enum Msg {
     },
     /// An object's history (`Effect::History`).
     History(HistoryView),
+    /// The session being fetched is recorded as stored session `Ok(id)`, or is not: why.
+    Recording(Result<i64, String>),
     /// The document of `Effect::FormatJson` job `seq` (dropped unless the pane still waits
     /// for it).
     JsonFormatted {

@@ -165,6 +165,13 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             super::store::on_resumed(m, run_id, *view);
             Vec::new()
         }
+        Msg::Recording(result) => {
+            if let Err(why) = &result {
+                m.notify(NoticeKind::Warning, NoticeEnd::Replaced, why.clone());
+            }
+            m.recording = Some(result);
+            Vec::new()
+        }
         Msg::History(view) => {
             if super::store::on_history(m, view) {
                 Vec::new()

@@ -45,10 +45,15 @@ impl EngineExecutor {
             first: first.clone(),
             origin: Origin::Explorer,
         };
-        match Store::open(path).and_then(|store| Recorder::start(store, &info)) {
-            Ok(recorder) => s.recorder = Some(Arc::new(recorder)),
-            Err(e) => store_problem(tx, format!("not recording this session: {e}")),
-        }
+        let result = match Store::open(path).and_then(|store| Recorder::start(store, &info)) {
+            Ok(recorder) => {
+                let id = recorder.session_id();
+                s.recorder = Some(Arc::new(recorder));
+                Ok(id)
+            }
+            Err(e) => Err(format!("not recording this session: {e}")),
+        };
+        let _ = tx.send(Msg::Recording(result));
     }
 
     /// Lists the stored sessions (`Msg::SessionsLoaded`).
@@ -156,13 +161,17 @@ impl EngineExecutor {
             s.session = Some(replayed.session);
             s.last_error = None;
             s.resource = catalog.get(&info.resource);
-            s.recorder = match recorder {
-                Ok(r) => Some(Arc::new(r)),
+            let result = match recorder {
+                Ok(r) => {
+                    s.recorder = Some(Arc::new(r));
+                    Ok(id)
+                }
                 Err(e) => {
-                    store_problem(&tx, format!("not recording this session: {e}"));
-                    None
+                    s.recorder = None;
+                    Err(format!("not recording this session: {e}"))
                 }
             };
+            let _ = tx.send(Msg::Recording(result));
             drop(s);
             let query = info
                 .query

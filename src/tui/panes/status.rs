@@ -39,6 +39,13 @@ fn sign_in_spans(m: &Model) -> Option<Span<'_>> {
 
 pub fn state_spans(m: &Model) -> Vec<Span<'_>> {
     let mut spans: Vec<Span<'_>> = sign_in_spans(m).into_iter().collect();
+    if let Some(Err(_)) = &m.recording {
+        let why = m.keymap.key_label(Context::Global, Action::OpenSessions);
+        spans.push(Span::styled(
+            format!(" ✗ not recording ({why}: why) "),
+            m.theme.badge_warning,
+        ));
+    }
     spans.extend(fetch_spans(m));
     spans
 }
