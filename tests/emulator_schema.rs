@@ -4,7 +4,7 @@
 //! `[]` for a collection); a property read only for a single object gets Graph's 400; an unknown
 //! name, or a beta-only property on /v1.0, keeps the "Could not find a property" 400; without
 //! `$select` each collection returns exactly the lists' default properties, on every object;
-//! minimal rounds send only what changed.
+//! minimal rounds send only what changed; the control API refuses what delta cannot return.
 #![allow(clippy::unwrap_used)]
 
 mod emulator_support;
@@ -320,4 +320,66 @@ async fn cleared_properties_are_null_in_full_rounds_and_only_changes_in_minimal_
     let m = minimal.by_id(&id).unwrap();
     assert_eq!(keys(m), vec!["businessPhones", "id", "jobTitle"], "{m}");
     assert_eq!(m["businessPhones"], json!([]));
+}
+
+#[tokio::test]
+async fn the_control_api_refuses_what_delta_cannot_return() {
+    let e = start_default().await;
+    let id = e.emu.control().user_id(10);
+    let group = e.emu.control().group_id(1);
+    let cases = [
+        ("/_emulator/users".to_string(), "aboutMe", json!("Hi")),
+        (
+            format!("/_emulator/users/{id}"),
+            "birthday",
+            json!("2000-01-01T00:00:00Z"),
+        ),
+        (
+            format!("/_emulator/users/{id}"),
+            "mailboxSettings",
+            json!({"timeZone": "UTC"}),
+        ),
+        (format!("/_emulator/users/{id}"), "noSuchProperty", json!(1)),
+        (
+            format!("/_emulator/groups/{group}"),
+            "unseenCount",
+            json!(3),
+        ),
+        (
+            "/_emulator/contacts".to_string(),
+            "favoriteColor",
+            json!("blue"),
+        ),
+    ];
+    let before = e.get(&e.url("/_emulator/state")).await.json()["position"].clone();
+    for (path, prop, value) in cases {
+        let body = json!({"displayName": "X", prop: value});
+        let (s, v) = if path.matches('/').count() == 2 {
+            e.post(&path, body).await
+        } else {
+            e.patch(&path, body).await
+        };
+        assert_eq!(s, 400, "{path} {prop}: {v}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(&format!("\"{prop}\"")), "{msg}");
+    }
+    let after = e.get(&e.url("/_emulator/state")).await.json()["position"].clone();
+    assert_eq!(before, after, "nothing refused was logged");
+    // What delta returns is taken, beta-only properties included (served on /beta).
+    let (s, v) = e
+        .patch(
+            &format!("/_emulator/users/{id}"),
+            json!({"city": "Oslo", "refreshTokensValidFromDateTime": "2025-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let r = e
+        .round(
+            &e.url("/beta/users/delta?$select=city,refreshTokensValidFromDateTime"),
+            false,
+        )
+        .await;
+    let u = r.by_id(&id).unwrap();
+    assert_eq!(u["city"], "Oslo");
+    assert_eq!(u["refreshTokensValidFromDateTime"], "2025-01-01T00:00:00Z");
 }
