@@ -24,11 +24,11 @@ Usage:
 For each entity type (and its base types, but not `entity`'s `id`, which delta always returns)
 every structural property is listed with its EDM type and two flags:
 - `default`: returned by delta without `$select` (the docs' delta examples and the resource
-  pages' "Returned by default"; the lists below, the same for beta, whose user and group pages
-  list the same defaults);
+  pages' "Returned by default"; the v1.0 lists below, applied to beta as they are);
 - `delta`: accepted in a delta `$select`. False for the properties the docs say are read only
   for a single object (user-list.md "only supported when retrieving a single user";
-  group.md "Supported only on the Get group API"; the beta pages say the same of these).
+  group.md "Supported only on the Get group API"; v1.0 pages, applied to beta as they are:
+  not checked against the beta pages).
 Standard library only.
 """
 import argparse
