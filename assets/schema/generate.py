@@ -167,9 +167,10 @@ def beta_sources(repo, rev):
                 ty = None
                 for _, types in csdls:
                     e = types.get(name)
-                    hit = e is not None and next(
+                    # (An element without children is falsy: compare with None.)
+                    hit = None if e is None else next(
                         (q for q in e.findall(EDM + "Property") if q.get("Name") == p), None)
-                    if hit is not None and hit is not False:
+                    if hit is not None:
                         ty = qualified(hit.get("Type", ""))
                         break
                 if ty is None:
