@@ -435,3 +435,43 @@ async fn managers_are_served_as_manager_delta_and_change_through_the_control_api
     walk(&client, &mut fresh).await;
     assert_eq!(session.replica().normalized(), fresh.replica().normalized());
 }
+
+#[tokio::test]
+async fn a_manager_change_that_would_make_a_cycle_is_refused() {
+    let e = start_default().await;
+    let mut ids = Vec::new();
+    for name in ["Ann Top", "Bo Middle", "Cy Low"] {
+        let (s, v) = e
+            .post("/_emulator/users", json!({"displayName": name}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let (a, b, c) = (&ids[0], &ids[1], &ids[2]);
+    let put = |user: &str, manager: &str| {
+        let path = format!("/_emulator/users/{user}/manager");
+        let body = json!({ "id": manager });
+        let e = &e;
+        async move { e.put(&path, body).await }
+    };
+    // b reports to a, c to b.
+    assert_eq!(put(b, a).await.0, 200);
+    assert_eq!(put(c, b).await.0, 200);
+    let url = e.url("/v1.0/users/delta?$select=displayName,manager");
+    let first = e.round(&url, false).await;
+    // Self, A->B->A, and A->B->C->A: each a 400 naming the cycle; nothing changes.
+    for (user, manager) in [(a, a), (a, b), (a, c), (b, c)] {
+        let (s, v) = put(user, manager).await;
+        assert_eq!(s, 400, "{user} <- {manager}: {v}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(user.as_str()) && (msg.contains("cycle") || msg.contains("own manager")),
+            "{msg}"
+        );
+    }
+    let second = e.round(&first.delta_link, false).await;
+    assert!(second.items.is_empty(), "{:?}", second.items);
+    // Allowed: a manager outside the chain, and moving c up under a.
+    assert_eq!(put(c, a).await.0, 200);
+    assert_eq!(put(a, &e.emu.control().user_id(3)).await.0, 200);
+}

@@ -120,6 +120,26 @@ impl Harness {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// Whether `user` is `boss` or reports to it, directly or through others, following the
+    /// managers the control API shows (`GET /_emulator/users/{id}/manager`).
+    async fn reports_to(&self, user: &str, boss: &str) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        let mut cur = user.to_string();
+        loop {
+            if cur == boss {
+                return true;
+            }
+            assert!(seen.insert(cur.clone()), "a management cycle through {cur}");
+            let (s, m) = self
+                .control(reqwest::Method::GET, &format!("users/{cur}/manager"), None)
+                .await;
+            match m["id"].as_str() {
+                Some(next) if s == 200 => cur = next.to_string(),
+                _ => return false,
+            }
+        }
+    }
+
     async fn apply(&self, live: &mut Live, op: &Op) {
         use reqwest::Method;
         match op {
@@ -182,7 +202,8 @@ impl Harness {
             }
             Op::SetManager { who, boss } => {
                 // Any user, a soft-deleted one as the manager too: the emulator refuses what
-                // Graph would (itself, a deleted manager) and the history goes on.
+                // Graph would (itself, a deleted manager), and a manager who reports to the user
+                // directly or through others (a cycle), and the history goes on.
                 let all: Vec<String> = live
                     .active
                     .iter()
@@ -190,6 +211,8 @@ impl Harness {
                     .cloned()
                     .collect();
                 if let (Some(id), Some(boss)) = (pick(&live.active, *who), pick(&all, *boss)) {
+                    let refused =
+                        live.soft_deleted.contains(&boss) || self.reports_to(&boss, &id).await;
                     let (s, v) = self
                         .control(
                             Method::PUT,
@@ -197,7 +220,6 @@ impl Harness {
                             Some(json!({"id": boss})),
                         )
                         .await;
-                    let refused = id == boss || live.soft_deleted.contains(&boss);
                     assert_eq!(s, if refused { 400 } else { 200 }, "{v}");
                 }
             }

@@ -370,7 +370,7 @@ impl Store {
         minimal: bool,
         size: usize,
     ) -> GroupPage {
-        let sel = f.select.unwrap_or(G.schema().default_mask);
+        let sel = f.select.unwrap_or(G.schema().lists(f.api()).default);
         let ids: Option<Vec<u64>> = (!f.ids.is_empty()).then(|| {
             let mut v: Vec<u64> = f.ids.iter().filter_map(|id| self.index_of(G, id)).collect();
             v.sort_unstable();

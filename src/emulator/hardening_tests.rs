@@ -33,6 +33,7 @@ fn contacts_token(instance: u64) -> TokenState {
             ids: vec![],
             top: None,
             members: false,
+            beta: false,
         },
         kind: Kind::Initial,
         position: 0,

@@ -43,14 +43,15 @@ pub(crate) fn write_value(out: &mut Vec<u8>, v: &serde_json::Value) {
     let _ = serde_json::to_writer(&mut *out, v);
 }
 
-/// Writes `{...}` with `id` in its alphabetical place: the properties of `include` that have a
-/// value, and those of `nulls` without one as `null`.
+/// Writes `{...}` with `id` in its alphabetical place: every property of `include`, its value
+/// or, without one, `[]` for those of `collections` and `null` for the others (Graph writes
+/// every selected property).
 pub(crate) fn write_props(
     out: &mut Vec<u8>,
     id: &str,
     props: &[&str],
     include: crate::emulator::tenant::Mask,
-    nulls: crate::emulator::tenant::Mask,
+    collections: crate::emulator::tenant::Mask,
     mut get: impl FnMut(usize, &mut Vec<u8>) -> bool,
 ) {
     out.push(b'{');
@@ -67,27 +68,23 @@ pub(crate) fn write_props(
             id_done = true;
         }
         let bit = crate::emulator::tenant::bit(i);
-        if (include | nulls) & bit == 0 {
+        if include & bit == 0 {
             continue;
         }
-        let mark = out.len();
         if !first {
             out.push(b',');
         }
         write_key(out, name);
-        if get(i, out) {
-            first = false;
-        } else if nulls & bit != 0 {
+        let mark = out.len();
+        if !get(i, out) {
             out.truncate(mark);
-            if !first {
-                out.push(b',');
-            }
-            write_key(out, name);
-            out.extend_from_slice(b"null");
-            first = false;
-        } else {
-            out.truncate(mark);
+            out.extend_from_slice(if collections & bit != 0 {
+                b"[]"
+            } else {
+                b"null"
+            });
         }
+        first = false;
     }
     if !id_done {
         if !first {

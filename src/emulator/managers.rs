@@ -107,6 +107,25 @@ impl Store {
         true
     }
 
+    /// Whether making `m` the manager of `u` would close a cycle: `m` is `u` or reports to `u`,
+    /// directly or through others. The walk up from `m` stops at a top-level user, and after
+    /// as many steps as there are users (the chart has no cycle to start with).
+    pub(crate) fn would_cycle(&self, u: u64, m: u64) -> bool {
+        let mut cur = Some(m);
+        let mut steps = 0u64;
+        while let Some(x) = cur {
+            if x == u {
+                return true;
+            }
+            steps += 1;
+            if steps > self.users.next {
+                return true;
+            }
+            cur = self.manager_now(x);
+        }
+        false
+    }
+
     /// A user of the control API: 404 when unknown or hard-deleted, 409 when soft-deleted.
     fn user_for_manager(&self, id: &str) -> Result<u64, CtlError> {
         self.live_index(U, id)
@@ -132,8 +151,9 @@ impl Store {
         }
     }
 
-    /// Makes user `manager` the manager of user `id` (400 for an unknown or deleted manager or
-    /// a user managing itself; 404 for an unknown user, 409 for a soft-deleted one).
+    /// Makes user `manager` the manager of user `id` (400 for an unknown or deleted manager, a
+    /// user managing itself, or a manager who reports to `id` directly or through others, which
+    /// would make a cycle; 404 for an unknown user, 409 for a soft-deleted one).
     pub fn set_manager(
         &mut self,
         id: &str,
@@ -152,6 +172,12 @@ impl Store {
         if self.users.status(m) != Status::Live {
             return Err(CtlError::BadRequest(format!(
                 "user {manager} was deleted and cannot be a manager"
+            )));
+        }
+        if self.would_cycle(u, m) {
+            return Err(CtlError::BadRequest(format!(
+                "user {manager} reports to user {id} (directly or through others): making it \
+                 {id}'s manager would make a management cycle"
             )));
         }
         let changed = self.log_manager(u, Some(m), now);
@@ -189,8 +215,10 @@ impl Store {
         let reports = self.suspended_reports.remove(&u).unwrap_or_default();
         let mut n = 0;
         for r in reports {
+            // Not when the report has meanwhile become one of `u`'s managers: a cycle.
             if self.users.status(r) != Status::HardDeleted
                 && self.manager_now(r).is_none()
+                && !self.would_cycle(r, u)
                 && self.log_manager(r, Some(u), now)
             {
                 n += 1;
@@ -200,7 +228,8 @@ impl Store {
     }
 
     /// A random manager change for a live user `u`: mostly a new manager (a live user other
-    /// than `u`), now and then none. Whether a change was made.
+    /// than `u` who does not report to `u`, so no cycle), now and then none. Whether a change
+    /// was made.
     pub(crate) fn mutate_manager(&mut self, u: u64, now: DateTime<Utc>) -> bool {
         let r = self.urng.next_u64();
         if r.is_multiple_of(5) {
@@ -209,7 +238,7 @@ impl Store {
         let n = self.users.next;
         for k in 0..8u64 {
             let m = (r >> 8).wrapping_add(k.wrapping_mul(0x9E37)) % n.max(1);
-            if m != u && self.users.status(m) == Status::Live {
+            if self.users.status(m) == Status::Live && !self.would_cycle(u, m) {
                 return self.log_manager(u, Some(m), now);
             }
         }
@@ -351,5 +380,85 @@ mod tests {
         // A permanent deletion: gone for good.
         s.delete_user(&m_id, true, now).unwrap();
         assert!(generated.iter().all(|u| s.manager_now(*u).is_none()));
+    }
+
+    /// Whether following managers up from any user ever comes back to one already seen.
+    fn has_cycle(s: &Store) -> Option<u64> {
+        (0..s.users.next).find(|&u| {
+            let mut seen = std::collections::HashSet::new();
+            let mut cur = Some(u);
+            while let Some(x) = cur {
+                if !seen.insert(x) {
+                    return true;
+                }
+                cur = s.manager_now(x);
+            }
+            false
+        })
+    }
+
+    #[test]
+    fn a_manager_who_reports_to_the_user_is_refused() {
+        let now = Utc::now();
+        let mut s = Store::new(9, 0, 60, 0, 0, now);
+        // A chain a <- b <- c <- d (each managed by the previous), set through the API.
+        let created: Vec<String> = (0..4)
+            .map(|_| {
+                let v = s.create(U, &serde_json::Map::new(), now).unwrap();
+                v["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        let [a, b, c, d] = [&created[0], &created[1], &created[2], &created[3]];
+        s.set_manager(b, a, now).unwrap();
+        s.set_manager(c, b, now).unwrap();
+        s.set_manager(d, c, now).unwrap();
+        let before = s.pos();
+        for (user, manager) in [(a, a), (a, b), (b, c), (a, d), (b, d)] {
+            match s.set_manager(user, manager, now) {
+                Err(CtlError::BadRequest(m)) => assert!(m.contains(user.as_str()), "{m}"),
+                other => panic!("{user} <- {manager}: {other:?}"),
+            }
+        }
+        assert_eq!(s.pos(), before, "a refused change logs nothing");
+        // Not a cycle: a manager from another branch, or one further up.
+        s.set_manager(d, a, now).unwrap();
+        assert!(has_cycle(&s).is_none());
+    }
+
+    #[test]
+    fn a_restored_manager_does_not_take_back_a_report_that_now_manages_it() {
+        let now = Utc::now();
+        let mut s = Store::new(9, 0, 60, 0, 0, now);
+        let ids: Vec<String> = (0..3)
+            .map(|_| {
+                let v = s.create(U, &serde_json::Map::new(), now).unwrap();
+                v["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        let (top, mid, low) = (&ids[0], &ids[1], &ids[2]);
+        s.set_manager(mid, top, now).unwrap();
+        s.set_manager(low, mid, now).unwrap();
+        // mid goes away: low loses its manager; meanwhile low becomes top's manager.
+        s.delete_user(mid, false, now).unwrap();
+        s.set_manager(top, low, now).unwrap();
+        let out = s.restore_user(mid, now).unwrap();
+        assert_eq!(out["@emulator.regainedReports"], 0);
+        assert!(has_cycle(&s).is_none());
+    }
+
+    #[test]
+    fn random_changes_never_make_a_cycle() {
+        let now = Utc::now();
+        for seed in 0..4 {
+            // A small tenant, so that random managers often land inside a user's own reports.
+            let mut s = Store::new(seed, 0, 12, 0, 0, now);
+            let mut changed = 0u64;
+            for _ in 0..300 {
+                let out = s.mutate_users(5, now);
+                changed += out["usersManagerChanged"].as_u64().unwrap();
+                assert_eq!(has_cycle(&s), None, "seed {seed}");
+            }
+            assert!(changed > 50, "seed {seed}: {changed} manager changes");
+        }
     }
 }

@@ -56,6 +56,21 @@ pub struct Frozen {
     /// `manager` (tracked as `manager@delta`).
     #[serde(rename = "m", default, skip_serializing_if = "std::ops::Not::not")]
     pub members: bool,
+    /// The first request was a `/beta` one: its property lists (default set, `$select`) are
+    /// beta's.
+    #[serde(rename = "b", default, skip_serializing_if = "std::ops::Not::not")]
+    pub beta: bool,
+}
+
+impl Frozen {
+    /// The API version whose property lists apply.
+    pub fn api(&self) -> crate::emulator::tenant::Api {
+        if self.beta {
+            crate::emulator::tenant::Api::Beta
+        } else {
+            crate::emulator::tenant::Api::V1
+        }
+    }
 }
 
 /// Which kind of link a token was issued for.
@@ -202,6 +217,7 @@ mod tests {
                 ids: vec![],
                 top: Some(5),
                 members: false,
+                beta: true,
             },
             kind: Kind::Initial,
             position: 3,

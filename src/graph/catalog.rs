@@ -24,6 +24,10 @@ pub struct ResourceSpec {
     pub supports: Supports,
     pub default_properties: Vec<String>,
     pub known_properties: Vec<String>,
+    /// The known properties of a `/beta` query, when its lists differ from v1.0's (directory
+    /// resources: from the generated beta lists); empty: the same as `known_properties`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub beta_known_properties: Vec<String>,
     /// What object ids look like: `guid` (directory objects) or `opaque`.
     pub id_kind: IdKind,
     pub permissions: Permissions,
@@ -103,17 +107,23 @@ pub struct TokenSpelling {
 
 static BUILTIN: OnceLock<Catalog> = OnceLock::new();
 
-/// The directory resources' property lists, generated from Graph's CSDL metadata by
-/// `assets/schema/generate.py` (the same lists the emulator serves).
-const SCHEMAS: &[(&str, &str)] = &[
+/// The directory resources' property lists (v1.0, beta), generated from Graph's CSDL metadata
+/// by `assets/schema/generate.py` (the same lists the emulator serves).
+const SCHEMAS: &[(&str, &str, &str)] = &[
     (
         "contacts",
         include_str!("../../assets/schema/orgContact.v1.0.json"),
+        include_str!("../../assets/schema/orgContact.beta.json"),
     ),
-    ("users", include_str!("../../assets/schema/user.v1.0.json")),
+    (
+        "users",
+        include_str!("../../assets/schema/user.v1.0.json"),
+        include_str!("../../assets/schema/user.beta.json"),
+    ),
     (
         "groups",
         include_str!("../../assets/schema/group.v1.0.json"),
+        include_str!("../../assets/schema/group.beta.json"),
     ),
 ];
 
@@ -136,9 +146,11 @@ impl Catalog {
             // The asset is part of the build and checked by a unit test; it cannot vary at run time.
             let mut c = Catalog::from_json(include_str!("../../assets/catalog.json"))
                 .unwrap_or_else(|e| panic!("assets/catalog.json is invalid: {e}"));
-            for (name, schema) in SCHEMAS {
+            for (name, v1, beta) in SCHEMAS {
                 if let Some(r) = c.resources.iter_mut().find(|r| r.name == *name) {
-                    r.merge_schema(schema);
+                    let own = r.known_properties.clone();
+                    r.beta_known_properties = merged(own.clone(), beta);
+                    r.known_properties = merged(own, v1);
                 }
             }
             c
@@ -164,28 +176,39 @@ impl Catalog {
     }
 }
 
-impl ResourceSpec {
-    /// Adds the properties a generated schema list accepts in delta to `known_properties`
-    /// (the catalog's own entries, `id` and relationships, stay), sorted as Graph lists them.
-    fn merge_schema(&mut self, json: &str) {
-        let Ok(file) = serde_json::from_str::<SchemaFile>(json) else {
-            return;
-        };
-        for p in file.properties.into_iter().filter(|p| p.delta) {
-            if !self.known_properties.contains(&p.name) {
-                self.known_properties.push(p.name);
-            }
+/// `known` (the catalog's own entries, `id` and relationships) and the properties a generated
+/// schema list accepts in delta, sorted as Graph lists them.
+fn merged(mut known: Vec<String>, json: &str) -> Vec<String> {
+    let Ok(file) = serde_json::from_str::<SchemaFile>(json) else {
+        return known;
+    };
+    for p in file.properties.into_iter().filter(|p| p.delta) {
+        if !known.contains(&p.name) {
+            known.push(p.name);
         }
-        self.known_properties
-            .sort_by_key(|p| p.to_ascii_lowercase());
+    }
+    known.sort_by_key(|p| p.to_ascii_lowercase());
+    known
+}
+
+impl ResourceSpec {
+    /// The known properties of a query on API version `api`.
+    pub fn known_properties_for(&self, api: crate::graph::ApiVersion) -> &[String] {
+        match api {
+            crate::graph::ApiVersion::Beta if !self.beta_known_properties.is_empty() => {
+                &self.beta_known_properties
+            }
+            _ => &self.known_properties,
+        }
     }
 
     pub fn param(&self, name: &str) -> Option<&ParamSpec> {
         self.params.iter().find(|p| p.name == name)
     }
 
-    pub fn is_known_property(&self, name: &str) -> bool {
-        self.known_properties
+    /// Whether `name` is a known property of a query on API version `api`.
+    pub fn is_known_property(&self, name: &str, api: crate::graph::ApiVersion) -> bool {
+        self.known_properties_for(api)
             .iter()
             .any(|p| p.eq_ignore_ascii_case(name))
             || self
@@ -196,6 +219,7 @@ impl ResourceSpec {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -231,10 +255,42 @@ mod tests {
         }
         assert!(!users.iter().any(|u| u == "aboutMe"));
         assert_eq!(users.len(), 66 + 2);
+        // Beta's lists: its own properties besides v1.0's, for beta queries only.
+        let users = c.get("users").unwrap();
+        use crate::graph::ApiVersion::{Beta, V1_0};
+        for p in ["refreshTokensValidFromDateTime", "deviceKeys"] {
+            assert!(users.is_known_property(p, Beta), "{p}");
+            assert!(!users.is_known_property(p, V1_0), "{p}");
+        }
+        assert!(users.is_known_property("manager", Beta));
+        assert!(!users.is_known_property("aboutMe", Beta));
+        assert!(
+            c.get("recordings")
+                .unwrap()
+                .beta_known_properties
+                .is_empty()
+        );
         let rec = c.get("recordings").map(|r| &r.permissions);
         assert_eq!(
             rec.map(|p| p.application.clone()),
             Some(vec!["OnlineMeetingRecording.Read.All".to_owned()])
         );
+    }
+
+    #[test]
+    fn select_warnings_follow_the_api_version() {
+        let warned = |api: crate::graph::ApiVersion, prop: &str| {
+            let mut q = crate::graph::DeltaQuery::new("users", api);
+            q.select = vec!["displayName".into(), prop.into()];
+            q.validate(Catalog::builtin())
+                .warnings
+                .iter()
+                .any(|w| w.field == "select" && w.message.contains(prop))
+        };
+        // deviceKeys is a beta user property, not a v1.0 one.
+        assert!(warned(crate::graph::ApiVersion::V1_0, "deviceKeys"));
+        assert!(!warned(crate::graph::ApiVersion::Beta, "deviceKeys"));
+        assert!(!warned(crate::graph::ApiVersion::V1_0, "employeeId"));
+        assert!(warned(crate::graph::ApiVersion::Beta, "noSuchProperty"));
     }
 }

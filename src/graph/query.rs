@@ -514,13 +514,13 @@ impl DeltaQuery {
                 v.warn("select", format!("{prop} is selected twice"));
                 continue;
             }
-            if !spec.is_known_property(prop) {
+            if !spec.is_known_property(prop, self.api) {
                 v.warn(
                     "select",
                     format!(
                         "{prop} is not a known {} property (Graph answers 400 if it does not exist); known: {}",
                         spec.entity,
-                        spec.known_properties.join(", ")
+                        spec.known_properties_for(self.api).join(", ")
                     ),
                 );
             }

@@ -90,12 +90,14 @@ pub(super) fn freeze(
         ids: Vec::new(),
         top: None,
         members: false,
+        beta: Api::of(&path.version) == Api::Beta,
     };
     let mut latest = false;
     for (k, v) in query {
         match k.as_str() {
             "select" if path.resource.is_directory() => {
                 let schema = coll_of(path.resource).schema();
+                let lists = schema.lists(f.api());
                 let mut mask = 0 as crate::emulator::tenant::Mask;
                 for p in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     if p.eq_ignore_ascii_case("id") {
@@ -117,7 +119,11 @@ pub(super) fn freeze(
                         f.members = true;
                         continue;
                     }
-                    let i = schema.index(p).ok_or_else(|| {
+                    // A property of the other API version only is as unknown as any other name.
+                    let i = schema
+                        .index(p)
+                        .filter(|i| lists.exists & crate::emulator::tenant::bit(*i) != 0)
+                        .ok_or_else(|| {
                         bad(
                             "BadRequest",
                             format!(
@@ -127,7 +133,7 @@ pub(super) fn freeze(
                         )
                     })?;
                     let b = crate::emulator::tenant::bit(i);
-                    if schema.delta_mask & b == 0 {
+                    if lists.delta & b == 0 {
                         // Read only for a single object: Graph's answer as reported in
                         // microsoft-graph-docs issue 4746.
                         return Err(bad(

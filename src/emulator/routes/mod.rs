@@ -15,7 +15,7 @@ use super::faults::{Answer, FaultKind};
 use super::json::write_str;
 use super::request::{GraphPath, parse_id_filter, parse_path, parse_query};
 use super::store::{Change, Emit, Status, Store, page_window};
-use super::tenant::{Coll, Rng, mix};
+use super::tenant::{Api, Coll, Rng, mix};
 use super::token::{self, Frozen, Kind, Resource, TokenState};
 
 mod links;

@@ -227,7 +227,7 @@ fn collect_items(
     if f.resource.is_directory() {
         let c = coll_of(f.resource);
         let schema = c.schema();
-        let sel = f.select.unwrap_or(schema.default_mask);
+        let sel = f.select.unwrap_or(schema.lists(f.api()).default);
         let ids: Option<Vec<u64>> = (!f.ids.is_empty()).then(|| {
             let mut v: Vec<u64> = f
                 .ids

@@ -187,11 +187,8 @@ impl std::fmt::Display for CtlError {
 /// How an object is written into a page.
 #[derive(Clone, Copy, Debug)]
 pub enum Emit {
-    /// Every selected property that has a value.
+    /// Every selected property: its value, or `null` (`[]` for a collection) when it has none.
     Full { sel: Mask },
-    /// Default delta behaviour: every selected property with a value, plus changed ones that
-    /// became null (as null).
-    Default { sel: Mask, changed: Mask },
     /// `return=minimal`: only the changed selected properties (null when changed to null).
     Minimal { sel: Mask, changed: Mask },
 }

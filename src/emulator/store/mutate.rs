@@ -2,20 +2,32 @@
 use super::*;
 
 impl Store {
+    /// The properties of a create or update body. Only what a delta query can return is
+    /// accepted (in v1.0 or beta): an unknown name, or a property Graph reads only for a single
+    /// object (`aboutMe`, `mailboxSettings`, …), is a 400 that names it, rather than a value
+    /// stored and then never seen in any delta round.
     fn parse_body(c: Coll, body: &Map<String, Value>) -> Result<Vec<(usize, Value)>, CtlError> {
         let schema = c.schema();
+        let accepted = schema.any_delta();
         let mut out = Vec::new();
         for (k, v) in body {
             if k == "id" || k.starts_with('@') {
                 continue;
             }
-            let i = schema.index(k).ok_or_else(|| {
-                CtlError::BadRequest(format!(
-                    "unknown {} property {k:?}; known: {}",
+            let Some(i) = schema.index(k) else {
+                return Err(CtlError::BadRequest(format!(
+                    "unknown {} property {k:?}; delta returns: {}",
                     schema.entity,
-                    schema.props.join(", ")
-                ))
-            })?;
+                    schema.names(accepted).join(", ")
+                )));
+            };
+            if accepted & bit(i) == 0 {
+                return Err(CtlError::BadRequest(format!(
+                    "{} property {k:?} is read only for a single object in Graph (not by delta): \
+                     the emulator serves only delta, so it does not take it",
+                    schema.entity
+                )));
+            }
             out.push((i, v.clone()));
         }
         Ok(out)

@@ -9,11 +9,9 @@ impl Store {
             write_generated_object(self.seed, c, idx, sel, out);
             return;
         }
-        let always = c.schema().null_mask;
-        let (include, nulls) = match emit {
-            Emit::Full { sel } => (sel, sel & always),
-            Emit::Default { sel, changed } => (sel, sel & (changed | always)),
-            Emit::Minimal { sel, changed } => (sel & changed, sel & changed),
+        let include = match emit {
+            Emit::Full { sel } => sel,
+            Emit::Minimal { sel, changed } => sel & changed,
         };
         let id = self.id_of(c, idx);
         let seed = self.seed;
@@ -22,7 +20,7 @@ impl Store {
             &id,
             c.schema().props,
             include,
-            nulls,
+            c.schema().collections,
             |i, out| match stored {
                 Some(vals) => match vals.get(i) {
                     Some(Value::Null) | None => false,
@@ -149,24 +147,17 @@ impl Store {
             Status::SoftDeleted => self.write_removed(c, ch.idx, "changed", out),
             Status::HardDeleted => self.write_removed(c, ch.idx, "deleted", out),
             Status::Live => {
-                // Created or restored in the range: the whole object, plus the properties
-                // changed to null in the range as null (for a restore: every selected property
-                // without a value, so a client holding the pre-delete copy keeps nothing stale).
-                let emit = if ch.fresh {
-                    Emit::Default {
-                        sel,
-                        changed: ch.mask,
-                    }
-                } else if minimal {
+                // Created or restored in the range: the whole object, every selected property
+                // (null or `[]` without a value, so a client holding a pre-delete copy keeps
+                // nothing stale). Changed, default round: the whole object too; minimal round:
+                // only the changed selected properties.
+                let emit = if minimal && !ch.fresh {
                     Emit::Minimal {
                         sel,
                         changed: ch.mask,
                     }
                 } else {
-                    Emit::Default {
-                        sel,
-                        changed: ch.mask,
-                    }
+                    Emit::Full { sel }
                 };
                 self.write_object(c, ch.idx, emit, out);
             }

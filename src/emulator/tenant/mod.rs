@@ -551,8 +551,8 @@ pub fn write_generated(seed: u64, coll: Coll, index: u64, prop: usize, out: &mut
     }
 }
 
-/// A generated object written in full: every property of `mask` that has a value (and the
-/// schema's always-written ones as `null`), `id` in its alphabetical place.
+/// A generated object written in full: every property of `mask` (`null`, or `[]` for a
+/// collection, when it has no value), `id` in its alphabetical place.
 pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: Mask, out: &mut Vec<u8>) {
     enum G {
         C(ContactGen),
@@ -571,7 +571,7 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: Mask, out
         &id,
         schema.props,
         mask,
-        mask & schema.null_mask,
+        schema.collections,
         |i, out| match &g {
             G::C(c) => c.write(i, out),
             G::U(u) => u.write(seed, i, out),

@@ -1,10 +1,10 @@
 //! The directory collections and their properties, in the order Graph returns them.
 //!
-//! The property lists are `assets/schema/*.v1.0.json`, generated from Graph's published CSDL
-//! metadata by `assets/schema/generate.py`, embedded and parsed once.
+//! The property lists are `assets/schema/*.{v1.0,beta}.json`, generated from Graph's published
+//! CSDL metadata by `assets/schema/generate.py`, embedded and parsed once.
 use std::sync::OnceLock;
 
-/// A set of properties: bit i is `props[i]` (users have 80 properties).
+/// A set of properties: bit i is `props[i]` (users have 88 over v1.0 and beta).
 pub type Mask = u128;
 
 /// The bit of property `i` (0 past the mask's width).
@@ -33,9 +33,9 @@ impl Coll {
         static U: OnceLock<Schema> = OnceLock::new();
         static G: OnceLock<Schema> = OnceLock::new();
         match self {
-            Coll::Contacts => C.get_or_init(|| Schema::load(CONTACT_JSON, CONTACT_LEGACY)),
-            Coll::Users => U.get_or_init(|| Schema::load(USER_JSON, USER_LEGACY)),
-            Coll::Groups => G.get_or_init(|| Schema::load(GROUP_JSON, GROUP_LEGACY)),
+            Coll::Contacts => C.get_or_init(|| Schema::load(CONTACT_JSON, CONTACT_BETA_JSON)),
+            Coll::Users => U.get_or_init(|| Schema::load(USER_JSON, USER_BETA_JSON)),
+            Coll::Groups => G.get_or_init(|| Schema::load(GROUP_JSON, GROUP_BETA_JSON)),
         }
     }
 }
@@ -43,20 +43,51 @@ impl Coll {
 pub const CONTACT_JSON: &str = include_str!("../../../assets/schema/orgContact.v1.0.json");
 pub const USER_JSON: &str = include_str!("../../../assets/schema/user.v1.0.json");
 pub const GROUP_JSON: &str = include_str!("../../../assets/schema/group.v1.0.json");
+pub const CONTACT_BETA_JSON: &str = include_str!("../../../assets/schema/orgContact.beta.json");
+pub const USER_BETA_JSON: &str = include_str!("../../../assets/schema/user.beta.json");
+pub const GROUP_BETA_JSON: &str = include_str!("../../../assets/schema/group.beta.json");
 
-/// The properties of a directory collection, in alphabetical order (as Graph returns them).
+/// The Graph API version a request names (`/v1.0/...` or `/beta/...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    V1,
+    Beta,
+}
+
+impl Api {
+    /// `beta` (any case) is beta; everything else v1.0.
+    pub fn of(version: &str) -> Api {
+        if version.eq_ignore_ascii_case("beta") {
+            Api::Beta
+        } else {
+            Api::V1
+        }
+    }
+}
+
+/// One API version's view of a collection's properties.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Lists {
+    /// The properties this version has (others get "Could not find a property").
+    pub exists: Mask,
+    /// Returned when no `$select` is given.
+    pub default: Mask,
+    /// Accepted in a delta `$select` (the others are read only for a single object).
+    pub delta: Mask,
+}
+
+/// The properties of a directory collection: the union of the v1.0 and beta lists, in
+/// alphabetical order (as Graph returns them). The store keeps every object's values over this
+/// union, and each request sees the part its API version has.
 pub struct Schema {
     pub entity: &'static str,
     pub props: &'static [&'static str],
-    /// EDM types, aligned with `props`.
+    /// EDM types, aligned with `props` (v1.0's where both versions have the property).
     pub types: &'static [&'static str],
-    /// Returned when no `$select` is given.
-    pub default_mask: Mask,
-    /// Accepted in a delta `$select` (the others are read only for a single object).
-    pub delta_mask: Mask,
-    /// Written as `null` when selected and without a value (the properties the emulator
-    /// generated before the full schema omit a missing value, as they always did).
-    pub null_mask: Mask,
+    /// Collection-valued properties (`[]` when they have no value, as Graph writes them).
+    pub collections: Mask,
+    pub v1: Lists,
+    pub beta: Lists,
 }
 
 #[derive(serde::Deserialize)]
@@ -80,43 +111,75 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
+fn parse(json: &str) -> FileDoc {
+    serde_json::from_str(json).unwrap_or(FileDoc {
+        entity: String::new(),
+        properties: Vec::new(),
+    })
+}
+
 impl Schema {
-    /// Parses an embedded property list (checked by the tests; a broken one gives an empty
-    /// schema rather than a panic). At most 128 properties are kept (the mask's width).
-    pub fn load(json: &str, legacy: &[&str]) -> Schema {
-        let doc: FileDoc = serde_json::from_str(json).unwrap_or(FileDoc {
-            entity: String::new(),
-            properties: Vec::new(),
-        });
-        let mut props = Vec::new();
-        let mut types = Vec::new();
-        let (mut default_mask, mut delta_mask, mut null_mask) = (0, 0, 0);
-        for (i, p) in doc
-            .properties
-            .into_iter()
-            .take(Mask::BITS as usize)
-            .enumerate()
-        {
-            if p.default {
-                default_mask |= bit(i);
+    /// Parses the embedded v1.0 and beta property lists (checked by the tests; a broken one
+    /// gives an empty list rather than a panic). At most 128 properties are kept (the mask's
+    /// width).
+    pub fn load(v1_json: &str, beta_json: &str) -> Schema {
+        let (v1, beta) = (parse(v1_json), parse(beta_json));
+        let entity = if v1.entity.is_empty() {
+            beta.entity.clone()
+        } else {
+            v1.entity.clone()
+        };
+        // The union, v1.0's entry first (its type), sorted as generate.py sorts.
+        let mut all: Vec<&FileProp> = Vec::new();
+        for p in v1.properties.iter().chain(beta.properties.iter()) {
+            if !all.iter().any(|q| q.name == p.name) {
+                all.push(p);
             }
-            if p.delta {
-                delta_mask |= bit(i);
-            }
-            if !legacy.contains(&p.name.as_str()) {
-                null_mask |= bit(i);
-            }
-            props.push(leak(p.name));
-            types.push(leak(p.ty));
         }
+        all.sort_by_key(|p| p.name.to_ascii_lowercase());
+        all.truncate(Mask::BITS as usize);
+        let lists = |doc: &FileDoc| {
+            let mut l = Lists::default();
+            for p in &doc.properties {
+                if let Some(i) = all.iter().position(|q| q.name == p.name) {
+                    l.exists |= bit(i);
+                    if p.default {
+                        l.default |= bit(i);
+                    }
+                    if p.delta {
+                        l.delta |= bit(i);
+                    }
+                }
+            }
+            l
+        };
+        let (l1, lb) = (lists(&v1), lists(&beta));
+        let collections = all
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.ty.starts_with("Collection("))
+            .fold(0, |m, (i, _)| m | bit(i));
+        let props: Vec<&'static str> = all.iter().map(|p| leak(p.name.clone())).collect();
+        let types: Vec<&'static str> = all.iter().map(|p| leak(p.ty.clone())).collect();
         Schema {
-            entity: leak(doc.entity),
+            entity: leak(entity),
             props: Box::leak(props.into_boxed_slice()),
             types: Box::leak(types.into_boxed_slice()),
-            default_mask,
-            delta_mask,
-            null_mask,
+            collections,
+            v1: l1,
+            beta: lb,
         }
+    }
+    /// The lists of API version `api`.
+    pub fn lists(&self, api: Api) -> &Lists {
+        match api {
+            Api::V1 => &self.v1,
+            Api::Beta => &self.beta,
+        }
+    }
+    /// The properties any version accepts in a delta `$select` (what the store can be given).
+    pub fn any_delta(&self) -> Mask {
+        self.v1.delta | self.beta.delta
     }
     pub fn index(&self, name: &str) -> Option<usize> {
         self.props.iter().position(|p| p.eq_ignore_ascii_case(name))
@@ -134,65 +197,6 @@ impl Schema {
     }
     /// Whether property `i` is a collection (`[]` when it has no value, as Graph writes it).
     pub fn is_collection(&self, i: usize) -> bool {
-        self.types
-            .get(i)
-            .is_some_and(|t| t.starts_with("Collection("))
+        self.collections & bit(i) != 0
     }
 }
-
-/// The properties the emulator generated before the full schema: a missing value is omitted.
-pub const CONTACT_LEGACY: &[&str] = &[
-    "addresses",
-    "companyName",
-    "department",
-    "displayName",
-    "givenName",
-    "jobTitle",
-    "mail",
-    "mailNickname",
-    "onPremisesLastSyncDateTime",
-    "onPremisesProvisioningErrors",
-    "onPremisesSyncEnabled",
-    "phones",
-    "proxyAddresses",
-    "serviceProvisioningErrors",
-    "surname",
-];
-
-pub const USER_LEGACY: &[&str] = &[
-    "accountEnabled",
-    "businessPhones",
-    "department",
-    "displayName",
-    "givenName",
-    "jobTitle",
-    "mail",
-    "mobilePhone",
-    "officeLocation",
-    "preferredLanguage",
-    "surname",
-    "userPrincipalName",
-];
-
-/// Group properties (`members` and `owners` are relationships, handled apart: `members` as
-/// `members@delta`, `owners` accepted in `$select` and not tracked).
-pub const GROUP_LEGACY: &[&str] = &[
-    "classification",
-    "createdDateTime",
-    "description",
-    "displayName",
-    "expirationDateTime",
-    "groupTypes",
-    "mail",
-    "mailEnabled",
-    "mailNickname",
-    "membershipRule",
-    "onPremisesLastSyncDateTime",
-    "onPremisesSecurityIdentifier",
-    "onPremisesSyncEnabled",
-    "proxyAddresses",
-    "renewedDateTime",
-    "securityEnabled",
-    "securityIdentifier",
-    "visibility",
-];

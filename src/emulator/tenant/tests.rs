@@ -33,7 +33,7 @@ fn default_masks() {
     assert_eq!(
         Coll::Contacts
             .schema()
-            .names(Coll::Contacts.schema().default_mask),
+            .names(Coll::Contacts.schema().v1.default),
         vec![
             "companyName",
             "department",
@@ -46,9 +46,7 @@ fn default_masks() {
         ]
     );
     assert_eq!(
-        Coll::Users
-            .schema()
-            .names(Coll::Users.schema().default_mask),
+        Coll::Users.schema().names(Coll::Users.schema().v1.default),
         vec![
             "businessPhones",
             "displayName",
@@ -65,7 +63,7 @@ fn default_masks() {
     assert_eq!(
         Coll::Groups
             .schema()
-            .names(Coll::Groups.schema().default_mask),
+            .names(Coll::Groups.schema().v1.default),
         vec![
             "classification",
             "createdDateTime",
@@ -108,30 +106,73 @@ fn groups_vary_in_kind_and_size() {
 
 #[test]
 fn embedded_schemas_parse() {
-    for (coll, entity, n) in [
-        (Coll::Contacts, "orgContact", 16),
-        (Coll::Users, "user", 80),
-        (Coll::Groups, "group", 52),
+    // (collection, entity, v1.0 properties, beta properties, both: the store's union)
+    for (coll, entity, n1, nb, n) in [
+        (Coll::Contacts, "orgContact", 16, 16, 16),
+        (Coll::Users, "user", 80, 88, 88),
+        (Coll::Groups, "group", 52, 56, 56),
     ] {
         let s = coll.schema();
         assert_eq!(s.entity, entity);
         assert_eq!(s.props.len(), n);
         assert_eq!(s.types.len(), n);
-        assert_eq!(
-            s.default_mask & !s.delta_mask,
-            0,
-            "{entity}: a default not in delta"
-        );
-        // The properties served before the full schema keep omitting a missing value.
-        assert_eq!(s.null_mask & s.default_mask, 0, "{entity}");
+        assert_eq!(s.v1.exists.count_ones(), n1, "{entity}");
+        assert_eq!(s.beta.exists.count_ones(), nb, "{entity}");
+        assert_eq!(s.v1.exists | s.beta.exists, s.all_mask(), "{entity}");
+        for l in [&s.v1, &s.beta] {
+            assert_eq!(l.default & !l.delta, 0, "{entity}: a default not in delta");
+            assert_eq!(l.delta & !l.exists, 0, "{entity}");
+        }
+        // Both versions document the same default set.
+        assert_eq!(s.v1.default, s.beta.default, "{entity}");
+        let mut sorted = s.props.to_vec();
+        sorted.sort_by_key(|p| p.to_ascii_lowercase());
+        assert_eq!(sorted, s.props, "{entity}: in Graph's order");
     }
     let u = Coll::Users.schema();
     for p in ["aboutMe", "birthday", "mailboxSettings", "skills"] {
-        assert_eq!(u.delta_mask & bit(u.index(p).unwrap()), 0, "{p}");
+        assert_eq!(u.any_delta() & bit(u.index(p).unwrap()), 0, "{p}");
     }
     for p in ["createdDateTime", "employeeId", "deletedDateTime", "city"] {
-        assert_ne!(u.delta_mask & bit(u.index(p).unwrap()), 0, "{p}");
+        assert_ne!(u.v1.delta & bit(u.index(p).unwrap()), 0, "{p}");
+        assert_ne!(u.beta.delta & bit(u.index(p).unwrap()), 0, "{p}");
+    }
+    // Beta only: in beta's lists and not in v1.0's.
+    for p in [
+        "refreshTokensValidFromDateTime",
+        "deviceKeys",
+        "cloudLicensing",
+    ] {
+        let b = bit(u.index(p).unwrap());
+        assert_eq!(u.v1.exists & b, 0, "{p}");
+        assert_ne!(u.beta.delta & b, 0, "{p}");
     }
     assert!(u.is_collection(u.index("proxyAddresses").unwrap()));
+    assert!(u.is_collection(u.index("deviceKeys").unwrap()));
+    assert!(!u.is_collection(u.index("city").unwrap()));
     assert_eq!(bit(128), 0);
+}
+
+#[test]
+fn every_selected_property_is_written_even_without_a_value() {
+    for coll in [Coll::Contacts, Coll::Users, Coll::Groups] {
+        let s = coll.schema();
+        let mut nulls = 0;
+        for i in 0..60 {
+            let mut out = Vec::new();
+            write_generated_object(3, coll, i, s.all_mask(), &mut out);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let o = v.as_object().unwrap();
+            assert_eq!(o.len(), s.props.len() + 1, "{}: {v}", s.entity);
+            for (k, p) in o {
+                if let Some(i) = s.index(k).filter(|_| k != "id") {
+                    if s.is_collection(i) {
+                        assert!(p.is_array(), "{}.{k}: {p}", s.entity);
+                    }
+                    nulls += p.is_null() as usize;
+                }
+            }
+        }
+        assert!(nulls > 0, "{}: some properties have no value", s.entity);
+    }
 }
