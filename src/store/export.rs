@@ -29,7 +29,7 @@ impl From<rusqlite::Error> for ExportError {
 pub fn items_ndjson(store: &Store, session: i64, out: &mut dyn Write) -> Result<u64, ExportError> {
     store.session(session)?;
     let mut pages = store.conn.prepare(
-        "SELECT id, body FROM requests WHERE session_id = ?1 AND error IS NULL ORDER BY id",
+        "SELECT id, body, body_encoding FROM requests WHERE session_id = ?1 AND error IS NULL ORDER BY id",
     )?;
     let mut spans = store
         .conn
@@ -39,7 +39,9 @@ pub fn items_ndjson(store: &Store, session: i64, out: &mut dyn Write) -> Result<
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
         let body: Option<Vec<u8>> = row.get(1)?;
-        let body = body.unwrap_or_default();
+        let encoding: Option<String> = row.get(2)?;
+        let body = super::unpack(body.unwrap_or_default(), encoding.as_deref())
+            .map_err(|e| ExportError::Store(StoreError::Sql(e)))?;
         let items = spans.query_map(params![id], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
         })?;

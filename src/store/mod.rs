@@ -129,6 +129,10 @@ impl Store {
 
     fn prepare(&mut self) -> Result<(), StoreError> {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // The last connection to close does not copy the WAL into the file on its way out (a
+        // sync would wait for it): the next one to open does, as SQLite always may.
+        self.conn
+            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         // WAL: the explorer and a `sync --record` can write the same file; readers never block.
         let mode: String = self
             .conn
@@ -136,8 +140,10 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::info!("session store journal mode {mode} (WAL not available)");
         }
+        // NORMAL: WAL commits are not synced one by one (a crash may lose the last ones, never
+        // the file); a 32 MiB cache keeps the object-id index's pages in memory.
         self.conn.execute_batch(
-            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
         )?;
         self.migrate()
     }
@@ -238,6 +244,36 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
     }
     drop(file);
     Ok(())
+}
+
+/// A body as stored: LZ4-compressed (JSON pages shrink 3-5x, so the store stays smaller than
+/// the JSON it holds, and the writer writes less), with its encoding's name.
+pub(crate) fn pack(body: &[u8]) -> (Vec<u8>, Option<&'static str>) {
+    if body.is_empty() {
+        return (Vec::new(), None);
+    }
+    (lz4_flex::block::compress_prepend_size(body), Some("lz4"))
+}
+
+/// A stored body back as received. A damaged or hostile row cannot make it allocate more than
+/// LZ4 can expand its bytes to (255x).
+pub(crate) fn unpack(blob: Vec<u8>, encoding: Option<&str>) -> Result<Vec<u8>, String> {
+    match encoding {
+        None => Ok(blob),
+        Some("lz4") => {
+            let declared = blob
+                .get(..4)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_le_bytes)
+                .ok_or("a stored body is cut short")? as usize;
+            if declared > blob.len().saturating_mul(255) {
+                return Err("a stored body declares more than it can hold".into());
+            }
+            lz4_flex::block::decompress_size_prepended(&blob)
+                .map_err(|e| format!("a stored body cannot be decoded: {e}"))
+        }
+        Some(other) => Err(format!("a stored body has an unknown encoding {other:?}")),
+    }
 }
 
 /// Now, as stored (RFC 3339, UTC, milliseconds).

@@ -181,7 +181,7 @@ impl Store {
     pub fn load(&self, id: i64) -> Result<StoredSession, StoreError> {
         let info = self.session(id)?;
         let mut stmt = self.conn.prepare(
-            "SELECT id, round_number, page, kind, url, status, request_headers, response_headers, started_at, elapsed_ms, throttled_ms, retries, client_request_id, error, body
+            "SELECT id, round_number, page, kind, url, status, request_headers, response_headers, started_at, elapsed_ms, throttled_ms, retries, client_request_id, error, body, body_encoding
              FROM requests WHERE session_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([id], |r| {
@@ -190,6 +190,7 @@ impl Store {
             let request_headers: String = r.get(6)?;
             let response_headers: String = r.get(7)?;
             let body: Option<Vec<u8>> = r.get(14)?;
+            let encoding: Option<String> = r.get(15)?;
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, u32>(1)?,
@@ -212,7 +213,7 @@ impl Store {
                     r.get::<_, Option<String>>(12)?,
                 ),
                 r.get::<_, Option<String>>(13)?,
-                body.unwrap_or_default(),
+                super::unpack(body.unwrap_or_default(), encoding.as_deref()),
             ))
         })?;
         let mut requests = Vec::new();
@@ -229,6 +230,10 @@ impl Store {
                 body,
             ) = row?;
             let (started, elapsed, throttled, retries, crid) = times;
+            let (body, error) = match body {
+                Ok(body) => (body, error),
+                Err(why) => (Vec::new(), Some(why)),
+            };
             let (mut page, error) = match (&error, page_number) {
                 (None, Some(_)) => match Page::parse(request.clone(), body.clone()) {
                     Ok(page) => (page, None),
@@ -267,13 +272,25 @@ impl Store {
     ) -> Result<Vec<Occurrence>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT q.round_number, r.kind, r.minimal, q.page, i.position, i.outcome, i.removed, i.changed, q.started_at,
-                    CAST(substr(q.body, i.start + 1, i.len) AS TEXT)
+                    q.body, q.body_encoding, i.start, i.len
              FROM items i JOIN requests q ON q.id = i.request_id LEFT JOIN rounds r ON r.id = q.round_id
              WHERE i.object_id = ?2 AND q.session_id = ?1
              ORDER BY q.id, i.position",
         )?;
         let rows = stmt.query_map(params![session, object_id], |r| {
             let changed: Option<String> = r.get(7)?;
+            let body: Option<Vec<u8>> = r.get(9)?;
+            let encoding: Option<String> = r.get(10)?;
+            let (start, len): (i64, i64) = (r.get(11)?, r.get(12)?);
+            let json = super::unpack(body.unwrap_or_default(), encoding.as_deref())
+                .ok()
+                .and_then(|b| {
+                    let start = usize::try_from(start).ok()?;
+                    let end = start.checked_add(usize::try_from(len).ok()?)?;
+                    b.get(start..end)
+                        .map(|t| String::from_utf8_lossy(t).into_owned())
+                })
+                .unwrap_or_default();
             Ok(Occurrence {
                 round: r.get(0)?,
                 round_kind: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
@@ -286,7 +303,7 @@ impl Store {
                     .and_then(|c| serde_json::from_str(&c).ok())
                     .unwrap_or_default(),
                 at: parse_time(r.get(8)?),
-                json: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+                json,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

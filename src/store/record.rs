@@ -329,52 +329,108 @@ struct Writer {
     failed: Arc<Mutex<Option<String>>>,
 }
 
+/// The most jobs written in one transaction.
+const MAX_BATCH: usize = 64;
+
+/// Item rows per INSERT statement.
+const ITEM_ROWS: usize = 50;
+
+/// `INSERT INTO items … VALUES (…), (…)` for `rows` rows.
+fn items_insert(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO items (request_id, position, object_id, outcome, removed, changed, start, len) VALUES ",
+    );
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?,?)");
+    }
+    sql
+}
+
 impl Writer {
+    /// Writes what comes, in batches: the jobs waiting when the writer gets to them go in one
+    /// transaction (one commit for many pages when the disk is slower than the network).
     fn run(mut self, rx: mpsc::Receiver<Job>) {
-        while let Ok(job) = rx.recv() {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH
+                && let Ok(more) = rx.try_recv()
+            {
+                batch.push(more);
+            }
             let failed = self.failed.lock().map(|f| f.is_some()).unwrap_or(true);
-            let result = match job {
-                Job::Flush(done) => {
-                    let _ = done.send(());
-                    continue;
-                }
-                _ if failed => continue,
-                Job::Page(p) => self.page(&p),
-                Job::Identity(tenant, identity) => self
-                    .store
-                    .conn
-                    .execute(
-                        "UPDATE sessions SET tenant_id = coalesce(?2, tenant_id), identity = coalesce(?3, identity) WHERE id = ?1",
-                        params![self.session_id, tenant, identity],
-                    )
-                    .map(|_| ())
-                    .map_err(StoreError::from),
-                Job::Failure(f) => self.failure(&f),
-            };
-            if let Err(e) = result {
+            let (flushes, work): (Vec<Job>, Vec<Job>) =
+                batch.into_iter().partition(|j| matches!(j, Job::Flush(_)));
+            if !failed
+                && !work.is_empty()
+                && let Err(e) = self.write(work)
+            {
+                // What the failed transaction held is not written: the ids it gave are gone.
+                self.rounds.clear();
                 set_failed(&self.failed, format!("recording stopped: {e}"));
+            }
+            for flush in flushes {
+                if let Job::Flush(done) = flush {
+                    let _ = done.send(());
+                }
             }
         }
     }
 
-    fn page(&mut self, job: &PageJob) -> Result<(), StoreError> {
-        let page = &job.page;
-        let number = self.offset.saturating_add(job.round.number);
+    fn write(&mut self, jobs: Vec<Job>) -> Result<(), StoreError> {
         let tx = self.store.conn.transaction()?;
+        let mut at = At {
+            tx: &tx,
+            session_id: self.session_id,
+            offset: self.offset,
+            rounds: &mut self.rounds,
+        };
+        for job in jobs {
+            match job {
+                Job::Page(p) => at.page(&p)?,
+                Job::Failure(f) => at.failure(&f)?,
+                Job::Identity(tenant, identity) => {
+                    tx.execute(
+                        "UPDATE sessions SET tenant_id = coalesce(?2, tenant_id), identity = coalesce(?3, identity) WHERE id = ?1",
+                        params![self.session_id, tenant, identity],
+                    )?;
+                }
+                Job::Flush(_) => {}
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Writing inside one transaction.
+struct At<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    session_id: i64,
+    offset: u32,
+    rounds: &'a mut HashMap<u32, i64>,
+}
+
+impl At<'_> {
+    fn page(&mut self, job: &PageJob) -> Result<(), StoreError> {
+        let (tx, page) = (self.tx, &job.page);
+        let number = self.offset.saturating_add(job.round.number);
         let round_id = match self.rounds.get(&number) {
             Some(id) => {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE rounds SET summary = ?2, complete = ?3, delta_link = ?4,
                         ended_at = CASE WHEN ?3 AND ended_at IS NULL THEN ?5 ELSE ended_at END
                      WHERE id = ?1",
-                    params![
-                        id,
-                        summary_json(&job.round),
-                        job.round.complete,
-                        job.round.delta_link,
-                        now_text()
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    id,
+                    summary_json(&job.round),
+                    job.round.complete,
+                    job.round.delta_link,
+                    now_text()
+                ])?;
                 *id
             }
             None => {
@@ -414,7 +470,7 @@ impl Writer {
             }
         };
         let request_id = insert_request(
-            &tx,
+            tx,
             self.session_id,
             Some(round_id),
             number,
@@ -423,39 +479,46 @@ impl Writer {
             page,
             None,
         )?;
+        let changes: HashMap<usize, &Vec<String>> =
+            job.changes.iter().map(|(i, c)| (*i, c)).collect();
+        // Rows go in ITEM_ROWS at a time (one statement for many rows costs far less per row).
+        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(8 * ITEM_ROWS);
+        for (chunk_start, chunk) in (0..page.items.len())
+            .collect::<Vec<_>>()
+            .chunks(ITEM_ROWS)
+            .map(|c| (c[0], c.len()))
         {
-            let changes: HashMap<usize, &Vec<String>> =
-                job.changes.iter().map(|(i, c)| (*i, c)).collect();
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO items (request_id, position, object_id, outcome, removed, changed, start, len)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for (i, item) in page.items.iter().enumerate() {
+            values.clear();
+            for i in chunk_start..chunk_start + chunk {
+                let item = &page.items[i];
                 let outcome = job.outcomes.get(i).copied().unwrap_or(Outcome::Skipped);
                 let changed = changes.get(&i).and_then(|c| serde_json::to_string(c).ok());
-                insert.execute(params![
-                    request_id,
-                    i as i64,
-                    item.id(&page.body),
-                    outcome_text(outcome),
-                    item.removed.as_ref().map(|r| r.as_str()),
-                    changed,
-                    item.span.start as i64,
-                    item.span.len() as i64,
-                ])?;
+                use rusqlite::types::Value as V;
+                values.extend([
+                    V::Integer(request_id),
+                    V::Integer(i as i64),
+                    item.id(&page.body).map_or(V::Null, |id| V::Text(id.to_owned())),
+                    V::Text(outcome_text(outcome).to_owned()),
+                    item.removed
+                        .as_ref()
+                        .map_or(V::Null, |r| V::Text(r.as_str().to_owned())),
+                    changed.map_or(V::Null, V::Text),
+                    V::Integer(item.span.start as i64),
+                    V::Integer(item.span.len() as i64),
+                ]);
             }
+            tx.prepare_cached(&items_insert(chunk))?
+                .execute(rusqlite::params_from_iter(values.iter()))?;
         }
-        tx.commit()?;
         Ok(())
     }
 
     fn failure(&mut self, f: &FailedRequest) -> Result<(), StoreError> {
+        let tx = self.tx;
         let number = self.offset.saturating_add(f.round);
         let round_id = match self.rounds.get(&number) {
             Some(id) => Some(*id),
-            None => self
-                .store
-                .conn
+            None => tx
                 .query_row(
                     "SELECT id FROM rounds WHERE session_id = ?1 AND number = ?2",
                     params![self.session_id, number],
@@ -463,18 +526,19 @@ impl Writer {
                 )
                 .optional()?,
         };
-        let tx = self.store.conn.transaction()?;
         match &f.response {
-            Some(response) => insert_request(
-                &tx,
-                self.session_id,
-                round_id,
-                number,
-                None,
-                &f.request,
-                response,
-                Some(&f.error),
-            )?,
+            Some(response) => {
+                insert_request(
+                    tx,
+                    self.session_id,
+                    round_id,
+                    number,
+                    None,
+                    &f.request,
+                    response,
+                    Some(&f.error),
+                )?;
+            }
             None => {
                 tx.execute(
                     "INSERT INTO requests (session_id, round_id, round_number, page, kind, url, status, request_headers, response_headers, started_at, elapsed_ms, throttled_ms, retries, error)
@@ -491,10 +555,8 @@ impl Writer {
                         f.error,
                     ],
                 )?;
-                tx.last_insert_rowid()
             }
-        };
-        tx.commit()?;
+        }
         Ok(())
     }
 }
@@ -511,14 +573,15 @@ fn insert_request(
     page: &Page,
     error: Option<&str>,
 ) -> Result<i64, StoreError> {
+    let (body, encoding) = super::pack(&page.body);
     let request_headers = if page.request_headers.is_empty() {
         &request.headers
     } else {
         &page.request_headers
     };
     tx.prepare_cached(
-        "INSERT INTO requests (session_id, round_id, round_number, page, kind, url, status, request_headers, response_headers, started_at, elapsed_ms, throttled_ms, retries, client_request_id, next_link, delta_link, error, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        "INSERT INTO requests (session_id, round_id, round_number, page, kind, url, status, request_headers, response_headers, started_at, elapsed_ms, throttled_ms, retries, client_request_id, next_link, delta_link, error, body, body_encoding)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     )?
     .execute(params![
         session_id,
@@ -538,7 +601,8 @@ fn insert_request(
         page.next_link,
         page.delta_link,
         error,
-        &page.body[..],
+        body,
+        encoding,
     ])?;
     Ok(tx.last_insert_rowid())
 }

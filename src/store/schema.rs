@@ -64,7 +64,8 @@ CREATE TABLE requests (
     next_link TEXT,
     delta_link TEXT,
     error TEXT,                        -- why the request failed (NULL: a page)
-    body BLOB                          -- the response body as received
+    body BLOB,                         -- the response body, encoded as body_encoding says
+    body_encoding TEXT                 -- NULL: as received; lz4: LZ4 block, 4-byte LE size first
 );
 CREATE INDEX requests_session ON requests (session_id, id);
 
@@ -75,9 +76,10 @@ CREATE TABLE items (
     outcome TEXT NOT NULL,             -- added, updated, restored, duplicate, slice, removed, skipped
     removed TEXT,                      -- @removed reason (changed, deleted, ...)
     changed TEXT,                      -- JSON array of the properties an update changed
-    start INTEGER NOT NULL,            -- the item's JSON: bytes start .. start+len of the body
+    start INTEGER NOT NULL,            -- the item's JSON: bytes start .. start+len of the (decoded) body
     len INTEGER NOT NULL,
     PRIMARY KEY (request_id, position)
 ) WITHOUT ROWID;
-CREATE INDEX items_object ON items (object_id);
+-- No index on object_id: rows go in in key order, so recording costs a round almost nothing;
+-- one object's history scans the session's items (a million in tens of milliseconds).
 "#;
