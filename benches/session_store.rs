@@ -25,7 +25,13 @@ struct Emulator {
 impl Emulator {
     fn start(contacts: usize) -> Emulator {
         let mut child = Command::new(BIN)
-            .args(["emulator", "--listen", "127.0.0.1:0", "--contacts", &contacts.to_string()])
+            .args([
+                "emulator",
+                "--listen",
+                "127.0.0.1:0",
+                "--contacts",
+                &contacts.to_string(),
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -50,11 +56,19 @@ impl Drop for Emulator {
 /// One `sync` of a full round (`record`: into `store`); wall time and JSON bytes.
 fn sync(base: &str, record: Option<&Path>) -> (f64, u64) {
     let mut cmd = Command::new(BIN);
-    cmd.args(["sync", "--resource", "contacts", "--graph-root", base, "--stats", "--quiet"])
-        .env("DELTASCOPE_TOKEN", "bench-token")
-        .env_remove("DELTASCOPE_STORE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "sync",
+        "--resource",
+        "contacts",
+        "--graph-root",
+        base,
+        "--stats",
+        "--quiet",
+    ])
+    .env("DELTASCOPE_TOKEN", "bench-token")
+    .env_remove("DELTASCOPE_STORE")
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
     if let Some(store) = record {
         cmd.arg("--record").arg("--store").arg(store);
     }
@@ -123,7 +137,10 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("temp dir");
 
     let emu = Emulator::start(contacts);
-    println!("emulator at {} with {contacts} contacts; {runs} runs each", emu.base);
+    println!(
+        "emulator at {} with {contacts} contacts; {runs} runs each",
+        emu.base
+    );
     let _ = sync(&emu.base, None);
     let (mut plain, mut recorded, mut ratios, mut sizes) = (vec![], vec![], vec![], vec![]);
     let mut json = 0;

@@ -131,8 +131,10 @@ impl Store {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
         // The last connection to close does not copy the WAL into the file on its way out (a
         // sync would wait for it): the next one to open does, as SQLite always may.
-        self.conn
-            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        self.conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )?;
         // WAL: the explorer and a `sync --record` can write the same file; readers never block.
         let mode: String = self
             .conn

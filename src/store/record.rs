@@ -497,7 +497,8 @@ impl At<'_> {
                 values.extend([
                     V::Integer(request_id),
                     V::Integer(i as i64),
-                    item.id(&page.body).map_or(V::Null, |id| V::Text(id.to_owned())),
+                    item.id(&page.body)
+                        .map_or(V::Null, |id| V::Text(id.to_owned())),
                     V::Text(outcome_text(outcome).to_owned()),
                     item.removed
                         .as_ref()
