@@ -225,6 +225,29 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
             text.contains("reason \"deleted\": deleted for good"),
             "{text}"
         );
+        // Search every page: the renamed contact is in round 2 only; enter goes to it.
+        d.press('/');
+        for ch in "renamed once".chars() {
+            d.press(ch);
+        }
+        d.key(KeyCode::Enter);
+        let s = d
+            .wait("the hits", |s| {
+                s.mode == "Found" && s.screen.contains("1 hit for")
+            })
+            .await;
+        assert!(
+            s.screen.contains(&format!("round 2 · page 1 · {a}: ")),
+            "{}",
+            s.screen
+        );
+        d.key(KeyCode::Enter);
+        let s = d
+            .wait("the hit selected", |s| {
+                s.mode == "Normal" && s.selected_id == a
+            })
+            .await;
+        assert!(s.screen.contains("Renamed Once"), "{}", s.screen);
         d.press('q');
     })
     .await;

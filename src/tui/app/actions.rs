@@ -85,6 +85,12 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::FocusJson => m.focus = Focus::Json,
         Action::OpenSessions => return super::store::open_sessions(m),
         Action::ObjectHistory => return super::store::object_history(m),
+        Action::SearchSession => {
+            m.mode = Mode::Line {
+                target: LineTarget::SessionSearch,
+                input: String::new(),
+            };
+        }
         Action::ExportSession => return super::store::export(m),
         Action::SwitchProfile => {
             m.mode = Mode::Profiles;

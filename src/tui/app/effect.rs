@@ -108,6 +108,11 @@ pub enum Effect {
         run_id: u64,
         session: i64,
     },
+    /// Search every page of the session (off the UI thread); answered with `Msg::Found`.
+    SearchSession {
+        query: String,
+        pages: Vec<crate::tui::view::SearchPage>,
+    },
     /// The history of one object across the session's rounds; answered with `Msg::History`.
     History {
         object_id: String,

@@ -51,6 +51,8 @@ pub enum LineTarget {
     Top,
     NewField,
     Search,
+    /// A search of every page of the session.
+    SessionSearch,
 }
 
 /// Modal input state; at most one at a time.
@@ -73,6 +75,8 @@ pub enum Mode {
     Sessions,
     /// An object's history overlay (esc closes).
     History,
+    /// The hits of a search of the session (esc closes, enter goes to one).
+    Found,
     /// A new query asks whether the rounds fetched so far are kept or dropped.
     NewQuery,
 }
@@ -153,6 +157,9 @@ pub struct Model {
     /// The history overlay's object (`None` while it is read) and first line shown.
     pub history: Option<crate::tui::view::HistoryView>,
     pub history_scroll: usize,
+    /// The last search of the session (`None` while it runs) and the hit under the cursor.
+    pub found: Option<crate::tui::view::SearchView>,
+    pub found_cursor: usize,
     /// Whether the session on screen is being recorded: its stored session, or why not (a
     /// badge says so while it lasts).
     pub recording: Option<Result<i64, String>>,
@@ -206,6 +213,8 @@ impl Model {
             resumed: None,
             history: None,
             history_scroll: 0,
+            found: None,
+            found_cursor: 0,
             resume_at_start: None,
             recording: None,
             help_scroll: 0,
@@ -240,7 +249,7 @@ impl Model {
         match self.mode {
             Mode::EditIds => Context::IdsEditor,
             Mode::Profiles => Context::Profiles,
-            Mode::Sessions => Context::Sessions,
+            Mode::Sessions | Mode::Found => Context::Picker,
             Mode::Help | Mode::TokenInspector | Mode::History => Context::Overlay,
             Mode::NewQuery => Context::NewQuery,
             Mode::Line { .. } => Context::LineInput,

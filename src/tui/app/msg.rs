@@ -131,6 +131,8 @@ pub enum Msg {
         run_id: u64,
         view: Box<ResumedView>,
     },
+    /// What a search of the session found (`Effect::SearchSession`).
+    Found(crate::tui::view::SearchView),
     /// An object's history (`Effect::History`).
     History(HistoryView),
     /// The session being fetched is recorded as stored session `Ok(id)`, or is not: why.

@@ -20,7 +20,7 @@ pub(super) fn open_sessions(m: &mut Model) -> Vec<Effect> {
 }
 
 pub(super) fn on_sessions_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
-    match m.keymap.action(Context::Sessions, key) {
+    match m.keymap.action(Context::Picker, key) {
         Some(Action::ScrollUp) => {
             m.session_cursor = m.session_cursor.saturating_sub(1);
             Vec::new()

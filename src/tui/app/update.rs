@@ -172,6 +172,13 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.recording = Some(result);
             Vec::new()
         }
+        Msg::Found(view) => {
+            if super::search::on_found(m, view) {
+                Vec::new()
+            } else {
+                m.unchanged()
+            }
+        }
         Msg::History(view) => {
             if super::store::on_history(m, view) {
                 Vec::new()

@@ -405,6 +405,12 @@ impl EffectHandler for EngineExecutor {
             Effect::LoadSessions => self.load_sessions(tx),
             Effect::Resume { run_id, session } => self.resume(run_id, session, tx),
             Effect::History { object_id } => self.history(object_id, tx),
+            Effect::SearchSession { query, pages } => {
+                let tx = tx.clone();
+                self.runtime.spawn_blocking(move || {
+                    let _ = tx.send(Msg::Found(crate::tui::view::search::search(&query, &pages)));
+                });
+            }
             Effect::Export { columns } => self.export(columns, tx),
             // Handled by the runtime itself.
             Effect::Copy { .. } | Effect::FormatJson(_) | Effect::Quit => {}

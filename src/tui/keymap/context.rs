@@ -12,8 +12,8 @@ pub enum Context {
     SignIn,
     /// The profile picker.
     Profiles,
-    /// The stored sessions picker.
-    Sessions,
+    /// A picker of the session store's: stored sessions, search hits.
+    Picker,
     /// The help and the token inspector overlays.
     Overlay,
     /// The question a new query asks when there are rounds: keep them or drop them.
@@ -32,7 +32,7 @@ impl Context {
         Context::IdsEditor,
         Context::SignIn,
         Context::Profiles,
-        Context::Sessions,
+        Context::Picker,
         Context::Overlay,
         Context::NewQuery,
         Context::LineInput,
@@ -47,7 +47,7 @@ impl Context {
             Context::IdsEditor => "ids_editor",
             Context::SignIn => "sign_in",
             Context::Profiles => "profiles",
-            Context::Sessions => "sessions",
+            Context::Picker => "picker",
             Context::Overlay => "overlay",
             Context::NewQuery => "new_query",
             Context::LineInput => "line_input",
@@ -63,7 +63,7 @@ impl Context {
             Context::IdsEditor => "Id filter editor",
             Context::SignIn => "Device-code sign-in",
             Context::Profiles => "Profile picker",
-            Context::Sessions => "Stored sessions",
+            Context::Picker => "Stored sessions and search hits",
             Context::Overlay => "Help, token inspector, history",
             Context::NewQuery => "New query (when there are rounds)",
             Context::LineInput => "One-line input",
@@ -79,7 +79,7 @@ impl Context {
             Context::IdsEditor => "while editing the id filter (every other key types text)",
             Context::SignIn => "while a device code is shown (no other key acts behind it)",
             Context::Profiles => "in the profile picker",
-            Context::Sessions => "in the stored sessions picker",
+            Context::Picker => "in the stored sessions picker and the list of search hits",
             Context::Overlay => {
                 "while the help, the token inspector or an object's history is shown (the key that opened it, and quit, close it too)"
             }
@@ -101,7 +101,7 @@ impl Context {
             Context::IdsEditor
                 | Context::SignIn
                 | Context::Profiles
-                | Context::Sessions
+                | Context::Picker
                 | Context::Overlay
                 | Context::NewQuery
                 | Context::LineInput

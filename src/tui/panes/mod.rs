@@ -1,4 +1,5 @@
 //! One file per pane; each draws from `&Model` only.
+pub mod found;
 pub mod help;
 pub mod history;
 pub mod json;

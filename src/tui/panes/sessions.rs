@@ -21,8 +21,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         height.min(area.height.saturating_sub(2)),
         &format!(
             " Stored sessions ({} resumes, {} closes) ",
-            m.keymap.key_label(Context::Sessions, Action::Activate),
-            m.keymap.key_label(Context::Sessions, Action::Back)
+            m.keymap.key_label(Context::Picker, Action::Activate),
+            m.keymap.key_label(Context::Picker, Action::Back)
         ),
         &m.theme,
     ));

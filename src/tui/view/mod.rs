@@ -4,6 +4,7 @@ pub mod fetch;
 pub mod marks;
 pub mod query;
 pub mod rows;
+pub mod search;
 pub mod shared_text;
 pub mod sign_in;
 pub mod store;
@@ -18,6 +19,7 @@ pub use query::{
     SelectView, redact_header,
 };
 pub use rows::{MAX_COLUMN, ObjectRow, PageView, RoundView, ShownRow, WidthMemo, Widths};
+pub use search::{SearchHit, SearchPage, SearchView};
 pub use shared_text::SharedText;
 pub use sign_in::{
     DeviceCodeView, ProfileEntry, ProfilesView, SignInState, SignInTarget, SignedIn,

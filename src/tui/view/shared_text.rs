@@ -34,6 +34,17 @@ impl SharedText {
         SharedText::new(buf, 0..buf.len())
     }
 
+    /// Where the text lies in its buffer (for a text made with [`SharedText::new`] on a page
+    /// body: the item's span in the page).
+    pub fn span(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// Whether `other` is a range of the same buffer as this text.
+    pub fn same_buffer(&self, other: &SharedText) -> bool {
+        self.buf.as_ptr() == other.buf.as_ptr() && self.buf.len() == other.buf.len()
+    }
+
     pub fn as_str(&self) -> &str {
         self.buf
             .get(self.start as usize..self.end as usize)
