@@ -200,6 +200,23 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
         c.soft_delete_contact(&b).unwrap();
         d.press('r');
         d.wait("round 2", |s| round_done(s, 2)).await;
+        // What round 2 holds that a sync must handle, in the spec's words.
+        d.press('e');
+        let s = d
+            .wait("round 2 explained", |s| {
+                s.mode == "History" && !s.history.is_empty()
+            })
+            .await;
+        let text = s.history.join("\n");
+        assert!(s.screen.contains("Round 2 explained"), "{}", s.screen);
+        assert!(text.contains("a round of changes"), "{text}");
+        assert!(
+            text.contains("1 object removed with reason \"changed\": soft-deleted"),
+            "{text}"
+        );
+        assert!(!text.contains("duplicate"), "{text}");
+        d.key(KeyCode::Esc);
+        d.wait("closed", |s| s.mode == "Normal").await;
         c.restore_contact(&b).unwrap();
         c.hard_delete_contact(&gone).unwrap();
         d.press('r');

@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod client;
 pub mod error;
+pub mod explain;
 pub mod guard;
 pub mod link;
 pub mod page;

@@ -308,6 +308,7 @@ impl Session {
         self.rounds.push(RoundSummary {
             number: u32::try_from(self.rounds.len() + 1).unwrap_or(u32::MAX),
             full,
+            latest,
             minimal: headers_ask_minimal(&page.request.headers),
             ..Default::default()
         });
@@ -608,6 +609,15 @@ fn update(
         );
         for k in &changed {
             *c.round.property_changes.entry(k.clone()).or_default() += 1;
+        }
+        if changed.is_empty() && !c.round.full {
+            c.round.replays += 1;
+        }
+        if c.merge {
+            c.round.nulls += plain
+                .iter()
+                .filter(|(k, v)| v.is_null() && is_tracked_property(k))
+                .count();
         }
         if !changed.is_empty() {
             c.report.changes.push((i, changed));

@@ -56,6 +56,8 @@ pub struct RoundSummary {
     pub number: u32,
     /// An initial (full) round: the query's first request or a restart.
     pub full: bool,
+    /// A round started from now (`$deltatoken=latest`): no objects, a deltaLink.
+    pub latest: bool,
     pub pages: usize,
     pub items: usize,
     pub bytes: u64,
@@ -73,6 +75,10 @@ pub struct RoundSummary {
     pub links_removed: usize,
     /// Pages with no items that still went on (a last page with none is not counted).
     pub empty_pages: usize,
+    /// Updates that changed no tracked property (a later round returned the object as it was).
+    pub replays: usize,
+    /// Properties an update of a minimal round set to `null` (cleared values).
+    pub nulls: usize,
     /// Full rounds only: objects in the replica that the round did not return (dropped).
     pub vanished: usize,
     /// Property → number of updated objects in which it changed. Minimal rounds: the properties

@@ -108,6 +108,11 @@ pub enum Effect {
         run_id: u64,
         session: i64,
     },
+    /// What round `round` (the engine's number) holds that a sync must handle; answered with
+    /// `Msg::History` (the notes overlay).
+    ExplainRound {
+        round: u32,
+    },
     /// Search every page of the session (off the UI thread); answered with `Msg::Found`.
     SearchSession {
         query: String,

@@ -137,6 +137,25 @@ pub(super) fn on_sessions_loaded(m: &mut Model, view: crate::tui::view::Sessions
     true
 }
 
+/// Explains the selected round (what a sync must handle that it holds).
+pub(super) fn explain_round(m: &mut Model) -> Vec<Effect> {
+    let Some(round) = m.selected_round().map(|r| r.number) else {
+        let fetch = m.keymap.key_label(Context::Global, Action::FetchNext);
+        m.inform(format!("no round yet: {fetch} fetches the first page"));
+        return Vec::new();
+    };
+    if m.sel_round < m.kept_rounds {
+        m.inform(
+            "that round belongs to an earlier query: only the current query's rounds are explained",
+        );
+        return Vec::new();
+    }
+    m.mode = Mode::History;
+    m.history = None;
+    m.history_scroll = 0;
+    vec![Effect::ExplainRound { round }]
+}
+
 /// Opens the history of the selected object.
 pub(super) fn object_history(m: &mut Model) -> Vec<Effect> {
     let id = m
@@ -181,7 +200,12 @@ pub(super) fn on_history_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         Some(Action::ScrollBottom) => m.history_scroll = max,
         _ => {
             let action = m.keymap.action(m.focus.context(), key);
-            if action.is_some_and(|a| a == Action::ObjectHistory || a == Action::Quit) {
+            if action.is_some_and(|a| {
+                matches!(
+                    a,
+                    Action::ObjectHistory | Action::ExplainRound | Action::Quit
+                )
+            }) {
                 close_history(m);
                 return Vec::new();
             }

@@ -405,6 +405,7 @@ impl EffectHandler for EngineExecutor {
             Effect::LoadSessions => self.load_sessions(tx),
             Effect::Resume { run_id, session } => self.resume(run_id, session, tx),
             Effect::History { object_id } => self.history(object_id, tx),
+            Effect::ExplainRound { round } => self.explain(round, tx),
             Effect::SearchSession { query, pages } => {
                 let tx = tx.clone();
                 self.runtime.spawn_blocking(move || {

@@ -202,6 +202,7 @@ impl EngineExecutor {
         self.runtime.spawn_blocking(move || {
             let unavailable = |why: String| {
                 let _ = tx.send(Msg::History(HistoryView {
+                    title: format!("History of {object_id}"),
                     object_id: object_id.clone(),
                     unavailable: Some(why),
                     ..Default::default()
@@ -227,6 +228,34 @@ impl EngineExecutor {
                 Err(e) => unavailable(e.to_string()),
             }
         });
+    }
+
+    /// The notes on round `round` of the session (`Msg::History`, the notes overlay).
+    pub(super) fn explain(&self, round: u32, tx: &UnboundedSender<Msg>) {
+        let s = lock(&self.shared);
+        let summary = s
+            .session
+            .as_ref()
+            .and_then(|x| x.rounds().iter().find(|r| r.number == round).cloned());
+        drop(s);
+        let title = format!("Round {round} explained");
+        let view = match summary {
+            Some(r) => HistoryView {
+                title,
+                object_id: String::new(),
+                lines: crate::graph::explain::explain_round(&r, r.latest)
+                    .into_iter()
+                    .map(|l| (HistoryRole::Step, format!("• {l}")))
+                    .collect(),
+                unavailable: None,
+            },
+            None => HistoryView {
+                title,
+                unavailable: Some(format!("round {round} is not in the engine's session")),
+                ..Default::default()
+            },
+        };
+        let _ = tx.send(Msg::History(view));
     }
 
     /// Writes the session's exports (items NDJSON, replica NDJSON and CSV with the table's
@@ -439,6 +468,7 @@ fn history_view(object_id: &str, occurrences: &[crate::store::Occurrence]) -> Hi
         }
     }
     HistoryView {
+        title: format!("History of {object_id}"),
         object_id: object_id.to_owned(),
         lines,
         unavailable: None,

@@ -362,6 +362,12 @@ actions! {
         hint: "history",
         keys: [Global: ["t"]],
     },
+    ExplainRound {
+        name: "explain_round",
+        does: "explain what the selected round holds",
+        hint: "explain",
+        keys: [Global: ["e"]],
+    },
     ExportSession {
         name: "export_session",
         does: "export the session (NDJSON, CSV, HAR)",

@@ -14,7 +14,7 @@ use crate::tui::view::HistoryRole;
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let t = &m.theme;
-    let id = m.history.as_ref().map_or("", |h| h.object_id.as_str());
+    let title = m.history.as_ref().map_or("History", |h| h.title.as_str());
     let inner = super::padded(super::overlay(
         frame,
         area,
@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
         area.height.saturating_sub(2),
         &ellipsize(
             &one_line(&format!(
-                " History of {id} ({} scrolls, {} closes) ",
+                " {title} ({} scrolls, {} closes) ",
                 m.keymap.key_label(Context::Overlay, Action::ScrollDown),
                 m.keymap.key_label(Context::Overlay, Action::Back)
             )),

@@ -60,6 +60,8 @@ pub enum HistoryRole {
 /// An object's timeline across the session's rounds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistoryView {
+    /// The overlay's title ("History of …", "Round 2 explained").
+    pub title: String,
     pub object_id: String,
     pub lines: Vec<(HistoryRole, String)>,
     /// No history can be had: why (no store, not recorded).
