@@ -35,6 +35,8 @@ struct Seen {
     sessions: usize,
     sessions_unavailable: Option<String>,
     recording: Option<Result<i64, String>>,
+    /// The selected round's number.
+    round_selected: u32,
 }
 
 impl Frame for Seen {
@@ -79,6 +81,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, _prev: &Seen) -> Seen {
         resumed: m.resumed,
         sessions: m.sessions.as_ref().map_or(0, |s| s.entries.len()),
         recording: m.recording.clone(),
+        round_selected: m.selected_round().map_or(0, |r| r.number),
         sessions_unavailable: m.sessions.as_ref().and_then(|s| s.unavailable.clone()),
     }
 }
@@ -265,6 +268,30 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
             })
             .await;
         assert!(s.screen.contains("Renamed Once"), "{}", s.screen);
+        // Compare rounds 3 and 1: the replica at the end of each.
+        d.press('>');
+        d.wait("round 3 selected", |s| s.round_selected == 3).await;
+        d.press('c');
+        d.wait("marked", |s| s.status.contains("round 3 marked")).await;
+        d.press('[');
+        d.wait("round 2 selected", |s| s.round_selected == 2).await;
+        d.press('[');
+        d.wait("round 1 selected", |s| s.round_selected == 1).await;
+        d.press('c');
+        let s = d
+            .wait("the comparison", |s| s.mode == "History" && !s.history.is_empty())
+            .await;
+        let text = s.history.join("\n");
+        assert!(s.screen.contains("Round 1 → round 3"), "{}", s.screen);
+        assert!(
+            text.contains("30 objects at the end of round 1 to 29 at the end of round 3: 0 added, 1 changed, 1 removed"),
+            "{text}"
+        );
+        assert!(text.contains(&format!("~ {a}")), "{text}");
+        assert!(text.contains("displayName: ") && text.contains("→ \"Renamed Once\""), "{text}");
+        assert!(text.contains(&format!("− {gone}")), "{text}");
+        d.key(KeyCode::Esc);
+        d.wait("closed", |s| s.mode == "Normal").await;
         d.press('q');
     })
     .await;

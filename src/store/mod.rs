@@ -6,7 +6,7 @@
 //! - [`record`]: writing, on a thread of its own (a round never waits on the disk).
 //! - [`read`]: sessions, their pages, an object's occurrences.
 //! - [`replay`]: a stored session back into the engine ([`crate::graph::Session`]).
-//! - [`history`]: one object's timeline across rounds.
+//! - [`history`]: one object's timeline across rounds; [`compare`]: two rounds' replicas.
 //! - [`export`]: NDJSON, CSV and HAR 1.2.
 //!
 //! No secret is ever stored: requests are recorded without `Authorization`, sessions name the
@@ -19,6 +19,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub mod args;
+pub mod compare;
 pub mod describe;
 pub mod export;
 pub mod history;

@@ -86,6 +86,7 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::OpenSessions => return super::store::open_sessions(m),
         Action::ObjectHistory => return super::store::object_history(m),
         Action::ExplainRound => return super::store::explain_round(m),
+        Action::CompareRounds => return super::store::compare_rounds(m),
         Action::SearchSession => {
             m.mode = Mode::Line {
                 target: LineTarget::SessionSearch,

@@ -108,6 +108,12 @@ pub enum Effect {
         run_id: u64,
         session: i64,
     },
+    /// The replica at the end of round `a` against the one at the end of round `b` (from the
+    /// session store); answered with `Msg::History` (the notes overlay).
+    CompareRounds {
+        a: u32,
+        b: u32,
+    },
     /// What round `round` (the engine's number) holds that a sync must handle; answered with
     /// `Msg::History` (the notes overlay).
     ExplainRound {

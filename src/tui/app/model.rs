@@ -163,6 +163,8 @@ pub struct Model {
     /// Whether the session on screen is being recorded: its stored session, or why not (a
     /// badge says so while it lasts).
     pub recording: Option<Result<i64, String>>,
+    /// The round marked to be compared with the next one chosen (`c`).
+    pub compare_mark: Option<u32>,
     /// `--resume`: the stored session to bring back when the runtime starts.
     pub resume_at_start: Option<i64>,
     /// The help overlay's first line shown.
@@ -216,6 +218,7 @@ impl Model {
             found: None,
             found_cursor: 0,
             resume_at_start: None,
+            compare_mark: None,
             recording: None,
             help_scroll: 0,
             quit: false,

@@ -137,6 +137,35 @@ pub(super) fn on_sessions_loaded(m: &mut Model, view: crate::tui::view::Sessions
     true
 }
 
+/// Marks the selected round; on a second round, compares the two (the replica at the end of
+/// each, from the store).
+pub(super) fn compare_rounds(m: &mut Model) -> Vec<Effect> {
+    let Some(round) = m.selected_round().map(|r| r.number) else {
+        m.inform("no round yet to compare");
+        return Vec::new();
+    };
+    if m.sel_round < m.kept_rounds {
+        m.inform("that round belongs to an earlier query: compare the current query's rounds");
+        return Vec::new();
+    }
+    let key = m.keymap.key_label(Context::Global, Action::CompareRounds);
+    match m.compare_mark.take() {
+        Some(a) if a != round => {
+            m.mode = Mode::History;
+            m.history = None;
+            m.history_scroll = 0;
+            vec![Effect::CompareRounds { a, b: round }]
+        }
+        _ => {
+            m.compare_mark = Some(round);
+            m.inform(format!(
+                "round {round} marked: select another round and press {key} to compare them"
+            ));
+            Vec::new()
+        }
+    }
+}
+
 /// Explains the selected round (what a sync must handle that it holds).
 pub(super) fn explain_round(m: &mut Model) -> Vec<Effect> {
     let Some(round) = m.selected_round().map(|r| r.number) else {
@@ -203,7 +232,10 @@ pub(super) fn on_history_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
             if action.is_some_and(|a| {
                 matches!(
                     a,
-                    Action::ObjectHistory | Action::ExplainRound | Action::Quit
+                    Action::ObjectHistory
+                        | Action::ExplainRound
+                        | Action::CompareRounds
+                        | Action::Quit
                 )
             }) {
                 close_history(m);

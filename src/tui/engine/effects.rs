@@ -406,6 +406,7 @@ impl EffectHandler for EngineExecutor {
             Effect::Resume { run_id, session } => self.resume(run_id, session, tx),
             Effect::History { object_id } => self.history(object_id, tx),
             Effect::ExplainRound { round } => self.explain(round, tx),
+            Effect::CompareRounds { a, b } => self.compare(a, b, tx),
             Effect::SearchSession { query, pages } => {
                 let tx = tx.clone();
                 self.runtime.spawn_blocking(move || {

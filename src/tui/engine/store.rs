@@ -230,6 +230,43 @@ impl EngineExecutor {
         });
     }
 
+    /// The replica at the end of round `a` against the end of round `b`, from the store
+    /// (`Msg::History`, the notes overlay).
+    pub(super) fn compare(&self, a: u32, b: u32, tx: &UnboundedSender<Msg>) {
+        let tx = tx.clone();
+        let recorder = lock(&self.shared).recorder.clone();
+        let (path, limits) = (self.store.clone(), self.limits);
+        self.runtime.spawn_blocking(move || {
+            let (a, b) = (a.min(b), a.max(b));
+            let title = format!("Round {a} → round {b}");
+            let unavailable = |why: String| HistoryView {
+                title: title.clone(),
+                unavailable: Some(why),
+                ..Default::default()
+            };
+            let view = match (path, recorder) {
+                (Some(path), Some(recorder)) => {
+                    let stored = recorder.flush().and_then(|()| {
+                        Store::open(&path)
+                            .and_then(|st| st.load(recorder.session_id()))
+                            .map_err(|e| e.to_string())
+                    });
+                    match stored.map(|s| crate::store::compare::compare(s, a, b, limits)) {
+                        Ok(Some(c)) => compare_view(title.clone(), &c),
+                        Ok(None) => unavailable(format!(
+                            "round {a} and round {b} must both be complete to compare them"
+                        )),
+                        Err(e) => unavailable(e),
+                    }
+                }
+                _ => unavailable(
+                    "rounds are compared from the session store, which is off (--no-store) or could not be opened".into(),
+                ),
+            };
+            let _ = tx.send(Msg::History(view));
+        });
+    }
+
     /// The notes on round `round` of the session (`Msg::History`, the notes overlay).
     pub(super) fn explain(&self, round: u32, tx: &UnboundedSender<Msg>) {
         let s = lock(&self.shared);
@@ -417,6 +454,73 @@ fn resumed_rounds(replayed: &replay::Replayed) -> Vec<ResumedRound> {
     rounds
 }
 
+/// What changed between two rounds, as lines to draw (the first objects, when there are many).
+fn compare_view(title: String, c: &crate::store::compare::Comparison) -> HistoryView {
+    use crate::store::compare::Difference;
+    const MAX_OBJECTS: usize = 2000;
+    let count = |f: fn(&Difference) -> bool| c.differences.values().filter(|d| f(d)).count();
+    let added = count(|d| matches!(d, Difference::Added(_)));
+    let removed = count(|d| matches!(d, Difference::Removed(_)));
+    let changed = count(|d| matches!(d, Difference::Changed(_)));
+    let mut lines = vec![(
+        HistoryRole::Step,
+        format!(
+            "the replica went from {} at the end of round {} to {} at the end of round {}: {added} added, {changed} changed, {removed} removed",
+            crate::graph::round::plural(c.objects_a, "object", "objects"),
+            c.a,
+            c.objects_b,
+            c.b
+        ),
+    )];
+    let name = |v: &serde_json::Value| {
+        v.get("displayName")
+            .and_then(|n| n.as_str())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default()
+    };
+    for (id, d) in c.differences.iter().take(MAX_OBJECTS) {
+        match d {
+            Difference::Added(v) => lines.push((HistoryRole::Added, format!("+ {id}{}", name(v)))),
+            Difference::Removed(v) => {
+                lines.push((HistoryRole::Removed, format!("− {id}{}", name(v))))
+            }
+            Difference::Changed(props) => {
+                lines.push((HistoryRole::Step, format!("~ {id}")));
+                for (p, before, after) in props {
+                    lines.push((
+                        HistoryRole::Change,
+                        format!("    {p}: {} → {}", show_value(before), show_value(after)),
+                    ));
+                }
+            }
+        }
+    }
+    if c.differences.len() > MAX_OBJECTS {
+        lines.push((
+            HistoryRole::Note,
+            format!(
+                "(the first {MAX_OBJECTS} of {} objects; deltascope export gives them all)",
+                c.differences.len()
+            ),
+        ));
+    }
+    HistoryView {
+        title,
+        object_id: String::new(),
+        lines,
+        unavailable: None,
+    }
+}
+
+/// A property's value in a line: strings quoted, `(not set)` for none.
+fn show_value(v: &Option<serde_json::Value>) -> String {
+    match v {
+        None => "(not set)".to_owned(),
+        Some(serde_json::Value::String(s)) => format!("{s:?}"),
+        Some(other) => other.to_string(),
+    }
+}
+
 /// An object's timeline as lines to draw.
 fn history_view(object_id: &str, occurrences: &[crate::store::Occurrence]) -> HistoryView {
     let events = timeline(occurrences);
@@ -436,19 +540,14 @@ fn history_view(object_id: &str, occurrences: &[crate::store::Occurrence]) -> Hi
             role,
             format!("round {}, page {}{when}: {}", e.round, e.page, e.summary),
         ));
-        let show = |v: &Option<serde_json::Value>| match v {
-            None => "(not set)".to_owned(),
-            Some(serde_json::Value::String(s)) => format!("{s:?}"),
-            Some(other) => other.to_string(),
-        };
         for c in &e.changes {
             lines.push((
                 HistoryRole::Change,
                 format!(
                     "    {}: {} → {}",
                     c.property,
-                    show(&c.before),
-                    show(&c.after)
+                    show_value(&c.before),
+                    show_value(&c.after)
                 ),
             ));
         }

@@ -362,6 +362,12 @@ actions! {
         hint: "history",
         keys: [Global: ["t"]],
     },
+    CompareRounds {
+        name: "compare_rounds",
+        does: "compare rounds: mark one, then another",
+        hint: "compare",
+        keys: [Global: ["c"]],
+    },
     ExplainRound {
         name: "explain_round",
         does: "explain what the selected round holds",
