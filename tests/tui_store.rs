@@ -37,6 +37,8 @@ struct Seen {
     recording: Option<Result<i64, String>>,
     /// The selected round's number.
     round_selected: u32,
+    /// Rows of the replica view (all, shown).
+    replica: Option<(usize, usize)>,
 }
 
 impl Frame for Seen {
@@ -82,6 +84,10 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, _prev: &Seen) -> Seen {
         sessions: m.sessions.as_ref().map_or(0, |s| s.entries.len()),
         recording: m.recording.clone(),
         round_selected: m.selected_round().map_or(0, |r| r.number),
+        replica: m
+            .replica
+            .as_ref()
+            .map(|v| (v.rows.len(), m.replica_shown.len())),
         sessions_unavailable: m.sessions.as_ref().and_then(|s| s.unavailable.clone()),
     }
 }
@@ -290,6 +296,34 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
         assert!(text.contains(&format!("~ {a}")), "{text}");
         assert!(text.contains("displayName: ") && text.contains("→ \"Renamed Once\""), "{text}");
         assert!(text.contains(&format!("− {gone}")), "{text}");
+        d.key(KeyCode::Esc);
+        d.wait("closed", |s| s.mode == "Normal").await;
+        // The replica: every object with its state and the round that last changed it.
+        d.press('v');
+        let s = d
+            .wait("the replica", |s| s.mode == "Replica" && s.replica.is_some())
+            .await;
+        assert_eq!(s.replica, Some((30, 30)));
+        assert!(
+            s.screen.contains("29 live · 0 soft-deleted · 1 deleted for good"),
+            "{}",
+            s.screen
+        );
+        assert!(s.screen.contains("hard-deleted"), "{}", s.screen);
+        d.press('/');
+        for ch in "renamed".chars() {
+            d.press(ch);
+        }
+        d.key(KeyCode::Enter);
+        let s = d
+            .wait("filtered", |s| s.mode == "Replica" && s.replica == Some((30, 1)))
+            .await;
+        assert!(s.screen.contains("filter \"renamed\": 1 shown"), "{}", s.screen);
+        d.press('t');
+        let s = d
+            .wait("its history", |s| s.mode == "History" && !s.history.is_empty())
+            .await;
+        assert!(s.screen.contains(&format!("History of {a}")), "{}", s.screen);
         d.key(KeyCode::Esc);
         d.wait("closed", |s| s.mode == "Normal").await;
         d.press('q');

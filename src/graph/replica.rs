@@ -23,6 +23,8 @@ pub(super) struct Entry {
     /// The number of the last round that returned this object (duplicate detection without a
     /// second set of every id).
     pub(super) seen_in: u32,
+    /// The number of the last round that changed it (added, updated, removed, restored).
+    pub(super) changed_in: u32,
 }
 
 /// Id-keyed maps of the replica: foldhash (fast on GUID-sized keys, seeded per map so that
@@ -58,6 +60,7 @@ impl Entry {
             raw: Some(text),
             parsed: OnceLock::new(),
             seen_in: 0,
+            changed_in: 0,
         }
     }
 
@@ -66,6 +69,7 @@ impl Entry {
             raw: None,
             parsed: OnceLock::from(Box::new(obj)),
             seen_in: 0,
+            changed_in: 0,
         }
     }
 
@@ -99,6 +103,41 @@ impl Entry {
 pub struct Replica {
     pub(super) active: IdMap<Entry>,
     pub(super) soft_deleted: IdMap<Entry>,
+    /// Objects removed for good (`@removed` other than `changed`), with the round that said so.
+    pub(super) deleted: IdMap<u32>,
+}
+
+/// Where an object stands in the replica.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ObjectState {
+    Live,
+    /// Removed with reason `changed`: restorable; its last state is kept.
+    SoftDeleted,
+    /// Removed for good.
+    HardDeleted,
+}
+
+impl ObjectState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectState::Live => "live",
+            ObjectState::SoftDeleted => "soft-deleted",
+            ObjectState::HardDeleted => "hard-deleted",
+        }
+    }
+}
+
+/// One object the session knows of, as [`Replica::known`] lists it.
+#[derive(Clone, Copy, Debug)]
+pub struct Known<'a> {
+    pub id: &'a str,
+    pub state: ObjectState,
+    /// The last round that changed it.
+    pub changed_in: u32,
+    /// Its JSON as received, when it is kept so (not for an updated or a deleted object).
+    pub raw: Option<&'a Bytes>,
+    /// Its state as merged by the rounds, when it is kept parsed.
+    pub object: Option<&'a Object>,
 }
 
 impl Replica {
@@ -158,6 +197,45 @@ impl Replica {
     pub fn clear(&mut self) {
         self.active.clear();
         self.soft_deleted.clear();
+        self.deleted.clear();
+    }
+
+    /// Every object the session knows of: live, soft-deleted and deleted for good, in no
+    /// particular order (nothing is parsed).
+    pub fn known(&self) -> impl Iterator<Item = Known<'_>> + '_ {
+        fn kept<'a>(state: ObjectState) -> impl Fn((&'a Bytes, &'a Entry)) -> Known<'a> {
+            move |(k, e)| Known {
+                id: key_text(k),
+                state,
+                changed_in: e.changed_in,
+                raw: e.raw.as_ref(),
+                object: if e.raw.is_some() {
+                    None
+                } else {
+                    e.parsed.get().map(|b| &**b)
+                },
+            }
+        }
+        self.active
+            .iter()
+            .map(kept(ObjectState::Live))
+            .chain(self.soft_deleted.iter().map(kept(ObjectState::SoftDeleted)))
+            .chain(self.deleted.iter().map(|(k, round)| Known {
+                id: key_text(k),
+                state: ObjectState::HardDeleted,
+                changed_in: *round,
+                raw: None,
+                object: None,
+            }))
+    }
+
+    /// How many objects are live, soft-deleted and deleted for good.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (
+            self.active.len(),
+            self.soft_deleted.len(),
+            self.deleted.len(),
+        )
     }
 }
 

@@ -454,6 +454,7 @@ impl Applying<'_> {
                     .or_else(|| self.replica.soft_deleted.swap_remove(id))
                     .unwrap_or_default();
                 keep.seen_in = round_no;
+                keep.changed_in = round_no;
                 // Its own copy of the id: a slice would keep this page's body alive as long as
                 // the object stays soft-deleted.
                 self.replica
@@ -462,6 +463,9 @@ impl Applying<'_> {
             }
             _ => {
                 self.replica.soft_deleted.swap_remove(id);
+                self.replica
+                    .deleted
+                    .insert(Bytes::copy_from_slice(id), round_no);
                 self.seen.insert(id_key(self.c.body, id));
             }
         }
@@ -502,6 +506,9 @@ impl Applying<'_> {
                 update(existing, i, item, id, seen_before, &mut self.c)
             }
             RawEntryMut::Vacant(slot) => {
+                if !self.replica.deleted.is_empty() {
+                    self.replica.deleted.swap_remove(id);
+                }
                 let outcome = if seen_before {
                     self.c.round.duplicates += 1;
                     self.c.report.duplicates += 1;
@@ -562,6 +569,8 @@ fn update(
     c: &mut Ctx<'_>,
 ) -> Outcome {
     let first_time = !(seen_before || existing.seen_in == c.round_no);
+    // The round that last changed it: this one, unless this is a replay.
+    let mut changed_in = c.round_no;
     let text = c.body.get(item.span.clone()).unwrap_or_default();
     let incoming: Object = match serde_json::from_slice(text) {
         Ok(o) => o,
@@ -612,6 +621,7 @@ fn update(
         }
         if changed.is_empty() && !c.round.full {
             c.round.replays += 1;
+            changed_in = existing.changed_in;
         }
         if c.merge {
             c.round.nulls += plain
@@ -629,7 +639,7 @@ fn update(
     if !(c.merge || slice) && links.is_empty() && !existing.has_links() {
         // A plain replace (no relationships on either side): the old object need not be read.
         *existing = Entry::from_object(plain);
-        existing.seen_in = c.round_no;
+        (existing.seen_in, existing.changed_in) = (c.round_no, changed_in);
         return outcome;
     }
     let old = std::mem::take(existing).into_object();
@@ -641,7 +651,7 @@ fn update(
         fold_links(plain, links, Some(old), restart, c.round)
     };
     *existing = Entry::from_object(obj);
-    existing.seen_in = c.round_no;
+    (existing.seen_in, existing.changed_in) = (c.round_no, changed_in);
     outcome
 }
 
@@ -696,7 +706,7 @@ fn addition(restored: Option<Entry>, i: usize, item: &Item, id: &[u8], c: &mut C
         },
         _ => Entry::from_raw(c.body.slice_ref(text)),
     };
-    entry.seen_in = c.round_no;
+    (entry.seen_in, entry.changed_in) = (c.round_no, c.round_no);
     entry
 }
 

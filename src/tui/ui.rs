@@ -38,6 +38,16 @@ fn draw_panes(frame: &mut Frame, m: &Model) {
     if m.mode == Mode::Sessions {
         panes::sessions::draw(frame, area, m);
     }
+    if matches!(
+        m.mode,
+        Mode::Replica
+            | Mode::Line {
+                target: super::app::LineTarget::ReplicaFilter,
+                ..
+            }
+    ) {
+        panes::replica::draw(frame, area, m);
+    }
     if m.mode == Mode::Found {
         panes::found::draw(frame, area, m);
     }

@@ -87,6 +87,7 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::ObjectHistory => return super::store::object_history(m),
         Action::ExplainRound => return super::store::explain_round(m),
         Action::CompareRounds => return super::store::compare_rounds(m),
+        Action::OpenReplica => return super::replica::open_replica(m),
         Action::SearchSession => {
             m.mode = Mode::Line {
                 target: LineTarget::SessionSearch,

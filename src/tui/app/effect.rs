@@ -108,6 +108,8 @@ pub enum Effect {
         run_id: u64,
         session: i64,
     },
+    /// A snapshot of the engine's replica; answered with `Msg::Replica`.
+    LoadReplica,
     /// The replica at the end of round `a` against the one at the end of round `b` (from the
     /// session store); answered with `Msg::History` (the notes overlay).
     CompareRounds {

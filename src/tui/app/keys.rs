@@ -103,6 +103,7 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         Mode::Sessions => super::store::on_sessions_key(m, &key),
         Mode::History => super::store::on_history_key(m, &key),
         Mode::Found => super::search::on_found_key(m, &key),
+        Mode::Replica => super::replica::on_replica_key(m, &key),
         Mode::Help => on_overlay_key(m, &key, Action::Help),
         Mode::TokenInspector => on_overlay_key(m, &key, Action::InspectToken),
         Mode::NewQuery => match m.keymap.action(Context::NewQuery, &key) {
@@ -113,9 +114,15 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         },
         Mode::Line { target, mut input } => {
             match (m.keymap.action(Context::LineInput, &key), key.code) {
+                (Some(Action::Back), _) if target == LineTarget::ReplicaFilter => {
+                    m.mode = Mode::Replica;
+                }
                 (Some(Action::Back), _) => m.mode = Mode::Normal,
                 (Some(Action::Activate), _) if target == LineTarget::SessionSearch => {
                     return super::search::search_session(m, input);
+                }
+                (Some(Action::Activate), _) if target == LineTarget::ReplicaFilter => {
+                    super::replica::set_filter(m, input);
                 }
                 (Some(Action::Activate), _) => {
                     m.mode = Mode::Normal;
@@ -157,7 +164,7 @@ pub(super) fn sync_ids(m: &mut Model) {
 pub(super) fn commit_line(m: &mut Model, target: LineTarget, input: String) {
     match target {
         // Sent before it gets here (it answers with the hits).
-        LineTarget::SessionSearch => {}
+        LineTarget::SessionSearch | LineTarget::ReplicaFilter => {}
         LineTarget::Search => {
             let h = m.json_height();
             let n = m.json.search(&input, h);

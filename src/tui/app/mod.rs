@@ -21,6 +21,7 @@ pub mod model;
 pub mod msg;
 pub mod new_query;
 pub mod notice;
+pub mod replica;
 pub mod search;
 pub mod sign_in;
 pub mod store;

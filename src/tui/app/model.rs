@@ -53,6 +53,8 @@ pub enum LineTarget {
     Search,
     /// A search of every page of the session.
     SessionSearch,
+    /// The replica view's filter.
+    ReplicaFilter,
 }
 
 /// Modal input state; at most one at a time.
@@ -77,6 +79,8 @@ pub enum Mode {
     History,
     /// The hits of a search of the session (esc closes, enter goes to one).
     Found,
+    /// The replica: every object the session knows of (esc closes).
+    Replica,
     /// A new query asks whether the rounds fetched so far are kept or dropped.
     NewQuery,
 }
@@ -163,6 +167,13 @@ pub struct Model {
     /// Whether the session on screen is being recorded: its stored session, or why not (a
     /// badge says so while it lasts).
     pub recording: Option<Result<i64, String>>,
+    /// The replica view (`None` while it is read), the rows its filter keeps, the cursor
+    /// (an index into those) and the first row shown.
+    pub replica: Option<crate::tui::view::ReplicaView>,
+    pub replica_shown: Vec<usize>,
+    pub replica_cursor: usize,
+    pub replica_offset: usize,
+    pub replica_filter: String,
     /// The round marked to be compared with the next one chosen (`c`).
     pub compare_mark: Option<u32>,
     /// `--resume`: the stored session to bring back when the runtime starts.
@@ -219,6 +230,11 @@ impl Model {
             found_cursor: 0,
             resume_at_start: None,
             compare_mark: None,
+            replica: None,
+            replica_shown: Vec::new(),
+            replica_cursor: 0,
+            replica_offset: 0,
+            replica_filter: String::new(),
             recording: None,
             help_scroll: 0,
             quit: false,
@@ -253,7 +269,7 @@ impl Model {
             Mode::EditIds => Context::IdsEditor,
             Mode::Profiles => Context::Profiles,
             Mode::Sessions | Mode::Found => Context::Picker,
-            Mode::Help | Mode::TokenInspector | Mode::History => Context::Overlay,
+            Mode::Help | Mode::TokenInspector | Mode::History | Mode::Replica => Context::Overlay,
             Mode::NewQuery => Context::NewQuery,
             Mode::Line { .. } => Context::LineInput,
             Mode::Normal => self.focus.context(),

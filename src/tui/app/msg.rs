@@ -131,6 +131,8 @@ pub enum Msg {
         run_id: u64,
         view: Box<ResumedView>,
     },
+    /// The engine's replica (`Effect::LoadReplica`).
+    Replica(Box<crate::tui::view::ReplicaView>),
     /// What a search of the session found (`Effect::SearchSession`).
     Found(crate::tui::view::SearchView),
     /// An object's history (`Effect::History`).

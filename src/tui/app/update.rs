@@ -172,6 +172,13 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.recording = Some(result);
             Vec::new()
         }
+        Msg::Replica(view) => {
+            if super::replica::on_replica(m, *view) {
+                Vec::new()
+            } else {
+                m.unchanged()
+            }
+        }
         Msg::Found(view) => {
             if super::search::on_found(m, view) {
                 Vec::new()

@@ -407,6 +407,7 @@ impl EffectHandler for EngineExecutor {
             Effect::History { object_id } => self.history(object_id, tx),
             Effect::ExplainRound { round } => self.explain(round, tx),
             Effect::CompareRounds { a, b } => self.compare(a, b, tx),
+            Effect::LoadReplica => self.load_replica(tx),
             Effect::SearchSession { query, pages } => {
                 let tx = tx.clone();
                 self.runtime.spawn_blocking(move || {

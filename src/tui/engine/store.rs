@@ -267,6 +267,49 @@ impl EngineExecutor {
         });
     }
 
+    /// A snapshot of the engine's replica for the replica view (`Msg::Replica`): taken under
+    /// the session's lock (shared slices, nothing parsed), sorted off it.
+    pub(super) fn load_replica(&self, tx: &UnboundedSender<Msg>) {
+        use crate::tui::view::{ObjectRow, ReplicaRow, ReplicaView, SharedText};
+        let s = lock(&self.shared);
+        let Some(session) = s.session.as_ref() else {
+            drop(s);
+            let _ = tx.send(Msg::Replica(Box::default()));
+            return;
+        };
+        let (live, soft_deleted, hard_deleted) = session.replica().counts();
+        let mut rows: Vec<ReplicaRow> = session
+            .replica()
+            .known()
+            .map(|k| {
+                let json = match (k.raw, k.object) {
+                    (Some(raw), _) => SharedText::whole(raw),
+                    (None, Some(obj)) => {
+                        SharedText::from(serde_json::to_string(obj).unwrap_or_default())
+                    }
+                    (None, None) => SharedText::from(serde_json::json!({ "id": k.id }).to_string()),
+                };
+                ReplicaRow {
+                    id: k.id.into(),
+                    state: k.state,
+                    round: k.changed_in,
+                    row: ObjectRow::from_json(json, false, false),
+                }
+            })
+            .collect();
+        drop(s);
+        let tx = tx.clone();
+        self.runtime.spawn_blocking(move || {
+            rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            let _ = tx.send(Msg::Replica(Box::new(ReplicaView {
+                rows,
+                live,
+                soft_deleted,
+                hard_deleted,
+            })));
+        });
+    }
+
     /// The notes on round `round` of the session (`Msg::History`, the notes overlay).
     pub(super) fn explain(&self, round: u32, tx: &UnboundedSender<Msg>) {
         let s = lock(&self.shared);

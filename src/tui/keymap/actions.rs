@@ -362,6 +362,12 @@ actions! {
         hint: "history",
         keys: [Global: ["t"]],
     },
+    OpenReplica {
+        name: "open_replica",
+        does: "the replica: every object, its state",
+        hint: "replica",
+        keys: [Global: ["v"]],
+    },
     CompareRounds {
         name: "compare_rounds",
         does: "compare rounds: mark one, then another",

@@ -6,6 +6,7 @@ pub mod json;
 pub mod new_query;
 pub mod profiles;
 pub mod query;
+pub mod replica;
 pub mod results;
 pub mod sessions;
 pub mod sign_in;

@@ -3,6 +3,7 @@
 pub mod fetch;
 pub mod marks;
 pub mod query;
+pub mod replica;
 pub mod rows;
 pub mod search;
 pub mod shared_text;
@@ -18,6 +19,7 @@ pub use query::{
     MAX_IDS, ParamView, ProblemView, QueryDraft, QueryView, RequestPreview, ResourceView,
     SelectView, redact_header,
 };
+pub use replica::{ReplicaRow, ReplicaView};
 pub use rows::{MAX_COLUMN, ObjectRow, PageView, RoundView, ShownRow, WidthMemo, Widths};
 pub use search::{SearchHit, SearchPage, SearchView};
 pub use shared_text::SharedText;

@@ -130,6 +130,7 @@ fn around(hay: &[u8], at: usize, len: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,127 @@
+//! The replica view on the model side: open it (a snapshot from the engine), move through it,
+//! filter it, and open an object's history from it.
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::actions::quit;
+use super::effect::Effect;
+use super::model::{LineTarget, Mode, Model};
+use crate::tui::keymap::{Action, Context};
+use crate::tui::view::ReplicaView;
+use crate::tui::view::replica::filter_rows;
+
+/// Rows the view shows at the model's size (the overlay's border, title, header and footer
+/// take the rest).
+fn visible(m: &Model) -> usize {
+    usize::from(m.size.1.saturating_sub(8)).max(1)
+}
+
+pub(super) fn open_replica(m: &mut Model) -> Vec<Effect> {
+    if !m.query.frozen {
+        let fetch = m.keymap.key_label(Context::Global, Action::FetchNext);
+        m.inform(format!("no replica yet: {fetch} fetches the first page"));
+        return Vec::new();
+    }
+    m.mode = Mode::Replica;
+    m.replica = None;
+    vec![Effect::LoadReplica]
+}
+
+pub(super) fn on_replica(m: &mut Model, view: ReplicaView) -> bool {
+    if m.mode != Mode::Replica {
+        return false;
+    }
+    m.replica_shown = filter_rows(&view, &m.replica_filter);
+    m.replica = Some(view);
+    m.replica_cursor = m
+        .replica_cursor
+        .min(m.replica_shown.len().saturating_sub(1));
+    follow_cursor(m);
+    true
+}
+
+pub(super) fn set_filter(m: &mut Model, filter: String) {
+    m.mode = Mode::Replica;
+    m.replica_filter = filter;
+    if let Some(view) = &m.replica {
+        m.replica_shown = filter_rows(view, &m.replica_filter);
+    }
+    m.replica_cursor = 0;
+    m.replica_offset = 0;
+    follow_cursor(m);
+}
+
+/// Keeps the cursor in view and reads the rows that are shown (drawing reads nothing).
+fn follow_cursor(m: &mut Model) {
+    let room = visible(m);
+    if m.replica_cursor < m.replica_offset {
+        m.replica_offset = m.replica_cursor;
+    } else if m.replica_cursor >= m.replica_offset + room {
+        m.replica_offset = m.replica_cursor + 1 - room;
+    }
+    if let Some(view) = &m.replica {
+        for &i in m.replica_shown.iter().skip(m.replica_offset).take(room) {
+            if let Some(r) = view.rows.get(i) {
+                r.row.prepare();
+            }
+        }
+    }
+}
+
+pub(super) fn on_replica_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
+    let n = m.replica_shown.len();
+    let page = visible(m).saturating_sub(1).max(1);
+    let was = (m.replica_cursor, m.replica_offset);
+    match m.keymap.action(Context::Overlay, key) {
+        Some(Action::Back) => {
+            m.mode = Mode::Normal;
+            return Vec::new();
+        }
+        Some(Action::ScrollUp) => m.replica_cursor = m.replica_cursor.saturating_sub(1),
+        Some(Action::ScrollDown) => {
+            m.replica_cursor = (m.replica_cursor + 1).min(n.saturating_sub(1))
+        }
+        Some(Action::PageUp) => m.replica_cursor = m.replica_cursor.saturating_sub(page),
+        Some(Action::PageDown) => {
+            m.replica_cursor = (m.replica_cursor + page).min(n.saturating_sub(1));
+        }
+        Some(Action::ScrollTop) => m.replica_cursor = 0,
+        Some(Action::ScrollBottom) => m.replica_cursor = n.saturating_sub(1),
+        _ if key.code == KeyCode::Char('/') => {
+            m.mode = Mode::Line {
+                target: LineTarget::ReplicaFilter,
+                input: m.replica_filter.clone(),
+            };
+            return Vec::new();
+        }
+        _ => match m.keymap.action(m.focus.context(), key) {
+            Some(Action::OpenReplica) => {
+                m.mode = Mode::Normal;
+                return Vec::new();
+            }
+            Some(Action::Quit) => return quit(m),
+            Some(Action::ObjectHistory) => return history_of_selected(m),
+            _ => return m.unchanged(),
+        },
+    }
+    follow_cursor(m);
+    if (m.replica_cursor, m.replica_offset) == was {
+        return m.unchanged();
+    }
+    Vec::new()
+}
+
+/// The history of the object under the cursor (the history overlay replaces the view).
+fn history_of_selected(m: &mut Model) -> Vec<Effect> {
+    let id = m
+        .replica_shown
+        .get(m.replica_cursor)
+        .and_then(|&i| m.replica.as_ref()?.rows.get(i))
+        .map(|r| r.id.to_string());
+    let Some(object_id) = id else {
+        return m.unchanged();
+    };
+    m.mode = Mode::History;
+    m.history = None;
+    m.history_scroll = 0;
+    vec![Effect::History { object_id }]
+}
