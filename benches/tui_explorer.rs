@@ -13,6 +13,9 @@
 //!    (scrolling), and with the object table focused.
 //! 3. Input while a page is being fetched (emulator with 400 ms latency): time from a key to
 //!    the frame that shows its effect, while the fetch is in flight.
+//! 4. A session of `BENCH_REPLICA` objects (default 1000000, contact-like JSON in pages of
+//!    999): the replica view's 200x60 frame while paging through it, and a search of every
+//!    page for a value one object holds.
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read};
@@ -413,6 +416,8 @@ fn main() {
     );
     drop(runtime);
 
+    store_views(&baseline_frame());
+
     // 3. Input while a page is being fetched.
     let slow = EmulatorProcess::start(&["--latency-ms", "400"]);
     rt.block_on(with_explorer(&slow.base, |keys, mut seen| async move {
@@ -439,4 +444,143 @@ fn main() {
         wait_frame(&mut seen, |f| f.pages == 1).await;
         keys.send(key('q')).unwrap();
     }));
+}
+
+/// The baseline of part 2 again (ratatui alone drawing a 200x60 screen of text).
+fn baseline_frame() -> Duration {
+    let filler: Vec<Line> = (0..60)
+        .map(|i| Line::raw(format!("{i:>4} {}", "x".repeat(200))))
+        .collect();
+    let mut bare = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let mut base = Vec::new();
+    for i in 0..500u16 {
+        let text = Paragraph::new(filler.clone()).scroll((0, i % 7));
+        let t = Instant::now();
+        bare.draw(|f| f.render_widget(text, f.area())).unwrap();
+        base.push(t.elapsed());
+    }
+    median(&mut base)
+}
+
+/// 4. The replica view and the session search over a large session.
+fn store_views(base: &Duration) {
+    use deltascope::graph::replica::ObjectState;
+    use deltascope::tui::app::{Mode, Model, NoPreview};
+    use deltascope::tui::view::search::search;
+    use deltascope::tui::view::{ObjectRow, ReplicaRow, ReplicaView, SearchPage, SharedText};
+    let n = env_usize("BENCH_REPLICA", 1_000_000);
+    let per_page = 999;
+    let mut pages = Vec::new();
+    let mut rows = Vec::with_capacity(n);
+    let mut json_bytes = 0usize;
+    let mut made = 0;
+    while made < n {
+        let count = per_page.min(n - made);
+        let mut body = String::from("{\"value\":[");
+        let mut spans = Vec::with_capacity(count);
+        let mut ids = Vec::with_capacity(count);
+        for k in 0..count {
+            let i = made + k;
+            if k > 0 {
+                body.push(',');
+            }
+            let id = format!("{:08x}-0000-4000-8000-{:012x}", i, i * 7919);
+            let start = body.len();
+            body.push_str(&format!(
+                "{{\"id\":\"{id}\",\"displayName\":\"Person {i}\",\"mail\":\"person{i}@contoso.com\",\"companyName\":\"Contoso {}\",\"department\":\"Dept {}\",\"jobTitle\":\"Title {}\"}}",
+                i % 97,
+                i % 13,
+                i % 31
+            ));
+            spans.push(start..body.len());
+            ids.push(id);
+        }
+        body.push_str("],\"@odata.nextLink\":\"https://graph.microsoft.com/v1.0/contacts/delta?$skiptoken=x\"}");
+        json_bytes += body.len();
+        let buf = bytes::Bytes::from(body);
+        for (span, id) in spans.iter().zip(&ids) {
+            rows.push(ReplicaRow {
+                id: id.as_str().into(),
+                state: if rows.len() % 50 == 0 { ObjectState::SoftDeleted } else { ObjectState::Live },
+                round: 1,
+                row: ObjectRow::from_json(SharedText::new(&buf, span.clone()), false, false),
+            });
+        }
+        pages.push(SearchPage {
+            round_index: 0,
+            page_index: pages.len(),
+            round: 1,
+            page: pages.len() as u32 + 1,
+            body: SharedText::whole(&buf),
+            rows: spans,
+            ids,
+        });
+        made += count;
+    }
+    println!(
+        "a session of {n} objects ({:.0} MB of JSON, {} pages):",
+        json_bytes as f64 / 1e6,
+        pages.len()
+    );
+    let soft = rows.iter().filter(|r| r.state == ObjectState::SoftDeleted).count();
+    let view = ReplicaView {
+        live: n - soft,
+        soft_deleted: soft,
+        hard_deleted: 0,
+        rows,
+    };
+    let mut m = Model::new(
+        deltascope::tui::engine::query_view(deltascope::graph::Catalog::builtin()),
+        deltascope::tui::keymap::Keymap::default(),
+        Box::new(NoPreview),
+    );
+    update(&mut m, Msg::Resize { width: 200, height: 60 });
+    m.query.frozen = true;
+    m.columns = ["displayName", "mail", "companyName", "department", "jobTitle"]
+        .map(String::from)
+        .to_vec();
+    update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::NONE)));
+    let t = Instant::now();
+    update(&mut m, Msg::Replica(Box::new(view)));
+    let opened = t.elapsed();
+    assert_eq!(m.mode, Mode::Replica);
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    let mut times = Vec::new();
+    for i in 0..500 {
+        let code = if i % 50 == 49 { KeyCode::Home } else { KeyCode::PageDown };
+        update(&mut m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        let t = Instant::now();
+        terminal.draw(|f| ui::draw(f, &m)).unwrap();
+        times.push(t.elapsed());
+    }
+    let med = median(&mut times);
+    println!(
+        "  replica view of {n} objects: shown in {} after the snapshot came; frame 200x60 while paging: median {} ({:.2}x the baseline {}), p95 {}",
+        ms(opened),
+        ms(med),
+        med.as_secs_f64() / base.as_secs_f64().max(1e-9),
+        ms(*base),
+        ms(p95(&mut times))
+    );
+    let needle = format!("Person {}\"", n / 2);
+    let mut times = Vec::new();
+    let mut hits = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let found = search(&needle, &pages);
+        times.push(t.elapsed());
+        hits = found.total;
+    }
+    let lower = format!("person{}@", n / 3);
+    let mut ci = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let _ = search(&lower, &pages);
+        ci.push(t.elapsed());
+    }
+    println!(
+        "  search of every page for {needle:?} ({hits} hit): median {} (exact case); for {lower:?} (any case): median {}",
+        ms(median(&mut times)),
+        ms(median(&mut ci))
+    );
 }
