@@ -10,48 +10,15 @@
 //! 2. Reopening: a session of `BENCH_BIG_CONTACTS` contacts recorded once by `sync --record`,
 //!    then opened, read and replayed into the engine (the replica ready, as `--resume` does),
 //!    timed in this process, with the resident memory it took against the JSON bytes.
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const BIN: &str = env!("CARGO_BIN_EXE_deltascope");
 
-struct Emulator {
-    child: Child,
-    base: String,
-}
-
-impl Emulator {
-    fn start(contacts: usize) -> Emulator {
-        let mut child = Command::new(BIN)
-            .args([
-                "emulator",
-                "--listen",
-                "127.0.0.1:0",
-                "--contacts",
-                &contacts.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the emulator");
-        let stdout = child.stdout.take().expect("emulator stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("emulator listening line");
-        let base = line.trim().rsplit(' ').next().expect("URL").to_owned();
-        Emulator { child, base }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "support/emulator.rs"]
+mod emulator;
+use emulator::Emulator;
 
 /// One `sync` of a full round (`record`: into `store`); wall time and JSON bytes.
 fn sync(base: &str, record: Option<&Path>) -> (f64, u64) {

@@ -14,57 +14,15 @@
 //!
 //! It reports medians and the ratio of each to the download limit measured in the same run,
 //! then how fast a 1,000,000-contact tenant answers its first and a later page.
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_deltascope");
+
+#[path = "support/emulator.rs"]
+mod emulator;
+use emulator::Emulator;
 const TOKEN: &str = "bench-token";
-
-struct Emulator {
-    child: Child,
-    base: String,
-}
-
-impl Emulator {
-    fn start(contacts: usize) -> Emulator {
-        let mut child = Command::new(BIN)
-            .args([
-                "emulator",
-                "--listen",
-                "127.0.0.1:0",
-                "--contacts",
-                &contacts.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the emulator");
-        let stdout = child.stdout.take().expect("emulator stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("emulator listening line");
-        let base = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .expect("listening line names the URL")
-            .to_owned();
-        assert!(
-            base.starts_with("http://127.0.0.1:"),
-            "unexpected line {line:?}"
-        );
-        Emulator { child, base }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct EngineRun {
     seconds: f64,

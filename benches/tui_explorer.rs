@@ -223,6 +223,14 @@ where
             ..Default::default()
         },
         keymap: Some("/nonexistent/keymap.toml".into()),
+        // Recording on, as by default, into a file of the benchmark's own.
+        store: deltascope::store::StoreArgs {
+            store: Some(
+                std::env::temp_dir()
+                    .join(format!("deltascope-bench-{}.sqlite", std::process::id())),
+            ),
+            no_store: false,
+        },
         ..Default::default()
     };
     let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
@@ -350,18 +358,7 @@ fn main() {
     let lines = m.json.doc.line_count();
     // The baseline, measured in this run on this machine: ratatui alone drawing a 200x60
     // screen of text that changes every frame (the least any frame of that size costs).
-    let filler: Vec<Line> = (0..60)
-        .map(|i| Line::raw(format!("{i:>4} {}", "x".repeat(200))))
-        .collect();
-    let mut bare = Terminal::new(TestBackend::new(200, 60)).unwrap();
-    let mut base = Vec::new();
-    for i in 0..500u16 {
-        let text = Paragraph::new(filler.clone()).scroll((0, i % 7));
-        let t = Instant::now();
-        bare.draw(|f| f.render_widget(text, f.area())).unwrap();
-        base.push(t.elapsed());
-    }
-    let base = median(&mut base);
+    let base = baseline_frame();
     println!(
         "baseline: ratatui alone drawing a 200x60 screen of text: median {}",
         ms(base)
@@ -416,7 +413,7 @@ fn main() {
     );
     drop(runtime);
 
-    store_views(&baseline_frame());
+    store_views(&base);
 
     // 3. Input while a page is being fetched.
     let slow = EmulatorProcess::start(&["--latency-ms", "400"]);
@@ -444,9 +441,15 @@ fn main() {
         wait_frame(&mut seen, |f| f.pages == 1).await;
         keys.send(key('q')).unwrap();
     }));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(std::env::temp_dir().join(format!(
+            "deltascope-bench-{}.sqlite{suffix}",
+            std::process::id()
+        )));
+    }
 }
 
-/// The baseline of part 2 again (ratatui alone drawing a 200x60 screen of text).
+/// Ratatui alone drawing a 200x60 screen of text that changes every frame: median.
 fn baseline_frame() -> Duration {
     let filler: Vec<Line> = (0..60)
         .map(|i| Line::raw(format!("{i:>4} {}", "x".repeat(200))))
@@ -501,7 +504,11 @@ fn store_views(base: &Duration) {
         for (span, id) in spans.iter().zip(&ids) {
             rows.push(ReplicaRow {
                 id: id.as_str().into(),
-                state: if rows.len() % 50 == 0 { ObjectState::SoftDeleted } else { ObjectState::Live },
+                state: if rows.len() % 50 == 0 {
+                    ObjectState::SoftDeleted
+                } else {
+                    ObjectState::Live
+                },
                 round: 1,
                 row: ObjectRow::from_json(SharedText::new(&buf, span.clone()), false, false),
             });
@@ -522,7 +529,10 @@ fn store_views(base: &Duration) {
         json_bytes as f64 / 1e6,
         pages.len()
     );
-    let soft = rows.iter().filter(|r| r.state == ObjectState::SoftDeleted).count();
+    let soft = rows
+        .iter()
+        .filter(|r| r.state == ObjectState::SoftDeleted)
+        .count();
     let view = ReplicaView {
         live: n - soft,
         soft_deleted: soft,
@@ -534,12 +544,27 @@ fn store_views(base: &Duration) {
         deltascope::tui::keymap::Keymap::default(),
         Box::new(NoPreview),
     );
-    update(&mut m, Msg::Resize { width: 200, height: 60 });
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 200,
+            height: 60,
+        },
+    );
     m.query.frozen = true;
-    m.columns = ["displayName", "mail", "companyName", "department", "jobTitle"]
-        .map(String::from)
-        .to_vec();
-    update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::NONE)));
+    m.columns = [
+        "displayName",
+        "mail",
+        "companyName",
+        "department",
+        "jobTitle",
+    ]
+    .map(String::from)
+    .to_vec();
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::NONE)),
+    );
     let t = Instant::now();
     update(&mut m, Msg::Replica(Box::new(view)));
     let opened = t.elapsed();
@@ -547,7 +572,11 @@ fn store_views(base: &Duration) {
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     let mut times = Vec::new();
     for i in 0..500 {
-        let code = if i % 50 == 49 { KeyCode::Home } else { KeyCode::PageDown };
+        let code = if i % 50 == 49 {
+            KeyCode::Home
+        } else {
+            KeyCode::PageDown
+        };
         update(&mut m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
         let t = Instant::now();
         terminal.draw(|f| ui::draw(f, &m)).unwrap();

@@ -125,7 +125,8 @@ fn describe_http(
     s
 }
 
-fn http_reason(status: u16) -> Option<&'static str> {
+/// The reason phrase of an HTTP status (the common ones), for people.
+pub(crate) fn http_reason(status: u16) -> Option<&'static str> {
     Some(match status {
         301 => "Moved Permanently",
         302 => "Found",

@@ -221,17 +221,6 @@ pub fn har(stored: &StoredSession, out: &mut dyn Write) -> Result<u64, ExportErr
 fn status_text(status: u16) -> &'static str {
     match status {
         0 => "no response",
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        410 => "Gone",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "",
+        s => crate::graph::error::http_reason(s).unwrap_or(""),
     }
 }

@@ -144,9 +144,10 @@ impl Store {
             tracing::info!("session store journal mode {mode} (WAL not available)");
         }
         // NORMAL: WAL commits are not synced one by one (a crash may lose the last ones, never
-        // the file); a 32 MiB cache keeps the object-id index's pages in memory.
+        // the file). The default cache (2 MiB) does: rows go in in key order, no index is
+        // scattered over the file.
         self.conn.execute_batch(
-            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
         )?;
         self.migrate()
     }

@@ -196,15 +196,7 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
             return Vec::new();
         }
         m.query.frozen = true;
-        m.columns = if m.query.select.selected().is_empty() {
-            m.query
-                .current()
-                .map(|r| r.default_properties.clone())
-                .unwrap_or_default()
-        } else {
-            m.query.select.selected()
-        };
-        m.columns.retain(|c| c != "id");
+        m.columns = table_columns(m);
         // The engine checks the token before this first request; an older answer is stale.
         m.token_check = None;
         let run_id = begin_run(m, follow);
@@ -233,6 +225,21 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
     } else {
         vec![Effect::FetchNext { run_id }]
     }
+}
+
+/// The table's columns for the query in the builder: its `$select` fields, or the resource's
+/// default properties (`id` has a column of its own).
+pub(super) fn table_columns(m: &Model) -> Vec<String> {
+    let mut columns = if m.query.select.selected().is_empty() {
+        m.query
+            .current()
+            .map(|r| r.default_properties.clone())
+            .unwrap_or_default()
+    } else {
+        m.query.select.selected()
+    };
+    columns.retain(|c| c != "id");
+    columns
 }
 
 pub(super) fn next_round(m: &mut Model) -> Vec<Effect> {

@@ -5,7 +5,7 @@ use ratatui_textarea::TextArea;
 
 use super::actions::quit;
 use super::effect::Effect;
-use super::fetch::{accept, add_row, begin_run, run_refusal};
+use super::fetch::{accept, add_row, begin_run, run_refusal, table_columns};
 use super::model::{Mode, Model};
 use super::notice::{NoticeEnd, NoticeKind};
 use crate::tui::keymap::{Action, Context};
@@ -85,15 +85,7 @@ pub(super) fn on_resumed(m: &mut Model, run_id: u64, view: ResumedView) {
     m.ids_editor = TextArea::new(m.query.ids.clone());
     m.refresh_query();
     m.query.frozen = true;
-    m.columns = if m.query.select.selected().is_empty() {
-        m.query
-            .current()
-            .map(|r| r.default_properties.clone())
-            .unwrap_or_default()
-    } else {
-        m.query.select.selected()
-    };
-    m.columns.retain(|c| c != "id");
+    m.columns = table_columns(m);
     m.rounds.clear();
     m.kept_rounds = 0;
     (m.sel_round, m.sel_page, m.sel_row, m.row_offset) = (0, 0, 0, 0);
