@@ -19,6 +19,7 @@ pub mod dirs;
 pub mod emulator;
 pub mod fsutil;
 pub mod graph;
+pub mod jq;
 pub mod limits;
 pub mod signals;
 pub mod store;

@@ -39,6 +39,7 @@ struct Seen {
     round_selected: u32,
     /// Rows of the replica view (all, shown).
     replica: Option<(usize, usize)>,
+    jq_shown: Option<String>,
 }
 
 impl Frame for Seen {
@@ -88,6 +89,7 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, _prev: &Seen) -> Seen {
             .replica
             .as_ref()
             .map(|v| (v.rows.len(), m.replica_shown.len())),
+        jq_shown: m.jq_shown.clone(),
         sessions_unavailable: m.sessions.as_ref().and_then(|s| s.unavailable.clone()),
     }
 }
@@ -326,6 +328,33 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
         assert!(s.screen.contains(&format!("History of {a}")), "{}", s.screen);
         d.key(KeyCode::Esc);
         d.wait("closed", |s| s.mode == "Normal").await;
+        // A jq filter over the replica (from its view): its output in the JSON pane.
+        d.press('v');
+        d.wait("the replica again", |s| s.mode == "Replica" && s.replica.is_some())
+            .await;
+        d.press('|');
+        for ch in r#"map(select(.displayName == "Renamed Once")) | length"#.chars() {
+            d.press(ch);
+        }
+        d.key(KeyCode::Enter);
+        let s = d.wait("the jq output", |s| s.jq_shown.is_some()).await;
+        assert!(s.jq_shown.as_deref().unwrap().ends_with(": 1 value"), "{:?}", s.jq_shown);
+        assert!(s.screen.contains("jq map(select("), "{}", s.screen);
+        // And over the selected page.
+        d.press('|');
+        for _ in 0..60 {
+            d.key(KeyCode::Backspace);
+        }
+        for ch in "[.value[].id] | length".chars() {
+            d.press(ch);
+        }
+        d.key(KeyCode::Enter);
+        let s = d
+            .wait("the page's jq output", |s| {
+                s.jq_shown.as_deref().is_some_and(|j| j.starts_with("jq [.value[].id]"))
+            })
+            .await;
+        assert!(s.jq_shown.as_deref().unwrap().ends_with(": 1 value"), "{:?}", s.jq_shown);
         d.press('q');
     })
     .await;

@@ -88,6 +88,7 @@ pub fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::ExplainRound => return super::store::explain_round(m),
         Action::CompareRounds => return super::store::compare_rounds(m),
         Action::OpenReplica => return super::replica::open_replica(m),
+        Action::JqFilter => return super::replica::ask_jq(m, false),
         Action::SearchSession => {
             m.mode = Mode::Line {
                 target: LineTarget::SessionSearch,

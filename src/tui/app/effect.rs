@@ -108,6 +108,12 @@ pub enum Effect {
         run_id: u64,
         session: i64,
     },
+    /// Run a jq filter over `page` (a page body), or over the replica (every live object, in
+    /// an array) when `page` is `None`; answered with `Msg::Jq`.
+    Jq {
+        filter: String,
+        page: Option<crate::tui::view::SharedText>,
+    },
     /// A snapshot of the engine's replica; answered with `Msg::Replica`.
     LoadReplica,
     /// The replica at the end of round `a` against the one at the end of round `b` (from the

@@ -5,15 +5,11 @@ use crate::tui::view::{PageView, redact_header};
 
 /// `update` hands to the runtime (see [`JsonView::show_json`]).
 pub fn refresh_json(m: &mut Model) {
-    let key = (m.sel_round, m.sel_page, m.sel_row, m.json_target);
-    let key = if m.json_target == JsonTarget::Object {
-        key
-    } else {
-        (key.0, key.1, usize::MAX, key.3)
-    };
+    let key = json_key(m);
     if m.json_key == Some(key) {
         return;
     }
+    m.jq_shown = None;
     let Some(page) = m.selected_page() else {
         m.json = JsonView::default();
         m.json_key = None;
@@ -33,6 +29,16 @@ pub fn refresh_json(m: &mut Model) {
         Err(doc) => m.json.show_doc(doc, h),
     }
     m.json_key = Some(key);
+}
+
+/// What the JSON pane shows now, as a key: it is rebuilt only when this changes.
+pub(super) fn json_key(m: &Model) -> (usize, usize, usize, JsonTarget) {
+    let row = if m.json_target == JsonTarget::Object {
+        m.sel_row
+    } else {
+        usize::MAX
+    };
+    (m.sel_round, m.sel_page, row, m.json_target)
 }
 
 pub(super) fn headers_doc(page: &PageView) -> JsonDoc {

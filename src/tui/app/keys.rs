@@ -117,6 +117,9 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 (Some(Action::Back), _) if target == LineTarget::ReplicaFilter => {
                     m.mode = Mode::Replica;
                 }
+                (Some(Action::Activate), _) if target == LineTarget::Jq => {
+                    return super::replica::run_jq(m, input);
+                }
                 (Some(Action::Back), _) => m.mode = Mode::Normal,
                 (Some(Action::Activate), _) if target == LineTarget::SessionSearch => {
                     return super::search::search_session(m, input);
@@ -164,7 +167,7 @@ pub(super) fn sync_ids(m: &mut Model) {
 pub(super) fn commit_line(m: &mut Model, target: LineTarget, input: String) {
     match target {
         // Sent before it gets here (it answers with the hits).
-        LineTarget::SessionSearch | LineTarget::ReplicaFilter => {}
+        LineTarget::SessionSearch | LineTarget::ReplicaFilter | LineTarget::Jq => {}
         LineTarget::Search => {
             let h = m.json_height();
             let n = m.json.search(&input, h);

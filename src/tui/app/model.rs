@@ -55,6 +55,8 @@ pub enum LineTarget {
     SessionSearch,
     /// The replica view's filter.
     ReplicaFilter,
+    /// A jq filter (over the page, or the replica when typed in its view).
+    Jq,
 }
 
 /// Modal input state; at most one at a time.
@@ -174,6 +176,12 @@ pub struct Model {
     pub replica_cursor: usize,
     pub replica_offset: usize,
     pub replica_filter: String,
+    /// The JSON pane shows a jq filter's output: what it says in the pane's title. Gone when
+    /// the selection moves.
+    pub jq_shown: Option<String>,
+    /// The last jq filter typed, and whether it was typed in the replica view.
+    pub jq_filter: String,
+    pub jq_on_replica: bool,
     /// The round marked to be compared with the next one chosen (`c`).
     pub compare_mark: Option<u32>,
     /// `--resume`: the stored session to bring back when the runtime starts.
@@ -230,6 +238,9 @@ impl Model {
             found_cursor: 0,
             resume_at_start: None,
             compare_mark: None,
+            jq_shown: None,
+            jq_filter: String::new(),
+            jq_on_replica: false,
             replica: None,
             replica_shown: Vec::new(),
             replica_cursor: 0,

@@ -131,6 +131,12 @@ pub enum Msg {
         run_id: u64,
         view: Box<ResumedView>,
     },
+    /// What a jq filter gave (`Effect::Jq`): its output as one JSON text (an array when it gave
+    /// several values) and a line about it, or why it failed.
+    Jq {
+        filter: String,
+        result: Result<(String, String), String>,
+    },
     /// The engine's replica (`Effect::LoadReplica`).
     Replica(Box<crate::tui::view::ReplicaView>),
     /// What a search of the session found (`Effect::SearchSession`).

@@ -86,6 +86,7 @@ pub(super) fn on_replica_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         }
         Some(Action::ScrollTop) => m.replica_cursor = 0,
         Some(Action::ScrollBottom) => m.replica_cursor = n.saturating_sub(1),
+        _ if key.code == KeyCode::Char('|') => return ask_jq(m, true),
         _ if key.code == KeyCode::Char('/') => {
             m.mode = Mode::Line {
                 target: LineTarget::ReplicaFilter,
@@ -124,4 +125,59 @@ fn history_of_selected(m: &mut Model) -> Vec<Effect> {
     m.history = None;
     m.history_scroll = 0;
     vec![Effect::History { object_id }]
+}
+
+/// Asks for a jq filter: over the selected page, or over the replica when asked from its view.
+pub(super) fn ask_jq(m: &mut Model, on_replica: bool) -> Vec<Effect> {
+    if !on_replica && m.selected_page().is_none() {
+        let fetch = m.keymap.key_label(Context::Global, Action::FetchNext);
+        m.inform(format!("no page yet: {fetch} fetches the first page"));
+        return Vec::new();
+    }
+    m.jq_on_replica = on_replica;
+    m.mode = Mode::Line {
+        target: LineTarget::Jq,
+        input: m.jq_filter.clone(),
+    };
+    Vec::new()
+}
+
+/// Sends the filter off the UI thread.
+pub(super) fn run_jq(m: &mut Model, filter: String) -> Vec<Effect> {
+    m.mode = Mode::Normal;
+    if filter.trim().is_empty() {
+        return Vec::new();
+    }
+    m.jq_filter = filter.clone();
+    let page = if m.jq_on_replica {
+        None
+    } else {
+        match m.selected_page() {
+            Some(p) => Some(p.raw_json.clone()),
+            None => return Vec::new(),
+        }
+    };
+    m.inform(format!("running jq {filter:?}…"));
+    vec![Effect::Jq { filter, page }]
+}
+
+/// A jq filter's output goes to the JSON pane (until the selection moves); its failure to the
+/// status bar.
+pub(super) fn on_jq(m: &mut Model, filter: &str, result: Result<(String, String), String>) {
+    match result {
+        Ok((text, about)) => {
+            let h = m.json_height();
+            m.json
+                .show_json(crate::tui::view::SharedText::from(text), h);
+            m.json_key = Some(super::json_pane::json_key(m));
+            m.jq_shown = Some(format!("jq {filter}: {about}"));
+            m.focus = super::model::Focus::Json;
+            m.inform(format!("jq {filter:?}: {about} (in the JSON pane)"));
+        }
+        Err(why) => m.notify(
+            super::notice::NoticeKind::Error,
+            super::notice::NoticeEnd::Replaced,
+            format!("jq {filter:?}: {why}"),
+        ),
+    }
 }

@@ -172,6 +172,10 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.recording = Some(result);
             Vec::new()
         }
+        Msg::Jq { filter, result } => {
+            super::replica::on_jq(m, &filter, result);
+            Vec::new()
+        }
         Msg::Replica(view) => {
             if super::replica::on_replica(m, *view) {
                 Vec::new()

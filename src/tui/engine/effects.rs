@@ -408,6 +408,7 @@ impl EffectHandler for EngineExecutor {
             Effect::ExplainRound { round } => self.explain(round, tx),
             Effect::CompareRounds { a, b } => self.compare(a, b, tx),
             Effect::LoadReplica => self.load_replica(tx),
+            Effect::Jq { filter, page } => self.jq(filter, page, tx),
             Effect::SearchSession { query, pages } => {
                 let tx = tx.clone();
                 self.runtime.spawn_blocking(move || {

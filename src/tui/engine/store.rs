@@ -16,6 +16,7 @@ use crate::store::{Recorder, Store, describe, export, replay};
 use crate::tui::app::{Msg, NoticeKind};
 use crate::tui::view::{
     HistoryRole, HistoryView, QueryDraft, ResumedRound, ResumedView, SessionEntry, SessionsView,
+    SharedText,
 };
 
 impl EngineExecutor {
@@ -264,6 +265,69 @@ impl EngineExecutor {
                 ),
             };
             let _ = tx.send(Msg::History(view));
+        });
+    }
+
+    /// Runs a jq filter over a page body, or over the replica's live objects in an array
+    /// (`Msg::Jq`), off the UI thread.
+    pub(super) fn jq(&self, filter: String, page: Option<SharedText>, tx: &UnboundedSender<Msg>) {
+        let input = match page {
+            Some(body) => Ok(body),
+            None => {
+                let s = lock(&self.shared);
+                match s.session.as_ref() {
+                    Some(session) => {
+                        // One JSON array of the live objects, as the engine holds them.
+                        let mut text = String::from("[");
+                        for (i, k) in session
+                            .replica()
+                            .known()
+                            .filter(|k| k.state == crate::graph::replica::ObjectState::Live)
+                            .enumerate()
+                        {
+                            if i > 0 {
+                                text.push(',');
+                            }
+                            match (k.raw, k.object) {
+                                (Some(raw), _) => {
+                                    text.push_str(std::str::from_utf8(raw).unwrap_or("null"))
+                                }
+                                (None, Some(obj)) => text.push_str(
+                                    &serde_json::to_string(obj).unwrap_or_else(|_| "null".into()),
+                                ),
+                                (None, None) => text.push_str("null"),
+                            }
+                        }
+                        text.push(']');
+                        Ok(SharedText::from(text))
+                    }
+                    None => Err("no replica yet".to_owned()),
+                }
+            }
+        };
+        let tx = tx.clone();
+        self.runtime.spawn_blocking(move || {
+            let result = input
+                .and_then(|input| crate::jq::run(&filter, input.as_bytes()))
+                .map(|out| {
+                    let n = out.values.len();
+                    let about = format!(
+                        "{}{}",
+                        crate::graph::round::plural(n, "value", "values"),
+                        if out.cut {
+                            " (cut: the output was too large)"
+                        } else {
+                            ""
+                        }
+                    );
+                    let text = if n == 1 {
+                        out.values.into_iter().next().unwrap_or_default()
+                    } else {
+                        format!("[{}]", out.values.join(","))
+                    };
+                    (text, about)
+                });
+            let _ = tx.send(Msg::Jq { filter, result });
         });
     }
 

@@ -362,6 +362,12 @@ actions! {
         hint: "history",
         keys: [Global: ["t"]],
     },
+    JqFilter {
+        name: "jq_filter",
+        does: "jq filter: the page (or the replica)",
+        hint: "jq",
+        keys: [Global: ["|"]],
+    },
     OpenReplica {
         name: "open_replica",
         does: "the replica: every object, its state",

@@ -12,14 +12,30 @@ use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::ellipsize;
 use crate::tui::view::search::MAX_HITS;
 
-/// The query being typed.
+/// The search or the jq filter being typed.
 pub fn draw_prompt(frame: &mut Frame, area: Rect, m: &Model) {
-    let Mode::Line {
-        target: LineTarget::SessionSearch,
-        input,
-    } = &m.mode
-    else {
-        return;
+    let (title, lead, input) = match &m.mode {
+        Mode::Line {
+            target: LineTarget::SessionSearch,
+            input,
+        } => (
+            " Search every page of the session (enter searches, esc cancels) ",
+            "/",
+            input,
+        ),
+        Mode::Line {
+            target: LineTarget::Jq,
+            input,
+        } => (
+            if m.jq_on_replica {
+                " jq filter over the replica: an array of the live objects (enter runs, esc cancels) "
+            } else {
+                " jq filter over the selected page (enter runs, esc cancels) "
+            },
+            "jq ",
+            input,
+        ),
+        _ => return,
     };
     let t = &m.theme;
     let inner = super::padded(super::overlay(
@@ -27,12 +43,12 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, m: &Model) {
         area,
         area.width.saturating_sub(8).min(100),
         3,
-        " Search every page of the session (enter searches, esc cancels) ",
+        title,
         t,
     ));
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            Span::styled("/", t.prompt),
+            Span::styled(lead, t.prompt),
             Span::styled(format!("{}▏", one_line(input)), t.input),
         ])),
         inner,

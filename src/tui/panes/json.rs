@@ -13,6 +13,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let focused = m.focus == Focus::Json;
     let t = &m.theme;
     let what = match (m.json_target, m.selected_page()) {
+        _ if m.jq_shown.is_some() => format!("· {} ", m.jq_shown.as_deref().unwrap_or("")),
         (_, None) => String::new(),
         (JsonTarget::Page, Some(p)) => format!(
             "· page {} of round {} ({}) ",
