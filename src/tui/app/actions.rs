@@ -563,6 +563,9 @@ pub(super) fn query_choice(m: &mut Model, forward: bool) {
             } else {
                 "beta".to_owned()
             };
+            // The checklist follows the version (beta knows more properties; the ticks stay).
+            let i = m.query.resource;
+            m.query.set_resource(i);
         }
     }
     m.refresh_query();

@@ -22,6 +22,7 @@ pub fn resource_view(spec: &ResourceSpec) -> ResourceView {
         title: spec.title.clone(),
         params: spec.params.iter().map(|p| p.name.clone()).collect(),
         known_properties: spec.known_properties.clone(),
+        beta_known_properties: spec.beta_known_properties.clone(),
         default_properties: spec.default_properties.clone(),
         supports_select: spec.supports.select,
         supports_filter_ids: spec.supports.filter_ids,

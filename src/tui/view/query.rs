@@ -9,6 +9,8 @@ pub struct ResourceView {
     /// The resource's own path parameters, in display order.
     pub params: Vec<String>,
     pub known_properties: Vec<String>,
+    /// The properties `/beta` knows (empty: the same as v1.0's).
+    pub beta_known_properties: Vec<String>,
     pub default_properties: Vec<String>,
     pub supports_select: bool,
     pub supports_filter_ids: bool,
@@ -183,7 +185,12 @@ impl QueryView {
                 error: None,
             })
             .collect();
-        let mut select = SelectView::from_known(&res.known_properties);
+        let known = if self.api == "beta" && !res.beta_known_properties.is_empty() {
+            &res.beta_known_properties
+        } else {
+            &res.known_properties
+        };
+        let mut select = SelectView::from_known(known);
         for (prop, on) in &self.select.items {
             if let Some(item) = select.items.iter_mut().find(|(p, _)| p == prop) {
                 item.1 = *on;
@@ -268,5 +275,29 @@ mod tests {
         assert_eq!(q.select.selected(), vec!["mail".to_string()]);
         assert!(q.ids.is_empty());
         assert_eq!(q.draft().resource, "users");
+    }
+
+    #[test]
+    fn the_checklist_follows_the_api_version_and_keeps_the_ticks() {
+        let users = ResourceView {
+            name: "users".into(),
+            known_properties: vec!["mail".into()],
+            beta_known_properties: vec!["deviceKeys".into(), "mail".into()],
+            supports_select: true,
+            ..Default::default()
+        };
+        let mut q = QueryView {
+            resources: vec![users],
+            api: "v1.0".into(),
+            ..Default::default()
+        };
+        q.set_resource(0);
+        q.select.items[0].1 = true;
+        assert_eq!(q.select.items.len(), 1);
+        q.api = "beta".into();
+        q.set_resource(0);
+        let names: Vec<&str> = q.select.items.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(names, vec!["deviceKeys", "mail"]);
+        assert_eq!(q.select.selected(), vec!["mail".to_string()]);
     }
 }
