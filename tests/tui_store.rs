@@ -312,6 +312,22 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
             s.screen
         );
         assert!(s.screen.contains("hard-deleted"), "{}", s.screen);
+        // Sorted by state, then by the round of the last change (newest first).
+        d.press('o');
+        d.wait("by state", |s| s.screen.contains("· by state (o sorts")).await;
+        d.press('o');
+        let s = d
+            .wait("by round", |s| s.screen.contains("by the round of the last change"))
+            .await;
+        let first_row = s
+            .screen
+            .lines()
+            .find(|l| l.contains("▶ "))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(first_row.contains("    3 "), "{first_row}");
+        d.press('o');
+        d.wait("by id again", |s| s.screen.contains("· by id (o sorts")).await;
         d.press('/');
         for ch in "renamed".chars() {
             d.press(ch);

@@ -176,6 +176,8 @@ pub struct Model {
     pub replica_cursor: usize,
     pub replica_offset: usize,
     pub replica_filter: String,
+    /// The replica view's order.
+    pub replica_sort: crate::tui::view::replica::ReplicaSort,
     /// The JSON pane shows a jq filter's output: what it says in the pane's title. Gone when
     /// the selection moves.
     pub jq_shown: Option<String>,
@@ -246,6 +248,7 @@ impl Model {
             replica_cursor: 0,
             replica_offset: 0,
             replica_filter: String::new(),
+            replica_sort: Default::default(),
             recording: None,
             help_scroll: 0,
             quit: false,

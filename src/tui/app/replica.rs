@@ -7,7 +7,7 @@ use super::effect::Effect;
 use super::model::{LineTarget, Mode, Model};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::view::ReplicaView;
-use crate::tui::view::replica::filter_rows;
+use crate::tui::view::replica::{filter_rows, sort_rows};
 
 /// Rows the view shows at the model's size (the overlay's border, title, header and footer
 /// take the rest).
@@ -31,6 +31,7 @@ pub(super) fn on_replica(m: &mut Model, view: ReplicaView) -> bool {
         return false;
     }
     m.replica_shown = filter_rows(&view, &m.replica_filter);
+    sort_rows(&view, &mut m.replica_shown, m.replica_sort);
     m.replica = Some(view);
     m.replica_cursor = m
         .replica_cursor
@@ -44,6 +45,7 @@ pub(super) fn set_filter(m: &mut Model, filter: String) {
     m.replica_filter = filter;
     if let Some(view) = &m.replica {
         m.replica_shown = filter_rows(view, &m.replica_filter);
+        sort_rows(view, &mut m.replica_shown, m.replica_sort);
     }
     m.replica_cursor = 0;
     m.replica_offset = 0;
@@ -87,6 +89,16 @@ pub(super) fn on_replica_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         Some(Action::ScrollTop) => m.replica_cursor = 0,
         Some(Action::ScrollBottom) => m.replica_cursor = n.saturating_sub(1),
         _ if key.code == KeyCode::Char('|') => return ask_jq(m, true),
+        _ if key.code == KeyCode::Char('o') => {
+            m.replica_sort = m.replica_sort.next();
+            if let Some(view) = &m.replica {
+                sort_rows(view, &mut m.replica_shown, m.replica_sort);
+            }
+            m.replica_cursor = 0;
+            m.replica_offset = 0;
+            follow_cursor(m);
+            return Vec::new();
+        }
         _ if key.code == KeyCode::Char('/') => {
             m.mode = Mode::Line {
                 target: LineTarget::ReplicaFilter,

@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let t = &m.theme;
     let title = match &m.replica {
         Some(v) => format!(
-            " Replica · {} live · {} soft-deleted · {} deleted for good{} ({} filters, {} history, {} closes) ",
+            " Replica · {} live · {} soft-deleted · {} deleted for good{} · {} (o sorts, {} filters, | jq, {} history, {} closes) ",
             v.live,
             v.soft_deleted,
             v.hard_deleted,
@@ -35,6 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
                     m.replica_shown.len()
                 )
             },
+            m.replica_sort.describe(),
             "/",
             m.keymap.key_label(Context::Global, Action::ObjectHistory),
             m.keymap.key_label(Context::Overlay, Action::Back)

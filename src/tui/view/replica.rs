@@ -30,6 +30,45 @@ impl PartialEq for ReplicaView {
     }
 }
 
+/// The replica view's order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReplicaSort {
+    #[default]
+    Id,
+    /// Live first, then soft-deleted, then deleted for good; by id within each.
+    State,
+    /// The most recently changed first; by id within a round.
+    Round,
+}
+
+impl ReplicaSort {
+    pub fn next(self) -> ReplicaSort {
+        match self {
+            ReplicaSort::Id => ReplicaSort::State,
+            ReplicaSort::State => ReplicaSort::Round,
+            ReplicaSort::Round => ReplicaSort::Id,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ReplicaSort::Id => "by id",
+            ReplicaSort::State => "by state",
+            ReplicaSort::Round => "by the round of the last change, newest first",
+        }
+    }
+}
+
+/// Puts the shown rows (indices into the id-ordered rows) in `sort`'s order.
+pub fn sort_rows(view: &ReplicaView, shown: &mut [usize], sort: ReplicaSort) {
+    match sort {
+        ReplicaSort::Id => shown.sort_unstable(),
+        ReplicaSort::State => shown.sort_unstable_by_key(|&i| (view.rows[i].state, i)),
+        ReplicaSort::Round => shown
+            .sort_unstable_by(|&a, &b| view.rows[b].round.cmp(&view.rows[a].round).then(a.cmp(&b))),
+    }
+}
+
 /// The rows whose JSON, id or state holds `filter` (smart case: a capital letter matches
 /// exactly, else ASCII case is ignored); all rows for an empty filter.
 pub fn filter_rows(view: &ReplicaView, filter: &str) -> Vec<usize> {
