@@ -595,3 +595,132 @@ async fn rounds_recorded_by_sync_open_in_the_explorer_while_it_records_its_own()
     assert_eq!(second.rounds, 1);
     emu.shutdown().await;
 }
+
+/// The fields HAR 1.2 requires (http://www.softwareishard.com/blog/har-12-spec/), checked on
+/// every entry.
+fn assert_har_required_fields(har: &serde_json::Value) {
+    let log = &har["log"];
+    assert_eq!(log["version"], "1.2");
+    assert!(log["creator"]["name"].is_string() && log["creator"]["version"].is_string());
+    let entries = log["entries"].as_array().expect("entries");
+    assert!(!entries.is_empty());
+    for e in entries {
+        assert!(e["startedDateTime"].is_string(), "{e}");
+        assert!(e["time"].is_number(), "{e}");
+        assert!(e["cache"].is_object(), "{e}");
+        let req = &e["request"];
+        for k in ["method", "url", "httpVersion"] {
+            assert!(req[k].is_string(), "request.{k}: {e}");
+        }
+        for k in ["cookies", "headers", "queryString"] {
+            assert!(req[k].is_array(), "request.{k}: {e}");
+        }
+        for k in ["headersSize", "bodySize"] {
+            assert!(req[k].is_number(), "request.{k}: {e}");
+        }
+        let res = &e["response"];
+        assert!(res["status"].is_number(), "{e}");
+        for k in ["statusText", "httpVersion", "redirectURL"] {
+            assert!(res[k].is_string(), "response.{k}: {e}");
+        }
+        for k in ["cookies", "headers"] {
+            assert!(res[k].is_array(), "response.{k}: {e}");
+        }
+        for k in ["headersSize", "bodySize"] {
+            assert!(res[k].is_number(), "response.{k}: {e}");
+        }
+        assert!(res["content"]["size"].is_number() && res["content"]["mimeType"].is_string());
+        for k in ["send", "wait", "receive"] {
+            assert!(e["timings"][k].is_number(), "timings.{k}: {e}");
+        }
+        for h in req["headers"].as_array().into_iter().flatten() {
+            assert!(
+                !h["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .eq_ignore_ascii_case("authorization"),
+                "{h}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_export_of_the_cli_parses_back() {
+    let dir = TempDir::new("store-export");
+    let store = dir.0.join("sessions.sqlite");
+    let state = dir.0.join("contacts.state");
+    let emu = deltascope::emulator::start(
+        EmulatorConfig {
+            contacts: 25,
+            ..Default::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .unwrap();
+    let c = emu.control();
+    let root = emu.base_url();
+    sync_record(&root, &store, &state);
+    // A hostile display name: a spreadsheet formula, a comma and a quote.
+    c.update_contact(
+        &c.contact_id(1),
+        &json!({"displayName": "=HYPERLINK(\"http://x\",\"a, b\")"}),
+    )
+    .unwrap();
+    c.soft_delete_contact(&c.contact_id(2)).unwrap();
+    sync_record(&root, &store, &state);
+    emu.shutdown().await;
+    let export = |format: &str, extra: &[&str]| -> Vec<u8> {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_deltascope"))
+            .args(["export", "--format", format])
+            .args(extra)
+            .arg("--store")
+            .arg(&store)
+            .env_remove("DELTASCOPE_STORE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    // Items as received: the 25 of round 1 and the 2 of round 2.
+    let items = export("ndjson", &[]);
+    let lines: Vec<serde_json::Value> = items
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 27);
+    assert_eq!(lines[26]["@removed"]["reason"], "changed");
+    // The replica: 24 live objects.
+    let replica = export("replica-ndjson", &[]);
+    assert_eq!(
+        replica
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        24
+    );
+    // CSV, read back by a CSV reader.
+    let csv_bytes = export("csv", &["--columns", "id,displayName,mail"]);
+    let mut reader = csv::Reader::from_reader(&csv_bytes[..]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        vec!["id", "displayName", "mail"]
+    );
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 24);
+    let hostile = records
+        .iter()
+        .find(|r| &r[0] == c.contact_id(1).as_str())
+        .unwrap();
+    assert_eq!(&hostile[1], "'=HYPERLINK(\"http://x\",\"a, b\")");
+    // HAR 1.2, by its required fields.
+    let har: serde_json::Value = serde_json::from_slice(&export("har", &[])).unwrap();
+    assert_har_required_fields(&har);
+    assert_eq!(har["log"]["entries"].as_array().unwrap().len(), 2);
+}
