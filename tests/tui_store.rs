@@ -96,6 +96,19 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, _prev: &Seen) -> Seen {
 
 type Driver = support::explorer::Driver<Seen, ()>;
 
+/// An emulator on loopback with `contacts` demo contacts.
+async fn emulator(contacts: usize) -> Emulator {
+    deltascope::emulator::start(
+        EmulatorConfig {
+            contacts,
+            ..Default::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .unwrap()
+}
+
 /// A directory of its own, removed at the end.
 struct TempDir(std::path::PathBuf);
 impl TempDir {
@@ -188,15 +201,7 @@ impl Driver {
 async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
     let dir = TempDir::new("store-flow");
     let store = dir.0.join("sessions.sqlite");
-    let emu = deltascope::emulator::start(
-        EmulatorConfig {
-            contacts: 30,
-            ..Default::default()
-        },
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .unwrap();
+    let emu = emulator(30).await;
     let c = emu.control();
     let (a, b, gone) = (c.contact_id(0), c.contact_id(1), c.contact_id(2));
 
@@ -452,15 +457,7 @@ async fn a_damaged_store_is_said_and_the_explorer_runs_without_it() {
     let dir = TempDir::new("store-damaged");
     let store = dir.0.join("sessions.sqlite");
     std::fs::write(&store, b"not a database at all, just text ".repeat(200)).unwrap();
-    let emu = deltascope::emulator::start(
-        EmulatorConfig {
-            contacts: 5,
-            ..Default::default()
-        },
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .unwrap();
+    let emu = emulator(5).await;
     // --resume asks for the store: refused before the terminal is taken, with the reason.
     let e = prepare(
         &args(&emu, &store, Some("latest")),
@@ -539,15 +536,7 @@ async fn rounds_recorded_by_sync_open_in_the_explorer_while_it_records_its_own()
     let dir = TempDir::new("store-sync");
     let store = dir.0.join("sessions.sqlite");
     let state = dir.0.join("contacts.state");
-    let emu = deltascope::emulator::start(
-        EmulatorConfig {
-            contacts: 40,
-            ..Default::default()
-        },
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .unwrap();
+    let emu = emulator(40).await;
     let c = emu.control();
     let root = emu.base_url();
     // A cron job: one round now, one later from the state file: one stored session.
@@ -650,15 +639,7 @@ async fn each_export_of_the_cli_parses_back() {
     let dir = TempDir::new("store-export");
     let store = dir.0.join("sessions.sqlite");
     let state = dir.0.join("contacts.state");
-    let emu = deltascope::emulator::start(
-        EmulatorConfig {
-            contacts: 25,
-            ..Default::default()
-        },
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .unwrap();
+    let emu = emulator(25).await;
     let c = emu.control();
     let root = emu.base_url();
     sync_record(&root, &store, &state);
