@@ -19,17 +19,17 @@ pub(super) async fn start_recording(
     if !args.record {
         return Ok(None);
     }
-    let path = args
-        .store
-        .clone()
-        .filter(|p| !p.as_os_str().is_empty())
-        .or_else(crate::store::default_path)
-        .ok_or_else(|| {
-            fail(
-                exit::USAGE,
-                "--record: no data directory is known (HOME is not set): give the file with --store",
-            )
-        })?;
+    let path = crate::store::StoreArgs {
+        store: args.store.clone(),
+        no_store: false,
+    }
+    .path()
+    .ok_or_else(|| {
+        fail(
+            exit::USAGE,
+            "--record: no data directory is known (HOME is not set): give the file with --store",
+        )
+    })?;
     let store = Store::open(&path).map_err(|e| fail(exit::TRANSPORT, format!("--record: {e}")))?;
     let continued = match saved {
         Some(state) => store

@@ -271,42 +271,13 @@ impl EngineExecutor {
     /// Runs a jq filter over a page body, or over the replica's live objects in an array
     /// (`Msg::Jq`), off the UI thread.
     pub(super) fn jq(&self, filter: String, page: Option<SharedText>, tx: &UnboundedSender<Msg>) {
-        let input = match page {
-            Some(body) => Ok(body),
-            None => {
-                let s = lock(&self.shared);
-                match s.session.as_ref() {
-                    Some(session) => {
-                        // One JSON array of the live objects, as the engine holds them.
-                        let mut text = String::from("[");
-                        for (i, k) in session
-                            .replica()
-                            .known()
-                            .filter(|k| k.state == crate::graph::replica::ObjectState::Live)
-                            .enumerate()
-                        {
-                            if i > 0 {
-                                text.push(',');
-                            }
-                            match (k.raw, k.object) {
-                                (Some(raw), _) => {
-                                    text.push_str(std::str::from_utf8(raw).unwrap_or("null"))
-                                }
-                                (None, Some(obj)) => text.push_str(
-                                    &serde_json::to_string(obj).unwrap_or_else(|_| "null".into()),
-                                ),
-                                (None, None) => text.push_str("null"),
-                            }
-                        }
-                        text.push(']');
-                        Ok(SharedText::from(text))
-                    }
-                    None => Err("no replica yet".to_owned()),
-                }
-            }
-        };
-        let tx = tx.clone();
+        let (tx, shared) = (tx.clone(), self.shared.clone());
+        // Off the UI thread: the replica's array of a million objects is built there too.
         self.runtime.spawn_blocking(move || {
+            let input = match page {
+                Some(body) => Ok(body),
+                None => replica_array(&lock(&shared)),
+            };
             let result = input
                 .and_then(|input| crate::jq::run(&filter, input.as_bytes()))
                 .map(|out| {
@@ -334,36 +305,29 @@ impl EngineExecutor {
     /// A snapshot of the engine's replica for the replica view (`Msg::Replica`): taken under
     /// the session's lock (shared slices, nothing parsed), sorted off it.
     pub(super) fn load_replica(&self, tx: &UnboundedSender<Msg>) {
-        use crate::tui::view::{ObjectRow, ReplicaRow, ReplicaView, SharedText};
-        let s = lock(&self.shared);
-        let Some(session) = s.session.as_ref() else {
-            drop(s);
-            let _ = tx.send(Msg::Replica(Box::default()));
-            return;
-        };
-        let (live, soft_deleted, hard_deleted) = session.replica().counts();
-        let mut rows: Vec<ReplicaRow> = session
-            .replica()
-            .known()
-            .map(|k| {
-                let json = match (k.raw, k.object) {
-                    (Some(raw), _) => SharedText::whole(raw),
-                    (None, Some(obj)) => {
-                        SharedText::from(serde_json::to_string(obj).unwrap_or_default())
-                    }
-                    (None, None) => SharedText::from(serde_json::json!({ "id": k.id }).to_string()),
-                };
-                ReplicaRow {
+        use crate::tui::view::{ObjectRow, ReplicaRow, ReplicaView};
+        let (tx, shared) = (tx.clone(), self.shared.clone());
+        // Off the UI thread; the session's lock is held while the rows are taken (shared
+        // slices, nothing parsed), not while they are sorted.
+        self.runtime.spawn_blocking(move || {
+            let s = lock(&shared);
+            let Some(session) = s.session.as_ref() else {
+                drop(s);
+                let _ = tx.send(Msg::Replica(Box::default()));
+                return;
+            };
+            let (live, soft_deleted, hard_deleted) = session.replica().counts();
+            let mut rows: Vec<ReplicaRow> = session
+                .replica()
+                .known()
+                .map(|k| ReplicaRow {
                     id: k.id.into(),
                     state: k.state,
                     round: k.changed_in,
-                    row: ObjectRow::from_json(json, false, false),
-                }
-            })
-            .collect();
-        drop(s);
-        let tx = tx.clone();
-        self.runtime.spawn_blocking(move || {
+                    row: ObjectRow::from_json(known_json(&k), false, false),
+                })
+                .collect();
+            drop(s);
             rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
             let _ = tx.send(Msg::Replica(Box::new(ReplicaView {
                 rows,
@@ -456,6 +420,35 @@ impl EngineExecutor {
             });
         });
     }
+}
+
+/// An object's JSON as the replica holds it: its text as received, else its state as the
+/// rounds merged it, else (deleted for good) just its id.
+fn known_json(k: &crate::graph::replica::Known<'_>) -> SharedText {
+    match (k.raw, k.object) {
+        (Some(raw), _) => SharedText::whole(raw),
+        (None, Some(obj)) => SharedText::from(serde_json::to_string(obj).unwrap_or_default()),
+        (None, None) => SharedText::from(serde_json::json!({ "id": k.id }).to_string()),
+    }
+}
+
+/// The replica's live objects as one JSON array (a jq filter's input).
+fn replica_array(s: &Shared) -> Result<SharedText, String> {
+    let session = s.session.as_ref().ok_or("no replica yet")?;
+    let mut text = String::from("[");
+    for (i, k) in session
+        .replica()
+        .known()
+        .filter(|k| k.state == crate::graph::replica::ObjectState::Live)
+        .enumerate()
+    {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&known_json(&k));
+    }
+    text.push(']');
+    Ok(SharedText::from(text))
 }
 
 fn store_problem(tx: &UnboundedSender<Msg>, text: String) {
