@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Generates assets/schema/{user,group,orgContact}.{v1.0,beta}.json from Graph's CSDL metadata.
+"""Generates assets/schema/<entity>.{v1.0,beta}.json from Graph's CSDL metadata.
+
+Entities: the directory ones (user, group, orgContact, application, servicePrincipal, device,
+directoryRole, administrativeUnit, oAuth2PermissionGrant), Outlook's (message, mailFolder,
+event, contact), driveItem and todoTask: every entity type the catalog's delta resources return.
 
 v1.0 read: microsoftgraph/msgraph-metadata, clean_v10_metadata/cleanMetadata.xml at commit
 84c1cb513c0b32cd1d9373d79ad4b6ffae991c42 (2026-08-04; repository snapshot f54f11b6, 2026-08-20).
@@ -71,6 +75,28 @@ DEFAULTS = {
         "mailNickname", "surname",
     ],
 }
+
+# The entity types added for the catalog's other delta resources. Returned without $select:
+# every property but those listed in NOT_DEFAULT (their delta pages return the object as the
+# list operation does; message.md, event.md and driveitem.md say which properties come only
+# with $select or never in a collection).
+ALL_DEFAULT = [
+    "application", "servicePrincipal", "device", "directoryRole", "administrativeUnit",
+    "oAuth2PermissionGrant", "message", "mailFolder", "event", "contact", "driveItem",
+    "todoTask",
+]
+NOT_DEFAULT = {
+    # message.md: internetMessageHeaders and uniqueBody are returned only with $select.
+    "message": ["internetMessageHeaders", "uniqueBody"],
+    # driveitem.md: content is the stream (a separate request); searchResult only in search
+    # results; pendingOperations is beta-era and not returned by delta.
+    "driveItem": ["content", "searchResult", "pendingOperations"],
+    # directoryRole/administrativeUnit/... : nothing held back.
+}
+# driveItem's content stream cannot be selected in a collection.
+NOT_DELTA = {"driveItem": ["content"]}
+for _e in ALL_DEFAULT:
+    DEFAULTS.setdefault(_e, [])
 
 # Not accepted in a delta $select (read only for a single object).
 # user: api-reference/v1.0/api/user-list.md, "The following properties are only supported when
@@ -217,25 +243,33 @@ def main():
         props_of = lambda entity: properties(types, entity)  # noqa: E731
         source = {"repository": SOURCE_REPO, "path": args.path, "commit": args.commit}
     docs = []
-    for entity in ("user", "group", "orgContact"):
+    for entity in ["user", "group", "orgContact"] + ALL_DEFAULT:
         props = props_of(entity)
         names = {n for n, _ in props}
-        for n in DEFAULTS[entity] + SINGLE_ONLY[entity]:
-            if n not in names:
+        listed = (DEFAULTS[entity] + SINGLE_ONLY.get(entity, []) + NOT_DEFAULT.get(entity, [])
+                  + NOT_DELTA.get(entity, []))
+        for n in listed:
+            if n not in names and not (args.version == "beta" and n in NOT_DEFAULT.get(entity, [])):
                 sys.exit(f"{entity}.{n} is listed here but not in the metadata")
+        if entity in ALL_DEFAULT:
+            DEFAULTS[entity] = [n for n in sorted(names) if n not in NOT_DEFAULT.get(entity, [])]
         docs.append((entity, props))
     for entity, props in docs:
+        own = dict(source)
+        if "untyped" in own:
+            own["untyped"] = [u for u in own["untyped"] if u.startswith(entity + ".")]
         doc = {
             "entity": entity,
             "version": args.version,
-            "source": source,
+            "source": own,
             "generatedBy": "assets/schema/generate.py",
             "properties": [
                 {
                     "name": n,
                     "type": t,
                     "default": n in DEFAULTS[entity],
-                    "delta": n not in SINGLE_ONLY[entity],
+                    "delta": n not in SINGLE_ONLY.get(entity, [])
+                    and n not in NOT_DELTA.get(entity, []),
                 }
                 for n, t in props
             ],
