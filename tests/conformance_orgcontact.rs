@@ -90,6 +90,7 @@ fn query(select: &[&str], minimal: bool) -> DeltaQuery {
         minimal,
         top: None,
         latest: false,
+        ..DeltaQuery::default()
     }
 }
 

@@ -277,12 +277,14 @@ fn unsupported_options_per_resource() {
     q.params.insert("userId".into(), ORG.into());
     assert_eq!(error_fields(&q), ["userId"]);
 
-    let q = DeltaQuery::new("mailFolders", ApiVersion::V1_0);
+    let q = DeltaQuery::new("mailboxes", ApiVersion::V1_0);
     let e = errors(&q);
     assert_eq!(e[0].0, "resource");
     assert!(
         e[0].1
-            .contains("contacts, recordings, transcripts, users, groups")
+            .contains("contacts, users, groups, applications, servicePrincipals"),
+        "{}",
+        e[0].1
     );
 
     // $top where supported, but the known issue is worth a warning

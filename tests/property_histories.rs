@@ -155,6 +155,7 @@ async fn run_history(h: History) -> Result<(), TestCaseError> {
         minimal: h.minimal,
         top: None,
         latest: false,
+        ..DeltaQuery::default()
     };
     let harness = Harness {
         http: reqwest::Client::new(),

@@ -26,7 +26,7 @@ pub struct LinkInfo {
     pub dollar: bool,
     /// The token as it appears in the link (not decoded).
     pub token: String,
-    /// `$deltatoken=latest`: "sync from now", not a real state token.
+    /// `$deltatoken=latest` or `token=latest`: "sync from now", not a real state token.
     pub latest: bool,
 }
 
@@ -70,14 +70,38 @@ fn kind_of(name: &str) -> Option<(TokenKind, bool)> {
 }
 
 /// Finds the state token in a link. The part after `#` is ignored.
+///
+/// driveItem's links also pass the token as the function's parameter, as its docs show them:
+/// `…/delta(token='abc')`, `…/delta?(token='abc')`; those are read too.
 pub fn classify(link: &str) -> Result<LinkInfo, LinkError> {
     let without_fragment = link.split('#').next().unwrap_or(link);
-    let Some((_, query)) = without_fragment.split_once('?') else {
-        return Err(LinkError::NoQuery);
+    let (path, query) = match without_fragment.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (without_fragment, None),
     };
+    // `delta(token=…)` in the path: the parameter list as one more pair.
+    let in_path = path
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.split_once('('))
+        .map(|(_, params)| params);
+    if query.is_none() && in_path.is_none() {
+        return Err(LinkError::NoQuery);
+    }
     let mut found: Option<LinkInfo> = None;
-    for pair in query.split('&') {
+    let pairs = query.into_iter().flat_map(|q| q.split('&')).chain(in_path);
+    for pair in pairs {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // `(token='abc')`: the function-parameter spelling.
+        let (name, value) = match name.strip_prefix('(') {
+            Some(n) => (n, value.strip_suffix(')').unwrap_or(value)),
+            None if in_path == Some(pair) => (name, value.strip_suffix(')').unwrap_or(value)),
+            None => (name, value),
+        };
+        let value = value
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .unwrap_or(value);
         // `%24` is `$` percent-encoded: some proxies do that.
         let name_decoded;
         let name = if let Some(rest) = name.strip_prefix("%24") {
@@ -103,7 +127,7 @@ pub fn classify(link: &str) -> Result<LinkInfo, LinkError> {
             param: name.to_owned(),
             dollar,
             token: value.to_owned(),
-            latest: kind == TokenKind::Delta && value.eq_ignore_ascii_case("latest"),
+            latest: kind != TokenKind::Skip && value.eq_ignore_ascii_case("latest"),
         });
     }
     found.ok_or(LinkError::NoToken)
@@ -177,6 +201,40 @@ mod tests {
             classify("https://g/x/delta?skipToken={deltaToken1}").unwrap_or_else(|e| panic!("{e}"));
         assert!(i.ambiguous());
         assert_eq!(i.token, "{deltaToken1}");
+        // driveItem, as its docs write the links.
+        for (link, token) in [
+            ("https://g/v1.0/me/drive/root/delta?token=abc", "abc"),
+            (
+                "https://g/v1.0/me/drive/delta(token=1230919asd190410jlka)",
+                "1230919asd190410jlka",
+            ),
+            (
+                "https://g/v1.0/me/drive/root/delta?(token='MzslMjM0')",
+                "MzslMjM0",
+            ),
+            ("https://g/v1.0/me/drive/root/delta(token='Mzsl')", "Mzsl"),
+        ] {
+            let i = classify(link).unwrap_or_else(|e| panic!("{link}: {e}"));
+            assert_eq!(
+                (i.kind, i.token.as_str()),
+                (TokenKind::Token, token),
+                "{link}"
+            );
+        }
+        assert!(
+            classify("https://g/v1.0/me/drive/root/delta?token=latest").is_ok_and(|i| i.latest)
+        );
+        assert!(
+            classify("https://g/v1.0/contacts/delta?$deltatoken=latest").is_ok_and(|i| i.latest)
+        );
+        assert_eq!(
+            classify("https://g/v1.0/me/drive/root/delta()"),
+            Err(LinkError::NoToken)
+        );
+        assert_eq!(
+            classify("https://g/v1.0/users/delta"),
+            Err(LinkError::NoQuery)
+        );
     }
 
     #[test]

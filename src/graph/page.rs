@@ -195,6 +195,8 @@ struct ItemHead<'a> {
     id: Option<&'a RawValue>,
     #[serde(borrow, rename = "@removed")]
     removed: Option<Removed<'a>>,
+    #[serde(borrow)]
+    deleted: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -384,7 +386,8 @@ fn read_head(
         Some(t) => serde_json::from_str::<Option<Removed<'_>>>(t)?.map(Removed::reason),
         None => None,
     };
-    Ok((id, removed))
+    let facet = head.deleted.and_then(|r| json.get(r));
+    Ok((id, removed.or_else(|| facet.and_then(deleted_facet))))
 }
 
 /// The same, with serde reading the whole item (what the scan leaves to it: escaped or
@@ -406,7 +409,21 @@ fn head_by_serde(
         },
         None => ItemId::Missing,
     };
-    Ok((id, head.removed.map(Removed::reason)))
+    let removed = head.removed.map(Removed::reason);
+    Ok((
+        id,
+        removed.or_else(|| head.deleted.map(RawValue::get).and_then(deleted_facet)),
+    ))
+}
+
+/// A `deleted` facet (driveItem delta: the item is gone, written with its `id` and the facet,
+/// never with `@removed`) is a removal for good, as `@removed` with reason `deleted` is. Only an
+/// object counts: `"deleted": null` or another value is a property like any other.
+fn deleted_facet(value: &str) -> Option<RemovedReason> {
+    value
+        .trim_start()
+        .starts_with('{')
+        .then_some(RemovedReason::Deleted)
 }
 
 impl Removed<'_> {

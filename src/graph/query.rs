@@ -2,15 +2,20 @@
 //!
 //! Query options exist only on the first request: Graph folds them into the state token, and
 //! every later request is a link followed as returned.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{Catalog, IdKind, ParamKind, ResourceSpec};
 pub use super::page::{PageRequest, RequestKind};
+
+mod custom;
+mod template;
+mod validate;
+use template::QUERY_VALUE;
 
 /// Most ids a delta `$filter` accepts.
 pub const MAX_FILTER_IDS: usize = 50;
@@ -196,9 +201,15 @@ impl FromStr for ApiVersion {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeltaQuery {
-    /// Catalog name: contacts, recordings, transcripts, users, groups.
+    /// Catalog name (contacts, users, servicePrincipals, messages, driveItems, …); ignored
+    /// when `path` is given.
     pub resource: String,
+    /// A delta path of the user's own, under `/{api}` (`/me/mailFolders('Inbox')/messages/delta?
+    /// $select=subject`), for what the catalog does not list: walked by the generic rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub api: ApiVersion,
     /// Path parameters: userId, meetingOrganizerUserId, startDateTime.
     pub params: BTreeMap<String, String>,
@@ -210,8 +221,15 @@ pub struct DeltaQuery {
     pub minimal: bool,
     /// `$top`
     pub top: Option<u32>,
-    /// `$deltatoken=latest`
+    /// `$deltatoken=latest` (`token=latest` for driveItems)
     pub latest: bool,
+    /// `Prefer: odata.maxpagesize=N`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_page_size: Option<u32>,
+    /// `$filter=isof('microsoft.graph.T') or …` (directoryObjects): the types, as `user` or
+    /// `microsoft.graph.user`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
 }
 
 /// One thing wrong (or worth knowing) about a query, tied to the option it concerns.
@@ -268,33 +286,6 @@ pub enum QueryError {
     BadRoot { input: String, reason: String },
 }
 
-/// Characters escaped in a path parameter's value.
-const PATH_VALUE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'\'')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'[')
-    .add(b']')
-    .add(b'\\')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
-
-/// Characters escaped in a query option's value: all but the unreserved ones.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 /// `8-4-4-4-12` hexadecimal digits.
 pub fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
@@ -345,6 +336,10 @@ impl DeltaQuery {
     /// warnings only (the catalog may lag behind Graph).
     pub fn validate(&self, c: &Catalog) -> Validation {
         let mut v = Validation::default();
+        if let Some(path) = &self.path {
+            self.validate_custom(path, c, &mut v);
+            return v;
+        }
         let Some(spec) = c.get(&self.resource) else {
             v.error(
                 "resource",
@@ -396,10 +391,18 @@ impl DeltaQuery {
             v.error(
                 "latest",
                 format!(
-                    "{entity} delta does not support $deltatoken=latest (only directory resources such as contacts, users and groups do); run a full round instead"
+                    "{entity} delta does not support starting from now ($deltatoken=latest is for directory resources, token=latest for driveItems); run a full round instead"
                 ),
             );
         }
+        if self.latest && self.param_value(spec, "token").is_some() {
+            v.error(
+                "latest",
+                "give either latest (start from now) or a timestamp token (start from that moment), not both",
+            );
+        }
+        self.validate_page_size(spec, &mut v);
+        self.validate_types(spec, &mut v);
         v
     }
 
@@ -418,173 +421,6 @@ impl DeltaQuery {
         })
     }
 
-    fn validate_params(&self, spec: &ResourceSpec, v: &mut Validation) {
-        for name in self.params.keys() {
-            if spec.param(name).is_none() {
-                if spec.params.is_empty() {
-                    v.error(name, format!("{} delta takes no parameters", spec.entity));
-                } else {
-                    let known: Vec<&str> = spec.params.iter().map(|p| p.name.as_str()).collect();
-                    v.error(
-                        name,
-                        format!(
-                            "{} delta has no parameter {name} (it takes {})",
-                            spec.entity,
-                            known.join(", ")
-                        ),
-                    );
-                }
-            }
-        }
-        for p in &spec.params {
-            let Some(value) = self.param_value(spec, &p.name) else {
-                // A missing value that defaults to another missing required one: the other's
-                // error says it all.
-                let covered = p
-                    .default_from
-                    .as_deref()
-                    .and_then(|from| spec.param(from))
-                    .is_some_and(|from| from.required);
-                if p.required && !covered {
-                    let mut msg = format!(
-                        "{} is required: {} (e.g. {})",
-                        p.name, p.description, p.example
-                    );
-                    if p.name == "meetingOrganizerUserId" {
-                        msg = format!(
-                            "meetingOrganizerUserId is required: Graph fails the request without it. Give the object id (GUID) of the user who organizes the meetings, e.g. {} (the user whose meetings are read defaults to it)",
-                            p.example
-                        );
-                    }
-                    v.error(&p.name, msg);
-                }
-                continue;
-            };
-            match p.kind {
-                ParamKind::Guid if !is_guid(value) => v.error(
-                    &p.name,
-                    format!(
-                        "{value:?} is not an object id: expected a GUID like {} (hexadecimal digits in groups of 8-4-4-4-12)",
-                        p.example
-                    ),
-                ),
-                ParamKind::User if !is_guid(value) && !is_upn(value) => v.error(
-                    &p.name,
-                    format!(
-                        "{value:?} is neither an object id (a GUID like {}) nor a userPrincipalName (name@domain)",
-                        p.example
-                    ),
-                ),
-                ParamKind::Datetime if !is_utc_datetime(value) => {
-                    let extra = if value.len() == 10 && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() {
-                        format!(" (for midnight UTC write {value}T00:00:00Z)")
-                    } else {
-                        String::new()
-                    };
-                    v.error(
-                        &p.name,
-                        format!(
-                            "{value:?} is not an ISO-8601 UTC date and time: expected the form {} (with T and a final Z){extra}",
-                            p.example
-                        ),
-                    )
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn validate_select(&self, spec: &ResourceSpec, v: &mut Validation) {
-        let mut seen = BTreeSet::new();
-        for prop in &self.select {
-            let prop = prop.trim();
-            if prop.is_empty() {
-                continue;
-            }
-            if !is_property_name(prop) {
-                v.error(
-                    "select",
-                    format!(
-                        "{prop:?} is not a property name (letters, digits, _ . @ only; separate properties with commas)"
-                    ),
-                );
-                continue;
-            }
-            if !seen.insert(prop.to_ascii_lowercase()) {
-                v.warn("select", format!("{prop} is selected twice"));
-                continue;
-            }
-            if !spec.is_known_property(prop, self.api) {
-                v.warn(
-                    "select",
-                    format!(
-                        "{prop} is not a known {} property (Graph answers 400 if it does not exist); known: {}",
-                        spec.entity,
-                        spec.known_properties_for(self.api).join(", ")
-                    ),
-                );
-            }
-        }
-        if !seen.is_empty() && !spec.supports.select {
-            v.warn(
-                "select",
-                format!(
-                    "$select is not documented for {} delta; Graph may ignore it",
-                    spec.entity
-                ),
-            );
-        }
-    }
-
-    fn validate_ids(&self, spec: &ResourceSpec, v: &mut Validation) {
-        if self.ids.is_empty() {
-            return;
-        }
-        if !spec.supports.filter_ids {
-            v.error(
-                "ids",
-                format!(
-                    "{} delta does not support $filter: it cannot be limited to chosen ids",
-                    spec.entity
-                ),
-            );
-            return;
-        }
-        if self.ids.len() > MAX_FILTER_IDS {
-            v.error(
-                "ids",
-                format!(
-                    "{} ids given, but a delta $filter takes at most {MAX_FILTER_IDS}; split them over several queries",
-                    self.ids.len()
-                ),
-            );
-        }
-        let mut seen = BTreeSet::new();
-        for (i, id) in self.ids.iter().enumerate() {
-            let id = id.trim();
-            let bad = match spec.id_kind {
-                IdKind::Guid => !is_guid(id),
-                IdKind::Opaque => {
-                    id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control())
-                }
-            };
-            if bad {
-                let expected = match spec.id_kind {
-                    IdKind::Guid => {
-                        "expected an object id, a GUID like 477e9fc6-5de7-4406-bb2a-7e5c83c9ffff"
-                    }
-                    IdKind::Opaque => "ids cannot be empty or contain spaces",
-                };
-                v.error(
-                    "ids",
-                    format!("id #{} {id:?} is malformed: {expected}", i + 1),
-                );
-            } else if !seen.insert(id.to_ascii_lowercase()) {
-                v.warn("ids", format!("id {id} is given twice"));
-            }
-        }
-    }
-
     /// The first request of the query's first round. Fails when [`DeltaQuery::validate`] finds
     /// errors.
     pub fn first_request(&self, c: &Catalog, root: &GraphRoot) -> Result<PageRequest, QueryError> {
@@ -592,14 +428,42 @@ impl DeltaQuery {
         if !v.is_ok() {
             return Err(QueryError::Invalid(v));
         }
-        let Some(spec) = c.get(&self.resource) else {
-            return Err(QueryError::Invalid(v));
+        let (mut url, spec) = match &self.path {
+            Some(path) => (self.custom_url(path, root)?, None),
+            None => {
+                let Some(spec) = c.get(&self.resource) else {
+                    return Err(QueryError::Invalid(v));
+                };
+                let path = template::render_first(spec.templates(), |name| {
+                    self.param_value(spec, name).map(str::to_owned)
+                });
+                (
+                    format!("{}/{}{}", root.as_str(), self.api, path),
+                    Some(spec),
+                )
+            }
         };
-        let path = render_template(&spec.path_template, |name| {
-            self.param_value(spec, name)
-                .map(|value| utf8_percent_encode(value, PATH_VALUE).to_string())
-        });
-        let mut url = format!("{}/{}{}", root.as_str(), self.api, path);
+        let options = self.options(spec);
+        if !options.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&options.join("&"));
+        }
+        let mut headers = Vec::new();
+        if self.minimal {
+            headers.push(("Prefer".to_owned(), "return=minimal".to_owned()));
+        }
+        if let Some(n) = self.max_page_size {
+            headers.push(("Prefer".to_owned(), format!("odata.maxpagesize={n}")));
+        }
+        Ok(PageRequest {
+            url,
+            headers,
+            kind: RequestKind::Initial,
+        })
+    }
+
+    /// The query options of the first request, in the order Graph's docs write them.
+    fn options(&self, spec: Option<&ResourceSpec>) -> Vec<String> {
         let mut options: Vec<String> = Vec::new();
         let select: Vec<&str> = self
             .select
@@ -610,99 +474,65 @@ impl DeltaQuery {
         if !select.is_empty() {
             options.push(format!("$select={}", select.join(",")));
         }
-        if !self.ids.is_empty() {
-            let filter = self
-                .ids
-                .iter()
-                .map(|id| format!("id eq '{}'", id.trim().replace('\'', "''")))
-                .collect::<Vec<_>>()
-                .join(" or ");
+        let filter: Vec<String> = self
+            .types
+            .iter()
+            .filter_map(|t| directory_type(t))
+            .map(|t| format!("isof('microsoft.graph.{t}')"))
+            .chain(
+                self.ids
+                    .iter()
+                    .map(|id| format!("id eq '{}'", id.trim().replace('\'', "''"))),
+            )
+            .collect();
+        if !filter.is_empty() {
             options.push(format!(
                 "$filter={}",
-                utf8_percent_encode(&filter, QUERY_VALUE)
+                utf8_percent_encode(&filter.join(" or "), QUERY_VALUE)
             ));
         }
         if let Some(top) = self.top {
             options.push(format!("$top={top}"));
         }
         if self.latest {
-            options.push("$deltatoken=latest".to_owned());
+            options.push(
+                spec.map_or("$deltatoken=latest", ResourceSpec::latest_query)
+                    .to_owned(),
+            );
         }
-        if !options.is_empty() {
-            url.push('?');
-            url.push_str(&options.join("&"));
-        }
-        let mut headers = Vec::new();
-        if self.minimal {
-            headers.push(("Prefer".to_owned(), "return=minimal".to_owned()));
-        }
-        Ok(PageRequest {
-            url,
-            headers,
-            kind: RequestKind::Initial,
-        })
+        options
     }
 }
 
-/// Replaces `{name}` by `value(name)`; a `[…]` part is kept only when all its names have values.
-/// A required name without value is left as `{name}` (validation reports it first).
-fn render_template(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
-    fn render(
-        part: &str,
-        value: &dyn Fn(&str) -> Option<String>,
-        optional: bool,
-    ) -> Option<String> {
-        let mut out = String::with_capacity(part.len());
-        let mut rest = part;
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('}') else {
-                out.push_str(&rest[open..]);
-                return Some(out);
-            };
-            let name = &after[..close];
-            match value(name) {
-                Some(v) => out.push_str(&v),
-                None if optional => return None,
-                None => {
-                    out.push('{');
-                    out.push_str(name);
-                    out.push('}');
-                }
-            }
-            rest = &after[close + 1..];
-        }
-        out.push_str(rest);
-        Some(out)
-    }
-    let mut out = String::with_capacity(template.len() + 64);
-    let mut rest = template;
-    while let Some(open) = rest.find('[') {
-        out.push_str(&render(&rest[..open], &value, false).unwrap_or_default());
-        let after = &rest[open + 1..];
-        let close = after.find(']').unwrap_or(after.len());
-        if let Some(part) = render(&after[..close], &value, true) {
-            out.push_str(&part);
-        }
-        rest = after.get(close + 1..).unwrap_or("");
-    }
-    out.push_str(&render(rest, &value, false).unwrap_or_default());
-    out
+/// The directory types `directoryObjects/delta` filters on with `isof()`.
+pub const DIRECTORY_TYPES: [&str; 9] = [
+    "administrativeUnit",
+    "application",
+    "appRoleAssignment",
+    "device",
+    "directoryRole",
+    "group",
+    "orgContact",
+    "servicePrincipal",
+    "user",
+];
+
+/// `t` (`user`, `microsoft.graph.user`, `#microsoft.graph.User`) as the type's own spelling.
+pub fn directory_type(t: &str) -> Option<&'static str> {
+    let t = t.trim().trim_start_matches('#');
+    let t = t
+        .get(..16)
+        .filter(|p| p.eq_ignore_ascii_case("microsoft.graph."))
+        .map_or(t, |_| &t[16..]);
+    DIRECTORY_TYPES
+        .iter()
+        .find(|d| d.eq_ignore_ascii_case(t))
+        .copied()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn template_optional_parts() {
-        let t = "/a/f(x='{x}'[,y={y}])/delta";
-        let with = render_template(t, |n| Some(n.to_uppercase()));
-        assert_eq!(with, "/a/f(x='X',y=Y)/delta");
-        let without = render_template(t, |n| (n == "x").then(|| "X".to_owned()));
-        assert_eq!(without, "/a/f(x='X')/delta");
-    }
 
     #[test]
     fn guid_and_datetime_checks() {

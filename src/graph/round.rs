@@ -296,12 +296,15 @@ impl Session {
 
     /// The first page of a round: a new summary, nothing seen yet.
     fn open_round(&mut self, page: &Page, report: &mut PageReport) {
-        let latest = page.request.kind == RequestKind::Initial
-            && link::classify(&page.request.url).is_ok_and(|i| i.latest);
-        let full = page.request.kind == RequestKind::Initial && !latest;
+        // A first request with a token (latest, driveItem's timestamp) is no full round.
+        let token = (page.request.kind == RequestKind::Initial)
+            .then(|| link::classify(&page.request.url).ok())
+            .flatten();
+        let latest = token.as_ref().is_some_and(|i| i.latest);
+        let full = page.request.kind == RequestKind::Initial && token.is_none();
         if latest && !self.replica.is_empty() {
             report.warnings.push(format!(
-                "this round starts from now ($deltatoken=latest): changes since the last round are skipped, so the {} already in the replica may be out of date (a full round without latest rebuilds it)",
+                "this round starts from now (latest): changes since the last round are skipped, so the {} already in the replica may be out of date (a full round without latest rebuilds it)",
                 plural(self.replica.len(), "object", "objects")
             ));
         }

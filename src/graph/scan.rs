@@ -10,12 +10,14 @@
 
 use std::ops::Range;
 
-/// The `id` and `@removed` of one item, as spans of the item's text, and whether one of its
-/// top-level keys ends with `@delta` (a relationship's link changes).
+/// The `id`, `@removed` and `deleted` (driveItem's facet) of one item, as spans of the item's
+/// text, and whether one of its top-level keys ends with `@delta` (a relationship's link
+/// changes).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(super) struct Head {
     pub id: Option<Range<usize>>,
     pub removed: Option<Range<usize>>,
+    pub deleted: Option<Range<usize>>,
     pub links: bool,
 }
 
@@ -25,7 +27,7 @@ pub(super) struct ScannedPage {
     /// The `value` array in the body, brackets included.
     pub value: Range<usize>,
     /// Each item's span in the body, with its head; `None` when a key of the item is written
-    /// with escapes or `id`/`@removed` is repeated (serde reads that item's head instead).
+    /// with escapes or `id`/`@removed`/`deleted` is repeated (serde reads that item's head instead).
     pub items: Vec<(Range<usize>, Option<Head>)>,
 }
 
@@ -78,7 +80,7 @@ pub(super) fn scan_page(body: &[u8]) -> Option<ScannedPage> {
 }
 
 /// The head of one item (its JSON text), or `None` when the item is not a valid object or a key
-/// is written with escapes or `id`/`@removed` is repeated.
+/// is written with escapes or `id`/`@removed`/`deleted` is repeated.
 pub(super) fn item_head(item: &[u8]) -> Option<Head> {
     let mut s = Scanner { b: item, p: 0 };
     let head = s.item(0)?;
@@ -152,6 +154,7 @@ impl Scanner<'_> {
             let slot = match key.first() {
                 Some(b'i') if key == b"id" => &mut h.id,
                 Some(b'@') if key == b"@removed" => &mut h.removed,
+                Some(b'd') if key == b"deleted" => &mut h.deleted,
                 _ => return,
             };
             if slot.is_some() {

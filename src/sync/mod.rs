@@ -55,9 +55,20 @@ pub mod exit {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SyncArgs {
-    /// The delta resource (from the catalog): contacts, recordings, transcripts, users, groups.
+    /// The delta resource, as Graph names the collection (any case): contacts, users, groups,
+    /// applications, servicePrincipals, devices, directoryRoles, administrativeUnits,
+    /// oauth2PermissionGrants, directoryObjects, messages, mailFolders, events,
+    /// personalContacts, driveItems, recordings, transcripts, todoTasks.
     #[arg(long, short = 'r', default_value = "contacts")]
     pub resource: String,
+    /// A delta path of your own under the API version, instead of --resource:
+    /// "/me/mailFolders('Inbox')/messages/delta?$select=subject". Walked by the generic rules.
+    #[arg(long, conflicts_with = "resource")]
+    pub path: Option<String>,
+    /// A parameter of the resource's path, NAME=VALUE (mailFolderId=inbox, driveId=…,
+    /// startDateTime=…). Repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
     /// Graph API version.
     #[arg(long, default_value = "v1.0")]
     pub api: ApiVersion,
@@ -70,10 +81,18 @@ pub struct SyncArgs {
     /// Send `Prefer: return=minimal`: later rounds carry only the changed properties.
     #[arg(long)]
     pub minimal: bool,
-    /// Page size ($top), where the resource honours it (recordings, transcripts).
+    /// Page size ($top), where the resource honours it (recordings, transcripts, driveItems).
     #[arg(long)]
     pub top: Option<u32>,
-    /// Sync from now: `$deltatoken=latest` (directory resources): no objects, just a deltaLink.
+    /// Page size by `Prefer: odata.maxpagesize=N` (directory and Outlook resources, To Do).
+    #[arg(long, value_name = "N")]
+    pub max_page_size: Option<u32>,
+    /// directoryObjects: the types to track ($filter=isof('microsoft.graph.T')), e.g. user,
+    /// group. Repeatable.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// Sync from now: `$deltatoken=latest` (directory), `token=latest` (driveItems): no
+    /// objects, just a deltaLink.
     #[arg(long)]
     pub latest: bool,
     /// recordings/transcripts: the user whose onlineMeetings are read (defaults to --organizer).
@@ -82,9 +101,12 @@ pub struct SyncArgs {
     /// recordings/transcripts: meetingOrganizerUserId (required by Graph).
     #[arg(long)]
     pub organizer: Option<String>,
-    /// recordings/transcripts: startDateTime, ISO-8601 UTC (e.g. 2024-01-01T00:00:00Z).
+    /// recordings/transcripts/events: startDateTime, ISO-8601 UTC (e.g. 2024-01-01T00:00:00Z).
     #[arg(long)]
     pub start: Option<String>,
+    /// events (calendarView): endDateTime, ISO-8601 UTC.
+    #[arg(long)]
+    pub end: Option<String>,
     /// Graph root (origin), e.g. https://graph.microsoft.com. Without it, an embedded emulator
     /// with a demo tenant is started for this run.
     #[arg(long, env = "DELTASCOPE_GRAPH_ROOT")]
@@ -601,8 +623,15 @@ fn build_query(args: &SyncArgs) -> DeltaQuery {
     if let Some(start) = &args.start {
         params.insert("startDateTime".to_owned(), start.clone());
     }
+    if let Some(end) = &args.end {
+        params.insert("endDateTime".to_owned(), end.clone());
+    }
+    params.extend(args.params.iter().cloned());
     DeltaQuery {
         resource: args.resource.clone(),
+        path: args.path.clone(),
+        max_page_size: args.max_page_size,
+        types: args.types.clone(),
         api: args.api,
         params,
         select: args
@@ -615,6 +644,14 @@ fn build_query(args: &SyncArgs) -> DeltaQuery {
         minimal: args.minimal,
         top: args.top,
         latest: args.latest,
+    }
+}
+
+/// `NAME=VALUE` of `--param`.
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
+        _ => Err(format!("{s:?} is not NAME=VALUE (e.g. mailFolderId=inbox)")),
     }
 }
 

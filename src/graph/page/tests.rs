@@ -61,6 +61,24 @@ fn the_scan_finds_the_top_level_id_and_removal_like_serde() {
             Some("n"),
             None,
         ),
+        // driveItem: a `deleted` facet is the removal; null or another value is not.
+        (
+            r#"{"id":"f","deleted":{"state":"deleted"},"name":"a.txt"}"#,
+            Some("f"),
+            Some(RemovedReason::Deleted),
+        ),
+        (
+            r#"{"deleted" : { },"id":"g"}"#,
+            Some("g"),
+            Some(RemovedReason::Deleted),
+        ),
+        (r#"{"id":"h","deleted":null}"#, Some("h"), None),
+        (r#"{"id":"i","deleted":true}"#, Some("i"), None),
+        (
+            r#"{"id":"j","deleted":{},"@removed":{"reason":"changed"}}"#,
+            Some("j"),
+            Some(RemovedReason::Changed),
+        ),
     ];
     for (json, id, removed) in cases {
         let (scanned, by_serde) = heads(json);
@@ -179,7 +197,7 @@ fn item_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> 
     use proptest::prelude::*;
     (
         proptest::collection::btree_map(
-            "[a-z@]{0,4}|id|@removed|members@delta",
+            "[a-z@]{0,4}|id|@removed|deleted|members@delta",
             json_value(),
             0..6,
         ),
@@ -270,7 +288,7 @@ proptest::proptest! {
     /// Whatever an item holds, the scan agrees with serde (or leaves the item to it).
     #[test]
     fn the_scan_agrees_with_serde_on_any_object(
-        fields in proptest::collection::btree_map("[a-z@]{0,4}|id|@removed", json_value(), 0..6),
+        fields in proptest::collection::btree_map("[a-z@]{0,4}|id|@removed|deleted", json_value(), 0..6),
         pretty in proptest::prelude::any::<bool>(),
     ) {
         let object = serde_json::Value::Object(fields.into_iter().collect());

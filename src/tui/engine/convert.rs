@@ -62,6 +62,7 @@ pub fn delta_query(d: &QueryDraft) -> Result<DeltaQuery, String> {
         minimal: d.minimal,
         top: d.top,
         latest: d.latest,
+        ..DeltaQuery::default()
     })
 }
 
