@@ -674,3 +674,57 @@ async fn new_and_restored_objects_have_marks_of_their_own() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grouped_resource_picker_and_a_path_of_ones_own() {
+    explore(EmulatorConfig::default(), |mut d, _| async move {
+        // enter on the resource row: every resource under its group, and a path of one's own.
+        d.key(KeyCode::Enter);
+        let s = d
+            .wait("the resource picker", |s| s.screen.contains(" Resources ("))
+            .await;
+        for group in [
+            "Directory",
+            "Outlook",
+            "Files",
+            "Teams/Calls",
+            "To Do",
+            "Any delta URL",
+        ] {
+            assert!(s.screen.contains(group), "{group}\n{}", s.screen);
+        }
+        for name in ["servicePrincipals", "messages", "driveItems", "todoTasks"] {
+            assert!(s.screen.contains(name), "{name}\n{}", s.screen);
+        }
+        assert!(s.screen.contains("removals "), "{}", s.screen);
+        // The second entry: users.
+        d.press('j');
+        d.key(KeyCode::Enter);
+        d.wait("users chosen", |s| s.preview_url.ends_with("/v1.0/users/delta"))
+            .await;
+        // The last entry: a path of one's own, typed and sent as written.
+        d.key(KeyCode::Enter);
+        for _ in 0..40 {
+            d.press('j');
+        }
+        d.key(KeyCode::Enter);
+        for c in "/contacts/delta?$select=displayName".chars() {
+            d.press(c);
+        }
+        d.key(KeyCode::Enter);
+        let s = d
+            .wait("the own path in the preview", |s| {
+                s.preview_url.ends_with("/v1.0/contacts/delta?$select=displayName")
+            })
+            .await;
+        assert!(s.screen.contains("your own path below"), "{}", s.screen);
+        d.press('F');
+        let s = d
+            .wait("the round of the own path", |s| round_complete(s, 1))
+            .await;
+        assert_eq!(s.rows.len(), 250);
+        assert!(s.rows.iter().all(|(_, _, name)| name.is_some()));
+        d.press('q');
+    })
+    .await;
+}

@@ -31,6 +31,15 @@ pub struct LinkInfo {
 }
 
 impl LinkInfo {
+    /// driveItem's timestamp token (`token=2021-09-29T20%3A00%3A00Z`): changes since then.
+    pub fn is_timestamp(&self) -> bool {
+        self.kind == TokenKind::Token
+            && chrono::DateTime::parse_from_rfc3339(
+                &percent_encoding::percent_decode_str(&self.token).decode_utf8_lossy(),
+            )
+            .is_ok()
+    }
+
     /// The spelling alone does not tell a nextLink from a deltaLink: `skipToken` without `$`
     /// (callRecording uses it in both) and `token`.
     pub fn ambiguous(&self) -> bool {

@@ -52,8 +52,7 @@ pub struct Session {
     guard: RoundGuard,
 }
 
-/// `$top` of a first request on a resource with the documented `$top` known issue
-/// (callRecording and callTranscript delta).
+/// `$top` of a first callRecording/callTranscript request (the documented `$top` issue).
 fn top_with_known_issue(first: &PageRequest) -> Option<usize> {
     let url = url::Url::parse(&first.url).ok()?;
     let path = url.path().to_ascii_lowercase();
@@ -197,7 +196,6 @@ impl Session {
 
     /// Starts a new full round from the query's first request (after `syncStateNotFound`, a
     /// tampered token, a link that cannot be followed …); the round in progress is abandoned.
-    ///
     /// A session resumed from a saved link knows the first request only when it was given with
     /// [`Session::with_first_request`]; without it nothing changes and the error says so (start
     /// a new session from the query, or [`Session::restart_from`] a first request).
@@ -296,12 +294,11 @@ impl Session {
 
     /// The first page of a round: a new summary, nothing seen yet.
     fn open_round(&mut self, page: &Page, report: &mut PageReport) {
-        // A first request with a token (latest, driveItem's timestamp) is no full round.
-        let token = (page.request.kind == RequestKind::Initial)
-            .then(|| link::classify(&page.request.url).ok())
-            .flatten();
+        // From now (latest) or a moment (a timestamp token): no full round; a 410 restart is.
+        let initial = page.request.kind == RequestKind::Initial;
+        let token = link::classify(&page.request.url).ok().filter(|_| initial);
         let latest = token.as_ref().is_some_and(|i| i.latest);
-        let full = page.request.kind == RequestKind::Initial && token.is_none();
+        let full = initial && !token.is_some_and(|i| i.latest || i.is_timestamp());
         if latest && !self.replica.is_empty() {
             report.warnings.push(format!(
                 "this round starts from now (latest): changes since the last round are skipped, so the {} already in the replica may be out of date (a full round without latest rebuilds it)",

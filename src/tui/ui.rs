@@ -51,6 +51,9 @@ fn draw_panes(frame: &mut Frame, m: &Model) {
     if m.mode == Mode::Found {
         panes::found::draw(frame, area, m);
     }
+    if m.mode == Mode::Resources {
+        panes::resources::draw(frame, area, m);
+    }
     panes::found::draw_prompt(frame, area, m);
     if m.mode == Mode::History {
         panes::history::draw(frame, area, m);

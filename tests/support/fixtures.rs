@@ -36,6 +36,10 @@ pub fn resources() -> Vec<ResourceView> {
             supports_top: false,
             supports_latest: true,
             supports_minimal: true,
+            supports_max_page: true,
+            group: "Directory".into(),
+            latest_query: "$deltatoken=latest".into(),
+            removal: "@removed with a reason".into(),
         }
     };
     let meeting = |name: &str, title: &str, extra: &str| ResourceView {
@@ -59,6 +63,10 @@ pub fn resources() -> Vec<ResourceView> {
         supports_top: true,
         supports_latest: false,
         supports_minimal: false,
+        supports_max_page: false,
+        group: "Teams/Calls".into(),
+        latest_query: String::new(),
+        removal: "no removals".into(),
     };
     vec![
         directory(

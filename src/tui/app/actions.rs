@@ -495,8 +495,21 @@ pub(super) fn activate(m: &mut Model) -> Vec<Effect> {
                         input: m.query.top.map(|t| t.to_string()).unwrap_or_default(),
                     };
                 }
+                QueryField::MaxPage => {
+                    m.mode = Mode::Line {
+                        target: LineTarget::MaxPage,
+                        input: m.query.max_page.map(|t| t.to_string()).unwrap_or_default(),
+                    };
+                }
+                QueryField::Path => {
+                    m.mode = Mode::Line {
+                        target: LineTarget::Path,
+                        input: m.query.path.clone(),
+                    };
+                }
                 QueryField::Ids => m.mode = Mode::EditIds,
-                QueryField::Resource | QueryField::Api => query_choice(m, true),
+                QueryField::Resource => super::resources::open(m),
+                QueryField::Api => query_choice(m, true),
                 _ => query_toggle(m),
             }
         }
@@ -554,6 +567,7 @@ pub(super) fn query_choice(m: &mut Model, forward: bool) {
             } else {
                 (m.query.resource + n - 1) % n
             };
+            m.query.path.clear();
             m.query.set_resource(i);
             m.ids_editor = TextArea::new(m.query.ids.clone());
         }

@@ -101,6 +101,7 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => m.unchanged(),
         },
         Mode::Sessions => super::store::on_sessions_key(m, &key),
+        Mode::Resources => super::resources::on_key(m, &key),
         Mode::History => super::store::on_history_key(m, &key),
         Mode::Found => super::search::on_found_key(m, &key),
         Mode::Replica => super::replica::on_replica_key(m, &key),
@@ -199,6 +200,31 @@ pub(super) fn commit_line(m: &mut Model, target: LineTarget, input: String) {
                 }
             }
             m.refresh_query();
+        }
+        LineTarget::MaxPage => {
+            let t = input.trim();
+            if t.is_empty() {
+                m.query.max_page = None;
+            } else {
+                match t.parse::<u32>() {
+                    Ok(n) if n > 0 => m.query.max_page = Some(n),
+                    _ => m.notify(
+                        NoticeKind::Warning,
+                        NoticeEnd::Replaced,
+                        format!("odata.maxpagesize must be a positive number, not {t:?}"),
+                    ),
+                }
+            }
+            m.refresh_query();
+        }
+        LineTarget::Path => {
+            m.query.path = input.trim().to_owned();
+            m.refresh_query();
+            let fields = m.query_fields();
+            m.query_cursor = fields
+                .iter()
+                .position(|f| *f == super::model::QueryField::Path)
+                .unwrap_or(0);
         }
         LineTarget::NewField => {
             let name = input.trim();

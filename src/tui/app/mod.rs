@@ -22,6 +22,7 @@ pub mod msg;
 pub mod new_query;
 pub mod notice;
 pub mod replica;
+pub mod resources;
 pub mod search;
 pub mod sign_in;
 pub mod store;

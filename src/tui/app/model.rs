@@ -36,11 +36,15 @@ impl Focus {
 pub enum QueryField {
     Resource,
     Api,
+    /// A delta path of the person's own (replaces the resource).
+    Path,
     Param(usize),
     Select(usize),
     Minimal,
     Ids,
     Top,
+    /// `Prefer: odata.maxpagesize`
+    MaxPage,
     Latest,
 }
 
@@ -49,6 +53,8 @@ pub enum QueryField {
 pub enum LineTarget {
     Param(usize),
     Top,
+    MaxPage,
+    Path,
     NewField,
     Search,
     /// A search of every page of the session.
@@ -77,6 +83,8 @@ pub enum Mode {
     Profiles,
     /// The stored sessions picker (esc closes).
     Sessions,
+    /// The resource picker, grouped (esc closes).
+    Resources,
     /// An object's history overlay (esc closes).
     History,
     /// The hits of a search of the session (esc closes, enter goes to one).
@@ -166,6 +174,8 @@ pub struct Model {
     /// The last search of the session (`None` while it runs) and the hit under the cursor.
     pub found: Option<crate::tui::view::SearchView>,
     pub found_cursor: usize,
+    /// The resource picker's cursor: an index into its entries (resources, then the own path).
+    pub resource_cursor: usize,
     /// Whether the session on screen is being recorded: its stored session, or why not (a
     /// badge says so while it lasts).
     pub recording: Option<Result<i64, String>>,
@@ -238,6 +248,7 @@ impl Model {
             history_scroll: 0,
             found: None,
             found_cursor: 0,
+            resource_cursor: 0,
             resume_at_start: None,
             compare_mark: None,
             jq_shown: None,
@@ -282,7 +293,7 @@ impl Model {
         match self.mode {
             Mode::EditIds => Context::IdsEditor,
             Mode::Profiles => Context::Profiles,
-            Mode::Sessions | Mode::Found => Context::Picker,
+            Mode::Sessions | Mode::Found | Mode::Resources => Context::Picker,
             Mode::Help | Mode::TokenInspector | Mode::History | Mode::Replica => Context::Overlay,
             Mode::NewQuery => Context::NewQuery,
             Mode::Line { .. } => Context::LineInput,
@@ -371,6 +382,11 @@ impl Model {
 /// The builder's rows for `q`, in display order.
 pub fn query_fields(q: &QueryView) -> Vec<QueryField> {
     let mut out = vec![QueryField::Resource, QueryField::Api];
+    if q.own_path().is_some() {
+        // The path carries the resource, its parameters and options; the headers stay.
+        out.extend([QueryField::Minimal, QueryField::MaxPage, QueryField::Path]);
+        return out;
+    }
     out.extend((0..q.params.len()).map(QueryField::Param));
     let res = q.current();
     if res.is_none_or(|r| r.supports_select) {
@@ -385,8 +401,12 @@ pub fn query_fields(q: &QueryView) -> Vec<QueryField> {
     if res.is_some_and(|r| r.supports_top) {
         out.push(QueryField::Top);
     }
+    if res.is_some_and(|r| r.supports_max_page) {
+        out.push(QueryField::MaxPage);
+    }
     if res.is_some_and(|r| r.supports_latest) {
         out.push(QueryField::Latest);
     }
+    out.push(QueryField::Path);
     out
 }

@@ -29,6 +29,10 @@ pub fn resource_view(spec: &ResourceSpec) -> ResourceView {
         supports_top: spec.supports.top,
         supports_latest: spec.supports.latest,
         supports_minimal: spec.supports.minimal,
+        supports_max_page: spec.supports.maxpagesize,
+        group: spec.group.title().to_owned(),
+        latest_query: spec.latest_query().to_owned(),
+        removal: spec.removal.describe().to_owned(),
     }
 }
 
@@ -62,7 +66,18 @@ pub fn delta_query(d: &QueryDraft) -> Result<DeltaQuery, String> {
         minimal: d.minimal,
         top: d.top,
         latest: d.latest,
+        max_page_size: d.max_page,
         ..DeltaQuery::default()
+    })
+    .map(|mut q| {
+        // A path of one's own replaces the resource and its parameters and checklist.
+        if let Some(path) = &d.path {
+            q.path = Some(path.clone());
+            q.params.clear();
+            q.select.clear();
+            q.ids.clear();
+        }
+        q
     })
 }
 

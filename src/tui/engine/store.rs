@@ -498,6 +498,8 @@ fn draft_of(q: &DeltaQuery) -> QueryDraft {
         minimal: q.minimal,
         top: q.top,
         latest: q.latest,
+        max_page: q.max_page_size,
+        path: q.path.clone(),
     }
 }
 

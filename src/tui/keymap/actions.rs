@@ -478,7 +478,7 @@ impl Action {
             (Context::Profiles, Action::Back) => "close the picker",
             (Context::Profiles, Action::ScrollUp) => "previous profile",
             (Context::Profiles, Action::ScrollDown) => "next profile",
-            (Context::Picker, Action::Activate) => "resume the session / go to the hit",
+            (Context::Picker, Action::Activate) => "choose / resume / go to the hit",
             (Context::Picker, Action::Back) => "close the list",
             (Context::Picker, Action::ScrollUp) => "previous entry",
             (Context::Picker, Action::ScrollDown) => "next entry",
@@ -487,7 +487,7 @@ impl Action {
             (Context::LineInput, Action::Activate) => "confirm the input",
             (Context::LineInput, Action::Back) => "cancel the input",
             (Context::Results, Action::Activate) => "show the object in the JSON pane",
-            (Context::Query, Action::Activate) => "edit a parameter, $top or the ids",
+            (Context::Query, Action::Activate) => "pick resource; edit a value or the ids",
             _ => self.description(),
         }
     }

@@ -63,7 +63,7 @@ impl Context {
             Context::IdsEditor => "Id filter editor",
             Context::SignIn => "Device-code sign-in",
             Context::Profiles => "Profile picker",
-            Context::Picker => "Stored sessions and search hits",
+            Context::Picker => "Resource picker, stored sessions and search hits",
             Context::Overlay => "Help, token inspector, history",
             Context::NewQuery => "New query (when there are rounds)",
             Context::LineInput => "One-line input",
@@ -79,13 +79,15 @@ impl Context {
             Context::IdsEditor => "while editing the id filter (every other key types text)",
             Context::SignIn => "while a device code is shown (no other key acts behind it)",
             Context::Profiles => "in the profile picker",
-            Context::Picker => "in the stored sessions picker and the list of search hits",
+            Context::Picker => {
+                "in the resource picker, the stored sessions picker and the list of search hits"
+            }
             Context::Overlay => {
                 "while the help, the token inspector or an object's history is shown (the key that opened it, and quit, close it too)"
             }
             Context::NewQuery => "while the new query asks what becomes of the rounds",
             Context::LineInput => {
-                "while typing a search, a parameter, $top or a field name (other keys type text)"
+                "while typing a search, a parameter, a path, $top, a page size or a field name (other keys type text)"
             }
         }
     }

@@ -7,6 +7,7 @@ pub mod new_query;
 pub mod profiles;
 pub mod query;
 pub mod replica;
+pub mod resources;
 pub mod results;
 pub mod sessions;
 pub mod sign_in;

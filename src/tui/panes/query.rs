@@ -110,11 +110,44 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
             QueryField::Resource => {
                 spans.push(label("resource", t));
                 match q.current() {
+                    Some(_) if q.own_path().is_some() => {
+                        spans.push(Span::styled("(your own path below)", t.muted))
+                    }
                     Some(r) => {
                         spans.push(Span::styled(format!("◀ {} ▶", r.name), t.heading));
-                        spans.push(Span::styled(format!("  {}", r.title), t.muted));
+                        spans.push(Span::styled(
+                            format!("  {} · {}", r.group, r.title),
+                            t.muted,
+                        ));
                     }
                     None => spans.push(Span::raw("(no resources)")),
+                }
+            }
+            QueryField::Path => {
+                spans.push(label("own path", t));
+                match editing(LineTarget::Path) {
+                    Some(input) => spans.push(edit_span(input, t)),
+                    None => match q.own_path() {
+                        Some(p) => spans.push(Span::raw(one_line(p))),
+                        None => spans.push(Span::styled(
+                            format!(
+                                "(none: the resource above; {} to type any delta path)",
+                                m.keymap.key_label(Context::Query, Action::Activate)
+                            ),
+                            t.muted,
+                        )),
+                    },
+                }
+            }
+            QueryField::MaxPage => {
+                spans.push(label("page size", t));
+                match editing(LineTarget::MaxPage) {
+                    Some(input) => spans.push(edit_span(input, t)),
+                    None => spans.push(Span::raw(
+                        q.max_page
+                            .map(|n| format!("Prefer: odata.maxpagesize={n}"))
+                            .unwrap_or_else(|| "(server default)".to_owned()),
+                    )),
                 }
             }
             QueryField::Api => {
@@ -191,12 +224,14 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                 }
             }
             QueryField::Latest => {
-                spans.extend(switch_row(
-                    "sync from now",
-                    q.latest,
-                    "$deltatoken=latest",
-                    t,
-                ));
+                let sends = q
+                    .current()
+                    .map_or("$deltatoken=latest", |r| r.latest_query.as_str());
+                spans.extend([
+                    label("sync from now", t),
+                    Span::raw(check(q.latest)),
+                    Span::styled(sends.to_owned(), t.muted),
+                ]);
             }
         }
         let mut line = Line::from(spans);

@@ -17,6 +17,14 @@ pub struct ResourceView {
     pub supports_top: bool,
     pub supports_latest: bool,
     pub supports_minimal: bool,
+    /// `Prefer: odata.maxpagesize`
+    pub supports_max_page: bool,
+    /// The picker group's title (Directory, Outlook, Files, Teams/Calls, To Do).
+    pub group: String,
+    /// What "sync from now" sends (`$deltatoken=latest`, `token=latest`).
+    pub latest_query: String,
+    /// How a removal looks in its pages, for people.
+    pub removal: String,
 }
 
 /// A path parameter with its current value and the problem with it, if any.
@@ -94,6 +102,10 @@ pub struct QueryView {
     pub ids: Vec<String>,
     pub top: Option<u32>,
     pub latest: bool,
+    /// `Prefer: odata.maxpagesize`
+    pub max_page: Option<u32>,
+    /// A delta path of the person's own; empty: the resource above.
+    pub path: String,
     pub preview: RequestPreview,
     pub problems: Vec<ProblemView>,
     /// Once a round has started the options live in the state token: shown, not editable.
@@ -126,7 +138,14 @@ impl QueryView {
             minimal: self.minimal,
             top: self.top,
             latest: self.latest,
+            max_page: self.max_page,
+            path: self.own_path().map(str::to_owned),
         }
+    }
+
+    /// The person's own delta path, when one is given (it replaces the resource).
+    pub fn own_path(&self) -> Option<&str> {
+        Some(self.path.trim()).filter(|p| !p.is_empty())
     }
 
     /// Takes the values of `d` (a stored session's query): its resource, version, parameters,
@@ -156,6 +175,8 @@ impl QueryView {
         self.ids = d.ids.clone();
         self.top = d.top;
         self.latest = d.latest;
+        self.max_page = d.max_page;
+        self.path = d.path.clone().unwrap_or_default();
     }
 
     /// Switch to resource `index`: its parameters (values kept by name) and its checklist.
@@ -209,6 +230,9 @@ impl QueryView {
         if !res.supports_filter_ids {
             self.ids.clear();
         }
+        if !res.supports_max_page && self.own_path().is_none() {
+            self.max_page = None;
+        }
     }
 }
 
@@ -223,6 +247,10 @@ pub struct QueryDraft {
     pub minimal: bool,
     pub top: Option<u32>,
     pub latest: bool,
+    /// `Prefer: odata.maxpagesize`
+    pub max_page: Option<u32>,
+    /// A delta path of the person's own instead of the resource.
+    pub path: Option<String>,
 }
 
 /// Header names whose values never reach the screen.
