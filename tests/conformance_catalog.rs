@@ -397,3 +397,17 @@ fn the_documented_message_removal_takes_it_out() {
         Some("Holiday hours update")
     );
 }
+
+/// The README's resource table has a row for every resource of the catalog.
+#[test]
+fn the_readme_lists_every_resource() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for r in Catalog::builtin().resources() {
+        assert!(
+            readme.contains(&format!("| `{}`", r.name)),
+            "README.md has no row for {}",
+            r.name
+        );
+    }
+}

@@ -520,3 +520,45 @@ fn a_failed_write_to_stdout_loses_nothing() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_path_of_ones_own_is_walked_by_the_generic_rules() {
+    // A catalog resource spelled as a path, its own $select kept as written.
+    let out = sync(
+        &[
+            "--path",
+            "/v1.0/contacts/delta?$select=displayName",
+            "--demo-contacts",
+            "23",
+            "--max-page-size",
+            "10",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let items = lines(&out);
+    assert_eq!(items.len(), 23);
+    assert!(items.iter().all(|i| i.get("displayName").is_some() && i.get("mail").is_none()));
+    let err = stderr(&out);
+    assert!(err.contains("spelling of the catalog's contacts"), "{err}");
+    assert!(err.contains("3 pages"), "odata.maxpagesize=10 over 23: {err}");
+    // What cannot be right is refused before anything is sent.
+    for (path, said) in [
+        ("/me/messages", "not in a delta function"),
+        ("https://example.com/v1.0/users/delta", "not on the Graph root"),
+        ("/beta/users/delta", "API version is v1.0"),
+    ] {
+        let out = sync(&["--path", path], &[]);
+        assert_eq!(out.status.code(), Some(3), "{path}: {}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{path}: {}", stderr(&out));
+    }
+    // --path and --resource are one or the other; --param is NAME=VALUE.
+    let out = sync(&["--path", "/users/delta", "--resource", "users"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = sync(&["--resource", "messages", "--param", "inbox"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // Resources are named as Graph names them, in any case; their parameters are checked.
+    let out = sync(&["--resource", "MESSAGES", "--param", "mailFolderId=in box"], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("mailFolderId"), "{}", stderr(&out));
+}

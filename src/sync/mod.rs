@@ -187,6 +187,12 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     let catalog = Catalog::builtin();
     let query = build_query(&args);
     let validation = query.validate(catalog);
+    // The catalog resource the query reads (for sign-in scopes and the token's permissions):
+    // the named one, or the one a path of one's own spells.
+    let spec = match &query.path {
+        Some(_) => query.custom_resource(catalog),
+        None => catalog.get(&args.resource),
+    };
     for w in &validation.warnings {
         crate::safe_eprintln!("warning: {}: {}", w.field, w.message);
     }
@@ -220,7 +226,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
         Target::Graph(root) => {
             let (tokens, plan) =
                 args.auth
-                    .sign_in_on_terminal(root.as_str(), catalog.get(&args.resource))
+                    .sign_in_on_terminal(root.as_str(), spec)
                     .await
                     .map_err(|f| {
                         let code = match &f {
@@ -305,7 +311,7 @@ async fn run_inner(args: SyncArgs) -> Result<u8, Failure> {
     // The token inspector's check, before the first request: the server has the last word (a
     // catalog can lag, a higher permission may do), so problems are warnings, said again with
     // a 401/403.
-    let preflight = token_problems(tokens.as_ref(), catalog.get(&args.resource), &root).await;
+    let preflight = token_problems(tokens.as_ref(), spec, &root).await;
     for p in &preflight {
         crate::safe_eprintln!("warning: the token: {p}");
     }
