@@ -538,14 +538,24 @@ fn a_path_of_ones_own_is_walked_by_the_generic_rules() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let items = lines(&out);
     assert_eq!(items.len(), 23);
-    assert!(items.iter().all(|i| i.get("displayName").is_some() && i.get("mail").is_none()));
+    assert!(
+        items
+            .iter()
+            .all(|i| i.get("displayName").is_some() && i.get("mail").is_none())
+    );
     let err = stderr(&out);
     assert!(err.contains("spelling of the catalog's contacts"), "{err}");
-    assert!(err.contains("3 pages"), "odata.maxpagesize=10 over 23: {err}");
+    assert!(
+        err.contains("3 pages"),
+        "odata.maxpagesize=10 over 23: {err}"
+    );
     // What cannot be right is refused before anything is sent.
     for (path, said) in [
         ("/me/messages", "not in a delta function"),
-        ("https://example.com/v1.0/users/delta", "not on the Graph root"),
+        (
+            "https://example.com/v1.0/users/delta",
+            "not on the Graph root",
+        ),
         ("/beta/users/delta", "API version is v1.0"),
     ] {
         let out = sync(&["--path", path], &[]);
@@ -558,7 +568,10 @@ fn a_path_of_ones_own_is_walked_by_the_generic_rules() {
     let out = sync(&["--resource", "messages", "--param", "inbox"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     // Resources are named as Graph names them, in any case; their parameters are checked.
-    let out = sync(&["--resource", "MESSAGES", "--param", "mailFolderId=in box"], &[]);
+    let out = sync(
+        &["--resource", "MESSAGES", "--param", "mailFolderId=in box"],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("mailFolderId"), "{}", stderr(&out));
 }

@@ -700,8 +700,10 @@ async fn the_grouped_resource_picker_and_a_path_of_ones_own() {
         // The second entry: users.
         d.press('j');
         d.key(KeyCode::Enter);
-        d.wait("users chosen", |s| s.preview_url.ends_with("/v1.0/users/delta"))
-            .await;
+        d.wait("users chosen", |s| {
+            s.preview_url.ends_with("/v1.0/users/delta")
+        })
+        .await;
         // The last entry: a path of one's own, typed and sent as written.
         d.key(KeyCode::Enter);
         for _ in 0..40 {
@@ -714,7 +716,8 @@ async fn the_grouped_resource_picker_and_a_path_of_ones_own() {
         d.key(KeyCode::Enter);
         let s = d
             .wait("the own path in the preview", |s| {
-                s.preview_url.ends_with("/v1.0/contacts/delta?$select=displayName")
+                s.preview_url
+                    .ends_with("/v1.0/contacts/delta?$select=displayName")
             })
             .await;
         assert!(s.screen.contains("your own path below"), "{}", s.screen);
