@@ -1,15 +1,20 @@
 //! What a sync implementer must handle that a round actually contains, in the spec's words
 //! (spec §2 and the reference pages): soft deletes that may come back, nulls in minimal rounds,
 //! relationship slices, duplicates, empty pages, replays. Only what the round holds is said.
+use super::catalog::{Removal, ResourceSpec};
 use super::summary::{RoundSummary, plural};
 
-/// The lines for round `r` (`latest`: it started from `$deltatoken=latest`).
-pub fn explain_round(r: &RoundSummary, latest: bool) -> Vec<String> {
+/// The lines for round `r` of a query on `spec` (its removal style and token spellings; `None`:
+/// a path of one's own, the generic rules).
+pub fn explain_round(r: &RoundSummary, spec: Option<&ResourceSpec>) -> Vec<String> {
     let mut out = Vec::new();
+    let latest = r.latest;
+    let facet = spec.is_some_and(|s| s.removal == Removal::DeletedFacet);
     if latest {
-        out.push(
-            "a round from now ($deltatoken=latest): it brings no objects, only a deltaLink; later rounds carry the changes made after it".into(),
-        );
+        out.push(format!(
+            "a round from now ({}): it brings no objects, only a deltaLink; later rounds carry the changes made after it",
+            spec.map_or("latest", ResourceSpec::latest_query)
+        ));
     } else if r.full {
         out.push(format!(
             "a full round: every object in scope comes once (in {}); build the replica from it, replacing what you held",
@@ -43,9 +48,14 @@ pub fn explain_round(r: &RoundSummary, latest: bool) -> Vec<String> {
             plural(r.removed_changed, "object", "objects")
         ));
     }
-    if r.removed_deleted > 0 {
+    if r.removed_deleted > 0 && facet {
         out.push(format!(
-            "{} removed with reason \"deleted\": deleted for good; drop them",
+            "{} with a deleted facet (how driveItem delta says an item is gone, never @removed): drop them; delete a folder locally only once it is empty after the whole round",
+            plural(r.removed_deleted, "item", "items")
+        ));
+    } else if r.removed_deleted > 0 {
+        out.push(format!(
+            "{} removed with reason \"deleted\" (or a deleted facet): deleted for good; drop them",
             plural(r.removed_deleted, "object", "objects")
         ));
     }
@@ -70,8 +80,13 @@ pub fn explain_round(r: &RoundSummary, latest: bool) -> Vec<String> {
     }
     if r.duplicates > 0 {
         out.push(format!(
-            "{}: an object returned more than once in the round; apply them in order, the last one wins",
-            plural(r.duplicates, "duplicate", "duplicates")
+            "{}: an object returned more than once in the round; apply them in order, the last one wins{}",
+            plural(r.duplicates, "duplicate", "duplicates"),
+            if facet {
+                " (driveItem delta documents it: track items by id, not by path)"
+            } else {
+                ""
+            }
         ));
     }
     if r.empty_pages > 0 {
@@ -115,7 +130,7 @@ mod tests {
             nulls: 1,
             ..Default::default()
         };
-        let text = explain_round(&r, false).join("\n");
+        let text = explain_round(&r, None).join("\n");
         assert!(text.contains("a minimal round"), "{text}");
         assert!(text.contains("1 property set to null"), "{text}");
         assert!(
@@ -131,11 +146,36 @@ mod tests {
             vanished: 3,
             ..Default::default()
         };
-        let text = explain_round(&full, false).join("\n");
+        let text = explain_round(&full, None).join("\n");
         assert!(
             text.contains("a full round") && text.contains("3 objects"),
             "{text}"
         );
         assert!(!text.contains("outside $select"), "{text}");
+    }
+
+    #[test]
+    fn the_resource_words_its_removals_and_its_latest() {
+        let c = crate::graph::Catalog::builtin();
+        let r = RoundSummary {
+            number: 2,
+            complete: true,
+            removed_deleted: 2,
+            duplicates: 1,
+            ..Default::default()
+        };
+        let drive = explain_round(&r, c.get("driveItems")).join("\n");
+        assert!(drive.contains("2 items with a deleted facet"), "{drive}");
+        assert!(drive.contains("track items by id"), "{drive}");
+        let mail = explain_round(&r, c.get("messages")).join("\n");
+        assert!(mail.contains("removed with reason \"deleted\""), "{mail}");
+        let latest = RoundSummary {
+            latest: true,
+            ..Default::default()
+        };
+        let text = explain_round(&latest, c.get("driveItems")).join("\n");
+        assert!(text.contains("(token=latest)"), "{text}");
+        let text = explain_round(&latest, c.get("users")).join("\n");
+        assert!(text.contains("($deltatoken=latest)"), "{text}");
     }
 }

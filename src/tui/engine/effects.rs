@@ -298,7 +298,10 @@ impl EffectHandler for EngineExecutor {
                         let mut s = lock(&shared);
                         s.session = Some(Session::new(first.clone()).with_limits(self.limits));
                         s.last_error = None;
-                        s.resource = self.catalog.get(&query.resource);
+                        s.resource = match delta_query(&query) {
+                            Ok(q) if q.path.is_some() => q.custom_resource(self.catalog),
+                            _ => self.catalog.get(&query.resource),
+                        };
                         if let Ok(q) = delta_query(&query) {
                             self.start_recording(&mut s, &q, &first, tx);
                         }

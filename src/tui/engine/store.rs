@@ -345,13 +345,14 @@ impl EngineExecutor {
             .session
             .as_ref()
             .and_then(|x| x.rounds().iter().find(|r| r.number == round).cloned());
+        let resource = s.resource;
         drop(s);
         let title = format!("Round {round} explained");
         let view = match summary {
             Some(r) => HistoryView {
                 title,
                 object_id: String::new(),
-                lines: crate::graph::explain::explain_round(&r, r.latest)
+                lines: crate::graph::explain::explain_round(&r, resource)
                     .into_iter()
                     .map(|l| (HistoryRole::Step, format!("• {l}")))
                     .collect(),
