@@ -207,7 +207,7 @@ fn run(style: Style, initial: usize, rounds: Vec<Vec<Op>>, sizes: Vec<usize>, du
                 // Now and then the round also carries an object's earlier state first: the
                 // last occurrence must win.
                 if dup > 0
-                    && touched.len() % dup == 0
+                    && touched.len().is_multiple_of(dup)
                     && let Some(o) = before.get(&id)
                 {
                     earlier.push(item(style, &id, o));
