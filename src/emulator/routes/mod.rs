@@ -46,9 +46,10 @@ impl Prefs {
     /// Reads every `Prefer` header (a header may list several preferences, comma-separated;
     /// names are case-insensitive). Unknown preferences and unusable values are ignored, as
     /// preferences are: the server may always answer without them.
-    pub(super) fn read(headers: &HeaderMap, directory: bool) -> Prefs {
+    pub(super) fn read(headers: &HeaderMap, resource: Resource) -> Prefs {
         let mut p = Prefs::default();
-        if !directory {
+        let directory = resource.is_directory();
+        if !directory && !resource.is_item_set() {
             return p;
         }
         let prefs = headers
@@ -60,7 +61,10 @@ impl Prefs {
         for pref in prefs {
             let (name, value) = pref.split_once('=').unwrap_or((pref, ""));
             let (name, value) = (name.trim(), value.trim().trim_matches('"'));
-            if name.eq_ignore_ascii_case("return") && value.eq_ignore_ascii_case("minimal") {
+            if directory
+                && name.eq_ignore_ascii_case("return")
+                && value.eq_ignore_ascii_case("minimal")
+            {
                 p.minimal = true;
             } else if name.eq_ignore_ascii_case("odata.maxpagesize")
                 && let Ok(n) = value.parse::<u64>()
@@ -241,12 +245,18 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
         version: path.version.clone(),
     };
     let query = parse_query(req.uri().query());
-    let prefs = Prefs::read(req.headers(), path.resource.is_directory());
+    let prefs = Prefs::read(req.headers(), path.resource);
 
     // The state token, if any: options repeated beside it are ignored.
     let token_param = query
         .iter()
-        .find(|(k, v)| (k == "skiptoken" || k == "deltatoken") && !v.eq_ignore_ascii_case("latest"))
+        .find(|(k, v)| {
+            let drive_token = path.resource == Resource::DriveItems
+                && k == "token"
+                && crate::emulator::items::parse_time(v).is_none();
+            (k == "skiptoken" || k == "deltatoken" || drive_token)
+                && !v.eq_ignore_ascii_case("latest")
+        })
         .map(|(_, v)| v.clone());
     let (frozen, start) = match token_param {
         Some(t) => {
@@ -282,7 +292,10 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
             (state.query.clone(), Start::Token(Box::new(state)))
         }
         None => match freeze(&path, &query) {
-            Ok((f, latest)) => {
+            Ok((mut f, latest)) => {
+                if let Err(resp) = scope_of(&sh, &ctx, &mut f) {
+                    return *resp;
+                }
                 let start = if latest { Start::Latest } else { Start::Fresh };
                 (f, start)
             }
@@ -400,6 +413,40 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
         Some(applied) => with_header(resp, "Preference-Applied", &applied),
         None => resp,
     }
+}
+
+/// Item sets: the drive or mail folder the path names, made canonical (a 404 for one the demo
+/// tenant does not have).
+fn scope_of(sh: &Shared, ctx: &Ctx, f: &mut Frozen) -> Result<(), Box<Response>> {
+    let store = lock(&sh.store);
+    match f.resource {
+        Resource::DriveItems => match f.scope.as_deref() {
+            None => f.scope = Some(store.sets.drive_id.clone()),
+            Some(d) if d == store.sets.drive_id => {}
+            Some(_) => {
+                return Err(Box::new(ctx.error(
+                    StatusCode::NOT_FOUND,
+                    "itemNotFound",
+                    "The resource could not be found.",
+                )));
+            }
+        },
+        Resource::Messages => {
+            let folder = f.scope.as_deref().unwrap_or("inbox");
+            match store.sets.folder(folder) {
+                Some(id) => f.scope = Some(id.to_string()),
+                None => {
+                    return Err(Box::new(ctx.error(
+                        StatusCode::NOT_FOUND,
+                        "ErrorItemNotFound",
+                        "The specified object was not found in the store.",
+                    )));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A `$select` list as Graph echoes it in `@odata.context`: the names as asked, in the order
