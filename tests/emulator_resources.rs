@@ -6,6 +6,7 @@
 
 mod emulator_support;
 #[path = "support/identity.rs"]
+#[allow(dead_code)]
 mod identity;
 
 use deltascope::emulator::{EmulatorApp, EmulatorConfig};

@@ -108,7 +108,7 @@ fn message(
     m.insert("categories".into(), json!([]));
     m.insert("receivedDateTime".into(), time(at));
     m.insert("sentDateTime".into(), time(at - Duration::seconds(3)));
-    m.insert("hasAttachments".into(), json!(r % 5 == 0));
+    m.insert("hasAttachments".into(), json!(r.is_multiple_of(5)));
     m.insert(
         "internetMessageId".into(),
         json!(format!("<{:016x}@{}>", r, tenant_domain(seed))),
@@ -117,13 +117,17 @@ fn message(
     m.insert("bodyPreview".into(), json!(preview));
     m.insert(
         "importance".into(),
-        json!(if r % 11 == 0 { "high" } else { "normal" }),
+        json!(if r.is_multiple_of(11) {
+            "high"
+        } else {
+            "normal"
+        }),
     );
     m.insert("parentFolderId".into(), json!(folder));
     m.insert("conversationId".into(), json!(conv));
     m.insert("isDeliveryReceiptRequested".into(), json!(false));
     m.insert("isReadReceiptRequested".into(), json!(false));
-    m.insert("isRead".into(), json!(sent || r % 3 != 0));
+    m.insert("isRead".into(), json!(sent || !r.is_multiple_of(3)));
     m.insert("isDraft".into(), json!(false));
     m.insert(
         "webLink".into(),
@@ -144,7 +148,7 @@ fn message(
     m.insert("replyTo".into(), json!([]));
     m.insert(
         "flag".into(),
-        json!({"flagStatus": if r % 13 == 0 { "flagged" } else { "notFlagged" }}),
+        json!({"flagStatus": if r.is_multiple_of(13) { "flagged" } else { "notFlagged" }}),
     );
     set_version(&mut m, id, 1);
     m
@@ -161,7 +165,7 @@ fn event(
     minutes: i64,
 ) -> Map<String, Value> {
     let dt = |t: DateTime<Utc>| json!({"dateTime": t.format("%Y-%m-%dT%H:%M:%S.0000000").to_string(), "timeZone": "UTC"});
-    let organizer_is_owner = r % 3 == 0;
+    let organizer_is_owner = r.is_multiple_of(3);
     let owner = json!({"emailAddress": {"name": s.owner.0, "address": s.owner.1}});
     let other = person(seed, r >> 7);
     let organizer = if organizer_is_owner {
@@ -186,13 +190,13 @@ fn event(
     m.insert("type".into(), json!("singleInstance"));
     m.insert("start".into(), dt(start));
     m.insert("end".into(), dt(start + Duration::minutes(minutes)));
-    m.insert("location".into(), json!({"displayName": if r % 2 == 0 { "Microsoft Teams Meeting" } else { "Conf Room 4/1201" }}));
+    m.insert("location".into(), json!({"displayName": if r.is_multiple_of(2) { "Microsoft Teams Meeting" } else { "Conf Room 4/1201" }}));
     m.insert("organizer".into(), organizer);
     let mut a = other;
     a["type"] = json!("required");
     a["status"] = json!({"response": "accepted", "time": "0001-01-01T00:00:00Z"});
     m.insert("attendees".into(), json!([a]));
-    m.insert("isOnlineMeeting".into(), json!(r % 2 == 0));
+    m.insert("isOnlineMeeting".into(), json!(r.is_multiple_of(2)));
     m.insert(
         "webLink".into(),
         json!(format!(

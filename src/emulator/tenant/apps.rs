@@ -173,20 +173,20 @@ pub fn application_values(seed: u64, index: u64) -> Vec<Value> {
     set("signInAudience", json!(audience));
     set("publisherDomain", json!(domain));
     set("identifierUris", json!([format!("api://{app_id}")]));
-    set("isFallbackPublicClient", json!(r % 7 == 0));
-    if r % 3 == 0 {
+    set("isFallbackPublicClient", json!(r.is_multiple_of(7)));
+    if r.is_multiple_of(3) {
         set(
             "description",
             json!(format!("{name} for the {domain} tenant.")),
         );
     }
-    if r % 5 == 0 {
+    if r.is_multiple_of(5) {
         set("groupMembershipClaims", json!("SecurityGroup"));
     }
     set(
         "api",
         json!({"acceptMappedClaims": null, "knownClientApplications": [],
-               "requestedAccessTokenVersion": if r % 2 == 0 { json!(2) } else { Value::Null },
+               "requestedAccessTokenVersion": if r.is_multiple_of(2) { json!(2) } else { Value::Null },
                "oauth2PermissionScopes": [], "preAuthorizedApplications": []}),
     );
     set(
@@ -200,7 +200,7 @@ pub fn application_values(seed: u64, index: u64) -> Vec<Value> {
     );
     set(
         "publicClient",
-        json!({"redirectUris": if r % 7 == 0 { json!(["http://localhost"]) } else { json!([]) }}),
+        json!({"redirectUris": if r.is_multiple_of(7) { json!(["http://localhost"]) } else { json!([]) }}),
     );
     set(
         "spa",
@@ -211,7 +211,7 @@ pub fn application_values(seed: u64, index: u64) -> Vec<Value> {
         json!({"homePageUrl": if spa { Value::Null } else { json!(format!("https://{slug}.{domain}/")) },
                "logoutUrl": null,
                "redirectUris": if spa { json!([]) } else { json!([format!("https://{slug}.{domain}/signin-oidc")]) },
-               "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": r % 6 == 0},
+               "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": r.is_multiple_of(6)},
                "redirectUriSettings": []}),
     );
     set(
@@ -259,7 +259,10 @@ pub fn service_principal_values(seed: u64, index: u64) -> Vec<Value> {
     set("displayName", json!(name));
     set("appId", json!(app_id));
     set("appOwnerOrganizationId", json!(owner));
-    set("appRoleAssignmentRequired", json!(own && r % 3 == 0));
+    set(
+        "appRoleAssignmentRequired",
+        json!(own && r.is_multiple_of(3)),
+    );
     set("servicePrincipalType", json!("Application"));
     set(
         "servicePrincipalNames",
@@ -295,7 +298,7 @@ pub fn service_principal_values(seed: u64, index: u64) -> Vec<Value> {
         "verifiedPublisher",
         json!({"addedDateTime": null, "displayName": null, "verifiedPublisherId": null}),
     );
-    if own && r % 4 == 0 {
+    if own && r.is_multiple_of(4) {
         set("preferredSingleSignOnMode", json!("saml"));
     }
     v
@@ -309,10 +312,10 @@ pub fn device_values(seed: u64, index: u64) -> Vec<Value> {
     let r = h3(seed, 0xDE, index);
     let r2 = mix(r);
     let (os, versions, prefix, maker, model) = pick(DEVICE_KINDS, r);
-    let personal = matches!(os, "iOS" | "Android") && r2 % 3 == 0;
-    let managed = !personal && r2 % 5 != 0;
+    let personal = matches!(os, "iOS" | "Android") && r2.is_multiple_of(3);
+    let managed = !personal && !r2.is_multiple_of(5);
     let trust = match os {
-        "Windows" if r2 % 4 == 0 => "ServerAd",
+        "Windows" if r2.is_multiple_of(4) => "ServerAd",
         "Windows" | "MacMDM" | "Linux" => "AzureAd",
         _ => "Workplace",
     };
@@ -336,7 +339,7 @@ pub fn device_values(seed: u64, index: u64) -> Vec<Value> {
         json!(if personal { "Personal" } else { "Company" }),
     );
     set("isManaged", json!(managed));
-    set("isCompliant", json!(managed && r2 % 7 != 0));
+    set("isCompliant", json!(managed && !r2.is_multiple_of(7)));
     set("isRooted", json!(false));
     set("deviceVersion", json!(2));
     set("registrationDateTime", when(r >> 3));
