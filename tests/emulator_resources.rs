@@ -702,5 +702,48 @@ async fn calendar_view_needs_a_window() {
     assert!(narrow.items.is_empty());
     let d = e.round(&r.delta_link, false).await;
     assert!(d.items.is_empty());
+
+    // Changes: a new event, one renamed, one moved out of the window, one deleted.
+    let ids = r.ids();
+    let (s, created) = e
+        .post(
+            "/_emulator/events",
+            json!({"subject": "Test sync", "start": "2030-05-01T09:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{created}");
+    let new_id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        e.patch(
+            &format!("/_emulator/events/{}", ids[0]),
+            json!({"subject": "Renamed"})
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        e.patch(
+            &format!("/_emulator/events/{}", ids[1]),
+            json!({"start": "1990-01-01T09:00:00Z"})
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        e.delete(&format!("/_emulator/events/{}", ids[2])).await.0,
+        200
+    );
+    let d = e.round(&d.delta_link, false).await;
+    assert_eq!(d.items.len(), 4, "{:?}", d.items);
+    assert_eq!(d.by_id(&new_id).unwrap()["subject"], "Test sync");
+    assert_eq!(d.by_id(&ids[0]).unwrap()["subject"], "Renamed");
+    for gone in [&ids[1], &ids[2]] {
+        assert_eq!(
+            *d.by_id(gone).unwrap(),
+            json!({"@odata.type": "#microsoft.graph.event", "id": gone, "@removed": {"reason": "deleted"}})
+        );
+    }
     e.emu.shutdown().await;
 }

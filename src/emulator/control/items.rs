@@ -25,6 +25,8 @@ pub(crate) fn item_set(name: &str) -> Option<Resource> {
         Some(Resource::DriveItems)
     } else if name.eq_ignore_ascii_case("messages") {
         Some(Resource::Messages)
+    } else if name.eq_ignore_ascii_case("events") {
+        Some(Resource::Events)
     } else {
         None
     }
@@ -66,36 +68,39 @@ impl Control {
         lock(&self.sh.store).sets.folder(name).map(str::to_string)
     }
 
-    /// Creates a drive item (`{"name", "parent", "folder", "size"}`) or a message
-    /// (`{"subject", "folder"}`) → the item.
+    /// Creates a drive item (`{"name", "parent", "folder", "size"}`), a message
+    /// (`{"subject", "folder"}`) or an event (`{"subject", "start", "minutes"}`) → the item.
     pub fn create_item(&self, r: Resource, body: &Value) -> Result<Value, ControlError> {
         let body = as_object(body)?;
         let now = self.sh.clock.now();
         let mut store = lock(&self.sh.store);
         Ok(match r {
             Resource::DriveItems => items::create_drive_item(&mut store, body, now)?,
+            Resource::Events => items::create_event(&mut store, body, now)?,
             _ => items::create_message(&mut store, body, now)?,
         })
     }
 
-    /// Changes a drive item (`name`, `size`) or a message (`isRead`, `subject`, `importance`,
-    /// `flag`) → the item.
+    /// Changes a drive item (`name`, `size`), a message (`isRead`, `subject`, `importance`,
+    /// `flag`) or an event (`subject`, `start`) → the item.
     pub fn update_item(&self, r: Resource, id: &str, body: &Value) -> Result<Value, ControlError> {
         let body = as_object(body)?;
         let now = self.sh.clock.now();
         let mut store = lock(&self.sh.store);
         Ok(match r {
             Resource::DriveItems => items::update_drive_item(&mut store, id, body, now)?,
+            Resource::Events => items::update_event(&mut store, id, body, now)?,
             _ => items::update_message(&mut store, id, body, now)?,
         })
     }
 
-    /// Deletes a drive item (and what a folder holds) or a message.
+    /// Deletes a drive item (and what a folder holds), a message or an event.
     pub fn delete_item(&self, r: Resource, id: &str) -> Result<Value, ControlError> {
         let now = self.sh.clock.now();
         let mut store = lock(&self.sh.store);
         Ok(match r {
             Resource::DriveItems => items::delete_drive_item(&mut store, id, now)?,
+            Resource::Events => items::delete_event(&mut store, id, now)?,
             _ => items::delete_message(&mut store, id, now)?,
         })
     }

@@ -376,4 +376,6 @@ pub fn mutate(store: &mut Store, r: Resource, n: u64, now: DateTime<Utc>) -> Val
 }
 
 pub use drive::{create_drive_item, delete_drive_item, update_drive_item};
-pub use outlook::{create_message, delete_message, update_message};
+pub use outlook::{
+    create_event, create_message, delete_event, delete_message, update_event, update_message,
+};

@@ -391,3 +391,124 @@ pub(super) fn mutate_one(store: &mut Store, now: DateTime<Utc>) -> Option<usize>
     };
     ok.then_some(kind)
 }
+
+/// Adds an event (`"subject"`, `"start"`: a date-time, default an hour from now, `"minutes"`:
+/// 1-1440, default 30) → the event.
+pub fn create_event(
+    store: &mut Store,
+    body: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<Value, CtlError> {
+    let r = next_rand(&mut store.sets.rng);
+    let subject = match body.get("subject") {
+        None => pick(SUBJECTS, r).to_string(),
+        Some(Value::String(s)) if s.len() <= 1000 => s.clone(),
+        Some(_) => return Err(CtlError::BadRequest("\"subject\" must be a string".into())),
+    };
+    let start = event_start(body)?.unwrap_or(now + Duration::hours(1));
+    let minutes = match body.get("minutes") {
+        None => 30,
+        Some(v) => v
+            .as_i64()
+            .filter(|m| (1..=1440).contains(m))
+            .ok_or_else(|| CtlError::BadRequest("\"minutes\" must be in 1 to 1440".into()))?,
+    };
+    let id = ex_id(
+        store.seed,
+        0xE7,
+        store.sets.events.items.len() as u64 ^ (r << 20),
+    );
+    let pos = store.log_item(now);
+    let mut b = event(&store.sets, store.seed, &id, &subject, r, start, minutes);
+    b.insert("createdDateTime".into(), time(now));
+    b.insert("lastModifiedDateTime".into(), time(now));
+    store.sets.events.push(Item {
+        id,
+        pos,
+        created: pos,
+        at: now,
+        deleted: false,
+        scope: String::new(),
+        body: b.clone(),
+    });
+    Ok(Value::Object(b))
+}
+
+/// `"start"` of a control body, if given.
+fn event_start(body: &Map<String, Value>) -> Result<Option<DateTime<Utc>>, CtlError> {
+    match body.get("start") {
+        None => Ok(None),
+        Some(v) => v
+            .as_str()
+            .and_then(super::parse_time)
+            .map(Some)
+            .ok_or_else(|| {
+                CtlError::BadRequest(
+                    "\"start\" must be a date-time such as 2025-01-01T09:00:00Z".into(),
+                )
+            }),
+    }
+}
+
+/// Changes an event's `subject` or moves it (`start`, keeping its length) → the event.
+pub fn update_event(
+    store: &mut Store,
+    id: &str,
+    body: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<Value, CtlError> {
+    let i = store.sets.events.live(id, "event")?;
+    if body.keys().any(|k| k != "subject" && k != "start") {
+        return Err(CtlError::BadRequest(
+            "the emulator changes subject and start of an event".into(),
+        ));
+    }
+    let subject = match body.get("subject") {
+        None => None,
+        Some(Value::String(s)) if s.len() <= 1000 => Some(s.clone()),
+        Some(_) => return Err(CtlError::BadRequest("\"subject\" must be a string".into())),
+    };
+    let start = event_start(body)?;
+    if subject.is_none() && start.is_none() {
+        return Err(CtlError::BadRequest(
+            "give {\"subject\": …} and/or {\"start\": …}".into(),
+        ));
+    }
+    let pos = store.log_item(now);
+    let it = &mut store.sets.events.items[i];
+    if let Some(s) = subject {
+        it.body.insert("subject".into(), json!(s));
+    }
+    if let Some(new_start) = start {
+        let t = |k: &str| {
+            it.body
+                .get(k)
+                .and_then(|v| v["dateTime"].as_str())
+                .and_then(super::parse_time)
+        };
+        let length = match (t("start"), t("end")) {
+            (Some(s), Some(e)) => e - s,
+            _ => Duration::minutes(30),
+        };
+        let dt = |t: DateTime<Utc>| json!({"dateTime": t.format("%Y-%m-%dT%H:%M:%S.0000000").to_string(), "timeZone": "UTC"});
+        it.body.insert("start".into(), dt(new_start));
+        it.body.insert("end".into(), dt(new_start + length));
+    }
+    it.pos = pos;
+    it.at = now;
+    it.body.insert("lastModifiedDateTime".into(), time(now));
+    let id = it.id.clone();
+    set_version(&mut it.body, &id, pos + 1);
+    Ok(Value::Object(it.body.clone()))
+}
+
+/// Deletes (cancels) an event.
+pub fn delete_event(store: &mut Store, id: &str, now: DateTime<Utc>) -> Result<Value, CtlError> {
+    let i = store.sets.events.live(id, "event")?;
+    let pos = store.log_item(now);
+    let it = &mut store.sets.events.items[i];
+    it.deleted = true;
+    it.pos = pos;
+    it.at = now;
+    Ok(json!({"id": id, "status": "deleted"}))
+}
