@@ -158,10 +158,17 @@ fn child_path(s: &Sets, i: usize) -> String {
     if it.body.contains_key("root") {
         return "/drive/root:".into();
     }
-    let ppath = it.body["parentReference"]["path"]
+    let ppath = it.body.get("parentReference").unwrap_or(&Value::Null)["path"]
         .as_str()
         .unwrap_or("/drive/root:");
-    format!("{ppath}/{}", it.body["name"].as_str().unwrap_or(""))
+    format!(
+        "{ppath}/{}",
+        it.body
+            .get("name")
+            .unwrap_or(&Value::Null)
+            .as_str()
+            .unwrap_or("")
+    )
 }
 
 fn web_root(seed: u64, owner: &str) -> String {
@@ -193,6 +200,9 @@ pub(super) fn generate(s: &mut Sets, seed: u64, _now: DateTime<Utc>) {
             r,
         };
         push(s, &web, item, 0);
+        if k > 0 {
+            bump_parent(s, parent, 1, None);
+        }
         n += 1;
     }
     for f in 0..GENERATED_FILES {
@@ -230,18 +240,33 @@ pub(super) fn generate(s: &mut Sets, seed: u64, _now: DateTime<Utc>) {
         bump_parent(s, parent, 1, None);
         n += 1;
     }
-    // Folder sizes and times: the sum and the latest of their files (one level).
-    for i in 0..s.drive.items.len() {
-        let pid = s.drive.items[i].body["parentReference"]["id"]
+    // Folder sizes and times: the sum and the latest of what they hold (children come after
+    // their parents, so going backwards adds every folder's total before its parent's).
+    for i in (0..s.drive.items.len()).rev() {
+        let pid = s.drive.items[i]
+            .body
+            .get("parentReference")
+            .unwrap_or(&Value::Null)["id"]
             .as_str()
             .map(str::to_string);
         let (size, at) = (
-            s.drive.items[i].body["size"].as_u64().unwrap_or(0),
+            s.drive.items[i]
+                .body
+                .get("size")
+                .unwrap_or(&Value::Null)
+                .as_u64()
+                .unwrap_or(0),
             s.drive.items[i].at,
         );
         if let Some(p) = pid.and_then(|p| s.drive.find(&p)) {
             let parent = &mut s.drive.items[p];
-            let total = parent.body["size"].as_u64().unwrap_or(0) + size;
+            let total = parent
+                .body
+                .get("size")
+                .unwrap_or(&Value::Null)
+                .as_u64()
+                .unwrap_or(0)
+                + size;
             parent.body.insert("size".into(), json!(total));
             if at > parent.at {
                 parent.at = at;
@@ -270,7 +295,10 @@ fn bump_parent(s: &mut Sets, parent: usize, delta: i64, at: Option<(u64, DateTim
     let Some(it) = s.drive.items.get_mut(parent) else {
         return;
     };
-    let count = it.body["folder"]["childCount"].as_i64().unwrap_or(0) + delta;
+    let count = it.body.get("folder").unwrap_or(&Value::Null)["childCount"]
+        .as_i64()
+        .unwrap_or(0)
+        + delta;
     it.body
         .insert("folder".into(), json!({"childCount": count.max(0)}));
     if let Some((pos, now)) = at {
@@ -294,7 +322,10 @@ fn touch(it: &mut Item, pos: u64, now: DateTime<Utc>) {
 }
 
 fn parent_of(s: &Sets, i: usize) -> Option<usize> {
-    s.drive.items[i].body["parentReference"]["id"]
+    s.drive.items[i]
+        .body
+        .get("parentReference")
+        .unwrap_or(&Value::Null)["id"]
         .as_str()
         .and_then(|p| s.drive.find(p))
 }
@@ -332,7 +363,10 @@ pub fn create_drive_item(
     let new_id = item_id(store.seed, n);
     let pos = store.log_item(now);
     let s = &mut store.sets;
-    let web = s.drive.items[0].body["webUrl"]
+    let web = s.drive.items[0]
+        .body
+        .get("webUrl")
+        .unwrap_or(&Value::Null)
         .as_str()
         .unwrap_or("")
         .to_string();
@@ -415,7 +449,7 @@ pub fn delete_drive_item(
     for k in i + 1..store.sets.drive.items.len() {
         let it = &store.sets.drive.items[k];
         if !it.deleted
-            && it.body["parentReference"]["id"]
+            && it.body.get("parentReference").unwrap_or(&Value::Null)["id"]
                 .as_str()
                 .is_some_and(|p| ids.iter().any(|d| d == p))
         {

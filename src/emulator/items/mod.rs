@@ -349,6 +349,11 @@ pub fn select_mask(r: Resource, beta: bool, list: &str) -> Result<Mask, String> 
                     schema.entity
                 )
             })?;
+        if lists.delta & bit(i) == 0 {
+            return Err(format!(
+                "$select is not supported for the property '{p}' in a delta query."
+            ));
+        }
         mask |= bit(i);
     }
     Ok(mask)
@@ -379,3 +384,6 @@ pub use drive::{create_drive_item, delete_drive_item, update_drive_item};
 pub use outlook::{
     create_event, create_message, delete_event, delete_message, update_event, update_message,
 };
+
+#[cfg(test)]
+mod tests;
