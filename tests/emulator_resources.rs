@@ -479,6 +479,21 @@ async fn drive_changes_deleted_facet_latest_and_time_tokens() {
         assert!(d.by_id(&root).is_some());
     }
 
+    // OneDrive's function form, delta(token='…'), takes the same tokens.
+    let t = param(&round.delta_link, "token").unwrap();
+    let f = e
+        .round(
+            &e.url(&format!("/v1.0/me/drive/root/delta(token='{t}')")),
+            false,
+        )
+        .await;
+    assert!(f.by_id(fid).is_some());
+    let l = e
+        .get(&e.url("/v1.0/me/drive/root/delta(token=latest)"))
+        .await
+        .json();
+    assert_eq!(l["value"], json!([]));
+
     // A deleted item that the client has seen: the deleted facet, never @removed.
     let before = e.round(&e.url("/v1.0/me/drive/root/delta"), false).await;
     e.delete(&format!("/_emulator/driveItems/{fid}")).await;

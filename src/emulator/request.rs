@@ -15,6 +15,8 @@ pub struct GraphPath {
     pub start: Option<String>,
     /// Item sets: the drive id or the mail folder id the path names.
     pub scope: Option<String>,
+    /// Drive items: the token of OneDrive's function form, `delta(token='…')`.
+    pub token: Option<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -86,13 +88,29 @@ pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
         )));
     }
     let last = segs[segs.len() - 1];
-    if !is_delta_segment(last) {
+    // OneDrive's function form: `delta(token='…')`.
+    let drive_token = parse_function(last)
+        .filter(|(name, args)| name.eq_ignore_ascii_case("delta") && args.len() == 1)
+        .and_then(|(_, args)| {
+            let (k, v) = args.into_iter().next()?;
+            k.eq_ignore_ascii_case("token").then_some(v)
+        });
+    if !is_delta_segment(last) && drive_token.is_none() {
         return Err(PathError(format!(
             "This emulator serves delta queries only: '{path}' does not end in /delta."
         )));
     }
     let mid = &segs[1..segs.len() - 1];
     let lower: Vec<String> = mid.iter().map(|s| s.to_ascii_lowercase()).collect();
+    if drive_token.is_some() {
+        return match item_set_path(&version, mid, &lower) {
+            Some(p) if p.resource == Resource::DriveItems => Ok(GraphPath {
+                token: drive_token,
+                ..p
+            }),
+            _ => Err(not_found()),
+        };
+    }
     let simple = |resource| GraphPath {
         version: version.clone(),
         resource,
@@ -100,6 +118,7 @@ pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
         organizer: None,
         start: None,
         scope: None,
+        token: None,
     };
     match lower
         .iter()
@@ -172,6 +191,7 @@ pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
         organizer,
         start,
         scope: None,
+        token: None,
     })
 }
 
@@ -208,10 +228,11 @@ fn item_set_path(version: &str, mid: &[&str], lower: &[String]) -> Option<GraphP
         organizer: None,
         start: None,
         scope,
+        token: None,
     };
     let l: Vec<&str> = lower.iter().map(String::as_str).collect();
-    // drives/{id}/root
-    if l.len() == 3 && l[0] == "drives" && l[2] == "root" {
+    // drives/{id}/root (or drives/{id}: the drive's delta is the root's)
+    if (l.len() == 3 && l[2] == "root" || l.len() == 2) && l[0] == "drives" {
         let id = strip_id(mid[1]);
         return (!id.is_empty()).then(|| path(Resource::DriveItems, None, Some(id)));
     }
@@ -221,11 +242,11 @@ fn item_set_path(version: &str, mid: &[&str], lower: &[String]) -> Option<GraphP
         Some("users" | "sites" | "groups") if mid.len() > 1 => 2,
         _ => 0,
     };
-    if owner_len > 0
-        && l.len() == owner_len + 2
-        && l[owner_len] == "drive"
-        && l[owner_len + 1] == "root"
-    {
+    let drive_at = |k: usize| {
+        l.len() == k + 1 && l[k] == "drive"
+            || l.len() == k + 2 && l[k] == "drive" && l[k + 1] == "root"
+    };
+    if owner_len > 0 && drive_at(owner_len) {
         let owner = mid[..owner_len].join("/");
         return Some(path(Resource::DriveItems, Some(owner), None));
     }
@@ -414,7 +435,17 @@ mod tests {
             parse_path("/v1.0/me/calendarView/delta").map(|g| g.resource),
             Ok(Resource::Events)
         );
-        assert!(parse_path("/v1.0/me/drive/delta").is_err());
+        let g = parse_path("/v1.0/me/drive/root/delta(token='abc')").unwrap();
+        assert_eq!(
+            (g.resource, g.token.as_deref()),
+            (Resource::DriveItems, Some("abc"))
+        );
+        assert_eq!(
+            parse_path("/v1.0/me/drive/delta(token=latest)").map(|g| g.token),
+            Ok(Some("latest".into()))
+        );
+        assert!(parse_path("/v1.0/me/mailFolders/inbox/messages/delta(token='x')").is_err());
+        assert!(parse_path("/v1.0/me/drive/items/delta").is_err());
     }
 
     #[test]

@@ -197,6 +197,25 @@ fn event(
     a["status"] = json!({"response": "accepted", "time": "0001-01-01T00:00:00Z"});
     m.insert("attendees".into(), json!([a]));
     m.insert("isOnlineMeeting".into(), json!(r.is_multiple_of(2)));
+    m.insert("isDraft".into(), json!(false));
+    m.insert("isReminderOn".into(), json!(true));
+    m.insert("reminderMinutesBeforeStart".into(), json!(15));
+    m.insert("originalStartTimeZone".into(), json!("UTC"));
+    m.insert("originalEndTimeZone".into(), json!("UTC"));
+    m.insert("transactionId".into(), Value::Null);
+    m.insert(
+        "iCalUId".into(),
+        json!(format!(
+            "040000008200E00074C5B7101A82E008{:016X}{:016X}",
+            r,
+            mix(r)
+        )),
+    );
+    m.insert(
+        "responseStatus".into(),
+        json!({"response": if organizer_is_owner { "organizer" } else { "accepted" },
+               "time": "0001-01-01T00:00:00Z"}),
+    );
     m.insert(
         "webLink".into(),
         json!(format!(

@@ -244,7 +244,10 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
         base: origin,
         version: path.version.clone(),
     };
-    let query = parse_query(req.uri().query());
+    let mut query = parse_query(req.uri().query());
+    if let Some(t) = &path.token {
+        query.push(("token".into(), t.clone()));
+    }
     let prefs = Prefs::read(req.headers(), path.resource);
 
     // The state token, if any: options repeated beside it are ignored.
