@@ -671,6 +671,41 @@ async fn messages_round_changes_and_removals() {
         *d.by_id(&ids[1]).unwrap(),
         json!({"@odata.type": "#microsoft.graph.message", "id": ids[1], "@removed": {"reason": "deleted"}})
     );
+    // $filter=receivedDateTime ge, $orderby=receivedDateTime desc, changeType.
+    let cut = r.items[9]["receivedDateTime"].as_str().unwrap().to_string();
+    let recent = e
+        .round(
+            &e.url(&format!(
+                "/v1.0/me/mailFolders/inbox/messages/delta?$filter=receivedDateTime ge {cut}&$orderby=receivedDateTime desc"
+            )),
+            false,
+        )
+        .await;
+    assert!(!recent.items.is_empty() && recent.items.len() < 36);
+    for m in &recent.items {
+        assert!(m["receivedDateTime"].as_str().unwrap() >= cut.as_str());
+    }
+    let bad = e
+        .get(&e.url("/v1.0/me/mailFolders/inbox/messages/delta?$filter=subject eq 'x'"))
+        .await;
+    assert_eq!(bad.status, 400);
+    let created_only = e
+        .round(
+            &e.url("/v1.0/me/mailFolders/inbox/messages/delta?changeType=created"),
+            false,
+        )
+        .await;
+    e.post("/_emulator/messages", json!({"subject": "Only this"}))
+        .await;
+    e.patch(
+        &format!("/_emulator/messages/{}", ids[2]),
+        json!({"isRead": true}),
+    )
+    .await;
+    let c = e.round(&created_only.delta_link, false).await;
+    assert_eq!(c.items.len(), 1, "{:?}", c.items);
+    assert_eq!(c.items[0]["subject"], "Only this");
+
     let (s, v) = e.post("/_emulator/mutate", json!({"messages": 5})).await;
     assert_eq!(s, 200, "{v}");
     e.emu.shutdown().await;

@@ -36,6 +36,7 @@ fn contacts_token(instance: u64) -> TokenState {
             beta: false,
             scope: None,
             end_time: None,
+            change_type: None,
         },
         kind: Kind::Initial,
         position: 0,

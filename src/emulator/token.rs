@@ -101,6 +101,9 @@ pub struct Frozen {
     /// Calendar views: endDateTime as given (`start` holds startDateTime).
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
+    /// Messages: `changeType` (`created`, `updated` or `deleted`).
+    #[serde(rename = "ct", default, skip_serializing_if = "Option::is_none")]
+    pub change_type: Option<String>,
 }
 
 impl Frozen {
@@ -278,6 +281,7 @@ mod tests {
                 beta: true,
                 scope: None,
                 end_time: None,
+                change_type: None,
             },
             kind: Kind::Initial,
             position: 3,

@@ -224,9 +224,9 @@ pub fn page(store: &Store, f: &Frozen, state: &TokenState, size: usize) -> ItemP
             if it.pos > end {
                 return false;
             }
-            if let Some(scope) = f.scope.as_deref()
-                && f.resource == Resource::Messages
-                && it.scope != scope
+            if f.resource == Resource::Messages
+                && (f.scope.as_deref().is_some_and(|s| it.scope != s)
+                    || !message_passes(f, it, delta, from))
             {
                 return false;
             }
@@ -357,6 +357,75 @@ pub fn select_mask(r: Resource, beta: bool, list: &str) -> Result<Mask, String> 
         mask |= bit(i);
     }
     Ok(mask)
+}
+
+/// The options only messages take: `$filter=receivedDateTime ge|gt {time}` (kept in
+/// `f.start` as `ge {time}` / `gt {time}`), `$orderby=receivedDateTime desc` (their order
+/// already) and `changeType=created|updated|deleted`.
+pub fn message_option(k: &str, v: &str, f: &mut Frozen) -> Result<(), String> {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    match k {
+        "filter" => match words[..] {
+            [p, op, t]
+                if p.eq_ignore_ascii_case("receivedDateTime")
+                    && (op.eq_ignore_ascii_case("ge") || op.eq_ignore_ascii_case("gt"))
+                    && parse_time(t).is_some() =>
+            {
+                f.start = Some(format!("{} {t}", op.to_ascii_lowercase()));
+                Ok(())
+            }
+            _ => Err(format!(
+                "Unsupported $filter '{v}': a messages delta query takes only \
+                 receivedDateTime ge {{time}} or receivedDateTime gt {{time}}."
+            )),
+        },
+        "orderby" => match words[..] {
+            [p, d]
+                if p.eq_ignore_ascii_case("receivedDateTime") && d.eq_ignore_ascii_case("desc") =>
+            {
+                Ok(())
+            }
+            _ => Err(format!(
+                "Unsupported $orderby '{v}': a messages delta query takes only receivedDateTime desc."
+            )),
+        },
+        _ => {
+            let t = v.trim().to_ascii_lowercase();
+            if !matches!(t.as_str(), "created" | "updated" | "deleted") {
+                return Err(format!(
+                    "Invalid changeType '{v}': use created, updated or deleted."
+                ));
+            }
+            f.change_type = Some(t);
+            Ok(())
+        }
+    }
+}
+
+/// Whether message `it` passes the query's `$filter` and `changeType` in a round from `from`
+/// (`delta`: a delta round).
+fn message_passes(f: &Frozen, it: &Item, delta: bool, from: u64) -> bool {
+    if let Some((op, t)) = f.start.as_deref().and_then(|s| s.split_once(' '))
+        && let Some(t) = parse_time(t)
+        && !it.deleted
+    {
+        let received = it
+            .body
+            .get("receivedDateTime")
+            .and_then(Value::as_str)
+            .and_then(parse_time);
+        let ok = received.is_some_and(|r| if op == "gt" { r > t } else { r >= t });
+        if !ok {
+            return false;
+        }
+    }
+    match f.change_type.as_deref() {
+        None => true,
+        // A full round's messages are all new to the client.
+        Some("created") => !it.deleted && (!delta || it.created > from),
+        Some("updated") => delta && !it.deleted && it.created <= from,
+        Some(_) => delta && it.deleted,
+    }
 }
 
 /// A small deterministic random step for the item sets' changes.

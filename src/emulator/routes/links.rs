@@ -99,6 +99,7 @@ pub(super) fn freeze(
         beta: Api::of(&path.version) == Api::Beta,
         scope: path.scope.clone(),
         end_time: None,
+        change_type: None,
     };
     let mut latest = false;
     for (k, v) in query {
@@ -193,6 +194,10 @@ pub(super) fn freeze(
                     ));
                 }
                 f.end_time = Some(v.trim().to_string());
+            }
+            "filter" | "orderby" | "changetype" if path.resource == Resource::Messages => {
+                crate::emulator::items::message_option(k, v, &mut f)
+                    .map_err(|m| bad("ErrorInvalidUrlQuery", m))?;
             }
             "filter" => {
                 if !path.resource.is_directory() {
