@@ -797,3 +797,44 @@ async fn calendar_view_needs_a_window() {
     }
     e.emu.shutdown().await;
 }
+
+// ---------------------------------------------------------------- churn
+
+#[tokio::test]
+async fn the_churn_changes_the_new_resources_too() {
+    let e = start(EmulatorConfig {
+        churn_per_sec: 400.0,
+        ..small()
+    })
+    .await;
+    let mut links: Vec<String> = Vec::new();
+    for p in [
+        "/v1.0/applications/delta",
+        "/v1.0/servicePrincipals/delta",
+        "/v1.0/devices/delta",
+        "/v1.0/me/drive/root/delta",
+        "/v1.0/me/mailFolders/inbox/messages/delta",
+    ] {
+        links.push(e.round(&e.url(p), false).await.delta_link);
+    }
+    // Waits (at most 20 s) until each has changed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut pending: Vec<String> = links;
+    while !pending.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no change yet from {pending:?}"
+        );
+        let mut still = Vec::new();
+        for l in pending {
+            if e.round(&l, false).await.items.is_empty() {
+                still.push(l);
+            }
+        }
+        pending = still;
+        if !pending.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    e.emu.shutdown().await;
+}
