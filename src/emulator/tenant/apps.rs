@@ -428,3 +428,40 @@ pub(crate) fn app_update(c: Coll, rng: &mut Rng, seed: u64) -> Vec<(&'static str
         },
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_objects_are_deterministic_and_ids_map_back() {
+        for c in [Coll::Applications, Coll::ServicePrincipals, Coll::Devices] {
+            let schema = c.schema();
+            assert!(!schema.props.is_empty(), "{c:?} schema");
+            for i in [0u64, 1, 17, 999] {
+                let v = generated_values(42, c, i);
+                assert_eq!(v, generated_values(42, c, i));
+                assert_eq!(v.len(), schema.props.len());
+                let name = &v[schema.index("displayName").unwrap()];
+                assert!(name.as_str().is_some_and(|s| !s.is_empty()), "{c:?} {i}");
+                let id = object_id(42, c, i);
+                assert_eq!(object_index(42, c, &id), Some(i));
+                assert_eq!(object_index(42, Coll::Contacts, &id), None);
+            }
+        }
+        let app = application_values(42, 3);
+        let sp_of_app = service_principal_values(42, FIRST_PARTY.len() as u64 + 3);
+        let app_id = Coll::Applications.schema().index("appId").unwrap();
+        let sp_app_id = Coll::ServicePrincipals.schema().index("appId").unwrap();
+        assert_eq!(
+            app[app_id], sp_of_app[sp_app_id],
+            "an app's service principal"
+        );
+        let graph = service_principal_values(42, 0);
+        assert_eq!(graph[sp_app_id], "00000003-0000-0000-c000-000000000000");
+        let dev = device_values(42, 5);
+        let os = Coll::Devices.schema().index("operatingSystem").unwrap();
+        assert!(dev[os].is_string());
+    }
+}
