@@ -283,15 +283,16 @@ async fn permissions_are_enforced() {
     ];
     let emu = identity::start_with_identity(identity::identity(true, apps)).await;
     let base = emu.base_url();
+    let user = emu.control().user_id(0);
     let http = reqwest::Client::new();
     let urls = [
         format!("{base}/v1.0/applications/delta"),
         format!("{base}/v1.0/servicePrincipals/delta"),
         format!("{base}/v1.0/devices/delta"),
-        format!("{base}/v1.0/me/drive/root/delta"),
-        format!("{base}/v1.0/me/mailFolders/inbox/messages/delta"),
+        format!("{base}/v1.0/users/{user}/drive/root/delta"),
+        format!("{base}/v1.0/users/{user}/mailFolders/inbox/messages/delta"),
         format!(
-            "{base}/v1.0/me/calendarView/delta?startDateTime=2020-01-01T00:00:00Z&endDateTime=2040-01-01T00:00:00Z"
+            "{base}/v1.0/users/{user}/calendarView/delta?startDateTime=2020-01-01T00:00:00Z&endDateTime=2040-01-01T00:00:00Z"
         ),
     ];
     // Which of the urls each app may read.
@@ -332,6 +333,25 @@ async fn permissions_are_enforced() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
+    // An app has no /me.
+    let tok =
+        identity::client_credentials_token(&emu, "33333333-3333-3333-3333-333333333333", SECRET)
+            .await;
+    let r = http
+        .get(format!("{base}/v1.0/me/drive/root/delta"))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/me request"),
+        "{v}"
+    );
     emu.shutdown().await;
 }
 

@@ -2,14 +2,14 @@
 use super::*;
 
 /// Checks a bearer token against a resource when enforcement is on. `origin` is the
-/// `http(s)://host:port` the request reached.
+/// `http(s)://host:port` the request reached. Ok: whether the token is app-only.
 pub(crate) fn enforce(
     sh: &Shared,
     ctx: &Ctx,
     origin: &str,
     bearer: &str,
     resource: Resource,
-) -> Result<(), Box<Response>> {
+) -> Result<bool, Box<Response>> {
     let parts: Vec<&str> = bearer.split('.').collect();
     let [h, p, s] = parts[..] else {
         return Err(Box::new(unauthorized(
@@ -203,5 +203,5 @@ pub(crate) fn enforce(
             }
         }
     }
-    Ok(())
+    Ok(app_only)
 }

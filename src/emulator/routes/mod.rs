@@ -235,10 +235,19 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
             .get(header::HOST)
             .and_then(|v| v.to_str().ok()),
     );
-    if sh.config.identity.enforce
-        && let Err(resp) = super::identity::enforce(&sh, &ctx, &origin, bearer, path.resource)
-    {
-        return *resp;
+    if sh.config.identity.enforce {
+        match super::identity::enforce(&sh, &ctx, &origin, bearer, path.resource) {
+            Err(resp) => return *resp,
+            // Graph refuses `/me` to an app: it has no signed-in user.
+            Ok(true) if path.resource.is_item_set() && path.user.as_deref() == Some("me") => {
+                return ctx.error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "/me request is only valid with delegated authentication flow.",
+                );
+            }
+            Ok(_) => {}
+        }
     }
     let links = LinkCtx {
         base: origin,
