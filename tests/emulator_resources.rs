@@ -411,7 +411,10 @@ async fn drive_round_links_select_and_page_size() {
     // Every path serves the same drive.
     for p in [
         format!("/v1.0/drives/{drive}/root/delta"),
-        "/v1.0/users/someone/drive/root/delta".to_string(),
+        format!(
+            "/v1.0/users/{}/drive/root/delta",
+            e.emu.control().user_id(1)
+        ),
         "/v1.0/sites/contoso.sharepoint.com/drive/root/delta".to_string(),
     ] {
         let r = e.round(&e.url(&p), false).await;
@@ -609,7 +612,8 @@ async fn messages_round_changes_and_removals() {
     let by_id = e
         .round(
             &e.url(&format!(
-                "/v1.0/users/someone/mailFolders('{folder}')/messages/delta"
+                "/v1.0/users/{}/mailFolders('{folder}')/messages/delta",
+                e.emu.control().user_id(0)
             )),
             false,
         )
@@ -622,6 +626,13 @@ async fn messages_round_changes_and_removals() {
         )
         .await;
     assert_eq!(sent.items.len(), 10);
+    let who = e
+        .get(&e.url("/v1.0/users/someone/mailFolders/inbox/messages/delta"))
+        .await;
+    assert_eq!(
+        (who.status, who.error_code()),
+        (404, "ErrorInvalidUser".to_string())
+    );
     assert_eq!(
         e.get(&e.url("/v1.0/me/mailFolders/nope/messages/delta"))
             .await

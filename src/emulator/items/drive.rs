@@ -180,8 +180,7 @@ fn web_root(seed: u64, owner: &str) -> String {
 
 pub(super) fn generate(s: &mut Sets, seed: u64, _now: DateTime<Utc>) {
     s.drive_id = format!("b!{}", base64ish(h3(seed, 0xD0, 1), h3(seed, 0xD0, 2), 64));
-    let domain = tenant_domain(seed);
-    s.owner = ("Megan Bowen".into(), format!("meganb@{domain}"));
+    s.owner = crate::emulator::tenant::user_name_upn(seed, 0);
     let web = web_root(seed, &s.owner.1);
     let mut n = 0u64;
     for (k, &(name, parent)) in FOLDERS.iter().enumerate() {

@@ -431,6 +431,25 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
 /// tenant does not have).
 fn scope_of(sh: &Shared, ctx: &Ctx, f: &mut Frozen) -> Result<(), Box<Response>> {
     let store = lock(&sh.store);
+    // `users/{id or userPrincipalName}` and `groups/{id}` must be the tenant's (any of them
+    // has the demo drive, mailbox and calendar).
+    if let Some(owner) = f.user.as_deref()
+        && let Some((kind, id)) = owner.split_once('/')
+        && !known_owner(&store, kind, id)
+    {
+        let (code, message) = if f.resource == Resource::DriveItems {
+            (
+                "itemNotFound",
+                "The resource could not be found.".to_string(),
+            )
+        } else {
+            (
+                "ErrorInvalidUser",
+                format!("The requested user '{id}' is invalid."),
+            )
+        };
+        return Err(Box::new(ctx.error(StatusCode::NOT_FOUND, code, &message)));
+    }
     match f.resource {
         Resource::DriveItems => match f.scope.as_deref() {
             None => f.scope = Some(store.sets.drive_id.clone()),
@@ -459,6 +478,30 @@ fn scope_of(sh: &Shared, ctx: &Ctx, f: &mut Frozen) -> Result<(), Box<Response>>
         _ => {}
     }
     Ok(())
+}
+
+/// Whether `kind/id` of an item-set path names one of the tenant's live users (by id, or by
+/// the userPrincipalName it was generated with) or groups; sites are not checked.
+fn known_owner(store: &Store, kind: &str, id: &str) -> bool {
+    let live = |c: Coll| {
+        store
+            .index_of(c, id)
+            .is_some_and(|i| store.coll(c).status(i) == Status::Live)
+    };
+    match kind.to_ascii_lowercase().as_str() {
+        "users" => {
+            live(Coll::Users)
+                || (id.contains('@')
+                    && (0..store.users.base).any(|i| {
+                        store.coll(Coll::Users).status(i) == Status::Live
+                            && crate::emulator::tenant::user_name_upn(store.seed, i)
+                                .1
+                                .eq_ignore_ascii_case(id)
+                    }))
+        }
+        "groups" => live(Coll::Groups),
+        _ => true,
+    }
 }
 
 /// A `$select` list as Graph echoes it in `@odata.context`: the names as asked, in the order

@@ -129,6 +129,13 @@ fn empty(c: Coll) -> Vec<Value> {
         .collect()
 }
 
+/// Generated user `index`'s display name and user principal name (the owner of the demo
+/// drive and mailbox is user 0).
+pub fn user_name_upn(seed: u64, index: u64) -> (String, String) {
+    let u = UserGen::new(seed, index);
+    (format!("{} {}", u.given, u.surname), u.upn(seed))
+}
+
 /// The appId of the tenant's app registration `index`.
 pub fn app_app_id(seed: u64, index: u64) -> String {
     guid_from(h3(seed, 0xA9, index), h3(seed, 0xAA, index))

@@ -12,7 +12,7 @@ mod ids;
 mod schema;
 use admin::{group_admin, write_empty};
 pub(crate) use apps::app_update;
-pub use apps::{application_values, device_values, service_principal_values};
+pub use apps::{application_values, device_values, service_principal_values, user_name_upn};
 pub use ids::*;
 pub use schema::*;
 
