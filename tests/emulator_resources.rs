@@ -565,6 +565,33 @@ async fn drive_changes_deleted_facet_latest_and_time_tokens() {
         .await;
     assert!(future.items.is_empty());
 
+    // Tokens are the drive's own: tampered or another resource's are refused; the gone fault
+    // is OneDrive's 410 with a Location that restarts the round.
+    let t = param(&full.delta_link, "token").unwrap();
+    let mut bad = t.clone();
+    bad.replace_range(5..6, if &t[5..6] == "A" { "B" } else { "A" });
+    let r = e
+        .get(&e.url(&format!("/v1.0/me/drive/root/delta?token={bad}")))
+        .await;
+    assert_eq!(r.status, 400);
+    let contacts = e.round(&e.url("/v1.0/contacts/delta"), false).await;
+    let ct = param(&contacts.delta_link, "$deltatoken").unwrap();
+    let r = e
+        .get(&e.url(&format!("/v1.0/me/drive/root/delta?token={ct}")))
+        .await;
+    assert_eq!(r.status, 400);
+    let (s, _) = e.post("/_emulator/faults", json!({"spec": "gone:1"})).await;
+    assert_eq!(s, 200);
+    let r = e.get(&full.delta_link).await;
+    assert_eq!(r.status, 410);
+    assert_eq!(r.error_code(), "resyncChangesApplyDifferences");
+    let location = r.header("location").unwrap().to_string();
+    assert!(location.contains("/root/delta?token="), "{location}");
+    assert_eq!(
+        e.round(&location, false).await.items.len(),
+        full.items.len()
+    );
+
     // mutate changes the drive.
     let (s, v) = e.post("/_emulator/mutate", json!({"driveItems": 6})).await;
     assert_eq!(s, 200, "{v}");

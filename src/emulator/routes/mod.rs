@@ -355,7 +355,13 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
                 with_header(
                     ctx.error(
                         StatusCode::GONE,
-                        "resyncRequired",
+                        // OneDrive's code (driveitem-delta.md): the client replaces what it
+                        // holds with the new round, uploading nothing.
+                        if frozen.resource == Resource::DriveItems {
+                            "resyncChangesApplyDifferences"
+                        } else {
+                            "resyncRequired"
+                        },
                         "The sync state was reset. Restart a full synchronization from the URL in the Location header.",
                     ),
                     "Location",
