@@ -204,6 +204,10 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
         emu.base_url()
     );
     eprintln!(
+        "delta: {base}/v1.0/{{contacts,users,groups,applications,servicePrincipals,devices}}/delta, {base}/v1.0/me/drive/root/delta, {base}/v1.0/me/mailFolders/inbox/messages/delta, {base}/v1.0/me/calendarView/delta?startDateTime=…&endDateTime=…",
+        base = emu.base_url()
+    );
+    eprintln!(
         "sign-in: {base}/{tenant}/oauth2/v2.0/token and .../devicecode (any client id; device codes are approved at {base}/_emulator/devicelogin); tokens {}",
         if args.enforce_auth {
             "are checked on Graph requests (--enforce-auth)"
