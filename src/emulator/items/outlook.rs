@@ -68,10 +68,13 @@ fn time(t: DateTime<Utc>) -> Value {
 }
 
 fn etag(id: &str, version: u64) -> (Value, Value) {
-    let key = format!(
-        "CQAAABYAAA{}{version:04}",
-        &id[id.len().saturating_sub(12)..]
-    );
+    let tail: String = id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .rev()
+        .take(12)
+        .collect();
+    let key = format!("CQAAABYAAA{tail}{version:04}");
     (json!(format!("W/\"{key}\"")), json!(key))
 }
 

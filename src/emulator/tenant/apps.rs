@@ -364,7 +364,13 @@ pub fn device_values(seed: u64, index: u64) -> Vec<Value> {
     if managed {
         set("managementType", json!("MDM"));
         set("mdmAppId", json!("0000000a-0000-0000-c000-000000000000"));
-        set("enrollmentType", json!("AzureDomainJoined"));
+        let enrollment = match os {
+            "Windows" => "AzureDomainJoined",
+            "iOS" | "MacMDM" => "AppleBulkWithUser",
+            "Android" => "AndroidEnterpriseFullyManaged",
+            _ => "UserEnrollment",
+        };
+        set("enrollmentType", json!(enrollment));
     }
     set(
         "alternativeSecurityIds",
