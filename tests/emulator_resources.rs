@@ -896,3 +896,92 @@ async fn the_churn_changes_the_new_resources_too() {
     }
     e.emu.shutdown().await;
 }
+
+// ---------------------------------------------------------------- hostile requests
+
+#[tokio::test]
+async fn hostile_paths_and_options_are_refused_plainly() {
+    let e = start(small()).await;
+    let long = "x".repeat(5000);
+    for (path, want) in [
+        (format!("/v1.0/drives/{long}/root/delta"), 404),
+        (format!("/v1.0/users/{long}/drive/root/delta"), 404),
+        (format!("/v1.0/me/mailFolders/{long}/messages/delta"), 404),
+        ("/v1.0/me/mailFolders()/messages/delta".to_string(), 400),
+        ("/v1.0/users()/drive/root/delta".to_string(), 400),
+        ("/v1.0/me/drive/root/delta(token=)".to_string(), 400),
+        ("/v1.0/me/drive/root/delta(foo='x')".to_string(), 400),
+        ("/v1.0/me/drive/root/delta?token=%00%FF".to_string(), 400),
+        ("/v1.0/me/drive/root/delta?$top=0".to_string(), 400),
+        ("/v1.0/me/drive/root/delta?$top=abc".to_string(), 400),
+        (format!("/v1.0/me/drive/root/delta?$select={long}"), 400),
+        (
+            "/v1.0/me/drive/root/delta?$filter=id eq 'x'".to_string(),
+            400,
+        ),
+        (
+            "/v1.0/me/drive/root/delta?token=9999-99-99T99:99:99Z".to_string(),
+            400,
+        ),
+        (
+            "/v1.0/me/mailFolders/inbox/messages/delta?changeType=all".to_string(),
+            400,
+        ),
+        (
+            "/v1.0/me/mailFolders/inbox/messages/delta?$orderby=subject".to_string(),
+            400,
+        ),
+        (
+            "/v1.0/me/calendarView/delta?startDateTime=soon&endDateTime=later".to_string(),
+            400,
+        ),
+        (
+            "/v1.0/me/calendarView/delta?startDateTime=2024-01-01T00:00:00Z".to_string(),
+            400,
+        ),
+        (
+            "/v1.0/applications/delta?$deltatoken=garbage".to_string(),
+            400,
+        ),
+        (
+            "/v1.0/devices/delta?$filter=displayName eq 'x'".to_string(),
+            400,
+        ),
+    ] {
+        let r = e.get(&e.url(&path)).await;
+        assert_eq!(
+            r.status,
+            want,
+            "{path}: {}",
+            &r.text[..r.text.len().min(300)]
+        );
+        assert!(r.json()["error"]["code"].is_string(), "{path}");
+    }
+    // A huge page size is capped; the emulator still serves.
+    let r = e
+        .get_with(
+            &e.url("/v1.0/servicePrincipals/delta"),
+            &[
+                ("Authorization", "Bearer t"),
+                ("Prefer", "odata.maxpagesize=99999999999"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["value"].as_array().unwrap().len(), 60);
+    let (s, _) = e.post("/_emulator/driveItems", json!({"name": 5})).await;
+    assert_eq!(s, 400);
+    let (s, _) = e
+        .post("/_emulator/driveItems", json!({"parent": "nope"}))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = e
+        .patch("/_emulator/messages/nope", json!({"isRead": true}))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = e
+        .post("/_emulator/mutate", json!({"driveItems": 1e9}))
+        .await;
+    assert_eq!(s, 400);
+    e.emu.shutdown().await;
+}
