@@ -237,6 +237,20 @@ async fn directory_changes_select_filter_and_removals() {
     let bad = e.get(&e.url("/v1.0/devices/delta?$select=nope")).await;
     assert_eq!(bad.status, 400);
 
+    // Each version has its own property list: hostnames is beta's.
+    let v1 = e.get(&e.url("/v1.0/devices/delta?$select=hostnames")).await;
+    assert_eq!(v1.status, 400);
+    assert!(v1.text.contains("hostnames"), "{}", v1.text);
+    let beta = e
+        .round(
+            &e.url("/beta/devices/delta?$select=hostnames,displayName"),
+            false,
+        )
+        .await;
+    assert_eq!(keys(&beta.items[0]), ["displayName", "hostnames", "id"]);
+    // Untyped in the beta lists (no CSDL types it): served as null.
+    assert!(beta.items[0]["hostnames"].is_null());
+
     // mutate changes them too.
     let (s, v) = e
         .post(
