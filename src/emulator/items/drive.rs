@@ -443,8 +443,7 @@ pub fn delete_drive_item(
     let parent = parent_of(&store.sets, i);
     // Children come after their parents in the list: one pass finds every descendant.
     let mut gone = vec![i];
-    let ids: Vec<String> = vec![store.sets.drive.items[i].id.clone()];
-    let mut ids = ids;
+    let mut ids: Vec<String> = vec![store.sets.drive.items[i].id.clone()];
     for k in i + 1..store.sets.drive.items.len() {
         let it = &store.sets.drive.items[k];
         if !it.deleted
