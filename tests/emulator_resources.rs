@@ -867,6 +867,9 @@ async fn calendar_view_needs_a_window() {
             json!({"@odata.type": "#microsoft.graph.event", "id": gone, "@removed": {"reason": "deleted"}})
         );
     }
+    let (s, v) = e.post("/_emulator/mutate", json!({"events": 5})).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(!e.round(&d.delta_link, false).await.items.is_empty());
     e.emu.shutdown().await;
 }
 
@@ -886,6 +889,7 @@ async fn the_churn_changes_the_new_resources_too() {
         "/v1.0/devices/delta",
         "/v1.0/me/drive/root/delta",
         "/v1.0/me/mailFolders/inbox/messages/delta",
+        "/v1.0/me/calendarView/delta?startDateTime=2000-01-01T00:00:00Z&endDateTime=2100-01-01T00:00:00Z",
     ] {
         links.push(e.round(&e.url(p), false).await.delta_link);
     }

@@ -30,7 +30,7 @@
 //! | `POST /_emulator/messages` | `{"subject", "folder": "inbox" or an id}` | a new message in the demo mailbox → the message |
 //! | `GET`, `PATCH`, `DELETE /_emulator/messages/{id}` | `{"isRead", "subject", "importance", "flag"}` | the message; changes it; deletes it |
 //! | `POST /_emulator/events`; `GET`, `PATCH`, `DELETE /_emulator/events/{id}` | `{"subject", "start", "minutes"}`; `{"subject", "start"}` | a new calendar event; the event; renames or moves it; deletes it |
-//! | `POST /_emulator/mutate` | `{"count": n, "groups": m, "users": u, "applications": a, "servicePrincipals": s, "devices": d, "driveItems": i, "messages": e}` | n (0-100000) random realistic contact/recording changes, m (0-10000) group changes, u (0-10000) user changes, and 0-10000 changes of each of the others (all optional; count defaults to 1 when nothing else is asked) → counts |
+//! | `POST /_emulator/mutate` | `{"count": n, "groups": m, "users": u, "applications": a, "servicePrincipals": s, "devices": d, "driveItems": i, "messages": e, "events": v}` | n (0-100000) random realistic contact/recording changes, m (0-10000) group changes, u (0-10000) user changes, and 0-10000 changes of each of the others (all optional; count defaults to 1 when nothing else is asked) → counts |
 //! | `GET /_emulator/faults` | | active faults |
 //! | `POST /_emulator/faults` | `{"spec": "throttle:2:0.5"}` or `{"specs": [...]}` | adds faults (N 1-1000000 or `always`, SECS 0-3600, MS 0-600000; at most 100 active) |
 //! | `DELETE /_emulator/faults` | | clears faults |

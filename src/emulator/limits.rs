@@ -13,7 +13,7 @@
 //! | `--contacts` (and `--demo-contacts`) | 0 to 10000000 |
 //! | `--users` / `--groups` / `--organizers` / `--recordings` | 0 to 100000 / 0 to 100 / 0 to 1000 / 0 to 100000 |
 //! | `--applications` / `--service-principals` / `--devices` | 0 to 1000000 each |
-//! | `mutate` `applications` / `servicePrincipals` / `devices` / `driveItems` / `messages` | 0 to 10000 each |
+//! | `mutate` `applications` / `servicePrincipals` / `devices` / `driveItems` / `messages` / `events` | 0 to 10000 each |
 //! | `--member-slice` / `--page-size` | 1 to 100000 / 1 to 999 |
 //! | `--latency-ms` | 0 to 60000 |
 //! | `--token-lifetime` | 1 s to 3650 days |
@@ -172,8 +172,8 @@ pub const MUTATE_USERS: Whole = Whole {
     unit: "user changes",
 };
 
-/// Changes of one of applications, service principals, devices, drive items or messages per
-/// `mutate` call.
+/// Changes of one of applications, service principals, devices, drive items, messages or events
+/// per `mutate` call.
 pub const MUTATE_OTHER: Whole = Whole {
     min: 0,
     max: 10_000,

@@ -254,7 +254,8 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
     let mut group_owed = 0.0f64;
     let mut user_owed = 0.0f64;
     let mut other_owed = 0.0f64;
-    // Round-robin over applications, service principals, devices, drive items and messages.
+    // Round-robin over applications, service principals, devices, drive items, messages and
+    // events.
     let mut other_turn = 0u64;
     loop {
         // The control API and `start` check the range; clamping again keeps this task bounded
@@ -327,12 +328,13 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
                 }
                 for _ in 0..o {
                     other_turn += 1;
-                    match other_turn % 5 {
+                    match other_turn % 6 {
                         0 => store.mutate_apps(tenant::Coll::Applications, 1, now),
                         1 => store.mutate_apps(tenant::Coll::ServicePrincipals, 1, now),
                         2 => store.mutate_apps(tenant::Coll::Devices, 1, now),
                         3 => items::mutate(&mut store, token::Resource::DriveItems, 1, now),
-                        _ => items::mutate(&mut store, token::Resource::Messages, 1, now),
+                        4 => items::mutate(&mut store, token::Resource::Messages, 1, now),
+                        _ => items::mutate(&mut store, token::Resource::Events, 1, now),
                     };
                 }
             }

@@ -17,6 +17,7 @@ pub(crate) const OTHER_KINDS: &[&str] = &[
     "devices",
     "driveItems",
     "messages",
+    "events",
 ];
 
 /// The item sets the control API changes object by object, by path name.

@@ -434,12 +434,14 @@ pub(crate) fn next_rand(state: &mut u64) -> u64 {
     super::tenant::mix(*state)
 }
 
-/// `n` random changes of the drive (`drive`) or the mailbox: edits, new items, deletes.
+/// `n` random changes of the drive, the mailbox or the calendar (`r`): edits, new items,
+/// deletes.
 pub fn mutate(store: &mut Store, r: Resource, n: u64, now: DateTime<Utc>) -> Value {
     let mut counts = [0u64; 3];
     for _ in 0..n {
         let k = match r {
             Resource::DriveItems => drive::mutate_one(store, now),
+            Resource::Events => outlook::mutate_event_one(store, now),
             _ => outlook::mutate_one(store, now),
         };
         if let Some(k) = k {

@@ -534,3 +534,52 @@ pub fn delete_event(store: &mut Store, id: &str, now: DateTime<Utc>) -> Result<V
     it.at = now;
     Ok(json!({"id": id, "status": "deleted"}))
 }
+
+/// One random event change: 0 updated (renamed or moved by a day), 1 created, 2 deleted.
+pub(super) fn mutate_event_one(store: &mut Store, now: DateTime<Utc>) -> Option<usize> {
+    let r = next_rand(&mut store.sets.rng);
+    let live: Vec<usize> = (0..store.sets.events.items.len())
+        .filter(|&i| !store.sets.events.items[i].deleted)
+        .collect();
+    let kind = match r % 10 {
+        _ if live.is_empty() => 1,
+        0..=5 => 0,
+        6..=7 => 1,
+        _ => 2,
+    };
+    let i = live.get((r >> 8) as usize % live.len().max(1)).copied();
+    let id = i.map(|i| store.sets.events.items[i].id.clone());
+    let ok = match kind {
+        0 => {
+            let i = i?;
+            let mut b = Map::new();
+            if r & 0x10000 == 0 {
+                b.insert("subject".into(), json!(pick(SUBJECTS, r >> 20)));
+            } else {
+                let start = store.sets.events.items[i]
+                    .body
+                    .get("start")
+                    .and_then(|v| v["dateTime"].as_str())
+                    .and_then(super::parse_time)
+                    .unwrap_or(now);
+                let moved = start + Duration::days(1);
+                b.insert(
+                    "start".into(),
+                    json!(moved.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                );
+            }
+            update_event(store, &id?, &b, now).is_ok()
+        }
+        1 => {
+            let mut b = Map::new();
+            let start = now + Duration::days((r >> 24) as i64 % 30) + Duration::hours(1);
+            b.insert(
+                "start".into(),
+                json!(start.format("%Y-%m-%dT%H:00:00Z").to_string()),
+            );
+            create_event(store, &b, now).is_ok()
+        }
+        _ => delete_event(store, &id?, now).is_ok(),
+    };
+    ok.then_some(kind)
+}
