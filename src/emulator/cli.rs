@@ -16,6 +16,9 @@ fn users(s: &str) -> Result<usize, String> {
 fn groups(s: &str) -> Result<usize, String> {
     limits::GROUPS.parse_usize(s)
 }
+fn apps(s: &str) -> Result<usize, String> {
+    limits::APPS.parse_usize(s)
+}
 fn member_slice(s: &str) -> Result<usize, String> {
     limits::MEMBER_SLICE.parse_usize(s)
 }
@@ -63,6 +66,16 @@ pub struct EmulatorArgs {
     /// everyone), 0-100.
     #[arg(long, default_value_t = 12, value_parser = groups)]
     pub groups: usize,
+    /// Number of app registrations (applications/delta), 0-1000000.
+    #[arg(long, default_value_t = 40, value_parser = apps)]
+    pub applications: usize,
+    /// Number of service principals (servicePrincipals/delta: Microsoft's apps, then those of
+    /// the app registrations), 0-1000000.
+    #[arg(long, default_value_t = 60, value_parser = apps)]
+    pub service_principals: usize,
+    /// Number of devices (devices/delta), 0-1000000.
+    #[arg(long, default_value_t = 30, value_parser = apps)]
+    pub devices: usize,
     /// Most member links a group carries per item of a full round (larger groups come back
     /// later in the round with further slices of members@delta). Small by default so that the
     /// demo tenant's larger groups show it. 1-100000.
@@ -113,6 +126,9 @@ impl EmulatorArgs {
             contacts: self.contacts,
             users: self.users,
             groups: self.groups,
+            applications: self.applications,
+            service_principals: self.service_principals,
+            devices: self.devices,
             member_slice: self.member_slice,
             organizers: self.organizers,
             recordings: self.recordings,
@@ -186,6 +202,10 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
         demo.tenant_id,
         demo.organizers.join(", "),
         emu.base_url()
+    );
+    eprintln!(
+        "delta: {base}/v1.0/{{contacts,users,groups,applications,servicePrincipals,devices}}/delta, {base}/v1.0/me/drive/root/delta, {base}/v1.0/me/mailFolders/inbox/messages/delta, {base}/v1.0/me/calendarView/delta?startDateTime=…&endDateTime=…",
+        base = emu.base_url()
     );
     eprintln!(
         "sign-in: {base}/{tenant}/oauth2/v2.0/token and .../devicecode (any client id; device codes are approved at {base}/_emulator/devicelogin); tokens {}",

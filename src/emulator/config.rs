@@ -12,6 +12,13 @@ pub struct EmulatorConfig {
     pub users: usize,
     /// Number of groups generated at start (members drawn from the users).
     pub groups: usize,
+    /// Number of app registrations generated at start.
+    pub applications: usize,
+    /// Number of service principals generated at start (Microsoft's first-party apps, then
+    /// those of the app registrations).
+    pub service_principals: usize,
+    /// Number of devices generated at start.
+    pub devices: usize,
     /// Most member links one group item of a full round carries (`members@delta` slices).
     pub member_slice: usize,
     /// Number of meeting organizers (users with recordings and transcripts).
@@ -41,6 +48,9 @@ impl Default for EmulatorConfig {
             contacts: 250,
             users: 50,
             groups: 12,
+            applications: 40,
+            service_principals: 60,
+            devices: 30,
             member_slice: 20,
             organizers: 3,
             recordings: 40,
@@ -66,6 +76,9 @@ impl EmulatorConfig {
         whole("contacts", CONTACTS, self.contacts)?;
         whole("users", USERS, self.users)?;
         whole("groups", GROUPS, self.groups)?;
+        whole("applications", APPS, self.applications)?;
+        whole("service_principals", APPS, self.service_principals)?;
+        whole("devices", APPS, self.devices)?;
         whole("member_slice", MEMBER_SLICE, self.member_slice)?;
         whole("organizers", ORGANIZERS, self.organizers)?;
         whole("recordings", RECORDINGS, self.recordings)?;

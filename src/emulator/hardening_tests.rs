@@ -34,6 +34,9 @@ fn contacts_token(instance: u64) -> TokenState {
             top: None,
             members: false,
             beta: false,
+            scope: None,
+            end_time: None,
+            change_type: None,
         },
         kind: Kind::Initial,
         position: 0,
@@ -42,6 +45,8 @@ fn contacts_token(instance: u64) -> TokenState {
         previous_position: None,
         duplicate_from: None,
         issued_at: chrono::Utc::now().timestamp(),
+        after: None,
+        since: None,
     }
 }
 

@@ -12,6 +12,8 @@
 //! | `mutate` `count` / `groups` | 0 to 100000 / 0 to 10000 |
 //! | `--contacts` (and `--demo-contacts`) | 0 to 10000000 |
 //! | `--users` / `--groups` / `--organizers` / `--recordings` | 0 to 100000 / 0 to 100 / 0 to 1000 / 0 to 100000 |
+//! | `--applications` / `--service-principals` / `--devices` | 0 to 1000000 each |
+//! | `mutate` `applications` / `servicePrincipals` / `devices` / `driveItems` / `messages` / `events` | 0 to 10000 each |
 //! | `--member-slice` / `--page-size` | 1 to 100000 / 1 to 999 |
 //! | `--latency-ms` | 0 to 60000 |
 //! | `--token-lifetime` | 1 s to 3650 days |
@@ -168,6 +170,21 @@ pub const MUTATE_USERS: Whole = Whole {
     min: 0,
     max: 10_000,
     unit: "user changes",
+};
+
+/// Changes of one of applications, service principals, devices, drive items, messages or events
+/// per `mutate` call.
+pub const MUTATE_OTHER: Whole = Whole {
+    min: 0,
+    max: 10_000,
+    unit: "changes",
+};
+
+/// Applications, service principals and devices are generated lazily, like contacts.
+pub const APPS: Whole = Whole {
+    min: 0,
+    max: 1_000_000,
+    unit: "objects",
 };
 
 /// Contacts are generated lazily: ten million cost nothing until paged.

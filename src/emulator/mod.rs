@@ -9,6 +9,13 @@
 //! - `/{v}/contacts/delta` (orgContact), `/{v}/users/delta` (user, with `manager@delta` when
 //!   `manager` is selected, see `managers`), `/{v}/groups/delta` (group, with `members@delta`
 //!   when `members` is selected)
+//! - `/{v}/applications/delta`, `/{v}/servicePrincipals/delta`, `/{v}/devices/delta` (plain
+//!   directory objects through the same machinery as contacts)
+//! - the demo drive's items (see `items`): `/{v}/drives/{driveId}/root/delta`,
+//!   `/{v}/{me | users/{id} | sites/{id} | groups/{id}}/drive/root/delta`, OneDrive's links
+//!   (`?token=`), `token=latest` and time tokens, the `deleted` facet
+//! - the demo mailbox's messages: `/{v}/{me | users/{id}}/mailFolders/{id or well-known
+//!   name}/messages/delta`; its calendar: `/{v}/{me | users/{id}}/calendarView/delta?startDateTime=…&endDateTime=…`
 //! - `/{v}/users/{id}/onlineMeetings/getAllRecordings(meetingOrganizerUserId='{id}',startDateTime={dt})/delta`
 //!   and `getAllTranscripts(...)`, also with `users({id})`.
 //!
@@ -30,6 +37,7 @@ mod groups;
 #[cfg(test)]
 mod hardening_tests;
 mod identity;
+mod items;
 mod json;
 pub mod limits;
 mod managers;
@@ -117,7 +125,13 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
         config.recordings as u64,
         clock.now(),
     )
-    .with_groups(config.groups as u64, config.member_slice);
+    .with_groups(config.groups as u64, config.member_slice)
+    .with_apps(
+        config.applications as u64,
+        config.service_principals as u64,
+        config.devices as u64,
+    );
+    store.sets = items::Sets::generate(config.seed, clock.now());
     store.page_size = config.page_size;
     let (churn_tx, churn_rx) = watch::channel(config.churn_per_sec);
     let shared = Arc::new(Shared {
@@ -239,6 +253,10 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
     let mut owed = 0.0f64;
     let mut group_owed = 0.0f64;
     let mut user_owed = 0.0f64;
+    let mut other_owed = 0.0f64;
+    // Round-robin over applications, service principals, devices, drive items, messages and
+    // events.
+    let mut other_turn = 0u64;
     loop {
         // The control API and `start` check the range; clamping again keeps this task bounded
         // whatever reaches the channel.
@@ -281,13 +299,21 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
             user_owed -= u;
             users = u as u64;
         }
-        while contacts + groups + users > 0 {
+        let mut others = 0;
+        if n >= 1.0 {
+            other_owed += n / 4.0;
+            let o = other_owed.floor();
+            other_owed -= o;
+            others = o as u64;
+        }
+        while contacts + groups + users + others > 0 {
             if cancel.is_cancelled() {
                 return;
             }
             let c = contacts.min(CHURN_BATCH);
             let g = groups.min(CHURN_BATCH);
             let u = users.min(CHURN_BATCH);
+            let o = others.min(CHURN_BATCH);
             let now = sh.clock.now();
             {
                 let mut store = lock(&sh.store);
@@ -300,7 +326,19 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
                 if u > 0 {
                     store.mutate_users(u, now);
                 }
+                for _ in 0..o {
+                    other_turn += 1;
+                    match other_turn % 6 {
+                        0 => store.mutate_apps(tenant::Coll::Applications, 1, now),
+                        1 => store.mutate_apps(tenant::Coll::ServicePrincipals, 1, now),
+                        2 => store.mutate_apps(tenant::Coll::Devices, 1, now),
+                        3 => items::mutate(&mut store, token::Resource::DriveItems, 1, now),
+                        4 => items::mutate(&mut store, token::Resource::Messages, 1, now),
+                        _ => items::mutate(&mut store, token::Resource::Events, 1, now),
+                    };
+                }
             }
+            others -= o;
             contacts -= c;
             groups -= g;
             users -= u;

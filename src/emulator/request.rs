@@ -13,6 +13,10 @@ pub struct GraphPath {
     pub user: Option<String>,
     pub organizer: Option<String>,
     pub start: Option<String>,
+    /// Item sets: the drive id or the mail folder id the path names.
+    pub scope: Option<String>,
+    /// Drive items: the token of OneDrive's function form, `delta(token='…')`.
+    pub token: Option<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -84,19 +88,37 @@ pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
         )));
     }
     let last = segs[segs.len() - 1];
-    if !is_delta_segment(last) {
+    // OneDrive's function form: `delta(token='…')`.
+    let drive_token = parse_function(last)
+        .filter(|(name, args)| name.eq_ignore_ascii_case("delta") && args.len() == 1)
+        .and_then(|(_, args)| {
+            let (k, v) = args.into_iter().next()?;
+            k.eq_ignore_ascii_case("token").then_some(v)
+        });
+    if !is_delta_segment(last) && drive_token.is_none() {
         return Err(PathError(format!(
             "This emulator serves delta queries only: '{path}' does not end in /delta."
         )));
     }
     let mid = &segs[1..segs.len() - 1];
     let lower: Vec<String> = mid.iter().map(|s| s.to_ascii_lowercase()).collect();
+    if drive_token.is_some() {
+        return match item_set_path(&version, mid, &lower) {
+            Some(p) if p.resource == Resource::DriveItems => Ok(GraphPath {
+                token: drive_token,
+                ..p
+            }),
+            _ => Err(not_found()),
+        };
+    }
     let simple = |resource| GraphPath {
         version: version.clone(),
         resource,
         user: None,
         organizer: None,
         start: None,
+        scope: None,
+        token: None,
     };
     match lower
         .iter()
@@ -107,7 +129,13 @@ pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
         ["contacts"] => return Ok(simple(Resource::Contacts)),
         ["users"] => return Ok(simple(Resource::Users)),
         ["groups"] => return Ok(simple(Resource::Groups)),
+        ["applications"] => return Ok(simple(Resource::Applications)),
+        ["serviceprincipals"] => return Ok(simple(Resource::ServicePrincipals)),
+        ["devices"] => return Ok(simple(Resource::Devices)),
         _ => {}
+    }
+    if let Some(p) = item_set_path(&version, mid, &lower) {
+        return Ok(p);
     }
     // users/{id}/onlineMeetings/fn(...)  or  users({id})/onlineMeetings/fn(...)
     let (user, rest) = if lower.first().map(String::as_str) == Some("users") && mid.len() == 4 {
@@ -162,7 +190,85 @@ pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
         user: Some(user),
         organizer,
         start,
+        scope: None,
+        token: None,
     })
+}
+
+/// `me` or `users/{id}` (also `users({id})`) at the start of `mid`: the user as links spell
+/// it and how many segments it took.
+fn user_prefix(mid: &[&str], lower: &[String]) -> Option<(String, usize)> {
+    match lower.first().map(String::as_str) {
+        Some("me") => Some(("me".to_string(), 1)),
+        Some("users") if mid.len() > 1 && !strip_id(mid[1]).is_empty() => {
+            Some((format!("users/{}", strip_id(mid[1])), 2))
+        }
+        Some(s) if s.starts_with("users(") && s.ends_with(')') => {
+            let inner = strip_id(mid[0].get(6..mid[0].len() - 1)?);
+            (!inner.is_empty()).then(|| (format!("users/{inner}"), 1))
+        }
+        _ => None,
+    }
+}
+
+/// A path segment `name('{id}')` / `name({id})`: the id in parentheses.
+fn key_segment(seg: &str, name: &str) -> Option<String> {
+    let l = seg.to_ascii_lowercase();
+    l.strip_prefix(name)?.strip_prefix('(')?.strip_suffix(')')?;
+    seg.get(name.len() + 1..seg.len() - 1).map(strip_id)
+}
+
+/// The drive, mail and calendar paths: `drives/{id}/root`, `{me|users/{id}|sites/{id}|groups/{id}}/drive/root`,
+/// `{me|users/{id}}/mailFolders/{id}/messages`, `{me|users/{id}}/calendarView`.
+fn item_set_path(version: &str, mid: &[&str], lower: &[String]) -> Option<GraphPath> {
+    let path = |resource, user: Option<String>, scope: Option<String>| GraphPath {
+        version: version.to_string(),
+        resource,
+        user,
+        organizer: None,
+        start: None,
+        scope,
+        token: None,
+    };
+    let l: Vec<&str> = lower.iter().map(String::as_str).collect();
+    // drives/{id}/root (or drives/{id}: the drive's delta is the root's)
+    if (l.len() == 3 && l[2] == "root" || l.len() == 2) && l[0] == "drives" {
+        let id = strip_id(mid[1]);
+        return (!id.is_empty()).then(|| path(Resource::DriveItems, None, Some(id)));
+    }
+    // {owner}/drive/root
+    let owner_len = match l.first().copied() {
+        Some("me") => 1,
+        Some("users" | "sites" | "groups") if mid.len() > 1 => 2,
+        _ => 0,
+    };
+    let drive_at = |k: usize| {
+        l.len() == k + 1 && l[k] == "drive"
+            || l.len() == k + 2 && l[k] == "drive" && l[k + 1] == "root"
+    };
+    if owner_len > 0 && drive_at(owner_len) {
+        let owner = mid[..owner_len].join("/");
+        return Some(path(Resource::DriveItems, Some(owner), None));
+    }
+    let (user, n) = user_prefix(mid, lower)?;
+    let rest = &mid[n..];
+    let lrest = &l[n..];
+    // mailFolders/{id}/messages or mailFolders('{id}')/messages
+    if lrest.len() == 3 && lrest[0] == "mailfolders" && lrest[2] == "messages" {
+        let id = strip_id(rest[1]);
+        return (!id.is_empty()).then(|| path(Resource::Messages, Some(user), Some(id)));
+    }
+    if lrest.len() == 2
+        && lrest[1] == "messages"
+        && let Some(id) = key_segment(rest[0], "mailfolders")
+        && !id.is_empty()
+    {
+        return Some(path(Resource::Messages, Some(user), Some(id)));
+    }
+    if lrest.len() == 1 && lrest[0] == "calendarview" {
+        return Some(path(Resource::Events, Some(user), None));
+    }
+    None
 }
 
 /// The query string as (lower-cased name without `$`, decoded value) pairs, in order.
@@ -291,7 +397,55 @@ mod tests {
             );
         }
         assert!(parse_path("/v1.0/groups").is_err());
-        assert!(parse_path("/v1.0/devices/delta").is_err());
+        assert_eq!(
+            parse_path("/v1.0/devices/delta").map(|g| g.resource),
+            Ok(Resource::Devices)
+        );
+        assert_eq!(
+            parse_path("/beta/servicePrincipals/delta()").map(|g| g.resource),
+            Ok(Resource::ServicePrincipals)
+        );
+        let g = parse_path("/v1.0/drives/b!abc/root/delta").unwrap();
+        assert_eq!(
+            (g.resource, g.scope.as_deref()),
+            (Resource::DriveItems, Some("b!abc"))
+        );
+        for p in [
+            "/v1.0/me/drive/root/delta",
+            "/v1.0/users/u1/drive/root/delta",
+            "/v1.0/sites/s1/drive/root/delta()",
+        ] {
+            assert_eq!(
+                parse_path(p).map(|g| g.resource),
+                Ok(Resource::DriveItems),
+                "{p}"
+            );
+        }
+        let g = parse_path("/v1.0/me/mailFolders/inbox/messages/delta").unwrap();
+        assert_eq!(
+            (g.resource, g.user.as_deref(), g.scope.as_deref()),
+            (Resource::Messages, Some("me"), Some("inbox"))
+        );
+        let g = parse_path("/v1.0/users/u1/mailFolders('AAMk1')/messages/delta").unwrap();
+        assert_eq!(
+            (g.resource, g.user.as_deref(), g.scope.as_deref()),
+            (Resource::Messages, Some("users/u1"), Some("AAMk1"))
+        );
+        assert_eq!(
+            parse_path("/v1.0/me/calendarView/delta").map(|g| g.resource),
+            Ok(Resource::Events)
+        );
+        let g = parse_path("/v1.0/me/drive/root/delta(token='abc')").unwrap();
+        assert_eq!(
+            (g.resource, g.token.as_deref()),
+            (Resource::DriveItems, Some("abc"))
+        );
+        assert_eq!(
+            parse_path("/v1.0/me/drive/delta(token=latest)").map(|g| g.token),
+            Ok(Some("latest".into()))
+        );
+        assert!(parse_path("/v1.0/me/mailFolders/inbox/messages/delta(token='x')").is_err());
+        assert!(parse_path("/v1.0/me/drive/items/delta").is_err());
     }
 
     #[test]

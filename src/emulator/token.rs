@@ -19,13 +19,48 @@ pub enum Resource {
     Transcripts,
     #[serde(rename = "g")]
     Groups,
+    #[serde(rename = "a")]
+    Applications,
+    #[serde(rename = "sp")]
+    ServicePrincipals,
+    #[serde(rename = "v")]
+    Devices,
+    /// The demo drive's items (`/drives/{id}/root/delta` and its aliases).
+    #[serde(rename = "di")]
+    DriveItems,
+    /// The messages of a mail folder.
+    #[serde(rename = "ms")]
+    Messages,
+    /// The events of a calendar view.
+    #[serde(rename = "ev")]
+    Events,
 }
 
 impl Resource {
     pub fn is_directory(self) -> bool {
+        self.coll().is_some()
+    }
+
+    /// The directory collection of a directory resource.
+    pub fn coll(self) -> Option<crate::emulator::tenant::Coll> {
+        use crate::emulator::tenant::Coll;
+        match self {
+            Resource::Contacts => Some(Coll::Contacts),
+            Resource::Users => Some(Coll::Users),
+            Resource::Groups => Some(Coll::Groups),
+            Resource::Applications => Some(Coll::Applications),
+            Resource::ServicePrincipals => Some(Coll::ServicePrincipals),
+            Resource::Devices => Some(Coll::Devices),
+            _ => None,
+        }
+    }
+
+    /// The resources served by their own item sets (drive items, messages, events): OneDrive
+    /// and Outlook keep no directory change log.
+    pub fn is_item_set(self) -> bool {
         matches!(
             self,
-            Resource::Contacts | Resource::Users | Resource::Groups
+            Resource::DriveItems | Resource::Messages | Resource::Events
         )
     }
 }
@@ -60,6 +95,15 @@ pub struct Frozen {
     /// beta's.
     #[serde(rename = "b", default, skip_serializing_if = "std::ops::Not::not")]
     pub beta: bool,
+    /// Item sets: the drive id or mail folder id (canonical, not a well-known name).
+    #[serde(rename = "sc", default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Calendar views: endDateTime as given (`start` holds startDateTime).
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// Messages: `changeType` (`created`, `updated` or `deleted`).
+    #[serde(rename = "ct", default, skip_serializing_if = "Option::is_none")]
+    pub change_type: Option<String>,
 }
 
 impl Frozen {
@@ -119,6 +163,14 @@ pub struct TokenState {
     /// Issue time, unix seconds on the emulator clock.
     #[serde(rename = "t")]
     pub issued_at: i64,
+    /// Item sets (drive items, messages, events): the index of the last item served, the
+    /// second half of the cursor (`cursor` is that item's change position).
+    #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
+    /// Item sets: a round from a time (`token=2024-01-01T00:00:00Z`), unix seconds: the items
+    /// changed since then, whatever their position.
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
 }
 
 impl TokenState {
@@ -130,8 +182,17 @@ impl TokenState {
     /// there.
     pub fn fits(&self, pos: u64, next: u64) -> bool {
         let bounds = match (self.kind, self.query.resource) {
-            (Kind::Initial, Resource::Contacts | Resource::Users) => {
-                self.end <= next && self.cursor <= self.end
+            (
+                Kind::Initial,
+                Resource::Contacts
+                | Resource::Users
+                | Resource::Applications
+                | Resource::ServicePrincipals
+                | Resource::Devices,
+            ) => self.end <= next && self.cursor <= self.end,
+            // Item sets: `end` is a log position, the cursor a position within (0, end].
+            (Kind::Initial, Resource::DriveItems | Resource::Messages | Resource::Events) => {
+                self.end <= pos && self.cursor <= self.end
             }
             // Group rounds count slices of members in `c`.
             (Kind::Initial, Resource::Groups) => self.end <= next,
@@ -218,6 +279,9 @@ mod tests {
                 top: Some(5),
                 members: false,
                 beta: true,
+                scope: None,
+                end_time: None,
+                change_type: None,
             },
             kind: Kind::Initial,
             position: 3,
@@ -226,6 +290,8 @@ mod tests {
             previous_position: None,
             duplicate_from: None,
             issued_at: 1_700_000_000,
+            after: None,
+            since: None,
         }
     }
 

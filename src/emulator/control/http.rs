@@ -12,9 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::super::limits::{CHURN, CLOCK_STEP, MUTATE_COUNT, MUTATE_GROUPS, MUTATE_USERS};
+use super::super::limits::{
+    CHURN, CLOCK_STEP, MUTATE_COUNT, MUTATE_GROUPS, MUTATE_OTHER, MUTATE_USERS,
+};
 use super::super::tenant::Coll;
 use super::super::{Shared, identity, routes};
+use super::items::{OTHER_KINDS, item_set};
 use super::{Control, ControlError, add_counts, bad, batches};
 
 pub(crate) fn router(sh: Arc<Shared>) -> Router {
@@ -128,19 +131,16 @@ async fn h_state(State(sh): State<Arc<Shared>>) -> Response {
     reply(Ok(ctl(&sh).state()))
 }
 
-/// The collection a control path names (`contacts`, `users`, `groups`).
+/// The collection a control path names (`contacts`, `users`, `groups`, `applications`,
+/// `servicePrincipals`, `devices`).
 fn coll(name: &str) -> Result<Coll, ControlError> {
-    match name {
-        "contacts" => Ok(Coll::Contacts),
-        "users" => Ok(Coll::Users),
-        "groups" => Ok(Coll::Groups),
-        other => Err(ControlError {
-            status: 404,
-            message: format!(
-                "unknown control endpoint /_emulator/{other} (objects: contacts, users, groups)"
-            ),
-        }),
-    }
+    Coll::from_path(name).ok_or_else(|| ControlError {
+        status: 404,
+        message: format!(
+            "unknown control endpoint /_emulator/{name} (objects: contacts, users, groups, \
+             applications, servicePrincipals, devices, driveItems, messages)"
+        ),
+    })
 }
 
 async fn h_create(
@@ -148,6 +148,9 @@ async fn h_create(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
+    if let Some(r) = item_set(&name) {
+        return reply(parse_body(&body).and_then(|b| ctl(&sh).create_item(r, &b)));
+    }
     reply(coll(&name).and_then(|c| parse_body(&body).and_then(|b| ctl(&sh).create(c, &b))))
 }
 
@@ -155,6 +158,9 @@ async fn h_get(
     State(sh): State<Arc<Shared>>,
     Path((name, id)): Path<(String, String)>,
 ) -> Response {
+    if let Some(r) = item_set(&name) {
+        return reply(ctl(&sh).get_item(r, &id));
+    }
     reply(coll(&name).and_then(|c| ctl(&sh).get(c, &id)))
 }
 
@@ -163,6 +169,9 @@ async fn h_update(
     Path((name, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
+    if let Some(r) = item_set(&name) {
+        return reply(parse_body(&body).and_then(|b| ctl(&sh).update_item(r, &id, &b)));
+    }
     reply(coll(&name).and_then(|c| parse_body(&body).and_then(|b| ctl(&sh).update(c, &id, &b))))
 }
 
@@ -171,6 +180,9 @@ async fn h_delete(
     Path((name, id)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Response {
+    if let Some(r) = item_set(&name) {
+        return reply(ctl(&sh).delete_item(r, &id));
+    }
     reply(coll(&name).and_then(|c| ctl(&sh).delete(c, &id, permanent(q.as_deref()))))
 }
 
@@ -267,14 +279,24 @@ async fn h_mutate(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
             None => 0,
             Some(v) => MUTATE_USERS.from_json("users", v).map_err(bad)?,
         };
+        let mut others = Vec::new();
+        for k in OTHER_KINDS {
+            if let Some(v) = b.get(*k) {
+                let n = MUTATE_OTHER.from_json(k, v).map_err(bad)?;
+                if n > 0 {
+                    others.push((*k, n));
+                }
+            }
+        }
         let n = match b.get("count") {
-            // Alone, a mutate call makes one change; with "groups" or "users", only those.
-            None => u64::from(groups == 0 && users == 0),
+            // Alone, a mutate call makes one change; with "groups", "users" or another kind,
+            // only those.
+            None => u64::from(groups == 0 && users == 0 && others.is_empty()),
             Some(v) => MUTATE_COUNT.from_json("count", v).map_err(bad)?,
         };
-        Ok((n, groups, users))
+        Ok((n, groups, users, others))
     });
-    let (n, groups, users) = match asked {
+    let (n, groups, users, others) = match asked {
         Ok(a) => a,
         Err(e) => return reply(Err(e)),
     };
@@ -302,7 +324,14 @@ async fn h_mutate(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
         }
         out["users"] = u;
     }
-    if groups > 0 || users > 0 {
+    for (k, count) in &others {
+        match c.mutate_other(k, *count) {
+            Ok(v) => out[*k] = v,
+            Err(e) => return reply(Err(e)),
+        }
+        tokio::task::yield_now().await;
+    }
+    if groups > 0 || users > 0 || !others.is_empty() {
         out["position"] = json!(c.position());
     }
     reply(Ok(out))

@@ -2,14 +2,14 @@
 use super::*;
 
 /// Checks a bearer token against a resource when enforcement is on. `origin` is the
-/// `http(s)://host:port` the request reached.
+/// `http(s)://host:port` the request reached. Ok: whether the token is app-only.
 pub(crate) fn enforce(
     sh: &Shared,
     ctx: &Ctx,
     origin: &str,
     bearer: &str,
     resource: Resource,
-) -> Result<(), Box<Response>> {
+) -> Result<bool, Box<Response>> {
     let parts: Vec<&str> = bearer.split('.').collect();
     let [h, p, s] = parts[..] else {
         return Err(Box::new(unauthorized(
@@ -127,6 +127,67 @@ pub(crate) fn enforce(
                 );
             }
         }
+        Resource::Applications | Resource::ServicePrincipals | Resource::Devices => {
+            let names: &[&str] = if resource == Resource::Devices {
+                &[
+                    "Device.Read.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ]
+            } else {
+                &[
+                    "Application.Read.All",
+                    "Application.ReadWrite.All",
+                    "Application.ReadWrite.OwnedBy",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                    "Directory.AccessAsUser.All",
+                ]
+            };
+            if !has(names) {
+                return denied(
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                );
+            }
+        }
+        Resource::DriveItems => {
+            if !has(&[
+                "Files.Read",
+                "Files.ReadWrite",
+                "Files.Read.All",
+                "Files.ReadWrite.All",
+                "Sites.Read.All",
+                "Sites.ReadWrite.All",
+            ]) {
+                return denied("accessDenied", "Access denied");
+            }
+        }
+        Resource::Messages => {
+            if !has(&[
+                "Mail.ReadBasic",
+                "Mail.ReadBasic.All",
+                "Mail.Read",
+                "Mail.ReadWrite",
+            ]) {
+                return denied(
+                    "ErrorAccessDenied",
+                    "Access is denied. Check credentials and try again.",
+                );
+            }
+        }
+        Resource::Events => {
+            if !has(&[
+                "Calendars.Read",
+                "Calendars.ReadBasic",
+                "Calendars.ReadWrite",
+            ]) {
+                return denied(
+                    "ErrorAccessDenied",
+                    "Access is denied. Check credentials and try again.",
+                );
+            }
+        }
         Resource::Users => {
             if !has(&[
                 "User.Read.All",
@@ -142,5 +203,5 @@ pub(crate) fn enforce(
             }
         }
     }
-    Ok(())
+    Ok(app_only)
 }

@@ -26,14 +26,18 @@ impl LinkCtx {
     pub(super) fn link(&self, f: &Frozen, next: bool, token: &str) -> String {
         let root = self.root();
         match f.resource {
-            Resource::Contacts | Resource::Users | Resource::Groups => {
-                let coll = match f.resource {
-                    Resource::Contacts => "contacts",
-                    Resource::Groups => "groups",
-                    _ => "users",
-                };
+            Resource::Contacts
+            | Resource::Users
+            | Resource::Groups
+            | Resource::Applications
+            | Resource::ServicePrincipals
+            | Resource::Devices => {
+                let coll = coll_of(f.resource).path_name();
                 let name = if next { "$skiptoken" } else { "$deltatoken" };
                 format!("{root}/{coll}/delta?{name}={token}")
+            }
+            Resource::DriveItems | Resource::Messages | Resource::Events => {
+                crate::emulator::items::link(&root, f, next, token)
             }
             Resource::Recordings | Resource::Transcripts => {
                 let func = if f.resource == Resource::Recordings {
@@ -58,9 +62,15 @@ impl LinkCtx {
     pub(super) fn context(&self, r: Resource) -> String {
         let root = self.root();
         match r {
-            Resource::Contacts => format!("{root}/$metadata#contacts"),
-            Resource::Users => format!("{root}/$metadata#users"),
-            Resource::Groups => format!("{root}/$metadata#groups"),
+            Resource::Contacts
+            | Resource::Users
+            | Resource::Groups
+            | Resource::Applications
+            | Resource::ServicePrincipals
+            | Resource::Devices => format!("{root}/$metadata#{}", coll_of(r).path_name()),
+            Resource::DriveItems => format!("{root}/$metadata#Collection(driveItem)"),
+            Resource::Messages => format!("{root}/$metadata#Collection(message)"),
+            Resource::Events => format!("{root}/$metadata#Collection(event)"),
             Resource::Recordings => format!("{root}/$metadata#Collection(callRecording)"),
             Resource::Transcripts => format!("{root}/$metadata#Collection(callTranscript)"),
         }
@@ -68,11 +78,7 @@ impl LinkCtx {
 }
 
 pub(super) fn coll_of(r: Resource) -> Coll {
-    match r {
-        Resource::Users => Coll::Users,
-        Resource::Groups => Coll::Groups,
-        _ => Coll::Contacts,
-    }
+    r.coll().unwrap_or(Coll::Contacts)
 }
 
 /// Reads the query options of a first request into frozen options, validating them as Graph does.
@@ -91,6 +97,9 @@ pub(super) fn freeze(
         top: None,
         members: false,
         beta: Api::of(&path.version) == Api::Beta,
+        scope: path.scope.clone(),
+        end_time: None,
+        change_type: None,
     };
     let mut latest = false;
     for (k, v) in query {
@@ -148,7 +157,48 @@ pub(super) fn freeze(
                 }
                 f.select = Some(mask);
             }
+            "select" if path.resource == Resource::Events => {
+                return Err(bad(
+                    "ErrorInvalidUrlQuery",
+                    "The query parameter '$select' is not supported with calendarView delta."
+                        .into(),
+                ));
+            }
+            "select" if path.resource.is_item_set() => {
+                let mask = crate::emulator::items::select_mask(path.resource, f.beta, v)
+                    .map_err(|m| bad("BadRequest", m))?;
+                f.select = Some(mask);
+            }
             "select" => {}
+            "token" if path.resource == Resource::DriveItems => {
+                if v.eq_ignore_ascii_case("latest") {
+                    latest = true;
+                } else if crate::emulator::items::parse_time(v).is_some() {
+                    f.start = Some(v.trim().to_string());
+                }
+            }
+            "startdatetime" if path.resource == Resource::Events => {
+                if crate::emulator::items::parse_time(v).is_none() {
+                    return Err(bad(
+                        "ErrorInvalidParameter",
+                        format!("The value '{v}' of parameter 'StartDateTime' is invalid."),
+                    ));
+                }
+                f.start = Some(v.trim().to_string());
+            }
+            "enddatetime" if path.resource == Resource::Events => {
+                if crate::emulator::items::parse_time(v).is_none() {
+                    return Err(bad(
+                        "ErrorInvalidParameter",
+                        format!("The value '{v}' of parameter 'EndDateTime' is invalid."),
+                    ));
+                }
+                f.end_time = Some(v.trim().to_string());
+            }
+            "filter" | "orderby" | "changetype" if path.resource == Resource::Messages => {
+                crate::emulator::items::message_option(k, v, &mut f)
+                    .map_err(|m| bad("ErrorInvalidUrlQuery", m))?;
+            }
             "filter" => {
                 if !path.resource.is_directory() {
                     return Err(bad(
@@ -178,7 +228,14 @@ pub(super) fn freeze(
                 // users: $top is not supported on users delta and is silently ignored, as
                 // Graph does. contacts: our choice is to honour it (capped at 999) so that
                 // page sizes can be explored; recordings/transcripts honour it (documented).
-                if !matches!(path.resource, Resource::Users | Resource::Groups) {
+                if matches!(
+                    path.resource,
+                    Resource::Contacts
+                        | Resource::Recordings
+                        | Resource::Transcripts
+                        | Resource::DriveItems
+                        | Resource::Messages
+                ) {
                     f.top = Some(n.min(MAX_TOP));
                 }
             }
@@ -208,6 +265,12 @@ pub(super) fn freeze(
             }
             _ => {}
         }
+    }
+    if path.resource == Resource::Events && (f.start.is_none() || f.end_time.is_none()) {
+        return Err(bad(
+            "ErrorInvalidParameter",
+            "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.".into(),
+        ));
     }
     if matches!(path.resource, Resource::Recordings | Resource::Transcripts) {
         match f.organizer.as_deref() {
@@ -267,11 +330,17 @@ pub(super) fn restart_link(sh: &Shared, links: &LinkCtx, f: &Frozen, now: DateTi
         query: f.clone(),
         kind: Kind::Initial,
         position: store.pos(),
-        end: store.coll(coll_of(f.resource)).next,
+        end: if f.resource.is_item_set() {
+            store.pos()
+        } else {
+            store.coll(coll_of(f.resource)).next
+        },
         cursor: 0,
         previous_position: None,
         duplicate_from: None,
         issued_at: now.timestamp(),
+        after: None,
+        since: None,
     };
     links.link(f, true, &token::encode(sh.key, &st))
 }

@@ -46,9 +46,10 @@ impl Prefs {
     /// Reads every `Prefer` header (a header may list several preferences, comma-separated;
     /// names are case-insensitive). Unknown preferences and unusable values are ignored, as
     /// preferences are: the server may always answer without them.
-    pub(super) fn read(headers: &HeaderMap, directory: bool) -> Prefs {
+    pub(super) fn read(headers: &HeaderMap, resource: Resource) -> Prefs {
         let mut p = Prefs::default();
-        if !directory {
+        let directory = resource.is_directory();
+        if !directory && !resource.is_item_set() {
             return p;
         }
         let prefs = headers
@@ -60,7 +61,10 @@ impl Prefs {
         for pref in prefs {
             let (name, value) = pref.split_once('=').unwrap_or((pref, ""));
             let (name, value) = (name.trim(), value.trim().trim_matches('"'));
-            if name.eq_ignore_ascii_case("return") && value.eq_ignore_ascii_case("minimal") {
+            if directory
+                && name.eq_ignore_ascii_case("return")
+                && value.eq_ignore_ascii_case("minimal")
+            {
                 p.minimal = true;
             } else if name.eq_ignore_ascii_case("odata.maxpagesize")
                 && let Ok(n) = value.parse::<u64>()
@@ -231,22 +235,40 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
             .get(header::HOST)
             .and_then(|v| v.to_str().ok()),
     );
-    if sh.config.identity.enforce
-        && let Err(resp) = super::identity::enforce(&sh, &ctx, &origin, bearer, path.resource)
-    {
-        return *resp;
+    if sh.config.identity.enforce {
+        match super::identity::enforce(&sh, &ctx, &origin, bearer, path.resource) {
+            Err(resp) => return *resp,
+            // Graph refuses `/me` to an app: it has no signed-in user.
+            Ok(true) if path.resource.is_item_set() && path.user.as_deref() == Some("me") => {
+                return ctx.error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "/me request is only valid with delegated authentication flow.",
+                );
+            }
+            Ok(_) => {}
+        }
     }
     let links = LinkCtx {
         base: origin,
         version: path.version.clone(),
     };
-    let query = parse_query(req.uri().query());
-    let prefs = Prefs::read(req.headers(), path.resource.is_directory());
+    let mut query = parse_query(req.uri().query());
+    if let Some(t) = &path.token {
+        query.push(("token".into(), t.clone()));
+    }
+    let prefs = Prefs::read(req.headers(), path.resource);
 
     // The state token, if any: options repeated beside it are ignored.
     let token_param = query
         .iter()
-        .find(|(k, v)| (k == "skiptoken" || k == "deltatoken") && !v.eq_ignore_ascii_case("latest"))
+        .find(|(k, v)| {
+            let drive_token = path.resource == Resource::DriveItems
+                && k == "token"
+                && crate::emulator::items::parse_time(v).is_none();
+            (k == "skiptoken" || k == "deltatoken" || drive_token)
+                && !v.eq_ignore_ascii_case("latest")
+        })
         .map(|(_, v)| v.clone());
     let (frozen, start) = match token_param {
         Some(t) => {
@@ -282,7 +304,10 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
             (state.query.clone(), Start::Token(Box::new(state)))
         }
         None => match freeze(&path, &query) {
-            Ok((f, latest)) => {
+            Ok((mut f, latest)) => {
+                if let Err(resp) = scope_of(&sh, &ctx, &mut f) {
+                    return *resp;
+                }
                 let start = if latest { Start::Latest } else { Start::Fresh };
                 (f, start)
             }
@@ -330,7 +355,13 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
                 with_header(
                     ctx.error(
                         StatusCode::GONE,
-                        "resyncRequired",
+                        // OneDrive's code (driveitem-delta.md): the client replaces what it
+                        // holds with the new round, uploading nothing.
+                        if frozen.resource == Resource::DriveItems {
+                            "resyncChangesApplyDifferences"
+                        } else {
+                            "resyncRequired"
+                        },
                         "The sync state was reset. Restart a full synchronization from the URL in the Location header.",
                     ),
                     "Location",
@@ -399,6 +430,83 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
     match prefs.applied() {
         Some(applied) => with_header(resp, "Preference-Applied", &applied),
         None => resp,
+    }
+}
+
+/// Item sets: the drive or mail folder the path names, made canonical (a 404 for one the demo
+/// tenant does not have).
+fn scope_of(sh: &Shared, ctx: &Ctx, f: &mut Frozen) -> Result<(), Box<Response>> {
+    let store = lock(&sh.store);
+    // `users/{id or userPrincipalName}` and `groups/{id}` must be the tenant's (any of them
+    // has the demo drive, mailbox and calendar).
+    if let Some(owner) = f.user.as_deref()
+        && let Some((kind, id)) = owner.split_once('/')
+        && !known_owner(&store, kind, id)
+    {
+        let (code, message) = if f.resource == Resource::DriveItems {
+            (
+                "itemNotFound",
+                "The resource could not be found.".to_string(),
+            )
+        } else {
+            (
+                "ErrorInvalidUser",
+                format!("The requested user '{id}' is invalid."),
+            )
+        };
+        return Err(Box::new(ctx.error(StatusCode::NOT_FOUND, code, &message)));
+    }
+    match f.resource {
+        Resource::DriveItems => match f.scope.as_deref() {
+            None => f.scope = Some(store.sets.drive_id.clone()),
+            Some(d) if d == store.sets.drive_id => {}
+            Some(_) => {
+                return Err(Box::new(ctx.error(
+                    StatusCode::NOT_FOUND,
+                    "itemNotFound",
+                    "The resource could not be found.",
+                )));
+            }
+        },
+        Resource::Messages => {
+            let folder = f.scope.as_deref().unwrap_or("inbox");
+            match store.sets.folder(folder) {
+                Some(id) => f.scope = Some(id.to_string()),
+                None => {
+                    return Err(Box::new(ctx.error(
+                        StatusCode::NOT_FOUND,
+                        "ErrorItemNotFound",
+                        "The specified object was not found in the store.",
+                    )));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether `kind/id` of an item-set path names one of the tenant's live users (by id, or by
+/// the userPrincipalName it was generated with) or groups; sites are not checked.
+fn known_owner(store: &Store, kind: &str, id: &str) -> bool {
+    let live = |c: Coll| {
+        store
+            .index_of(c, id)
+            .is_some_and(|i| store.coll(c).status(i) == Status::Live)
+    };
+    match kind.to_ascii_lowercase().as_str() {
+        "users" => {
+            live(Coll::Users)
+                || (id.contains('@')
+                    && (0..store.users.base).any(|i| {
+                        store.coll(Coll::Users).status(i) == Status::Live
+                            && crate::emulator::tenant::user_name_upn(store.seed, i)
+                                .1
+                                .eq_ignore_ascii_case(id)
+                    }))
+        }
+        "groups" => live(Coll::Groups),
+        _ => true,
     }
 }
 

@@ -24,6 +24,8 @@ pub(super) fn build_page(
         previous_position: None,
         duplicate_from: None,
         issued_at: now_ts,
+        after: None,
+        since: None,
     };
     // The page state this request serves (Initial or DeltaPage), or a deltaLink at once.
     let page_state = match start {
@@ -34,7 +36,20 @@ pub(super) fn build_page(
             } else {
                 pos
             };
-            Some(base.clone())
+            match f
+                .start
+                .as_deref()
+                .and_then(crate::emulator::items::parse_time)
+            {
+                // A drive's `token={time}`: the items changed since then.
+                Some(t) if f.resource == Resource::DriveItems => Some(TokenState {
+                    kind: Kind::DeltaPage,
+                    position: 0,
+                    since: Some(t.timestamp()),
+                    ..base.clone()
+                }),
+                _ => Some(base.clone()),
+            }
         }
         Start::Token(t) => match t.kind {
             Kind::Initial | Kind::DeltaPage => Some(TokenState {
@@ -77,7 +92,7 @@ pub(super) fn build_page(
         out.extend_from_slice(b",\"@odata.deltaLink\":");
         let link = links.link(f, false, &token::encode(sh.key, &st));
         write_str(&mut out, &foreignize(link, faults.foreign));
-        if !f.resource.is_directory() {
+        if is_artifact(f.resource) {
             out.extend_from_slice(b",\"@odata.count\":0");
         }
         out.extend_from_slice(b",\"value\":[]}");
@@ -90,6 +105,7 @@ pub(super) fn build_page(
             next: Some(state.cursor),
             dup_from: state.duplicate_from,
             remaining_after_next: usize::MAX,
+            after: state.after,
         }
     } else {
         collect_items(&mut store, links, f, &state, prefs)
@@ -119,7 +135,10 @@ pub(super) fn build_page(
     }
     let link = match next {
         Some(c) => {
-            let d = if faults.duplicate && !faults.empty && !items.is_empty() {
+            let d = if f.resource.is_item_set() {
+                // Item-set cursors are keys, not offsets: no duplicates to replay.
+                None
+            } else if faults.duplicate && !faults.empty && !items.is_empty() {
                 dup_used = true;
                 Some(state.cursor)
             } else {
@@ -128,6 +147,7 @@ pub(super) fn build_page(
             let st = TokenState {
                 cursor: c,
                 duplicate_from: d,
+                after: page.after,
                 ..state.clone()
             };
             (true, links.link(f, true, &token::encode(sh.key, &st)))
@@ -151,6 +171,8 @@ pub(super) fn build_page(
                 cursor: 0,
                 previous_position: pf,
                 duplicate_from: None,
+                after: None,
+                since: None,
                 ..state.clone()
             };
             (false, links.link(f, false, &token::encode(sh.key, &st)))
@@ -165,7 +187,7 @@ pub(super) fn build_page(
         b",\"@odata.deltaLink\":"
     });
     write_str(&mut out, &foreignize(link.1, faults.foreign));
-    if !f.resource.is_directory() {
+    if is_artifact(f.resource) {
         use std::io::Write as _;
         let _ = write!(out, ",\"@odata.count\":{}", items.len());
     }
@@ -187,6 +209,12 @@ struct Page {
     dup_from: Option<u64>,
     /// Items left after the next page starts (for the drop-next-link fault).
     remaining_after_next: usize,
+    /// Item sets: the index of the last item served (the cursor's second half).
+    after: Option<u64>,
+}
+
+fn is_artifact(r: Resource) -> bool {
+    matches!(r, Resource::Recordings | Resource::Transcripts)
 }
 
 /// Objects per page: `Prefer: odata.maxpagesize` where it was given (directory resources),
@@ -197,10 +225,17 @@ fn page_size(sh_default: usize, f: &Frozen, max_page: Option<usize>) -> usize {
     }
     match f.resource {
         Resource::Contacts => f.top.map_or(sh_default, |t| t as usize),
-        Resource::Users | Resource::Groups => sh_default,
+        Resource::Users
+        | Resource::Groups
+        | Resource::Applications
+        | Resource::ServicePrincipals
+        | Resource::Devices => sh_default,
         Resource::Recordings | Resource::Transcripts => {
             f.top.map_or(ARTIFACT_PAGE_SIZE, |t| t as usize)
         }
+        Resource::DriveItems => f.top.map_or(sh_default, |t| t as usize),
+        // Outlook's default page size.
+        Resource::Messages | Resource::Events => f.top.map_or(10, |t| t as usize),
     }
     .max(1)
 }
@@ -214,6 +249,16 @@ fn collect_items(
 ) -> Page {
     let minimal = prefs.minimal;
     let size = page_size(store_page_size(store), f, prefs.max_page);
+    if f.resource.is_item_set() {
+        let p = crate::emulator::items::page(store, f, state, size);
+        return Page {
+            items: p.items,
+            next: p.next.map(|(c, _)| c),
+            dup_from: None,
+            remaining_after_next: p.remaining,
+            after: p.next.map(|(_, a)| a),
+        };
+    }
     if f.resource == Resource::Groups {
         let p = store.group_page(f, state, minimal, size);
         return Page {
@@ -221,6 +266,7 @@ fn collect_items(
             next: p.next,
             dup_from: None,
             remaining_after_next: p.remaining_after_next,
+            after: None,
         };
     }
     let mut items: Vec<Vec<u8>> = Vec::with_capacity(size + 3);
@@ -255,6 +301,7 @@ fn collect_items(
                         next: None,
                         dup_from: None,
                         remaining_after_next: 0,
+                        after: None,
                     };
                 }
                 let (next, remaining_after_next) = page_window(
@@ -276,6 +323,7 @@ fn collect_items(
                     next,
                     dup_from: None,
                     remaining_after_next,
+                    after: None,
                 }
             }
             _ => {
@@ -304,6 +352,7 @@ fn collect_items(
                             next,
                             dup_from: None,
                             remaining_after_next,
+                            after: None,
                         }
                     }
                     None => {
@@ -332,6 +381,7 @@ fn collect_items(
                             next: (idx < state.end).then_some(idx),
                             dup_from: None,
                             remaining_after_next: state.end.saturating_sub(idx) as usize,
+                            after: None,
                         }
                     }
                 }
@@ -370,6 +420,7 @@ fn collect_items(
             next,
             dup_from: None,
             remaining_after_next,
+            after: None,
         }
     }
 }

@@ -22,6 +22,7 @@ use super::tenant::{
 
 mod artifacts;
 mod mutate;
+mod mutate_apps;
 mod objects;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +101,9 @@ pub const NO_MANAGER: u64 = u64::MAX;
 pub enum Target {
     Dir(Coll),
     Artifact,
+    /// A drive item, message or event (their item sets keep the state; the log entry gives the
+    /// change its position).
+    Item,
 }
 
 #[derive(Clone, Debug)]
@@ -202,6 +206,13 @@ pub struct Store {
     pub contacts: Collection,
     pub users: Collection,
     pub groups: Collection,
+    pub applications: Collection,
+    pub service_principals: Collection,
+    pub devices: Collection,
+    /// Random source of application, service principal and device changes.
+    pub(crate) arng: Rng,
+    /// The drive items, messages and events (their own item sets, see `items`).
+    pub sets: crate::emulator::items::Sets,
     /// Current members (user indexes) of every group ever created.
     pub(crate) members: HashMap<u64, BTreeSet<u64>>,
     /// Most member links one group item of a full round carries.
@@ -246,6 +257,11 @@ impl Store {
             contacts: Collection::new(contacts),
             users: Collection::new(users),
             groups: Collection::new(0),
+            applications: Collection::new(0),
+            service_principals: Collection::new(0),
+            devices: Collection::new(0),
+            arng: Rng(seed ^ 0xA995_C4A2),
+            sets: Default::default(),
             members: HashMap::new(),
             member_slice: 100,
             organizers,
@@ -291,6 +307,14 @@ impl Store {
         self
     }
 
+    /// Adds the generated applications, service principals and devices.
+    pub fn with_apps(mut self, applications: u64, service_principals: u64, devices: u64) -> Self {
+        self.applications = Collection::new(applications);
+        self.service_principals = Collection::new(service_principals);
+        self.devices = Collection::new(devices);
+        self
+    }
+
     pub fn pos(&self) -> u64 {
         self.log.len() as u64
     }
@@ -300,6 +324,9 @@ impl Store {
             Coll::Contacts => &self.contacts,
             Coll::Users => &self.users,
             Coll::Groups => &self.groups,
+            Coll::Applications => &self.applications,
+            Coll::ServicePrincipals => &self.service_principals,
+            Coll::Devices => &self.devices,
         }
     }
 
@@ -308,6 +335,9 @@ impl Store {
             Coll::Contacts => &mut self.contacts,
             Coll::Users => &mut self.users,
             Coll::Groups => &mut self.groups,
+            Coll::Applications => &mut self.applications,
+            Coll::ServicePrincipals => &mut self.service_principals,
+            Coll::Devices => &mut self.devices,
         }
     }
 
@@ -323,6 +353,13 @@ impl Store {
         (0..self.organizers)
             .map(|i| self.id_of(Coll::Users, i))
             .collect()
+    }
+
+    /// Logs a change of an item set's item (drive item, message, event) → its position (the
+    /// log's length after it).
+    pub(crate) fn log_item(&mut self, at: DateTime<Utc>) -> u64 {
+        self.push_log(Target::Item, 0, Op::Update, 0, at);
+        self.pos()
     }
 
     fn push_log(&mut self, target: Target, idx: u64, op: Op, mask: Mask, at: DateTime<Utc>) {

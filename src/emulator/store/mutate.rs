@@ -96,7 +96,13 @@ impl Store {
         Ok(self.object_json(c, idx))
     }
 
-    fn apply_update(&mut self, c: Coll, idx: u64, props: Vec<(usize, Value)>, now: DateTime<Utc>) {
+    pub(super) fn apply_update(
+        &mut self,
+        c: Coll,
+        idx: u64,
+        props: Vec<(usize, Value)>,
+        now: DateTime<Utc>,
+    ) {
         let mut vals = self.values(c, idx);
         let mut mask = 0 as Mask;
         for (i, v) in props {

@@ -7,20 +7,23 @@ use std::io::Write as _;
 use super::json::{write_props, write_str, write_value};
 
 mod admin;
+mod apps;
 mod ids;
 mod schema;
 use admin::{group_admin, write_empty};
+pub(crate) use apps::app_update;
+pub use apps::{application_values, device_values, service_principal_values, user_name_upn};
 pub use ids::*;
 pub use schema::*;
 
-const GIVEN: &[&str] = &[
+pub(crate) const GIVEN: &[&str] = &[
     "Adele", "Alex", "Amelia", "Ana", "Arjun", "Aiko", "Ben", "Bianca", "Carlos", "Chen", "Chloe",
     "Daniel", "Diego", "Elena", "Emma", "Fatima", "Felix", "Grace", "Hana", "Hiroshi", "Ines",
     "Isaac", "Jana", "Javier", "Johanna", "Kenji", "Lars", "Laura", "Lea", "Lucas", "Lidia",
     "Mateo", "Maya", "Megan", "Miguel", "Nadia", "Nestor", "Noah", "Olga", "Omar", "Patti",
     "Pradeep", "Priya", "Rafael", "Sakura", "Samir", "Sofia", "Tomas", "Yuki", "Zoe",
 ];
-const SURNAME: &[&str] = &[
+pub(crate) const SURNAME: &[&str] = &[
     "Anderson", "Bauer", "Brown", "Castillo", "Chen", "Costa", "Dubois", "Eriksson", "Fischer",
     "Garcia", "Gupta", "Hansen", "Ito", "Jensen", "Kim", "Kowalski", "Larsen", "Lee", "Lopez",
     "Martin", "Moreau", "Müller", "Nakamura", "Novak", "Okafor", "Olsen", "Patel", "Perez",
@@ -536,18 +539,32 @@ pub fn group_members(seed: u64, index: u64, users: u64) -> Vec<u64> {
         .collect()
 }
 
+/// The generated values of an object of a collection generated as a list of values (groups,
+/// applications, service principals, devices); empty for the others.
+fn value_list(seed: u64, coll: Coll, index: u64) -> Vec<serde_json::Value> {
+    match coll {
+        Coll::Groups => group_values(seed, index),
+        Coll::Applications => application_values(seed, index),
+        Coll::ServicePrincipals => service_principal_values(seed, index),
+        Coll::Devices => device_values(seed, index),
+        Coll::Contacts | Coll::Users => Vec::new(),
+    }
+}
+
 /// Writes property `prop` of generated object `index`; false when the property has no value.
 pub fn write_generated(seed: u64, coll: Coll, index: u64, prop: usize, out: &mut Vec<u8>) -> bool {
     match coll {
         Coll::Contacts => ContactGen::new(seed, index).write(prop, out),
         Coll::Users => UserGen::new(seed, index).write(seed, prop, out),
-        Coll::Groups => match group_values(seed, index).get(prop) {
-            None | Some(serde_json::Value::Null) => false,
-            Some(v) => {
-                write_value(out, v);
-                true
+        Coll::Groups | Coll::Applications | Coll::ServicePrincipals | Coll::Devices => {
+            match value_list(seed, coll, index).get(prop) {
+                None | Some(serde_json::Value::Null) => false,
+                Some(v) => {
+                    write_value(out, v);
+                    true
+                }
             }
-        },
+        }
     }
 }
 
@@ -562,7 +579,7 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: Mask, out
     let g = match coll {
         Coll::Contacts => G::C(ContactGen::new(seed, index)),
         Coll::Users => G::U(UserGen::new(seed, index)),
-        Coll::Groups => G::V(group_values(seed, index)),
+        _ => G::V(value_list(seed, coll, index)),
     };
     let id = object_id(seed, coll, index);
     let schema = coll.schema();
@@ -589,8 +606,8 @@ pub fn write_generated_object(seed: u64, coll: Coll, index: u64, mask: Mask, out
 /// The generated values of an object as JSON values (null: no value), for objects that get
 /// modified and so move into the store.
 pub fn generated_values(seed: u64, coll: Coll, index: u64) -> Vec<serde_json::Value> {
-    if coll == Coll::Groups {
-        return group_values(seed, index);
+    if coll == Coll::Groups || coll.is_plain() {
+        return value_list(seed, coll, index);
     }
     let schema = coll.schema();
     let mut buf = Vec::with_capacity(256);

@@ -18,6 +18,9 @@ pub enum Coll {
     Contacts,
     Users,
     Groups,
+    Applications,
+    ServicePrincipals,
+    Devices,
 }
 
 impl Coll {
@@ -26,16 +29,57 @@ impl Coll {
             Coll::Contacts => 0xC0_47AC,
             Coll::Users => 0x05E5,
             Coll::Groups => 0x6E_0095,
+            Coll::Applications => 0xA_9910,
+            Coll::ServicePrincipals => 0x5_9E1C,
+            Coll::Devices => 0xDE_F1CE,
         }
+    }
+    /// The collection's segment in Graph paths and control paths.
+    pub fn path_name(self) -> &'static str {
+        match self {
+            Coll::Contacts => "contacts",
+            Coll::Users => "users",
+            Coll::Groups => "groups",
+            Coll::Applications => "applications",
+            Coll::ServicePrincipals => "servicePrincipals",
+            Coll::Devices => "devices",
+        }
+    }
+    /// The collection a path segment names (any case).
+    pub fn from_path(name: &str) -> Option<Coll> {
+        [
+            Coll::Contacts,
+            Coll::Users,
+            Coll::Groups,
+            Coll::Applications,
+            Coll::ServicePrincipals,
+            Coll::Devices,
+        ]
+        .into_iter()
+        .find(|c| c.path_name().eq_ignore_ascii_case(name))
+    }
+    /// The collections added for issue 15 (applications, service principals, devices): plain
+    /// directory objects, generated as values, with no relationship tracked.
+    pub fn is_plain(self) -> bool {
+        matches!(
+            self,
+            Coll::Applications | Coll::ServicePrincipals | Coll::Devices
+        )
     }
     pub fn schema(self) -> &'static Schema {
         static C: OnceLock<Schema> = OnceLock::new();
         static U: OnceLock<Schema> = OnceLock::new();
         static G: OnceLock<Schema> = OnceLock::new();
+        static A: OnceLock<Schema> = OnceLock::new();
+        static S: OnceLock<Schema> = OnceLock::new();
+        static D: OnceLock<Schema> = OnceLock::new();
         match self {
             Coll::Contacts => C.get_or_init(|| Schema::load(CONTACT_JSON, CONTACT_BETA_JSON)),
             Coll::Users => U.get_or_init(|| Schema::load(USER_JSON, USER_BETA_JSON)),
             Coll::Groups => G.get_or_init(|| Schema::load(GROUP_JSON, GROUP_BETA_JSON)),
+            Coll::Applications => A.get_or_init(|| Schema::load(APP_JSON, APP_BETA_JSON)),
+            Coll::ServicePrincipals => S.get_or_init(|| Schema::load(SP_JSON, SP_BETA_JSON)),
+            Coll::Devices => D.get_or_init(|| Schema::load(DEVICE_JSON, DEVICE_BETA_JSON)),
         }
     }
 }
@@ -43,6 +87,12 @@ impl Coll {
 pub const CONTACT_JSON: &str = include_str!("../../../assets/schema/orgContact.v1.0.json");
 pub const USER_JSON: &str = include_str!("../../../assets/schema/user.v1.0.json");
 pub const GROUP_JSON: &str = include_str!("../../../assets/schema/group.v1.0.json");
+pub const APP_JSON: &str = include_str!("../../../assets/schema/application.v1.0.json");
+pub const APP_BETA_JSON: &str = include_str!("../../../assets/schema/application.beta.json");
+pub const SP_JSON: &str = include_str!("../../../assets/schema/servicePrincipal.v1.0.json");
+pub const SP_BETA_JSON: &str = include_str!("../../../assets/schema/servicePrincipal.beta.json");
+pub const DEVICE_JSON: &str = include_str!("../../../assets/schema/device.v1.0.json");
+pub const DEVICE_BETA_JSON: &str = include_str!("../../../assets/schema/device.beta.json");
 pub const CONTACT_BETA_JSON: &str = include_str!("../../../assets/schema/orgContact.beta.json");
 pub const USER_BETA_JSON: &str = include_str!("../../../assets/schema/user.beta.json");
 pub const GROUP_BETA_JSON: &str = include_str!("../../../assets/schema/group.beta.json");
