@@ -13,7 +13,10 @@
 //! - `curl loop`: the shell loop an admin would write (curl + jq per page).
 //!
 //! It reports medians and the ratio of each to the download limit measured in the same run,
-//! then how fast a 1,000,000-contact tenant answers its first and a later page.
+//! then how fast a 1,000,000-contact tenant answers its first and a later page, then the same
+//! engine-against-download-limit comparison for a full round of `BENCH_ITEMS` (default 100000)
+//! driveItems (OneDrive's token= links, 200 a page by $top) and messages of an inbox (Outlook's
+//! links, Prefer: odata.maxpagesize=200; `BENCH_SKIP_ITEMS=1` leaves both out).
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,17 +34,27 @@ struct EngineRun {
     peak_rss: u64,
 }
 
-fn engine_run(base: &str) -> EngineRun {
+/// A round to measure: the sync arguments, and the same first request for the download limit.
+struct Workload {
+    name: &'static str,
+    sync: &'static [&'static str],
+    path: &'static str,
+    prefer: Option<&'static str>,
+}
+
+const CONTACTS: Workload = Workload {
+    name: "contacts",
+    sync: &["--resource", "contacts"],
+    path: "/v1.0/contacts/delta",
+    prefer: None,
+};
+
+fn engine_run(base: &str, w: &Workload) -> EngineRun {
     let started = Instant::now();
     let out = Command::new(BIN)
-        .args([
-            "sync",
-            "--resource",
-            "contacts",
-            "--graph-root",
-            base,
-            "--stats",
-        ])
+        .arg("sync")
+        .args(w.sync)
+        .args(["--graph-root", base, "--stats"])
         .env("DELTASCOPE_TOKEN", TOKEN)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -64,23 +77,19 @@ fn engine_run(base: &str) -> EngineRun {
 }
 
 /// Follows nextLinks with one keep-alive connection, finding each link by byte search.
-fn download_limit(rt: &tokio::runtime::Runtime, base: &str) -> (f64, u64, u64) {
+fn download_limit(rt: &tokio::runtime::Runtime, base: &str, w: &Workload) -> (f64, u64, u64) {
     rt.block_on(async {
         let client = reqwest::Client::builder().build().expect("client");
-        let mut url = format!("{base}/v1.0/contacts/delta");
+        let mut url = format!("{base}{}", w.path);
         let started = Instant::now();
         let (mut bytes, mut pages) = (0u64, 0u64);
         let needle = b"\"@odata.nextLink\":\"";
         loop {
-            let body = client
-                .get(&url)
-                .bearer_auth(TOKEN)
-                .send()
-                .await
-                .expect("send")
-                .bytes()
-                .await
-                .expect("body");
+            let mut req = client.get(&url).bearer_auth(TOKEN);
+            if let Some(p) = w.prefer {
+                req = req.header("Prefer", p);
+            }
+            let body = req.send().await.expect("send").bytes().await.expect("body");
             bytes += body.len() as u64;
             pages += 1;
             let Some(at) = memchr::memmem::find(&body, needle) else {
@@ -178,28 +187,17 @@ fn first_and_later_page(
     })
 }
 
-fn main() {
-    // `cargo test --benches` runs bench targets with --bench absent: keep that quick.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("sync_round: run with `cargo bench --bench sync_round`");
-        return;
-    }
-    let contacts = env_or("BENCH_CONTACTS", 100_000);
-    let runs = env_or("BENCH_RUNS", 9).max(1);
-    let with_curl = std::env::var_os("BENCH_SKIP_CURL").is_none() && have("curl") && have("jq");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-
-    let emu = Emulator::start(contacts);
-    println!(
-        "emulator at {} with {contacts} contacts; {runs} runs each",
-        emu.base
-    );
+/// The engine against the download limit on workload `w`, interleaved run by run; the table.
+fn measure(
+    rt: &tokio::runtime::Runtime,
+    emu: &Emulator,
+    w: &Workload,
+    runs: usize,
+    with_curl: bool,
+) {
     // Warm-up: one of each, not counted.
-    let _ = download_limit(&rt, &emu.base);
-    let _ = engine_run(&emu.base);
+    let _ = download_limit(rt, &emu.base, w);
+    let _ = engine_run(&emu.base, w);
 
     let (mut engine_s, mut limit_s, mut curl_s) = (Vec::new(), Vec::new(), Vec::new());
     let (mut rss, mut json_bytes, mut objects) = (Vec::new(), 0u64, 0u64);
@@ -207,9 +205,9 @@ fn main() {
     // machine this pairs the two under the same conditions.
     let mut ratios = Vec::new();
     for run in 0..runs {
-        let (s, bytes, pages) = download_limit(&rt, &emu.base);
+        let (s, bytes, pages) = download_limit(rt, &emu.base, w);
         limit_s.push(s);
-        let e = engine_run(&emu.base);
+        let e = engine_run(&emu.base, w);
         assert_eq!(
             e.bytes, bytes,
             "engine and download limit saw the same bytes"
@@ -239,6 +237,7 @@ fn main() {
     let engine = median(&mut engine_s);
     let peak = median(&mut rss);
     println!();
+    println!("{}:", w.name);
     println!("| client | median wall time | objects/s | vs download limit |");
     println!("| --- | ---: | ---: | ---: |");
     println!(
@@ -272,16 +271,78 @@ fn main() {
         json_bytes as f64 / 1048576.0,
         peak / json_bytes as f64
     );
-    drop(emu);
-    if std::env::var_os("BENCH_SKIP_BIG").is_some() {
-        return;
-    }
+}
 
+/// How fast a 1,000,000-contact tenant answers its first and a later page.
+fn big_tenant(rt: &tokio::runtime::Runtime) {
     let big = Emulator::start(1_000_000);
-    let (first, later) = first_and_later_page(&rt, &big.base, 200);
+    let (first, later) = first_and_later_page(rt, &big.base, 200);
     println!(
         "1,000,000-contact tenant: first page {:.1} ms, page 200 {:.1} ms",
         first.as_secs_f64() * 1e3,
         later.as_secs_f64() * 1e3
     );
+    drop(big);
+}
+
+fn main() {
+    // `cargo test --benches` runs bench targets with --bench absent: keep that quick.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("sync_round: run with `cargo bench --bench sync_round`");
+        return;
+    }
+    let contacts = env_or("BENCH_CONTACTS", 100_000);
+    let runs = env_or("BENCH_RUNS", 9).max(1);
+    let with_curl = std::env::var_os("BENCH_SKIP_CURL").is_none() && have("curl") && have("jq");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    let emu = Emulator::start(contacts);
+    println!(
+        "emulator at {} with {contacts} contacts; {runs} runs each",
+        emu.base
+    );
+    measure(&rt, &emu, &CONTACTS, runs, with_curl);
+    drop(emu);
+    if std::env::var_os("BENCH_SKIP_BIG").is_none() {
+        big_tenant(&rt);
+    }
+
+    if std::env::var_os("BENCH_SKIP_ITEMS").is_some() {
+        return;
+    }
+    let items = env_or("BENCH_ITEMS", 100_000).to_string();
+    let emu = Emulator::start_with(&[
+        "--contacts",
+        "0",
+        "--drive-files",
+        &items,
+        "--inbox-messages",
+        &items,
+    ]);
+    println!();
+    println!("emulator with {items} drive files and {items} inbox messages; {runs} runs each");
+    let drive = Workload {
+        name: "driveItems (token= links, $top=200)",
+        sync: &["--resource", "driveItems", "--top", "200"],
+        path: "/v1.0/me/drive/root/delta?$top=200",
+        prefer: None,
+    };
+    measure(&rt, &emu, &drive, runs, false);
+    let messages = Workload {
+        name: "messages (inbox, Prefer: odata.maxpagesize=200)",
+        sync: &[
+            "--resource",
+            "messages",
+            "--param",
+            "mailFolderId=inbox",
+            "--max-page-size",
+            "200",
+        ],
+        path: "/v1.0/me/mailFolders/inbox/messages/delta",
+        prefer: Some("odata.maxpagesize=200"),
+    };
+    measure(&rt, &emu, &messages, runs, false);
 }

@@ -1,5 +1,5 @@
-//! An emulator process for the benchmarks: `deltascope emulator` on a free loopback port with
-//! `contacts` demo contacts, stopped when dropped.
+//! An emulator process for the benchmarks: `deltascope emulator` on a free loopback port (with
+//! `contacts` demo contacts, or any flags), stopped when dropped.
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -12,14 +12,14 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start(contacts: usize) -> Emulator {
+        Self::start_with(&["--contacts", &contacts.to_string()])
+    }
+
+    /// An emulator with these flags besides `--listen` (e.g. `--drive-files 100000`).
+    pub fn start_with(flags: &[&str]) -> Emulator {
         let mut child = Command::new(BIN)
-            .args([
-                "emulator",
-                "--listen",
-                "127.0.0.1:0",
-                "--contacts",
-                &contacts.to_string(),
-            ])
+            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .args(flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -76,6 +76,12 @@ pub struct EmulatorArgs {
     /// Number of devices (devices/delta), 0-1000000.
     #[arg(long, default_value_t = 30, value_parser = apps)]
     pub devices: usize,
+    /// Files in the demo drive (driveItems delta; besides its folders), 0-1000000.
+    #[arg(long, default_value_t = 36, value_parser = apps)]
+    pub drive_files: usize,
+    /// Messages in the demo mailbox's inbox (messages delta), 0-1000000.
+    #[arg(long, default_value_t = 36, value_parser = apps)]
+    pub inbox_messages: usize,
     /// Most member links a group carries per item of a full round (larger groups come back
     /// later in the round with further slices of members@delta). Small by default so that the
     /// demo tenant's larger groups show it. 1-100000.
@@ -129,6 +135,8 @@ impl EmulatorArgs {
             applications: self.applications,
             service_principals: self.service_principals,
             devices: self.devices,
+            drive_files: self.drive_files,
+            inbox_messages: self.inbox_messages,
             member_slice: self.member_slice,
             organizers: self.organizers,
             recordings: self.recordings,

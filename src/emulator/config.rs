@@ -19,6 +19,10 @@ pub struct EmulatorConfig {
     pub service_principals: usize,
     /// Number of devices generated at start.
     pub devices: usize,
+    /// Files in the demo drive (besides its folders).
+    pub drive_files: usize,
+    /// Messages in the demo mailbox's inbox.
+    pub inbox_messages: usize,
     /// Most member links one group item of a full round carries (`members@delta` slices).
     pub member_slice: usize,
     /// Number of meeting organizers (users with recordings and transcripts).
@@ -51,6 +55,8 @@ impl Default for EmulatorConfig {
             applications: 40,
             service_principals: 60,
             devices: 30,
+            drive_files: 36,
+            inbox_messages: 36,
             member_slice: 20,
             organizers: 3,
             recordings: 40,

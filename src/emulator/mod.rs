@@ -131,7 +131,12 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
         config.service_principals as u64,
         config.devices as u64,
     );
-    store.sets = items::Sets::generate(config.seed, clock.now());
+    store.sets = items::Sets::generate_sized(
+        config.seed,
+        clock.now(),
+        config.drive_files as u64,
+        config.inbox_messages as u64,
+    );
     store.page_size = config.page_size;
     let (churn_tx, churn_rx) = watch::channel(config.churn_per_sec);
     let shared = Arc::new(Shared {

@@ -46,9 +46,6 @@ const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessing
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const PPTX: &str = "application/vnd.openxmlformats-officedocument.presentationml.presentation";
 
-/// How many files the demo drive starts with.
-const GENERATED_FILES: u64 = 36;
-
 const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// A OneDrive for Business item id: `01` and 32 base-32 characters.
@@ -178,7 +175,7 @@ fn web_root(seed: u64, owner: &str) -> String {
     format!("https://{stem}-my.sharepoint.com/personal/{who}/Documents")
 }
 
-pub(super) fn generate(s: &mut Sets, seed: u64, _now: DateTime<Utc>) {
+pub(super) fn generate(s: &mut Sets, seed: u64, _now: DateTime<Utc>, files: u64) {
     s.drive_id = format!("b!{}", base64ish(h3(seed, 0xD0, 1), h3(seed, 0xD0, 2), 64));
     s.owner = crate::emulator::tenant::user_name_upn(seed, 0);
     let web = web_root(seed, &s.owner.1);
@@ -204,7 +201,7 @@ pub(super) fn generate(s: &mut Sets, seed: u64, _now: DateTime<Utc>) {
         }
         n += 1;
     }
-    for f in 0..GENERATED_FILES {
+    for f in 0..files {
         let r = h3(seed, 0xD4, f);
         let (stem, mime) = FILES[(f as usize + (h3(seed, 0xD5, 0) % 7) as usize) % FILES.len()];
         let name = if f < FILES.len() as u64 {

@@ -83,13 +83,20 @@ pub struct Sets {
 }
 
 impl Sets {
+    /// The demo sets at their default sizes (36 files, 36 messages in the inbox).
+    #[cfg(test)]
     pub fn generate(seed: u64, now: DateTime<Utc>) -> Sets {
+        Self::generate_sized(seed, now, 36, 36)
+    }
+
+    /// The demo sets with `files` files in the drive and `inbox` messages in the inbox.
+    pub fn generate_sized(seed: u64, now: DateTime<Utc>, files: u64, inbox: u64) -> Sets {
         let mut s = Sets {
             rng: seed ^ 0x17E5_C4A2,
             ..Default::default()
         };
-        drive::generate(&mut s, seed, now);
-        outlook::generate(&mut s, seed, now);
+        drive::generate(&mut s, seed, now, files);
+        outlook::generate(&mut s, seed, now, inbox);
         s
     }
 

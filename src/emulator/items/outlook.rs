@@ -229,7 +229,7 @@ fn event(
     m
 }
 
-pub(super) fn generate(s: &mut Sets, seed: u64, now: DateTime<Utc>) {
+pub(super) fn generate(s: &mut Sets, seed: u64, now: DateTime<Utc>, inbox: u64) {
     for (k, &(w, name, _)) in FOLDERS.iter().enumerate() {
         s.folders.push((w, ex_id(seed, 0xF0, k as u64), name));
     }
@@ -240,6 +240,7 @@ pub(super) fn generate(s: &mut Sets, seed: u64, now: DateTime<Utc>) {
         .and_then(|t| t.with_second(0))
         .unwrap_or(now);
     for (k, &(_, _, count)) in FOLDERS.iter().enumerate() {
+        let count = if k == 0 { inbox } else { count };
         let folder = s.folders[k].1.clone();
         for j in 0..count {
             let r = h3(seed, 0xE1, n);
