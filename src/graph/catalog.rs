@@ -35,6 +35,10 @@ pub struct ResourceSpec {
     pub supports: Supports,
     pub default_properties: Vec<String>,
     pub known_properties: Vec<String>,
+    /// The results table's columns when nothing is selected (empty: the default properties);
+    /// for resources that return everything by default, the few that tell objects apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
     /// The known properties of a `/beta` query, when its lists differ from v1.0's (directory
     /// resources: from the generated beta lists); empty: the same as `known_properties`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -409,7 +413,7 @@ mod tests {
                 assert!(path.ends_with("/delta"), "{}: {t}", r.name);
             }
             assert!(r.default_properties.iter().any(|p| p == "id"), "{}", r.name);
-            for p in &r.default_properties {
+            for p in r.default_properties.iter().chain(&r.columns) {
                 assert!(r.known_properties.contains(p), "{}: {p}", r.name);
             }
             for p in &r.params {

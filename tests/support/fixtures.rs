@@ -40,6 +40,7 @@ pub fn resources() -> Vec<ResourceView> {
             group: "Directory".into(),
             latest_query: "$deltatoken=latest".into(),
             removal: "@removed with a reason".into(),
+            columns: Vec::new(),
         }
     };
     let meeting = |name: &str, title: &str, extra: &str| ResourceView {
@@ -67,6 +68,7 @@ pub fn resources() -> Vec<ResourceView> {
         group: "Teams/Calls".into(),
         latest_query: String::new(),
         removal: "no removals".into(),
+        columns: Vec::new(),
     };
     vec![
         directory(

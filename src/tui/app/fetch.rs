@@ -230,10 +230,19 @@ pub(super) fn fetch(m: &mut Model, follow: bool) -> Vec<Effect> {
 /// The table's columns for the query in the builder: its `$select` fields, or the resource's
 /// default properties (`id` has a column of its own).
 pub(super) fn table_columns(m: &Model) -> Vec<String> {
-    let mut columns = if m.query.select.selected().is_empty() {
+    let mut columns = if m.query.own_path().is_some() {
+        // A path of one's own: its properties are not known here; the id and the marks.
+        Vec::new()
+    } else if m.query.select.selected().is_empty() {
         m.query
             .current()
-            .map(|r| r.default_properties.clone())
+            .map(|r| {
+                if r.columns.is_empty() {
+                    r.default_properties.clone()
+                } else {
+                    r.columns.clone()
+                }
+            })
             .unwrap_or_default()
     } else {
         m.query.select.selected()

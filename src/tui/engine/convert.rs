@@ -33,6 +33,7 @@ pub fn resource_view(spec: &ResourceSpec) -> ResourceView {
         group: spec.group.title().to_owned(),
         latest_query: spec.latest_query().to_owned(),
         removal: spec.removal.describe().to_owned(),
+        columns: spec.columns.clone(),
     }
 }
 

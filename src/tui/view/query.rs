@@ -25,6 +25,8 @@ pub struct ResourceView {
     pub latest_query: String,
     /// How a removal looks in its pages, for people.
     pub removal: String,
+    /// The results table's columns without `$select` (empty: the default properties).
+    pub columns: Vec<String>,
 }
 
 /// A path parameter with its current value and the problem with it, if any.
