@@ -366,23 +366,33 @@ pub fn update_message(
     for (k, v) in changes {
         it.body.insert(k, v);
     }
-    it.pos = pos;
-    it.at = now;
-    it.body.insert("lastModifiedDateTime".into(), time(now));
-    let id = it.id.clone();
-    set_version(&mut it.body, &id, pos + 1);
-    Ok(Value::Object(it.body.clone()))
+    Ok(stamp(it, pos, now))
 }
 
 /// Deletes a message for good (`@removed` reason `deleted`).
 pub fn delete_message(store: &mut Store, id: &str, now: DateTime<Utc>) -> Result<Value, CtlError> {
     let i = store.sets.mail.live(id, "message")?;
     let pos = store.log_item(now);
-    let it = &mut store.sets.mail.items[i];
+    Ok(mark_deleted(&mut store.sets.mail.items[i], pos, now))
+}
+
+/// Item `it` changed at log position `pos`: its time, `lastModifiedDateTime` and version (the
+/// change key and etag); its body as the control API answers.
+fn stamp(it: &mut Item, pos: u64, now: DateTime<Utc>) -> Value {
+    it.pos = pos;
+    it.at = now;
+    it.body.insert("lastModifiedDateTime".into(), time(now));
+    let id = it.id.clone();
+    set_version(&mut it.body, &id, pos + 1);
+    Value::Object(it.body.clone())
+}
+
+/// Item `it` deleted at log position `pos` (its next round has `@removed`).
+fn mark_deleted(it: &mut Item, pos: u64, now: DateTime<Utc>) -> Value {
     it.deleted = true;
     it.pos = pos;
     it.at = now;
-    Ok(json!({"id": id, "status": "deleted"}))
+    json!({"id": it.id, "status": "deleted"})
 }
 
 /// One random change: 0 updated (read, flagged), 1 created (a new inbox message), 2 deleted.
@@ -517,23 +527,14 @@ pub fn update_event(
         it.body.insert("start".into(), dt(new_start));
         it.body.insert("end".into(), dt(new_start + length));
     }
-    it.pos = pos;
-    it.at = now;
-    it.body.insert("lastModifiedDateTime".into(), time(now));
-    let id = it.id.clone();
-    set_version(&mut it.body, &id, pos + 1);
-    Ok(Value::Object(it.body.clone()))
+    Ok(stamp(it, pos, now))
 }
 
 /// Deletes (cancels) an event.
 pub fn delete_event(store: &mut Store, id: &str, now: DateTime<Utc>) -> Result<Value, CtlError> {
     let i = store.sets.events.live(id, "event")?;
     let pos = store.log_item(now);
-    let it = &mut store.sets.events.items[i];
-    it.deleted = true;
-    it.pos = pos;
-    it.at = now;
-    Ok(json!({"id": id, "status": "deleted"}))
+    Ok(mark_deleted(&mut store.sets.events.items[i], pos, now))
 }
 
 /// One random event change: 0 updated (renamed or moved by a day), 1 created, 2 deleted.
