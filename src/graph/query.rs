@@ -429,7 +429,8 @@ impl DeltaQuery {
             return Err(QueryError::Invalid(v));
         }
         let (mut url, spec) = match &self.path {
-            Some(path) => (self.custom_url(path, root)?, None),
+            // The resource the path spells, if any, says how its options are written.
+            Some(path) => (self.custom_url(path, root)?, self.custom_resource(c)),
             None => {
                 let Some(spec) = c.get(&self.resource) else {
                     return Err(QueryError::Invalid(v));

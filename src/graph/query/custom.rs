@@ -217,6 +217,14 @@ mod tests {
             req.headers,
             [("Prefer".to_owned(), "odata.maxpagesize=20".to_owned())]
         );
+        // latest in the spelling of the resource the path spells.
+        let mut q = query("/me/drive/root/delta");
+        q.latest = true;
+        let req = q.first_request(c, &root()).unwrap();
+        assert_eq!(
+            req.url,
+            "https://graph.microsoft.com/v1.0/me/drive/root/delta?token=latest"
+        );
         let q = query("/print/printers/delta");
         let v = q.validate(c);
         assert!(v.is_ok(), "{v}");
