@@ -5,9 +5,9 @@
 use super::*;
 
 /// A date-time in 2019-2024 from `r`.
-fn date(r: u64) -> String {
+pub(super) fn date_of(r: u64) -> String {
     format!(
-        "\"20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}Z\"",
+        "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         19 + r % 6,
         (r >> 8) % 12 + 1,
         (r >> 12) % 28 + 1,
@@ -15,6 +15,11 @@ fn date(r: u64) -> String {
         (r >> 22) % 60,
         (r >> 28) % 60
     )
+}
+
+/// [`date_of`] as JSON text.
+fn date(r: u64) -> String {
+    format!("\"{}\"", date_of(r))
 }
 
 /// Writes `[]` for a collection property without a value (Graph's empty collection); false

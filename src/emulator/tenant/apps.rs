@@ -102,17 +102,9 @@ const DEVICE_KINDS: &[(&str, &[&str], &str, &str, &str)] = &[
     ),
 ];
 
-/// A date-time in 2019-2024 from `r`.
+/// A date-time in 2019-2024 from `r` (the one the users' and groups' admin values use).
 fn when(r: u64) -> Value {
-    json!(format!(
-        "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        19 + r % 6,
-        (r >> 8) % 12 + 1,
-        (r >> 12) % 28 + 1,
-        (r >> 17) % 24,
-        (r >> 22) % 60,
-        (r >> 28) % 60
-    ))
+    json!(super::admin::date_of(r))
 }
 
 /// Every property without a value: null, `[]` for collections.
