@@ -731,3 +731,41 @@ async fn the_grouped_resource_picker_and_a_path_of_ones_own() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_objects_take_their_types_in_the_builder() {
+    explore(EmulatorConfig::default(), |mut d, _| async move {
+        d.key(KeyCode::Enter);
+        d.wait("the resource picker", |s| s.screen.contains(" Resources ("))
+            .await;
+        // contacts, users, groups, applications, servicePrincipals, devices, directoryRoles,
+        // administrativeUnits, oauth2PermissionGrants, directoryObjects.
+        for _ in 0..9 {
+            d.press('j');
+        }
+        d.key(KeyCode::Enter);
+        let s = d
+            .wait("directoryObjects chosen", |s| {
+                s.preview_url.ends_with("/v1.0/directoryObjects/delta")
+            })
+            .await;
+        assert!(s.screen.contains("(every type;"), "{}", s.screen);
+        // resource, api, the two known properties, minimal, then the types row.
+        for _ in 0..5 {
+            d.press('j');
+        }
+        d.key(KeyCode::Enter);
+        for c in "user, microsoft.graph.group".chars() {
+            d.press(c);
+        }
+        d.key(KeyCode::Enter);
+        d.wait("the isof filter in the preview", |s| {
+            s.preview_url.ends_with(
+                "/directoryObjects/delta?$filter=isof%28%27microsoft.graph.user%27%29%20or%20isof%28%27microsoft.graph.group%27%29",
+            )
+        })
+        .await;
+        d.press('q');
+    })
+    .await;
+}

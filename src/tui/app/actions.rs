@@ -507,6 +507,12 @@ pub(super) fn activate(m: &mut Model) -> Vec<Effect> {
                         input: m.query.path.clone(),
                     };
                 }
+                QueryField::Types => {
+                    m.mode = Mode::Line {
+                        target: LineTarget::Types,
+                        input: m.query.types.clone(),
+                    };
+                }
                 QueryField::Ids => m.mode = Mode::EditIds,
                 QueryField::Resource => super::resources::open(m),
                 QueryField::Api => query_choice(m, true),

@@ -217,6 +217,10 @@ pub(super) fn commit_line(m: &mut Model, target: LineTarget, input: String) {
             }
             m.refresh_query();
         }
+        LineTarget::Types => {
+            m.query.types = input.trim().to_owned();
+            m.refresh_query();
+        }
         LineTarget::Path => {
             m.query.path = input.trim().to_owned();
             m.refresh_query();

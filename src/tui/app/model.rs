@@ -45,6 +45,8 @@ pub enum QueryField {
     Top,
     /// `Prefer: odata.maxpagesize`
     MaxPage,
+    /// directoryObjects' `isof` types
+    Types,
     Latest,
 }
 
@@ -54,6 +56,7 @@ pub enum LineTarget {
     Param(usize),
     Top,
     MaxPage,
+    Types,
     Path,
     NewField,
     Search,
@@ -394,6 +397,9 @@ pub fn query_fields(q: &QueryView) -> Vec<QueryField> {
     }
     if res.is_some_and(|r| r.supports_minimal) {
         out.push(QueryField::Minimal);
+    }
+    if res.is_some_and(|r| r.supports_types) {
+        out.push(QueryField::Types);
     }
     if res.is_some_and(|r| r.supports_filter_ids) {
         out.push(QueryField::Ids);

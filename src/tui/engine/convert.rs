@@ -30,6 +30,7 @@ pub fn resource_view(spec: &ResourceSpec) -> ResourceView {
         supports_latest: spec.supports.latest,
         supports_minimal: spec.supports.minimal,
         supports_max_page: spec.supports.maxpagesize,
+        supports_types: spec.supports.filter_types,
         group: spec.group.title().to_owned(),
         latest_query: spec.latest_query().to_owned(),
         removal: spec.removal.describe().to_owned(),
@@ -68,6 +69,7 @@ pub fn delta_query(d: &QueryDraft) -> Result<DeltaQuery, String> {
         top: d.top,
         latest: d.latest,
         max_page_size: d.max_page,
+        types: d.types.clone(),
         ..DeltaQuery::default()
     })
     .map(|mut q| {

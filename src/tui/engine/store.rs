@@ -501,6 +501,7 @@ fn draft_of(q: &DeltaQuery) -> QueryDraft {
         latest: q.latest,
         max_page: q.max_page_size,
         path: q.path.clone(),
+        types: q.types.clone(),
     }
 }
 

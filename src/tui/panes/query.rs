@@ -139,6 +139,17 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                     },
                 }
             }
+            QueryField::Types => {
+                spans.push(label("types", t));
+                match editing(LineTarget::Types) {
+                    Some(input) => spans.push(edit_span(input, t)),
+                    None if q.types.trim().is_empty() => spans.push(Span::styled(
+                        "(every type; e.g. user, group: $filter=isof(…))",
+                        t.muted,
+                    )),
+                    None => spans.push(Span::raw(one_line(&q.types))),
+                }
+            }
             QueryField::MaxPage => {
                 spans.push(label("page size", t));
                 match editing(LineTarget::MaxPage) {

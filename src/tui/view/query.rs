@@ -19,6 +19,8 @@ pub struct ResourceView {
     pub supports_minimal: bool,
     /// `Prefer: odata.maxpagesize`
     pub supports_max_page: bool,
+    /// `$filter=isof(…)` (directoryObjects)
+    pub supports_types: bool,
     /// The picker group's title (Directory, Outlook, Files, Teams/Calls, To Do).
     pub group: String,
     /// What "sync from now" sends (`$deltatoken=latest`, `token=latest`).
@@ -108,6 +110,8 @@ pub struct QueryView {
     pub max_page: Option<u32>,
     /// A delta path of the person's own; empty: the resource above.
     pub path: String,
+    /// The types of a directoryObjects query (`isof`), as typed: comma-separated.
+    pub types: String,
     pub preview: RequestPreview,
     pub problems: Vec<ProblemView>,
     /// Once a round has started the options live in the state token: shown, not editable.
@@ -142,6 +146,13 @@ impl QueryView {
             latest: self.latest,
             max_page: self.max_page,
             path: self.own_path().map(str::to_owned),
+            types: self
+                .types
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 
@@ -179,6 +190,7 @@ impl QueryView {
         self.latest = d.latest;
         self.max_page = d.max_page;
         self.path = d.path.clone().unwrap_or_default();
+        self.types = d.types.join(", ");
     }
 
     /// Switch to resource `index`: its parameters (values kept by name) and its checklist.
@@ -235,6 +247,9 @@ impl QueryView {
         if !res.supports_max_page && self.own_path().is_none() {
             self.max_page = None;
         }
+        if !res.supports_types {
+            self.types.clear();
+        }
     }
 }
 
@@ -253,6 +268,8 @@ pub struct QueryDraft {
     pub max_page: Option<u32>,
     /// A delta path of the person's own instead of the resource.
     pub path: Option<String>,
+    /// directoryObjects: the types to track (`isof`).
+    pub types: Vec<String>,
 }
 
 /// Header names whose values never reach the screen.
