@@ -186,34 +186,14 @@ pub(super) fn commit_line(m: &mut Model, target: LineTarget, input: String) {
             m.refresh_query();
         }
         LineTarget::Top => {
-            let t = input.trim();
-            if t.is_empty() {
-                m.query.top = None;
-            } else {
-                match t.parse::<u32>() {
-                    Ok(n) if n > 0 => m.query.top = Some(n),
-                    _ => m.notify(
-                        NoticeKind::Warning,
-                        NoticeEnd::Replaced,
-                        format!("$top must be a positive number, not {t:?}"),
-                    ),
-                }
+            if let Some(n) = page_size(m, &input, "$top") {
+                m.query.top = n;
             }
             m.refresh_query();
         }
         LineTarget::MaxPage => {
-            let t = input.trim();
-            if t.is_empty() {
-                m.query.max_page = None;
-            } else {
-                match t.parse::<u32>() {
-                    Ok(n) if n > 0 => m.query.max_page = Some(n),
-                    _ => m.notify(
-                        NoticeKind::Warning,
-                        NoticeEnd::Replaced,
-                        format!("odata.maxpagesize must be a positive number, not {t:?}"),
-                    ),
-                }
+            if let Some(n) = page_size(m, &input, "odata.maxpagesize") {
+                m.query.max_page = n;
             }
             m.refresh_query();
         }
@@ -239,6 +219,26 @@ pub(super) fn commit_line(m: &mut Model, target: LineTarget, input: String) {
                 }
                 m.refresh_query();
             }
+        }
+    }
+}
+
+/// A page size typed for `what`: `Some(None)` when cleared, `Some(Some(n))` for a positive
+/// number; `None` (and a warning) for anything else, the value left as it was.
+fn page_size(m: &mut Model, input: &str, what: &str) -> Option<Option<u32>> {
+    let t = input.trim();
+    if t.is_empty() {
+        return Some(None);
+    }
+    match t.parse::<u32>() {
+        Ok(n) if n > 0 => Some(Some(n)),
+        _ => {
+            m.notify(
+                NoticeKind::Warning,
+                NoticeEnd::Replaced,
+                format!("{what} must be a positive number, not {t:?}"),
+            );
+            None
         }
     }
 }

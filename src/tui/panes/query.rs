@@ -123,44 +123,39 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                     None => spans.push(Span::raw("(no resources)")),
                 }
             }
-            QueryField::Path => {
-                spans.push(label("own path", t));
-                match editing(LineTarget::Path) {
-                    Some(input) => spans.push(edit_span(input, t)),
-                    None => match q.own_path() {
-                        Some(p) => spans.push(Span::raw(one_line(p))),
-                        None => spans.push(Span::styled(
-                            format!(
-                                "(none: the resource above; {} to type any delta path)",
-                                m.keymap.key_label(Context::Query, Action::Activate)
-                            ),
-                            t.muted,
-                        )),
-                    },
-                }
-            }
-            QueryField::Types => {
-                spans.push(label("types", t));
-                match editing(LineTarget::Types) {
-                    Some(input) => spans.push(edit_span(input, t)),
-                    None if q.types.trim().is_empty() => spans.push(Span::styled(
-                        "(every type; e.g. user, group: $filter=isof(…))",
-                        t.muted,
-                    )),
-                    None => spans.push(Span::raw(one_line(&q.types))),
-                }
-            }
-            QueryField::MaxPage => {
-                spans.push(label("page size", t));
-                match editing(LineTarget::MaxPage) {
-                    Some(input) => spans.push(edit_span(input, t)),
-                    None => spans.push(Span::raw(
-                        q.max_page
-                            .map(|n| format!("Prefer: odata.maxpagesize={n}"))
-                            .unwrap_or_else(|| "(server default)".to_owned()),
-                    )),
-                }
-            }
+            QueryField::Path => text_field(
+                &mut spans,
+                "own path",
+                editing(LineTarget::Path),
+                q.own_path().map(|p| one_line(p).into_owned()),
+                (
+                    format!(
+                        "(none: the resource above; {} to type any delta path)",
+                        m.keymap.key_label(Context::Query, Action::Activate)
+                    ),
+                    t.muted,
+                ),
+                t,
+            ),
+            QueryField::Types => text_field(
+                &mut spans,
+                "types",
+                editing(LineTarget::Types),
+                Some(one_line(q.types.trim()).into_owned()).filter(|v| !v.is_empty()),
+                (
+                    "(every type; e.g. user, group: $filter=isof(…))".to_owned(),
+                    t.muted,
+                ),
+                t,
+            ),
+            QueryField::MaxPage => text_field(
+                &mut spans,
+                "page size",
+                editing(LineTarget::MaxPage),
+                q.max_page.map(|n| format!("Prefer: odata.maxpagesize={n}")),
+                ("(server default)".to_owned(), Style::new()),
+                t,
+            ),
             QueryField::Api => {
                 spans.push(label("api", t));
                 spans.push(Span::raw(format!("◀ {} ▶", q.api)));
@@ -223,17 +218,14 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
                     ));
                 }
             }
-            QueryField::Top => {
-                spans.push(label("$top", t));
-                match editing(LineTarget::Top) {
-                    Some(input) => spans.push(edit_span(input, t)),
-                    None => spans.push(Span::raw(
-                        q.top
-                            .map(|t| t.to_string())
-                            .unwrap_or_else(|| "(server default)".to_owned()),
-                    )),
-                }
-            }
+            QueryField::Top => text_field(
+                &mut spans,
+                "$top",
+                editing(LineTarget::Top),
+                q.top.map(|n| n.to_string()),
+                ("(server default)".to_owned(), Style::new()),
+                t,
+            ),
             QueryField::Latest => {
                 let sends = q
                     .current()
@@ -263,6 +255,24 @@ fn draw_fields(frame: &mut Frame, area: Rect, m: &Model, fields: &[QueryField], 
     };
     let visible: Vec<Line> = lines.into_iter().skip(offset).take(h).collect();
     frame.render_widget(Paragraph::new(visible), area);
+}
+
+/// A one-line field's row: its label, then the input being typed, its value, or (without one)
+/// the placeholder in its style.
+fn text_field<'a>(
+    spans: &mut Vec<Span<'a>>,
+    name: &str,
+    editing: Option<&str>,
+    value: Option<String>,
+    placeholder: (String, Style),
+    t: &Theme,
+) {
+    spans.push(label(name, t));
+    spans.push(match (editing, value) {
+        (Some(input), _) => edit_span(input, t),
+        (None, Some(v)) => Span::raw(v),
+        (None, None) => Span::styled(placeholder.0, placeholder.1),
+    });
 }
 
 fn edit_span(input: &str, t: &Theme) -> Span<'static> {
