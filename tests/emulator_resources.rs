@@ -269,6 +269,209 @@ async fn directory_changes_select_filter_and_removals() {
     e.emu.shutdown().await;
 }
 
+#[tokio::test]
+async fn administrative_units_roles_and_grants_rounds_and_their_rules() {
+    let e = start(small()).await;
+    for (coll, n) in [
+        ("administrativeUnits", 8),
+        ("directoryRoles", 10),
+        ("oauth2PermissionGrants", 24),
+    ] {
+        let r = e.round(&e.url(&format!("/v1.0/{coll}/delta")), false).await;
+        assert_eq!(r.items.len(), n, "{coll}");
+        assert_eq!(
+            r.pages[0]["@odata.context"],
+            format!("{}/v1.0/$metadata#{coll}", e.base)
+        );
+        assert!(
+            r.delta_link
+                .starts_with(&format!("{}/v1.0/{coll}/delta?$deltatoken=", e.base)),
+            "{}",
+            r.delta_link
+        );
+        let p = e
+            .get_with(
+                &e.url(&format!("/v1.0/{coll}/delta")),
+                &[
+                    ("Authorization", "Bearer t"),
+                    ("Prefer", "odata.maxpagesize=3"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 200);
+        let body = p.json();
+        assert_eq!(body["value"].as_array().unwrap().len(), 3, "{coll}");
+        let next = body["@odata.nextLink"].as_str().unwrap();
+        assert!(
+            next.contains(&format!("/{coll}/delta?$skiptoken=")),
+            "{next}"
+        );
+    }
+
+    // Roles: the built-in templates, Global Administrator first; members may be selected.
+    let roles = e.round(&e.url("/v1.0/directoryRoles/delta"), false).await;
+    assert_eq!(roles.items[0]["displayName"], "Global Administrator");
+    assert_eq!(
+        roles.items[0]["roleTemplateId"],
+        "62e90394-69f5-4237-9190-012177145e10"
+    );
+    assert_eq!(
+        keys(&roles.items[0]),
+        [
+            "deletedDateTime",
+            "description",
+            "displayName",
+            "id",
+            "roleTemplateId"
+        ]
+    );
+    let with_members = e
+        .get(&e.url("/v1.0/directoryRoles/delta?$select=displayName,members"))
+        .await;
+    assert_eq!(with_members.status, 200, "{}", with_members.text);
+    // A role cannot be deleted; activating one more works until every template is active.
+    let role_id = roles.ids()[1].clone();
+    let (s, v) = e
+        .delete(&format!("/_emulator/directoryRoles/{role_id}"))
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, activated) = e.post("/_emulator/directoryRoles", json!({})).await;
+    assert_eq!(s, 200, "{activated}");
+    assert_eq!(activated["displayName"], "Intune Administrator");
+    let mut last = (200, json!({}));
+    for _ in 0..20 {
+        last = e.post("/_emulator/directoryRoles", json!({})).await;
+        if last.0 != 200 {
+            break;
+        }
+    }
+    assert_eq!(last.0, 409, "{}", last.1);
+    let roles2 = e.round(&roles.delta_link, false).await;
+    assert_eq!(roles2.items.len(), 10, "the ten roles activated since");
+    assert!(roles2.items.iter().all(|r| r.get("@removed").is_none()));
+
+    // Administrative units: soft delete (@removed changed), restore, update.
+    let aus = e
+        .round(&e.url("/v1.0/administrativeUnits/delta"), false)
+        .await;
+    for au in &aus.items {
+        assert!(["Assigned", "Dynamic"].contains(&au["membershipType"].as_str().unwrap()));
+        assert_eq!(
+            au["membershipRule"].is_string(),
+            au["membershipType"] == "Dynamic",
+            "{au}"
+        );
+    }
+    let ids = aus.ids();
+    e.delete(&format!("/_emulator/administrativeUnits/{}", ids[0]))
+        .await;
+    e.patch(
+        &format!("/_emulator/administrativeUnits/{}", ids[1]),
+        json!({"displayName": "Oslo Office"}),
+    )
+    .await;
+    let d = e.round(&aus.delta_link, false).await;
+    assert_eq!(
+        d.by_id(&ids[0]).unwrap()["@removed"],
+        json!({"reason": "changed"})
+    );
+    assert_eq!(d.by_id(&ids[1]).unwrap()["displayName"], "Oslo Office");
+    let (s, _) = e
+        .post(
+            &format!("/_emulator/administrativeUnits/{}/restore", ids[0]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let back = e.round(&d.delta_link, false).await;
+    assert!(back.by_id(&ids[0]).unwrap().get("@removed").is_none());
+
+    // Grants: opaque ids (43 characters, not GUIDs), deleted for good, filtered by id.
+    let grants = e
+        .round(&e.url("/v1.0/oauth2PermissionGrants/delta"), false)
+        .await;
+    for g in &grants.items {
+        let id = g["id"].as_str().unwrap();
+        assert_eq!(id.len(), 43, "{id}");
+        assert!(uuid_like(id).is_none(), "{id}");
+        let kind = g["consentType"].as_str().unwrap();
+        assert!(kind == "AllPrincipals" || kind == "Principal", "{g}");
+        assert_eq!(g["principalId"].is_null(), kind == "AllPrincipals", "{g}");
+        assert!(g["scope"].as_str().unwrap().contains(char::is_alphabetic));
+    }
+    let gids = grants.ids();
+    let f = e
+        .round(
+            &e.url(&format!(
+                "/v1.0/oauth2PermissionGrants/delta?$filter=id eq '{}'",
+                gids[2]
+            )),
+            false,
+        )
+        .await;
+    assert_eq!(f.ids(), vec![gids[2].clone()]);
+    let (s, v) = e
+        .delete(&format!("/_emulator/oauth2PermissionGrants/{}", gids[2]))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = e
+        .post(
+            &format!("/_emulator/oauth2PermissionGrants/{}/restore", gids[2]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404, "a grant is deleted for good: {v}");
+    let gone = e.round(&f.delta_link, false).await;
+    assert_eq!(
+        gone.items,
+        vec![json!({"id": gids[2], "@removed": {"reason": "deleted"}})]
+    );
+    // Another case of the same id is another id; a beta-only property is 400 on v1.0.
+    let upper = gids[3].to_ascii_uppercase();
+    let none = e
+        .round(
+            &e.url(&format!(
+                "/v1.0/oauth2PermissionGrants/delta?$filter=id eq '{upper}'"
+            )),
+            false,
+        )
+        .await;
+    assert!(none.items.is_empty() || gids[3] == upper);
+    let v1 = e
+        .get(&e.url("/v1.0/oauth2PermissionGrants/delta?$select=startTime"))
+        .await;
+    assert_eq!(v1.status, 400);
+    let beta = e
+        .round(
+            &e.url("/beta/oauth2PermissionGrants/delta?$select=scope,startTime"),
+            false,
+        )
+        .await;
+    assert!(beta.items[0]["startTime"].is_string());
+
+    // mutate and the state endpoint know them.
+    let (s, v) = e
+        .post(
+            "/_emulator/mutate",
+            json!({"administrativeUnits": 6, "directoryRoles": 2, "oauth2PermissionGrants": 6}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let changed = e.round(&grants.delta_link, false).await;
+    assert!(!changed.items.is_empty());
+    let state = e.get(&format!("{}/_emulator/state", e.base)).await.json();
+    assert!(
+        state["administrativeUnits"]["live"].as_u64().is_some(),
+        "{state}"
+    );
+    e.emu.shutdown().await;
+}
+
+/// `Some` when `s` is shaped like a GUID.
+fn uuid_like(s: &str) -> Option<()> {
+    (s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4).then_some(())
+}
+
 // ---------------------------------------------------------------- enforcement
 
 const SECRET: &str = "emulator-test-secret-Qw8~xyz";
@@ -294,6 +497,22 @@ async fn permissions_are_enforced() {
         app("33333333-3333-3333-3333-333333333333", &["Files.Read.All"]),
         app("44444444-4444-4444-4444-444444444444", &["Mail.Read"]),
         app("55555555-5555-5555-5555-555555555555", &["Calendars.Read"]),
+        app(
+            "66666666-6666-6666-6666-666666666666",
+            &["AdministrativeUnit.Read.All"],
+        ),
+        app(
+            "77777777-7777-7777-7777-777777777777",
+            &["RoleManagement.Read.Directory"],
+        ),
+        app(
+            "88888888-8888-8888-8888-888888888888",
+            &["DelegatedPermissionGrant.ReadWrite.All"],
+        ),
+        app(
+            "99999999-9999-9999-9999-999999999999",
+            &["Directory.Read.All"],
+        ),
     ];
     let emu = identity::start_with_identity(identity::identity(true, apps)).await;
     let base = emu.base_url();
@@ -308,28 +527,48 @@ async fn permissions_are_enforced() {
         format!(
             "{base}/v1.0/users/{user}/calendarView/delta?startDateTime=2020-01-01T00:00:00Z&endDateTime=2040-01-01T00:00:00Z"
         ),
+        format!("{base}/v1.0/administrativeUnits/delta"),
+        format!("{base}/v1.0/directoryRoles/delta"),
+        format!("{base}/v1.0/oauth2PermissionGrants/delta"),
     ];
     // Which of the urls each app may read.
-    let allowed: [(&str, [bool; 6]); 5] = [
+    let allowed: [(&str, [bool; 9]); 9] = [
         (
             "11111111-1111-1111-1111-111111111111",
-            [true, true, false, false, false, false],
+            [true, true, false, false, false, false, false, false, false],
         ),
         (
             "22222222-2222-2222-2222-222222222222",
-            [false, false, true, false, false, false],
+            [false, false, true, false, false, false, false, false, false],
         ),
         (
             "33333333-3333-3333-3333-333333333333",
-            [false, false, false, true, false, false],
+            [false, false, false, true, false, false, false, false, false],
         ),
         (
             "44444444-4444-4444-4444-444444444444",
-            [false, false, false, false, true, false],
+            [false, false, false, false, true, false, false, false, false],
         ),
         (
             "55555555-5555-5555-5555-555555555555",
-            [false, false, false, false, false, true],
+            [false, false, false, false, false, true, false, false, false],
+        ),
+        (
+            "66666666-6666-6666-6666-666666666666",
+            [false, false, false, false, false, false, true, false, false],
+        ),
+        (
+            "77777777-7777-7777-7777-777777777777",
+            [false, false, false, false, false, false, false, true, false],
+        ),
+        (
+            "88888888-8888-8888-8888-888888888888",
+            [false, false, false, false, false, false, false, false, true],
+        ),
+        // Directory.Read.All reads every directory collection, no mailbox or drive.
+        (
+            "99999999-9999-9999-9999-999999999999",
+            [true, true, true, false, false, false, true, true, true],
         ),
     ];
     for (client, ok) in allowed {

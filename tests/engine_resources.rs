@@ -67,8 +67,10 @@ async fn converges(resource: &str, seed: u64) {
         fresh.replica().normalized(),
         "{resource} (seed {seed}): the replica of the rounds of changes differs from a fresh full round"
     );
+    // An activated role is never deleted (Graph has no way to); the others must have seen
+    // removals for the test to mean something.
     assert!(
-        removed > 0,
+        removed > 0 || resource == "directoryRoles",
         "{resource}: 4 rounds of random changes removed nothing"
     );
     emu.shutdown().await;
@@ -104,4 +106,19 @@ async fn messages_converge() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_converge() {
     converges("events", 9).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrative_units_converge() {
+    converges("administrativeUnits", 10).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_roles_converge() {
+    converges("directoryRoles", 11).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth2_permission_grants_converge() {
+    converges("oauth2PermissionGrants", 12).await;
 }

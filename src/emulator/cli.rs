@@ -19,6 +19,9 @@ fn groups(s: &str) -> Result<usize, String> {
 fn apps(s: &str) -> Result<usize, String> {
     limits::APPS.parse_usize(s)
 }
+fn roles(s: &str) -> Result<usize, String> {
+    limits::ROLES.parse_usize(s)
+}
 fn member_slice(s: &str) -> Result<usize, String> {
     limits::MEMBER_SLICE.parse_usize(s)
 }
@@ -76,6 +79,16 @@ pub struct EmulatorArgs {
     /// Number of devices (devices/delta), 0-1000000.
     #[arg(long, default_value_t = 30, value_parser = apps)]
     pub devices: usize,
+    /// Number of administrative units (administrativeUnits/delta), 0-1000000.
+    #[arg(long, default_value_t = 8, value_parser = apps)]
+    pub administrative_units: usize,
+    /// Number of activated directory roles (directoryRoles/delta: Global Administrator, User
+    /// Administrator, … one per built-in template), 0-20.
+    #[arg(long, default_value_t = 10, value_parser = roles)]
+    pub directory_roles: usize,
+    /// Number of delegated permission grants (oauth2PermissionGrants/delta), 0-1000000.
+    #[arg(long, default_value_t = 24, value_parser = apps)]
+    pub grants: usize,
     /// Files in the demo drive (driveItems delta; besides its folders), 0-1000000.
     #[arg(long, default_value_t = 36, value_parser = apps)]
     pub drive_files: usize,
@@ -135,6 +148,9 @@ impl EmulatorArgs {
             applications: self.applications,
             service_principals: self.service_principals,
             devices: self.devices,
+            administrative_units: self.administrative_units,
+            directory_roles: self.directory_roles,
+            grants: self.grants,
             drive_files: self.drive_files,
             inbox_messages: self.inbox_messages,
             member_slice: self.member_slice,
@@ -212,7 +228,7 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
         emu.base_url()
     );
     eprintln!(
-        "delta: {base}/v1.0/{{contacts,users,groups,applications,servicePrincipals,devices}}/delta, {base}/v1.0/me/drive/root/delta, {base}/v1.0/me/mailFolders/inbox/messages/delta, {base}/v1.0/me/calendarView/delta?startDateTime=…&endDateTime=…",
+        "delta: {base}/v1.0/{{contacts,users,groups,applications,servicePrincipals,devices,administrativeUnits,directoryRoles,oauth2PermissionGrants}}/delta, {base}/v1.0/me/drive/root/delta, {base}/v1.0/me/mailFolders/inbox/messages/delta, {base}/v1.0/me/calendarView/delta?startDateTime=…&endDateTime=…",
         base = emu.base_url()
     );
     eprintln!(

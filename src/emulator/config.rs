@@ -19,6 +19,12 @@ pub struct EmulatorConfig {
     pub service_principals: usize,
     /// Number of devices generated at start.
     pub devices: usize,
+    /// Number of administrative units generated at start.
+    pub administrative_units: usize,
+    /// Number of activated directory roles (the first built-in templates), at most 20.
+    pub directory_roles: usize,
+    /// Number of delegated permission grants (oauth2PermissionGrants) generated at start.
+    pub grants: usize,
     /// Files in the demo drive (besides its folders).
     pub drive_files: usize,
     /// Messages in the demo mailbox's inbox.
@@ -55,6 +61,9 @@ impl Default for EmulatorConfig {
             applications: 40,
             service_principals: 60,
             devices: 30,
+            administrative_units: 8,
+            directory_roles: 10,
+            grants: 24,
             drive_files: 36,
             inbox_messages: 36,
             member_slice: 20,
@@ -85,6 +94,9 @@ impl EmulatorConfig {
         whole("applications", APPS, self.applications)?;
         whole("service_principals", APPS, self.service_principals)?;
         whole("devices", APPS, self.devices)?;
+        whole("administrative_units", APPS, self.administrative_units)?;
+        whole("directory_roles", ROLES, self.directory_roles)?;
+        whole("grants", APPS, self.grants)?;
         whole("member_slice", MEMBER_SLICE, self.member_slice)?;
         whole("organizers", ORGANIZERS, self.organizers)?;
         whole("recordings", RECORDINGS, self.recordings)?;

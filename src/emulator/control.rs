@@ -24,13 +24,13 @@
 //! | `PUT /_emulator/users/{id}/manager` | `{"id": managerId}` | sets the manager (400 for an unknown or deleted manager or the user itself, 404 unknown user, 409 soft-deleted user) → `{"id", "manager", "changed"}`; logged |
 //! | `DELETE /_emulator/users/{id}/manager` | | removes the manager (404 if none); logged |
 //! | `POST /_emulator/recordings` | `{"organizer": id}` (optional) | adds a recording and transcript → the recording |
-//! | `POST`, `GET`, `PATCH`, `DELETE /_emulator/{applications,servicePrincipals,devices}…` | as for contacts | applications, service principals and devices, object by object, as contacts (soft and hard deletes, restores) |
+//! | `POST`, `GET`, `PATCH`, `DELETE /_emulator/{applications,servicePrincipals,devices,administrativeUnits,directoryRoles,oauth2PermissionGrants}…` | as for contacts | applications, service principals, devices, administrative units, activated roles and delegated permission grants, object by object, as contacts (soft and hard deletes, restores; a role cannot be deleted and is activated once per built-in template, a grant is always deleted for good) |
 //! | `POST /_emulator/driveItems` | `{"name", "parent": folderId, "folder": bool, "size": n}` (all optional) | creates a file or folder in the demo drive (default: a file in the root) → the item |
 //! | `GET`, `PATCH`, `DELETE /_emulator/driveItems/{id}` | `{"name", "size"}` | the item (`@emulator.deleted`); renames / changes the content; deletes (a folder with what it holds) |
 //! | `POST /_emulator/messages` | `{"subject", "folder": "inbox" or an id}` | a new message in the demo mailbox → the message |
 //! | `GET`, `PATCH`, `DELETE /_emulator/messages/{id}` | `{"isRead", "subject", "importance", "flag"}` | the message; changes it; deletes it |
 //! | `POST /_emulator/events`; `GET`, `PATCH`, `DELETE /_emulator/events/{id}` | `{"subject", "start", "minutes"}`; `{"subject", "start"}` | a new calendar event; the event; renames or moves it; deletes it |
-//! | `POST /_emulator/mutate` | `{"count": n, "groups": m, "users": u, "applications": a, "servicePrincipals": s, "devices": d, "driveItems": i, "messages": e, "events": v}` | n (0-100000) random realistic contact/recording changes, m (0-10000) group changes, u (0-10000) user changes, and 0-10000 changes of each of the others (all optional; count defaults to 1 when nothing else is asked) → counts |
+//! | `POST /_emulator/mutate` | `{"count": n, "groups": m, "users": u, "applications": a, "servicePrincipals": s, "devices": d, "administrativeUnits": a2, "directoryRoles": r, "oauth2PermissionGrants": o, "driveItems": i, "messages": e, "events": v}` | n (0-100000) random realistic contact/recording changes, m (0-10000) group changes, u (0-10000) user changes, and 0-10000 changes of each of the others (all optional; count defaults to 1 when nothing else is asked) → counts |
 //! | `GET /_emulator/faults` | | active faults |
 //! | `POST /_emulator/faults` | `{"spec": "throttle:2:0.5"}` or `{"specs": [...]}` | adds faults (N 1-1000000 or `always`, SECS 0-3600, MS 0-600000; at most 100 active) |
 //! | `DELETE /_emulator/faults` | | clears faults |

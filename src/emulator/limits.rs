@@ -12,7 +12,8 @@
 //! | `mutate` `count` / `groups` | 0 to 100000 / 0 to 10000 |
 //! | `--contacts` (and `--demo-contacts`) | 0 to 10000000 |
 //! | `--users` / `--groups` / `--organizers` / `--recordings` | 0 to 100000 / 0 to 100 / 0 to 1000 / 0 to 100000 |
-//! | `--applications` / `--service-principals` / `--devices` | 0 to 1000000 each |
+//! | `--applications` / `--service-principals` / `--devices` / `--administrative-units` / `--grants` | 0 to 1000000 each |
+//! | `--directory-roles` (activated roles, one per built-in template) | 0 to 20 |
 //! | `mutate` `applications` / `servicePrincipals` / `devices` / `driveItems` / `messages` / `events` | 0 to 10000 each |
 //! | `--member-slice` / `--page-size` | 1 to 100000 / 1 to 999 |
 //! | `--latency-ms` | 0 to 60000 |
@@ -185,6 +186,13 @@ pub const APPS: Whole = Whole {
     min: 0,
     max: 1_000_000,
     unit: "objects",
+};
+
+/// Activated directory roles: one per built-in role template the emulator knows.
+pub const ROLES: Whole = Whole {
+    min: 0,
+    max: 20,
+    unit: "roles",
 };
 
 /// Contacts are generated lazily: ten million cost nothing until paged.

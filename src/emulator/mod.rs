@@ -9,8 +9,10 @@
 //! - `/{v}/contacts/delta` (orgContact), `/{v}/users/delta` (user, with `manager@delta` when
 //!   `manager` is selected, see `managers`), `/{v}/groups/delta` (group, with `members@delta`
 //!   when `members` is selected)
-//! - `/{v}/applications/delta`, `/{v}/servicePrincipals/delta`, `/{v}/devices/delta` (plain
-//!   directory objects through the same machinery as contacts)
+//! - `/{v}/applications/delta`, `/{v}/servicePrincipals/delta`, `/{v}/devices/delta`,
+//!   `/{v}/administrativeUnits/delta`, `/{v}/directoryRoles/delta`,
+//!   `/{v}/oauth2PermissionGrants/delta` (plain directory objects through the same machinery as
+//!   contacts; grant ids are opaque strings, roles are never deleted, grants always for good)
 //! - the demo drive's items (see `items`): `/{v}/drives/{driveId}/root/delta`,
 //!   `/{v}/{me | users/{id} | sites/{id} | groups/{id}}/drive/root/delta`, OneDrive's links
 //!   (`?token=`), `token=latest` and time tokens, the `deleted` facet
@@ -130,6 +132,11 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
         config.applications as u64,
         config.service_principals as u64,
         config.devices as u64,
+    )
+    .with_directory_extras(
+        config.administrative_units as u64,
+        config.directory_roles as u64,
+        config.grants as u64,
     );
     store.sets = items::Sets::generate_sized(
         config.seed,
@@ -259,8 +266,7 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
     let mut group_owed = 0.0f64;
     let mut user_owed = 0.0f64;
     let mut other_owed = 0.0f64;
-    // Round-robin over applications, service principals, devices, drive items, messages and
-    // events.
+    // Round-robin over the plain directory collections, drive items, messages and events.
     let mut other_turn = 0u64;
     loop {
         // The control API and `start` check the range; clamping again keeps this task bounded
@@ -333,12 +339,17 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
                 }
                 for _ in 0..o {
                     other_turn += 1;
-                    match other_turn % 6 {
-                        0 => store.mutate_apps(tenant::Coll::Applications, 1, now),
-                        1 => store.mutate_apps(tenant::Coll::ServicePrincipals, 1, now),
-                        2 => store.mutate_apps(tenant::Coll::Devices, 1, now),
-                        3 => items::mutate(&mut store, token::Resource::DriveItems, 1, now),
-                        4 => items::mutate(&mut store, token::Resource::Messages, 1, now),
+                    let plain = tenant::Coll::PLAIN.len() as u64;
+                    match other_turn % (plain + 3) {
+                        k if k < plain => {
+                            store.mutate_apps(tenant::Coll::PLAIN[k as usize], 1, now)
+                        }
+                        k if k == plain => {
+                            items::mutate(&mut store, token::Resource::DriveItems, 1, now)
+                        }
+                        k if k == plain + 1 => {
+                            items::mutate(&mut store, token::Resource::Messages, 1, now)
+                        }
                         _ => items::mutate(&mut store, token::Resource::Events, 1, now),
                     };
                 }

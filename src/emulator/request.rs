@@ -132,6 +132,9 @@ pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
         ["applications"] => return Ok(simple(Resource::Applications)),
         ["serviceprincipals"] => return Ok(simple(Resource::ServicePrincipals)),
         ["devices"] => return Ok(simple(Resource::Devices)),
+        ["administrativeunits"] => return Ok(simple(Resource::AdministrativeUnits)),
+        ["directoryroles"] => return Ok(simple(Resource::DirectoryRoles)),
+        ["oauth2permissiongrants"] => return Ok(simple(Resource::Oauth2PermissionGrants)),
         _ => {}
     }
     if let Some(p) = item_set_path(&version, mid, &lower) {

@@ -25,6 +25,12 @@ pub enum Resource {
     ServicePrincipals,
     #[serde(rename = "v")]
     Devices,
+    #[serde(rename = "au")]
+    AdministrativeUnits,
+    #[serde(rename = "dr")]
+    DirectoryRoles,
+    #[serde(rename = "og")]
+    Oauth2PermissionGrants,
     /// The demo drive's items (`/drives/{id}/root/delta` and its aliases).
     #[serde(rename = "di")]
     DriveItems,
@@ -51,6 +57,9 @@ impl Resource {
             Resource::Applications => Some(Coll::Applications),
             Resource::ServicePrincipals => Some(Coll::ServicePrincipals),
             Resource::Devices => Some(Coll::Devices),
+            Resource::AdministrativeUnits => Some(Coll::AdministrativeUnits),
+            Resource::DirectoryRoles => Some(Coll::DirectoryRoles),
+            Resource::Oauth2PermissionGrants => Some(Coll::Oauth2PermissionGrants),
             _ => None,
         }
     }
@@ -188,7 +197,10 @@ impl TokenState {
                 | Resource::Users
                 | Resource::Applications
                 | Resource::ServicePrincipals
-                | Resource::Devices,
+                | Resource::Devices
+                | Resource::AdministrativeUnits
+                | Resource::DirectoryRoles
+                | Resource::Oauth2PermissionGrants,
             ) => self.end <= next && self.cursor <= self.end,
             // Item sets: `end` is a log position, the cursor a position within (0, end].
             (Kind::Initial, Resource::DriveItems | Resource::Messages | Resource::Events) => {

@@ -132,13 +132,15 @@ async fn h_state(State(sh): State<Arc<Shared>>) -> Response {
 }
 
 /// The collection a control path names (`contacts`, `users`, `groups`, `applications`,
-/// `servicePrincipals`, `devices`).
+/// `servicePrincipals`, `devices`, `administrativeUnits`, `directoryRoles`,
+/// `oauth2PermissionGrants`).
 fn coll(name: &str) -> Result<Coll, ControlError> {
     Coll::from_path(name).ok_or_else(|| ControlError {
         status: 404,
         message: format!(
             "unknown control endpoint /_emulator/{name} (objects: contacts, users, groups, \
-             applications, servicePrincipals, devices, driveItems, messages)"
+             applications, servicePrincipals, devices, administrativeUnits, directoryRoles, \
+             oauth2PermissionGrants, driveItems, messages)"
         ),
     })
 }

@@ -15,6 +15,9 @@ pub(crate) const OTHER_KINDS: &[&str] = &[
     "applications",
     "servicePrincipals",
     "devices",
+    "administrativeUnits",
+    "directoryRoles",
+    "oauth2PermissionGrants",
     "driveItems",
     "messages",
     "events",
@@ -125,7 +128,7 @@ impl Control {
     pub(crate) fn state_more(&self) -> Value {
         let store = lock(&self.sh.store);
         let mut out = Map::new();
-        for c in [Coll::Applications, Coll::ServicePrincipals, Coll::Devices] {
+        for c in Coll::PLAIN {
             let (live, soft, hard) = store.coll(c).counts();
             out.insert(
                 c.path_name().into(),

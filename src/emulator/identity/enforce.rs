@@ -151,6 +151,37 @@ pub(crate) fn enforce(
                 );
             }
         }
+        Resource::AdministrativeUnits
+        | Resource::DirectoryRoles
+        | Resource::Oauth2PermissionGrants => {
+            // As each resource's delta page lists them (v1.0).
+            let names: &[&str] = match resource {
+                Resource::AdministrativeUnits => &[
+                    "AdministrativeUnit.Read.All",
+                    "AdministrativeUnit.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                    "Directory.AccessAsUser.All",
+                ],
+                Resource::DirectoryRoles => &[
+                    "RoleManagement.Read.Directory",
+                    "RoleManagement.ReadWrite.Directory",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+                _ => &[
+                    "Directory.Read.All",
+                    "DelegatedPermissionGrant.ReadWrite.All",
+                    "Directory.ReadWrite.All",
+                ],
+            };
+            if !has(names) {
+                return denied(
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                );
+            }
+        }
         Resource::DriveItems => {
             if !has(&[
                 "Files.Read",

@@ -229,7 +229,10 @@ fn page_size(sh_default: usize, f: &Frozen, max_page: Option<usize>) -> usize {
         | Resource::Groups
         | Resource::Applications
         | Resource::ServicePrincipals
-        | Resource::Devices => sh_default,
+        | Resource::Devices
+        | Resource::AdministrativeUnits
+        | Resource::DirectoryRoles
+        | Resource::Oauth2PermissionGrants => sh_default,
         Resource::Recordings | Resource::Transcripts => {
             f.top.map_or(ARTIFACT_PAGE_SIZE, |t| t as usize)
         }

@@ -209,6 +209,10 @@ pub struct Store {
     pub applications: Collection,
     pub service_principals: Collection,
     pub devices: Collection,
+    pub administrative_units: Collection,
+    /// Activated directory roles (one per built-in template, in `ROLE_TEMPLATES` order).
+    pub directory_roles: Collection,
+    pub grants: Collection,
     /// Random source of application, service principal and device changes.
     pub(crate) arng: Rng,
     /// The drive items, messages and events (their own item sets, see `items`).
@@ -260,6 +264,9 @@ impl Store {
             applications: Collection::new(0),
             service_principals: Collection::new(0),
             devices: Collection::new(0),
+            administrative_units: Collection::new(0),
+            directory_roles: Collection::new(0),
+            grants: Collection::new(0),
             arng: Rng(seed ^ 0xA995_C4A2),
             sets: Default::default(),
             members: HashMap::new(),
@@ -315,6 +322,16 @@ impl Store {
         self
     }
 
+    /// Adds the generated administrative units, activated roles (at most one per built-in
+    /// template) and delegated permission grants.
+    pub fn with_directory_extras(mut self, units: u64, roles: u64, grants: u64) -> Self {
+        self.administrative_units = Collection::new(units);
+        self.directory_roles =
+            Collection::new(roles.min(crate::emulator::tenant::ROLE_TEMPLATES.len() as u64));
+        self.grants = Collection::new(grants);
+        self
+    }
+
     pub fn pos(&self) -> u64 {
         self.log.len() as u64
     }
@@ -327,6 +344,9 @@ impl Store {
             Coll::Applications => &self.applications,
             Coll::ServicePrincipals => &self.service_principals,
             Coll::Devices => &self.devices,
+            Coll::AdministrativeUnits => &self.administrative_units,
+            Coll::DirectoryRoles => &self.directory_roles,
+            Coll::Oauth2PermissionGrants => &self.grants,
         }
     }
 
@@ -338,6 +358,9 @@ impl Store {
             Coll::Applications => &mut self.applications,
             Coll::ServicePrincipals => &mut self.service_principals,
             Coll::Devices => &mut self.devices,
+            Coll::AdministrativeUnits => &mut self.administrative_units,
+            Coll::DirectoryRoles => &mut self.directory_roles,
+            Coll::Oauth2PermissionGrants => &mut self.grants,
         }
     }
 

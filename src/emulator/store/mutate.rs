@@ -42,6 +42,12 @@ impl Store {
     ) -> Result<Value, CtlError> {
         let props = Self::parse_body(c, body)?;
         let idx = self.coll(c).next;
+        if c == Coll::DirectoryRoles && idx >= crate::emulator::tenant::ROLE_TEMPLATES.len() as u64
+        {
+            return Err(CtlError::Conflict(
+                "every built-in role template is activated already".into(),
+            ));
+        }
         let mut vals = generated_values(self.seed, c, idx);
         for (i, v) in props {
             vals[i] = v;
@@ -136,6 +142,13 @@ impl Store {
         let idx = self
             .index_of(c, id)
             .ok_or_else(|| CtlError::NotFound(format!("no {} with id {id}", c.schema().entity)))?;
+        if c == Coll::DirectoryRoles {
+            return Err(CtlError::BadRequest(
+                "an activated directory role cannot be deleted".into(),
+            ));
+        }
+        // A delegated permission grant is deleted for good (it has no deleted-items bin).
+        let permanent = permanent || c == Coll::Oauth2PermissionGrants;
         let status = self.coll(c).status(idx);
         match (status, permanent) {
             (Status::HardDeleted, _) => {

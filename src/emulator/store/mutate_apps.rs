@@ -1,8 +1,8 @@
-//! Random realistic changes of applications, service principals and devices (`mutate`, the
-//! churn): edits, new objects, soft and hard deletes, restores, from their own random source so
+//! Random realistic changes of applications, service principals, devices, administrative
+//! units, activated roles and delegated permission grants (`mutate`, the churn): edits, new objects, soft and hard deletes, restores, from their own random source so
 //! that the other collections' histories stay as they were.
 use super::*;
-use crate::emulator::tenant::app_update;
+use crate::emulator::tenant::{ROLE_TEMPLATES, app_update, role_update};
 
 impl Store {
     /// `n` random changes of `c` (one of the plain collections). Returns counts per kind.
@@ -10,6 +10,17 @@ impl Store {
         let mut counts = [0u64; 5];
         for _ in 0..n {
             let kind = match self.arng.below(100) {
+                // A role is activated once and never deleted: its object changes little (its
+                // members are what change, which the emulator does not track for roles).
+                _ if c == Coll::DirectoryRoles => {
+                    if (self.coll(c).next as usize) < ROLE_TEMPLATES.len()
+                        && self.arng.below(4) == 0
+                    {
+                        1
+                    } else {
+                        0
+                    }
+                }
                 0..=59 => 0,
                 60..=74 => 1,
                 75..=84 => 2,
@@ -45,7 +56,13 @@ impl Store {
                 let Some(idx) = self.random_live_app(c) else {
                     return false;
                 };
-                let props: Vec<(usize, Value)> = app_update(c, &mut self.arng, self.seed)
+                let update = match c {
+                    Coll::Applications | Coll::ServicePrincipals | Coll::Devices => {
+                        app_update(c, &mut self.arng, self.seed)
+                    }
+                    _ => role_update(c, &mut self.arng, self.seed),
+                };
+                let props: Vec<(usize, Value)> = update
                     .into_iter()
                     .filter_map(|(name, v)| c.schema().index(name).map(|i| (i, v)))
                     .collect();

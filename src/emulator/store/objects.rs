@@ -79,14 +79,7 @@ impl Store {
             .iter()
             .fold(ids.len() as u64, |h, i| super::super::tenant::mix(h ^ *i));
         let key: CacheKey = (
-            match c {
-                Coll::Contacts => 0,
-                Coll::Users => 1,
-                Coll::Groups => 2,
-                Coll::Applications => 3,
-                Coll::ServicePrincipals => 5,
-                Coll::Devices => 6,
-            } | if links { 8 } else { 0 },
+            (Coll::ALL.iter().position(|x| *x == c).unwrap_or(0) as u8) << 1 | u8::from(links),
             from,
             to,
             sel,

@@ -103,12 +103,12 @@ const DEVICE_KINDS: &[(&str, &[&str], &str, &str, &str)] = &[
 ];
 
 /// A date-time in 2019-2024 from `r` (the one the users' and groups' admin values use).
-fn when(r: u64) -> Value {
+pub(super) fn when(r: u64) -> Value {
     json!(super::admin::date_of(r))
 }
 
 /// Every property without a value: null, `[]` for collections.
-fn empty(c: Coll) -> Vec<Value> {
+pub(super) fn empty(c: Coll) -> Vec<Value> {
     let schema = c.schema();
     (0..schema.props.len())
         .map(|i| {

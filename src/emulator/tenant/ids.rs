@@ -68,8 +68,17 @@ fn unpermute48(x: u64, k: u64) -> u64 {
     (x ^ k) & M48
 }
 
-/// The stable id of object `index` of a collection.
+/// The stable id of object `index` of a collection: a GUID, but for grants an opaque string
+/// (as Graph's are).
 pub fn object_id(seed: u64, coll: Coll, index: u64) -> String {
+    let guid = guid_id(seed, coll, index);
+    if coll == Coll::Oauth2PermissionGrants {
+        return super::roles::grant_id(seed, &guid, index);
+    }
+    guid
+}
+
+fn guid_id(seed: u64, coll: Coll, index: u64) -> String {
     let salt = coll.salt();
     let a = h3(seed, salt, index);
     let k = h3(seed, salt, u64::MAX);
@@ -79,13 +88,23 @@ pub fn object_id(seed: u64, coll: Coll, index: u64) -> String {
 
 /// The index an id stands for, if it is one of this seed's ids for the collection.
 pub fn object_index(seed: u64, coll: Coll, id: &str) -> Option<u64> {
+    if coll == Coll::Oauth2PermissionGrants {
+        // Opaque ids are case-sensitive.
+        let id = id.trim();
+        let index = guid_index(seed, coll, &super::roles::grant_guid(id)?)?;
+        return (object_id(seed, coll, index) == id).then_some(index);
+    }
+    guid_index(seed, coll, id)
+}
+
+fn guid_index(seed: u64, coll: Coll, id: &str) -> Option<u64> {
     let id = id.trim().trim_matches(|c| c == '{' || c == '}');
     if id.len() != 36 || !id.is_ascii() {
         return None;
     }
     let last = u64::from_str_radix(id.get(24..)?, 16).ok()?;
     let index = unpermute48(last, h3(seed, coll.salt(), u64::MAX));
-    (object_id(seed, coll, index).eq_ignore_ascii_case(id)).then_some(index)
+    (guid_id(seed, coll, index).eq_ignore_ascii_case(id)).then_some(index)
 }
 
 pub fn tenant_id(seed: u64) -> String {

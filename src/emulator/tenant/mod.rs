@@ -9,11 +9,14 @@ use super::json::{write_props, write_str, write_value};
 mod admin;
 mod apps;
 mod ids;
+mod roles;
 mod schema;
 use admin::{group_admin, write_empty};
 pub(crate) use apps::app_update;
 pub use apps::{application_values, device_values, service_principal_values, user_name_upn};
 pub use ids::*;
+pub(crate) use roles::{ROLE_TEMPLATES, role_update};
+pub use roles::{administrative_unit_values, directory_role_values, grant_values};
 pub use schema::*;
 
 pub(crate) const GIVEN: &[&str] = &[
@@ -547,6 +550,9 @@ fn value_list(seed: u64, coll: Coll, index: u64) -> Vec<serde_json::Value> {
         Coll::Applications => application_values(seed, index),
         Coll::ServicePrincipals => service_principal_values(seed, index),
         Coll::Devices => device_values(seed, index),
+        Coll::AdministrativeUnits => administrative_unit_values(seed, index),
+        Coll::DirectoryRoles => directory_role_values(seed, index),
+        Coll::Oauth2PermissionGrants => grant_values(seed, index),
         Coll::Contacts | Coll::Users => Vec::new(),
     }
 }
@@ -556,15 +562,13 @@ pub fn write_generated(seed: u64, coll: Coll, index: u64, prop: usize, out: &mut
     match coll {
         Coll::Contacts => ContactGen::new(seed, index).write(prop, out),
         Coll::Users => UserGen::new(seed, index).write(seed, prop, out),
-        Coll::Groups | Coll::Applications | Coll::ServicePrincipals | Coll::Devices => {
-            match value_list(seed, coll, index).get(prop) {
-                None | Some(serde_json::Value::Null) => false,
-                Some(v) => {
-                    write_value(out, v);
-                    true
-                }
+        _ => match value_list(seed, coll, index).get(prop) {
+            None | Some(serde_json::Value::Null) => false,
+            Some(v) => {
+                write_value(out, v);
+                true
             }
-        }
+        },
     }
 }
 

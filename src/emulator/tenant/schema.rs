@@ -21,9 +21,33 @@ pub enum Coll {
     Applications,
     ServicePrincipals,
     Devices,
+    AdministrativeUnits,
+    DirectoryRoles,
+    Oauth2PermissionGrants,
 }
 
 impl Coll {
+    /// Every directory collection.
+    pub const ALL: [Coll; 9] = [
+        Coll::Contacts,
+        Coll::Users,
+        Coll::Groups,
+        Coll::Applications,
+        Coll::ServicePrincipals,
+        Coll::Devices,
+        Coll::AdministrativeUnits,
+        Coll::DirectoryRoles,
+        Coll::Oauth2PermissionGrants,
+    ];
+    /// The plain collections (see [`Coll::is_plain`]).
+    pub const PLAIN: [Coll; 6] = [
+        Coll::Applications,
+        Coll::ServicePrincipals,
+        Coll::Devices,
+        Coll::AdministrativeUnits,
+        Coll::DirectoryRoles,
+        Coll::Oauth2PermissionGrants,
+    ];
     pub fn salt(self) -> u64 {
         match self {
             Coll::Contacts => 0xC0_47AC,
@@ -32,6 +56,9 @@ impl Coll {
             Coll::Applications => 0xA_9910,
             Coll::ServicePrincipals => 0x5_9E1C,
             Coll::Devices => 0xDE_F1CE,
+            Coll::AdministrativeUnits => 0xAD_0417,
+            Coll::DirectoryRoles => 0xD1_20E5,
+            Coll::Oauth2PermissionGrants => 0x0A_2967,
         }
     }
     /// The collection's segment in Graph paths and control paths.
@@ -43,28 +70,22 @@ impl Coll {
             Coll::Applications => "applications",
             Coll::ServicePrincipals => "servicePrincipals",
             Coll::Devices => "devices",
+            Coll::AdministrativeUnits => "administrativeUnits",
+            Coll::DirectoryRoles => "directoryRoles",
+            Coll::Oauth2PermissionGrants => "oauth2PermissionGrants",
         }
     }
     /// The collection a path segment names (any case).
     pub fn from_path(name: &str) -> Option<Coll> {
-        [
-            Coll::Contacts,
-            Coll::Users,
-            Coll::Groups,
-            Coll::Applications,
-            Coll::ServicePrincipals,
-            Coll::Devices,
-        ]
-        .into_iter()
-        .find(|c| c.path_name().eq_ignore_ascii_case(name))
+        Coll::ALL
+            .into_iter()
+            .find(|c| c.path_name().eq_ignore_ascii_case(name))
     }
-    /// The collections added for issue 15 (applications, service principals, devices): plain
+    /// The collections added for issue 15 (applications, service principals, devices,
+    /// administrative units, activated directory roles, delegated permission grants): plain
     /// directory objects, generated as values, with no relationship tracked.
     pub fn is_plain(self) -> bool {
-        matches!(
-            self,
-            Coll::Applications | Coll::ServicePrincipals | Coll::Devices
-        )
+        Coll::PLAIN.contains(&self)
     }
     pub fn schema(self) -> &'static Schema {
         static C: OnceLock<Schema> = OnceLock::new();
@@ -73,6 +94,9 @@ impl Coll {
         static A: OnceLock<Schema> = OnceLock::new();
         static S: OnceLock<Schema> = OnceLock::new();
         static D: OnceLock<Schema> = OnceLock::new();
+        static AU: OnceLock<Schema> = OnceLock::new();
+        static R: OnceLock<Schema> = OnceLock::new();
+        static O: OnceLock<Schema> = OnceLock::new();
         match self {
             Coll::Contacts => C.get_or_init(|| Schema::load(CONTACT_JSON, CONTACT_BETA_JSON)),
             Coll::Users => U.get_or_init(|| Schema::load(USER_JSON, USER_BETA_JSON)),
@@ -80,6 +104,11 @@ impl Coll {
             Coll::Applications => A.get_or_init(|| Schema::load(APP_JSON, APP_BETA_JSON)),
             Coll::ServicePrincipals => S.get_or_init(|| Schema::load(SP_JSON, SP_BETA_JSON)),
             Coll::Devices => D.get_or_init(|| Schema::load(DEVICE_JSON, DEVICE_BETA_JSON)),
+            Coll::AdministrativeUnits => AU.get_or_init(|| Schema::load(AU_JSON, AU_BETA_JSON)),
+            Coll::DirectoryRoles => R.get_or_init(|| Schema::load(ROLE_JSON, ROLE_BETA_JSON)),
+            Coll::Oauth2PermissionGrants => {
+                O.get_or_init(|| Schema::load(GRANT_JSON, GRANT_BETA_JSON))
+            }
         }
     }
 }
@@ -93,6 +122,13 @@ pub const SP_JSON: &str = include_str!("../../../assets/schema/servicePrincipal.
 pub const SP_BETA_JSON: &str = include_str!("../../../assets/schema/servicePrincipal.beta.json");
 pub const DEVICE_JSON: &str = include_str!("../../../assets/schema/device.v1.0.json");
 pub const DEVICE_BETA_JSON: &str = include_str!("../../../assets/schema/device.beta.json");
+pub const AU_JSON: &str = include_str!("../../../assets/schema/administrativeUnit.v1.0.json");
+pub const AU_BETA_JSON: &str = include_str!("../../../assets/schema/administrativeUnit.beta.json");
+pub const ROLE_JSON: &str = include_str!("../../../assets/schema/directoryRole.v1.0.json");
+pub const ROLE_BETA_JSON: &str = include_str!("../../../assets/schema/directoryRole.beta.json");
+pub const GRANT_JSON: &str = include_str!("../../../assets/schema/oAuth2PermissionGrant.v1.0.json");
+pub const GRANT_BETA_JSON: &str =
+    include_str!("../../../assets/schema/oAuth2PermissionGrant.beta.json");
 pub const CONTACT_BETA_JSON: &str = include_str!("../../../assets/schema/orgContact.beta.json");
 pub const USER_BETA_JSON: &str = include_str!("../../../assets/schema/user.beta.json");
 pub const GROUP_BETA_JSON: &str = include_str!("../../../assets/schema/group.beta.json");
