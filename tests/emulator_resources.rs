@@ -467,6 +467,166 @@ async fn administrative_units_roles_and_grants_rounds_and_their_rules() {
     e.emu.shutdown().await;
 }
 
+#[tokio::test]
+async fn directory_objects_mix_types_as_documented() {
+    let e = start(small()).await;
+    // Every type the feed serves, each object with its @odata.type, across page boundaries.
+    let all = e.round(&e.url("/v1.0/directoryObjects/delta"), false).await;
+    let count = |r: &Round, t: &str| {
+        r.items
+            .iter()
+            .filter(|i| i["@odata.type"] == format!("#microsoft.graph.{t}"))
+            .count()
+    };
+    for (t, n) in [
+        ("user", 5),
+        ("group", 2),
+        ("orgContact", 5),
+        ("application", 40),
+        ("servicePrincipal", 60),
+        ("device", 30),
+        ("administrativeUnit", 8),
+        ("directoryRole", 10),
+    ] {
+        assert_eq!(count(&all, t), n, "{t}");
+    }
+    assert_eq!(all.items.len(), 160);
+    assert_eq!(
+        all.pages[0]["@odata.context"],
+        format!("{}/v1.0/$metadata#directoryObjects", e.base)
+    );
+    assert!(all.pages.len() >= 2, "pages of 100");
+    let mut ids = all.ids();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 160, "no object twice");
+
+    // Example 1: users and groups.
+    let ug = e
+        .round(
+            &e.url("/v1.0/directoryObjects/delta?$filter=isof('microsoft.graph.user') or isof('microsoft.graph.group')"),
+            false,
+        )
+        .await;
+    assert_eq!((count(&ug, "user"), count(&ug, "group")), (5, 2));
+    assert_eq!(ug.items.len(), 7);
+    assert!(ug.items.iter().all(|i| i["displayName"].is_string()));
+    // Example 3: a $select per type.
+    let sel = e
+        .round(
+            &e.url("/v1.0/directoryObjects/delta?$filter=isof('microsoft.graph.user') or isof('microsoft.graph.group')&$select=microsoft.graph.user/surname,microsoft.graph.group/displayName"),
+            false,
+        )
+        .await;
+    for it in &sel.items {
+        if it["@odata.type"] == "#microsoft.graph.user" {
+            assert_eq!(keys(it), ["@odata.type", "id", "surname"], "{it}");
+        } else {
+            assert_eq!(keys(it), ["@odata.type", "displayName", "id"], "{it}");
+        }
+    }
+    // Example 4: return=minimal sends the changed selected property only.
+    let group = sel
+        .items
+        .iter()
+        .find(|i| i["@odata.type"] == "#microsoft.graph.group")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user = ug
+        .items
+        .iter()
+        .find(|i| i["@odata.type"] == "#microsoft.graph.user")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = e
+        .patch(
+            &format!("/_emulator/groups/{group}"),
+            json!({"displayName": "Everyone"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    e.patch(
+        &format!("/_emulator/users/{user}"),
+        json!({"jobTitle": "Retail Manager"}),
+    )
+    .await;
+    let m = e.round(&sel.delta_link, true).await;
+    assert_eq!(
+        m.items,
+        vec![
+            json!({"@odata.type": "#microsoft.graph.group", "displayName": "Everyone", "id": group})
+        ],
+        "the user's jobTitle is not selected"
+    );
+    // A soft-deleted user is @removed, typed.
+    e.delete(&format!("/_emulator/users/{user}")).await;
+    let d = e.round(&m.delta_link, false).await;
+    assert_eq!(
+        d.items,
+        vec![
+            json!({"@odata.type": "#microsoft.graph.user", "id": user, "@removed": {"reason": "changed"}})
+        ]
+    );
+    // Example 2: an id of any type; with isof, the chosen ids of the chosen types.
+    let app = all
+        .items
+        .iter()
+        .find(|i| i["@odata.type"] == "#microsoft.graph.application")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one = e
+        .round(
+            &e.url(&format!(
+                "/v1.0/directoryObjects/delta?$filter=id eq '{app}'"
+            )),
+            false,
+        )
+        .await;
+    assert_eq!(one.ids(), vec![app.clone()]);
+    assert_eq!(one.items[0]["@odata.type"], "#microsoft.graph.application");
+    let none = e
+        .round(
+            &e.url(&format!(
+                "/v1.0/directoryObjects/delta?$filter=isof('microsoft.graph.group') or id eq '{app}'"
+            )),
+            false,
+        )
+        .await;
+    assert!(none.items.is_empty(), "{:?}", none.items);
+    // Page size, $deltatoken=latest, refusals.
+    let p = e
+        .get_with(
+            &e.url("/v1.0/directoryObjects/delta?$filter=isof('microsoft.graph.user') or isof('microsoft.graph.device')"),
+            &[("Authorization", "Bearer t"), ("Prefer", "odata.maxpagesize=4")],
+        )
+        .await;
+    assert_eq!(p.json()["value"].as_array().unwrap().len(), 4);
+    let latest = e
+        .get(&e.url("/v1.0/directoryObjects/delta?$deltatoken=latest"))
+        .await
+        .json();
+    assert_eq!(latest["value"], json!([]));
+    for bad in [
+        "/v1.0/directoryObjects/delta?$select=displayName",
+        "/v1.0/directoryObjects/delta?$select=microsoft.graph.user/nope",
+        "/v1.0/directoryObjects/delta?$select=microsoft.graph.nothing/displayName",
+        "/v1.0/directoryObjects/delta?$filter=isof('microsoft.graph.unicorn')",
+        "/v1.0/directoryObjects/delta?$filter=isof('microsoft.graph.user') and startswith(displayName,'A')",
+        "/v1.0/directoryObjects/delta?$skiptoken=AAAA",
+    ] {
+        let r = e.get(&e.url(bad)).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+        assert!(!r.error_code().is_empty(), "{bad}");
+    }
+    e.emu.shutdown().await;
+}
+
 /// `Some` when `s` is shaped like a GUID.
 fn uuid_like(s: &str) -> Option<()> {
     (s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4).then_some(())

@@ -122,3 +122,45 @@ async fn directory_roles_converge() {
 async fn oauth2_permission_grants_converge() {
     converges("oauth2PermissionGrants", 12).await;
 }
+
+/// directoryObjects: users, groups and applications in one feed; changes of each kind; the
+/// replica of the rounds equals a fresh full round's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_objects_converge_over_several_types() {
+    let emu = emulator::start(
+        EmulatorConfig {
+            seed: 13,
+            ..Default::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .unwrap();
+    let ctl = emu.control();
+    let root = GraphRoot::parse(&emu.base_url()).unwrap();
+    let client = static_token_client(&root, "engine-resources", ClientConfig::default());
+    let mut q = DeltaQuery::new("directoryObjects", ApiVersion::V1_0);
+    q.types = vec!["user".into(), "group".into(), "application".into()];
+    q.max_page_size = Some(17);
+    let first = q.first_request(Catalog::builtin(), &root).unwrap();
+    assert!(first.url.contains("isof"), "{}", first.url);
+    let mut s = Session::new(first.clone());
+    complete_round(&client, &mut s).await;
+    assert_eq!(s.replica().len(), 50 + 12 + 40);
+    let mut removed = 0;
+    for round in 0..4 {
+        ctl.mutate_users(5 + round);
+        ctl.mutate_groups(3);
+        ctl.mutate_other("applications", 8).unwrap();
+        ctl.mutate_other("devices", 8).unwrap();
+        complete_round(&client, &mut s).await;
+        let summary = s.rounds().last().unwrap();
+        assert!(!summary.full && summary.complete, "{summary:?}");
+        removed += summary.removed();
+    }
+    let mut fresh = Session::new(first);
+    complete_round(&client, &mut fresh).await;
+    assert_eq!(s.replica().normalized(), fresh.replica().normalized());
+    assert!(removed > 0, "4 rounds of changes removed nothing");
+    emu.shutdown().await;
+}

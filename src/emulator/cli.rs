@@ -228,7 +228,7 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
         emu.base_url()
     );
     eprintln!(
-        "delta: {base}/v1.0/{{contacts,users,groups,applications,servicePrincipals,devices,administrativeUnits,directoryRoles,oauth2PermissionGrants}}/delta, {base}/v1.0/me/drive/root/delta, {base}/v1.0/me/mailFolders/inbox/messages/delta, {base}/v1.0/me/calendarView/delta?startDateTime=…&endDateTime=…",
+        "delta: {base}/v1.0/{{contacts,users,groups,applications,servicePrincipals,devices,administrativeUnits,directoryRoles,oauth2PermissionGrants,directoryObjects}}/delta, {base}/v1.0/me/drive/root/delta, {base}/v1.0/me/mailFolders/inbox/messages/delta, {base}/v1.0/me/calendarView/delta?startDateTime=…&endDateTime=…",
         base = emu.base_url()
     );
     eprintln!(

@@ -37,6 +37,8 @@ fn contacts_token(instance: u64) -> TokenState {
             scope: None,
             end_time: None,
             change_type: None,
+            types: 0,
+            type_sels: Vec::new(),
         },
         kind: Kind::Initial,
         position: 0,
@@ -47,6 +49,7 @@ fn contacts_token(instance: u64) -> TokenState {
         issued_at: chrono::Utc::now().timestamp(),
         after: None,
         since: None,
+        ends: Vec::new(),
     }
 }
 
@@ -108,6 +111,58 @@ async fn forged_tokens_are_refused_at_once() {
     let (status, body) = get(&url(&ancient)).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "syncStateNotFound");
+    emu.shutdown().await;
+}
+
+/// directoryObjects tokens carry each type's size and a (type, offset) cursor: forged ones must
+/// not walk past a collection or index a type that is not there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_directory_objects_tokens_are_refused() {
+    let emu = start(EmulatorConfig::default(), ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let (key, instance) = (emu.shared.key, emu.shared.instance);
+    let url = |st: &TokenState| {
+        format!(
+            "{}/v1.0/directoryObjects/delta?$skiptoken={}",
+            emu.base_url(),
+            token::encode(key, st)
+        )
+    };
+    let mut good = contacts_token(instance);
+    good.query.resource = Resource::DirectoryObjects;
+    good.query.types = 0b11; // users, groups
+    good.ends = vec![50, 12];
+    good.cursor = (1 << 48) | 3;
+    let (status, body) = get(&url(&good)).await;
+    assert_eq!(status, 200, "a well-formed token is served: {body}");
+    assert!(
+        body["value"].as_array().is_some_and(|v| v.len() == 9),
+        "{body}"
+    );
+    let forged = [
+        TokenState {
+            ends: vec![u64::MAX, 12],
+            ..good.clone()
+        },
+        TokenState {
+            ends: vec![50],
+            ..good.clone()
+        },
+        TokenState {
+            cursor: (5 << 48) | 1,
+            ..good.clone()
+        },
+        TokenState {
+            cursor: (1 << 48) | 13,
+            ..good.clone()
+        },
+    ];
+    for st in &forged {
+        let (status, body) = get(&url(st)).await;
+        assert_eq!(status, 400, "{st:?}: {body}");
+        assert_eq!(body["error"]["message"], "Badly formed token.");
+    }
     emu.shutdown().await;
 }
 

@@ -13,6 +13,8 @@
 //!   `/{v}/administrativeUnits/delta`, `/{v}/directoryRoles/delta`,
 //!   `/{v}/oauth2PermissionGrants/delta` (plain directory objects through the same machinery as
 //!   contacts; grant ids are opaque strings, roles are never deleted, grants always for good)
+//! - `/{v}/directoryObjects/delta`: users, groups, org contacts, applications, service
+//!   principals, devices, administrative units and roles in one feed (see `routes::objects`)
 //! - the demo drive's items (see `items`): `/{v}/drives/{driveId}/root/delta`,
 //!   `/{v}/{me | users/{id} | sites/{id} | groups/{id}}/drive/root/delta`, OneDrive's links
 //!   (`?token=`), `token=latest` and time tokens, the `deleted` facet

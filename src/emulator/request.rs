@@ -135,6 +135,7 @@ pub fn parse_path(raw: &str) -> Result<GraphPath, PathError> {
         ["administrativeunits"] => return Ok(simple(Resource::AdministrativeUnits)),
         ["directoryroles"] => return Ok(simple(Resource::DirectoryRoles)),
         ["oauth2permissiongrants"] => return Ok(simple(Resource::Oauth2PermissionGrants)),
+        ["directoryobjects"] => return Ok(simple(Resource::DirectoryObjects)),
         _ => {}
     }
     if let Some(p) = item_set_path(&version, mid, &lower) {

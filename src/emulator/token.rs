@@ -31,6 +31,10 @@ pub enum Resource {
     DirectoryRoles,
     #[serde(rename = "og")]
     Oauth2PermissionGrants,
+    /// Several directory collections in one feed (`directoryObjects/delta`, see
+    /// `routes::objects`).
+    #[serde(rename = "do")]
+    DirectoryObjects,
     /// The demo drive's items (`/drives/{id}/root/delta` and its aliases).
     #[serde(rename = "di")]
     DriveItems,
@@ -44,7 +48,7 @@ pub enum Resource {
 
 impl Resource {
     pub fn is_directory(self) -> bool {
-        self.coll().is_some()
+        self.coll().is_some() || self == Resource::DirectoryObjects
     }
 
     /// The directory collection of a directory resource.
@@ -113,6 +117,18 @@ pub struct Frozen {
     /// Messages: `changeType` (`created`, `updated` or `deleted`).
     #[serde(rename = "ct", default, skip_serializing_if = "Option::is_none")]
     pub change_type: Option<String>,
+    /// directoryObjects: the types of `$filter=isof(...)`, bits over `routes::objects::TYPES`
+    /// (0: every type).
+    #[serde(rename = "ty", default, skip_serializing_if = "is_zero")]
+    pub types: u16,
+    /// directoryObjects: the `$select` of each type (`microsoft.graph.user/surname`), as
+    /// (position in `routes::objects::TYPES`, mask); `select` is `Some` when one was given.
+    #[serde(rename = "ts", default, skip_serializing_if = "Vec::is_empty")]
+    pub type_sels: Vec<(u8, crate::emulator::tenant::Mask)>,
+}
+
+fn is_zero(v: &u16) -> bool {
+    *v == 0
 }
 
 impl Frozen {
@@ -180,6 +196,10 @@ pub struct TokenState {
     /// changed since then, whatever their position.
     #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
     pub since: Option<i64>,
+    /// directoryObjects' full rounds: each type's collection size at the snapshot (`end` of
+    /// the others); the cursor is (type << 48 | index).
+    #[serde(rename = "ns", default, skip_serializing_if = "Vec::is_empty")]
+    pub ends: Vec<u64>,
 }
 
 impl TokenState {
@@ -206,6 +226,8 @@ impl TokenState {
             (Kind::Initial, Resource::DriveItems | Resource::Messages | Resource::Events) => {
                 self.end <= pos && self.cursor <= self.end
             }
+            // Checked against every type's size by `routes::objects::fits`.
+            (Kind::Initial, Resource::DirectoryObjects) => true,
             // Group rounds count slices of members in `c`.
             (Kind::Initial, Resource::Groups) => self.end <= next,
             // Artifact rounds list the recordings up to `p`; nothing walks to `n`.
@@ -294,6 +316,8 @@ mod tests {
                 scope: None,
                 end_time: None,
                 change_type: None,
+                types: 0,
+                type_sels: Vec::new(),
             },
             kind: Kind::Initial,
             position: 3,
@@ -304,6 +328,7 @@ mod tests {
             issued_at: 1_700_000_000,
             after: None,
             since: None,
+            ends: Vec::new(),
         }
     }
 

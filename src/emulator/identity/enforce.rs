@@ -153,7 +153,8 @@ pub(crate) fn enforce(
         }
         Resource::AdministrativeUnits
         | Resource::DirectoryRoles
-        | Resource::Oauth2PermissionGrants => {
+        | Resource::Oauth2PermissionGrants
+        | Resource::DirectoryObjects => {
             // As each resource's delta page lists them (v1.0).
             let names: &[&str] = match resource {
                 Resource::AdministrativeUnits => &[
@@ -169,11 +170,12 @@ pub(crate) fn enforce(
                     "Directory.Read.All",
                     "Directory.ReadWrite.All",
                 ],
-                _ => &[
+                Resource::Oauth2PermissionGrants => &[
                     "Directory.Read.All",
                     "DelegatedPermissionGrant.ReadWrite.All",
                     "Directory.ReadWrite.All",
                 ],
+                _ => &["Directory.Read.All", "Directory.ReadWrite.All"],
             };
             if !has(names) {
                 return denied(

@@ -34,8 +34,9 @@ impl LinkCtx {
             | Resource::Devices
             | Resource::AdministrativeUnits
             | Resource::DirectoryRoles
-            | Resource::Oauth2PermissionGrants => {
-                let coll = coll_of(f.resource).path_name();
+            | Resource::Oauth2PermissionGrants
+            | Resource::DirectoryObjects => {
+                let coll = path_name(f.resource);
                 let name = if next { "$skiptoken" } else { "$deltatoken" };
                 format!("{root}/{coll}/delta?{name}={token}")
             }
@@ -73,15 +74,23 @@ impl LinkCtx {
             | Resource::Devices
             | Resource::AdministrativeUnits
             | Resource::DirectoryRoles
-            | Resource::Oauth2PermissionGrants => {
-                format!("{root}/$metadata#{}", coll_of(r).path_name())
-            }
+            | Resource::Oauth2PermissionGrants
+            | Resource::DirectoryObjects => format!("{root}/$metadata#{}", path_name(r)),
             Resource::DriveItems => format!("{root}/$metadata#Collection(driveItem)"),
             Resource::Messages => format!("{root}/$metadata#Collection(message)"),
             Resource::Events => format!("{root}/$metadata#Collection(event)"),
             Resource::Recordings => format!("{root}/$metadata#Collection(callRecording)"),
             Resource::Transcripts => format!("{root}/$metadata#Collection(callTranscript)"),
         }
+    }
+}
+
+/// A directory resource's segment in Graph paths.
+fn path_name(r: Resource) -> &'static str {
+    if r == Resource::DirectoryObjects {
+        "directoryObjects"
+    } else {
+        coll_of(r).path_name()
     }
 }
 
@@ -108,10 +117,19 @@ pub(super) fn freeze(
         scope: path.scope.clone(),
         end_time: None,
         change_type: None,
+        types: 0,
+        type_sels: Vec::new(),
     };
     let mut latest = false;
     for (k, v) in query {
         match k.as_str() {
+            "select" if path.resource == Resource::DirectoryObjects => {
+                super::objects::read_select(v, &mut f).map_err(|m| bad("BadRequest", m))?;
+            }
+            "filter"
+                if path.resource == Resource::DirectoryObjects
+                    && super::objects::read_filter(v, &mut f)
+                        .map_err(|m| bad("Request_UnsupportedQuery", m))? => {}
             "select" if path.resource.is_directory() => {
                 let schema = coll_of(path.resource).schema();
                 let lists = schema.lists(f.api());
@@ -352,6 +370,11 @@ pub(super) fn restart_link(sh: &Shared, links: &LinkCtx, f: &Frozen, now: DateTi
             store.pos()
         } else {
             store.coll(coll_of(f.resource)).next
+        },
+        ends: if f.resource == Resource::DirectoryObjects {
+            super::objects::ends_now(&store, f)
+        } else {
+            Vec::new()
         },
         cursor: 0,
         previous_position: None,

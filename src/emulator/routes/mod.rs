@@ -19,6 +19,7 @@ use super::tenant::{Api, Coll, Rng, mix};
 use super::token::{self, Frozen, Kind, Resource, TokenState};
 
 mod links;
+mod objects;
 mod pages;
 use links::*;
 use pages::*;
@@ -298,7 +299,10 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
                 );
             }
             // After the checks above, so that a token of an earlier run still asks for a resync.
-            if !state.fits(pos, next) {
+            if !state.fits(pos, next)
+                || (state.query.resource == Resource::DirectoryObjects
+                    && !objects::fits(&lock(&sh.store), &state))
+            {
                 return ctx.error(StatusCode::BAD_REQUEST, "BadRequest", "Badly formed token.");
             }
             (state.query.clone(), Start::Token(Box::new(state)))
@@ -392,10 +396,14 @@ pub(crate) async fn graph(State(sh): State<Arc<Shared>>, req: Request) -> Respon
 
     // The first request's `$select`, as asked, for the first page's `@odata.context`.
     let asked_select = match start {
-        Start::Fresh if path.resource.is_directory() => query
-            .iter()
-            .find(|(k, _)| k == "select")
-            .map(|(_, v)| select_echo(v)),
+        Start::Fresh
+            if path.resource.is_directory() && path.resource != Resource::DirectoryObjects =>
+        {
+            query
+                .iter()
+                .find(|(k, _)| k == "select")
+                .map(|(_, v)| select_echo(v))
+        }
         _ => None,
     };
     let mut body = build_page(

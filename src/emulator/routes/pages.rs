@@ -26,6 +26,7 @@ pub(super) fn build_page(
         issued_at: now_ts,
         after: None,
         since: None,
+        ends: Vec::new(),
     };
     // The page state this request serves (Initial or DeltaPage), or a deltaLink at once.
     let page_state = match start {
@@ -36,6 +37,9 @@ pub(super) fn build_page(
             } else {
                 pos
             };
+            if f.resource == Resource::DirectoryObjects {
+                base.ends = super::objects::ends_now(&store, f);
+            }
             match f
                 .start
                 .as_deref()
@@ -232,7 +236,8 @@ fn page_size(sh_default: usize, f: &Frozen, max_page: Option<usize>) -> usize {
         | Resource::Devices
         | Resource::AdministrativeUnits
         | Resource::DirectoryRoles
-        | Resource::Oauth2PermissionGrants => sh_default,
+        | Resource::Oauth2PermissionGrants
+        | Resource::DirectoryObjects => sh_default,
         Resource::Recordings | Resource::Transcripts => {
             f.top.map_or(ARTIFACT_PAGE_SIZE, |t| t as usize)
         }
@@ -260,6 +265,17 @@ fn collect_items(
             dup_from: None,
             remaining_after_next: p.remaining,
             after: p.next.map(|(_, a)| a),
+        };
+    }
+    if f.resource == Resource::DirectoryObjects {
+        let (items, next, remaining_after_next) =
+            super::objects::page(store, f, state, minimal, size);
+        return Page {
+            items,
+            next,
+            dup_from: None,
+            remaining_after_next,
+            after: None,
         };
     }
     if f.resource == Resource::Groups {

@@ -102,7 +102,9 @@ impl Store {
             if e.op == Op::Update && e.mask & sel == 0 {
                 continue;
             }
-            if e.op == Op::ManagerChange && !links {
+            // Relationship changes count only where they are written (users' manager@delta);
+            // groups write their own rounds, and a directoryObjects feed writes none.
+            if matches!(e.op, Op::ManagerChange | Op::MemberAdd | Op::MemberRemove) && !links {
                 continue;
             }
             let a = acc.entry(e.idx).or_insert((0, false, false));
