@@ -14,6 +14,7 @@ use deltascope::tui::app::{Mode, Model};
 use deltascope::tui::explore::{ExploreArgs, prepare};
 use deltascope::tui::runtime::Runtime;
 use deltascope::tui::view::FetchState;
+use deltascope::tui::view::replica::ReplicaSort;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
@@ -39,6 +40,11 @@ struct Seen {
     round_selected: u32,
     /// Rows of the replica view (all, shown).
     replica: Option<(usize, usize)>,
+    /// The replica view sorted by a column: its name and the shown rows' values of it.
+    replica_column: Option<(String, Vec<String>)>,
+    /// The replica view's order as its title says it, and the table's columns.
+    replica_order: String,
+    columns: Vec<String>,
     jq_shown: Option<String>,
 }
 
@@ -89,6 +95,19 @@ fn observe(m: &Model, t: &Terminal<TestBackend>, _prev: &Seen) -> Seen {
             .replica
             .as_ref()
             .map(|v| (v.rows.len(), m.replica_shown.len())),
+        replica_column: match (&m.replica, &m.replica_order.sort) {
+            (Some(v), ReplicaSort::Column(c)) if m.replica_arranging.is_none() => Some((
+                c.clone(),
+                m.replica_shown
+                    .iter()
+                    .filter_map(|&i| v.rows.get(i))
+                    .map(|r| r.row.shown().cell(c).unwrap_or("").to_owned())
+                    .collect(),
+            )),
+            _ => None,
+        },
+        replica_order: m.replica_order.describe(),
+        columns: m.columns.clone(),
         jq_shown: m.jq_shown.clone(),
         sessions_unavailable: m.sessions.as_ref().and_then(|s| s.unavailable.clone()),
     }
@@ -331,6 +350,41 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
             .unwrap_or_default()
             .to_owned();
         assert!(first_row.contains("    3 "), "{first_row}");
+        // Then by each of the table's columns (worked out off the UI thread), reversed with O.
+        d.press('o');
+        let s = d
+            .wait("by a column", |s| s.replica_column.is_some())
+            .await;
+        let (column, values) = s.replica_column.clone().unwrap();
+        assert_eq!(values.len(), 30);
+        let lower: Vec<String> = values.iter().map(|v| v.to_ascii_lowercase()).collect();
+        let present: Vec<&String> = lower.iter().filter(|v| !v.is_empty()).collect();
+        assert!(
+            present.windows(2).all(|w| w[0] <= w[1]),
+            "sorted by {column}: {values:?}"
+        );
+        assert!(
+            lower.iter().skip_while(|v| !v.is_empty()).all(|v| v.is_empty()),
+            "objects without {column} last: {values:?}"
+        );
+        assert!(s.screen.contains(&format!("by {column}")), "{}", s.screen);
+        d.press('O');
+        let s = d
+            .wait("reversed", |s| {
+                s.screen.contains("reversed") && s.replica_column.is_some()
+            })
+            .await;
+        let mut back = s.replica_column.clone().unwrap().1;
+        back.reverse();
+        assert_eq!(back, values, "O reverses the order");
+        d.press('O');
+        let columns = s.columns.clone();
+        let k = columns.iter().position(|c| *c == column).unwrap();
+        for next in columns.iter().skip(k + 1) {
+            d.press('o');
+            let want = format!("by {next}");
+            d.wait(&want, |s| s.replica_order == want).await;
+        }
         d.press('o');
         d.wait("by id again", |s| s.screen.contains("· by id (o sorts")).await;
         d.press('/');

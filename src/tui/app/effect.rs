@@ -116,6 +116,13 @@ pub enum Effect {
     },
     /// A snapshot of the engine's replica; answered with `Msg::Replica`.
     LoadReplica,
+    /// The rows of the replica view `order` shows (filtered, sorted: a million rows take a
+    /// while, so off the UI thread); answered with `Msg::ReplicaArranged` tagged `seq`.
+    ArrangeReplica {
+        view: std::sync::Arc<crate::tui::view::ReplicaView>,
+        order: crate::tui::view::replica::ReplicaOrder,
+        seq: u64,
+    },
     /// The replica at the end of round `a` against the one at the end of round `b` (from the
     /// session store); answered with `Msg::History` (the notes overlay).
     CompareRounds {

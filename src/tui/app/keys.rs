@@ -126,7 +126,7 @@ pub(super) fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     return super::search::search_session(m, input);
                 }
                 (Some(Action::Activate), _) if target == LineTarget::ReplicaFilter => {
-                    super::replica::set_filter(m, input);
+                    return super::replica::set_filter(m, input);
                 }
                 (Some(Action::Activate), _) => {
                     m.mode = Mode::Normal;

@@ -184,13 +184,16 @@ pub struct Model {
     pub recording: Option<Result<i64, String>>,
     /// The replica view (`None` while it is read), the rows its filter keeps, the cursor
     /// (an index into those) and the first row shown.
-    pub replica: Option<crate::tui::view::ReplicaView>,
+    pub replica: Option<std::sync::Arc<crate::tui::view::ReplicaView>>,
     pub replica_shown: Vec<usize>,
     pub replica_cursor: usize,
     pub replica_offset: usize,
-    pub replica_filter: String,
-    /// The replica view's order.
-    pub replica_sort: crate::tui::view::replica::ReplicaSort,
+    /// The replica view's filter and order.
+    pub replica_order: crate::tui::view::replica::ReplicaOrder,
+    /// The arrangement (`Effect::ArrangeReplica`) the view waits for, by number; the rows
+    /// shown meanwhile are the last arrangement's.
+    pub replica_arranging: Option<u64>,
+    pub replica_arrangements: u64,
     /// The JSON pane shows a jq filter's output: what it says in the pane's title. Gone when
     /// the selection moves.
     pub jq_shown: Option<String>,
@@ -261,8 +264,9 @@ impl Model {
             replica_shown: Vec::new(),
             replica_cursor: 0,
             replica_offset: 0,
-            replica_filter: String::new(),
-            replica_sort: Default::default(),
+            replica_order: Default::default(),
+            replica_arranging: None,
+            replica_arrangements: 0,
             recording: None,
             help_scroll: 0,
             quit: false,

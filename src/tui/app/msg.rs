@@ -139,6 +139,11 @@ pub enum Msg {
     },
     /// The engine's replica (`Effect::LoadReplica`).
     Replica(Box<crate::tui::view::ReplicaView>),
+    /// The rows of arrangement `seq` of the replica view (`Effect::ArrangeReplica`).
+    ReplicaArranged {
+        seq: u64,
+        shown: Vec<usize>,
+    },
     /// What a search of the session found (`Effect::SearchSession`).
     Found(crate::tui::view::SearchView),
     /// An object's history (`Effect::History`).

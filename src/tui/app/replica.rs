@@ -7,7 +7,6 @@ use super::effect::Effect;
 use super::model::{LineTarget, Mode, Model};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::view::ReplicaView;
-use crate::tui::view::replica::{filter_rows, sort_rows};
 
 /// Rows the view shows at the model's size (the overlay's border, title, header and footer
 /// take the rest).
@@ -26,30 +25,62 @@ pub(super) fn open_replica(m: &mut Model) -> Vec<Effect> {
     vec![Effect::LoadReplica]
 }
 
-pub(super) fn on_replica(m: &mut Model, view: ReplicaView) -> bool {
+/// The engine's snapshot came: shown in id order at once; a filter or another order is worked
+/// out off the UI thread (`None`: the view was closed meanwhile).
+pub(super) fn on_replica(m: &mut Model, view: ReplicaView) -> Option<Vec<Effect>> {
     if m.mode != Mode::Replica {
-        return false;
+        return None;
     }
-    m.replica_shown = filter_rows(&view, &m.replica_filter);
-    sort_rows(&view, &mut m.replica_shown, m.replica_sort);
-    m.replica = Some(view);
+    m.replica_shown = (0..view.rows.len()).collect();
+    m.replica = Some(std::sync::Arc::new(view));
     m.replica_cursor = m
         .replica_cursor
         .min(m.replica_shown.len().saturating_sub(1));
     follow_cursor(m);
-    true
+    Some(arrange(m))
 }
 
-pub(super) fn set_filter(m: &mut Model, filter: String) {
-    m.mode = Mode::Replica;
-    m.replica_filter = filter;
-    if let Some(view) = &m.replica {
-        m.replica_shown = filter_rows(view, &m.replica_filter);
-        sort_rows(view, &mut m.replica_shown, m.replica_sort);
+/// Asks for the rows the view's filter and order show, unless that is every row in id order
+/// (then they are set at once).
+fn arrange(m: &mut Model) -> Vec<Effect> {
+    let Some(view) = &m.replica else {
+        return Vec::new();
+    };
+    if m.replica_order.is_plain() {
+        m.replica_arranging = None;
+        m.replica_shown = (0..view.rows.len()).collect();
+        follow_cursor(m);
+        return Vec::new();
     }
+    m.replica_arrangements += 1;
+    let seq = m.replica_arrangements;
+    m.replica_arranging = Some(seq);
+    vec![Effect::ArrangeReplica {
+        view: view.clone(),
+        order: m.replica_order.clone(),
+        seq,
+    }]
+}
+
+/// Arrangement `seq` came: shown if it is the one the view waits for.
+pub(super) fn on_arranged(m: &mut Model, seq: u64, shown: Vec<usize>) -> bool {
+    if m.replica_arranging != Some(seq) {
+        return false;
+    }
+    m.replica_arranging = None;
+    m.replica_shown = shown;
     m.replica_cursor = 0;
     m.replica_offset = 0;
     follow_cursor(m);
+    true
+}
+
+pub(super) fn set_filter(m: &mut Model, filter: String) -> Vec<Effect> {
+    m.mode = Mode::Replica;
+    m.replica_order.filter = filter;
+    m.replica_cursor = 0;
+    m.replica_offset = 0;
+    arrange(m)
 }
 
 /// Keeps the cursor in view and reads the rows that are shown (drawing reads nothing).
@@ -90,19 +121,17 @@ pub(super) fn on_replica_key(m: &mut Model, key: &KeyEvent) -> Vec<Effect> {
         Some(Action::ScrollBottom) => m.replica_cursor = n.saturating_sub(1),
         _ if key.code == KeyCode::Char('|') => return ask_jq(m, true),
         _ if key.code == KeyCode::Char('o') => {
-            m.replica_sort = m.replica_sort.next();
-            if let Some(view) = &m.replica {
-                sort_rows(view, &mut m.replica_shown, m.replica_sort);
-            }
-            m.replica_cursor = 0;
-            m.replica_offset = 0;
-            follow_cursor(m);
-            return Vec::new();
+            m.replica_order.sort = m.replica_order.sort.next(&m.columns);
+            return arrange(m);
+        }
+        _ if key.code == KeyCode::Char('O') => {
+            m.replica_order.reverse = !m.replica_order.reverse;
+            return arrange(m);
         }
         _ if key.code == KeyCode::Char('/') => {
             m.mode = Mode::Line {
                 target: LineTarget::ReplicaFilter,
-                input: m.replica_filter.clone(),
+                input: m.replica_order.filter.clone(),
             };
             return Vec::new();
         }

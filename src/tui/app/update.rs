@@ -176,8 +176,12 @@ pub(super) fn apply(m: &mut Model, msg: Msg) -> Vec<Effect> {
             super::replica::on_jq(m, &filter, result);
             Vec::new()
         }
-        Msg::Replica(view) => {
-            if super::replica::on_replica(m, *view) {
+        Msg::Replica(view) => match super::replica::on_replica(m, *view) {
+            Some(effects) => effects,
+            None => m.unchanged(),
+        },
+        Msg::ReplicaArranged { seq, shown } => {
+            if super::replica::on_arranged(m, seq, shown) {
                 Vec::new()
             } else {
                 m.unchanged()

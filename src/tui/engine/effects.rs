@@ -411,6 +411,13 @@ impl EffectHandler for EngineExecutor {
             Effect::ExplainRound { round } => self.explain(round, tx),
             Effect::CompareRounds { a, b } => self.compare(a, b, tx),
             Effect::LoadReplica => self.load_replica(tx),
+            Effect::ArrangeReplica { view, order, seq } => {
+                let tx = tx.clone();
+                self.runtime.spawn_blocking(move || {
+                    let shown = crate::tui::view::replica::arrange(&view, &order);
+                    let _ = tx.send(Msg::ReplicaArranged { seq, shown });
+                });
+            }
             Effect::Jq { filter, page } => self.jq(filter, page, tx),
             Effect::SearchSession { query, pages } => {
                 let tx = tx.clone();

@@ -22,20 +22,25 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model) {
     let t = &m.theme;
     let title = match &m.replica {
         Some(v) => format!(
-            " Replica · {} live · {} soft-deleted · {} deleted for good{} · {} (o sorts, {} filters, | jq, {} history, {} closes) ",
+            " Replica · {} live · {} soft-deleted · {} deleted for good{} · {}{} (o sorts, O reverses, {} filters, | jq, {} history, {} closes) ",
             v.live,
             v.soft_deleted,
             v.hard_deleted,
-            if m.replica_filter.is_empty() {
+            if m.replica_order.filter.is_empty() {
                 String::new()
             } else {
                 format!(
                     " · filter {:?}: {} shown",
-                    m.replica_filter,
+                    m.replica_order.filter,
                     m.replica_shown.len()
                 )
             },
-            m.replica_sort.describe(),
+            m.replica_order.describe(),
+            if m.replica_arranging.is_some() {
+                " (working…)"
+            } else {
+                ""
+            },
             "/",
             m.keymap.key_label(Context::Global, Action::ObjectHistory),
             m.keymap.key_label(Context::Overlay, Action::Back)

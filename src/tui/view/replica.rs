@@ -30,8 +30,10 @@ impl PartialEq for ReplicaView {
     }
 }
 
+impl Eq for ReplicaView {}
+
 /// The replica view's order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ReplicaSort {
     #[default]
     Id,
@@ -39,33 +41,119 @@ pub enum ReplicaSort {
     State,
     /// The most recently changed first; by id within a round.
     Round,
+    /// By the value of a table column: numbers by value, then text (ASCII case ignored), then
+    /// the objects without it; by id among equals.
+    Column(String),
 }
 
 impl ReplicaSort {
-    pub fn next(self) -> ReplicaSort {
+    /// The next order `o` gives: id, state, round, then each of the table's `columns`.
+    pub fn next(&self, columns: &[String]) -> ReplicaSort {
         match self {
             ReplicaSort::Id => ReplicaSort::State,
             ReplicaSort::State => ReplicaSort::Round,
-            ReplicaSort::Round => ReplicaSort::Id,
+            ReplicaSort::Round => columns
+                .first()
+                .map_or(ReplicaSort::Id, |c| ReplicaSort::Column(c.clone())),
+            ReplicaSort::Column(c) => match columns.iter().position(|x| x == c) {
+                Some(k) if k + 1 < columns.len() => ReplicaSort::Column(columns[k + 1].clone()),
+                _ => ReplicaSort::Id,
+            },
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    pub fn describe(&self) -> String {
         match self {
-            ReplicaSort::Id => "by id",
-            ReplicaSort::State => "by state",
-            ReplicaSort::Round => "by the round of the last change, newest first",
+            ReplicaSort::Id => "by id".into(),
+            ReplicaSort::State => "by state".into(),
+            ReplicaSort::Round => "by the round of the last change, newest first".into(),
+            ReplicaSort::Column(c) => format!("by {c}"),
         }
     }
 }
 
+/// What the view shows of the replica: the rows holding `filter`, in `sort`'s order (reversed
+/// with `reverse`). Worked out off the UI thread ([`arrange`]): a million rows take a while.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaOrder {
+    pub filter: String,
+    pub sort: ReplicaSort,
+    pub reverse: bool,
+}
+
+impl ReplicaOrder {
+    /// Every row in id order: nothing to work out.
+    pub fn is_plain(&self) -> bool {
+        self.filter.is_empty() && self.sort == ReplicaSort::Id && !self.reverse
+    }
+
+    pub fn describe(&self) -> String {
+        let sort = self.sort.describe();
+        if self.reverse {
+            format!("{sort}, reversed")
+        } else {
+            sort
+        }
+    }
+}
+
+/// The rows `order` shows (indices into the id-ordered rows).
+pub fn arrange(view: &ReplicaView, order: &ReplicaOrder) -> Vec<usize> {
+    let mut shown = filter_rows(view, &order.filter);
+    sort_rows(view, &mut shown, &order.sort);
+    if order.reverse {
+        shown.reverse();
+    }
+    shown
+}
+
+/// A column value as the sort compares it.
+enum Key {
+    Number(f64),
+    Text(String),
+    Missing,
+}
+
 /// Puts the shown rows (indices into the id-ordered rows) in `sort`'s order.
-pub fn sort_rows(view: &ReplicaView, shown: &mut [usize], sort: ReplicaSort) {
+pub fn sort_rows(view: &ReplicaView, shown: &mut Vec<usize>, sort: &ReplicaSort) {
     match sort {
         ReplicaSort::Id => shown.sort_unstable(),
         ReplicaSort::State => shown.sort_unstable_by_key(|&i| (view.rows[i].state, i)),
         ReplicaSort::Round => shown
             .sort_unstable_by(|&a, &b| view.rows[b].round.cmp(&view.rows[a].round).then(a.cmp(&b))),
+        ReplicaSort::Column(c) => {
+            // The value the table shows, read once per row.
+            let mut keyed: Vec<(Key, usize)> = shown
+                .iter()
+                .map(|&i| {
+                    let key = match view.rows[i].row.shown().cell(c) {
+                        None | Some("") | Some("null") => Key::Missing,
+                        Some(v) => match v.parse::<f64>() {
+                            Ok(n) if n.is_finite() => Key::Number(n),
+                            _ => Key::Text(v.to_ascii_lowercase()),
+                        },
+                    };
+                    (key, i)
+                })
+                .collect();
+            keyed.sort_unstable_by(|(ka, a), (kb, b)| {
+                let rank = |k: &Key| match k {
+                    Key::Number(_) => 0,
+                    Key::Text(_) => 1,
+                    Key::Missing => 2,
+                };
+                rank(ka)
+                    .cmp(&rank(kb))
+                    .then_with(|| match (ka, kb) {
+                        (Key::Number(x), Key::Number(y)) => x.total_cmp(y),
+                        (Key::Text(x), Key::Text(y)) => x.cmp(y),
+                        _ => std::cmp::Ordering::Equal,
+                    })
+                    .then(a.cmp(b))
+            });
+            shown.clear();
+            shown.extend(keyed.into_iter().map(|(_, i)| i));
+        }
     }
 }
 
@@ -92,4 +180,94 @@ pub fn filter_rows(view: &ReplicaView, filter: &str) -> Vec<usize> {
         .filter(|(_, r)| holds(&r.id) || holds(r.state.as_str()) || holds(r.row.json.as_str()))
         .map(|(i, _)| i)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(objects: &[(&str, &str)]) -> ReplicaView {
+        ReplicaView {
+            rows: objects
+                .iter()
+                .enumerate()
+                .map(|(k, (id, json))| ReplicaRow {
+                    id: (*id).into(),
+                    state: if k == 1 {
+                        ObjectState::SoftDeleted
+                    } else {
+                        ObjectState::Live
+                    },
+                    round: k as u32 % 3,
+                    row: ObjectRow::from_json(*json, false, false),
+                })
+                .collect(),
+            live: objects.len() - 1,
+            soft_deleted: 1,
+            hard_deleted: 0,
+        }
+    }
+
+    fn ids(v: &ReplicaView, shown: &[usize]) -> Vec<String> {
+        shown.iter().map(|&i| v.rows[i].id.to_string()).collect()
+    }
+
+    #[test]
+    fn a_column_sorts_numbers_by_value_then_text_ignoring_case_then_the_objects_without_it() {
+        let v = view(&[
+            ("a", r#"{"id":"a","n":10,"name":"delta"}"#),
+            ("b", r#"{"id":"b","n":9,"name":"Alpha"}"#),
+            ("c", r#"{"id":"c","name":"charlie"}"#),
+            ("d", r#"{"id":"d","n":"x","name":null}"#),
+            ("e", r#"{"id":"e","n":-1.5,"name":"bravo"}"#),
+        ]);
+        let order = |sort: ReplicaSort, reverse: bool, filter: &str| ReplicaOrder {
+            filter: filter.into(),
+            sort,
+            reverse,
+        };
+        let by_n = arrange(&v, &order(ReplicaSort::Column("n".into()), false, ""));
+        assert_eq!(ids(&v, &by_n), ["e", "b", "a", "d", "c"]);
+        let by_name = arrange(&v, &order(ReplicaSort::Column("name".into()), false, ""));
+        assert_eq!(ids(&v, &by_name), ["b", "e", "c", "a", "d"]);
+        let back = arrange(&v, &order(ReplicaSort::Column("name".into()), true, ""));
+        assert_eq!(ids(&v, &back), ["d", "a", "c", "e", "b"]);
+        let state = arrange(&v, &order(ReplicaSort::State, false, ""));
+        assert_eq!(ids(&v, &state), ["a", "c", "d", "e", "b"]);
+        let filtered = arrange(&v, &order(ReplicaSort::Column("n".into()), false, "ha"));
+        assert_eq!(
+            ids(&v, &filtered),
+            ["b", "c"],
+            "rows holding 'ha' (any case)"
+        );
+        assert!(order(ReplicaSort::Id, false, "").is_plain());
+        assert!(!order(ReplicaSort::Id, true, "").is_plain());
+    }
+
+    #[test]
+    fn o_steps_through_id_state_round_and_each_column() {
+        let columns = ["displayName".to_owned(), "mail".to_owned()];
+        let mut s = ReplicaSort::Id;
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            seen.push(s.describe());
+            s = s.next(&columns);
+        }
+        assert_eq!(
+            seen,
+            [
+                "by id",
+                "by state",
+                "by the round of the last change, newest first",
+                "by displayName",
+                "by mail",
+                "by id"
+            ]
+        );
+        assert_eq!(ReplicaSort::Round.next(&[]), ReplicaSort::Id);
+        assert_eq!(
+            ReplicaSort::Column("gone".into()).next(&columns),
+            ReplicaSort::Id
+        );
+    }
 }
