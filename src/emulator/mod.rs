@@ -134,8 +134,12 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
     store.sets = items::Sets::generate_sized(
         config.seed,
         clock.now(),
-        config.drive_files as u64,
-        config.inbox_messages as u64,
+        items::Sizes {
+            files: config.drive_files as u64,
+            inbox: config.inbox_messages as u64,
+            contacts: config.personal_contacts as u64,
+            tasks: config.todo_tasks as u64,
+        },
     );
     store.page_size = config.page_size;
     let (churn_tx, churn_rx) = watch::channel(config.churn_per_sec);
@@ -333,13 +337,16 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
                 }
                 for _ in 0..o {
                     other_turn += 1;
-                    match other_turn % 6 {
+                    match other_turn % 9 {
                         0 => store.mutate_apps(tenant::Coll::Applications, 1, now),
                         1 => store.mutate_apps(tenant::Coll::ServicePrincipals, 1, now),
                         2 => store.mutate_apps(tenant::Coll::Devices, 1, now),
                         3 => items::mutate(&mut store, token::Resource::DriveItems, 1, now),
                         4 => items::mutate(&mut store, token::Resource::Messages, 1, now),
-                        _ => items::mutate(&mut store, token::Resource::Events, 1, now),
+                        5 => items::mutate(&mut store, token::Resource::Events, 1, now),
+                        6 => items::mutate(&mut store, token::Resource::MailFolders, 1, now),
+                        7 => items::mutate(&mut store, token::Resource::PersonalContacts, 1, now),
+                        _ => items::mutate(&mut store, token::Resource::TodoTasks, 1, now),
                     };
                 }
             }

@@ -138,7 +138,8 @@ fn coll(name: &str) -> Result<Coll, ControlError> {
         status: 404,
         message: format!(
             "unknown control endpoint /_emulator/{name} (objects: contacts, users, groups, \
-             applications, servicePrincipals, devices, driveItems, messages)"
+             applications, servicePrincipals, devices, driveItems, messages, events, \
+             mailFolders, personalContacts, todoTasks)"
         ),
     })
 }
