@@ -861,3 +861,87 @@ async fn hostile_paths_options_and_bodies_are_refused_plainly() {
     assert_eq!(e.round(&e.url(&tasks), false).await.items.len(), 20);
     e.emu.shutdown().await;
 }
+
+// ---------------------------------------------------------------- the real binary
+
+/// Kills the child it holds when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_cli_sizes_contacts_and_tasks_and_names_the_endpoints() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deltascope"))
+        .args(["emulator", "--listen", "127.0.0.1:0"])
+        .args(["--personal-contacts", "3", "--todo-tasks", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (stdout, stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let _guard = Killed(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx2.send(line);
+        }
+    });
+    // Waits for the listening line and the banner line that names the new endpoints.
+    let (mut base, mut banner) = (None, None);
+    while base.is_none() || banner.is_none() {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the listening line and the banner");
+        if let Some(b) = line.strip_prefix("deltascope emulator listening on ") {
+            base = Some(b.trim().to_string());
+        } else if line.contains("/mailFolders/delta") {
+            banner = Some(line);
+        }
+    }
+    let (base, banner) = (base.unwrap(), banner.unwrap());
+    assert!(banner.contains("/contactFolders/"), "{banner}");
+    assert!(banner.contains("/todo/lists/"), "{banner}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let state: Value = http
+            .get(format!("{base}/_emulator/state"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(state["mailbox"]["contacts"], 3 + 6, "{state}");
+        assert_eq!(state["todo"]["tasks"], 2 + 5, "{state}");
+        // The banner's paths are served.
+        for url in banner
+            .split([' ', ','])
+            .filter(|w| w.starts_with("http") && !w.contains('{'))
+        {
+            let r = http.get(url).bearer_auth("cli").send().await.unwrap();
+            assert_eq!(r.status(), 200, "{url}");
+        }
+    });
+    // Out of range: a usage error naming the range.
+    let out = Command::new(env!("CARGO_BIN_EXE_deltascope"))
+        .args(["emulator", "--todo-tasks", "1000001"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 to 1000000"));
+}
