@@ -368,3 +368,111 @@ fn task_and_contact_changes_check_their_bodies() {
     delete_personal_contact(&mut st, &cid, now()).unwrap();
     assert!(update_personal_contact(&mut st, &cid, &obj(json!({"jobTitle": "x"})), now()).is_err());
 }
+
+/// A state token can be forged (the key follows from the seed): a token of the new item sets
+/// with numbers out of range is refused, one naming another list, a folder of no one's or a
+/// cursor past the end pages nothing it should not, and nothing panics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_tokens_of_the_new_item_sets_are_refused_or_harmless() {
+    use crate::emulator::token::{self, Frozen, Kind, TokenState};
+    use crate::emulator::{EmulatorConfig, start};
+    let emu = start(EmulatorConfig::default(), ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let (key, instance) = (emu.shared.key, emu.shared.instance);
+    let lists = emu.control().todo_list_ids();
+    let http = reqwest::Client::new();
+    let base = emu.base_url();
+    let state = |resource, scope: Option<&str>| TokenState {
+        instance,
+        query: Frozen {
+            resource,
+            user: Some("me".into()),
+            organizer: None,
+            start: None,
+            select: None,
+            ids: vec![],
+            top: None,
+            members: false,
+            beta: false,
+            scope: scope.map(str::to_string),
+            end_time: None,
+            change_type: None,
+        },
+        kind: Kind::Initial,
+        position: 0,
+        end: 0,
+        cursor: 0,
+        previous_position: None,
+        duplicate_from: None,
+        issued_at: chrono::Utc::now().timestamp(),
+        after: None,
+        since: None,
+    };
+    // The path of the token's resource (a token of another resource is refused as badly
+    // formed); the folder or list in the path is not looked at.
+    let get = |st: TokenState| {
+        let path = match st.query.resource {
+            Resource::TodoTasks => "todo/lists/x/tasks",
+            Resource::PersonalContacts => "contactFolders/x/contacts",
+            _ => "mailFolders",
+        };
+        let url = format!(
+            "{base}/v1.0/me/{path}/delta?$skiptoken={}",
+            token::encode(key, &st)
+        );
+        let http = http.clone();
+        async move {
+            let r = http.get(url).bearer_auth("x").send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let count = |v: &Value| v["value"].as_array().map_or(0, Vec::len);
+    // Well formed: the other list's tasks, whatever the path says.
+    let (s, v) = get(state(Resource::TodoTasks, Some(&lists[1]))).await;
+    assert_eq!((s, count(&v)), (200, 5), "{v}");
+    for r in [
+        Resource::TodoTasks,
+        Resource::PersonalContacts,
+        Resource::MailFolders,
+    ] {
+        for st in [
+            TokenState {
+                end: u64::MAX,
+                ..state(r, Some("nope"))
+            },
+            TokenState {
+                cursor: 5,
+                ..state(r, None)
+            },
+            TokenState {
+                kind: Kind::DeltaPage,
+                position: 0,
+                end: u64::MAX,
+                ..state(r, None)
+            },
+        ] {
+            let (s, v) = get(st).await;
+            assert_eq!(s, 400, "{r:?}: {v}");
+            assert_eq!(v["error"]["message"], "Badly formed token.");
+        }
+        // In range but naming nothing: an empty page, not a panic.
+        let mut odd = TokenState {
+            after: Some(u64::MAX),
+            since: Some(i64::MIN),
+            ..state(r, Some(""))
+        };
+        odd.query.select = Some(crate::emulator::tenant::Mask::MAX);
+        let mut long = TokenState {
+            kind: Kind::DeltaLink,
+            ..state(r, Some(&"x".repeat(2000)))
+        };
+        long.query.user = None;
+        for st in [state(r, Some("nope")), odd, long] {
+            let (s, v) = get(st).await;
+            assert_eq!(s, 200, "{r:?}: {v}");
+        }
+    }
+    emu.shutdown().await;
+}
