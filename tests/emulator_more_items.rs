@@ -945,3 +945,31 @@ fn the_cli_sizes_contacts_and_tasks_and_names_the_endpoints() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("0 to 1000000"));
 }
+
+// ---------------------------------------------------------------- faults
+
+#[tokio::test]
+async fn a_reset_restarts_each_new_resource_from_its_location() {
+    let e = start(small()).await;
+    let folder = e.emu.control().contact_folder_ids()[0].clone();
+    let list = e.emu.control().todo_list_ids()[0].clone();
+    for (p, n) in [
+        ("/v1.0/me/mailFolders/delta".to_string(), 7),
+        (
+            format!("/v1.0/me/contactFolders/{folder}/contacts/delta"),
+            36,
+        ),
+        (format!("/beta/me/todo/lists/{list}/tasks/delta"), 20),
+    ] {
+        let r = e.round(&e.url(&p), false).await;
+        let (s, v) = e.post("/_emulator/faults", json!({"spec": "gone:1"})).await;
+        assert_eq!(s, 200, "{v}");
+        let gone = e.get(&r.delta_link).await;
+        is_error(&gone, 410, &p);
+        let location = gone.header("location").unwrap().to_string();
+        let again = e.round(&location, false).await;
+        assert_eq!(again.items.len(), n, "{p}");
+        assert_eq!(again.ids(), r.ids(), "{p}");
+    }
+    e.emu.shutdown().await;
+}
