@@ -973,3 +973,114 @@ async fn a_reset_restarts_each_new_resource_from_its_location() {
     }
     e.emu.shutdown().await;
 }
+
+// ---------------------------------------------------------------- the documented shapes
+
+/// The first documented example of `resource` (tests/fixtures/docs/, written from Graph's
+/// pages).
+fn documented(resource: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/docs/{resource}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["examples"][0].clone()
+}
+
+/// A link as compared with the docs: without the origin and the token, percent-decoded, in
+/// lower case (`…/mailfolders/delta?$skiptoken=`).
+fn link_shape(link: &str) -> String {
+    let no_origin = link.splitn(4, '/').nth(3).unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(no_origin)
+        .decode_utf8_lossy()
+        .to_ascii_lowercase();
+    let (head, _) = decoded.split_once("token=").unwrap();
+    format!("/{head}token=")
+}
+
+#[tokio::test]
+async fn pages_have_the_documented_shapes() {
+    let e = start(small()).await;
+    let folder = e.emu.control().contact_folder_ids()[0].clone();
+    let list = e.emu.control().todo_list_ids()[0].clone();
+    let doc_path = |doc: &Value, id: &str, with: &str| -> String {
+        let line = doc["request"].as_str().unwrap();
+        let url = line
+            .strip_prefix("GET https://graph.microsoft.com")
+            .unwrap();
+        url.replace(id, with)
+    };
+    // mailFolders and personalContacts: a first page with Prefer: odata.maxpagesize=2.
+    for (resource, id, with) in [
+        ("mailFolders", "", ""),
+        ("personalContacts", "{id}", folder.as_str()),
+    ] {
+        let doc = documented(resource);
+        let prefer = doc["request_headers"]["Prefer"].as_str().unwrap();
+        let path = doc_path(&doc, id, with);
+        let r = e
+            .get_with(
+                &e.url(&path),
+                &[("Authorization", "Bearer t"), ("Prefer", prefer)],
+            )
+            .await;
+        assert_eq!(r.status, doc["response_status"], "{resource}");
+        let body = r.json();
+        let want = &doc["response"];
+        assert_eq!(
+            link_shape(body["@odata.nextLink"].as_str().unwrap()),
+            link_shape(&want["@odata.nextLink"].as_str().unwrap().replace(id, with)),
+            "{resource}"
+        );
+        assert_eq!(body["value"].as_array().unwrap().len(), 2, "{resource}");
+        // Every documented property is served (the full entity: the contact example shows more
+        // than its $select, which the emulator honours).
+        let full = e
+            .round(&e.url(path.split('?').next().unwrap()), false)
+            .await;
+        for k in keys(&want["value"][0]) {
+            assert!(full.items[0].get(&k).is_some(), "{resource}: {k}");
+        }
+        if path.contains("$select=displayName") {
+            assert_eq!(
+                keys(&body["value"][0]),
+                ["@odata.etag", "displayName", "id"]
+            );
+        }
+    }
+    // todoTasks: a round from a deltaLink, with the task created since.
+    let doc = documented("todoTasks");
+    let want = &doc["response"];
+    let doc_list = "gDbc8U7HGwADDZocJgAAAA==";
+    let r = e
+        .round(
+            &e.url(&format!("/v1.0/me/todo/lists/{list}/tasks/delta")),
+            false,
+        )
+        .await;
+    let (s, _) = e
+        .post("/_emulator/todoTasks", json!({"title": "empty task3"}))
+        .await;
+    assert_eq!(s, 200);
+    let page = e.get(&r.delta_link).await;
+    assert_eq!(page.status, doc["response_status"]);
+    let body = page.json();
+    assert_eq!(
+        link_shape(body["@odata.deltaLink"].as_str().unwrap()),
+        link_shape(
+            &want["@odata.deltaLink"]
+                .as_str()
+                .unwrap()
+                .replace(doc_list, &list)
+        )
+        .to_ascii_lowercase()
+    );
+    let task = &body["value"][0];
+    assert_eq!(body["value"].as_array().unwrap().len(), 1);
+    for k in keys(&want["value"][0]) {
+        assert!(task.get(&k).is_some(), "todoTasks: {k}: {task}");
+    }
+    assert_eq!(keys(&task["body"]), keys(&want["value"][0]["body"]));
+    assert_eq!(task["status"], "notStarted");
+    e.emu.shutdown().await;
+}
