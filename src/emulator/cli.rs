@@ -95,6 +95,13 @@ pub struct EmulatorArgs {
     /// Messages in the demo mailbox's inbox (messages delta), 0-1000000.
     #[arg(long, default_value_t = 36, value_parser = apps)]
     pub inbox_messages: usize,
+    /// Personal contacts in the demo mailbox's Contacts folder (personalContacts delta),
+    /// 0-1000000.
+    #[arg(long, default_value_t = 36, value_parser = apps)]
+    pub personal_contacts: usize,
+    /// Tasks in the demo user's default To Do list (todoTasks delta), 0-1000000.
+    #[arg(long, default_value_t = 20, value_parser = apps)]
+    pub todo_tasks: usize,
     /// Most member links a group carries per item of a full round (larger groups come back
     /// later in the round with further slices of members@delta). Small by default so that the
     /// demo tenant's larger groups show it. 1-100000.
@@ -153,6 +160,8 @@ impl EmulatorArgs {
             grants: self.grants,
             drive_files: self.drive_files,
             inbox_messages: self.inbox_messages,
+            personal_contacts: self.personal_contacts,
+            todo_tasks: self.todo_tasks,
             member_slice: self.member_slice,
             organizers: self.organizers,
             recordings: self.recordings,
@@ -230,6 +239,14 @@ pub async fn run_cli(args: EmulatorArgs) -> anyhow::Result<()> {
     eprintln!(
         "delta: {base}/v1.0/{{contacts,users,groups,applications,servicePrincipals,devices,administrativeUnits,directoryRoles,oauth2PermissionGrants,directoryObjects}}/delta, {base}/v1.0/me/drive/root/delta, {base}/v1.0/me/mailFolders/inbox/messages/delta, {base}/v1.0/me/calendarView/delta?startDateTime=…&endDateTime=…",
         base = emu.base_url()
+    );
+    let ctl = emu.control();
+    let first = |ids: Vec<String>| ids.into_iter().next().unwrap_or_default();
+    eprintln!(
+        "delta: {base}/v1.0/me/mailFolders/delta, {base}/v1.0/me/contactFolders/{folder}/contacts/delta, {base}/v1.0/me/todo/lists/{list}/tasks/delta",
+        base = emu.base_url(),
+        folder = first(ctl.contact_folder_ids()),
+        list = first(ctl.todo_list_ids()),
     );
     eprintln!(
         "sign-in: {base}/{tenant}/oauth2/v2.0/token and .../devicecode (any client id; device codes are approved at {base}/_emulator/devicelogin); tokens {}",

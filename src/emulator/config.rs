@@ -29,6 +29,10 @@ pub struct EmulatorConfig {
     pub drive_files: usize,
     /// Messages in the demo mailbox's inbox.
     pub inbox_messages: usize,
+    /// Personal contacts in the demo mailbox's default contact folder.
+    pub personal_contacts: usize,
+    /// Tasks in the demo user's default To Do list.
+    pub todo_tasks: usize,
     /// Most member links one group item of a full round carries (`members@delta` slices).
     pub member_slice: usize,
     /// Number of meeting organizers (users with recordings and transcripts).
@@ -66,6 +70,8 @@ impl Default for EmulatorConfig {
             grants: 24,
             drive_files: 36,
             inbox_messages: 36,
+            personal_contacts: 36,
+            todo_tasks: 20,
             member_slice: 20,
             organizers: 3,
             recordings: 40,

@@ -143,8 +143,12 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<
     store.sets = items::Sets::generate_sized(
         config.seed,
         clock.now(),
-        config.drive_files as u64,
-        config.inbox_messages as u64,
+        items::Sizes {
+            files: config.drive_files as u64,
+            inbox: config.inbox_messages as u64,
+            contacts: config.personal_contacts as u64,
+            tasks: config.todo_tasks as u64,
+        },
     );
     store.page_size = config.page_size;
     let (churn_tx, churn_rx) = watch::channel(config.churn_per_sec);
@@ -341,18 +345,19 @@ async fn churn_task(sh: Arc<Shared>, mut rate: watch::Receiver<f64>, cancel: Can
                 }
                 for _ in 0..o {
                     other_turn += 1;
+                    const SETS: [token::Resource; 6] = [
+                        token::Resource::DriveItems,
+                        token::Resource::Messages,
+                        token::Resource::Events,
+                        token::Resource::MailFolders,
+                        token::Resource::PersonalContacts,
+                        token::Resource::TodoTasks,
+                    ];
                     let plain = tenant::Coll::PLAIN.len() as u64;
-                    match other_turn % (plain + 3) {
-                        k if k < plain => {
-                            store.mutate_apps(tenant::Coll::PLAIN[k as usize], 1, now)
-                        }
-                        k if k == plain => {
-                            items::mutate(&mut store, token::Resource::DriveItems, 1, now)
-                        }
-                        k if k == plain + 1 => {
-                            items::mutate(&mut store, token::Resource::Messages, 1, now)
-                        }
-                        _ => items::mutate(&mut store, token::Resource::Events, 1, now),
+                    let k = other_turn % (plain + SETS.len() as u64);
+                    match k.checked_sub(plain) {
+                        None => store.mutate_apps(tenant::Coll::PLAIN[k as usize], 1, now),
+                        Some(s) => items::mutate(&mut store, SETS[s as usize], 1, now),
                     };
                 }
             }

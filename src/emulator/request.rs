@@ -272,7 +272,30 @@ fn item_set_path(version: &str, mid: &[&str], lower: &[String]) -> Option<GraphP
     if lrest.len() == 1 && lrest[0] == "calendarview" {
         return Some(path(Resource::Events, Some(user), None));
     }
+    // mailFolders (the folders themselves)
+    if lrest.len() == 1 && lrest[0] == "mailfolders" {
+        return Some(path(Resource::MailFolders, Some(user), None));
+    }
+    // contactFolders/{id}/contacts or contactFolders('{id}')/contacts
+    if let Some(id) = keyed(rest, lrest, "contactfolders", "contacts") {
+        return (!id.is_empty()).then(|| path(Resource::PersonalContacts, Some(user), Some(id)));
+    }
+    // todo/lists/{id}/tasks or todo/lists('{id}')/tasks
+    if lrest.first() == Some(&"todo")
+        && let Some(id) = keyed(&rest[1..], &lrest[1..], "lists", "tasks")
+    {
+        return (!id.is_empty()).then(|| path(Resource::TodoTasks, Some(user), Some(id)));
+    }
     None
+}
+
+/// The id of `{coll}/{id}/{child}` or `{coll}('{id}')/{child}` (`lrest` lower-cased).
+fn keyed(rest: &[&str], lrest: &[&str], coll: &str, child: &str) -> Option<String> {
+    match lrest {
+        [c, _, k] if *c == coll && *k == child => rest.get(1).map(|s| strip_id(s)),
+        [_, k] if *k == child => rest.first().and_then(|s| key_segment(s, coll)),
+        _ => None,
+    }
 }
 
 /// The query string as (lower-cased name without `$`, decoded value) pairs, in order.
@@ -449,6 +472,38 @@ mod tests {
             Ok(Some("latest".into()))
         );
         assert!(parse_path("/v1.0/me/mailFolders/inbox/messages/delta(token='x')").is_err());
+        assert_eq!(
+            parse_path("/v1.0/me/mailFolders/delta").map(|g| g.resource),
+            Ok(Resource::MailFolders)
+        );
+        for (p, id) in [
+            ("/v1.0/me/contactFolders/AAMk1/contacts/delta", "AAMk1"),
+            (
+                "/beta/users/u1/contactFolders('AAMk2')/contacts/delta()",
+                "AAMk2",
+            ),
+        ] {
+            let g = parse_path(p).unwrap();
+            assert_eq!(
+                (g.resource, g.scope.as_deref()),
+                (Resource::PersonalContacts, Some(id)),
+                "{p}"
+            );
+        }
+        for (p, id) in [
+            ("/v1.0/me/todo/lists/gDb==/tasks/delta", "gDb=="),
+            ("/v1.0/users/u1/todo/lists('L1')/tasks/delta", "L1"),
+        ] {
+            let g = parse_path(p).unwrap();
+            assert_eq!(
+                (g.resource, g.scope.as_deref()),
+                (Resource::TodoTasks, Some(id)),
+                "{p}"
+            );
+        }
+        assert!(parse_path("/v1.0/me/todo/tasks/delta").is_err());
+        assert!(parse_path("/v1.0/me/contactFolders/contacts/delta").is_err());
+        assert!(parse_path("/v1.0/me/todo/lists/''/tasks/delta").is_err());
         assert!(parse_path("/v1.0/me/drive/items/delta").is_err());
     }
 

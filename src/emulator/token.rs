@@ -44,6 +44,15 @@ pub enum Resource {
     /// The events of a calendar view.
     #[serde(rename = "ev")]
     Events,
+    /// The demo mailbox's mail folders themselves.
+    #[serde(rename = "mf")]
+    MailFolders,
+    /// The personal (Outlook) contacts of a contact folder.
+    #[serde(rename = "pc")]
+    PersonalContacts,
+    /// The tasks of a To Do list.
+    #[serde(rename = "tt")]
+    TodoTasks,
 }
 
 impl Resource {
@@ -68,12 +77,18 @@ impl Resource {
         }
     }
 
-    /// The resources served by their own item sets (drive items, messages, events): OneDrive
-    /// and Outlook keep no directory change log.
+    /// The resources served by their own item sets (drive items, messages, events, mail
+    /// folders, personal contacts, To Do tasks): OneDrive, Outlook and To Do keep no directory
+    /// change log.
     pub fn is_item_set(self) -> bool {
         matches!(
             self,
-            Resource::DriveItems | Resource::Messages | Resource::Events
+            Resource::DriveItems
+                | Resource::Messages
+                | Resource::Events
+                | Resource::MailFolders
+                | Resource::PersonalContacts
+                | Resource::TodoTasks
         )
     }
 }
@@ -223,9 +238,15 @@ impl TokenState {
                 | Resource::Oauth2PermissionGrants,
             ) => self.end <= next && self.cursor <= self.end,
             // Item sets: `end` is a log position, the cursor a position within (0, end].
-            (Kind::Initial, Resource::DriveItems | Resource::Messages | Resource::Events) => {
-                self.end <= pos && self.cursor <= self.end
-            }
+            (
+                Kind::Initial,
+                Resource::DriveItems
+                | Resource::Messages
+                | Resource::Events
+                | Resource::MailFolders
+                | Resource::PersonalContacts
+                | Resource::TodoTasks,
+            ) => self.end <= pos && self.cursor <= self.end,
             // Checked against every type's size by `routes::objects::fits`.
             (Kind::Initial, Resource::DirectoryObjects) => true,
             // Group rounds count slices of members in `c`.

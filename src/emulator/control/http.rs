@@ -140,7 +140,8 @@ fn coll(name: &str) -> Result<Coll, ControlError> {
         message: format!(
             "unknown control endpoint /_emulator/{name} (objects: contacts, users, groups, \
              applications, servicePrincipals, devices, administrativeUnits, directoryRoles, \
-             oauth2PermissionGrants, driveItems, messages)"
+             oauth2PermissionGrants, driveItems, messages, events, mailFolders, \
+             personalContacts, todoTasks)"
         ),
     })
 }

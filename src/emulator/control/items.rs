@@ -1,6 +1,7 @@
 //! The control operations of the collections added for issue 15: applications, service
 //! principals and devices (random changes; object by object they go through the generic
-//! `create`/`update`/`delete`/`restore`), and the item sets (drive items, messages).
+//! `create`/`update`/`delete`/`restore`), and the item sets (drive items, messages, events,
+//! mail folders, personal contacts, To Do tasks).
 use serde_json::{Map, Value, json};
 
 use super::super::items;
@@ -21,6 +22,9 @@ pub(crate) const OTHER_KINDS: &[&str] = &[
     "driveItems",
     "messages",
     "events",
+    "mailFolders",
+    "personalContacts",
+    "todoTasks",
 ];
 
 /// The item sets the control API changes object by object, by path name.
@@ -31,6 +35,12 @@ pub(crate) fn item_set(name: &str) -> Option<Resource> {
         Some(Resource::Messages)
     } else if name.eq_ignore_ascii_case("events") {
         Some(Resource::Events)
+    } else if name.eq_ignore_ascii_case("mailFolders") {
+        Some(Resource::MailFolders)
+    } else if name.eq_ignore_ascii_case("personalContacts") {
+        Some(Resource::PersonalContacts)
+    } else if name.eq_ignore_ascii_case("todoTasks") {
+        Some(Resource::TodoTasks)
     } else {
         None
     }
@@ -72,8 +82,28 @@ impl Control {
         lock(&self.sh.store).sets.folder(name).map(str::to_string)
     }
 
+    /// The ids of the personal contact folders (the default one, `contacts`, first).
+    pub fn contact_folder_ids(&self) -> Vec<String> {
+        let store = lock(&self.sh.store);
+        store
+            .sets
+            .contact_folders
+            .iter()
+            .map(|f| f.1.clone())
+            .collect()
+    }
+
+    /// The ids of the To Do lists (the default one first).
+    pub fn todo_list_ids(&self) -> Vec<String> {
+        let store = lock(&self.sh.store);
+        store.sets.todo_lists.iter().map(|l| l.1.clone()).collect()
+    }
+
     /// Creates a drive item (`{"name", "parent", "folder", "size"}`), a message
-    /// (`{"subject", "folder"}`) or an event (`{"subject", "start", "minutes"}`) → the item.
+    /// (`{"subject", "folder"}`), an event (`{"subject", "start", "minutes"}`), a mail folder
+    /// (`{"displayName"}`), a personal contact (`{"givenName", "surname", "displayName",
+    /// "companyName", "jobTitle", "folder"}`) or a task (`{"title", "importance",
+    /// "dueDateTime", "list"}`) → the item.
     pub fn create_item(&self, r: Resource, body: &Value) -> Result<Value, ControlError> {
         let body = as_object(body)?;
         let now = self.sh.clock.now();
@@ -81,12 +111,18 @@ impl Control {
         Ok(match r {
             Resource::DriveItems => items::create_drive_item(&mut store, body, now)?,
             Resource::Events => items::create_event(&mut store, body, now)?,
+            Resource::MailFolders => items::create_mail_folder(&mut store, body, now)?,
+            Resource::PersonalContacts => items::create_personal_contact(&mut store, body, now)?,
+            Resource::TodoTasks => items::create_todo_task(&mut store, body, now)?,
             _ => items::create_message(&mut store, body, now)?,
         })
     }
 
     /// Changes a drive item (`name`, `size`), a message (`isRead`, `subject`, `importance`,
-    /// `flag`) or an event (`subject`, `start`) → the item.
+    /// `flag`), an event (`subject`, `start`), a mail folder of the user's own (`displayName`),
+    /// a personal contact (`displayName`, `givenName`, `surname`, `companyName`, `jobTitle`,
+    /// `categories`) or a task (`title`, `status`, `importance`, `isReminderOn`, `categories`)
+    /// → the item.
     pub fn update_item(&self, r: Resource, id: &str, body: &Value) -> Result<Value, ControlError> {
         let body = as_object(body)?;
         let now = self.sh.clock.now();
@@ -94,17 +130,27 @@ impl Control {
         Ok(match r {
             Resource::DriveItems => items::update_drive_item(&mut store, id, body, now)?,
             Resource::Events => items::update_event(&mut store, id, body, now)?,
+            Resource::MailFolders => items::update_mail_folder(&mut store, id, body, now)?,
+            Resource::PersonalContacts => {
+                items::update_personal_contact(&mut store, id, body, now)?
+            }
+            Resource::TodoTasks => items::update_todo_task(&mut store, id, body, now)?,
             _ => items::update_message(&mut store, id, body, now)?,
         })
     }
 
-    /// Deletes a drive item (and what a folder holds), a message or an event.
+    /// Deletes a drive item (and what a folder holds), a message, an event, a mail folder of the
+    /// user's own (and its messages; a well-known folder is refused, 409), a personal contact or
+    /// a task.
     pub fn delete_item(&self, r: Resource, id: &str) -> Result<Value, ControlError> {
         let now = self.sh.clock.now();
         let mut store = lock(&self.sh.store);
         Ok(match r {
             Resource::DriveItems => items::delete_drive_item(&mut store, id, now)?,
             Resource::Events => items::delete_event(&mut store, id, now)?,
+            Resource::MailFolders => items::delete_mail_folder(&mut store, id, now)?,
+            Resource::PersonalContacts => items::delete_personal_contact(&mut store, id, now)?,
+            Resource::TodoTasks => items::delete_todo_task(&mut store, id, now)?,
             _ => items::delete_message(&mut store, id, now)?,
         })
     }
@@ -147,7 +193,14 @@ impl Control {
         out.insert(
             "mailbox".into(),
             json!({"owner": store.sets.owner.1, "messages": live(&store.sets.mail),
-                   "folders": store.sets.folders.iter().map(|(w, id, name)| json!({"wellKnownName": w, "id": id, "displayName": name})).collect::<Vec<_>>()}),
+                   "folders": store.sets.mail_folders.items.iter().filter(|f| !f.deleted).map(|f| json!({"wellKnownName": f.scope, "id": f.id, "displayName": f.body.get("displayName")})).collect::<Vec<_>>(),
+                   "contacts": live(&store.sets.contacts),
+                   "contactFolders": store.sets.contact_folders.iter().map(|(w, id, name)| json!({"wellKnownName": w, "id": id, "displayName": name})).collect::<Vec<_>>()}),
+        );
+        out.insert(
+            "todo".into(),
+            json!({"tasks": live(&store.sets.tasks),
+                   "lists": store.sets.todo_lists.iter().map(|(w, id, name)| json!({"wellknownListName": w, "id": id, "displayName": name})).collect::<Vec<_>>()}),
         );
         out.insert(
             "calendar".into(),

@@ -221,6 +221,36 @@ pub(crate) fn enforce(
                 );
             }
         }
+        Resource::MailFolders => {
+            if !has(&["Mail.Read", "Mail.ReadWrite"]) {
+                return denied(
+                    "ErrorAccessDenied",
+                    "Access is denied. Check credentials and try again.",
+                );
+            }
+        }
+        Resource::PersonalContacts => {
+            if !has(&["Contacts.Read", "Contacts.ReadWrite"]) {
+                return denied(
+                    "ErrorAccessDenied",
+                    "Access is denied. Check credentials and try again.",
+                );
+            }
+        }
+        Resource::TodoTasks => {
+            // Delegated: Tasks.Read(Write); an app: Tasks.Read(Write).All.
+            let names: &[&str] = if app_only {
+                &["Tasks.Read.All", "Tasks.ReadWrite.All"]
+            } else {
+                &["Tasks.Read", "Tasks.ReadWrite"]
+            };
+            if !has(names) {
+                return denied(
+                    "Forbidden",
+                    "Missing scope permissions on the request. API requires one of 'Tasks.Read, Tasks.ReadWrite' (delegated) or 'Tasks.Read.All, Tasks.ReadWrite.All' (application).",
+                );
+            }
+        }
         Resource::Users => {
             if !has(&[
                 "User.Read.All",

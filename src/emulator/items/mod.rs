@@ -1,5 +1,6 @@
-//! Item sets: the resources OneDrive and Outlook serve (the demo drive's items, the demo
-//! mailbox's messages, its calendar's events). Unlike directory objects they are few, so they are
+//! Item sets: the resources OneDrive, Outlook and To Do serve (the demo drive's items, the demo
+//! mailbox's messages, mail folders and personal contacts, its calendar's events, the demo
+//! user's To Do tasks). Unlike directory objects they are few, so they are
 //! generated whole at start and kept as JSON; every change gives the item a new position in the
 //! store's log.
 //!
@@ -17,10 +18,13 @@ use super::store::Store;
 use super::tenant::{Mask, Schema, bit};
 use super::token::{Frozen, Kind, Resource, TokenState};
 
+mod contacts;
 mod drive;
+mod folders;
 mod outlook;
+mod todo;
 
-/// One drive item, message or event.
+/// One drive item, message, event, mail folder, personal contact or To Do task.
 #[derive(Clone, Debug)]
 pub struct Item {
     pub id: String,
@@ -31,7 +35,8 @@ pub struct Item {
     /// Time of its last change.
     pub at: DateTime<Utc>,
     pub deleted: bool,
-    /// The mail folder id of a message (empty for the others).
+    /// The mail folder id of a message, the contact folder id of a contact, the list id of a
+    /// task, the well-known name of a mail folder (empty for the others).
     pub scope: String,
     pub body: Map<String, Value>,
 }
@@ -67,36 +72,72 @@ impl ItemSet {
     }
 }
 
-/// The demo tenant's drive, mailbox and calendar.
+/// The demo tenant's drive, mailbox, calendar and To Do lists.
 #[derive(Clone, Debug, Default)]
 pub struct Sets {
     pub drive_id: String,
     pub drive: ItemSet,
-    /// Mail folders: (well-known name, id, display name).
-    pub folders: Vec<(&'static str, String, &'static str)>,
+    /// Mail folders (top level), as the mailFolders delta serves them; an item's `scope` is its
+    /// well-known name ("" for a folder of the user's own).
+    pub mail_folders: ItemSet,
+    /// The id of the mailbox's root folder (the top-level folders' `parentFolderId`).
+    pub mail_root: String,
     pub mail: ItemSet,
     pub events: ItemSet,
+    /// Contact folders: (well-known name or "", id, display name).
+    pub contact_folders: Vec<(&'static str, String, &'static str)>,
+    pub contacts: ItemSet,
+    /// To Do lists: (wellknownListName, id, display name).
+    pub todo_lists: Vec<(&'static str, String, &'static str)>,
+    pub tasks: ItemSet,
     /// Random source of their changes.
     pub(crate) rng: u64,
     /// The owner of the drive and mailbox (display name, address).
     pub owner: (String, String),
 }
 
+/// How many items the demo sets are generated with.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    /// Files in the drive (besides its folders).
+    pub files: u64,
+    /// Messages in the inbox.
+    pub inbox: u64,
+    /// Personal contacts in the default contact folder.
+    pub contacts: u64,
+    /// Tasks in the default To Do list.
+    pub tasks: u64,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Sizes {
+            files: 36,
+            inbox: 36,
+            contacts: 36,
+            tasks: 20,
+        }
+    }
+}
+
 impl Sets {
-    /// The demo sets at their default sizes (36 files, 36 messages in the inbox).
+    /// The demo sets at their default sizes (36 files, 36 messages in the inbox, 36 contacts,
+    /// 20 tasks).
     #[cfg(test)]
     pub fn generate(seed: u64, now: DateTime<Utc>) -> Sets {
-        Self::generate_sized(seed, now, 36, 36)
+        Self::generate_sized(seed, now, Sizes::default())
     }
 
-    /// The demo sets with `files` files in the drive and `inbox` messages in the inbox.
-    pub fn generate_sized(seed: u64, now: DateTime<Utc>, files: u64, inbox: u64) -> Sets {
+    /// The demo sets at `sizes`.
+    pub fn generate_sized(seed: u64, now: DateTime<Utc>, sizes: Sizes) -> Sets {
         let mut s = Sets {
             rng: seed ^ 0x17E5_C4A2,
             ..Default::default()
         };
-        drive::generate(&mut s, seed, now, files);
-        outlook::generate(&mut s, seed, now, inbox);
+        drive::generate(&mut s, seed, now, sizes.files);
+        outlook::generate(&mut s, seed, now, sizes.inbox);
+        contacts::generate(&mut s, seed, now, sizes.contacts);
+        todo::generate(&mut s, seed, now, sizes.tasks);
         s
     }
 
@@ -104,16 +145,42 @@ impl Sets {
         match r {
             Resource::DriveItems => &self.drive,
             Resource::Events => &self.events,
+            Resource::MailFolders => &self.mail_folders,
+            Resource::PersonalContacts => &self.contacts,
+            Resource::TodoTasks => &self.tasks,
             _ => &self.mail,
         }
     }
 
-    /// The canonical id of mail folder `name` (a well-known name, any case, or an id).
+    /// The canonical id of live mail folder `name` (a well-known name, any case, or an id).
     pub fn folder(&self, name: &str) -> Option<&str> {
-        self.folders
+        let name = name.trim();
+        self.mail_folders
+            .items
             .iter()
-            .find(|(w, id, _)| w.eq_ignore_ascii_case(name) || id == name)
+            .find(|f| {
+                !f.deleted
+                    && (f.id == name || !f.scope.is_empty() && f.scope.eq_ignore_ascii_case(name))
+            })
+            .map(|f| f.id.as_str())
+    }
+
+    /// The canonical id of contact folder `name` (an id, or the well-known name `contacts`).
+    pub fn contact_folder(&self, name: &str) -> Option<&str> {
+        let name = name.trim();
+        self.contact_folders
+            .iter()
+            .find(|(w, id, _)| id == name || !w.is_empty() && w.eq_ignore_ascii_case(name))
             .map(|(_, id, _)| id.as_str())
+    }
+
+    /// The canonical id of To Do list `id`.
+    pub fn todo_list(&self, id: &str) -> Option<&str> {
+        let id = id.trim();
+        self.todo_lists
+            .iter()
+            .find(|(_, l, _)| l == id)
+            .map(|(_, l, _)| l.as_str())
     }
 }
 
@@ -123,7 +190,28 @@ pub fn schema(r: Resource) -> &'static Schema {
     static D: OnceLock<Schema> = OnceLock::new();
     static M: OnceLock<Schema> = OnceLock::new();
     static E: OnceLock<Schema> = OnceLock::new();
+    static F: OnceLock<Schema> = OnceLock::new();
+    static C: OnceLock<Schema> = OnceLock::new();
+    static T: OnceLock<Schema> = OnceLock::new();
     match r {
+        Resource::MailFolders => F.get_or_init(|| {
+            Schema::load(
+                include_str!("../../../assets/schema/mailFolder.v1.0.json"),
+                include_str!("../../../assets/schema/mailFolder.beta.json"),
+            )
+        }),
+        Resource::PersonalContacts => C.get_or_init(|| {
+            Schema::load(
+                include_str!("../../../assets/schema/contact.v1.0.json"),
+                include_str!("../../../assets/schema/contact.beta.json"),
+            )
+        }),
+        Resource::TodoTasks => T.get_or_init(|| {
+            Schema::load(
+                include_str!("../../../assets/schema/todoTask.v1.0.json"),
+                include_str!("../../../assets/schema/todoTask.beta.json"),
+            )
+        }),
         Resource::DriveItems => D.get_or_init(|| {
             Schema::load(
                 include_str!("../../../assets/schema/driveItem.v1.0.json"),
@@ -146,10 +234,24 @@ pub fn schema(r: Resource) -> &'static Schema {
 }
 
 /// The link carrying `token`: OneDrive's `?token=` on the drive's own path, Outlook's
-/// `%24skiptoken` / `%24deltatoken`.
+/// `%24skiptoken` / `%24deltatoken`, To Do's `$skiptoken` / `$deltatoken`.
 pub fn link(root: &str, f: &Frozen, next: bool, token: &str) -> String {
     let user = f.user.as_deref().unwrap_or("me");
+    let scope = f.scope.as_deref().unwrap_or("");
+    let outlook = if next {
+        "%24skiptoken"
+    } else {
+        "%24deltatoken"
+    };
     match f.resource {
+        Resource::MailFolders => format!("{root}/{user}/mailFolders/delta?{outlook}={token}"),
+        Resource::PersonalContacts => {
+            format!("{root}/{user}/contactFolders/{scope}/contacts/delta?{outlook}={token}")
+        }
+        Resource::TodoTasks => {
+            let name = if next { "$skiptoken" } else { "$deltatoken" };
+            format!("{root}/{user}/todo/lists/{scope}/tasks/delta?{name}={token}")
+        }
         Resource::DriveItems => {
             let drive = f.scope.as_deref().unwrap_or("");
             format!("{root}/drives/{drive}/root/delta?token={token}")
@@ -231,10 +333,14 @@ pub fn page(store: &Store, f: &Frozen, state: &TokenState, size: usize) -> ItemP
             if it.pos > end {
                 return false;
             }
-            if f.resource == Resource::Messages
-                && (f.scope.as_deref().is_some_and(|s| it.scope != s)
-                    || !message_passes(f, it, delta, from))
-            {
+            let scoped = matches!(
+                f.resource,
+                Resource::Messages | Resource::PersonalContacts | Resource::TodoTasks
+            );
+            if scoped && f.scope.as_deref().is_some_and(|s| it.scope != s) {
+                return false;
+            }
+            if f.resource == Resource::Messages && !message_passes(f, it, delta, from) {
                 return false;
             }
             if !delta {
@@ -290,6 +396,10 @@ fn write_item(
                 "name": it.body.get("name"),
                 "parentReference": it.body.get("parentReference").map(strip_path),
                 "deleted": {"state": "deleted"},
+            }),
+            _ if odata_type.is_empty() => json!({
+                "id": it.id,
+                "@removed": {"reason": "deleted"},
             }),
             _ => json!({
                 "@odata.type": odata_type,
@@ -441,14 +551,17 @@ pub(crate) fn next_rand(state: &mut u64) -> u64 {
     super::tenant::mix(*state)
 }
 
-/// `n` random changes of the drive, the mailbox or the calendar (`r`): edits, new items,
-/// deletes.
+/// `n` random changes of the drive, the mailbox's messages or folders, the calendar, the
+/// personal contacts or the To Do tasks (`r`): edits, new items, deletes.
 pub fn mutate(store: &mut Store, r: Resource, n: u64, now: DateTime<Utc>) -> Value {
     let mut counts = [0u64; 3];
     for _ in 0..n {
         let k = match r {
             Resource::DriveItems => drive::mutate_one(store, now),
             Resource::Events => outlook::mutate_event_one(store, now),
+            Resource::MailFolders => folders::mutate_one(store, now),
+            Resource::PersonalContacts => contacts::mutate_one(store, now),
+            Resource::TodoTasks => todo::mutate_one(store, now),
             _ => outlook::mutate_one(store, now),
         };
         if let Some(k) = k {
@@ -458,10 +571,15 @@ pub fn mutate(store: &mut Store, r: Resource, n: u64, now: DateTime<Utc>) -> Val
     json!({"updated": counts[0], "created": counts[1], "deleted": counts[2], "position": store.pos()})
 }
 
+pub use contacts::{create_personal_contact, delete_personal_contact, update_personal_contact};
 pub use drive::{create_drive_item, delete_drive_item, update_drive_item};
+pub use folders::{create_mail_folder, delete_mail_folder, update_mail_folder};
 pub use outlook::{
     create_event, create_message, delete_event, delete_message, update_event, update_message,
 };
+pub use todo::{create_todo_task, delete_todo_task, update_todo_task};
 
+#[cfg(test)]
+mod more_tests;
 #[cfg(test)]
 mod tests;

@@ -44,7 +44,7 @@ const PREVIEWS: &[&str] = &[
 ];
 
 /// An Exchange-style id (`AAMkAG…`).
-fn ex_id(seed: u64, kind: u64, n: u64) -> String {
+pub(super) fn ex_id(seed: u64, kind: u64, n: u64) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let (a, b) = (h3(seed, kind, n), h3(seed, kind ^ 0x55, n));
     let body: String = (0..64)
@@ -63,11 +63,11 @@ fn person(seed: u64, r: u64) -> Value {
     json!({"emailAddress": {"name": format!("{g} {s}"), "address": format!("{addr}@{}", tenant_domain(seed))}})
 }
 
-fn time(t: DateTime<Utc>) -> Value {
+pub(super) fn time(t: DateTime<Utc>) -> Value {
     json!(t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
-fn etag(id: &str, version: u64) -> (Value, Value) {
+pub(super) fn etag(id: &str, version: u64) -> (Value, Value) {
     let tail: String = id
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -78,7 +78,7 @@ fn etag(id: &str, version: u64) -> (Value, Value) {
     (json!(format!("W/\"{key}\"")), json!(key))
 }
 
-fn set_version(body: &mut Map<String, Value>, id: &str, version: u64) {
+pub(super) fn set_version(body: &mut Map<String, Value>, id: &str, version: u64) {
     let (e, k) = etag(id, version);
     body.insert("@odata.etag".into(), e);
     body.insert("changeKey".into(), k);
@@ -94,7 +94,7 @@ fn message(
     r: u64,
     at: DateTime<Utc>,
 ) -> Map<String, Value> {
-    let sent = folder == s.folders.get(1).map(|f| f.1.as_str()).unwrap_or("");
+    let sent = s.folder("sentitems") == Some(folder);
     let owner = json!({"emailAddress": {"name": s.owner.0, "address": s.owner.1}});
     let other = person(seed, r >> 5);
     let (from, to) = if sent {
@@ -230,8 +230,9 @@ fn event(
 }
 
 pub(super) fn generate(s: &mut Sets, seed: u64, now: DateTime<Utc>, inbox: u64) {
+    s.mail_root = ex_id(seed, 0xF1, 0);
     for (k, &(w, name, _)) in FOLDERS.iter().enumerate() {
-        s.folders.push((w, ex_id(seed, 0xF0, k as u64), name));
+        super::folders::push_generated(s, w, ex_id(seed, 0xF0, k as u64), name, now);
     }
     let mut n = 0u64;
     // Messages: received over the last 60 days before the hour of start.
@@ -241,7 +242,9 @@ pub(super) fn generate(s: &mut Sets, seed: u64, now: DateTime<Utc>, inbox: u64) 
         .unwrap_or(now);
     for (k, &(_, _, count)) in FOLDERS.iter().enumerate() {
         let count = if k == 0 { inbox } else { count };
-        let folder = s.folders[k].1.clone();
+        let Some(folder) = s.mail_folders.items.get(k).map(|f| f.id.clone()) else {
+            continue;
+        };
         for j in 0..count {
             let r = h3(seed, 0xE1, n);
             let at = base - Duration::minutes(((j + 1) * 1_440 + r % 1_400) as i64 * 60 / 60);
@@ -259,6 +262,7 @@ pub(super) fn generate(s: &mut Sets, seed: u64, now: DateTime<Utc>, inbox: u64) 
             n += 1;
         }
     }
+    super::folders::generate_more(s, seed, now);
     // Events: over 20 days before and 40 days after start, in working hours.
     let day = now
         .date_naive()
@@ -329,9 +333,10 @@ pub fn create_message(
         created: pos,
         at: now,
         deleted: false,
-        scope: folder,
+        scope: folder.clone(),
         body: b.clone(),
     });
+    super::folders::recount(store, &folder, 1, 1, now);
     Ok(Value::Object(b))
 }
 
@@ -363,22 +368,35 @@ pub fn update_message(
     }
     let pos = store.log_item(now);
     let it = &mut store.sets.mail.items[i];
+    let unread = |it: &Item| it.body.get("isRead") == Some(&Value::Bool(false));
+    let was_unread = unread(it);
     for (k, v) in changes {
         it.body.insert(k, v);
     }
-    Ok(stamp(it, pos, now))
+    let d_unread = i64::from(unread(it)) - i64::from(was_unread);
+    let folder = it.scope.clone();
+    let out = stamp(it, pos, now);
+    if d_unread != 0 {
+        super::folders::recount(store, &folder, 0, d_unread, now);
+    }
+    Ok(out)
 }
 
 /// Deletes a message for good (`@removed` reason `deleted`).
 pub fn delete_message(store: &mut Store, id: &str, now: DateTime<Utc>) -> Result<Value, CtlError> {
     let i = store.sets.mail.live(id, "message")?;
     let pos = store.log_item(now);
-    Ok(mark_deleted(&mut store.sets.mail.items[i], pos, now))
+    let it = &mut store.sets.mail.items[i];
+    let unread = i64::from(it.body.get("isRead") == Some(&Value::Bool(false)));
+    let folder = it.scope.clone();
+    let out = mark_deleted(it, pos, now);
+    super::folders::recount(store, &folder, -1, -unread, now);
+    Ok(out)
 }
 
 /// Item `it` changed at log position `pos`: its time, `lastModifiedDateTime` and version (the
 /// change key and etag); its body as the control API answers.
-fn stamp(it: &mut Item, pos: u64, now: DateTime<Utc>) -> Value {
+pub(super) fn stamp(it: &mut Item, pos: u64, now: DateTime<Utc>) -> Value {
     it.pos = pos;
     it.at = now;
     it.body.insert("lastModifiedDateTime".into(), time(now));
@@ -388,7 +406,7 @@ fn stamp(it: &mut Item, pos: u64, now: DateTime<Utc>) -> Value {
 }
 
 /// Item `it` deleted at log position `pos` (its next round has `@removed`).
-fn mark_deleted(it: &mut Item, pos: u64, now: DateTime<Utc>) -> Value {
+pub(super) fn mark_deleted(it: &mut Item, pos: u64, now: DateTime<Utc>) -> Value {
     it.deleted = true;
     it.pos = pos;
     it.at = now;

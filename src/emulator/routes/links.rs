@@ -40,9 +40,12 @@ impl LinkCtx {
                 let name = if next { "$skiptoken" } else { "$deltatoken" };
                 format!("{root}/{coll}/delta?{name}={token}")
             }
-            Resource::DriveItems | Resource::Messages | Resource::Events => {
-                crate::emulator::items::link(&root, f, next, token)
-            }
+            Resource::DriveItems
+            | Resource::Messages
+            | Resource::Events
+            | Resource::MailFolders
+            | Resource::PersonalContacts
+            | Resource::TodoTasks => crate::emulator::items::link(&root, f, next, token),
             Resource::Recordings | Resource::Transcripts => {
                 let func = if f.resource == Resource::Recordings {
                     "getAllRecordings"
@@ -79,6 +82,9 @@ impl LinkCtx {
             Resource::DriveItems => format!("{root}/$metadata#Collection(driveItem)"),
             Resource::Messages => format!("{root}/$metadata#Collection(message)"),
             Resource::Events => format!("{root}/$metadata#Collection(event)"),
+            Resource::MailFolders => format!("{root}/$metadata#Collection(mailFolder)"),
+            Resource::PersonalContacts => format!("{root}/$metadata#Collection(contact)"),
+            Resource::TodoTasks => format!("{root}/$metadata#Collection(todoTask)"),
             Resource::Recordings => format!("{root}/$metadata#Collection(callRecording)"),
             Resource::Transcripts => format!("{root}/$metadata#Collection(callTranscript)"),
         }
@@ -271,6 +277,7 @@ pub(super) fn freeze(
                         | Resource::Transcripts
                         | Resource::DriveItems
                         | Resource::Messages
+                        | Resource::TodoTasks
                 ) {
                     f.top = Some(n.min(MAX_TOP));
                 }

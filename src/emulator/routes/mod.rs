@@ -476,9 +476,14 @@ fn scope_of(sh: &Shared, ctx: &Ctx, f: &mut Frozen) -> Result<(), Box<Response>>
                 )));
             }
         },
-        Resource::Messages => {
-            let folder = f.scope.as_deref().unwrap_or("inbox");
-            match store.sets.folder(folder) {
+        Resource::Messages | Resource::PersonalContacts | Resource::TodoTasks => {
+            let scope = f.scope.as_deref().unwrap_or("inbox");
+            let found = match f.resource {
+                Resource::Messages => store.sets.folder(scope),
+                Resource::PersonalContacts => store.sets.contact_folder(scope),
+                _ => store.sets.todo_list(scope),
+            };
+            match found {
                 Some(id) => f.scope = Some(id.to_string()),
                 None => {
                     return Err(Box::new(ctx.error(

@@ -242,8 +242,12 @@ fn page_size(sh_default: usize, f: &Frozen, max_page: Option<usize>) -> usize {
             f.top.map_or(ARTIFACT_PAGE_SIZE, |t| t as usize)
         }
         Resource::DriveItems => f.top.map_or(sh_default, |t| t as usize),
-        // Outlook's default page size.
-        Resource::Messages | Resource::Events => f.top.map_or(10, |t| t as usize),
+        // Outlook's and To Do's default page size ($top: messages and tasks only).
+        Resource::Messages
+        | Resource::Events
+        | Resource::MailFolders
+        | Resource::PersonalContacts
+        | Resource::TodoTasks => f.top.map_or(10, |t| t as usize),
     }
     .max(1)
 }
