@@ -277,6 +277,7 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
             text.contains("reason \"deleted\": deleted for good"),
             "{text}"
         );
+
         // Search every page: the renamed contact is in round 2 only; enter goes to it.
         d.press('/');
         for ch in "renamed once".chars() {
@@ -401,6 +402,12 @@ async fn fetch_quit_reopen_resume_and_go_on_with_each_objects_history() {
             .wait("its history", |s| s.mode == "History" && !s.history.is_empty())
             .await;
         assert!(s.screen.contains(&format!("History of {a}")), "{}", s.screen);
+        // Why it is not in round 3, in the rules' words.
+        let text = s.history.join("\n");
+        assert!(
+            text.contains("round 3: not in it: nothing Graph tracks about it changed since round 2: the resource's default properties are tracked"),
+            "{text}"
+        );
         d.key(KeyCode::Esc);
         d.wait("closed", |s| s.mode == "Normal").await;
         // A jq filter over the replica (from its view): its output in the JSON pane.

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::read::Occurrence;
+use super::read::{Occurrence, RoundRow};
 
 /// What an occurrence was to the object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,7 +154,9 @@ pub fn timeline(occurrences: &[Occurrence]) -> Vec<Event> {
                     ),
                     _ if changes.is_empty() && links.iter().all(|l| l.added.is_empty() && l.removed.is_empty()) => (
                         EventKind::Unchanged,
-                        format!("returned in a {round_word} with no tracked change (a replay)"),
+                        format!(
+                            "returned in a {round_word} with no tracked change: a replay, a change to a property it does not carry, or a deletion and restore within the range (Graph sends that as an update)"
+                        ),
                     ),
                     _ => (
                         EventKind::Changed,
@@ -186,6 +188,87 @@ pub fn timeline(occurrences: &[Occurrence]) -> Vec<Event> {
             changes,
             links,
         });
+    }
+    out
+}
+
+/// Rounds an object is missing from, and why, where the rules say (spec §2): the rounds
+/// `from..=to` (complete ones, after it was first seen) that did not carry it for the same
+/// reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Absence {
+    pub from: u32,
+    pub to: u32,
+    pub why: String,
+}
+
+/// Why the object is in none of the complete rounds it is missing from, once it was first
+/// seen: in a delta round nothing it is tracked for changed (`select`: the query's `$select`,
+/// empty for the resource's default properties), or it is still soft-deleted; in a full round
+/// it was not live any more (the replica drops it: a full round sends no `@removed`). Rounds
+/// from now (`latest`) carry no objects and say nothing.
+pub fn absences(
+    occurrences: &[Occurrence],
+    rounds: &[RoundRow],
+    select: &[String],
+) -> Vec<Absence> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Unseen,
+        Live,
+        Soft,
+        Gone,
+    }
+    let tracked_text = if select.is_empty() {
+        "the resource's default properties are tracked (no $select)".to_owned()
+    } else {
+        format!(
+            "only the selected properties are tracked ({})",
+            select.join(", ")
+        )
+    };
+    let mut state = State::Unseen;
+    let mut out: Vec<Absence> = Vec::new();
+    let mut last_seen = 0u32;
+    // The last absence goes on while only rounds that say nothing come between.
+    let mut open_run = false;
+    for r in rounds {
+        let here: Vec<&Occurrence> = occurrences.iter().filter(|o| o.round == r.number).collect();
+        if let Some(last) = here.iter().rev().find(|o| o.outcome != "skipped") {
+            state = match (last.outcome.as_str(), last.removed.as_deref()) {
+                ("removed", Some("changed")) => State::Soft,
+                ("removed", _) => State::Gone,
+                _ => State::Live,
+            };
+            last_seen = r.number;
+            open_run = false;
+            continue;
+        }
+        if !r.complete || r.kind == "latest" {
+            continue;
+        }
+        let why = match (state, r.kind.as_str()) {
+            (State::Unseen | State::Gone, _) => continue,
+            (State::Live | State::Soft, "full") => {
+                state = State::Gone;
+                "a full round restates every live object and sends no @removed: it was not live (or not in the query's scope) when this round began, so the replica drops it".to_owned()
+            }
+            (State::Soft, _) => {
+                "still soft-deleted: a restore would send it again, whole".to_owned()
+            }
+            (State::Live, _) => format!(
+                "nothing Graph tracks about it changed since round {last_seen}: {tracked_text}, so a change to any other property puts it in no round"
+            ),
+        };
+        match out.last_mut() {
+            Some(a) if open_run && a.why == why => a.to = r.number,
+            _ => out.push(Absence {
+                from: r.number,
+                to: r.number,
+                why,
+            }),
+        }
+        open_run = true;
     }
     out
 }

@@ -29,7 +29,7 @@ pub mod replay;
 pub mod schema;
 
 pub use args::StoreArgs;
-pub use read::{Occurrence, SessionRow, StoredPage, StoredSession};
+pub use read::{Occurrence, RoundRow, SessionRow, StoredPage, StoredSession};
 pub use record::{Recorder, SessionInfo};
 
 /// The store's file name in the data directory.

@@ -52,6 +52,16 @@ pub struct StoredSession {
 }
 
 /// One item of the store about one object.
+/// A round of a stored session, as an object's history needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundRow {
+    pub number: u32,
+    /// `full`, `delta` or `latest`.
+    pub kind: String,
+    pub minimal: bool,
+    pub complete: bool,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Occurrence {
     pub round: u32,
@@ -265,6 +275,22 @@ impl Store {
     }
 
     /// Every item of a session about one object, in the order received.
+    /// The session's rounds, in order.
+    pub fn round_rows(&self, session: i64) -> Result<Vec<RoundRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT number, kind, minimal, complete FROM rounds WHERE session_id = ?1 ORDER BY number",
+        )?;
+        let rows = stmt.query_map([session], |r| {
+            Ok(RoundRow {
+                number: r.get(0)?,
+                kind: r.get(1)?,
+                minimal: r.get(2)?,
+                complete: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn occurrences(
         &self,
         session: i64,

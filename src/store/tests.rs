@@ -414,3 +414,83 @@ fn two_writers_share_the_file() {
     assert_eq!(sessions.len(), 2);
     assert!(sessions.iter().all(|s| s.rounds == 4 && s.requests == 5));
 }
+
+#[test]
+fn why_an_object_is_missing_from_a_round_follows_the_rules() {
+    use super::history::{Absence, absences};
+    use super::read::RoundRow;
+    let round = |number: u32, kind: &str, complete: bool| RoundRow {
+        number,
+        kind: kind.into(),
+        minimal: false,
+        complete,
+    };
+    let seen = |round: u32, outcome: &str, removed: Option<&str>| Occurrence {
+        round,
+        round_kind: String::new(),
+        minimal: false,
+        page: 1,
+        position: 0,
+        outcome: outcome.into(),
+        removed: removed.map(str::to_owned),
+        changed: Vec::new(),
+        at: None,
+        json: "{}".into(),
+    };
+    let rounds = [
+        round(1, "full", true),
+        round(2, "delta", true),
+        round(3, "delta", true),
+        round(4, "delta", true),
+        round(5, "latest", true),
+        round(6, "delta", true),
+        round(7, "delta", false),
+        round(8, "full", true),
+        round(9, "delta", true),
+    ];
+    let select = ["displayName".to_owned(), "mail".to_owned()];
+    // Seen in round 1, changed in 3, soft-deleted in 6: absent from 2 and 4 (nothing tracked
+    // changed), from 8 (a full round without it drops it) and from nothing after.
+    let history = [
+        seen(1, "added", None),
+        seen(3, "updated", None),
+        seen(6, "removed", Some("changed")),
+    ];
+    let got = absences(&history, &rounds, &select);
+    let tracked = "only the selected properties are tracked (displayName, mail)";
+    assert_eq!(
+        got,
+        vec![
+            Absence {
+                from: 2,
+                to: 2,
+                why: format!("nothing Graph tracks about it changed since round 1: {tracked}, so a change to any other property puts it in no round"),
+            },
+            Absence {
+                from: 4,
+                to: 4,
+                why: format!("nothing Graph tracks about it changed since round 3: {tracked}, so a change to any other property puts it in no round"),
+            },
+            Absence {
+                from: 8,
+                to: 8,
+                why: "a full round restates every live object and sends no @removed: it was not live (or not in the query's scope) when this round began, so the replica drops it".into(),
+            },
+        ]
+    );
+    // Soft-deleted and not back: each later delta round says so, consecutive ones as one;
+    // deleted for good: nothing more to say; never seen before: nothing either.
+    let soft = [seen(2, "added", None), seen(3, "removed", Some("changed"))];
+    let got = absences(&soft, &rounds[..4], &[]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].from, got[0].to), (4, 4));
+    assert!(got[0].why.starts_with("still soft-deleted"), "{got:?}");
+    let got = absences(&soft, &rounds[..7], &[]);
+    assert_eq!(
+        (got[0].from, got[0].to),
+        (4, 6),
+        "round 5 is a round from now"
+    );
+    let gone = [seen(1, "added", None), seen(2, "removed", Some("deleted"))];
+    assert!(absences(&gone, &rounds, &[]).is_empty());
+}

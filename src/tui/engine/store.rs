@@ -217,14 +217,18 @@ impl EngineExecutor {
             if let Err(e) = recorder.flush() {
                 return unavailable(e);
             }
-            let occurrences = Store::open(&path)
-                .and_then(|st| st.occurrences(recorder.session_id(), &object_id));
-            match occurrences {
-                Ok(o) if o.is_empty() => unavailable(format!(
+            let sid = recorder.session_id();
+            let read = Store::open(&path).and_then(|st| {
+                let select = st.session(sid)?.query.map(|q| q.select).unwrap_or_default();
+                Ok((st.occurrences(sid, &object_id)?, st.round_rows(sid)?, select))
+            });
+            match read {
+                Ok((o, _, _)) if o.is_empty() => unavailable(format!(
                     "{object_id} is in no recorded page of this session"
                 )),
-                Ok(o) => {
-                    let _ = tx.send(Msg::History(history_view(&object_id, &o)));
+                Ok((o, rounds, select)) => {
+                    let absent = crate::store::history::absences(&o, &rounds, &select);
+                    let _ = tx.send(Msg::History(history_view(&object_id, &o, &absent)));
                 }
                 Err(e) => unavailable(e.to_string()),
             }
@@ -626,10 +630,26 @@ fn show_value(v: &Option<serde_json::Value>) -> String {
 }
 
 /// An object's timeline as lines to draw.
-fn history_view(object_id: &str, occurrences: &[crate::store::Occurrence]) -> HistoryView {
+fn history_view(
+    object_id: &str,
+    occurrences: &[crate::store::Occurrence],
+    absent: &[crate::store::history::Absence],
+) -> HistoryView {
     let events = timeline(occurrences);
     let mut lines = Vec::new();
+    let mut absent = absent.iter().peekable();
+    let absence_line = |a: &crate::store::history::Absence| {
+        let rounds = if a.from == a.to {
+            format!("round {}: not in it", a.from)
+        } else {
+            format!("rounds {}-{}: in none of them", a.from, a.to)
+        };
+        (HistoryRole::Note, format!("{rounds}: {}", a.why))
+    };
     for e in &events {
+        while let Some(a) = absent.next_if(|a| a.from < e.round) {
+            lines.push(absence_line(a));
+        }
         let when =
             e.at.map(|t| t.format(" · %Y-%m-%d %H:%M:%S UTC").to_string())
                 .unwrap_or_default();
@@ -670,6 +690,7 @@ fn history_view(object_id: &str, occurrences: &[crate::store::Occurrence]) -> Hi
             }
         }
     }
+    lines.extend(absent.map(absence_line));
     HistoryView {
         title: format!("History of {object_id}"),
         object_id: object_id.to_owned(),
