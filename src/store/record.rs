@@ -386,6 +386,7 @@ impl Writer {
             session_id: self.session_id,
             offset: self.offset,
             rounds: &mut self.rounds,
+            summaries: HashMap::new(),
         };
         for job in jobs {
             match job {
@@ -400,6 +401,7 @@ impl Writer {
                 Job::Flush(_) => {}
             }
         }
+        at.write_summaries()?;
         tx.commit()?;
         Ok(())
     }
@@ -411,29 +413,42 @@ struct At<'a> {
     session_id: i64,
     offset: u32,
     rounds: &'a mut HashMap<u32, i64>,
+    /// The latest summary of each round the batch's pages went on (written once, at the end
+    /// of the batch: each page's summary supersedes the one before).
+    summaries: HashMap<i64, RoundSummary>,
 }
 
 impl At<'_> {
-    fn page(&mut self, job: &PageJob) -> Result<(), StoreError> {
-        let (tx, page) = (self.tx, &job.page);
-        let number = self.offset.saturating_add(job.round.number);
-        let round_id = match self.rounds.get(&number) {
-            Some(id) => {
-                tx.prepare_cached(
+    fn write_summaries(&mut self) -> Result<(), StoreError> {
+        for (id, round) in self.summaries.drain() {
+            self.tx
+                .prepare_cached(
                     "UPDATE rounds SET summary = ?2, complete = ?3, delta_link = ?4,
                         ended_at = CASE WHEN ?3 AND ended_at IS NULL THEN ?5 ELSE ended_at END
                      WHERE id = ?1",
                 )?
                 .execute(params![
                     id,
-                    summary_json(&job.round),
-                    job.round.complete,
-                    job.round.delta_link,
+                    summary_json(&round),
+                    round.complete,
+                    round.delta_link,
                     now_text()
                 ])?;
+        }
+        Ok(())
+    }
+
+    fn page(&mut self, job: &PageJob) -> Result<(), StoreError> {
+        let (tx, page) = (self.tx, &job.page);
+        let number = self.offset.saturating_add(job.round.number);
+        let round_id = match self.rounds.get(&number) {
+            Some(id) => {
+                self.summaries.insert(*id, job.round.clone());
                 *id
             }
             None => {
+                // The rounds before are as their last pages left them first.
+                self.write_summaries()?;
                 // A later round started: an earlier one left incomplete was abandoned.
                 tx.execute(
                     "UPDATE rounds SET summary = json_set(summary, '$.abandoned', json('true'))
@@ -481,35 +496,40 @@ impl At<'_> {
         )?;
         let changes: HashMap<usize, &Vec<String>> =
             job.changes.iter().map(|(i, c)| (*i, c)).collect();
-        // Rows go in ITEM_ROWS at a time (one statement for many rows costs far less per row).
-        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(8 * ITEM_ROWS);
-        for (chunk_start, chunk) in (0..page.items.len())
-            .collect::<Vec<_>>()
-            .chunks(ITEM_ROWS)
-            .map(|c| (c[0], c.len()))
-        {
+        // Rows go in ITEM_ROWS at a time (one statement for many rows costs far less per row);
+        // their texts are borrowed from the page, not copied.
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        let changed: Vec<Option<String>> = (0..page.items.len())
+            .map(|i| changes.get(&i).and_then(|c| serde_json::to_string(c).ok()))
+            .collect();
+        fn text(s: &str) -> ToSqlOutput<'_> {
+            ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+        }
+        let int = |v: i64| ToSqlOutput::Owned(Value::Integer(v));
+        let null = || ToSqlOutput::Owned(Value::Null);
+        let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(8 * ITEM_ROWS);
+        let mut start = 0;
+        while start < page.items.len() {
+            let end = (start + ITEM_ROWS).min(page.items.len());
             values.clear();
-            for i in chunk_start..chunk_start + chunk {
-                let item = &page.items[i];
+            for (i, item) in page.items.iter().enumerate().take(end).skip(start) {
                 let outcome = job.outcomes.get(i).copied().unwrap_or(Outcome::Skipped);
-                let changed = changes.get(&i).and_then(|c| serde_json::to_string(c).ok());
-                use rusqlite::types::Value as V;
                 values.extend([
-                    V::Integer(request_id),
-                    V::Integer(i as i64),
-                    item.id(&page.body)
-                        .map_or(V::Null, |id| V::Text(id.to_owned())),
-                    V::Text(outcome_text(outcome).to_owned()),
+                    int(request_id),
+                    int(i as i64),
+                    item.id(&page.body).map_or_else(null, text),
+                    text(outcome_text(outcome)),
                     item.removed
                         .as_ref()
-                        .map_or(V::Null, |r| V::Text(r.as_str().to_owned())),
-                    changed.map_or(V::Null, V::Text),
-                    V::Integer(item.span.start as i64),
-                    V::Integer(item.span.len() as i64),
+                        .map_or_else(null, |r| text(r.as_str())),
+                    changed[i].as_deref().map_or_else(null, text),
+                    int(item.span.start as i64),
+                    int(item.span.len() as i64),
                 ]);
             }
-            tx.prepare_cached(&items_insert(chunk))?
+            tx.prepare_cached(&items_insert(end - start))?
                 .execute(rusqlite::params_from_iter(values.iter()))?;
+            start = end;
         }
         Ok(())
     }
