@@ -14,8 +14,13 @@
 //! 3. Input while a page is being fetched (emulator with 400 ms latency): time from a key to
 //!    the frame that shows its effect, while the fetch is in flight.
 //! 4. A session of `BENCH_REPLICA` objects (default 1000000, contact-like JSON in pages of
-//!    999): the replica view's 200x60 frame while paging through it, and a search of every
-//!    page for a value one object holds.
+//!    999): the replica view's 200x60 frame while paging through it, its filter and sorts
+//!    (worked out off the UI thread), and a search of every page for a value one object holds.
+//! 5. The explorer resuming (`--resume`) a session of `BENCH_RESUME` contacts (default
+//!    1000000) recorded by `deltascope sync --record`: from the first frame to the rounds back
+//!    on screen, and the resident memory that takes.
+//!
+//! `BENCH_ONLY=5` (or `4,5`, …) runs only the parts named (1-3 run together).
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read};
@@ -179,6 +184,8 @@ struct Frame {
     in_flight: bool,
     cursor: usize,
     pages: usize,
+    /// A stored session's rounds are back (`--resume`).
+    resumed: bool,
 }
 
 fn key_stream(
@@ -214,6 +221,19 @@ where
     F: FnOnce(mpsc::UnboundedSender<Event>, watch::Receiver<Frame>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    with_explorer_on(base, None, script).await
+}
+
+/// [`with_explorer`], recording into (or, with `resume`, resuming from) `store` when given.
+async fn with_explorer_on<F, Fut>(
+    base: &str,
+    resume: Option<&std::path::Path>,
+    script: F,
+) -> Runtime<RecordingClipboard, deltascope::tui::engine::EngineExecutor>
+where
+    F: FnOnce(mpsc::UnboundedSender<Event>, watch::Receiver<Frame>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     // The emulator accepts any bearer token: name a variable that is always set (its value is
     // never printed) rather than setting one, which is unsafe in edition 2024.
     let args = ExploreArgs {
@@ -225,12 +245,16 @@ where
         keymap: Some("/nonexistent/keymap.toml".into()),
         // Recording on, as by default, into a file of the benchmark's own.
         store: deltascope::store::StoreArgs {
-            store: Some(
-                std::env::temp_dir()
-                    .join(format!("deltascope-bench-{}.sqlite", std::process::id())),
-            ),
+            store: Some(resume.map_or_else(
+                || {
+                    std::env::temp_dir()
+                        .join(format!("deltascope-bench-{}.sqlite", std::process::id()))
+                },
+                |p| p.to_path_buf(),
+            )),
             no_store: false,
         },
+        resume: resume.map(|_| "latest".to_owned()),
         ..Default::default()
     };
     let explorer = prepare(&args, EmulatorConfig::default()).await.unwrap();
@@ -249,6 +273,7 @@ where
             in_flight: m.fetch.in_flight(),
             cursor: m.query_cursor,
             pages: m.rounds.iter().map(|r| r.pages.len()).sum(),
+            resumed: m.resumed.is_some() && !m.rounds.is_empty(),
         });
     });
     let (r, ()) = tokio::join!(run, script(keys, rx));
@@ -256,7 +281,32 @@ where
     runtime
 }
 
+/// Whether part `n` runs: `BENCH_ONLY` lists the parts to run (e.g. `5` or `2,5`); all by
+/// default.
+fn part(n: u32) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |v| {
+        v.split(',')
+            .any(|p| p.trim().parse::<u32>().ok() == Some(n))
+    })
+}
+
 fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    if part(1) || part(2) || part(3) {
+        parts_one_to_four(&rt);
+    } else if part(4) {
+        store_views(&baseline_frame());
+    }
+    if part(5) {
+        resume_part(&rt);
+    }
+}
+
+fn parts_one_to_four(rt: &tokio::runtime::Runtime) {
     // 1. Startup to the first frame.
     let runs = env_usize("BENCH_RUNS", 20);
     let _ = startup_once(); // warm the page cache
@@ -269,12 +319,6 @@ fn main() {
         ms(min),
         ms(max)
     );
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
 
     // 2. A big round through the real pipeline.
     let contacts = env_usize("BENCH_CONTACTS", 100_000);
@@ -413,7 +457,9 @@ fn main() {
     );
     drop(runtime);
 
-    store_views(&base);
+    if part(4) {
+        store_views(&base);
+    }
 
     // 3. Input while a page is being fetched.
     let slow = EmulatorProcess::start(&["--latency-ms", "400"]);
@@ -446,6 +492,99 @@ fn main() {
             "deltascope-bench-{}.sqlite{suffix}",
             std::process::id()
         )));
+    }
+}
+
+/// Part 5: the explorer reopening a recorded session of `BENCH_RESUME` contacts (default
+/// 1,000,000) with `--resume`: recorded once by the real `deltascope sync --record` against an
+/// emulator process, then resumed three times; from the explorer's first frame to its rounds
+/// back on screen (the store read, the engine's replay and every page's rows), and the
+/// resident memory that takes against the JSON bytes.
+fn resume_part(rt: &tokio::runtime::Runtime) {
+    let n = env_usize("BENCH_RESUME", 1_000_000);
+    let emu = EmulatorProcess::start(&["--contacts", &n.to_string(), "--page-size", "999"]);
+    let store = std::env::temp_dir().join(format!(
+        "deltascope-bench-resume-{}.sqlite",
+        std::process::id()
+    ));
+    let t = Instant::now();
+    let recorded = Command::new(BIN)
+        .args([
+            "sync",
+            "--resource",
+            "contacts",
+            "--graph-root",
+            &emu.base,
+            "--record",
+            "--quiet",
+        ])
+        .arg("--store")
+        .arg(&store)
+        .env("DELTASCOPE_TOKEN", "bench-token")
+        .env_remove("DELTASCOPE_STORE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(recorded.success(), "sync --record failed");
+    println!(
+        "resume: {n} contacts recorded by sync --record in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let mut times = Vec::new();
+    for run in 0..3 {
+        let before = rss_bytes();
+        // (resident memory once resumed, from the first frame to the rounds back)
+        let mark = Arc::new(Mutex::new((0u64, Duration::ZERO)));
+        let m2 = mark.clone();
+        let runtime = rt.block_on(with_explorer_on(
+            &emu.base,
+            Some(&store),
+            |keys, mut seen| async move {
+                let first = wait_frame(&mut seen, |f| f.at.is_some()).await;
+                let done = wait_frame(&mut seen, |f| f.resumed).await;
+                let took = done
+                    .at
+                    .unwrap()
+                    .saturating_duration_since(first.at.unwrap());
+                *m2.lock().unwrap() = (rss_bytes(), took);
+                keys.send(key('q')).unwrap();
+            },
+        ));
+        let (rss_after, took) = *mark.lock().unwrap();
+        let m = &runtime.model;
+        let objects: usize = m
+            .rounds
+            .iter()
+            .flat_map(|r| r.pages.iter())
+            .map(|p| p.item_count)
+            .sum();
+        let json: u64 = m
+            .rounds
+            .iter()
+            .flat_map(|r| r.pages.iter())
+            .map(|p| p.bytes)
+            .sum();
+        let grown = rss_after.saturating_sub(before);
+        println!(
+            "resume {run}: {objects} objects ({:.0} MB of JSON) back on screen {} after the first frame; resident memory +{:.0} MB = {:.2}x the JSON",
+            json as f64 / 1e6,
+            ms(took),
+            grown as f64 / 1e6,
+            grown as f64 / json.max(1) as f64
+        );
+        times.push(took);
+        drop(runtime);
+    }
+    println!(
+        "the explorer resuming {n} contacts: median {} from the first frame to the rounds on screen (goal: the replica ready in under 3 s)",
+        ms(median(&mut times))
+    );
+    drop(emu);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = store.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
     }
 }
 

@@ -122,20 +122,37 @@ pub fn sort_rows(view: &ReplicaView, shown: &mut Vec<usize>, sort: &ReplicaSort)
         ReplicaSort::Round => shown
             .sort_unstable_by(|&a, &b| view.rows[b].round.cmp(&view.rows[a].round).then(a.cmp(&b))),
         ReplicaSort::Column(c) => {
-            // The value the table shows, read once per row.
-            let mut keyed: Vec<(Key, usize)> = shown
-                .iter()
-                .map(|&i| {
-                    let key = match view.rows[i].row.shown().cell(c) {
-                        None | Some("") | Some("null") => Key::Missing,
-                        Some(v) => match v.parse::<f64>() {
-                            Ok(n) if n.is_finite() => Key::Number(n),
-                            _ => Key::Text(v.to_ascii_lowercase()),
-                        },
-                    };
-                    (key, i)
-                })
-                .collect();
+            // The value the table shows, read once per row (each row's JSON is parsed for it:
+            // the rows are split among the machine's cores).
+            let key_of = |i: usize| {
+                let key = match view.rows[i].row.shown().cell(c) {
+                    None | Some("") | Some("null") => Key::Missing,
+                    Some(v) => match v.parse::<f64>() {
+                        Ok(n) if n.is_finite() => Key::Number(n),
+                        _ => Key::Text(v.to_ascii_lowercase()),
+                    },
+                };
+                (key, i)
+            };
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+            let chunk = shown.len().div_ceil(threads).max(4096);
+            let mut keyed: Vec<(Key, usize)> = std::thread::scope(|scope| {
+                let parts: Vec<_> = shown
+                    .chunks(chunk)
+                    .map(|part| {
+                        let job = scope.spawn(move || part.iter().map(|&i| key_of(i)).collect());
+                        (part, job)
+                    })
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|(part, job)| {
+                        // A part whose thread failed is read here: no row is lost.
+                        job.join()
+                            .unwrap_or_else(|_| part.iter().map(|&i| key_of(i)).collect::<Vec<_>>())
+                    })
+                    .collect()
+            });
             keyed.sort_unstable_by(|(ka, a), (kb, b)| {
                 let rank = |k: &Key| match k {
                     Key::Number(_) => 0,
