@@ -1,10 +1,11 @@
 //! The demo mailbox's personal (Outlook) contacts, in contact folders
 //! (`contactFolders/{id}/contacts/delta`): generated from the seed; changes through the control
 //! API, `mutate` and the churn.
+use crate::emulator::token::Resource;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
-use super::outlook::{ex_id, mark_deleted, set_version, stamp, time};
+use super::outlook::{ex_id, set_version, stamp, time};
 use super::{Item, Sets, next_rand};
 use crate::emulator::store::{CtlError, Store};
 use crate::emulator::tenant::{GIVEN, SURNAME, h3, pick};
@@ -244,27 +245,14 @@ pub fn delete_personal_contact(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Value, CtlError> {
-    let i = store.sets.contacts.live(id, "contact")?;
-    let pos = store.log_item(now);
-    Ok(mark_deleted(&mut store.sets.contacts.items[i], pos, now))
+    super::delete_item(store, Resource::PersonalContacts, id, "contact", now)
 }
 
 /// One random contact change: 0 updated (job title, company or categories), 1 created (in the
 /// default folder), 2 deleted.
 pub(super) fn mutate_one(store: &mut Store, now: DateTime<Utc>) -> Option<usize> {
-    let r = next_rand(&mut store.sets.rng);
-    let live: Vec<usize> = (0..store.sets.contacts.items.len())
-        .filter(|&i| !store.sets.contacts.items[i].deleted)
-        .collect();
-    let kind = match r % 10 {
-        _ if live.is_empty() => 1,
-        0..=4 => 0,
-        5..=7 => 1,
-        _ => 2,
-    };
-    let id = live
-        .get((r >> 8) as usize % live.len().max(1))
-        .map(|&i| store.sets.contacts.items[i].id.clone());
+    let (r, kind, i) = super::draw(store, Resource::PersonalContacts, 5, 8);
+    let id = i.map(|i| store.sets.contacts.items[i].id.clone());
     let ok = match kind {
         0 => {
             let mut b = Map::new();

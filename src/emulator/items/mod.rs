@@ -546,6 +546,52 @@ fn message_passes(f: &Frozen, it: &Item, delta: bool, from: u64) -> bool {
 }
 
 /// A small deterministic random step for the item sets' changes.
+/// One random draw for a change of item set `r`: the random number, the kind of change (0 an
+/// update when `rand % 10 < updates`, 1 a creation when below `creates` or when nothing is
+/// live, else 2 a delete) and the index of a random live item.
+pub(super) fn draw(
+    store: &mut Store,
+    r: Resource,
+    updates: u64,
+    creates: u64,
+) -> (u64, usize, Option<usize>) {
+    let rand = next_rand(&mut store.sets.rng);
+    let set = store.sets.set(r);
+    let live: Vec<usize> = (0..set.items.len())
+        .filter(|&i| !set.items[i].deleted)
+        .collect();
+    let kind = match rand % 10 {
+        _ if live.is_empty() => 1,
+        k if k < updates => 0,
+        k if k < creates => 1,
+        _ => 2,
+    };
+    let i = live.get((rand >> 8) as usize % live.len().max(1)).copied();
+    (rand, kind, i)
+}
+
+/// Deletes live item `id` of set `r` for good (`@removed` reason `deleted` in its next round);
+/// `what` names it in the error for a wrong id.
+pub(super) fn delete_item(
+    store: &mut Store,
+    r: Resource,
+    id: &str,
+    what: &str,
+    now: DateTime<Utc>,
+) -> Result<Value, crate::emulator::store::CtlError> {
+    let i = store.sets.set(r).live(id, what)?;
+    let pos = store.log_item(now);
+    let set = match r {
+        Resource::Events => &mut store.sets.events,
+        Resource::PersonalContacts => &mut store.sets.contacts,
+        Resource::TodoTasks => &mut store.sets.tasks,
+        Resource::MailFolders => &mut store.sets.mail_folders,
+        Resource::DriveItems => &mut store.sets.drive,
+        _ => &mut store.sets.mail,
+    };
+    Ok(outlook::mark_deleted(&mut set.items[i], pos, now))
+}
+
 pub(crate) fn next_rand(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     super::tenant::mix(*state)

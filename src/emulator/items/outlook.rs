@@ -1,5 +1,6 @@
 //! The demo mailbox (mail folders and their messages) and calendar (events), generated from the
 //! seed; message changes through the control API, `mutate` and the churn.
+use crate::emulator::token::Resource;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use serde_json::{Map, Value, json};
 
@@ -415,18 +416,8 @@ pub(super) fn mark_deleted(it: &mut Item, pos: u64, now: DateTime<Utc>) -> Value
 
 /// One random change: 0 updated (read, flagged), 1 created (a new inbox message), 2 deleted.
 pub(super) fn mutate_one(store: &mut Store, now: DateTime<Utc>) -> Option<usize> {
-    let r = next_rand(&mut store.sets.rng);
-    let live: Vec<usize> = (0..store.sets.mail.items.len())
-        .filter(|&i| !store.sets.mail.items[i].deleted)
-        .collect();
-    let kind = match r % 10 {
-        0..=4 if !live.is_empty() => 0,
-        _ if live.is_empty() || r % 10 < 8 => 1,
-        _ => 2,
-    };
-    let id = live
-        .get((r >> 8) as usize % live.len().max(1))
-        .map(|&i| store.sets.mail.items[i].id.clone());
+    let (r, kind, i) = super::draw(store, Resource::Messages, 5, 8);
+    let id = i.map(|i| store.sets.mail.items[i].id.clone());
     let ok = match kind {
         0 => {
             let mut b = Map::new();
@@ -550,24 +541,12 @@ pub fn update_event(
 
 /// Deletes (cancels) an event.
 pub fn delete_event(store: &mut Store, id: &str, now: DateTime<Utc>) -> Result<Value, CtlError> {
-    let i = store.sets.events.live(id, "event")?;
-    let pos = store.log_item(now);
-    Ok(mark_deleted(&mut store.sets.events.items[i], pos, now))
+    super::delete_item(store, Resource::Events, id, "event", now)
 }
 
 /// One random event change: 0 updated (renamed or moved by a day), 1 created, 2 deleted.
 pub(super) fn mutate_event_one(store: &mut Store, now: DateTime<Utc>) -> Option<usize> {
-    let r = next_rand(&mut store.sets.rng);
-    let live: Vec<usize> = (0..store.sets.events.items.len())
-        .filter(|&i| !store.sets.events.items[i].deleted)
-        .collect();
-    let kind = match r % 10 {
-        _ if live.is_empty() => 1,
-        0..=5 => 0,
-        6..=7 => 1,
-        _ => 2,
-    };
-    let i = live.get((r >> 8) as usize % live.len().max(1)).copied();
+    let (r, kind, i) = super::draw(store, Resource::Events, 6, 8);
     let id = i.map(|i| store.sets.events.items[i].id.clone());
     let ok = match kind {
         0 => {

@@ -1,10 +1,11 @@
 //! The demo user's Microsoft To Do lists and their tasks (`todo/lists/{id}/tasks/delta`):
 //! generated from the seed; changes (created, renamed, completed, deleted) through the control
 //! API, `mutate` and the churn.
+use crate::emulator::token::Resource;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
-use super::outlook::{ex_id, mark_deleted, time};
+use super::outlook::{ex_id, time};
 use super::{Item, Sets, next_rand};
 use crate::emulator::store::{CtlError, Store};
 use crate::emulator::tenant::{h3, pick};
@@ -290,27 +291,14 @@ pub fn delete_todo_task(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Value, CtlError> {
-    let i = store.sets.tasks.live(id, "task")?;
-    let pos = store.log_item(now);
-    Ok(mark_deleted(&mut store.sets.tasks.items[i], pos, now))
+    super::delete_item(store, Resource::TodoTasks, id, "task", now)
 }
 
 /// One random task change: 0 updated (completed, renamed, made important), 1 created (in the
 /// default list), 2 deleted.
 pub(super) fn mutate_one(store: &mut Store, now: DateTime<Utc>) -> Option<usize> {
-    let r = next_rand(&mut store.sets.rng);
-    let live: Vec<usize> = (0..store.sets.tasks.items.len())
-        .filter(|&i| !store.sets.tasks.items[i].deleted)
-        .collect();
-    let kind = match r % 10 {
-        _ if live.is_empty() => 1,
-        0..=4 => 0,
-        5..=7 => 1,
-        _ => 2,
-    };
-    let id = live
-        .get((r >> 8) as usize % live.len().max(1))
-        .map(|&i| store.sets.tasks.items[i].id.clone());
+    let (r, kind, i) = super::draw(store, Resource::TodoTasks, 5, 8);
+    let id = i.map(|i| store.sets.tasks.items[i].id.clone());
     let ok = match kind {
         0 => {
             let mut b = Map::new();
