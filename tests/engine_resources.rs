@@ -3,7 +3,9 @@
 //! (`mutate`: creates, updates, soft and hard deletes, restores, moves out of a calendar
 //! window), and the replica those rounds built must equal the one a fresh full round builds at
 //! the same moment. One removal style each way: `@removed` (applications, servicePrincipals,
-//! devices, messages, events) and driveItem's `deleted` facet.
+//! devices, administrativeUnits, oauth2PermissionGrants, directoryObjects, messages, events,
+//! mailFolders, personalContacts, todoTasks) and driveItem's `deleted` facet; directoryRoles
+//! are only activated and changed, never removed.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -12,9 +14,22 @@ use deltascope::emulator::{self, EmulatorConfig};
 use deltascope::graph::{ApiVersion, Catalog, ClientConfig, DeltaQuery, GraphRoot, Session};
 use support::engine::{complete_round, static_token_client};
 
-fn query(resource: &str) -> DeltaQuery {
+fn query(resource: &str, ctl: &emulator::Control) -> DeltaQuery {
     let mut q = DeltaQuery::new(resource, ApiVersion::V1_0);
     match resource {
+        "personalContacts" => {
+            q.params.insert(
+                "contactFolderId".into(),
+                ctl.contact_folder_ids()[0].clone(),
+            );
+            q.max_page_size = Some(7);
+        }
+        "todoTasks" => {
+            q.params
+                .insert("todoTaskListId".into(), ctl.todo_list_ids()[0].clone());
+            q.top = Some(4);
+        }
+        "mailFolders" => q.max_page_size = Some(3),
         "messages" => {
             q.params.insert("mailFolderId".into(), "inbox".into());
             q.max_page_size = Some(7);
@@ -45,7 +60,7 @@ async fn converges(resource: &str, seed: u64) {
     let ctl = emu.control();
     let root = GraphRoot::parse(&emu.base_url()).unwrap();
     let client = static_token_client(&root, "engine-resources", ClientConfig::default());
-    let first = query(resource)
+    let first = query(resource, &ctl)
         .first_request(Catalog::builtin(), &root)
         .unwrap();
     let mut s = Session::new(first.clone());
@@ -55,6 +70,10 @@ async fn converges(resource: &str, seed: u64) {
     let mut removed = 0;
     for round in 0..4 {
         ctl.mutate_other(resource, 12 + round).unwrap();
+        if resource == "mailFolders" {
+            // Messages created, read and deleted change their folders' counts too.
+            ctl.mutate_other("messages", 10).unwrap();
+        }
         complete_round(&client, &mut s).await;
         let summary = s.rounds().last().unwrap();
         assert!(!summary.full && summary.complete, "{resource}: {summary:?}");
@@ -163,4 +182,25 @@ async fn directory_objects_converge_over_several_types() {
     assert_eq!(s.replica().normalized(), fresh.replica().normalized());
     assert!(removed > 0, "4 rounds of changes removed nothing");
     emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_folders_converge() {
+    for seed in [10, 11] {
+        converges("mailFolders", seed).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_contacts_converge() {
+    for seed in [12, 13] {
+        converges("personalContacts", seed).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn todo_tasks_converge() {
+    for seed in [14, 15] {
+        converges("todoTasks", seed).await;
+    }
 }
