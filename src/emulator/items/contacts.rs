@@ -184,15 +184,10 @@ pub fn create_personal_contact(
         }
     }
     let pos = store.log_item(now);
-    store.sets.contacts.push(Item {
-        id,
-        pos,
-        created: pos,
-        at: now,
-        deleted: false,
-        scope: folder,
-        body: b.clone(),
-    });
+    store
+        .sets
+        .contacts
+        .push(Item::created(id, pos, now, folder, b.clone()));
     Ok(Value::Object(b))
 }
 

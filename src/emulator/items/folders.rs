@@ -157,15 +157,10 @@ pub fn create_mail_folder(
     );
     let pos = store.log_item(now);
     let b = body_of(&store.sets, &id, &name);
-    store.sets.mail_folders.push(Item {
-        id,
-        pos,
-        created: pos,
-        at: now,
-        deleted: false,
-        scope: String::new(),
-        body: b.clone(),
-    });
+    store
+        .sets
+        .mail_folders
+        .push(Item::created(id, pos, now, String::new(), b.clone()));
     Ok(Value::Object(b))
 }
 

@@ -41,6 +41,27 @@ pub struct Item {
     pub body: Map<String, Value>,
 }
 
+impl Item {
+    /// An item created now, at log position `pos` (its creation is its last change).
+    pub fn created(
+        id: String,
+        pos: u64,
+        now: DateTime<Utc>,
+        scope: String,
+        body: Map<String, Value>,
+    ) -> Item {
+        Item {
+            id,
+            pos,
+            created: pos,
+            at: now,
+            deleted: false,
+            scope,
+            body,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct ItemSet {
     pub items: Vec<Item>,

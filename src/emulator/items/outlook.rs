@@ -328,15 +328,10 @@ pub fn create_message(
     let pos = store.log_item(now);
     let mut b = message(&store.sets, store.seed, &id, &folder, &subject, r, now);
     b.insert("isRead".into(), json!(false));
-    store.sets.mail.push(Item {
-        id,
-        pos,
-        created: pos,
-        at: now,
-        deleted: false,
-        scope: folder.clone(),
-        body: b.clone(),
-    });
+    store
+        .sets
+        .mail
+        .push(Item::created(id, pos, now, folder.clone(), b.clone()));
     super::folders::recount(store, &folder, 1, 1, now);
     Ok(Value::Object(b))
 }
@@ -464,15 +459,10 @@ pub fn create_event(
     let mut b = event(&store.sets, store.seed, &id, &subject, r, start, minutes);
     b.insert("createdDateTime".into(), time(now));
     b.insert("lastModifiedDateTime".into(), time(now));
-    store.sets.events.push(Item {
-        id,
-        pos,
-        created: pos,
-        at: now,
-        deleted: false,
-        scope: String::new(),
-        body: b.clone(),
-    });
+    store
+        .sets
+        .events
+        .push(Item::created(id, pos, now, String::new(), b.clone()));
     Ok(Value::Object(b))
 }
 

@@ -210,15 +210,10 @@ pub fn create_todo_task(
         b.insert("dueDateTime".into(), dtz(d));
     }
     let pos = store.log_item(now);
-    store.sets.tasks.push(Item {
-        id,
-        pos,
-        created: pos,
-        at: now,
-        deleted: false,
-        scope: list,
-        body: b.clone(),
-    });
+    store
+        .sets
+        .tasks
+        .push(Item::created(id, pos, now, list, b.clone()));
     Ok(Value::Object(b))
 }
 
