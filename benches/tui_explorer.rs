@@ -281,6 +281,14 @@ where
     runtime
 }
 
+/// The objects and JSON bytes of every page the explorer holds.
+fn loaded(m: &deltascope::tui::app::Model) -> (usize, u64) {
+    m.rounds
+        .iter()
+        .flat_map(|r| r.pages.iter())
+        .fold((0, 0), |(n, b), p| (n + p.item_count, b + p.bytes))
+}
+
 /// Whether part `n` runs: `BENCH_ONLY` lists the parts to run (e.g. `5` or `2,5`); all by
 /// default.
 fn part(n: u32) -> bool {
@@ -345,18 +353,7 @@ fn parts_one_to_four(rt: &tokio::runtime::Runtime) {
     drop(emu);
     let m = &mut runtime.model;
     let pages: usize = m.rounds.iter().map(|r| r.pages.len()).sum();
-    let objects: usize = m
-        .rounds
-        .iter()
-        .flat_map(|r| r.pages.iter())
-        .map(|p| p.item_count)
-        .sum();
-    let json_bytes: u64 = m
-        .rounds
-        .iter()
-        .flat_map(|r| r.pages.iter())
-        .map(|p| p.bytes)
-        .sum();
+    let (objects, json_bytes) = loaded(m);
     let grown = rss_after.saturating_sub(rss_before);
     let rows: usize = m
         .rounds
@@ -553,18 +550,7 @@ fn resume_part(rt: &tokio::runtime::Runtime) {
         ));
         let (rss_after, took) = *mark.lock().unwrap();
         let m = &runtime.model;
-        let objects: usize = m
-            .rounds
-            .iter()
-            .flat_map(|r| r.pages.iter())
-            .map(|p| p.item_count)
-            .sum();
-        let json: u64 = m
-            .rounds
-            .iter()
-            .flat_map(|r| r.pages.iter())
-            .map(|p| p.bytes)
-            .sum();
+        let (objects, json) = loaded(m);
         let grown = rss_after.saturating_sub(before);
         println!(
             "resume {run}: {objects} objects ({:.0} MB of JSON) back on screen {} after the first frame; resident memory +{:.0} MB = {:.2}x the JSON",
