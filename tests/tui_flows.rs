@@ -769,3 +769,65 @@ async fn directory_objects_take_their_types_in_the_builder() {
     })
     .await;
 }
+
+/// On the demo tenant every resource of the picker fetches at once: the drive's id, the inbox,
+/// the first contact folder and To Do list, and a calendar window are offered as defaults; the
+/// recordings' own optional startDateTime stays empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_item_resource_fetches_on_the_demo_tenant_without_typing_an_id() {
+    // Picker positions: the ten directory resources, then messages, mailFolders, events,
+    // personalContacts, driveItems, recordings, transcripts, todoTasks.
+    for (steps, path) in [
+        (10, "/mailFolders/inbox/messages/delta"),
+        (11, "/mailFolders/delta"),
+        (12, "/calendarView/delta?startDateTime="),
+        (13, "/contacts/delta"),
+        (14, "/root/delta"),
+        (17, "/tasks/delta"),
+    ] {
+        explore(EmulatorConfig::default(), move |mut d, _| async move {
+            d.key(KeyCode::Enter);
+            d.wait("the resource picker", |s| s.screen.contains(" Resources ("))
+                .await;
+            for _ in 0..steps {
+                d.press('j');
+            }
+            d.key(KeyCode::Enter);
+            d.wait(path, |s| s.preview_url.contains(path)).await;
+            d.press('F');
+            let s = d.wait("the round", |s| round_complete(s, 1)).await;
+            assert!(!s.rows.is_empty(), "{path}: an empty round\n{}", s.screen);
+            d.press('q');
+        })
+        .await;
+    }
+    // Recordings keep an empty startDateTime even after the calendar view's window was offered.
+    explore(EmulatorConfig::default(), |mut d, _| async move {
+        d.key(KeyCode::Enter);
+        d.wait("the resource picker", |s| s.screen.contains(" Resources ("))
+            .await;
+        for _ in 0..12 {
+            d.press('j');
+        }
+        d.key(KeyCode::Enter);
+        d.wait("events", |s| s.preview_url.contains("/calendarView/delta"))
+            .await;
+        d.key(KeyCode::Enter);
+        d.wait("the resource picker", |s| s.screen.contains(" Resources ("))
+            .await;
+        for _ in 0..3 {
+            d.press('j');
+        }
+        d.key(KeyCode::Enter);
+        let s = d
+            .wait("recordings", |s| s.preview_url.contains("getAllRecordings"))
+            .await;
+        assert!(
+            !s.preview_url.contains("startDateTime"),
+            "{}",
+            s.preview_url
+        );
+        d.press('q');
+    })
+    .await;
+}

@@ -61,6 +61,37 @@ pub struct Explorer {
     pub emulator: Option<Emulator>,
 }
 
+/// What the demo tenant's drive, mailbox, calendar, contact folders and To Do lists need as
+/// parameters, so that every resource of the picker fetches at once on the demo: the drive's
+/// id, the inbox, the first contact folder and task list, and a calendar window of 30 days back
+/// to 90 days ahead of `now`.
+fn demo_item_params(
+    control: &crate::emulator::Control,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<(String, String)> {
+    let day = |d: chrono::DateTime<chrono::Utc>| d.format("%Y-%m-%dT00:00:00Z").to_string();
+    let mut out = vec![
+        ("driveId".to_owned(), control.drive_id()),
+        ("mailFolderId".to_owned(), "inbox".to_owned()),
+        // The calendar view's window (recordings' own optional startDateTime stays empty).
+        (
+            "events.startDateTime".to_owned(),
+            day(now - chrono::Duration::days(30)),
+        ),
+        (
+            "events.endDateTime".to_owned(),
+            day(now + chrono::Duration::days(90)),
+        ),
+    ];
+    if let Some(folder) = control.contact_folder_ids().into_iter().next() {
+        out.push(("contactFolderId".to_owned(), folder));
+    }
+    if let Some(list) = control.todo_list_ids().into_iter().next() {
+        out.push(("todoTaskListId".to_owned(), list));
+    }
+    out
+}
+
 /// The title for a session on the embedded emulator.
 pub fn demo_title(base_url: &str) -> String {
     format!("demo tenant on the embedded emulator at {base_url}")
@@ -134,13 +165,17 @@ pub async fn prepare(args: &ExploreArgs, emulator: EmulatorConfig) -> anyhow::Re
             let demo = emu.demo();
             let mut status = String::from("demo tenant ready");
             if let Some(organizer) = demo.organizers.first() {
-                // Recordings and transcripts need an organizer: offer the demo one.
+                // Recordings and transcripts need an organizer: offer the demo one (the first
+                // user, who also owns the demo drive, mailbox, calendar and To Do lists).
                 query.param_defaults = vec![
                     ("userId".to_owned(), organizer.clone()),
                     ("meetingOrganizerUserId".to_owned(), organizer.clone()),
                 ];
                 status.push_str(&format!(" (meeting organizer {organizer})"));
             }
+            query
+                .param_defaults
+                .extend(demo_item_params(&emu.control(), chrono::Utc::now()));
             let tokens: Arc<dyn TokenSource> =
                 Arc::new(StaticToken::new(crate::target::demo_token()));
             let who = "the demo token of the embedded emulator".to_owned();

@@ -117,7 +117,7 @@ pub struct QueryView {
     /// Once a round has started the options live in the state token: shown, not editable.
     pub frozen: bool,
     /// Values offered for parameters the person has not filled in (e.g. the demo tenant's
-    /// meeting organizer), by parameter name.
+    /// meeting organizer), by parameter name, or `resource.parameter` for one resource only.
     pub param_defaults: Vec<(String, String)>,
 }
 
@@ -200,6 +200,25 @@ impl QueryView {
         };
         self.resource = index;
         let old = std::mem::take(&mut self.params);
+        let defaults = &self.param_defaults;
+        // A default for this resource only (`events.startDateTime`), or for every resource.
+        let default = |name: &str| {
+            let scoped = format!("{}.{name}", res.name);
+            defaults
+                .iter()
+                .find(|(n, _)| *n == scoped)
+                .or_else(|| defaults.iter().find(|(n, _)| n == name))
+                .map(|(_, v)| v.clone())
+        };
+        // Another resource's own default is not carried over to this one.
+        let foreign = |name: &str, value: &str| {
+            let own = format!("{}.", res.name);
+            defaults.iter().any(|(n, v)| {
+                v == value
+                    && !n.starts_with(&own)
+                    && n.split_once('.').is_some_and(|(_, p)| p == name)
+            })
+        };
         self.params = res
             .params
             .iter()
@@ -209,13 +228,8 @@ impl QueryView {
                     .iter()
                     .find(|p| &p.name == name)
                     .map(|p| p.value.clone())
-                    .filter(|v| !v.is_empty())
-                    .or_else(|| {
-                        self.param_defaults
-                            .iter()
-                            .find(|(n, _)| n == name)
-                            .map(|(_, v)| v.clone())
-                    })
+                    .filter(|v| !v.is_empty() && !foreign(name, v))
+                    .or_else(|| default(name))
                     .unwrap_or_default(),
                 error: None,
             })
