@@ -716,24 +716,7 @@ async fn the_churn_changes_folders_contacts_and_tasks() {
     ] {
         pending.push(e.round(&e.url(&p), false).await.delta_link);
     }
-    // Waits (at most 20 s) until each has changed.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !pending.is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no change yet from {pending:?}"
-        );
-        let mut still = Vec::new();
-        for l in pending {
-            if e.round(&l, false).await.items.is_empty() {
-                still.push(l);
-            }
-        }
-        pending = still;
-        if !pending.is_empty() {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
+    e.wait_for_changes(pending).await;
     e.emu.shutdown().await;
 }
 

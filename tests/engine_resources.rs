@@ -48,6 +48,34 @@ fn query(resource: &str, ctl: &emulator::Control) -> DeltaQuery {
 }
 
 async fn converges(resource: &str, seed: u64) {
+    converges_with(
+        resource,
+        seed,
+        |ctl| query(resource, ctl),
+        |ctl, round| {
+            ctl.mutate_other(resource, 12 + round).unwrap();
+            if resource == "mailFolders" {
+                // Messages created, read and deleted change their folders' counts too.
+                ctl.mutate_other("messages", 10).unwrap();
+            }
+        },
+        // An activated role is never deleted (Graph has no way to); the others must see
+        // removals for the test to mean something.
+        resource != "directoryRoles",
+    )
+    .await;
+}
+
+/// A full round of the query `make` builds, then four rounds of the changes `change` makes in
+/// the tenant; the replica those rounds built must equal a fresh full round's. Returns the size
+/// of the first round's replica.
+async fn converges_with(
+    what: &str,
+    seed: u64,
+    make: impl Fn(&emulator::Control) -> DeltaQuery,
+    change: impl Fn(&emulator::Control, u64),
+    expect_removals: bool,
+) -> usize {
     let emu = emulator::start(
         EmulatorConfig {
             seed,
@@ -60,23 +88,17 @@ async fn converges(resource: &str, seed: u64) {
     let ctl = emu.control();
     let root = GraphRoot::parse(&emu.base_url()).unwrap();
     let client = static_token_client(&root, "engine-resources", ClientConfig::default());
-    let first = query(resource, &ctl)
-        .first_request(Catalog::builtin(), &root)
-        .unwrap();
+    let first = make(&ctl).first_request(Catalog::builtin(), &root).unwrap();
     let mut s = Session::new(first.clone());
     complete_round(&client, &mut s).await;
     let full_len = s.replica().len();
-    assert!(full_len > 0, "{resource}: an empty first round");
+    assert!(full_len > 0, "{what}: an empty first round");
     let mut removed = 0;
     for round in 0..4 {
-        ctl.mutate_other(resource, 12 + round).unwrap();
-        if resource == "mailFolders" {
-            // Messages created, read and deleted change their folders' counts too.
-            ctl.mutate_other("messages", 10).unwrap();
-        }
+        change(&ctl, round);
         complete_round(&client, &mut s).await;
         let summary = s.rounds().last().unwrap();
-        assert!(!summary.full && summary.complete, "{resource}: {summary:?}");
+        assert!(!summary.full && summary.complete, "{what}: {summary:?}");
         removed += summary.removed();
     }
     let mut fresh = Session::new(first);
@@ -84,15 +106,14 @@ async fn converges(resource: &str, seed: u64) {
     assert_eq!(
         s.replica().normalized(),
         fresh.replica().normalized(),
-        "{resource} (seed {seed}): the replica of the rounds of changes differs from a fresh full round"
+        "{what} (seed {seed}): the replica of the rounds of changes differs from a fresh full round"
     );
-    // An activated role is never deleted (Graph has no way to); the others must have seen
-    // removals for the test to mean something.
     assert!(
-        removed > 0 || resource == "directoryRoles",
-        "{resource}: 4 rounds of random changes removed nothing"
+        removed > 0 || !expect_removals,
+        "{what}: 4 rounds of random changes removed nothing"
     );
     emu.shutdown().await;
+    full_len
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,42 +167,32 @@ async fn oauth2_permission_grants_converge() {
 /// replica of the rounds equals a fresh full round's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn directory_objects_converge_over_several_types() {
-    let emu = emulator::start(
-        EmulatorConfig {
-            seed: 13,
-            ..Default::default()
+    let query = || {
+        let mut q = DeltaQuery::new("directoryObjects", ApiVersion::V1_0);
+        q.types = vec!["user".into(), "group".into(), "application".into()];
+        q.max_page_size = Some(17);
+        q
+    };
+    let root = GraphRoot::parse("http://127.0.0.1:9").unwrap();
+    let url = query()
+        .first_request(Catalog::builtin(), &root)
+        .unwrap()
+        .url;
+    assert!(url.contains("isof"), "{url}");
+    let full = converges_with(
+        "directoryObjects",
+        13,
+        |_| query(),
+        |ctl, round| {
+            ctl.mutate_users(5 + round);
+            ctl.mutate_groups(3);
+            ctl.mutate_other("applications", 8).unwrap();
+            ctl.mutate_other("devices", 8).unwrap();
         },
-        ([127, 0, 0, 1], 0).into(),
+        true,
     )
-    .await
-    .unwrap();
-    let ctl = emu.control();
-    let root = GraphRoot::parse(&emu.base_url()).unwrap();
-    let client = static_token_client(&root, "engine-resources", ClientConfig::default());
-    let mut q = DeltaQuery::new("directoryObjects", ApiVersion::V1_0);
-    q.types = vec!["user".into(), "group".into(), "application".into()];
-    q.max_page_size = Some(17);
-    let first = q.first_request(Catalog::builtin(), &root).unwrap();
-    assert!(first.url.contains("isof"), "{}", first.url);
-    let mut s = Session::new(first.clone());
-    complete_round(&client, &mut s).await;
-    assert_eq!(s.replica().len(), 50 + 12 + 40);
-    let mut removed = 0;
-    for round in 0..4 {
-        ctl.mutate_users(5 + round);
-        ctl.mutate_groups(3);
-        ctl.mutate_other("applications", 8).unwrap();
-        ctl.mutate_other("devices", 8).unwrap();
-        complete_round(&client, &mut s).await;
-        let summary = s.rounds().last().unwrap();
-        assert!(!summary.full && summary.complete, "{summary:?}");
-        removed += summary.removed();
-    }
-    let mut fresh = Session::new(first);
-    complete_round(&client, &mut fresh).await;
-    assert_eq!(s.replica().normalized(), fresh.replica().normalized());
-    assert!(removed > 0, "4 rounds of changes removed nothing");
-    emu.shutdown().await;
+    .await;
+    assert_eq!(full, 50 + 12 + 40, "the users, groups and applications");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,6 +77,28 @@ impl Round {
 }
 
 impl Emu {
+    /// Waits (at most 20 s, polling) until a round from each of `links` has changes.
+    pub async fn wait_for_changes(&self, links: Vec<String>) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut pending = links;
+        while !pending.is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no change yet from {pending:?}"
+            );
+            let mut still = Vec::new();
+            for l in pending {
+                if self.round(&l, false).await.items.is_empty() {
+                    still.push(l);
+                }
+            }
+            pending = still;
+            if !pending.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
